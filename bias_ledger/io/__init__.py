@@ -1,0 +1,1 @@
+"""Readers of datasets and predictions (CSV, Parquet, JSON Lines) and input validation."""

@@ -1,0 +1,1 @@
+"""The append-only ledger: record model, canonical encoding, hashing, Merkle tree, signatures."""

@@ -1,0 +1,70 @@
+"""The one canonical encoder: RFC 8785 (JSON Canonicalization Scheme) bytes.
+
+Everything bias-ledger hashes or signs is first turned into bytes here and nowhere else.
+Floats are serialised as ECMAScript shortest round-trip numbers, so they decode to the same
+IEEE 754 double; NaN and Infinity are refused by construction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import rfc8785
+
+from bias_ledger.errors import VerificationError
+
+JSONValue = None | bool | int | float | str | Sequence["JSONValue"] | Mapping[str, "JSONValue"]
+
+
+class CanonicalEncodingError(VerificationError):
+    """A value cannot be encoded canonically, or stored bytes are not canonical."""
+
+
+def encode(value: Any) -> bytes:
+    """Return the RFC 8785 canonical UTF-8 bytes of a JSON-compatible value.
+
+    Raises :class:`CanonicalEncodingError` for NaN, Infinity, integers outside the IEEE 754
+    safe range, non-string keys and anything that is not JSON.
+    """
+    try:
+        return rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise CanonicalEncodingError(f"cannot encode value canonically: {exc}") from exc
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, item in pairs:
+        if key in result:
+            raise CanonicalEncodingError(f"duplicate JSON key {key!r}")
+        result[key] = item
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise CanonicalEncodingError(f"non-JSON number {name} is not allowed")
+
+
+def decode(data: bytes, *, where: str = "value") -> Any:
+    """Parse canonical bytes, refusing anything that is not byte-for-byte canonical.
+
+    ``where`` names the thing being decoded (a file and record) for the error message.
+    """
+    try:
+        value = json.loads(
+            data.decode("utf-8"),
+            object_pairs_hook=_reject_duplicates,
+            parse_constant=_reject_constant,
+        )
+    except CanonicalEncodingError as exc:
+        raise CanonicalEncodingError(f"{where}: {exc.message}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CanonicalEncodingError(f"{where}: not valid JSON ({exc})") from exc
+    if encode(value) != data:
+        raise CanonicalEncodingError(
+            f"{where}: bytes are not in RFC 8785 canonical form (expected the canonical "
+            "re-encoding, found different bytes)"
+        )
+    return value

@@ -1,0 +1,1 @@
+"""Count-based fairness metric engine: per-group confusion counts -> metrics and disparities."""

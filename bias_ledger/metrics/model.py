@@ -1,0 +1,276 @@
+"""Result objects of the metric engine: frozen, typed, and convertible to plain JSON values.
+
+These are the contract between the engine, the renderers, the policy evaluator and the ledger
+record. A metric whose value is undefined (0/0) is a :class:`Value` with ``value=None`` and a
+``reason``; NaN never appears.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+
+class Task(StrEnum):
+    """The kind of prediction problem audited."""
+
+    BINARY_CLASSIFICATION = "binary_classification"
+    REGRESSION = "regression"
+    MULTICLASS_CLASSIFICATION = "multiclass_classification"
+
+
+# Per-group metrics of binary classification, in display order. Names follow fairlearn's and
+# scikit-learn's functions where one exists (selection_rate, true_positive_rate, accuracy_score,
+# precision_score, ...).
+BINARY_GROUP_METRICS: tuple[str, ...] = (
+    "count",
+    "base_rate",
+    "selection_rate",
+    "true_positive_rate",
+    "false_positive_rate",
+    "true_negative_rate",
+    "false_negative_rate",
+    "precision_score",
+    "negative_predictive_value",
+    "false_discovery_rate",
+    "false_omission_rate",
+    "accuracy_score",
+)
+
+# Summaries of one sensitive feature (or intersection), named as fairlearn's functions.
+BINARY_SUMMARIES: tuple[str, ...] = (
+    "demographic_parity_difference",
+    "demographic_parity_ratio",
+    "equalized_odds_difference",
+    "equalized_odds_ratio",
+    "equal_opportunity_difference",
+    "equal_opportunity_ratio",
+)
+
+FOUR_FIFTHS = 0.8
+
+
+@dataclass(frozen=True, eq=False)
+class SensitiveColumn:
+    """One sensitive feature, dictionary-encoded: the engine's input for grouping."""
+
+    name: str
+    """The column name in the input data."""
+    codes: npt.NDArray[np.int64]
+    """One code per row, ``0 <= code < len(categories)``."""
+    categories: tuple[str, ...]
+    """Group names as text, indexed by code (a missing value shown as group ``"<missing>"``)."""
+
+
+@dataclass(frozen=True)
+class Value:
+    """A metric value, or the reason it is undefined."""
+
+    value: float | None
+    """The number; ``None`` when undefined."""
+    reason: str | None = None
+    """Why the value is undefined (for example ``"0/0: group has no actual positives"``)."""
+
+    def __post_init__(self) -> None:
+        if self.value is None and not self.reason:
+            raise ValueError("an undefined Value needs a reason")
+        if self.value is not None and not math.isfinite(self.value):
+            raise ValueError(f"metric values must be finite, got {self.value!r}")
+
+    @property
+    def defined(self) -> bool:
+        return self.value is not None
+
+    def to_json(self) -> dict[str, Any]:
+        if self.value is None:
+            return {"value": None, "reason": self.reason}
+        return {"value": self.value}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Value:
+        return cls(value=data["value"], reason=data.get("reason"))
+
+
+@dataclass(frozen=True)
+class ConfusionCounts:
+    """The four confusion-matrix cells of one group (binary classification)."""
+
+    true_positives: int
+    false_positives: int
+    true_negatives: int
+    false_negatives: int
+
+    @property
+    def total(self) -> int:
+        return self.true_positives + self.false_positives + self.true_negatives + self.false_negatives
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "true_positives": self.true_positives,
+            "false_positives": self.false_positives,
+            "true_negatives": self.true_negatives,
+            "false_negatives": self.false_negatives,
+        }
+
+
+@dataclass(frozen=True)
+class GroupMetrics:
+    """Metrics of one group (or of the whole population, for ``overall``)."""
+
+    group: tuple[str, ...]
+    """One value per feature of the enclosing :class:`FeatureResult`; empty for overall."""
+    counts: ConfusionCounts
+    """Confusion counts: the sufficient statistics every metric was derived from."""
+    metrics: Mapping[str, Value]
+    """Metric name to value, in :data:`BINARY_GROUP_METRICS` order."""
+
+    @property
+    def label(self) -> str:
+        return ", ".join(self.group) if self.group else "overall"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "group": list(self.group),
+            "counts": self.counts.to_json(),
+            "metrics": {name: value.to_json() for name, value in self.metrics.items()},
+        }
+
+
+@dataclass(frozen=True)
+class ReferenceComparison:
+    """One group's metric against the reference group's."""
+
+    group: tuple[str, ...]
+    difference: Value
+    """group value minus reference value."""
+    ratio: Value
+    """group value divided by reference value."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "group": list(self.group),
+            "difference": self.difference.to_json(),
+            "ratio": self.ratio.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class Disparity:
+    """Disparities of one metric across the groups of one feature (or intersection)."""
+
+    metric: str
+    between_groups_difference: Value
+    """max - min over groups (fairlearn ``difference(method="between_groups")``)."""
+    between_groups_ratio: Value
+    """min / max over groups (fairlearn ``ratio(method="between_groups")``)."""
+    to_overall_difference: Value
+    """max |group - overall| (fairlearn ``difference(method="to_overall")``)."""
+    to_overall_ratio: Value
+    """min over groups of min(group/overall, overall/group) (fairlearn ``method="to_overall"``)."""
+    to_reference: tuple[ReferenceComparison, ...]
+    """Each group's difference and ratio to the reference group."""
+    excluded_groups: tuple[tuple[str, ...], ...] = ()
+    """Groups left out because the metric is undefined for them (each named in its Value)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "between_groups_difference": self.between_groups_difference.to_json(),
+            "between_groups_ratio": self.between_groups_ratio.to_json(),
+            "to_overall_difference": self.to_overall_difference.to_json(),
+            "to_overall_ratio": self.to_overall_ratio.to_json(),
+            "to_reference": [item.to_json() for item in self.to_reference],
+            "excluded_groups": [list(group) for group in self.excluded_groups],
+        }
+
+
+@dataclass(frozen=True)
+class ImpactRatio:
+    """A group's selection rate relative to the most-selected group (EEOC / NYC LL 144)."""
+
+    group: tuple[str, ...]
+    selection_rate: Value
+    impact_ratio: Value
+    below_four_fifths: bool | None
+    """True when the impact ratio is below 0.8; None when it is undefined."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "group": list(self.group),
+            "selection_rate": self.selection_rate.to_json(),
+            "impact_ratio": self.impact_ratio.to_json(),
+            "below_four_fifths": self.below_four_fifths,
+        }
+
+
+@dataclass(frozen=True)
+class FeatureResult:
+    """All results for one sensitive feature, or for an intersection of several."""
+
+    features: tuple[str, ...]
+    """Sensitive feature names; more than one for an intersection."""
+    reference: tuple[str, ...]
+    """The reference group, one value per feature."""
+    groups: tuple[GroupMetrics, ...]
+    disparities: tuple[Disparity, ...]
+    summaries: Mapping[str, Value]
+    """fairlearn's summary metrics (demographic_parity_difference, ...)."""
+    impact_ratios: tuple[ImpactRatio, ...]
+
+    @property
+    def name(self) -> str:
+        return " x ".join(self.features)
+
+    def group(self, key: tuple[str, ...]) -> GroupMetrics:
+        for item in self.groups:
+            if item.group == key:
+                return item
+        raise KeyError(key)
+
+    def disparity(self, metric: str) -> Disparity:
+        for item in self.disparities:
+            if item.metric == metric:
+                return item
+        raise KeyError(metric)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "features": list(self.features),
+            "reference": list(self.reference),
+            "groups": [item.to_json() for item in self.groups],
+            "disparities": [item.to_json() for item in self.disparities],
+            "summaries": {name: value.to_json() for name, value in self.summaries.items()},
+            "impact_ratios": [item.to_json() for item in self.impact_ratios],
+        }
+
+
+@dataclass(frozen=True)
+class MetricResults:
+    """Everything the engine computed for one audit."""
+
+    task: Task
+    overall: GroupMetrics
+    features: tuple[FeatureResult, ...]
+    """Each sensitive feature on its own, then their intersection (when there are several)."""
+    notes: tuple[str, ...] = field(default=())
+    """Human-readable notes (excluded groups, undefined values) for reports."""
+
+    def feature(self, *names: str) -> FeatureResult:
+        for item in self.features:
+            if item.features == tuple(names):
+                return item
+        raise KeyError(names)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "task": self.task.value,
+            "overall": self.overall.to_json(),
+            "features": [item.to_json() for item in self.features],
+            "notes": list(self.notes),
+        }
