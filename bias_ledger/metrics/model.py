@@ -69,6 +69,25 @@ class SensitiveColumn:
 
 
 @dataclass(frozen=True)
+class Interval:
+    """A confidence interval around a metric value."""
+
+    low: float
+    high: float
+    level: float
+    """Nominal coverage, e.g. 0.95."""
+    method: str
+    """How it was computed: ``"wilson"`` or ``"bootstrap"`` (seed and resamples in the results)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"low": self.low, "high": self.high, "level": self.level, "method": self.method}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Interval:
+        return cls(low=data["low"], high=data["high"], level=data["level"], method=data["method"])
+
+
+@dataclass(frozen=True)
 class Value:
     """A metric value, or the reason it is undefined."""
 
@@ -76,6 +95,8 @@ class Value:
     """The number; ``None`` when undefined."""
     reason: str | None = None
     """Why the value is undefined (for example ``"0/0: group has no actual positives"``)."""
+    interval: Interval | None = None
+    """Confidence interval, when one was asked for and the value is defined."""
 
     def __post_init__(self) -> None:
         if self.value is None and not self.reason:
@@ -90,11 +111,18 @@ class Value:
     def to_json(self) -> dict[str, Any]:
         if self.value is None:
             return {"value": None, "reason": self.reason}
+        if self.interval is not None:
+            return {"value": self.value, "interval": self.interval.to_json()}
         return {"value": self.value}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Value:
-        return cls(value=data["value"], reason=data.get("reason"))
+        interval = data.get("interval")
+        return cls(
+            value=data["value"],
+            reason=data.get("reason"),
+            interval=Interval.from_json(interval) if interval is not None else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -108,7 +136,9 @@ class ConfusionCounts:
 
     @property
     def total(self) -> int:
-        return self.true_positives + self.false_positives + self.true_negatives + self.false_negatives
+        return (
+            self.true_positives + self.false_positives + self.true_negatives + self.false_negatives
+        )
 
     def to_json(self) -> dict[str, int]:
         return {
@@ -129,6 +159,8 @@ class GroupMetrics:
     """Confusion counts: the sufficient statistics every metric was derived from."""
     metrics: Mapping[str, Value]
     """Metric name to value, in :data:`BINARY_GROUP_METRICS` order."""
+    sufficient: bool = True
+    """False when the group is smaller than the minimum group size: "insufficient data"."""
 
     @property
     def label(self) -> str:
@@ -139,6 +171,7 @@ class GroupMetrics:
             "group": list(self.group),
             "counts": self.counts.to_json(),
             "metrics": {name: value.to_json() for name, value in self.metrics.items()},
+            "sufficient": self.sufficient,
         }
 
 
