@@ -1,0 +1,170 @@
+"""Column checks and conversions: binary labels, scores, missing values, sensitive encoding."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bias_ledger.errors import InputError
+
+ROW_EXAMPLES = 5
+VALUE_EXAMPLES = 10
+_ZERO_ONE = {"0": "0", "1": "1", "false": "0", "true": "1", "0.0": "0", "1.0": "1"}
+
+
+@dataclass(frozen=True, eq=False)
+class Located:
+    """A column of the (joined) input, with the file and file rows it came from."""
+
+    name: str
+    """Column name."""
+    data: Any
+    """The values: a ``pyarrow.ChunkedArray``."""
+    file: Path
+    """The file the column was read from."""
+    rows: npt.NDArray[np.int64] | None = None
+    """0-based row in ``file`` of each value; None when value i is row i."""
+
+    def where(self, positions: npt.NDArray[np.int64]) -> str:
+        """A phrase naming the first file rows at ``positions`` (1-based data rows)."""
+        first = positions[:ROW_EXAMPLES]
+        rows = first if self.rows is None else self.rows[first]
+        shown = ", ".join(str(int(r) + 1) for r in rows)
+        more = ", ..." if len(positions) > ROW_EXAMPLES else ""
+        return f"rows {shown}{more} (1-based data rows)"
+
+    def subset(self, keep: npt.NDArray[np.bool_]) -> Located:
+        """This column restricted to the rows where ``keep`` is true."""
+        import pyarrow as pa
+
+        base = np.arange(len(keep), dtype=np.int64) if self.rows is None else self.rows
+        return Located(self.name, self.data.filter(pa.array(keep)), self.file, base[keep])
+
+
+def text(value: Any) -> str:
+    """The text of one value, the same whatever the file format (1 -> "1", True -> "True")."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _plain(data: Any) -> Any:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(data.type):
+        return data.cast(data.type.value_type)
+    return data
+
+
+def missing(column: Located) -> npt.NDArray[np.bool_] | None:
+    """Mask of missing values (null, or NaN in a float column); None when nothing is missing."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    data = column.data
+    mask: npt.NDArray[np.bool_] | None = None
+    if data.null_count:
+        mask = data.is_null().to_numpy()
+    if pa.types.is_floating(data.type):
+        nan = pc.fill_null(pc.is_nan(data), False).to_numpy()
+        if nan.any():
+            mask = nan if mask is None else mask | nan
+    return mask
+
+
+def _uniques(data: Any) -> list[Any]:
+    import pyarrow.compute as pc
+
+    return [v for v in pc.unique(data).to_pylist() if v is not None]
+
+
+def _listing(values: Sequence[Any]) -> str:
+    shown = sorted({text(v) for v in values})
+    more = f", ... ({len(shown)} values)" if len(shown) > VALUE_EXAMPLES else ""
+    return ", ".join(repr(v) for v in shown[:VALUE_EXAMPLES]) + more
+
+
+@dataclass(frozen=True)
+class BinaryDomain:
+    """The two label values and which one is positive."""
+
+    positive: str
+    """Text of the positive value (``"1"`` for 0/1 and true/false labels)."""
+    values: frozenset[str] | None
+    """The allowed texts; None for 0/1 and true/false, compared by meaning."""
+
+
+def label_domain(label: Located, pos_label: str | None) -> tuple[BinaryDomain, str]:
+    """The label's binary domain and the positive label as written in the file."""
+    values = _uniques(_plain(label.data))
+    texts = sorted({text(v) for v in values})
+    where = f"{label.file}: label column {label.name!r}"
+    if pos_label is None:
+        unknown = [t for t in texts if t.strip().lower() not in _ZERO_ONE]
+        if unknown:
+            raise InputError(
+                f"{where} must be binary (0/1 or true/false); found {len(texts)} values: "
+                f"{_listing(values)}"
+                + ("; pass --pos-label to say which is positive" if len(texts) == 2 else "")
+            )
+        positive = [t for t in texts if _ZERO_ONE[t.strip().lower()] == "1"]
+        return BinaryDomain("1", None), positive[0] if positive else "1"
+    if len(texts) > 2:
+        raise InputError(f"{where} must have two values; found {len(texts)}: {_listing(values)}")
+    if pos_label not in texts and len(texts) == 2:
+        raise InputError(
+            f"{where}: the positive label {pos_label!r} is not one of its values {_listing(values)}"
+        )
+    return BinaryDomain(pos_label, frozenset(texts) | {pos_label}), pos_label
+
+
+def to_bool(column: Located, domain: BinaryDomain, role: str) -> npt.NDArray[np.bool_]:
+    """True where ``column`` holds the positive value; InputError for a value outside the domain."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    data = _plain(column.data)
+    values = _uniques(data)
+    if domain.values is None:
+        keys = {text(v): _ZERO_ONE.get(text(v).strip().lower()) for v in values}
+        unexpected = [v for v in values if keys[text(v)] is None]
+        positive = [v for v in values if keys[text(v)] == "1"]
+        expected = "0/1 or true/false"
+    else:
+        allowed = domain.values
+        unexpected = [v for v in values if text(v) not in allowed]
+        if len(allowed) < 2 and len({text(v) for v in unexpected}) == 1:
+            unexpected = []  # the label had one value; the prediction may show the other
+        positive = [v for v in values if text(v) == domain.positive]
+        expected = " or ".join(repr(v) for v in sorted(allowed))
+    if unexpected:
+        hits = pc.is_in(data, value_set=pa.array(unexpected, type=data.type)).to_numpy()
+        raise InputError(
+            f"{column.file}: {role} column {column.name!r} must hold {expected}; found "
+            f"{_listing(unexpected)} in {column.where(np.flatnonzero(hits))}"
+        )
+    if not positive:
+        return np.zeros(len(data), dtype=np.bool_)
+    hits = pc.is_in(data, value_set=pa.array(positive, type=data.type))
+    return np.asarray(hits.to_numpy(), dtype=np.bool_)
+
+
+def to_score(column: Located) -> npt.NDArray[np.float64]:
+    """The score column as float64; InputError when it is not numeric."""
+    import pyarrow as pa
+
+    data = _plain(column.data)
+    if not (pa.types.is_integer(data.type) or pa.types.is_floating(data.type)):
+        examples = _listing(_uniques(data.slice(0, 1000))[:3])
+        raise InputError(
+            f"{column.file}: score column {column.name!r} must be numeric; found {data.type} "
+            f"values such as {examples}"
+        )
+    return np.asarray(data.cast(pa.float64()).to_numpy(), dtype=np.float64)

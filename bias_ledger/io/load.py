@@ -1,0 +1,249 @@
+"""Load and validate an audit's inputs: read, join, check and encode the mapped columns."""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from bias_ledger.errors import InputError
+from bias_ledger.io.columns import Located, label_domain, missing, to_bool, to_score
+from bias_ledger.io.digest import digest_file
+from bias_ledger.io.encode import encode_sensitive
+from bias_ledger.io.join import check_row_counts, join_on_id
+from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, InputFile, JoinMode
+from bias_ledger.io.read import check_readable, column_names, detect_format, read_columns
+
+Progress = Callable[[int], None]
+
+
+class _Cancelled(Exception):
+    """Stops hashing once reading has failed."""
+
+
+def check_mapping(mapping: ColumnMapping) -> None:
+    """InputError for a mapping that cannot work whatever the data."""
+    if not mapping.label:
+        raise InputError("no label column given; expected --label COLUMN")
+    if mapping.prediction is None and mapping.score is None:
+        raise InputError("no predictions given; expected --prediction COLUMN or --score COLUMN")
+    if mapping.prediction is None and mapping.threshold is None:
+        raise InputError(
+            f"score column {mapping.score!r} has no threshold; expected --threshold NUMBER "
+            "(predictions are score >= threshold)"
+        )
+    if mapping.threshold is not None and mapping.score is None:
+        raise InputError("--threshold was given without --score COLUMN to apply it to")
+    if not mapping.sensitive:
+        raise InputError("no sensitive feature given; expected one or more --sensitive COLUMN")
+    repeated = sorted({n for n in mapping.sensitive if mapping.sensitive.count(n) > 1})
+    if repeated:
+        raise InputError(f"sensitive column {repeated[0]!r} is given more than once")
+    if mapping.max_groups < 1:
+        raise InputError(f"max groups must be at least 1; got {mapping.max_groups}")
+
+
+def _needed(mapping: ColumnMapping) -> list[tuple[str, str]]:
+    """(column, role) pairs in reading order, each column once."""
+    pairs = [(mapping.label, "label")]
+    if mapping.prediction is not None:
+        pairs.append((mapping.prediction, "prediction"))
+    if mapping.score is not None:
+        pairs.append((mapping.score, "score"))
+    pairs += [(name, "sensitive") for name in mapping.sensitive]
+    unique: dict[str, str] = {}
+    for name, role in pairs:
+        unique.setdefault(name, role)
+    return list(unique.items())
+
+
+def _no_column(name: str, role: str, files: Sequence[Path], names: Sequence[str]) -> InputError:
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    hint = (
+        "did you mean " + ", ".join(repr(c) for c in close) + "?"
+        if close
+        else "columns are "
+        + ", ".join(repr(c) for c in names[:10])
+        + (", ..." if len(names) > 10 else "")
+    )
+    where = " or ".join(str(f) for f in files)
+    return InputError(f"{where}: no {role} column {name!r}; {hint}")
+
+
+def _read_one(path: Path, fmt: FileFormat, columns: list[str]) -> tuple[dict[str, Located], int]:
+    table = read_columns(path, fmt, columns)
+    if table.num_rows == 0:
+        raise InputError(f"{path}: no data rows; expected a header and at least one row")
+    return {n: Located(n, table.column(n), path) for n in columns}, table.num_rows
+
+
+def read_inputs(
+    data: Path, predictions: Path | None, formats: Sequence[FileFormat], mapping: ColumnMapping
+) -> tuple[dict[str, Located], list[int]]:
+    """The mapped columns, aligned row by row with the dataset, and each file's row count."""
+    needed = _needed(mapping)
+    names = column_names(data, formats[0])
+    if predictions is None:
+        for name, role in needed:
+            if name not in names:
+                raise _no_column(name, role, [data], names)
+        located, rows = _read_one(data, formats[0], [n for n, _ in needed])
+        return located, [rows]
+    other = column_names(predictions, formats[1])
+    shared = [n for n in names if n in other and n != mapping.id_column]
+    if shared:
+        raise InputError(
+            f"columns {', '.join(repr(n) for n in shared[:10])} are in both {data} and "
+            f"{predictions}; expected each column other than the id in one file only"
+        )
+    mode = mapping.join or (JoinMode.ID if mapping.id_column else None)
+    if mode is None:
+        raise InputError(
+            f"cannot join {data} with {predictions}: expected --id COLUMN (in both files), "
+            "or --join row-order to pair rows by position"
+        )
+    from_data = [n for n, _ in needed if n in names]
+    from_pred = [n for n, _ in needed if n in other]
+    for name, role in needed:
+        if name not in names and name not in other:
+            raise _no_column(name, role, [data, predictions], names + other)
+    if mode is JoinMode.ROW_ORDER:
+        if not from_pred:
+            raise InputError(f"{predictions}: none of the mapped columns is in this file")
+        located, data_rows = _read_one(data, formats[0], from_data) if from_data else ({}, 0)
+        pred_located, pred_rows = _read_one(predictions, formats[1], from_pred)
+        if from_data:
+            check_row_counts(data, data_rows, predictions, pred_rows)
+        return {**located, **pred_located}, [data_rows or pred_rows, pred_rows]
+    key = mapping.id_column
+    if key is None:
+        raise InputError("--join id needs --id COLUMN naming the id column of both files")
+    for path, columns in ((data, names), (predictions, other)):
+        if key not in columns:
+            raise _no_column(key, "id", [path], columns)
+    located, data_rows = _read_one(data, formats[0], [key, *from_data])
+    pred_located, pred_rows = _read_one(predictions, formats[1], [key, *from_pred])
+    order = join_on_id(located.pop(key), pred_located.pop(key))
+    import pyarrow as pa
+
+    taken = pa.array(order)
+    for name in from_pred:
+        column = pred_located[name]
+        located[name] = Located(name, column.data.take(taken), predictions, order)
+    return located, [data_rows, pred_rows]
+
+
+def _drop_missing(
+    located: dict[str, Located], mapping: ColumnMapping
+) -> tuple[dict[str, Located], int, tuple[str, ...]]:
+    roles = [(mapping.label, "label"), (mapping.prediction, "prediction"), (mapping.score, "score")]
+    masks = []
+    for name, role in roles:
+        if name is None:
+            continue
+        mask = missing(located[name])
+        if mask is None:
+            continue
+        column = located[name]
+        if not mapping.drop_missing:
+            raise InputError(
+                f"{column.file}: {role} column {name!r} has {int(mask.sum())} missing values, "
+                f"in {column.where(np.flatnonzero(mask))}; expected a value on every row "
+                "(pass --drop-missing to drop those rows)"
+            )
+        masks.append(mask)
+    if not masks:
+        return located, 0, ()
+    keep = ~np.logical_or.reduce(masks)
+    dropped = int(len(keep) - keep.sum())
+    if not keep.any():
+        raise InputError("no rows left after dropping rows with a missing label or prediction")
+    subset = {name: column.subset(keep) for name, column in located.items()}
+    warning = f"dropped {dropped} rows with a missing label, prediction or score"
+    return subset, dropped, (warning,)
+
+
+def _digest_all(
+    paths: Sequence[Path], progress: Progress | None, cancel: threading.Event
+) -> list[tuple[str, int]]:
+    def tick(count: int) -> None:
+        if cancel.is_set():
+            raise _Cancelled
+        if progress is not None:
+            progress(count)
+
+    try:
+        return [digest_file(path, progress=tick) for path in paths]
+    except _Cancelled:
+        return []
+
+
+def load_audit_data(
+    data: Path,
+    *,
+    predictions: Path | None = None,
+    mapping: ColumnMapping,
+    progress: Progress | None = None,
+) -> AuditData:
+    """Read, join, validate and encode the inputs of an audit; InputError on any bad input.
+
+    The files are hashed in a background thread while they are read; ``progress`` receives
+    the number of bytes hashed at each step (from that thread).
+    """
+    check_mapping(mapping)
+    paths = [data] if predictions is None else [data, predictions]
+    formats = []
+    for path in paths:
+        check_readable(path)
+        formats.append(detect_format(path))
+    cancel = threading.Event()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashing = pool.submit(_digest_all, paths, progress, cancel)
+        try:
+            located, file_rows = read_inputs(data, predictions, formats, mapping)
+            located, dropped, warnings = _drop_missing(located, mapping)
+            domain, positive_label = label_domain(located[mapping.label], mapping.pos_label)
+            y_true = to_bool(located[mapping.label], domain, "label")
+            score = to_score(located[mapping.score]) if mapping.score is not None else None
+            if mapping.prediction is not None:
+                y_pred = to_bool(located[mapping.prediction], domain, "prediction")
+                if mapping.threshold is not None:
+                    warnings += (
+                        f"threshold {mapping.threshold} ignored: predictions come from column "
+                        f"{mapping.prediction!r}",
+                    )
+            else:
+                assert score is not None and mapping.threshold is not None
+                y_pred = score >= mapping.threshold
+            sensitive = []
+            for name in mapping.sensitive:
+                encoded, notes = encode_sensitive(
+                    located[name],
+                    missing_as_group=mapping.missing_as_group,
+                    max_groups=mapping.max_groups,
+                )
+                sensitive.append(encoded)
+                warnings += notes
+        except BaseException:
+            cancel.set()
+            raise
+        digests = hashing.result()
+    inputs = tuple(
+        InputFile(path=str(path), name=path.name, format=fmt, size=size, blake3=digest, rows=rows)
+        for path, fmt, (digest, size), rows in zip(paths, formats, digests, file_rows, strict=True)
+    )
+    return AuditData(
+        y_true=y_true,
+        y_pred=y_pred,
+        score=score,
+        sensitive=tuple(sensitive),
+        inputs=inputs,
+        rows=len(y_true),
+        dropped_rows=dropped,
+        warnings=warnings,
+        positive_label=positive_label,
+    )

@@ -1,0 +1,101 @@
+"""Typed inputs of an audit: the files read, the column mapping, and the validated arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+
+from bias_ledger.metrics.model import SensitiveColumn
+
+MISSING_GROUP = "<missing>"
+"""The group name given to missing sensitive values with ``missing_as_group``."""
+
+
+class FileFormat(StrEnum):
+    """A supported input file format."""
+
+    CSV = "csv"
+    PARQUET = "parquet"
+    JSONL = "jsonl"
+
+
+class JoinMode(StrEnum):
+    """How a dataset and a separate predictions file are joined."""
+
+    ID = "id"
+    """On an id column present in both files."""
+    ROW_ORDER = "row-order"
+    """Row i of one file with row i of the other; the row counts must match."""
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input file, fingerprinted for the ledger."""
+
+    path: str
+    """The path as given by the user (or resolved from the config file)."""
+    name: str
+    """The file's base name."""
+    format: FileFormat
+    """How the file was read."""
+    size: int
+    """Size in bytes."""
+    blake3: str
+    """Hex BLAKE3 digest of the raw file bytes (compressed bytes for ``.gz``)."""
+    rows: int
+    """Data rows in the file (before any were dropped)."""
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which columns hold what, and how to treat them."""
+
+    label: str
+    """The true label column (binary)."""
+    prediction: str | None = None
+    """The predicted label column (binary); or None when predictions come from ``score``."""
+    score: str | None = None
+    """A numeric model score column; with ``threshold`` it gives ``score >= threshold``."""
+    threshold: float | None = None
+    """Decision threshold for ``score``; required when there is no ``prediction``."""
+    pos_label: str | None = None
+    """The label value counted as positive, as text; needed unless labels are 0/1 or true/false."""
+    sensitive: tuple[str, ...] = ()
+    """Sensitive feature columns, at least one."""
+    id_column: str | None = None
+    """Column joining the dataset with a separate predictions file."""
+    join: JoinMode | None = None
+    """Join mode for a separate predictions file; None means ``id`` when ``id_column`` is set."""
+    missing_as_group: bool = False
+    """Treat a missing sensitive value as its own group instead of an error."""
+    drop_missing: bool = False
+    """Drop rows missing the label, prediction or score instead of failing."""
+    max_groups: int = 1000
+    """More groups than this in one sensitive feature is an error (probably an id column)."""
+
+
+@dataclass(frozen=True, eq=False)
+class AuditData:
+    """Validated arrays ready for the metric engine, with where they came from."""
+
+    y_true: npt.NDArray[np.bool_]
+    """True where the actual label is the positive label."""
+    y_pred: npt.NDArray[np.bool_]
+    """True where the model predicted the positive label."""
+    score: npt.NDArray[np.float64] | None
+    """The model score per row, when a score column was given."""
+    sensitive: tuple[SensitiveColumn, ...]
+    """Each sensitive feature, dictionary-encoded with sorted text categories."""
+    inputs: tuple[InputFile, ...]
+    """The dataset file, then the predictions file when there is one."""
+    rows: int
+    """Rows audited (after drops)."""
+    dropped_rows: int
+    """Rows dropped for a missing label, prediction or score (``drop_missing``)."""
+    warnings: tuple[str, ...]
+    """Non-fatal findings, one line each (for example a single-group feature)."""
+    positive_label: str
+    """The label value treated as positive, as text (for example ``"1"``)."""
