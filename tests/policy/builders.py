@@ -1,4 +1,4 @@
-"""Hand-built inputs for the policy tests: confusion cells per group, run through the real engine."""
+"""Hand-built inputs for the policy tests: confusion cells per group, run through the engine."""
 
 from __future__ import annotations
 
