@@ -94,17 +94,24 @@ def read_inputs(
         located, rows = _read_one(data, formats[0], [n for n, _ in needed])
         return located, [rows]
     other = column_names(predictions, formats[1])
-    shared = [n for n in names if n in other and n != mapping.id_column]
-    if shared:
-        raise InputError(
-            f"columns {', '.join(repr(n) for n in shared[:10])} are in both {data} and "
-            f"{predictions}; expected each column other than the id in one file only"
-        )
     mode = mapping.join or (JoinMode.ID if mapping.id_column else None)
     if mode is None:
         raise InputError(
             f"cannot join {data} with {predictions}: expected --id COLUMN (in both files), "
             "or --join row-order to pair rows by position"
+        )
+    key = mapping.id_column if mode is JoinMode.ID else None
+    if mode is JoinMode.ID:
+        if key is None:
+            raise InputError("--join id needs --id COLUMN naming the id column of both files")
+        for path, columns in ((data, names), (predictions, other)):
+            if key not in columns:
+                raise _no_column(key, "id", [path], columns)
+    shared = [n for n in names if n in other and n != key]
+    if shared:
+        raise InputError(
+            f"columns {', '.join(repr(n) for n in shared[:10])} are in both {data} and "
+            f"{predictions}; expected each column other than the id in one file only"
         )
     from_data = [n for n, _ in needed if n in names]
     from_pred = [n for n, _ in needed if n in other]
@@ -112,19 +119,14 @@ def read_inputs(
         if name not in names and name not in other:
             raise _no_column(name, role, [data, predictions], names + other)
     if mode is JoinMode.ROW_ORDER:
-        if not from_pred:
-            raise InputError(f"{predictions}: none of the mapped columns is in this file")
-        located, data_rows = _read_one(data, formats[0], from_data) if from_data else ({}, 0)
+        for path, used in ((data, from_data), (predictions, from_pred)):
+            if not used:
+                raise InputError(f"{path}: none of the mapped columns is in this file")
+        located, data_rows = _read_one(data, formats[0], from_data)
         pred_located, pred_rows = _read_one(predictions, formats[1], from_pred)
-        if from_data:
-            check_row_counts(data, data_rows, predictions, pred_rows)
-        return {**located, **pred_located}, [data_rows or pred_rows, pred_rows]
-    key = mapping.id_column
-    if key is None:
-        raise InputError("--join id needs --id COLUMN naming the id column of both files")
-    for path, columns in ((data, names), (predictions, other)):
-        if key not in columns:
-            raise _no_column(key, "id", [path], columns)
+        check_row_counts(data, data_rows, predictions, pred_rows)
+        return {**located, **pred_located}, [data_rows, pred_rows]
+    assert key is not None
     located, data_rows = _read_one(data, formats[0], [key, *from_data])
     pred_located, pred_rows = _read_one(predictions, formats[1], [key, *from_pred])
     order = join_on_id(located.pop(key), pred_located.pop(key))
