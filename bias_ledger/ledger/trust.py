@@ -1,0 +1,238 @@
+"""Trusted signing keys: OpenSSH allowed_signers files (as git uses them) and bare fingerprints.
+
+See ssh-keygen(1), section ALLOWED SIGNERS, for the format this module reads.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from bias_ledger.errors import KeyFileError, VerificationError
+from bias_ledger.ledger.keys import KEY_TYPE, fingerprint, public_key_from_blob
+from bias_ledger.ledger.sshsig import NAMESPACE
+
+_FINGERPRINT = re.compile(r"SHA256:[A-Za-z0-9+/]{43}")
+_KEY_TYPE = re.compile(r"(ssh-|ecdsa-|sk-|rsa-)[A-Za-z0-9@.-]+")
+_TIME = re.compile(r"(\d{8})(\d{4}(\d{2})?)?(Z?)")
+_OPTIONS = frozenset({"cert-authority", "namespaces", "valid-after", "valid-before"})
+
+
+@dataclass(frozen=True)
+class TrustedKey:
+    """One key trusted to sign bias-ledger records and checkpoints."""
+
+    fingerprint: str
+    """``SHA256:`` fingerprint of the key, as ``ssh-keygen -l`` prints it."""
+    principals: str
+    """Who the key belongs to: the allowed_signers principals field, or ``""``."""
+    public_key: Ed25519PublicKey | None = None
+    """The key itself; None when only its fingerprint was given."""
+    valid_after: datetime | None = None
+    """The key is trusted only for signatures made after this time, when set."""
+    valid_before: datetime | None = None
+    """The key is trusted only for signatures made before this time, when set."""
+    origin: str = ""
+    """Where the key was listed, ``file:line``, for messages."""
+
+    def valid_at(self, when: datetime) -> bool:
+        """Whether ``when`` (an aware datetime) lies within the key's validity interval."""
+        after = self.valid_after is None or when >= self.valid_after
+        return after and (self.valid_before is None or when < self.valid_before)
+
+
+@dataclass(frozen=True)
+class TrustedKeys:
+    """The set of keys a verification trusts, by fingerprint."""
+
+    keys: Mapping[str, TrustedKey]
+    """Trusted keys by fingerprint."""
+    source: str
+    """What the set was read from (a file name or ``--trusted-key``), for messages."""
+    notes: tuple[str, ...] = field(default=())
+    """Lines that were skipped and why (other key types, other namespaces, CAs)."""
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            raise KeyFileError(
+                f"{self.source}: expected at least one {KEY_TYPE} key trusted for namespace "
+                f"{NAMESPACE!r}, found none" + (f" ({self.notes[0]})" if self.notes else "")
+            )
+        object.__setattr__(self, "keys", MappingProxyType(dict(self.keys)))
+
+    def __contains__(self, fingerprint_: object) -> bool:
+        return fingerprint_ in self.keys
+
+    def __iter__(self) -> Iterator[TrustedKey]:
+        return iter(self.keys.values())
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def require(
+        self, public_key: Ed25519PublicKey, *, what: str, at: datetime | None = None
+    ) -> TrustedKey:
+        """Return the entry trusting ``public_key``, or raise :class:`VerificationError`.
+
+        ``what`` names the signed thing in the message; ``at`` is when it claims to be signed.
+        """
+        found = fingerprint(public_key)
+        entry = self.keys.get(found)
+        if entry is None:
+            raise VerificationError(
+                f"{what}: expected a signature by a key trusted in {self.source}, "
+                f"got one by untrusted key {found}"
+            )
+        if at is not None and not entry.valid_at(at):
+            raise VerificationError(
+                f"{what}: key {found} ({entry.origin}) is trusted from {entry.valid_after} "
+                f"until {entry.valid_before}, but the signature claims {at.isoformat()}"
+            )
+        return entry
+
+    @classmethod
+    def from_fingerprints(
+        cls, fingerprints: Iterable[str], *, source: str = "--trusted-key"
+    ) -> TrustedKeys:
+        """Trust the keys with these ``SHA256:...`` fingerprints."""
+        keys: dict[str, TrustedKey] = {}
+        for value in fingerprints:
+            text = value.strip()
+            if not _FINGERPRINT.fullmatch(text) or len(_unbase64(text[7:] + "=")) != 32:
+                raise KeyFileError(
+                    f"{source}: expected a key fingerprint like SHA256:<43 base64 characters>, "
+                    f"got {value!r}"
+                )
+            keys[text] = TrustedKey(text, "", origin=source)
+        return cls(keys, source)
+
+
+def _unbase64(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error:
+        return b""
+
+
+def _tokens(line: str) -> list[str]:
+    """Split on whitespace outside double quotes; quotes are kept for the option parser."""
+    tokens, current, quoted = [], "", False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        if char.isspace() and not quoted:
+            if current:
+                tokens.append(current)
+            current = ""
+        else:
+            current += char
+    if quoted:
+        raise ValueError("expected a closing double quote")
+    return [*tokens, current] if current else tokens
+
+
+def _pattern_list_matches(patterns: str, value: str) -> bool:
+    """OpenSSH pattern-list semantics: ``*`` and ``?`` wildcards, ``!`` negates and wins."""
+    matched = False
+    for pattern in patterns.split(","):
+        negated = pattern.startswith("!")
+        regex = re.escape(pattern.lstrip("!")).replace(r"\*", ".*").replace(r"\?", ".")
+        if re.fullmatch(regex, value):
+            if negated:
+                return False
+            matched = True
+    return matched
+
+
+def _time(value: str) -> datetime:
+    match = _TIME.fullmatch(value)
+    if not match:
+        raise ValueError(f"expected a time YYYYMMDD[HHMM[SS]][Z], got {value!r}")
+    digits = match.group(1) + (match.group(2) or "0000") + ("" if match.group(3) else "00")
+    parsed = datetime.strptime(digits, "%Y%m%d%H%M%S")
+    # Like OpenSSH: a trailing Z means UTC, otherwise the local time zone.
+    return parsed.replace(tzinfo=UTC) if match.group(4) else parsed.astimezone()
+
+
+def _options(text: str) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for item in re.findall(r'(?:[^,"]|"[^"]*")+', text):
+        name, _, value = item.partition("=")
+        if name not in _OPTIONS:
+            raise ValueError(f"expected an option among {', '.join(sorted(_OPTIONS))}, got {name}")
+        options[name] = value[1:-1] if value.startswith('"') and value.endswith('"') else value
+    return options
+
+
+def _parse_line(line: str, origin: str) -> TrustedKey | str:
+    """Return the key a line trusts, or a note saying why the line trusts nothing."""
+    tokens = _tokens(line)
+    if len(tokens) < 3:
+        raise ValueError("expected 'principals [options] keytype base64-key [comment]'")
+    principals, rest = tokens[0].strip('"'), tokens[1:]
+    options = {} if _KEY_TYPE.fullmatch(rest[0]) else _options(rest.pop(0))
+    if len(rest) < 2:
+        raise ValueError("expected a key type and a base64 key after the principals")
+    key_type, key_text = rest[0], rest[1]
+    if "cert-authority" in options:
+        return f"{origin}: cert-authority keys are not supported, line ignored"
+    if key_type != KEY_TYPE:
+        return f"{origin}: {key_type} key ignored, bias-ledger signatures are {KEY_TYPE}"
+    blob = _unbase64(key_text)
+    if not blob:
+        raise ValueError("the key is not valid base64")
+    public_key = public_key_from_blob(blob, source=origin)
+    found = fingerprint(public_key)
+    namespaces = options.get("namespaces")
+    if namespaces is not None and not _pattern_list_matches(namespaces, NAMESPACE):
+        return f"{origin}: key {found} is restricted to namespaces {namespaces!r}, line ignored"
+    after, before = options.get("valid-after"), options.get("valid-before")
+    return TrustedKey(
+        found,
+        principals,
+        public_key,
+        _time(after) if after else None,
+        _time(before) if before else None,
+        origin,
+    )
+
+
+def parse_allowed_signers(text: str, *, source: str) -> TrustedKeys:
+    """Parse an allowed_signers file's text; ``source`` names the file in messages."""
+    keys: dict[str, TrustedKey] = {}
+    notes: list[str] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        origin = f"{source}:{number}"
+        try:
+            entry = _parse_line(line, origin)
+        except (ValueError, KeyFileError) as exc:
+            detail = exc.message if isinstance(exc, KeyFileError) else f"{origin}: {exc}"
+            raise KeyFileError(detail) from exc
+        if isinstance(entry, str):
+            notes.append(entry)
+        elif entry.fingerprint in keys:
+            first = keys[entry.fingerprint].origin
+            notes.append(f"{origin}: key {entry.fingerprint} already listed at {first}, ignored")
+        else:
+            keys[entry.fingerprint] = entry
+    return TrustedKeys(keys, source, tuple(notes))
+
+
+def load_allowed_signers(path: Path) -> TrustedKeys:
+    """Read and parse an allowed_signers file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KeyFileError(f"{path}: cannot read the trusted keys file: {exc}") from exc
+    return parse_allowed_signers(text, source=str(path))
