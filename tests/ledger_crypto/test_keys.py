@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def test_ssh_keygen_key_loads_with_same_fingerprint(tmp_path: Path, passphrase: 
 def test_encrypted_key_needs_the_right_passphrase(tmp_path: Path) -> None:
     path = new_key(tmp_path / "id", passphrase="right")
     data = path.read_bytes()
-    with pytest.raises(KeyFileError, match=f"^{path}: wrong passphrase"):
+    with pytest.raises(KeyFileError, match=f"^{re.escape(str(path))}: wrong passphrase"):
         load_private_key(data, b"wrong", source=str(path))
     with pytest.raises(KeyFileError, match="the key is encrypted, expected a passphrase, got none"):
         load_private_key(data, None, source=str(path))
@@ -101,7 +102,7 @@ def test_key_files_are_never_overwritten(tmp_path: Path) -> None:
     path = tmp_path / "key"
     write_private_key_file(path, generate_key(), None)
     before = path.read_bytes()
-    with pytest.raises(KeyFileError, match=f"^{path}: refusing to overwrite an existing file"):
+    with pytest.raises(KeyFileError, match=f"^{re.escape(str(path))}: refusing to overwrite"):
         write_private_key_file(path, generate_key(), None)
     assert path.read_bytes() == before
     other = tmp_path / "other"
