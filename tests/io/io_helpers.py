@@ -9,7 +9,7 @@ import csv
 import gzip
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import numpy as np
 
 from bias_ledger.io.model import AuditData
 
-Columns = dict[str, Sequence[Any]]
+Columns = Mapping[str, Sequence[Any]]
 
 
 def write_table(path: Path, columns: Columns) -> Path:
@@ -44,7 +44,7 @@ def write_table(path: Path, columns: Columns) -> Path:
     return path
 
 
-def basic_columns(rows: int = 12) -> Columns:
+def basic_columns(rows: int = 12) -> dict[str, list[Any]]:
     """A small valid dataset: id, label, prediction, score and two sensitive features."""
     return {
         "id": [1000 + i for i in range(rows)],

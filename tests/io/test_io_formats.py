@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import blake3
 import numpy as np
@@ -76,7 +77,7 @@ def test_two_valued_labels(
     rows = 8
     values = [label[i % 2] for i in range(rows)]
     predictions = [label[(i // 2) % 2] for i in range(rows)]
-    columns = {"y": values, "p": predictions, "g": ["a", "b"] * (rows // 2)}
+    columns: dict[str, list[Any]] = {"y": values, "p": predictions, "g": ["a", "b"] * (rows // 2)}
     mapping = ColumnMapping(label="y", prediction="p", pos_label=pos_label, sensitive=("g",))
     for name in ("d.csv", "d.parquet", "d.jsonl"):
         data = load_audit_data(write_table(tmp_path / name, columns), mapping=mapping)
@@ -87,7 +88,7 @@ def test_two_valued_labels(
 
 
 def test_integer_and_boolean_groups_become_text(tmp_path: Path) -> None:
-    columns = {
+    columns: dict[str, list[Any]] = {
         "y": [0, 1, 1, 0],
         "p": [1, 1, 0, 0],
         "n": [3, 10, 3, 2],
@@ -103,7 +104,7 @@ def test_integer_and_boolean_groups_become_text(tmp_path: Path) -> None:
 
 
 def test_missing_as_group_and_drop_missing(tmp_path: Path) -> None:
-    columns = {
+    columns: dict[str, list[Any]] = {
         "y": [0, 1, None, 1, 0, 1],
         "p": [1, 1, 0, None, 0, 0],
         "g": ["a", None, "b", "a", "b", None],
