@@ -1,0 +1,144 @@
+"""The composite action's gate script, run by bash as the runner would.
+
+The script only assembles arguments and maps exit codes; `bias-ledger` is replaced on PATH by a
+recorder of its argv and a chosen exit code, since the CLI has its own tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ACTION = (ROOT / "action.yml").read_text(encoding="utf-8")
+
+
+def gate_script() -> str:
+    lines = ACTION.splitlines()
+    start = lines.index("      id: gate")
+    run = next(i for i in range(start, len(lines)) if lines[i] == "      run: |")
+    body = []
+    for line in lines[run + 1 :]:
+        if line.strip() and not line.startswith("        "):
+            break
+        body.append(line)
+    return textwrap.dedent("\n".join(body))
+
+
+def declared_inputs() -> set[str]:
+    block = ACTION.split("\ninputs:\n", 1)[1].split("\noutputs:\n", 1)[0]
+    return set(re.findall(r"^  ([a-z-]+):$", block, flags=re.MULTILINE))
+
+
+def test_every_referenced_input_is_declared() -> None:
+    used = set(re.findall(r"\$\{\{ inputs\.([a-z-]+) \}\}", ACTION))
+    assert used == declared_inputs()
+    # Inputs go through env, never straight into the script text.
+    assert "${{" not in gate_script()
+
+
+def run_gate(tmp_path: Path, env: dict[str, str], code: int) -> tuple[int, list[str], str]:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    recorder = bindir / "bias-ledger"
+    recorder.write_text(
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"open({str(tmp_path / 'argv.json')!r}, 'w').write(json.dumps(sys.argv[1:]))\n"
+        f"sys.exit({code})\n"
+    )
+    recorder.chmod(recorder.stat().st_mode | stat.S_IEXEC)
+    output = tmp_path / "github_output"
+    output.touch()
+    # Unset inputs arrive as empty strings.
+    defaults = dict.fromkeys(re.findall(r"^        (BL_[A-Z_]+):", ACTION, flags=re.MULTILINE), "")
+    full = {
+        **os.environ,
+        **defaults,
+        "BL_FAIL_ON_VIOLATION": "true",
+        **env,
+        "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}",
+        "GITHUB_OUTPUT": str(output),
+    }
+    # The runner's shell for `shell: bash` steps.
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", gate_script()],
+        env=full,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    argv = json.loads((tmp_path / "argv.json").read_text())
+    return done.returncode, argv, output.read_text()
+
+
+def test_arguments_are_assembled_from_inputs(tmp_path: Path) -> None:
+    code, argv, outputs = run_gate(
+        tmp_path,
+        {
+            "BL_POLICY": "policies/standard.toml",
+            "BL_DATA": "data with space.csv",
+            "BL_LABEL": "repaid",
+            "BL_PREDICTION": "approved_v2",
+            "BL_SENSITIVE": "sex, race_ethnicity,age_band",
+            "BL_BASELINE": "latest-approved",
+            "BL_JUNIT": "out/junit.xml",
+            "BL_ARGS": "--json --model-version 2",
+        },
+        0,
+    )
+    assert code == 0
+    assert argv == [
+        "gate",
+        "--policy",
+        "policies/standard.toml",
+        "--data",
+        "data with space.csv",
+        "--label",
+        "repaid",
+        "--prediction",
+        "approved_v2",
+        "--baseline",
+        "latest-approved",
+        "--junit",
+        "out/junit.xml",
+        "--sensitive",
+        "sex",
+        "--sensitive",
+        "race_ethnicity",
+        "--sensitive",
+        "age_band",
+        "--json",
+        "--model-version",
+        "2",
+    ]
+    assert outputs.splitlines() == ["exit-code=0", "verdict=pass"]
+
+
+@pytest.mark.parametrize(
+    ("code", "fail_on_violation", "step_code", "verdict"),
+    [(1, "true", 1, "fail"), (1, "false", 0, "fail"), (2, "false", 2, "error")],
+)
+def test_exit_code_is_exposed_and_mapped(
+    tmp_path: Path, code: int, fail_on_violation: str, step_code: int, verdict: str
+) -> None:
+    env = {"BL_POLICY": "p.toml", "BL_FAIL_ON_VIOLATION": fail_on_violation, "BL_RECORD": "3"}
+    step, argv, outputs = run_gate(tmp_path, env, code)
+    assert step == step_code
+    assert argv == ["gate", "--policy", "p.toml", "--record", "3"]
+    assert outputs.splitlines() == [f"exit-code={code}", f"verdict={verdict}"]
+
+
+def test_pre_commit_hook_runs_the_gate() -> None:
+    text = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    assert "- id: bias-ledger-gate" in text
+    assert "entry: bias-ledger gate" in text
+    assert "language: python" in text
+    assert "pass_filenames: false" in text
