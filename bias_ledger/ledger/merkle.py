@@ -76,10 +76,19 @@ class MerkleTree:
 
     def __init__(self, hasher: Hasher, leaf_hashes: Iterable[bytes] = ()) -> None:
         self.hasher = hasher
-        self._leaves: list[bytes] = []
+        self._leaves: list[bytes] = list(leaf_hashes)
         self._levels: list[bytearray] = []
-        for leaf_hash in leaf_hashes:
-            self.append(leaf_hash)
+        for position, leaf_hash in enumerate(self._leaves):
+            if not isinstance(leaf_hash, bytes) or len(leaf_hash) != hasher.digest_size:
+                self._leaves = self._leaves[:position]
+                self.append(leaf_hash)  # raises with the precise message
+        # Build whole levels at once: several times faster than appending leaf by leaf.
+        level = self._leaves
+        while len(level) > 1:
+            # An odd last node has no sibling yet, so it starts no node on the next level.
+            pairs = zip(level[::2], level[1::2], strict=False)
+            level = [hasher.hash_children(left, right) for left, right in pairs]
+            self._levels.append(bytearray(b"".join(level)))
 
     @property
     def size(self) -> int:

@@ -105,11 +105,14 @@ def test_consistency_matches_reference_and_verifies(h: Hasher, n: int, data: st.
 def test_compact_range_agrees_at_every_size(h: Hasher, n: int) -> None:
     leaf_hashes = _leaf_hashes(h, n)
     tree = MerkleTree(h, leaf_hashes)
+    grown = MerkleTree(h)
     state = CompactRange(0)
     for size, leaf_hash in enumerate(leaf_hashes, start=1):
         state = state.append(h, leaf_hash)
-        assert state.root(h) == tree.root(size)
-        assert state == tree.compact_range(size)
+        grown.append(leaf_hash)
+        assert state.root(h) == tree.root(size) == grown.root()
+        assert state == tree.compact_range(size) == grown.compact_range()
+        assert grown.inclusion_proof(size - 1) == tree.inclusion_proof(size - 1, size)
         assert len(state.hashes) == size.bit_count()
     assert CompactRange.from_json(json.loads(json.dumps(state.to_json())), source="t") == state
 
@@ -188,8 +191,10 @@ def test_consistency_rejections_say_what_was_expected() -> None:
 def test_tree_refuses_bad_requests() -> None:
     h = BLAKE3_HASHER
     tree = MerkleTree(h, _leaf_hashes(h, 4))
-    with pytest.raises(LedgerError, match="expected a 32-byte leaf hash, got 3"):
+    with pytest.raises(LedgerError, match="^leaf 4: expected a 32-byte leaf hash, got 3$"):
         tree.append(b"abc")
+    with pytest.raises(LedgerError, match="^leaf 1: expected a 32-byte leaf hash, got str$"):
+        MerkleTree(h, [h.empty_root(), "not bytes"])  # type: ignore[list-item]
     with pytest.raises(LedgerError, match="expected a tree size between 0 and 4, got 5"):
         tree.root(5)
     with pytest.raises(LedgerError, match="expected a leaf index below the tree size 4, got 4"):
