@@ -1,3 +1,23 @@
-"""bias-ledger: fairness audits of ML models, recorded in a signed, append-only ledger."""
+"""bias-ledger: fairness audits of ML models, recorded in a signed, append-only ledger.
+
+``bias_ledger.audit(...)`` runs an audit and returns an :class:`AuditResult`; heavy libraries
+load on first use so that importing the package (and ``bias-ledger --help``) stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+__all__ = ["AuditResult", "__version__", "audit"]
+
+if TYPE_CHECKING:
+    from bias_ledger._audit import AuditResult, audit
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("audit", "AuditResult"):
+        from bias_ledger import _audit
+
+        return getattr(_audit, name)
+    raise AttributeError(f"module 'bias_ledger' has no attribute {name!r}")

@@ -1,0 +1,96 @@
+"""The typer application: command registration, global flags, and error-to-exit-code mapping."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from bias_ledger.errors import BiasLedgerError, ExitCode
+
+DEBUG_FLAG = "--debug"
+DEBUG_ENV = "BIAS_LEDGER_DEBUG"
+
+
+class _Group(TyperGroup):
+    """Maps bias-ledger errors to one stderr line and their exit code; ``--debug`` anywhere."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        head, sep, tail = (
+            (args[: args.index("--")], ["--"], args[args.index("--") + 1 :])
+            if ("--" in args)
+            else (args, [], [])
+        )
+        if DEBUG_FLAG in head:
+            ctx.meta["bias_ledger.debug"] = True
+            head = [arg for arg in head if arg != DEBUG_FLAG]
+        return super().parse_args(ctx, head + sep + tail)
+
+    def invoke(self, ctx: Any) -> Any:
+        debug = bool(ctx.meta.get("bias_ledger.debug")) or os.environ.get(DEBUG_ENV) == "1"
+        try:
+            return super().invoke(ctx)
+        except BiasLedgerError as error:
+            if debug:
+                raise
+            from bias_ledger.cli.output import error_line
+
+            error_line(error.diagnostics())
+            raise typer.Exit(int(error.exit_code)) from None
+        except OSError as error:
+            if debug:
+                raise
+            from bias_ledger.cli.output import error_line
+
+            where = f"{error.filename}: " if error.filename else ""
+            error_line(f"{where}{error.strerror or error}")
+            raise typer.Exit(int(ExitCode.USAGE)) from None
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="bias-ledger",
+    help=(
+        "Fairness audits of ML models, recorded in a signed, Merkle-rooted, append-only ledger.\n\n"
+        "Exit codes: 0 success; 1 a fairness policy was violated; 2 usage or input error; "
+        "3 verification failed. Add --debug anywhere for a traceback on errors."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(
+        False, "--debug", help="Show a traceback on errors (also BIAS_LEDGER_DEBUG=1)."
+    ),
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    if version:
+        from bias_ledger import __version__
+
+        typer.echo(f"bias-ledger {__version__}")
+        raise typer.Exit(0)
+
+
+def _register() -> None:
+    from bias_ledger.cli import audit_cmd, gate_cmd, key_cmd, ledger_cmd
+
+    ledger_cmd.register(app)
+    key_cmd.register(app)
+    audit_cmd.register(app)
+    gate_cmd.register(app)
+
+
+_register()
+
+
+def run() -> None:
+    """Run the CLI with ``sys.argv``."""
+    app(prog_name="bias-ledger", args=sys.argv[1:])

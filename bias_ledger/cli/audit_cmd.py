@@ -1,0 +1,207 @@
+"""``bias-ledger audit`` and ``bias-ledger approve``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from bias_ledger.cli import inputs as opt
+from bias_ledger.cli.options import JsonOption, KeyOption, LedgerOption
+from bias_ledger.cli.output import err, json_text, out, print_json, warning_line, write_text
+from bias_ledger.errors import ExitCode
+
+if TYPE_CHECKING:
+    from bias_ledger._audit import AuditRequest, AuditResult
+
+PROGRESS_BYTES = 50 * 1024 * 1024
+
+
+def run_with_progress(request: AuditRequest, *, quiet: bool) -> AuditResult:
+    """Run the audit, with a progress bar on stderr while hashing inputs over ~50 MB."""
+    from bias_ledger._audit import run_audit
+
+    files = [p for p in (request.data, request.predictions) if p is not None and p.is_file()]
+    total = sum(path.stat().st_size for path in files)
+    if quiet or total < PROGRESS_BYTES or not err().is_terminal:
+        return run_audit(request)
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("reading and hashing inputs"),
+        BarColumn(),
+        DownloadColumn(),
+        console=err(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("hash", total=total)
+        return run_audit(request, progress=lambda n: progress.update(task, advance=n))
+
+
+def record_payload(result: AuditResult, policy_report: Any | None) -> dict[str, Any]:
+    from bias_ledger.provenance import environment
+
+    payload = result.to_json()
+    payload["policy"] = policy_report.to_json() if policy_report is not None else None
+    payload["environment"] = environment()
+    return payload
+
+
+def append(ledger: Path | None, key: Path | None, kind: str, payload: dict[str, Any]) -> Any:
+    from bias_ledger.cli.key_cmd import ask_passphrase
+    from bias_ledger.ledger.reader import resolve_ledger_path
+    from bias_ledger.ledger.record import RecordKind
+    from bias_ledger.ledger.store import append_record
+    from bias_ledger.provenance import ci_labels
+    from bias_ledger.signing import load_signing_key
+
+    signing_key = load_signing_key(key, ask_passphrase=ask_passphrase)
+    return append_record(
+        resolve_ledger_path(ledger), RecordKind(kind), payload, signing_key, labels=ci_labels()
+    )
+
+
+def audit(
+    data: opt.DataArg = None,
+    predictions: opt.PredictionsOpt = None,
+    id_column: opt.IdOpt = None,
+    join: opt.JoinOpt = None,
+    label: opt.LabelOpt = None,
+    prediction: opt.PredictionOpt = None,
+    pos_label: opt.PosLabelOpt = None,
+    score: opt.ScoreOpt = None,
+    threshold: opt.ThresholdOpt = None,
+    sensitive: opt.SensitiveOpt = None,
+    reference: opt.ReferenceOpt = None,
+    model: opt.ModelOpt = None,
+    model_name: opt.ModelNameOpt = None,
+    model_version: opt.ModelVersionOpt = None,
+    missing_as_group: opt.MissingAsGroupOpt = None,
+    drop_missing: opt.DropMissingOpt = None,
+    max_groups: opt.MaxGroupsOpt = None,
+    config: opt.ConfigOpt = None,
+    policy: Annotated[
+        Path | None, typer.Option("--policy", help="Judge the results with this policy file.")
+    ] = None,
+    cross_check: Annotated[
+        bool, typer.Option("--cross-check", help="Recompute with fairlearn MetricFrame (slow).")
+    ] = False,
+    no_record: Annotated[
+        bool, typer.Option("--no-record", help="Do not append a record to the ledger.")
+    ] = False,
+    key: KeyOption = None,
+    ledger: LedgerOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    json_output: JsonOption = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Also write the JSON result here.")
+    ] = None,
+) -> None:
+    """Compute fairness metrics per group and append a signed record to the ledger."""
+    from dataclasses import replace
+
+    from bias_ledger.ledger.reader import read_meta, resolve_ledger_path
+
+    request, config_policy = opt.build_request(
+        opt.InputOptions(
+            data=data,
+            predictions=predictions,
+            id_column=id_column,
+            join=join,
+            label=label,
+            prediction=prediction,
+            pos_label=pos_label,
+            score=score,
+            threshold=threshold,
+            sensitive=sensitive or [],
+            reference=reference or [],
+            model=model,
+            model_name=model_name,
+            model_version=model_version,
+            missing_as_group=missing_as_group,
+            drop_missing=drop_missing,
+            max_groups=max_groups,
+            config=config,
+        )
+    )
+    request = replace(request, cross_check=cross_check)
+    if not no_record:
+        read_meta(resolve_ledger_path(ledger))  # fail before the work, not after it
+    policy_path = policy or config_policy
+    loaded_policy = None
+    if policy_path is not None:
+        from bias_ledger.policy import load_policy
+
+        loaded_policy = load_policy(policy_path)
+    result = run_with_progress(request, quiet=quiet or json_output)
+    report = None
+    if loaded_policy is not None:
+        from bias_ledger.policy import evaluate_policy
+
+        report = evaluate_policy(loaded_policy, result.results)
+    payload = record_payload(result, report)
+    document: dict[str, Any] = {**payload, "record": None}
+    if not no_record:
+        appended = append(ledger, key, "audit", payload)
+        document["record"] = {
+            "index": appended.index,
+            "record_hash": appended.record_hash,
+            "checkpoint_size": appended.checkpoint.size,
+        }
+    if output is not None:
+        write_text(output, json_text(document))
+    if json_output:
+        print_json(document)
+    elif not quiet:
+        from bias_ledger.render.terminal import audit_report
+
+        for warning in result.warnings:
+            warning_line(warning)
+        out().print(audit_report(result))
+        if report is not None:
+            from bias_ledger.render.policy_terminal import policy_summary
+
+            out().print(policy_summary(report))
+        if document["record"] is not None:
+            record = document["record"]
+            out().print(
+                f"recorded as record {record['index']} (blake3 {record['record_hash']}), "
+                f"checkpoint size {record['checkpoint_size']}"
+            )
+    if report is not None and not report.passed:
+        raise typer.Exit(int(ExitCode.POLICY_VIOLATED))
+
+
+def approve(
+    index: Annotated[int, typer.Argument(help="The audit record to approve.")],
+    note: Annotated[str | None, typer.Option("--note", help="Why it is approved.")] = None,
+    key: KeyOption = None,
+    ledger: LedgerOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Append a signed approval of audit record N (usable as a gate baseline)."""
+    import blake3
+
+    from bias_ledger.errors import InputError
+    from bias_ledger.history import read_record
+    from bias_ledger.ledger.entry import parse_line
+    from bias_ledger.ledger.reader import resolve_ledger_path
+
+    path = resolve_ledger_path(ledger)
+    record, line = read_record(path, index)
+    if record.get("kind") != "audit":
+        raise InputError(f"record {index}: expected an audit record, found {record.get('kind')}")
+    digest = blake3.blake3(parse_line(line, where=f"record {index}").record_bytes).hexdigest()
+    payload = {"approves": {"index": index, "record_hash": digest}, "note": note or ""}
+    appended = append(ledger, key, "approval", payload)
+    if json_output:
+        print_json({"index": appended.index, "record_hash": appended.record_hash, **payload})
+        return
+    signer = appended.record["signer"]["fingerprint"]
+    out().print(f"record {appended.index}: {signer} approves audit record {index}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(audit)
+    app.command()(approve)

@@ -1,0 +1,157 @@
+"""The input options that ``audit`` and ``gate`` share, and how they become an AuditRequest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from bias_ledger.errors import InputError
+
+if TYPE_CHECKING:
+    from bias_ledger._audit import AuditRequest
+
+DataArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Dataset file: CSV (.csv, .csv.gz), Parquet or JSON Lines.", show_default=False
+    ),
+]
+PredictionsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--predictions", help="Separate predictions file, joined on --id.", show_default=False
+    ),
+]
+IdOpt = Annotated[str | None, typer.Option("--id", help="Id column joining the two files.")]
+JoinOpt = Annotated[
+    str | None,
+    typer.Option("--join", help="'id' (with --id) or 'row-order' (same row counts required)."),
+]
+LabelOpt = Annotated[str | None, typer.Option("--label", help="True label column (binary).")]
+PredictionOpt = Annotated[
+    str | None, typer.Option("--prediction", help="Predicted label column (binary).")
+]
+PosLabelOpt = Annotated[
+    str | None, typer.Option("--pos-label", help="Label value counted as positive.")
+]
+ScoreOpt = Annotated[str | None, typer.Option("--score", help="Model score column.")]
+ThresholdOpt = Annotated[
+    float | None, typer.Option("--threshold", help="Predict positive when score >= threshold.")
+]
+SensitiveOpt = Annotated[
+    list[str] | None,
+    typer.Option("--sensitive", help="Sensitive feature column; repeat for intersections."),
+]
+ReferenceOpt = Annotated[
+    list[str] | None,
+    typer.Option("--reference", help="Reference group, FEATURE=GROUP (default: largest)."),
+]
+ModelOpt = Annotated[
+    Path | None, typer.Option("--model", help="Model artifact file to fingerprint.")
+]
+ModelNameOpt = Annotated[str | None, typer.Option("--model-name", help="Model name.")]
+ModelVersionOpt = Annotated[str | None, typer.Option("--model-version", help="Model version.")]
+MissingAsGroupOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--missing-as-group", help="A missing sensitive value is its own group.", show_default=False
+    ),
+]
+DropMissingOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--drop-missing",
+        help="Drop rows missing label/prediction (reports count).",
+        show_default=False,
+    ),
+]
+MaxGroupsOpt = Annotated[
+    int | None, typer.Option("--max-groups", help="Max groups per feature (default 1000).")
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="Config file (default: ./bias-ledger.toml or [tool.bias-ledger] in ./pyproject.toml).",
+        show_default=False,
+    ),
+]
+
+
+@dataclass(frozen=True)
+class InputOptions:
+    """The raw values of the shared input options."""
+
+    data: Path | None
+    predictions: Path | None
+    id_column: str | None
+    join: str | None
+    label: str | None
+    prediction: str | None
+    pos_label: str | None
+    score: str | None
+    threshold: float | None
+    sensitive: Sequence[str]
+    reference: Sequence[str]
+    model: Path | None
+    model_name: str | None
+    model_version: str | None
+    missing_as_group: bool | None
+    drop_missing: bool | None
+    max_groups: int | None
+    config: Path | None
+
+
+def parse_references(values: Sequence[str]) -> dict[str, str]:
+    references: dict[str, str] = {}
+    for value in values:
+        feature, sep, group = value.partition("=")
+        if not sep or not feature or not group:
+            raise InputError(f"--reference {value!r}: expected FEATURE=GROUP")
+        references[feature] = group
+    return references
+
+
+def build_request(options: InputOptions) -> tuple[AuditRequest, Path | None]:
+    """The AuditRequest, and the policy file named in the config (if any)."""
+    from bias_ledger._audit import AuditRequest
+    from bias_ledger.io.config import load_config
+
+    if options.join not in (None, "id", "row-order"):
+        raise InputError(f"--join {options.join!r}: expected 'id' or 'row-order'")
+    config = load_config(options.config, cwd=Path.cwd()).with_options(
+        data=options.data,
+        predictions=options.predictions,
+        id=options.id_column,
+        join=options.join,
+        label=options.label,
+        prediction=options.prediction,
+        pos_label=options.pos_label,
+        score=options.score,
+        threshold=options.threshold,
+        sensitive=tuple(options.sensitive),
+        reference=parse_references(options.reference),
+        model=options.model,
+        model_name=options.model_name,
+        model_version=options.model_version,
+        missing_as_group=options.missing_as_group,
+        drop_missing=options.drop_missing,
+        max_groups=options.max_groups,
+    )
+    if config.data is None:
+        raise InputError("no dataset given: expected a DATA argument or `data` in bias-ledger.toml")
+    request = AuditRequest(
+        data=config.data,
+        mapping=config.column_mapping(),
+        predictions=config.predictions,
+        references=dict(config.reference),
+        model=config.model,
+        model_name=config.model_name,
+        model_version=config.model_version,
+        min_group_size=config.min_group_size,
+    )
+    return request, config.policy

@@ -1,0 +1,145 @@
+"""``bias-ledger key``: generate, show and rotate Ed25519 signing keys (OpenSSH format)."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bias_ledger.cli.options import JsonOption, KeyOption, LedgerOption
+from bias_ledger.cli.output import out, print_json
+from bias_ledger.errors import KeyFileError
+
+key_app = typer.Typer(help="Ed25519 signing keys in OpenSSH format.", no_args_is_help=True)
+
+
+def ask_passphrase(prompt: str) -> str:
+    return getpass.getpass(f"{prompt}: ")
+
+
+def _describe(public_line: str, fp: str, path: Path | None, json_output: bool) -> None:
+    if json_output:
+        print_json(
+            {"path": str(path) if path else None, "public_key": public_line, "fingerprint": fp}
+        )
+        return
+    if path is not None:
+        out().print(f"private key: {path}")
+    out().print(public_line, soft_wrap=True)
+    out().print(f"fingerprint: {fp}")
+
+
+@key_app.command("generate")
+def generate(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Where to write the private key (.pub beside it).",
+            show_default=False,
+        ),
+    ] = None,
+    passphrase: Annotated[
+        bool,
+        typer.Option("--passphrase", help="Encrypt the key (asks, or BIAS_LEDGER_KEY_PASSPHRASE)."),
+    ] = False,
+    exist_ok: Annotated[
+        bool, typer.Option("--exist-ok", help="If the key file exists, show it instead of failing.")
+    ] = False,
+    comment: Annotated[str, typer.Option(help="Comment of the public key line.")] = "bias-ledger",
+    ledger: LedgerOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Create an Ed25519 key (mode 0600), print its public key and SHA256 fingerprint."""
+    import os
+
+    from bias_ledger.ledger.keys import (
+        fingerprint,
+        generate_key,
+        load_private_key_file,
+        public_key_openssh,
+        write_private_key_file,
+    )
+    from bias_ledger.ledger.reader import resolve_ledger_path
+    from bias_ledger.signing import PASSPHRASE_ENV, default_key_path, load_signing_key
+
+    path = output or default_key_path()
+    ledger_dir = resolve_ledger_path(ledger).resolve()
+    if ledger_dir == path.resolve().parent or ledger_dir in path.resolve().parents:
+        raise KeyFileError(f"{path}: a signing key must never be stored inside the ledger")
+    if path.exists() and exist_ok:
+        key = load_signing_key(path, ask_passphrase=ask_passphrase)
+        public = key.public_key()
+        _describe(public_key_openssh(public, comment), fingerprint(public), path, json_output)
+        return
+    secret: bytes | None = None
+    if passphrase:
+        text = os.environ.get(PASSPHRASE_ENV) or ask_passphrase("New passphrase")
+        if not os.environ.get(PASSPHRASE_ENV) and ask_passphrase("Repeat passphrase") != text:
+            raise KeyFileError("the passphrases do not match")
+        if not text:
+            raise KeyFileError("empty passphrase: leave out --passphrase for an unencrypted key")
+        secret = text.encode()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = generate_key()
+    write_private_key_file(path, key, secret, comment=comment)
+    load_private_key_file(path, secret)  # what was written reads back
+    public = key.public_key()
+    _describe(public_key_openssh(public, comment), fingerprint(public), path, json_output)
+
+
+@key_app.command("show")
+def show(
+    key: KeyOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Print the public key and fingerprint of the signing key that would be used."""
+    from bias_ledger.ledger.keys import fingerprint, public_key_openssh
+    from bias_ledger.signing import load_signing_key
+
+    public = load_signing_key(key, ask_passphrase=ask_passphrase).public_key()
+    _describe(public_key_openssh(public), fingerprint(public), key, json_output)
+
+
+@key_app.command("rotate")
+def rotate(
+    new_key: Annotated[
+        Path, typer.Option("--new-key", help="The successor key's private key file.")
+    ],
+    key: KeyOption = None,
+    ledger: LedgerOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Append a key-rotation record, signed by the current key, introducing --new-key."""
+    from bias_ledger.ledger.keys import fingerprint, public_key_openssh
+    from bias_ledger.ledger.reader import resolve_ledger_path
+    from bias_ledger.ledger.record import RecordKind
+    from bias_ledger.ledger.store import append_record
+    from bias_ledger.provenance import ci_labels
+    from bias_ledger.signing import load_signing_key
+
+    old = load_signing_key(key, ask_passphrase=ask_passphrase)
+    successor = load_signing_key(new_key, ask_passphrase=ask_passphrase).public_key()
+    if fingerprint(successor) == fingerprint(old.public_key()):
+        raise KeyFileError(f"{new_key}: the new key is the current key")
+    payload = {
+        "new_public_key": public_key_openssh(successor),
+        "new_fingerprint": fingerprint(successor),
+    }
+    appended = append_record(
+        resolve_ledger_path(ledger), RecordKind.KEY_ROTATION, payload, old, labels=ci_labels()
+    )
+    if json_output:
+        print_json({"index": appended.index, "record_hash": appended.record_hash, **payload})
+        return
+    out().print(
+        f"record {appended.index}: key {fingerprint(old.public_key())} hands over to "
+        f"{payload['new_fingerprint']}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(key_app, name="key")

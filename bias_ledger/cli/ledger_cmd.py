@@ -1,0 +1,246 @@
+"""Commands that read or keep up the ledger: init, log, show, verify, proof, checkpoint, fsck."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bias_ledger.cli.options import JsonOption, LedgerOption, TrustedKeyOption, TrustedKeysOption
+from bias_ledger.cli.output import out, print_json, warning_line
+from bias_ledger.errors import ExitCode
+
+
+def init(
+    ledger: LedgerOption = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            help="Origin name (default: the parent directory's name).", show_default=False
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Create a ledger (default ./.bias-ledger). Already initialised: reports it, exit 0."""
+    from bias_ledger.ledger.reader import LEDGER_FILE, read_meta, resolve_ledger_path
+    from bias_ledger.ledger.store import init_ledger
+
+    path = resolve_ledger_path(ledger)
+    existed = (path / LEDGER_FILE).exists()
+    if existed:
+        meta = read_meta(path)
+    else:
+        default = path.resolve().parent.name or "bias-ledger"
+        meta = init_ledger(path, name=name or "".join(default.split()) or "bias-ledger")
+    if json_output:
+        print_json({"path": str(path), "origin": meta.origin, "created": not existed})
+    elif existed:
+        out().print(f"Ledger already initialised at {path} (origin {meta.origin})")
+    else:
+        out().print(f"Initialised an empty ledger at {path} (origin {meta.origin})")
+
+
+def log(ledger: LedgerOption = None, json_output: JsonOption = False) -> None:
+    """One line per record: index, time, model, verdict, signer."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from bias_ledger.history import log_lines
+    from bias_ledger.ledger.reader import resolve_ledger_path
+
+    lines = log_lines(resolve_ledger_path(ledger))
+    if json_output:
+        print_json([line.to_json() for line in lines])
+        return
+    table = Table(box=None, pad_edge=False)
+    for column in ("#", "time (UTC)", "kind", "model", "verdict", "signer", "detail"):
+        table.add_column(column)
+    for line in lines:
+        model = " ".join(p for p in (line.model_name, line.model_version) if p) or "-"
+        verdict = line.verdict or "-"
+        style = {"fail": "bold red", "pass": "green"}.get(verdict, "")
+        table.add_row(
+            str(line.index),
+            line.timestamp[:19].replace("T", " "),
+            line.kind,
+            escape(model),
+            f"[{style}]{verdict}[/]" if style else verdict,
+            line.signer,
+            escape(line.detail),
+        )
+    out().print(table if lines else "The ledger is empty.")
+
+
+def show(
+    index: Annotated[int, typer.Argument(help="Record index (from 'bias-ledger log').")],
+    ledger: LedgerOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """One record in full."""
+    from bias_ledger.history import read_record
+    from bias_ledger.ledger.entry import parse_line
+    from bias_ledger.ledger.reader import resolve_ledger_path
+    from bias_ledger.render.record import record_report
+
+    record, line = read_record(resolve_ledger_path(ledger), index)
+    entry = parse_line(line, where=f"record {index}")
+    if json_output:
+        print_json({"record": record, "signature": entry.armored_signature()})
+        return
+    out().print(record_report(record))
+
+
+def verify(
+    bundle: Annotated[
+        Path | None,
+        typer.Argument(help="A bundle to verify instead of the ledger.", show_default=False),
+    ] = None,
+    ledger: LedgerOption = None,
+    trusted_keys: TrustedKeysOption = None,
+    trusted_key: TrustedKeyOption = None,
+    trust_ledger_keys: Annotated[
+        bool, typer.Option(help="Trust the keys found in the ledger itself (integrity only).")
+    ] = False,
+    since: Annotated[
+        Path | None,
+        typer.Option(help="A checkpoint kept earlier that the bundle's ledger must extend."),
+    ] = None,
+    recompute: Annotated[
+        bool, typer.Option(help="Re-hash --data and recompute every number of the bundle.")
+    ] = False,
+    data: Annotated[Path | None, typer.Option(help="Original data file, for --recompute.")] = None,
+    predictions: Annotated[
+        Path | None, typer.Option(help="Original predictions file, for --recompute.")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Verify every hash, signature, the chain and the checkpoint; exit 0 valid, 3 not."""
+    from bias_ledger.cli.verify_view import run_verify
+
+    run_verify(
+        bundle=bundle,
+        ledger=ledger,
+        trusted_keys=trusted_keys,
+        trusted_key=trusted_key or [],
+        trust_ledger_keys=trust_ledger_keys,
+        since=since,
+        recompute=recompute,
+        data=data,
+        predictions=predictions,
+        json_output=json_output,
+    )
+
+
+proof_app = typer.Typer(help="Merkle inclusion and consistency proofs.", no_args_is_help=True)
+
+
+@proof_app.command("inclusion")
+def proof_inclusion(
+    index: Annotated[int, typer.Argument(help="Record index.")],
+    size: Annotated[
+        int | None, typer.Option(help="Tree size (default: the latest checkpoint's).")
+    ] = None,
+    ledger: LedgerOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Prove that record N is in the tree of the given size."""
+    from bias_ledger.ledger.proofs import inclusion
+    from bias_ledger.ledger.reader import resolve_ledger_path
+
+    proof = inclusion(resolve_ledger_path(ledger), index, size)
+    if json_output:
+        print_json(proof.to_json())
+        return
+    out().print(f"inclusion of record {proof.index} in tree size {proof.size}")
+    out().print(f"leaf hash  {proof.leaf_hash.hex()}")
+    out().print(f"root hash  {proof.root_hash.hex()}")
+    for number, node in enumerate(proof.hashes):
+        out().print(f"proof[{number}]  {node.hex()}")
+    out().print("verified against the root: ok")
+
+
+@proof_app.command("consistency")
+def proof_consistency(
+    old_size: Annotated[int, typer.Argument(help="Older tree size A.")],
+    new_size: Annotated[int, typer.Argument(help="Newer tree size B.")],
+    ledger: LedgerOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Prove that the tree of size A is a prefix of the tree of size B."""
+    from bias_ledger.ledger.proofs import consistency
+    from bias_ledger.ledger.reader import resolve_ledger_path
+
+    proof = consistency(resolve_ledger_path(ledger), old_size, new_size)
+    if json_output:
+        print_json(proof.to_json())
+        return
+    out().print(f"consistency of tree size {proof.old_size} with tree size {proof.new_size}")
+    out().print(f"old root  {proof.old_root.hex()}")
+    out().print(f"new root  {proof.new_root.hex()}")
+    for number, node in enumerate(proof.hashes):
+        out().print(f"proof[{number}]  {node.hex()}")
+    out().print("verified: ok")
+
+
+def checkpoint(ledger: LedgerOption = None, json_output: JsonOption = False) -> None:
+    """Print the latest signed checkpoint, to keep somewhere else."""
+    import sys
+
+    from bias_ledger.errors import LedgerError
+    from bias_ledger.ledger.checkpoint import parse_signed_checkpoint
+    from bias_ledger.ledger.reader import CHECKPOINT_FILE, read_meta, resolve_ledger_path
+
+    path = resolve_ledger_path(ledger)
+    read_meta(path)
+    checkpoint_path = path / CHECKPOINT_FILE
+    if not checkpoint_path.exists():
+        raise LedgerError(f"{path}: no checkpoint yet (the ledger has no records)")
+    data = checkpoint_path.read_bytes()
+    parsed, signature = parse_signed_checkpoint(data, source=str(checkpoint_path))
+    if json_output:
+        print_json(
+            {
+                "origin": parsed.origin,
+                "size": parsed.size,
+                "root_hash": parsed.root_hash.hex(),
+                "signed_checkpoint": data.decode("ascii"),
+            }
+        )
+        return
+    sys.stdout.write(data.decode("ascii"))
+
+
+def fsck(
+    ledger: LedgerOption = None,
+    repair: Annotated[
+        bool, typer.Option(help="Truncate a torn tail and rebuild the append state.")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Check the ledger's files for an interrupted write; --repair fixes it (exit 3 if unfixed)."""
+    from bias_ledger.ledger.reader import resolve_ledger_path
+    from bias_ledger.ledger.repair import fsck as run_fsck
+
+    report = run_fsck(resolve_ledger_path(ledger), repair=repair)
+    if json_output:
+        print_json(report.to_json())
+    else:
+        for problem in report.problems:
+            warning_line(problem)
+        for action in report.actions:
+            out().print(f"repaired: {action}")
+        if report.clean:
+            out().print(f"ok: {report.records} records, no torn tail")
+    if not report.clean and not repair:
+        raise typer.Exit(int(ExitCode.VERIFICATION_FAILED))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(log)
+    app.command()(show)
+    app.command()(verify)
+    app.add_typer(proof_app, name="proof")
+    app.command()(checkpoint)
+    app.command()(fsck)

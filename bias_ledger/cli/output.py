@@ -1,0 +1,55 @@
+"""The CLI's output streams: results to stdout, diagnostics to stderr, JSON written verbatim."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+_stdout: Console | None = None
+_stderr: Console | None = None
+
+
+def out() -> Console:
+    """The console for results (stdout); created lazily so tests can swap streams."""
+    global _stdout
+    if _stdout is None or _stdout.file is not sys.stdout:
+        # Piped output (CI logs, files) is not cut to 80 columns: tables keep whole names.
+        width = None if sys.stdout.isatty() else 160
+        _stdout = Console(file=sys.stdout, highlight=False, soft_wrap=False, width=width)
+    return _stdout
+
+
+def err() -> Console:
+    """The console for diagnostics, warnings and progress (stderr)."""
+    global _stderr
+    if _stderr is None or _stderr.file is not sys.stderr:
+        _stderr = Console(file=sys.stderr, highlight=False)
+    return _stderr
+
+
+def error_line(message: str) -> None:
+    """One line on stderr: ``bias-ledger: error: <message>``."""
+    err().print(f"[bold red]bias-ledger: error:[/] {escape(message)}", soft_wrap=True)
+
+
+def warning_line(message: str) -> None:
+    err().print(f"[yellow]bias-ledger: warning:[/] {escape(message)}", soft_wrap=True)
+
+
+def json_text(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def print_json(value: Any) -> None:
+    """Write JSON to stdout, bypassing rich so nothing is wrapped or styled."""
+    sys.stdout.write(json_text(value))
+    sys.stdout.flush()
+
+
+def write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")

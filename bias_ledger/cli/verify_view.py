@@ -1,0 +1,113 @@
+"""``bias-ledger verify``: load trust anchors, verify a ledger or a bundle, print the checklist."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from bias_ledger.cli.output import error_line, out, print_json, warning_line
+from bias_ledger.errors import ExitCode, InputError, VerificationError
+from bias_ledger.ledger.trust import TrustedKeys, load_allowed_signers
+from bias_ledger.verify import LedgerVerification, Step, UntrustedError
+
+
+def load_trust(trusted_keys: Path | None, trusted_key: Sequence[str]) -> TrustedKeys | None:
+    """The trust set from --trusted-keys and --trusted-key (their union), or None."""
+    from dataclasses import replace
+
+    sets: list[TrustedKeys] = []
+    if trusted_keys is not None:
+        sets.append(load_allowed_signers(trusted_keys))
+    if trusted_key:
+        sets.append(TrustedKeys.from_fingerprints(trusted_key))
+    if not sets:
+        return None
+    merged = sets[0]
+    for other in sets[1:]:
+        merged = replace(
+            merged, keys={**other.keys, **merged.keys}, source=f"{merged.source} + {other.source}"
+        )
+    return merged
+
+
+def print_steps(steps: Sequence[Step], warnings: Sequence[str]) -> None:
+    for step in steps:
+        out().print(f"[green]✓[/] {escape(step.what)}: {escape(step.detail)}")
+    for warning in warnings:
+        warning_line(warning)
+
+
+def _report(result: LedgerVerification, json_output: bool) -> None:
+    if json_output:
+        print_json(result.to_json())
+        return
+    print_steps(result.steps, result.warnings)
+    signers = ", ".join(f"{fp} ({who})" if who else fp for fp, who in result.signers)
+    out().print(f"[bold green]VALID[/]: {result.size} records of {escape(result.origin)}")
+    out().print(f"signers: {escape(signers)}")
+
+
+def _fail(error: VerificationError, json_output: bool, steps: Sequence[Step] = ()) -> None:
+    if json_output:
+        print_json(
+            {
+                "valid": False,
+                "error": error.diagnostics(),
+                "steps": [step.to_json() for step in steps],
+            }
+        )
+    else:
+        print_steps(steps, ())
+        error_line(error.diagnostics())
+        out().print("[bold red]INVALID[/]")
+    raise typer.Exit(int(ExitCode.VERIFICATION_FAILED))
+
+
+def run_verify(
+    *,
+    bundle: Path | None,
+    ledger: Path | None,
+    trusted_keys: Path | None,
+    trusted_key: Sequence[str],
+    trust_ledger_keys: bool,
+    since: Path | None,
+    recompute: bool,
+    data: Path | None,
+    predictions: Path | None,
+    json_output: bool,
+) -> None:
+    from bias_ledger.ledger.reader import resolve_ledger_path
+    from bias_ledger.verify import verify_ledger
+
+    trusted = load_trust(trusted_keys, trusted_key)
+    if bundle is not None:
+        from bias_ledger.cli.bundle_view import run_verify_bundle
+
+        run_verify_bundle(
+            bundle,
+            trusted=trusted,
+            since=since,
+            recompute=recompute,
+            data=data,
+            predictions=predictions,
+            json_output=json_output,
+        )
+        return
+    if since is not None or recompute:
+        raise InputError("--since and --recompute apply to a bundle: bias-ledger verify BUNDLE ...")
+    try:
+        result = verify_ledger(
+            resolve_ledger_path(ledger),
+            trusted=trusted,
+            trust_ledger_keys=trust_ledger_keys,
+        )
+    except UntrustedError as error:
+        _fail(error, json_output, error.report.steps)
+        return
+    except VerificationError as error:
+        _fail(error, json_output)
+        return
+    _report(result, json_output)

@@ -1,0 +1,97 @@
+"""Reading a ledger's records for people: the log lines and one record in full."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bias_ledger.errors import InputError, LedgerError
+from bias_ledger.ledger.entry import parse_line
+from bias_ledger.ledger.reader import StoredLedger, read_ledger
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One record, summarised."""
+
+    index: int
+    timestamp: str
+    kind: str
+    model_name: str | None
+    model_version: str | None
+    verdict: str | None
+    """The policy verdict (pass/fail) of an audit with a policy; None otherwise."""
+    signer: str
+    """The signer's key fingerprint."""
+    detail: str
+    """A short description: the approved record, the new key, ..."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "timestamp": self.timestamp,
+            "kind": self.kind,
+            "model_name": self.model_name,
+            "model_version": self.model_version,
+            "verdict": self.verdict,
+            "signer": self.signer,
+            "detail": self.detail,
+        }
+
+
+def _record(stored: StoredLedger, index: int) -> dict[str, Any]:
+    where = f"{stored.path} record {index}"
+    entry = parse_line(stored.lines[index], where=where)
+    try:
+        record = json.loads(entry.record_bytes)
+    except ValueError as exc:
+        raise LedgerError(f"{where}: not valid JSON ({exc}); run 'bias-ledger verify'") from exc
+    if not isinstance(record, dict):
+        raise LedgerError(f"{where}: expected a JSON object; run 'bias-ledger verify'")
+    return record
+
+
+def summarise(record: dict[str, Any]) -> LogLine:
+    kind = str(record.get("kind"))
+    payload = record.get(kind) or {}
+    subject = payload.get("subject") or {} if isinstance(payload, dict) else {}
+    policy = payload.get("policy") if isinstance(payload, dict) else None
+    detail = ""
+    if kind == "approval":
+        approves = payload.get("approves", {})
+        detail = f"approves record {approves.get('index')}"
+        if payload.get("note"):
+            detail += f": {payload['note']}"
+    elif kind == "key_rotation":
+        detail = f"new key {payload.get('new_fingerprint')}"
+    elif kind == "audit":
+        detail = ", ".join(" x ".join(f["features"]) for f in payload["results"]["features"])
+    return LogLine(
+        index=int(record.get("index", -1)),
+        timestamp=str(record.get("timestamp")),
+        kind=kind,
+        model_name=subject.get("model_name"),
+        model_version=subject.get("model_version"),
+        verdict=policy.get("verdict") if isinstance(policy, dict) else None,
+        signer=str((record.get("signer") or {}).get("fingerprint")),
+        detail=detail,
+    )
+
+
+def log_lines(path: Path) -> list[LogLine]:
+    stored = read_ledger(path)
+    return [summarise(_record(stored, index)) for index in range(len(stored.lines))]
+
+
+def read_record(path: Path, index: int) -> tuple[dict[str, Any], bytes]:
+    """Record ``index`` as JSON and its entry line (for the signature)."""
+    stored = read_ledger(path)
+    if not 0 <= index < len(stored.lines):
+        raise InputError(
+            f"record {index}: the ledger has records 0..{len(stored.lines) - 1}"
+            if stored.lines
+            else f"record {index}: the ledger is empty"
+        )
+    return _record(stored, index), stored.lines[index]

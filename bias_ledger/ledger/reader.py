@@ -1,0 +1,106 @@
+"""Read a ledger directory as stored, without locking or writing (standard library only).
+
+The layout (``docs/FORMAT.md``): ``ledger.json`` (format version and origin), ``records.log``
+(one entry per line), ``checkpoint`` (the latest signed checkpoint) and ``state.json`` (a cache of
+the append state that can always be rebuilt from ``records.log``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from bias_ledger.errors import LedgerError
+from bias_ledger.ledger.record import SUPPORTED_FORMAT_VERSIONS
+
+LEDGER_FILE = "ledger.json"
+RECORDS_FILE = "records.log"
+CHECKPOINT_FILE = "checkpoint"
+STATE_FILE = "state.json"
+LOCK_FILE = "lock"
+DEFAULT_LEDGER_DIR = ".bias-ledger"
+LEDGER_ENV = "BIAS_LEDGER_DIR"
+
+
+@dataclass(frozen=True)
+class LedgerMeta:
+    """The contents of ``ledger.json``."""
+
+    format_version: int
+    origin: str
+    """The origin line of every checkpoint: ``<name>/<random id>``."""
+    created: str
+    """UTC creation time."""
+
+
+@dataclass(frozen=True)
+class StoredLedger:
+    """A ledger's files as read from disk."""
+
+    path: Path
+    meta: LedgerMeta
+    lines: tuple[bytes, ...]
+    """Complete entry lines, without their newline."""
+    torn_tail: bytes
+    """Bytes after the last newline: a partly written entry (empty when the file is whole)."""
+    checkpoint: bytes | None
+    """The latest signed checkpoint, or None when the ledger has none yet."""
+
+
+def resolve_ledger_path(option: Path | None) -> Path:
+    """``--ledger``, else ``$BIAS_LEDGER_DIR``, else ``./.bias-ledger``."""
+    if option is not None:
+        return option
+    from_env = os.environ.get(LEDGER_ENV)
+    return Path(from_env) if from_env else Path(DEFAULT_LEDGER_DIR)
+
+
+def read_meta(path: Path) -> LedgerMeta:
+    """Read ``ledger.json``, refusing a missing ledger or an unknown format version."""
+    meta_path = path / LEDGER_FILE
+    if not meta_path.is_file():
+        raise LedgerError(
+            f"{path}: not a bias-ledger ledger (no {LEDGER_FILE}); run 'bias-ledger init' "
+            "or pass --ledger DIR"
+        )
+    try:
+        data = json.loads(meta_path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise LedgerError(f"{meta_path}: cannot read ledger metadata ({exc})") from exc
+    if not isinstance(data, dict) or data.get("format") != "bias-ledger":
+        raise LedgerError(f"{meta_path}: expected a bias-ledger metadata object")
+    version = data.get("format_version")
+    if version not in SUPPORTED_FORMAT_VERSIONS:
+        raise LedgerError(
+            f"{meta_path}: unknown ledger format_version {version!r} (this bias-ledger reads "
+            f"{sorted(SUPPORTED_FORMAT_VERSIONS)}); refusing to read it"
+        )
+    origin = data.get("origin")
+    created = data.get("created")
+    if not isinstance(origin, str) or not origin or not isinstance(created, str):
+        raise LedgerError(f"{meta_path}: expected string fields 'origin' and 'created'")
+    return LedgerMeta(format_version=version, origin=origin, created=created)
+
+
+def split_lines(data: bytes) -> tuple[tuple[bytes, ...], bytes]:
+    """Complete lines (without newline) and the torn tail after the last newline."""
+    end = data.rfind(b"\n") + 1
+    body, tail = data[:end], data[end:]
+    lines = tuple(body.split(b"\n")[:-1]) if body else ()
+    return lines, tail
+
+
+def read_ledger(path: Path) -> StoredLedger:
+    """Read every file a verifier needs."""
+    meta = read_meta(path)
+    records_path = path / RECORDS_FILE
+    try:
+        data = records_path.read_bytes() if records_path.exists() else b""
+    except OSError as exc:
+        raise LedgerError(f"{records_path}: cannot read ({exc.strerror})") from exc
+    lines, tail = split_lines(data)
+    checkpoint_path = path / CHECKPOINT_FILE
+    checkpoint = checkpoint_path.read_bytes() if checkpoint_path.exists() else None
+    return StoredLedger(path=path, meta=meta, lines=lines, torn_tail=tail, checkpoint=checkpoint)

@@ -1,0 +1,145 @@
+"""The record model: the fields every ledger record carries, and their strict validation.
+
+A record is a JSON object (encoded canonically) with a fixed header and one payload named by its
+kind. Verifiers read only the header; renderers read the payload.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from bias_ledger.errors import VerificationError
+
+FORMAT_VERSION = 1
+"""The version of the record and ledger format this code writes and reads."""
+SUPPORTED_FORMAT_VERSIONS = frozenset({1})
+HASH_HEX_LENGTH = 64
+_HEX = re.compile(r"[0-9a-f]{64}")
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+HEADER_KEYS = frozenset(
+    {"format_version", "kind", "index", "timestamp", "previous_hash", "origin", "signer"}
+)
+
+
+class RecordKind(StrEnum):
+    """What a record states."""
+
+    AUDIT = "audit"
+    """The results of one fairness audit (and the policy verdict, when a policy was given)."""
+    APPROVAL = "approval"
+    """A signed approval of an earlier audit record, usable as a gate baseline."""
+    KEY_ROTATION = "key_rotation"
+    """Introduces a new signing key, signed by the key it succeeds."""
+    GATE = "gate"
+    """A policy verdict on an earlier audit record (``bias-ledger gate --record N``)."""
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who signed a record."""
+
+    fingerprint: str
+    """``SHA256:...`` as ``ssh-keygen -l`` prints it."""
+    public_key: str
+    """The OpenSSH public key line, ``ssh-ed25519 AAAA...``."""
+
+    def to_json(self) -> dict[str, str]:
+        return {"fingerprint": self.fingerprint, "public_key": self.public_key}
+
+
+@dataclass(frozen=True)
+class RecordHeader:
+    """The fields a verifier checks on every record."""
+
+    format_version: int
+    kind: RecordKind
+    index: int
+    """Position in the ledger, from 0."""
+    timestamp: str
+    """UTC time of writing, ``YYYY-MM-DDTHH:MM:SS.ffffffZ``."""
+    previous_hash: str | None
+    """Hex BLAKE3-256 of the previous record's canonical bytes; None for record 0."""
+    origin: str
+    """The ledger's origin line, as in its checkpoints."""
+    signer: Signer
+
+
+def utc_timestamp(moment: datetime | None = None) -> str:
+    """A record timestamp: UTC with microseconds and a ``Z``."""
+    moment = (moment or datetime.now(UTC)).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def build_record(
+    header: RecordHeader, payload: Mapping[str, Any], *, labels: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The record as a JSON object: header fields, ``labels`` and the payload under its kind."""
+    record: dict[str, Any] = {
+        "format_version": header.format_version,
+        "kind": header.kind.value,
+        "index": header.index,
+        "timestamp": header.timestamp,
+        "previous_hash": header.previous_hash,
+        "origin": header.origin,
+        "signer": header.signer.to_json(),
+        "labels": dict(labels or {}),
+        header.kind.value: dict(payload),
+    }
+    return record
+
+
+def _field(record: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
+    if key not in record:
+        raise VerificationError(f"{where}: missing field {key!r}")
+    value = record[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise VerificationError(
+            f"{where}: field {key!r} expected {kind.__name__}, found {type(value).__name__}"
+        )
+    return value
+
+
+def parse_header(record: Any, *, where: str) -> RecordHeader:
+    """Validate and return a record's header; raise VerificationError naming the bad field."""
+    if not isinstance(record, dict):
+        raise VerificationError(f"{where}: expected a JSON object record")
+    version = _field(record, "format_version", int, where)
+    if version not in SUPPORTED_FORMAT_VERSIONS:
+        raise VerificationError(
+            f"{where}: unknown record format_version {version} (this bias-ledger reads "
+            f"{sorted(SUPPORTED_FORMAT_VERSIONS)}); upgrade bias-ledger to read it"
+        )
+    kind_text = _field(record, "kind", str, where)
+    try:
+        kind = RecordKind(kind_text)
+    except ValueError:
+        raise VerificationError(f"{where}: unknown record kind {kind_text!r}") from None
+    index = _field(record, "index", int, where)
+    timestamp = _field(record, "timestamp", str, where)
+    if not _TIMESTAMP.fullmatch(timestamp):
+        raise VerificationError(
+            f"{where}: timestamp {timestamp!r} is not YYYY-MM-DDTHH:MM:SS.ffffffZ"
+        )
+    previous = record.get("previous_hash")
+    if previous is not None and (not isinstance(previous, str) or not _HEX.fullmatch(previous)):
+        raise VerificationError(f"{where}: previous_hash must be 64 lowercase hex digits or null")
+    origin = _field(record, "origin", str, where)
+    signer = _field(record, "signer", dict, where)
+    fingerprint = _field(signer, "fingerprint", str, f"{where} signer")
+    public_key = _field(signer, "public_key", str, f"{where} signer")
+    if kind.value not in record:
+        raise VerificationError(f"{where}: a {kind.value} record must hold a {kind.value!r} object")
+    return RecordHeader(
+        format_version=version,
+        kind=kind,
+        index=index,
+        timestamp=timestamp,
+        previous_hash=previous,
+        origin=origin,
+        signer=Signer(fingerprint=fingerprint, public_key=public_key),
+    )

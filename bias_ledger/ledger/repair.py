@@ -1,0 +1,108 @@
+"""``fsck``: find a torn tail or a stale append state, and repair them without losing records."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from bias_ledger.errors import LedgerError, VerificationError
+from bias_ledger.ledger.checkpoint import parse_signed_checkpoint
+from bias_ledger.ledger.entry import parse_line
+from bias_ledger.ledger.files import fsync_directory
+from bias_ledger.ledger.reader import CHECKPOINT_FILE, RECORDS_FILE, STATE_FILE, read_ledger
+from bias_ledger.ledger.store import ledger_lock, rebuild_state_file
+
+
+@dataclass(frozen=True)
+class FsckReport:
+    """What fsck found (and, with repair, what it did)."""
+
+    records: int
+    """Complete records kept."""
+    checkpoint_size: int | None
+    torn_bytes: int
+    """Bytes of a partly written entry at the end of records.log."""
+    dropped_records: int
+    """Complete but unreadable records after the checkpoint, dropped with the tail."""
+    problems: tuple[str, ...]
+    actions: tuple[str, ...]
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "clean": self.clean,
+            "records": self.records,
+            "checkpoint_size": self.checkpoint_size,
+            "torn_bytes": self.torn_bytes,
+            "dropped_records": self.dropped_records,
+            "problems": list(self.problems),
+            "actions": list(self.actions),
+        }
+
+
+def _readable(line: bytes, index: int, source: str) -> bool:
+    try:
+        parse_line(line, where=f"{source} record {index}")
+    except VerificationError:
+        return False
+    return line.startswith(b"{") and b"\n" not in line
+
+
+def fsck(path: Path, *, repair: bool) -> FsckReport:
+    """Inspect the ledger; with ``repair``, truncate a torn tail and rebuild the append state.
+
+    Never drops a record that the signed checkpoint covers: if the damage reaches into
+    checkpointed records, that is tampering or corruption for ``verify``, and fsck refuses.
+    """
+    with ledger_lock(path):
+        stored = read_ledger(path)
+        checkpoint_size = None
+        if stored.checkpoint is not None:
+            checkpoint_size = parse_signed_checkpoint(
+                stored.checkpoint, source=str(path / CHECKPOINT_FILE)
+            )[0].size
+        keep = len(stored.lines)
+        while keep > 0 and not _readable(stored.lines[keep - 1], keep - 1, str(path)):
+            keep -= 1
+        dropped = len(stored.lines) - keep
+        problems: list[str] = []
+        if stored.torn_tail:
+            problems.append(
+                f"torn tail: {len(stored.torn_tail)} bytes of a partly written record after "
+                f"record {len(stored.lines) - 1}"
+            )
+        if dropped:
+            problems.append(f"{dropped} unreadable record(s) at the end of {RECORDS_FILE}")
+        if checkpoint_size is not None and keep < checkpoint_size:
+            raise LedgerError(
+                f"{path}: damaged records {keep}..{len(stored.lines) - 1} are covered by the "
+                f"signed checkpoint (size {checkpoint_size}); fsck will not drop them: "
+                "run 'bias-ledger verify' and restore the ledger from a copy"
+            )
+        actions: list[str] = []
+        if repair and (stored.torn_tail or dropped):
+            length = sum(len(line) + 1 for line in stored.lines[:keep])
+            records_path = path / RECORDS_FILE
+            fd = os.open(records_path, os.O_WRONLY)
+            try:
+                os.ftruncate(fd, length)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            fsync_directory(path)
+            actions.append(f"truncated {RECORDS_FILE} to {keep} records ({length} bytes)")
+        if repair:
+            rebuild_state_file(path)
+            actions.append(f"rebuilt {STATE_FILE} from {RECORDS_FILE}")
+        return FsckReport(
+            records=keep,
+            checkpoint_size=checkpoint_size,
+            torn_bytes=len(stored.torn_tail),
+            dropped_records=dropped,
+            problems=tuple(problems),
+            actions=tuple(actions),
+        )

@@ -1,0 +1,99 @@
+"""Where and with what an audit ran: library versions, platform, CI run and git labels."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+
+from bias_ledger import __version__
+
+_LIBRARIES = ("pandas", "numpy", "pyarrow", "fairlearn", "scikit-learn", "blake3", "cryptography")
+
+
+def environment() -> dict[str, str]:
+    """Versions of bias-ledger, Python and the libraries that shape its results; no imports."""
+    versions = {"bias_ledger": __version__, "python": platform.python_version()}
+    for name in _LIBRARIES:
+        try:
+            versions[name.replace("-", "_")] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name.replace("-", "_")] = "not installed"
+    versions["platform"] = platform.platform()
+    versions["implementation"] = sys.implementation.name
+    return versions
+
+
+def _git(args: list[str], cwd: Path) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    value = done.stdout.strip()
+    return value if done.returncode == 0 and value else None
+
+
+def ci_labels(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> dict[str, str]:
+    """Labels detected from common CI variables and from git, when present."""
+    env = os.environ if env is None else env
+    labels: dict[str, str] = {}
+    if env.get("GITHUB_ACTIONS") == "true":
+        server = env.get("GITHUB_SERVER_URL", "https://github.com")
+        if env.get("GITHUB_REPOSITORY") and env.get("GITHUB_RUN_ID"):
+            labels["ci_run_url"] = (
+                f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+            )
+        labels["ci_system"] = "github-actions"
+        _copy(labels, env, git_commit="GITHUB_SHA", git_branch="GITHUB_REF_NAME")
+    elif env.get("GITLAB_CI") == "true":
+        labels["ci_system"] = "gitlab-ci"
+        _copy(
+            labels,
+            env,
+            ci_run_url="CI_JOB_URL",
+            git_commit="CI_COMMIT_SHA",
+            git_branch="CI_COMMIT_REF_NAME",
+        )
+    elif env.get("CIRCLECI") == "true":
+        labels["ci_system"] = "circleci"
+        _copy(
+            labels,
+            env,
+            ci_run_url="CIRCLE_BUILD_URL",
+            git_commit="CIRCLE_SHA1",
+            git_branch="CIRCLE_BRANCH",
+        )
+    elif env.get("JENKINS_URL"):
+        labels["ci_system"] = "jenkins"
+        _copy(labels, env, ci_run_url="BUILD_URL", git_commit="GIT_COMMIT", git_branch="GIT_BRANCH")
+    elif env.get("BUILDKITE") == "true":
+        labels["ci_system"] = "buildkite"
+        _copy(
+            labels,
+            env,
+            ci_run_url="BUILDKITE_BUILD_URL",
+            git_commit="BUILDKITE_COMMIT",
+            git_branch="BUILDKITE_BRANCH",
+        )
+    where = cwd or Path.cwd()
+    if "git_commit" not in labels and (commit := _git(["rev-parse", "HEAD"], where)):
+        labels["git_commit"] = commit
+    if (
+        "git_branch" not in labels
+        and (branch := _git(["rev-parse", "--abbrev-ref", "HEAD"], where))
+        and branch != "HEAD"
+    ):
+        labels["git_branch"] = branch
+    return labels
+
+
+def _copy(labels: dict[str, str], env: Mapping[str, str], **names: str) -> None:
+    for label, variable in names.items():
+        if env.get(variable):
+            labels[label] = env[variable]

@@ -1,0 +1,70 @@
+"""Rich rendering of one ledger record (``bias-ledger show N``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.table import Table
+
+from bias_ledger.render.terminal import disparity_table, group_table, impact_table, summary_table
+from bias_ledger.results_json import results_from_json
+
+
+def _grid(rows: list[tuple[str, str]]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    for name, value in rows:
+        table.add_row(name, escape(value))
+    return table
+
+
+def record_report(record: Mapping[str, Any]) -> RenderableType:
+    kind = record["kind"]
+    signer = record["signer"]
+    rows = [
+        ("record", str(record["index"])),
+        ("kind", kind),
+        ("time (UTC)", record["timestamp"]),
+        ("previous hash", str(record["previous_hash"])),
+        ("origin", record["origin"]),
+        ("signer", f"{signer['fingerprint']}  {signer['public_key']}"),
+        ("format version", str(record["format_version"])),
+    ]
+    rows += [(f"label {name}", str(value)) for name, value in record.get("labels", {}).items()]
+    payload = record[kind]
+    parts: list[RenderableType] = [_grid(rows)]
+    if kind == "audit":
+        subject = payload["subject"]
+        details = [
+            ("model", " ".join(p for p in (subject["model_name"], subject["model_version"]) if p)),
+        ]
+        if subject.get("artifact"):
+            artifact = subject["artifact"]
+            details.append(("artifact", f"{artifact['name']} blake3:{artifact['blake3']}"))
+        details += [
+            (
+                item["role"],
+                f"{item['name']} {item['rows']} rows {item['size']} bytes blake3:{item['blake3']}",
+            )
+            for item in payload["inputs"]
+        ]
+        details += [(f"param {k}", str(v)) for k, v in payload["parameters"].items()]
+        details += [(f"env {k}", str(v)) for k, v in payload.get("environment", {}).items()]
+        parts.append(_grid(details))
+        results = results_from_json(payload["results"])
+        for feature in results.features:
+            parts += [group_table(feature), disparity_table(feature), impact_table(feature)]
+        parts.append(summary_table(results))
+    else:
+        parts.append(_grid([(key, str(value)) for key, value in payload.items()]))
+    policy = payload.get("policy") if isinstance(payload, dict) else None
+    if policy:
+        from bias_ledger.policy.report import PolicyReport
+        from bias_ledger.render.policy_terminal import policy_summary
+
+        parts.append(policy_summary(PolicyReport.from_json(policy)))
+    return Group(*parts)

@@ -1,0 +1,168 @@
+"""Rich renderables of audit results: header, per-group table, disparity and impact-ratio tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from bias_ledger.metrics.model import FOUR_FIFTHS, FeatureResult, MetricResults, Value
+
+if TYPE_CHECKING:
+    from bias_ledger._audit import AuditResult
+
+TABLE_METRICS: tuple[tuple[str, str], ...] = (
+    ("count", "n"),
+    ("base_rate", "base rate"),
+    ("selection_rate", "selection"),
+    ("true_positive_rate", "TPR"),
+    ("false_positive_rate", "FPR"),
+    ("false_negative_rate", "FNR"),
+    ("precision_score", "precision"),
+    ("negative_predictive_value", "NPV"),
+    ("accuracy_score", "accuracy"),
+)
+DISPARITY_METRICS: tuple[str, ...] = (
+    "selection_rate",
+    "true_positive_rate",
+    "false_positive_rate",
+    "precision_score",
+    "accuracy_score",
+)
+
+
+def fmt(value: Value, *, digits: int = 3) -> Text:
+    """A metric value for a table cell; undefined values show as a dim 'n/a'."""
+    if value.value is None:
+        return Text("n/a", style="dim")
+    number = value.value
+    if float(number).is_integer() and abs(number) >= 1:
+        return Text(f"{int(number):,}")
+    return Text(f"{number:.{digits}f}")
+
+
+def header(result: AuditResult) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    subject = result.subject
+    model = " ".join(part for part in (subject.model_name, subject.model_version) if part)
+    table.add_row("model", escape(model) or "(unnamed)")
+    if subject.artifact:
+        table.add_row(
+            "artifact", f"{escape(subject.artifact.name)}  blake3:{subject.artifact.blake3}"
+        )
+    for item in result.input_json():
+        table.add_row(
+            item["role"],
+            f"{escape(item['name'])}  {item['rows']:,} rows  {item['size']:,} bytes  "
+            f"blake3:{item['blake3']}",
+        )
+    params = result.parameters
+    prediction = params.get("prediction") or f"{params.get('score')} >= {params.get('threshold')}"
+    table.add_row(
+        "columns",
+        escape(
+            f"label={params['label']} (positive={params['positive_label']})  "
+            f"prediction={prediction}  sensitive={', '.join(params['sensitive'])}"
+        ),
+    )
+    rows = f"{result.rows:,} audited"
+    if result.dropped_rows:
+        rows += f", {result.dropped_rows:,} dropped for missing values"
+    table.add_row("rows", rows)
+    return table
+
+
+def group_table(feature: FeatureResult, overall_label: str = "overall") -> Table:
+    table = Table(title=f"Per group: {escape(feature.name)}", title_justify="left")
+    table.add_column("group")
+    for _, short in TABLE_METRICS:
+        table.add_column(short, justify="right")
+    for item in feature.groups:
+        reference = " (ref)" if item.group == feature.reference else ""
+        small = " [dim](insufficient data)[/]" if not item.sufficient else ""
+        cells = [fmt(item.metrics[name]) for name, _ in TABLE_METRICS]
+        table.add_row(escape(item.label) + reference + small, *cells)
+    return table
+
+
+def _ratio_text(value: Value) -> Text:
+    text = fmt(value)
+    if value.value is not None and value.value < FOUR_FIFTHS:
+        text.stylize("bold red")
+    return text
+
+
+def disparity_table(feature: FeatureResult) -> Table:
+    reference = ", ".join(feature.reference)
+    table = Table(
+        title=f"Disparities: {escape(feature.name)} (reference: {escape(reference)})",
+        title_justify="left",
+    )
+    table.add_column("metric")
+    table.add_column("max-min", justify="right")
+    table.add_column("min/max", justify="right")
+    table.add_column("worst vs overall", justify="right")
+    table.add_column("worst ratio vs reference", justify="right")
+    for name in DISPARITY_METRICS:
+        item = feature.disparity(name)
+        vs_reference = [c.ratio for c in item.to_reference if c.ratio.value is not None]
+        worst = min(vs_reference, key=lambda v: v.value or 0.0) if vs_reference else None
+        table.add_row(
+            name,
+            fmt(item.between_groups_difference),
+            _ratio_text(item.between_groups_ratio),
+            fmt(item.to_overall_difference),
+            _ratio_text(worst) if worst else Text("n/a", style="dim"),
+        )
+    return table
+
+
+def impact_table(feature: FeatureResult) -> Table:
+    table = Table(
+        title=f"Impact ratios (four-fifths rule): {escape(feature.name)}", title_justify="left"
+    )
+    table.add_column("group")
+    table.add_column("selection rate", justify="right")
+    table.add_column("impact ratio", justify="right")
+    table.add_column("four-fifths")
+    for item in feature.impact_ratios:
+        if item.below_four_fifths is None:
+            flag = Text("n/a", style="dim")
+        elif item.below_four_fifths:
+            flag = Text("FAIL (< 0.8)", style="bold red")
+        else:
+            flag = Text("pass", style="green")
+        table.add_row(
+            escape(", ".join(item.group)), fmt(item.selection_rate), fmt(item.impact_ratio), flag
+        )
+    return table
+
+
+def summary_table(results: MetricResults) -> Table:
+    table = Table(title="Summaries (fairlearn definitions)", title_justify="left")
+    table.add_column("feature")
+    names: Sequence[str] = list(results.features[0].summaries) if results.features else []
+    for name in names:
+        table.add_column(name.replace("_", " "), justify="right")
+    for feature in results.features:
+        table.add_row(escape(feature.name), *[fmt(feature.summaries[n]) for n in names])
+    return table
+
+
+def audit_report(result: AuditResult) -> RenderableType:
+    parts: list[RenderableType] = [header(result)]
+    for feature in result.results.features:
+        parts.extend([group_table(feature), disparity_table(feature), impact_table(feature)])
+    parts.append(summary_table(result.results))
+    parts.extend(_notes(result.results.notes))
+    return Group(*parts)
+
+
+def _notes(notes: Iterable[str]) -> list[RenderableType]:
+    return [Text(f"note: {note}", style="dim") for note in notes]

@@ -1,0 +1,349 @@
+"""Independent verification of a ledger: hashes, chain, signatures, trust and checkpoint.
+
+The trusted core: it needs only the standard library, blake3, cryptography and ``ledger/``.
+Every check raises :class:`VerificationError` naming the first failing record, what was
+expected and what was found, or returns a report of what it verified.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import blake3
+
+from bias_ledger.errors import VerificationError
+from bias_ledger.ledger import sshsig
+from bias_ledger.ledger.checkpoint import Checkpoint, parse_signed_checkpoint
+from bias_ledger.ledger.entry import armor, parse_line
+from bias_ledger.ledger.keys import fingerprint, parse_public_key, public_key_openssh
+from bias_ledger.ledger.merkle import BLAKE3_HASHER, MerkleTree
+from bias_ledger.ledger.reader import read_ledger
+from bias_ledger.ledger.record import RecordHeader, RecordKind, parse_header
+from bias_ledger.ledger.trust import TrustedKey, TrustedKeys
+
+PARALLEL_THRESHOLD = 2000
+"""Ledgers with more records than this are checked on every core."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of the checklist: what was verified, against what."""
+
+    what: str
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"what": self.what, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class CheckedEntry:
+    """What a verifier keeps of one entry after checking its bytes and signature."""
+
+    header: RecordHeader
+    record_hash: str
+    """Hex BLAKE3-256 of the record bytes."""
+    leaf_hash: bytes
+    """RFC 9162 leaf hash of the whole entry line."""
+    approves: tuple[int, str] | None = None
+    """For an approval: the index and hash of the approved record."""
+    new_key: str | None = None
+    """For a key rotation: the OpenSSH public key it introduces."""
+
+
+@dataclass(frozen=True)
+class LedgerVerification:
+    """The outcome of a successful verification."""
+
+    origin: str
+    size: int
+    checkpoint: Checkpoint | None
+    signers: tuple[tuple[str, str], ...]
+    """(fingerprint, principal or "") of every key that signed a record."""
+    steps: tuple[Step, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "valid": True,
+            "origin": self.origin,
+            "size": self.size,
+            "checkpoint": None
+            if self.checkpoint is None
+            else {
+                "origin": self.checkpoint.origin,
+                "size": self.checkpoint.size,
+                "root_hash": self.checkpoint.root_hash.hex(),
+            },
+            "signers": [{"fingerprint": fp, "principal": who} for fp, who in self.signers],
+            "steps": [step.to_json() for step in self.steps],
+            "warnings": list(self.warnings),
+        }
+
+
+class UntrustedError(VerificationError):
+    """Integrity holds but no trust anchor was given: the checks done so far are attached."""
+
+    def __init__(self, message: str, report: LedgerVerification) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+def check_entry(line: bytes, position: int, *, source: str) -> CheckedEntry:
+    """Check one entry on its own: format, header, signature, and the signer field's key."""
+    where = f"{source} record {position}"
+    entry = parse_line(line, where=where)
+    try:
+        record = json.loads(entry.record_bytes)
+    except ValueError as exc:
+        raise VerificationError(f"{where}: record is not valid JSON ({exc})") from exc
+    header = parse_header(record, where=where)
+    try:
+        signer = sshsig.verify(armor(entry.signature), entry.record_bytes)
+    except VerificationError as exc:
+        raise VerificationError(f"{where}: {exc.message}") from exc
+    found = fingerprint(signer)
+    if found != header.signer.fingerprint:
+        raise VerificationError(
+            f"{where}: signer field names {header.signer.fingerprint}, "
+            f"but the signature was made by {found}"
+        )
+    if public_key_openssh(signer) != header.signer.public_key.strip():
+        raise VerificationError(f"{where}: signer public_key does not match the signing key")
+    approves = new_key = None
+    payload = record[header.kind.value]
+    if header.kind is RecordKind.APPROVAL:
+        target = payload.get("approves") if isinstance(payload, dict) else None
+        if not isinstance(target, dict) or not isinstance(target.get("index"), int):
+            raise VerificationError(f"{where}: approval must name the approved record's index")
+        approves = (target["index"], str(target.get("record_hash")))
+    elif header.kind is RecordKind.KEY_ROTATION:
+        text = payload.get("new_public_key") if isinstance(payload, dict) else None
+        if not isinstance(text, str):
+            raise VerificationError(f"{where}: key rotation must hold 'new_public_key'")
+        new_key = text
+    return CheckedEntry(
+        header=header,
+        record_hash=blake3.blake3(entry.record_bytes).hexdigest(),
+        leaf_hash=BLAKE3_HASHER.hash_leaf(line),
+        approves=approves,
+        new_key=new_key,
+    )
+
+
+def _check_chunk(args: tuple[Sequence[bytes], int, str]) -> list[CheckedEntry]:
+    lines, start, source = args
+    return [check_entry(line, start + i, source=source) for i, line in enumerate(lines)]
+
+
+def check_entries(
+    lines: Sequence[bytes], *, source: str, first_index: int = 0
+) -> list[CheckedEntry]:
+    """Check every entry, in parallel on every core for large ledgers; first failure raises."""
+    workers = os.cpu_count() or 1
+    if len(lines) <= PARALLEL_THRESHOLD or workers == 1:
+        return _check_chunk((lines, first_index, source))
+    size = max(256, len(lines) // (workers * 8))
+    chunks = [(lines[i : i + size], first_index + i, source) for i in range(0, len(lines), size)]
+    checked: list[CheckedEntry] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for part in pool.map(_check_chunk, chunks):
+            checked.extend(part)
+    return checked
+
+
+def check_chain(entries: Sequence[CheckedEntry], *, origin: str, source: str) -> None:
+    """Indexes count up from 0, each record names its predecessor's hash, one origin."""
+    previous: str | None = None
+    hashes: list[str] = []
+    for position, item in enumerate(entries):
+        where = f"{source} record {position}"
+        header = item.header
+        if header.index != position:
+            raise VerificationError(
+                f"{where}: expected index {position}, found {header.index} "
+                "(records removed, duplicated or reordered)"
+            )
+        if header.previous_hash != previous:
+            raise VerificationError(
+                f"{where}: expected previous_hash {previous}, found {header.previous_hash} "
+                "(the chain of record hashes is broken)"
+            )
+        if header.origin != origin:
+            raise VerificationError(
+                f"{where}: expected origin {origin!r}, found {header.origin!r} "
+                "(a record from another ledger)"
+            )
+        if item.approves is not None:
+            index, digest = item.approves
+            if not 0 <= index < position or hashes[index] != digest:
+                raise VerificationError(
+                    f"{where}: approval names record {index} with hash {digest}, which is not "
+                    "an earlier record of this ledger"
+                )
+        previous = item.record_hash
+        hashes.append(item.record_hash)
+
+
+def _timestamp(header: RecordHeader) -> datetime:
+    return datetime.fromisoformat(header.timestamp.replace("Z", "+00:00"))
+
+
+def check_trust(
+    entries: Iterable[CheckedEntry], trusted: TrustedKeys, *, source: str
+) -> tuple[TrustedKeys, dict[str, str]]:
+    """Every record is signed by a trusted key; rotations signed by one extend the trust.
+
+    Returns the trust set after following rotations and the principal of each signer.
+    """
+    principals: dict[str, str] = {}
+    for position, item in enumerate(entries):
+        where = f"{source} record {position}"
+        signer = item.header.signer
+        key = parse_public_key(signer.public_key, source=where)
+        entry = trusted.require(key, what=where, at=_timestamp(item.header))
+        principals[signer.fingerprint] = entry.principals
+        if item.new_key is not None:
+            new_key = parse_public_key(item.new_key, source=f"{where} new_public_key")
+            new_fingerprint = fingerprint(new_key)
+            successor = TrustedKey(
+                new_fingerprint,
+                entry.principals,
+                public_key=new_key,
+                origin=f"rotation in {where} from {signer.fingerprint}",
+            )
+            trusted = replace(trusted, keys={**trusted.keys, new_fingerprint: successor})
+    return trusted, principals
+
+
+def check_checkpoint(
+    data: bytes,
+    leaf_hashes: Sequence[bytes],
+    trusted: TrustedKeys | None,
+    *,
+    origin: str,
+    source: str,
+) -> Checkpoint:
+    """The checkpoint is for this origin, covers a prefix of the records, and is signed."""
+    checkpoint, armored = parse_signed_checkpoint(data, source=source)
+    if checkpoint.origin != origin:
+        raise VerificationError(
+            f"{source}: expected origin {origin!r}, found {checkpoint.origin!r}"
+        )
+    if checkpoint.size > len(leaf_hashes):
+        raise VerificationError(
+            f"{source}: checkpoint covers {checkpoint.size} records, but only "
+            f"{len(leaf_hashes)} are present (records were removed or truncated)"
+        )
+    root = (
+        MerkleTree(BLAKE3_HASHER, leaf_hashes).root(checkpoint.size)
+        if checkpoint.size
+        else (BLAKE3_HASHER.empty_root())
+    )
+    if root != checkpoint.root_hash:
+        raise VerificationError(
+            f"{source}: expected root hash {checkpoint.root_hash.hex()} over the first "
+            f"{checkpoint.size} records, computed {root.hex()} (records were altered)"
+        )
+    try:
+        signer = sshsig.verify(armored, checkpoint.body())
+    except VerificationError as exc:
+        raise VerificationError(f"{source}: {exc.message}") from exc
+    if trusted is not None:
+        trusted.require(signer, what=f"{source} (tree size {checkpoint.size})")
+    return checkpoint
+
+
+def verify_ledger(
+    path: Path, *, trusted: TrustedKeys | None, trust_ledger_keys: bool = False
+) -> LedgerVerification:
+    """Verify everything about the ledger at ``path``.
+
+    With no ``trusted`` keys and without ``trust_ledger_keys``, integrity is verified and
+    :class:`UntrustedError` (exit 3) lists the signers: trust must come from outside.
+    """
+    stored = read_ledger(path)
+    source = str(path)
+    steps: list[Step] = [Step("format", f"ledger format version {stored.meta.format_version}")]
+    if stored.torn_tail:
+        raise VerificationError(
+            f"{source}: torn tail of {len(stored.torn_tail)} bytes after record "
+            f"{len(stored.lines) - 1} (an interrupted write); run 'bias-ledger fsck --repair'"
+        )
+    if not stored.lines:
+        raise VerificationError(f"{source}: the ledger holds no records: nothing to verify")
+    entries = check_entries(stored.lines, source=source)
+    steps.append(Step("records", f"{len(entries)} records parse with known format versions"))
+    steps.append(Step("signatures", f"{len(entries)} SSHSIG Ed25519 signatures over record bytes"))
+    check_chain(entries, origin=stored.meta.origin, source=source)
+    steps.append(Step("hash chain", "indexes 0..n-1, each previous_hash is BLAKE3 of the last"))
+    leaf_hashes = [item.leaf_hash for item in entries]
+    warnings: list[str] = []
+    checkpoint: Checkpoint | None = None
+    if stored.checkpoint is None:
+        warnings.append("the ledger has no signed checkpoint")
+    else:
+        checkpoint = check_checkpoint(
+            stored.checkpoint,
+            leaf_hashes,
+            None,
+            origin=stored.meta.origin,
+            source=f"{source}/checkpoint",
+        )
+        steps.append(
+            Step(
+                "checkpoint",
+                f"Merkle root of {checkpoint.size} records matches the signed "
+                f"checkpoint for origin {checkpoint.origin}",
+            )
+        )
+        if checkpoint.size < len(entries):
+            warnings.append(
+                f"{len(entries) - checkpoint.size} record(s) after the latest checkpoint "
+                "(an append was interrupted after writing its record)"
+            )
+    signer_set = {item.header.signer.fingerprint: "" for item in entries}
+    if trusted is None and not trust_ledger_keys:
+        report = LedgerVerification(
+            stored.meta.origin,
+            len(entries),
+            checkpoint,
+            tuple(signer_set.items()),
+            tuple(steps),
+            tuple(warnings),
+        )
+        raise UntrustedError(
+            "no trusted key given: integrity verified, but the signers "
+            f"({', '.join(signer_set)}) are not trusted; pass --trusted-keys FILE, "
+            "--trusted-key FINGERPRINT, or --trust-ledger-keys",
+            report,
+        )
+    if trusted is None:
+        trusted = TrustedKeys.from_fingerprints(signer_set, source="--trust-ledger-keys")
+        warnings.append("trusting the keys found in the ledger itself (--trust-ledger-keys)")
+    trusted, principals = check_trust(entries, trusted, source=source)
+    steps.append(Step("trust", f"every record signed by a key trusted in {trusted.source}"))
+    if stored.checkpoint is not None:
+        check_checkpoint(
+            stored.checkpoint,
+            leaf_hashes,
+            trusted,
+            origin=stored.meta.origin,
+            source=f"{source}/checkpoint",
+        )
+        steps.append(Step("checkpoint signature", "signed by a trusted key"))
+    return LedgerVerification(
+        origin=stored.meta.origin,
+        size=len(entries),
+        checkpoint=checkpoint,
+        signers=tuple(principals.items()),
+        steps=tuple(steps),
+        warnings=tuple(warnings),
+    )
