@@ -185,10 +185,10 @@ def _judge_bounds(rule: Rule, item: Measurement) -> _Judged:
                 False,
                 f"{shown}: inconclusive, the {interval.level:.0%} interval straddles the bound",
             )
-    if below or above:
-        return _violation(rule, shown)
     if rule.inconclusive and interval is None:
         shown += " (judged on the point value: the results carry no interval)"
+    if below or above:
+        return _violation(rule, shown)
     return _Judged(Status.PASS, False, shown)
 
 
