@@ -67,8 +67,8 @@ def sign(
     hash_algorithm: str = "sha512",
 ) -> str:
     """Return the armored SSHSIG signature of ``message``, as ``ssh-keygen -Y sign`` writes it."""
-    if not namespace:
-        raise ValueError("the SSHSIG namespace must not be empty")
+    if not namespace or hash_algorithm not in _HASHES:
+        raise ValueError(f"cannot sign with namespace {namespace!r} and hash {hash_algorithm!r}")
     raw = private_key.sign(_signed_data(namespace, hash_algorithm, message))
     blob = (
         _MAGIC

@@ -1,0 +1,54 @@
+"""The verifier's trusted core imports only the standard library, blake3 and cryptography."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import bias_ledger
+
+CORE = ["merkle", "sshsig", "keys", "trust", "checkpoint"]
+ALLOWED_THIRD_PARTY = {"blake3", "cryptography"}
+ALLOWED_OWN = {
+    "bias_ledger.errors",
+    "bias_ledger.ledger",
+    "bias_ledger.ledger.canonical",
+    *(f"bias_ledger.ledger.{name}" for name in CORE),
+}
+LEDGER = Path(bias_ledger.__file__).parent / "ledger"
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_core_modules_import_only_what_a_verifier_may_need() -> None:
+    for name in CORE:
+        for imported in _imports(LEDGER / f"{name}.py"):
+            top = imported.split(".")[0]
+            if top == "bias_ledger":
+                module = imported if imported in ALLOWED_OWN else imported.rsplit(".", 1)[0]
+                assert module in ALLOWED_OWN, f"{name}.py imports {imported}"
+            else:
+                assert top in sys.stdlib_module_names | ALLOWED_THIRD_PARTY | {"__future__"}, (
+                    f"{name}.py imports {imported}"
+                )
+
+
+def test_importing_the_core_loads_no_data_science_stack() -> None:
+    modules = ", ".join(f"bias_ledger.ledger.{name}" for name in CORE)
+    code = f"import sys, {modules}; print(' '.join(sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = {name.split(".")[0] for name in done.stdout.split()}
+    heavy = {"numpy", "pandas", "pyarrow", "fairlearn", "sklearn", "scipy"}
+    assert "blake3" in loaded
+    assert loaded & heavy == set()
