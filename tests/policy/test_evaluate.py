@@ -305,3 +305,17 @@ def test_report_counts_json_round_trip_and_canonical_encoding(tmp_path: Path) ->
     assert decode(encode(as_json)) == as_json
     assert PolicyReport.from_json(as_json) == report
     assert as_json["policy"]["digest"] == rules.digest
+
+
+def test_star_disparity_covers_every_metric_the_engine_computed(tmp_path: Path) -> None:
+    rules = policy(
+        tmp_path,
+        V + "[[rules]]\ndisparity = '*'\nkind = 'to_overall_difference'\nmax = 1.0\n"
+        "feature = 'sex'\n",
+    )
+    report = evaluate_policy(rules, UNFAIR)
+    sex = UNFAIR.feature("sex")
+    assert [o.metric for o in report.outcomes] == [d.metric for d in sex.disparities]
+    assert [o.measured for o in report.outcomes] == [
+        d.to_overall_difference for d in sex.disparities
+    ]

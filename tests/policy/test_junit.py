@@ -8,7 +8,7 @@ from junitparser import Failure, JUnitXml, Properties, Skipped, TestCase
 
 from bias_ledger.policy import PolicyReport, Status, evaluate_policy
 from bias_ledger.render.junit import render_junit
-from tests.policy.builders import lending, policy
+from tests.policy.builders import lending, policy, with_interval
 from tests.policy.hostile import HOSTILE_NAMES, hostile_results
 
 MIXED = """version = 1
@@ -102,3 +102,18 @@ def test_hostile_group_names_survive_xml(tmp_path: Path) -> None:
     # escapes them, so the names come back exactly.
     assert groups == expected
     assert any(case.is_failure for case in cases(xml))
+
+
+def test_inconclusive_is_skipped_with_its_reason(tmp_path: Path) -> None:
+    data = with_interval(lending(30, 60), ("sex",), "demographic_parity_ratio", 0.3, 0.85)
+    rules = policy(
+        tmp_path,
+        "version = 1\n[[rules]]\nsummary = 'demographic_parity_ratio'\nmin = 0.8\n"
+        "feature = 'sex'\ninconclusive = true\n",
+    )
+    report = evaluate_policy(rules, data)
+    (case,) = cases(parse(tmp_path, report))
+    (skipped,) = case.result
+    assert isinstance(skipped, Skipped)
+    assert skipped.message is not None and "interval straddles the bound" in skipped.message
+    assert properties(case)["status"] == "inconclusive"
