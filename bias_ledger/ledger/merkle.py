@@ -62,10 +62,6 @@ def _split(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
-def _hex(value: bytes) -> str:
-    return value.hex()
-
-
 class MerkleTree:
     """Every full subtree hash of a growing list of leaf hashes, for fast proof building.
 
@@ -79,9 +75,7 @@ class MerkleTree:
         self._leaves: list[bytes] = list(leaf_hashes)
         self._levels: list[bytearray] = []
         for position, leaf_hash in enumerate(self._leaves):
-            if not isinstance(leaf_hash, bytes) or len(leaf_hash) != hasher.digest_size:
-                self._leaves = self._leaves[:position]
-                self.append(leaf_hash)  # raises with the precise message
+            self._check_leaf(position, leaf_hash)
         # Build whole levels at once: several times faster than appending leaf by leaf.
         level = self._leaves
         while len(level) > 1:
@@ -95,12 +89,15 @@ class MerkleTree:
         """The number of leaves."""
         return len(self._leaves)
 
-    def append(self, leaf_hash: bytes) -> None:
-        """Add one leaf hash at the right edge of the tree."""
+    def _check_leaf(self, position: int, leaf_hash: bytes) -> None:
         size = self.hasher.digest_size
         if not isinstance(leaf_hash, bytes) or len(leaf_hash) != size:
             got = len(leaf_hash) if isinstance(leaf_hash, bytes) else type(leaf_hash).__name__
-            raise LedgerError(f"leaf {self.size}: expected a {size}-byte leaf hash, got {got}")
+            raise LedgerError(f"leaf {position}: expected a {size}-byte leaf hash, got {got}")
+
+    def append(self, leaf_hash: bytes) -> None:
+        """Add one leaf hash at the right edge of the tree."""
+        self._check_leaf(self.size, leaf_hash)
         self._leaves.append(leaf_hash)
         node, index, level = leaf_hash, len(self._leaves) - 1, 0
         # A node completes its parent exactly when it is a right child (odd index).
@@ -335,7 +332,7 @@ def verify_inclusion(
         fn >>= 1
         sn >>= 1
     if node != root:
-        raise VerificationError(f"{what}: expected root {_hex(root)}, got {_hex(node)}")
+        raise VerificationError(f"{what}: expected root {root.hex()}, got {node.hex()}")
 
 
 def _consistency_length(old_size: int, new_size: int) -> int:
@@ -370,7 +367,7 @@ def verify_consistency(
     _check_hashes(hasher, what, _named_proof(proof))
     if old_size == new_size:
         if old_root != new_root:
-            raise VerificationError(f"{what}: expected root {_hex(old_root)}, got {_hex(new_root)}")
+            raise VerificationError(f"{what}: expected root {old_root.hex()}, got {new_root.hex()}")
         return
     path = list(proof)
     if old_size & (old_size - 1) == 0:
@@ -392,6 +389,6 @@ def verify_consistency(
         fn >>= 1
         sn >>= 1
     if old_node != old_root:
-        raise VerificationError(f"{what}: expected old root {_hex(old_root)}, got {_hex(old_node)}")
+        raise VerificationError(f"{what}: expected old root {old_root.hex()}, got {old_node.hex()}")
     if new_node != new_root:
-        raise VerificationError(f"{what}: expected new root {_hex(new_root)}, got {_hex(new_node)}")
+        raise VerificationError(f"{what}: expected new root {new_root.hex()}, got {new_node.hex()}")
