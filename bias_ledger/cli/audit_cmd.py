@@ -64,6 +64,7 @@ def append(ledger: Path | None, key: Path | None, kind: str, payload: dict[str, 
 
 def audit(
     data: opt.DataArg = None,
+    data_file: opt.DataOpt = None,
     predictions: opt.PredictionsOpt = None,
     id_column: opt.IdOpt = None,
     join: opt.JoinOpt = None,
@@ -105,7 +106,7 @@ def audit(
 
     request, config_policy = opt.build_request(
         opt.InputOptions(
-            data=data,
+            data=opt.pick_data(data, data_file),
             predictions=predictions,
             id_column=id_column,
             join=join,

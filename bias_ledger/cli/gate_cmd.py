@@ -32,6 +32,7 @@ def _github_outputs(report: Any, results: Any) -> None:
 def gate(
     policy: Annotated[Path, typer.Option("--policy", help="Fairness policy file (TOML).")],
     data: opt.DataArg = None,
+    data_file: opt.DataOpt = None,
     predictions: opt.PredictionsOpt = None,
     id_column: opt.IdOpt = None,
     join: opt.JoinOpt = None,
@@ -87,7 +88,7 @@ def gate(
     base = resolve_baseline(path, baseline, approvers=approvers) if baseline else None
     payload: dict[str, Any]
     if record is not None:
-        if data is not None:
+        if data is not None or data_file is not None:
             raise InputError("--record judges an existing record: give no DATA with it")
         import blake3
 
@@ -107,7 +108,7 @@ def gate(
     else:
         request, _ = opt.build_request(
             opt.InputOptions(
-                data=data,
+                data=opt.pick_data(data, data_file),
                 predictions=predictions,
                 id_column=id_column,
                 join=join,

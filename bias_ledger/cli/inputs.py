@@ -20,6 +20,14 @@ DataArg = Annotated[
         help="Dataset file: CSV (.csv, .csv.gz), Parquet or JSON Lines.", show_default=False
     ),
 ]
+DataOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        help="Dataset file, as an option (instead of the DATA argument).",
+        show_default=False,
+    ),
+]
 PredictionsOpt = Annotated[
     Path | None,
     typer.Option(
@@ -104,6 +112,13 @@ class InputOptions:
     drop_missing: bool | None
     max_groups: int | None
     config: Path | None
+
+
+def pick_data(argument: Path | None, option: Path | None) -> Path | None:
+    """DATA may be given as the argument or as --data, not both."""
+    if argument is not None and option is not None and argument != option:
+        raise InputError(f"two datasets given: DATA {argument} and --data {option}; give one")
+    return argument or option
 
 
 def parse_references(values: Sequence[str]) -> dict[str, str]:
