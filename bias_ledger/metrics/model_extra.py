@@ -180,9 +180,9 @@ class CalibrationBin:
     """One bin of a reliability diagram."""
 
     low: float
-    """Lower edge (inclusive, except that the first bin also holds exactly 0.0)."""
+    """Lower edge, exclusive (the first bin also holds a score of exactly 0.0)."""
     high: float
-    """Upper edge (inclusive for the last bin only)."""
+    """Upper edge, inclusive (as ``sklearn.calibration.calibration_curve`` bins)."""
     count: int
     """Rows whose score falls in the bin."""
     mean_predicted: Value
