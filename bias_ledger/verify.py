@@ -105,18 +105,27 @@ def check_entry(line: bytes, position: int, *, source: str) -> CheckedEntry:
     except ValueError as exc:
         raise VerificationError(f"{where}: record is not valid JSON ({exc})") from exc
     header = parse_header(record, where=where)
+    armored = armor(entry.signature)
     try:
-        signer = sshsig.verify(armor(entry.signature), entry.record_bytes)
+        # The signer fields are compared with the key the signature names before the signature
+        # is checked, so an edited signer field is reported as such, not as a bad signature.
+        claimed = sshsig.embedded_public_key(armored)
     except VerificationError as exc:
         raise VerificationError(f"{where}: {exc.message}") from exc
-    found = fingerprint(signer)
+    found = fingerprint(claimed)
     if found != header.signer.fingerprint:
         raise VerificationError(
             f"{where}: signer field names {header.signer.fingerprint}, "
             f"but the signature was made by {found}"
         )
-    if public_key_openssh(signer) != header.signer.public_key.strip():
+    if public_key_openssh(claimed) != header.signer.public_key.strip():
         raise VerificationError(f"{where}: signer public_key does not match the signing key")
+    try:
+        sshsig.verify(armored, entry.record_bytes)
+    except VerificationError as exc:
+        raise VerificationError(
+            f"{where}: {exc.message} (the record bytes were changed after signing)"
+        ) from exc
     approves = new_key = None
     payload = record[header.kind.value]
     if header.kind is RecordKind.APPROVAL:
@@ -159,6 +168,19 @@ def check_entries(
     return checked
 
 
+def _misplaced(entries: Sequence[CheckedEntry], position: int, hashes: Sequence[str]) -> str:
+    """Why the record at ``position`` has the wrong index: removed, duplicated or reordered."""
+    item = entries[position]
+    found = item.header.index
+    if 0 <= found < position and hashes[found] == item.record_hash:
+        return f"a duplicate of record {found}: records were duplicated"
+    if any(later.header.index == position for later in entries[position + 1 :]):
+        return f"record {position} appears later: records were reordered"
+    if found > position:
+        return f"records {position}..{found - 1} are missing: records were removed"
+    return "records were removed, duplicated or reordered"
+
+
 def check_chain(entries: Sequence[CheckedEntry], *, origin: str, source: str) -> None:
     """Indexes count up from 0, each record names its predecessor's hash, one origin."""
     previous: str | None = None
@@ -169,7 +191,7 @@ def check_chain(entries: Sequence[CheckedEntry], *, origin: str, source: str) ->
         if header.index != position:
             raise VerificationError(
                 f"{where}: expected index {position}, found {header.index} "
-                "(records removed, duplicated or reordered)"
+                f"({_misplaced(entries, position, hashes)})"
             )
         if header.previous_hash != previous:
             raise VerificationError(
