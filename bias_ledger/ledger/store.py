@@ -89,15 +89,22 @@ def record_hash(record_bytes: bytes) -> str:
 
 
 def init_ledger(
-    path: Path, *, name: str, clock: Callable[[], datetime] | None = None
+    path: Path,
+    *,
+    name: str,
+    clock: Callable[[], datetime] | None = None,
+    random_id: str | None = None,
 ) -> LedgerMeta:
-    """Create an empty ledger at ``path``; refuses a directory that already holds one."""
+    """Create an empty ledger at ``path``; refuses a directory that already holds one.
+
+    ``random_id`` (16 hex digits) pins the origin's random part, for reproducible examples.
+    """
     if (path / LEDGER_FILE).exists():
         raise LedgerError(f"{path}: a ledger already exists here")
     if not name or any(ch.isspace() for ch in name):
         raise LedgerError(f"ledger name {name!r}: expected a non-empty name without spaces")
     path.mkdir(parents=True, exist_ok=True)
-    origin = f"{name}/{secrets.token_hex(8)}"
+    origin = f"{name}/{random_id or secrets.token_hex(8)}"
     created = utc_timestamp(clock() if clock else None)
     meta = {
         "format": "bias-ledger",
