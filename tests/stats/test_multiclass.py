@@ -72,12 +72,12 @@ def test_per_class_metrics_equal_sklearn_and_fairlearn() -> None:
                 eod, abs=1e-15
             )
     for i, macro in enumerate(results.macro):
-        for name, value in macro.summaries.items():
+        for summary, mean in macro.summaries.items():
             per_class = [
-                results.for_class(label).features[i].summaries[name].value
+                float(results.for_class(label).features[i].summaries[summary].value or 0.0)
                 for label in results.classes
             ]
-            assert value.value == pytest.approx(float(np.mean(per_class)), abs=1e-15)  # type: ignore[arg-type]
+            assert mean.value == pytest.approx(float(np.mean(per_class)), abs=1e-15)
     assert results.to_json()["task"] == "multiclass_classification"
 
 

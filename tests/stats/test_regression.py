@@ -130,8 +130,10 @@ def test_small_groups_are_insufficient_and_left_out() -> None:
     assert small == {g.group for g in feature.groups if g.count < 30} and ("x",) in small
     mae = feature.disparity("mean_absolute_error")
     assert set(mae.excluded_groups) == small
-    kept = [g.metrics["mean_absolute_error"].value for g in feature.groups if g.sufficient]
-    _close(mae.between_groups_difference, max(kept) - min(kept))  # type: ignore[type-var]
+    kept = [
+        float(g.metrics["mean_absolute_error"].value or 0.0) for g in feature.groups if g.sufficient
+    ]
+    _close(mae.between_groups_difference, max(kept) - min(kept))
     assert results.notes and "insufficient" in results.notes[0]
     assert results.to_json()["features"][0]["groups"][0]["sufficient"] is True
 

@@ -90,4 +90,4 @@ def test_bad_input() -> None:
     with pytest.raises(InputError, match="score must be finite"):
         score_metrics(np.array([True, False]), [0.5, float("nan")], [sex])
     with pytest.raises(InputError, match="boolean"):
-        score_metrics(np.array([1, 0]), [0.5, 0.2], [sex])  # type: ignore[arg-type]
+        score_metrics(np.array([1, 0]), [0.5, 0.2], [sex])
