@@ -1,0 +1,231 @@
+"""Concurrent appends, SIGKILLed appenders, torn tails, stale append state, lost checkpoints."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bias_ledger.errors import LedgerError, VerificationError
+from bias_ledger.ledger.reader import CHECKPOINT_FILE, RECORDS_FILE, STATE_FILE, read_meta
+from bias_ledger.ledger.record import (
+    FORMAT_VERSION,
+    RecordHeader,
+    RecordKind,
+    Signer,
+    build_record,
+    utc_timestamp,
+)
+from bias_ledger.ledger.repair import fsck
+from bias_ledger.ledger.store import append_record, init_ledger
+from bias_ledger.ledger.trust import TrustedKeys
+from bias_ledger.verify import LedgerVerification, verify_ledger
+from tests.ledger.helpers import Signer as KeyOnDisk
+from tests.ledger.helpers import cli_env, line_hash, new_signer, read_lines, run_cli, signed_line
+
+WORKER = Path(__file__).with_name("append_worker.py")
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Path:
+    path = tmp_path / "ledger"
+    init_ledger(path, name="concurrency")
+    return path
+
+
+@pytest.fixture
+def alice(tmp_path: Path) -> KeyOnDisk:
+    return new_signer(tmp_path / "alice")
+
+
+def verified(path: Path, signer: KeyOnDisk) -> LedgerVerification:
+    return verify_ledger(path, trusted=TrustedKeys.from_fingerprints([signer.fingerprint]))
+
+
+def start_worker(path: Path, signer: KeyOnDisk, count: int, tag: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), str(path), str(signer.path), str(count), tag],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def acknowledged(output: str) -> dict[int, str]:
+    """Complete acknowledgement lines only: a kill can cut the last one."""
+    found: dict[int, str] = {}
+    for line in output.split("\n")[:-1]:
+        index, digest = line.split()
+        found[int(index)] = digest
+    return found
+
+
+def test_eight_processes_append_25_records_each(ledger: Path, alice: KeyOnDisk) -> None:
+    workers = [start_worker(ledger, alice, 25, f"w{n}") for n in range(8)]
+    acks: dict[int, str] = {}
+    for worker in workers:
+        out, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+        got = acknowledged(out)
+        assert len(got) == 25
+        assert not acks.keys() & got.keys()  # no index handed out twice
+        acks.update(got)
+    report = verified(ledger, alice)
+    assert report.size == 200 and report.checkpoint is not None and report.checkpoint.size == 200
+    lines = read_lines(ledger)
+    assert sorted(acks) == list(range(200))
+    assert all(line_hash(lines[i]) == digest for i, digest in acks.items())
+    notes = {json.loads(line.split(b"\t")[0])["gate"]["note"] for line in lines}
+    assert notes == {f"w{n}-{i}" for n in range(8) for i in range(25)}
+
+
+def test_sigkill_at_random_moments_loses_no_acknowledged_record(
+    ledger: Path, alice: KeyOnDisk
+) -> None:
+    rng = random.Random(20261128)
+    acks: dict[int, str] = {}
+    for round_number in range(4):
+        workers = [start_worker(ledger, alice, 0, f"r{round_number}w{n}") for n in range(3)]
+        time.sleep(0.4 + rng.random() * 0.6)  # past interpreter start-up, into the appends
+        for worker in workers:
+            time.sleep(rng.random() * 0.15)
+            os.kill(worker.pid, signal.SIGKILL)
+        for worker in workers:
+            out, _ = worker.communicate(timeout=30)
+            assert worker.returncode == -signal.SIGKILL
+            got = acknowledged(out)
+            assert not acks.keys() & got.keys()
+            acks.update(got)
+    assert len(acks) >= 4, "the workers never got to append: the kill test proved nothing"
+    report = fsck(ledger, repair=False)
+    if not report.clean:
+        fsck(ledger, repair=True)
+    result = verified(ledger, alice)
+    lines = read_lines(ledger)
+    assert result.size == len(lines) >= len(acks)
+    for index, digest in acks.items():
+        assert line_hash(lines[index]) == digest, f"acknowledged record {index} changed or lost"
+
+
+TORN = b'{"format_version":1,"kind":"aud'
+
+
+def _tear(ledger: Path, garbage: bytes = TORN) -> None:
+    with (ledger / RECORDS_FILE).open("ab") as handle:
+        handle.write(garbage)
+
+
+def _two_records(ledger: Path, signer: KeyOnDisk) -> None:
+    for note in ("one", "two"):
+        append_record(ledger, RecordKind.GATE, {"note": note}, signer.key)
+
+
+def test_torn_tail_is_reported_and_only_fsck_repair_truncates_it(
+    ledger: Path, alice: KeyOnDisk, tmp_path: Path
+) -> None:
+    _two_records(ledger, alice)
+    whole = (ledger / RECORDS_FILE).read_bytes()
+    _tear(ledger)
+    torn = (ledger / RECORDS_FILE).read_bytes()
+    with pytest.raises(LedgerError, match=rf"torn tail of {len(TORN)} bytes after record 1.*fsck"):
+        append_record(ledger, RecordKind.GATE, {"note": "three"}, alice.key)
+    assert (ledger / RECORDS_FILE).read_bytes() == torn  # the append changed nothing
+    env = cli_env(tmp_path, BIAS_LEDGER_DIR=str(ledger))
+    done = run_cli("verify", "--trusted-key", alice.fingerprint, env=env)
+    assert done.returncode == 3 and f"torn tail of {len(TORN)} bytes" in done.stderr
+    done = run_cli("fsck", env=env)
+    assert done.returncode == 3
+    assert f"torn tail: {len(TORN)} bytes of a partly written record after record 1" in done.stderr
+    assert (ledger / RECORDS_FILE).read_bytes() == torn  # plain fsck only looks
+    done = run_cli("fsck", "--repair", env=env)
+    assert done.returncode == 0, done.stderr
+    assert f"torn tail: {len(TORN)} bytes" in done.stderr  # what it drops, printed
+    assert f"truncated {RECORDS_FILE} to 2 records ({len(whole)} bytes)" in done.stdout
+    assert (ledger / RECORDS_FILE).read_bytes() == whole
+    assert verified(ledger, alice).size == 2
+    append_record(ledger, RecordKind.GATE, {"note": "three"}, alice.key)
+    assert verified(ledger, alice).size == 3
+
+
+def test_fsck_drops_an_unreadable_record_after_the_checkpoint(
+    ledger: Path, alice: KeyOnDisk
+) -> None:
+    _two_records(ledger, alice)
+    whole = (ledger / RECORDS_FILE).read_bytes()
+    _tear(ledger, b"not a record\n")
+    report = fsck(ledger, repair=False)
+    assert report.dropped_records == 1 and not report.clean
+    assert (ledger / RECORDS_FILE).read_bytes() == whole + b"not a record\n"
+    report = fsck(ledger, repair=True)
+    assert (ledger / RECORDS_FILE).read_bytes() == whole
+    assert verified(ledger, alice).size == 2
+
+
+def test_fsck_never_drops_a_record_the_checkpoint_covers(ledger: Path, alice: KeyOnDisk) -> None:
+    _two_records(ledger, alice)
+    lines = read_lines(ledger)
+    lines[-1] = lines[-1].replace(b"\t", b" ")  # the last record, unreadable but whole
+    damaged = b"".join(line + b"\n" for line in lines)
+    (ledger / RECORDS_FILE).write_bytes(damaged)
+    with pytest.raises(LedgerError, match=r"records 1\.\.1 are covered by the signed checkpoint"):
+        fsck(ledger, repair=True)
+    assert (ledger / RECORDS_FILE).read_bytes() == damaged
+    with pytest.raises(VerificationError):
+        verified(ledger, alice)
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage", "stale", "ahead"])
+def test_append_state_is_rebuilt(ledger: Path, alice: KeyOnDisk, damage: str) -> None:
+    _two_records(ledger, alice)
+    early = (ledger / STATE_FILE).read_bytes()
+    _two_records(ledger, alice)
+    state = ledger / STATE_FILE
+    if damage == "missing":
+        state.unlink()
+    elif damage == "garbage":
+        state.write_text("{not json")
+    elif damage == "stale":
+        state.write_bytes(early)  # two records behind: caught up from the log
+    else:
+        ahead = json.loads(state.read_bytes())
+        ahead["byte_length"] += 1000
+        state.write_text(json.dumps(ahead))
+    append_record(ledger, RecordKind.GATE, {"note": "after"}, alice.key)
+    assert verified(ledger, alice).size == 5
+    assert json.loads(state.read_bytes())["size"] == 5
+
+
+def test_crash_between_record_and_checkpoint(ledger: Path, alice: KeyOnDisk) -> None:
+    """A record written by hand, signed, but with no checkpoint or state update after it."""
+    _two_records(ledger, alice)
+    lines = read_lines(ledger)
+    header = RecordHeader(
+        format_version=FORMAT_VERSION,
+        kind=RecordKind.GATE,
+        index=2,
+        timestamp=utc_timestamp(),
+        previous_hash=line_hash(lines[-1]),
+        origin=read_meta(ledger).origin,
+        signer=Signer(fingerprint=alice.fingerprint, public_key=alice.public_line),
+    )
+    line = signed_line(build_record(header, {"note": "orphan"}), alice.key)
+    checkpoint = (ledger / CHECKPOINT_FILE).read_bytes()
+    with (ledger / RECORDS_FILE).open("ab") as handle:
+        handle.write(line + b"\n")
+    result = verified(ledger, alice)
+    assert result.size == 3
+    assert result.checkpoint is not None and result.checkpoint.size == 2
+    assert any("1 record(s) after the latest checkpoint" in w for w in result.warnings)
+    assert fsck(ledger, repair=False).clean  # a whole, signed record is not damage
+    append_record(ledger, RecordKind.GATE, {"note": "next"}, alice.key)
+    result = verified(ledger, alice)
+    assert (ledger / CHECKPOINT_FILE).read_bytes() != checkpoint
+    assert result.size == 4 and result.checkpoint is not None and result.checkpoint.size == 4
+    assert not any("after the latest checkpoint" in w for w in result.warnings)
