@@ -72,7 +72,8 @@ def read_meta(path: Path) -> LedgerMeta:
     if not isinstance(data, dict) or data.get("format") != "bias-ledger":
         raise LedgerError(f"{meta_path}: expected a bias-ledger metadata object")
     version = data.get("format_version")
-    if version not in SUPPORTED_FORMAT_VERSIONS:
+    # type() rather than isinstance: true and 1.0 compare equal to 1 but are not version 1.
+    if type(version) is not int or version not in SUPPORTED_FORMAT_VERSIONS:
         raise LedgerError(
             f"{meta_path}: unknown ledger format_version {version!r} (this bias-ledger reads "
             f"{sorted(SUPPORTED_FORMAT_VERSIONS)}); refusing to read it"
