@@ -10,6 +10,7 @@ from typing import Any
 from bias_ledger.errors import InputError, LedgerError
 from bias_ledger.ledger.entry import parse_line
 from bias_ledger.ledger.reader import StoredLedger, read_ledger
+from bias_ledger.ledger.record import SUPPORTED_FORMAT_VERSIONS
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,12 @@ def _record(stored: StoredLedger, index: int) -> dict[str, Any]:
         raise LedgerError(f"{where}: not valid JSON ({exc}); run 'bias-ledger verify'") from exc
     if not isinstance(record, dict):
         raise LedgerError(f"{where}: expected a JSON object; run 'bias-ledger verify'")
+    version = record.get("format_version")
+    if type(version) is not int or version not in SUPPORTED_FORMAT_VERSIONS:
+        raise LedgerError(
+            f"{where}: unknown record format_version {version!r} (this bias-ledger reads "
+            f"{sorted(SUPPORTED_FORMAT_VERSIONS)}); refusing to read it"
+        )
     return record
 
 
