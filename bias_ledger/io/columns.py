@@ -72,10 +72,9 @@ def missing(column: Located) -> npt.NDArray[np.bool_] | None:
     mask: npt.NDArray[np.bool_] | None = None
     if data.null_count:
         mask = data.is_null().to_numpy()
-    if pa.types.is_floating(data.type):
+    if pa.types.is_floating(data.type) and pc.any(pc.is_nan(data)).as_py():
         nan = pc.fill_null(pc.is_nan(data), False).to_numpy()
-        if nan.any():
-            mask = nan if mask is None else mask | nan
+        mask = nan if mask is None else mask | nan
     return mask
 
 
@@ -101,8 +100,25 @@ class BinaryDomain:
     """The allowed texts; None for 0/1 and true/false, compared by meaning."""
 
 
+def _zero_one_fast(data: Any) -> bool:
+    """True when ``data`` is boolean, or integer within [0, 1]: 0/1 without hashing."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_boolean(data.type):
+        return True
+    if not pa.types.is_integer(data.type):
+        return False
+    bounds = pc.min_max(data).as_py()
+    return bounds["min"] is None or (bounds["min"] >= 0 and bounds["max"] <= 1)
+
+
 def label_domain(label: Located, pos_label: str | None) -> tuple[BinaryDomain, str]:
     """The label's binary domain and the positive label as written in the file."""
+    import pyarrow as pa
+
+    if pos_label is None and _zero_one_fast(label.data):
+        return BinaryDomain("1", None), "True" if pa.types.is_boolean(label.data.type) else "1"
     values = _uniques(_plain(label.data))
     texts = sorted({text(v) for v in values})
     where = f"{label.file}: label column {label.name!r}"
@@ -131,6 +147,10 @@ def to_bool(column: Located, domain: BinaryDomain, role: str) -> npt.NDArray[np.
     import pyarrow.compute as pc
 
     data = _plain(column.data)
+    if domain.values is None and _zero_one_fast(data):
+        if pa.types.is_boolean(data.type):
+            return np.asarray(data.to_numpy(), dtype=np.bool_)
+        return np.asarray(pc.equal(data, 1).to_numpy(), dtype=np.bool_)
     values = _uniques(data)
     if domain.values is None:
         keys = {text(v): _ZERO_ONE.get(text(v).strip().lower()) for v in values}

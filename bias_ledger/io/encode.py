@@ -38,8 +38,10 @@ def encode_sensitive(
 ) -> tuple[SensitiveColumn, tuple[str, ...]]:
     """The column as codes into sorted text categories, and any warnings about it."""
     codes, values = _indices(column.data)
-    absent = codes < 0
-    counts = np.bincount(codes[~absent], minlength=len(values))
+    missing_count = int(column.data.null_count)
+    absent = codes < 0 if missing_count else None
+    present = codes if absent is None else codes[~absent]
+    counts = np.bincount(present, minlength=len(values))
     used = [int(i) for i in np.flatnonzero(counts)]
     where = f"{column.file}: sensitive column {column.name!r}"
     if len(used) > max_groups:
@@ -61,8 +63,7 @@ def encode_sensitive(
             position[name] = len(categories)
             categories.append(name)
         lookup[i] = position[name]
-    missing_count = int(absent.sum())
-    if missing_count:
+    if absent is not None:
         if not missing_as_group:
             raise InputError(
                 f"{where} has {missing_count} missing values, in "

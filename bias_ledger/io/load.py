@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +17,13 @@ from bias_ledger.io.digest import digest_file
 from bias_ledger.io.encode import encode_sensitive
 from bias_ledger.io.join import check_row_counts, join_on_id
 from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, InputFile, JoinMode
-from bias_ledger.io.read import check_readable, column_names, detect_format, read_columns
+from bias_ledger.io.read import (
+    check_readable,
+    detect_format,
+    read_columns,
+    read_schema,
+    text_columns,
+)
 
 Progress = Callable[[int], None]
 
@@ -74,8 +81,11 @@ def _no_column(name: str, role: str, files: Sequence[Path], names: Sequence[str]
     return InputError(f"{where}: no {role} column {name!r}; {hint}")
 
 
-def _read_one(path: Path, fmt: FileFormat, columns: list[str]) -> tuple[dict[str, Located], int]:
-    table = read_columns(path, fmt, columns)
+def _read_one(
+    path: Path, fmt: FileFormat, schema: Any, columns: list[str], sensitive: Sequence[str]
+) -> tuple[dict[str, Located], int]:
+    text = text_columns(schema, [n for n in columns if n in sensitive])
+    table = read_columns(path, fmt, columns, as_dictionary=text)
     if table.num_rows == 0:
         raise InputError(f"{path}: no data rows; expected a header and at least one row")
     return {n: Located(n, table.column(n), path) for n in columns}, table.num_rows
@@ -86,14 +96,17 @@ def read_inputs(
 ) -> tuple[dict[str, Located], list[int]]:
     """The mapped columns, aligned row by row with the dataset, and each file's row count."""
     needed = _needed(mapping)
-    names = column_names(data, formats[0])
+    data_schema = read_schema(data, formats[0])
+    names = list(data_schema.names)
+    sensitive = mapping.sensitive
     if predictions is None:
         for name, role in needed:
             if name not in names:
                 raise _no_column(name, role, [data], names)
-        located, rows = _read_one(data, formats[0], [n for n, _ in needed])
+        located, rows = _read_one(data, formats[0], data_schema, [n for n, _ in needed], sensitive)
         return located, [rows]
-    other = column_names(predictions, formats[1])
+    pred_schema = read_schema(predictions, formats[1])
+    other = list(pred_schema.names)
     mode = mapping.join or (JoinMode.ID if mapping.id_column else None)
     if mode is None:
         raise InputError(
@@ -122,13 +135,17 @@ def read_inputs(
         for path, used in ((data, from_data), (predictions, from_pred)):
             if not used:
                 raise InputError(f"{path}: none of the mapped columns is in this file")
-        located, data_rows = _read_one(data, formats[0], from_data)
-        pred_located, pred_rows = _read_one(predictions, formats[1], from_pred)
+        located, data_rows = _read_one(data, formats[0], data_schema, from_data, sensitive)
+        pred_located, pred_rows = _read_one(
+            predictions, formats[1], pred_schema, from_pred, sensitive
+        )
         check_row_counts(data, data_rows, predictions, pred_rows)
         return {**located, **pred_located}, [data_rows, pred_rows]
     assert key is not None
-    located, data_rows = _read_one(data, formats[0], [key, *from_data])
-    pred_located, pred_rows = _read_one(predictions, formats[1], [key, *from_pred])
+    located, data_rows = _read_one(data, formats[0], data_schema, [key, *from_data], sensitive)
+    pred_located, pred_rows = _read_one(
+        predictions, formats[1], pred_schema, [key, *from_pred], sensitive
+    )
     order = join_on_id(located.pop(key), pred_located.pop(key))
     import pyarrow as pa
 
