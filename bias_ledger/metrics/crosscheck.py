@@ -1,0 +1,184 @@
+"""Independent recomputation of our results with fairlearn's MetricFrame (slow: small data only).
+
+fairlearn and pandas are imported inside :func:`cross_check`, so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bias_ledger.errors import VerificationError
+from bias_ledger.metrics.model import FeatureResult, MetricResults, Value
+
+_DISPARITIES = (
+    ("between_groups_difference", "difference", "between_groups"),
+    ("between_groups_ratio", "ratio", "between_groups"),
+    ("to_overall_difference", "difference", "to_overall"),
+    ("to_overall_ratio", "ratio", "to_overall"),
+)
+_SUMMARY_INPUTS = {
+    "demographic_parity": ("selection_rate",),
+    "equalized_odds": ("true_positive_rate", "false_positive_rate"),
+    "equal_opportunity": ("true_positive_rate",),
+}
+_MAX_REPORTED = 20
+
+
+def _reference_metrics() -> dict[str, Callable[..., Any]]:
+    """fairlearn's (and scikit-learn's, as fairlearn uses them) definition of each metric."""
+    from functools import partial
+
+    import fairlearn.metrics as flm
+    import sklearn.metrics as skm
+
+    def base_rate(y_true: Any, y_pred: Any) -> float:
+        return float(flm.selection_rate(y_true, y_true))
+
+    return {
+        "count": flm.count,
+        "base_rate": base_rate,
+        "selection_rate": flm.selection_rate,
+        "true_positive_rate": flm.true_positive_rate,
+        "false_positive_rate": flm.false_positive_rate,
+        "true_negative_rate": flm.true_negative_rate,
+        "false_negative_rate": flm.false_negative_rate,
+        "precision_score": partial(skm.precision_score, zero_division=np.nan),
+        "negative_predictive_value": partial(
+            skm.precision_score, pos_label=0, zero_division=np.nan
+        ),
+        "accuracy_score": skm.accuracy_score,
+    }
+
+
+class _Comparer:
+    """Collects differences between our numbers and fairlearn's."""
+
+    def __init__(self, tolerance: float) -> None:
+        self.tolerance = tolerance
+        self.problems: list[str] = []
+
+    def check(self, where: str, ours: Value, theirs: Any) -> None:
+        expected = float(theirs)
+        if ours.value is None:
+            # The documented divergence: fairlearn turns 0/0 into 0 (or NaN); we say undefined.
+            if math.isnan(expected) or expected == 0:
+                return
+        elif not math.isnan(expected) and abs(ours.value - expected) <= self.tolerance:
+            return
+        self.problems.append(f"{where}: ours {ours.value}, fairlearn's {expected}")
+
+
+def _features(sensitive: Mapping[str, npt.NDArray[Any]], result: FeatureResult) -> Any:
+    import pandas as pd
+
+    columns = {name: np.asarray(sensitive[name]) for name in result.features}
+    if len(columns) == 1:
+        return pd.Series(columns[result.features[0]], name=result.features[0])
+    return pd.DataFrame(columns)
+
+
+def _frame(
+    y_true: npt.NDArray[Any],
+    y_pred: npt.NDArray[Any],
+    sensitive: Mapping[str, npt.NDArray[Any]],
+    result: FeatureResult,
+) -> Any:
+    from fairlearn.metrics import MetricFrame
+
+    return MetricFrame(
+        metrics=_reference_metrics(),
+        y_true=y_true,
+        y_pred=y_pred,
+        sensitive_features=_features(sensitive, result),
+    )
+
+
+def _check_feature(
+    comparer: _Comparer,
+    y_true: npt.NDArray[Any],
+    y_pred: npt.NDArray[Any],
+    sensitive: Mapping[str, npt.NDArray[Any]],
+    result: FeatureResult,
+) -> None:
+    import fairlearn.metrics as flm
+
+    frame = _frame(y_true, y_pred, sensitive, result)
+    by_group = frame.by_group.dropna(how="all")
+    keys = {
+        tuple(str(v) for v in (key if isinstance(key, tuple) else (key,))): key
+        for key in by_group.index
+    }
+    ours = {item.group: item for item in result.groups}
+    if set(keys) != set(ours):
+        missing = sorted(set(keys) ^ set(ours))[:_MAX_REPORTED]
+        comparer.problems.append(f"{result.name}: groups differ from fairlearn's: {missing}")
+        return
+    for group, item in ours.items():
+        for metric in frame.overall.index:
+            comparer.check(
+                f"{metric} {result.name}={item.label}",
+                item.metrics[metric],
+                by_group.loc[keys[group], metric],
+            )
+    for metric in frame.overall.index:
+        disparity = result.disparity(metric)
+        if disparity.excluded_groups:
+            continue  # fairlearn counts the 0/0 groups as 0: a different quantity
+        for field, method_name, method in _DISPARITIES:
+            theirs = getattr(frame, method_name)(method=method)[metric]
+            comparer.check(f"{metric} {field} {result.name}", getattr(disparity, field), theirs)
+    features = _features(sensitive, result)
+    for prefix, metrics in _SUMMARY_INPUTS.items():
+        if any(result.disparity(metric).excluded_groups for metric in metrics):
+            continue
+        for suffix in ("difference", "ratio"):
+            name = f"{prefix}_{suffix}"
+            if result.summaries[name].value is None:
+                continue  # a part is 0/0; fairlearn's min/max over NaN depends on part order
+            theirs = getattr(flm, name)(y_true, y_pred, sensitive_features=features)
+            comparer.check(f"{name} {result.name}", result.summaries[name], theirs)
+
+
+def cross_check(
+    y_true: npt.NDArray[Any],
+    y_pred: npt.NDArray[Any],
+    sensitive: Mapping[str, npt.NDArray[Any]],
+    results: MetricResults,
+    *,
+    tolerance: float = 1e-12,
+) -> None:
+    """Recompute every metric, disparity and summary fairlearn defines; raise on any difference.
+
+    ``sensitive`` maps each feature to its raw values; groups are matched by ``str(value)``.
+    Not compared, because fairlearn does not define them: false discovery and omission rates,
+    comparisons to the reference group, impact ratios, and disparities over groups where a
+    metric is undefined (fairlearn counts those groups as 0), and summaries we report undefined
+    because a part is 0/0 (fairlearn's builtin ``min``/``max`` over NaN depends on part order).
+    """
+    import warnings
+
+    if not results.features:
+        raise VerificationError("nothing to cross-check: the results have no sensitive feature")
+    y_true = np.asarray(y_true).astype(np.int64)
+    y_pred = np.asarray(y_pred).astype(np.int64)
+    comparer = _Comparer(tolerance)
+    with warnings.catch_warnings():
+        # scikit-learn warns about single-class groups; those are expected here.
+        warnings.simplefilter("ignore")
+        overall = _frame(y_true, y_pred, sensitive, results.features[0]).overall
+        for metric in overall.index:
+            comparer.check(f"{metric} overall", results.overall.metrics[metric], overall[metric])
+        for result in results.features:
+            _check_feature(comparer, y_true, y_pred, sensitive, result)
+    if comparer.problems:
+        shown = "; ".join(comparer.problems[:_MAX_REPORTED])
+        more = len(comparer.problems) - _MAX_REPORTED
+        suffix = f"; and {more} more" if more > 0 else ""
+        raise VerificationError(
+            f"{len(comparer.problems)} result(s) differ from fairlearn's: {shown}{suffix}"
+        )

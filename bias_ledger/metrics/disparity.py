@@ -1,0 +1,118 @@
+"""Disparities of one metric across groups, computed exactly as fairlearn's MetricFrame does.
+
+Only groups where the metric is defined take part; the others are listed as excluded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bias_ledger.metrics.model import (
+    FOUR_FIFTHS,
+    Disparity,
+    GroupMetrics,
+    ImpactRatio,
+    ReferenceComparison,
+    Value,
+)
+
+Group = tuple[str, ...]
+
+
+def _none_defined(metric: str) -> Value:
+    return Value(None, reason=f"{metric} is undefined for every group")
+
+
+def between_groups(metric: str, values: Sequence[float]) -> tuple[Value, Value]:
+    """(max - min, min / max), fairlearn's ``method="between_groups"``."""
+    if not values:
+        return _none_defined(metric), _none_defined(metric)
+    low, high = min(values), max(values)
+    # fairlearn takes max(|x - min|); x - min is monotone in x, so this is max - min exactly.
+    difference = Value(high - low)
+    if high == 0:
+        return difference, Value(None, reason=f"0/0: {metric} is 0 for every group")
+    return difference, Value(low / high)
+
+
+def to_overall(metric: str, values: Sequence[float], overall: Value) -> tuple[Value, Value]:
+    """(max |x - overall|, min over x of x/overall folded below 1), ``method="to_overall"``."""
+    if not values:
+        return _none_defined(metric), _none_defined(metric)
+    if overall.value is None:
+        reason = f"overall {metric} is undefined ({overall.reason})"
+        return Value(None, reason=reason), Value(None, reason=reason)
+    base = overall.value
+    difference = Value(max(abs(value - base) for value in values))
+    ratios = []
+    for value in values:
+        if base == 0:
+            # x/0 is inf (folded to 1/inf = 0) unless x is 0 too: NaN, which pandas' min skips.
+            if value != 0:
+                ratios.append(0.0)
+            continue
+        ratio = value / base
+        # fairlearn folds with 1/ratio, not base/value: the two can differ in the last bit.
+        ratios.append(1 / ratio if ratio > 1 else ratio)
+    if not ratios:
+        return difference, Value(None, reason=f"0/0: overall {metric} and every group's are 0")
+    return difference, Value(min(ratios))
+
+
+def to_reference(
+    metric: str, groups: Sequence[GroupMetrics], reference: GroupMetrics
+) -> tuple[ReferenceComparison, ...]:
+    """Each group's difference and ratio to the reference group's value."""
+    base = reference.metrics[metric]
+    comparisons = []
+    for item in groups:
+        value = item.metrics[metric]
+        if value.value is None or base.value is None:
+            who = item.label if value.value is None else f"reference {reference.label}"
+            reason = f"{metric} of {who} is undefined"
+            difference = ratio = Value(None, reason=reason)
+        else:
+            difference = Value(value.value - base.value)
+            ratio = (
+                Value(value.value / base.value)
+                if base.value != 0
+                else Value(None, reason=f"{metric} of reference {reference.label} is 0")
+            )
+        comparisons.append(ReferenceComparison(item.group, difference, ratio))
+    return tuple(comparisons)
+
+
+def disparity(
+    metric: str, groups: Sequence[GroupMetrics], overall: GroupMetrics, reference: GroupMetrics
+) -> Disparity:
+    """All disparities of one metric; groups where it is undefined are left out and listed."""
+    defined = [item for item in groups if item.metrics[metric].value is not None]
+    values = [float(item.metrics[metric].value or 0.0) for item in defined]
+    bg_difference, bg_ratio = between_groups(metric, values)
+    to_difference, to_ratio = to_overall(metric, values, overall.metrics[metric])
+    return Disparity(
+        metric=metric,
+        between_groups_difference=bg_difference,
+        between_groups_ratio=bg_ratio,
+        to_overall_difference=to_difference,
+        to_overall_ratio=to_ratio,
+        to_reference=to_reference(metric, groups, reference),
+        excluded_groups=tuple(item.group for item in groups if item.metrics[metric].value is None),
+    )
+
+
+def impact_ratios(groups: Sequence[GroupMetrics]) -> tuple[ImpactRatio, ...]:
+    """Each group's selection rate over the highest one, flagged below four fifths."""
+    rates = [item.metrics["selection_rate"] for item in groups]
+    highest = max((rate.value for rate in rates if rate.value is not None), default=None)
+    results = []
+    for item, rate in zip(groups, rates, strict=True):
+        if rate.value is None or not highest:
+            why = "no group was selected" if highest == 0 else "selection rate undefined"
+            ratio = Value(None, reason=f"0/0: {why}")
+            flag = None
+        else:
+            ratio = Value(rate.value / highest)
+            flag = ratio.value is not None and ratio.value < FOUR_FIFTHS
+        results.append(ImpactRatio(item.group, rate, ratio, flag))
+    return tuple(results)

@@ -1,0 +1,155 @@
+"""The binary-classification metric engine: a CountTable in, MetricResults out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from bias_ledger.errors import InputError
+from bias_ledger.metrics.binary import group_metrics
+from bias_ledger.metrics.counts import CountTable
+from bias_ledger.metrics.disparity import disparity, impact_ratios
+from bias_ledger.metrics.model import (
+    BINARY_GROUP_METRICS,
+    Disparity,
+    FeatureResult,
+    GroupMetrics,
+    MetricResults,
+    Task,
+    Value,
+)
+
+Group = tuple[str, ...]
+
+# Summary name -> (metrics it depends on, disparity field, combine), as fairlearn defines them:
+# equalized odds takes the worst case (agg="worst_case") of the TPR and FPR disparities.
+_SUMMARIES: Mapping[str, tuple[tuple[str, ...], str]] = {
+    "demographic_parity_difference": (("selection_rate",), "between_groups_difference"),
+    "demographic_parity_ratio": (("selection_rate",), "between_groups_ratio"),
+    "equalized_odds_difference": (
+        ("true_positive_rate", "false_positive_rate"),
+        "between_groups_difference",
+    ),
+    "equalized_odds_ratio": (
+        ("true_positive_rate", "false_positive_rate"),
+        "between_groups_ratio",
+    ),
+    "equal_opportunity_difference": (("true_positive_rate",), "between_groups_difference"),
+    "equal_opportunity_ratio": (("true_positive_rate",), "between_groups_ratio"),
+}
+_MAX_LISTED = 20
+
+
+def _summaries(disparities: Mapping[str, Disparity]) -> dict[str, Value]:
+    summaries: dict[str, Value] = {}
+    for name, (metrics, field) in _SUMMARIES.items():
+        parts: list[Value] = [getattr(disparities[metric], field) for metric in metrics]
+        undefined = [part for part in parts if part.value is None]
+        if undefined:
+            summaries[name] = Value(None, reason=f"{name} needs {undefined[0].reason}")
+            continue
+        numbers = [float(part.value or 0.0) for part in parts]
+        summaries[name] = Value(max(numbers) if field.endswith("difference") else min(numbers))
+    return summaries
+
+
+def _largest(groups: Sequence[GroupMetrics]) -> GroupMetrics:
+    # max() keeps the first of equal counts: ties go to the first group in sorted order.
+    return max(groups, key=lambda item: item.counts.total)
+
+
+def _listing(groups: Sequence[Group]) -> str:
+    names = [", ".join(group) for group in groups[:_MAX_LISTED]]
+    more = f" and {len(groups) - _MAX_LISTED} more" if len(groups) > _MAX_LISTED else ""
+    return "; ".join(names) + more
+
+
+def _explicit_reference(feature: str, wanted: str, groups: Sequence[GroupMetrics]) -> GroupMetrics:
+    for item in groups:
+        if item.group == (wanted,):
+            return item
+    available = _listing([item.group for item in groups])
+    raise InputError(
+        f"reference group {wanted!r} of sensitive feature {feature!r} was not found; "
+        f"groups available: {available}"
+    )
+
+
+def _feature_result(
+    table: CountTable, overall: GroupMetrics, reference: GroupMetrics | Group | None
+) -> tuple[FeatureResult, list[str]]:
+    groups = group_metrics(table)
+    if not isinstance(reference, GroupMetrics):
+        matches = [item for item in groups if item.group == reference]
+        reference = matches[0] if matches else _largest(groups)
+    disparities = {
+        metric: disparity(metric, groups, overall, reference) for metric in BINARY_GROUP_METRICS
+    }
+    result = FeatureResult(
+        features=table.features,
+        reference=reference.group,
+        groups=groups,
+        disparities=tuple(disparities.values()),
+        summaries=_summaries(disparities),
+        impact_ratios=impact_ratios(groups),
+    )
+    return result, _notes(result)
+
+
+def _notes(result: FeatureResult) -> list[str]:
+    notes = []
+    for item in result.disparities:
+        if not item.excluded_groups:
+            continue
+        reasons = sorted(
+            {str(result.group(group).metrics[item.metric].reason) for group in item.excluded_groups}
+        )
+        notes.append(
+            f"{result.name}: {item.metric} is undefined for {len(item.excluded_groups)} "
+            f"group(s) ({_listing(item.excluded_groups)}; {' / '.join(reasons)}); its "
+            f"disparities and the summaries using it cover the other "
+            f"{len(result.groups) - len(item.excluded_groups)} group(s) only"
+        )
+    return notes
+
+
+def compute_binary_metrics(
+    table: CountTable, *, references: Mapping[str, str] | None = None
+) -> MetricResults:
+    """Metrics, disparities, summaries and impact ratios of every feature and their intersection.
+
+    Each feature is taken on its own (its marginal counts), then the intersection of all of
+    them when there are two or more. ``references`` maps a feature to its reference group;
+    by default a feature's largest group (the first in sorted order on ties). The intersection's
+    reference is the combination of the per-feature references when it was observed, else the
+    largest intersectional group.
+    """
+    references = dict(references or {})
+    unknown = [name for name in references if name not in table.features]
+    if unknown:
+        raise InputError(
+            f"reference given for {unknown[0]!r}, which is not a sensitive feature "
+            f"(sensitive features: {', '.join(table.features)})"
+        )
+    overall = group_metrics(table.overall())[0]
+    features: list[FeatureResult] = []
+    notes: list[str] = []
+    chosen: list[str] = []
+    for name in table.features:
+        marginal = table.marginal((name,))
+        reference: GroupMetrics | Group | None = None
+        if name in references:
+            reference = _explicit_reference(name, references[name], group_metrics(marginal))
+        result, feature_notes = _feature_result(marginal, overall, reference)
+        chosen.append(result.reference[0])
+        features.append(result)
+        notes.extend(feature_notes)
+    if len(table.features) >= 2:
+        result, feature_notes = _feature_result(table, overall, tuple(chosen))
+        features.append(result)
+        notes.extend(feature_notes)
+    return MetricResults(
+        task=Task.BINARY_CLASSIFICATION,
+        overall=overall,
+        features=tuple(features),
+        notes=tuple(notes),
+    )
