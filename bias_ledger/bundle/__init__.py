@@ -1,0 +1,21 @@
+"""Export bundles: one zip file that proves a selection of ledger records offline.
+
+This package stays light: importing it loads nothing heavy; ``export``, ``read``, ``verify`` and
+``recompute`` are imported where they are used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from bias_ledger.gate import Baseline
+
+
+def read_bundle_baseline(path: Path) -> Baseline:
+    """The latest audit record of a bundle whose integrity verifies, as a gate baseline."""
+    from bias_ledger.bundle.baseline import baseline_from_bundle
+
+    return baseline_from_bundle(path)

@@ -1,0 +1,63 @@
+"""The members derived from a bundle's records: the signers list and the two reports.
+
+The exporter writes them and the verifier recomputes them and compares bytes, so a number
+edited in a report (but not in its signed record) is caught.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+
+from bias_ledger.bundle.model import REPORT_HTML, REPORT_MD, SIGNERS
+from bias_ledger.bundle.report import ReportData, ReportRecord
+from bias_ledger.ledger.sshsig import NAMESPACE
+from bias_ledger.render.report_html import render_html
+from bias_ledger.render.report_md import render_markdown
+
+SIGNERS_HEADER = (
+    "# Keys that signed this bundle's records or checkpoint, in OpenSSH allowed_signers format.\n"
+    "# Listed for reference and integrity checks only: a verifier never trusts them because\n"
+    "# they are here. The principal of each key is its fingerprint.\n"
+)
+
+
+def signers_text(signers: Iterable[tuple[str, str]]) -> bytes:
+    """``keys/allowed_signers``: one line per (fingerprint, public key), sorted by fingerprint."""
+    lines = [f'{fp} namespaces="{NAMESPACE}" {key}\n' for fp, key in sorted(set(signers))]
+    return (SIGNERS_HEADER + "".join(lines)).encode("ascii")
+
+
+def report_data(
+    *,
+    origin: str,
+    checkpoint_size: int,
+    checkpoint_root: str,
+    checkpoint_signer: str,
+    records: Iterable[tuple[int, str, bytes]],
+    signers: Iterable[tuple[str, str]],
+) -> ReportData:
+    """Collect what the report shows; ``records`` are (index, hash, canonical bytes)."""
+    items = tuple(ReportRecord(index, digest, _load(raw)) for index, digest, raw in sorted(records))
+    return ReportData(
+        origin=origin,
+        checkpoint_size=checkpoint_size,
+        checkpoint_root=checkpoint_root,
+        checkpoint_signer=checkpoint_signer,
+        records=items,
+        signers=tuple(sorted(set(signers))),
+    )
+
+
+def _load(raw: bytes) -> Mapping[str, object]:
+    value = json.loads(raw)
+    return value if isinstance(value, dict) else {}
+
+
+def derived_members(data: ReportData) -> dict[str, bytes]:
+    """The members that are pure functions of the verified ones."""
+    return {
+        SIGNERS: signers_text(data.signers),
+        REPORT_MD: render_markdown(data).encode("utf-8"),
+        REPORT_HTML: render_html(data).encode("utf-8"),
+    }

@@ -1,0 +1,104 @@
+"""The bundle report's document model and the inert text helpers every block uses.
+
+Blocks hold plain text; renderers (``render/report_md.py``, ``render/report_html.py``) escape it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+GROUP_COLUMNS = (
+    ("selection_rate", "selection rate"),
+    ("true_positive_rate", "TPR"),
+    ("false_positive_rate", "FPR"),
+    ("precision_score", "precision"),
+    ("accuracy_score", "accuracy"),
+)
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Code:
+    """Commands; built only from fixed text, hex digests and fingerprints (never data)."""
+
+    text: str
+
+
+Block = Heading | Paragraph | Bullets | Table | Code
+
+
+@dataclass(frozen=True)
+class ReportRecord:
+    index: int
+    record_hash: str
+    record: Mapping[str, Any]
+    """The record's JSON as signed."""
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the report shows: all of it comes from the bundle's own members."""
+
+    origin: str
+    checkpoint_size: int
+    checkpoint_root: str
+    checkpoint_signer: str
+    records: tuple[ReportRecord, ...]
+    signers: tuple[tuple[str, str], ...]
+    """(fingerprint, OpenSSH public key) of every key that signed something in the bundle."""
+
+
+def text(value: Any) -> str:
+    """Data-derived text made inert for spreadsheets: control characters become spaces and a
+    leading formula character (= + - @) gets a ``'`` prefix. Markup escaping is the renderer's."""
+    cleaned = "".join(" " if not ch.isprintable() else ch for ch in str(value))
+    return "'" + cleaned if cleaned.startswith(FORMULA_PREFIXES) else cleaned
+
+
+def number(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return "-" if value is None else str(value).lower()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.4f}" if abs(value) < 1e6 else f"{value:.6g}"
+    return text(value)
+
+
+def value(item: Any) -> str:
+    """A recorded metric Value: its number, or ``undefined (reason)``."""
+    if not isinstance(item, Mapping):
+        return "-"
+    if item.get("value") is None:
+        return f"undefined ({text(item.get('reason') or 'no reason given')})"
+    return number(item["value"])
+
+
+def group(names: Any) -> str:
+    if not isinstance(names, Sequence) or isinstance(names, str) or not names:
+        return "overall"
+    return ", ".join(text(name) for name in names)

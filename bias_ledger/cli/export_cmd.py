@@ -1,0 +1,98 @@
+"""``bias-ledger export``: write a bundle of selected records that verifies offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bias_ledger.cli.options import JsonOption, LedgerOption
+from bias_ledger.cli.output import out, print_json
+from bias_ledger.errors import InputError
+
+
+def export(
+    indexes: Annotated[
+        list[int] | None,
+        typer.Argument(
+            help="Record indexes to export (see 'bias-ledger log').", show_default=False
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="The bundle file to write (a zip).", show_default=False
+        ),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Every audit of this model name.", show_default=False)
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Every record written since this UTC date or date-time.", show_default=False
+        ),
+    ] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Every record.")] = False,
+    consistent_with: Annotated[
+        Path | None,
+        typer.Option(
+            help="A checkpoint kept earlier: include a proof that the ledger extends it.",
+            show_default=False,
+        ),
+    ] = None,
+    ledger: LedgerOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Export records with inclusion proofs, the signed checkpoint and reports, to one file."""
+    import blake3
+
+    from bias_ledger.bundle.export import Selection, export_bundle, parse_since
+    from bias_ledger.ledger.files import write_atomically
+    from bias_ledger.ledger.reader import resolve_ledger_path
+
+    if output is None:
+        raise InputError("export: expected -o FILE, the bundle to write")
+    chosen = [bool(indexes), model is not None, since is not None, everything]
+    if sum(chosen) != 1:
+        raise InputError("export: expected exactly one of: record indexes, --model, --since, --all")
+    selection = Selection(
+        indexes=tuple(indexes or ()),
+        model=model,
+        since=parse_since(since) if since is not None else None,
+        everything=everything,
+    )
+    result = export_bundle(resolve_ledger_path(ledger), selection, consistent_with=consistent_with)
+    write_atomically(output, result.data)
+    indexes_out = [item.index for item in result.manifest.records]
+    document = {
+        "path": str(output),
+        "bytes": len(result.data),
+        "blake3": blake3.blake3(result.data).hexdigest(),
+        "origin": result.manifest.origin,
+        "records": indexes_out,
+        "checkpoint": {
+            "size": result.manifest.checkpoint_size,
+            "root_hash": result.manifest.checkpoint_root,
+        },
+        "consistency": result.consistency.to_json() if result.consistency else None,
+    }
+    if json_output:
+        print_json(document)
+        return
+    out().print(
+        f"wrote {output} ({len(result.data)} bytes): records {', '.join(map(str, indexes_out))} "
+        f"with inclusion proofs in the checkpoint of size {result.manifest.checkpoint_size}",
+        markup=False,
+    )
+    if result.consistency is not None:
+        out().print(
+            f"with a consistency proof from size {result.consistency.old_size} ({consistent_with})",
+            markup=False,
+        )
+    out().print(f"verify it with: bias-ledger verify {output} --trusted-keys FILE", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(export)
