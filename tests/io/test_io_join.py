@@ -100,3 +100,16 @@ def _sample_mapping(id_column: str | None) -> ColumnMapping:
         sensitive=("sex", "race_ethnicity", "age_band"),
         id_column=id_column,
     )
+
+
+def test_progress_counts_the_bytes_of_both_files(tmp_path: Path) -> None:
+    data, pred = _halves()
+    data_path = write_table(tmp_path / "d.csv", data)
+    pred_path = write_table(tmp_path / "p.parquet", pred)
+    steps: list[int] = []
+    mapping = ColumnMapping(label="y", prediction="pred", sensitive=SENSITIVE, id_column="id")
+    loaded = load_audit_data(
+        data_path, predictions=pred_path, mapping=mapping, progress=steps.append
+    )
+    sizes = data_path.stat().st_size + pred_path.stat().st_size
+    assert sum(steps) == sizes == sum(item.size for item in loaded.inputs)
