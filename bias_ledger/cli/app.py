@@ -65,18 +65,29 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from bias_ledger import __version__
+
+        typer.echo(f"bias-ledger {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
     debug: bool = typer.Option(
         False, "--debug", help="Show a traceback on errors (also BIAS_LEDGER_DEBUG=1)."
     ),
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        # Eager, so that it works without a command (the group requires one otherwise).
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
 ) -> None:
-    if version:
-        from bias_ledger import __version__
-
-        typer.echo(f"bias-ledger {__version__}")
-        raise typer.Exit(0)
+    pass
 
 
 def _register() -> None:
