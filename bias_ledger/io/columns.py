@@ -1,4 +1,4 @@
-"""Column checks and conversions: binary labels, scores, missing values, sensitive encoding."""
+"""Column checks and conversions: binary labels and predictions, scores, missing values."""
 
 from __future__ import annotations
 
