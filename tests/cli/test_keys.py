@@ -1,0 +1,155 @@
+"""``bias-ledger key`` and where the signing key comes from: --key, env path, env data, defaults."""
+
+from __future__ import annotations
+
+import base64
+import json
+import stat
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from bias_ledger.cli.app import app
+from tests.ledger.helpers import (
+    cli_env,
+    new_signer,
+    read_lines,
+    record_of,
+    run_cli,
+    write_small_csv,
+)
+from tests.ledger_crypto.sshtools import SSH_KEYGEN, keygen_fingerprint, needs_ssh_keygen, new_key
+
+AUDIT_ARGS = ["--label", "label", "--prediction", "pred", "--sensitive", "group", "-q"]
+
+
+def _isolated(tmp_path: Path, **extra: str | None) -> dict[str, str | None]:
+    """CliRunner env: no inherited key, a private HOME and config directory."""
+    base: dict[str, str | None] = {
+        "HOME": str(tmp_path / "home"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "BIAS_LEDGER_KEY": None,
+        "BIAS_LEDGER_KEY_DATA": None,
+        "BIAS_LEDGER_KEY_PASSPHRASE": None,
+        "BIAS_LEDGER_DIR": str(tmp_path / "ledger"),
+    }
+    base.update(extra)
+    return base
+
+
+def _key_show(tmp_path: Path, *args: str, **env: str | None) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        app, ["key", "show", "--json", *args], env=_isolated(tmp_path, **env)
+    )
+    if result.exit_code:
+        return result.exit_code, result.stderr
+    return 0, json.loads(result.stdout)["fingerprint"]
+
+
+def test_key_generate_writes_0600_and_prints_the_ssh_keygen_fingerprint(tmp_path: Path) -> None:
+    env = cli_env(tmp_path)
+    done = run_cli("key", "generate", "-o", tmp_path / "keys" / "id", env=env)
+    assert done.returncode == 0, done.stderr
+    key = tmp_path / "keys" / "id"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    public = (tmp_path / "keys" / "id.pub").read_text()
+    assert public.startswith("ssh-ed25519 ") and public.split()[1] in done.stdout
+    printed = done.stdout.split("fingerprint: ")[1].split()[0]
+    assert printed.startswith("SHA256:") and len(printed) == 50
+    if SSH_KEYGEN is not None:
+        assert keygen_fingerprint(key) == printed
+    again = run_cli("key", "generate", "-o", key, env=env)
+    assert again.returncode == 2 and "refusing to overwrite" in again.stderr
+    shown = run_cli("key", "generate", "-o", key, "--exist-ok", "--json", env=env)
+    assert json.loads(shown.stdout)["fingerprint"] == printed
+
+
+def test_key_default_path_and_never_inside_the_ledger(tmp_path: Path) -> None:
+    env = cli_env(tmp_path, BIAS_LEDGER_DIR=str(tmp_path / "ledger"))
+    assert run_cli("init", env=env).returncode == 0
+    inside = run_cli("key", "generate", "-o", tmp_path / "ledger" / "keys" / "id", env=env)
+    assert inside.returncode == 2
+    assert "a signing key must never be stored inside the ledger" in inside.stderr
+    done = run_cli("key", "generate", "--json", env=env)
+    document = json.loads(done.stdout)
+    assert document["path"] == str(tmp_path / "config" / "bias-ledger" / "id_ed25519")
+    data = write_small_csv(tmp_path / "data.csv")
+    assert run_cli("audit", data, *AUDIT_ARGS, env=env).returncode == 0
+    private = Path(document["path"]).read_bytes()
+    for path in (tmp_path / "ledger").rglob("*"):
+        content = path.read_bytes()
+        assert b"PRIVATE KEY" not in content and private not in content, path
+    assert (
+        record_of(read_lines(tmp_path / "ledger")[0])["signer"]["fingerprint"]
+        == (document["fingerprint"])
+    )
+
+
+def test_key_from_option_env_path_and_env_data(tmp_path: Path) -> None:
+    first = new_signer(tmp_path / "first")
+    second = new_signer(tmp_path / "second")
+    data = first.path.read_text()
+    assert _key_show(tmp_path, BIAS_LEDGER_KEY=str(first.path)) == (0, first.fingerprint)
+    assert _key_show(tmp_path, BIAS_LEDGER_KEY_DATA=data) == (0, first.fingerprint)
+    # --key wins over the environment, and the path variable over the data variable.
+    assert _key_show(tmp_path, "--key", str(second.path), BIAS_LEDGER_KEY=str(first.path)) == (
+        0,
+        second.fingerprint,
+    )
+    assert _key_show(tmp_path, BIAS_LEDGER_KEY=str(second.path), BIAS_LEDGER_KEY_DATA=data) == (
+        0,
+        second.fingerprint,
+    )
+    code, message = _key_show(tmp_path)
+    assert code == 2 and "no signing key" in message and "key generate" in message
+    code, message = _key_show(tmp_path, BIAS_LEDGER_KEY_DATA="not a key")
+    assert code == 2 and message.startswith("bias-ledger: error: $BIAS_LEDGER_KEY_DATA")
+
+
+def test_encrypted_key_with_passphrase_from_the_environment(tmp_path: Path) -> None:
+    env = cli_env(tmp_path, BIAS_LEDGER_KEY_PASSPHRASE="correct horse")
+    key = tmp_path / "enc"
+    done = run_cli("key", "generate", "-o", key, "--passphrase", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    fingerprint = json.loads(done.stdout)["fingerprint"]
+    assert b"bcrypt" in base64.b64decode("".join(key.read_text().splitlines()[1:-1]))
+    ok = {"BIAS_LEDGER_KEY": str(key), "BIAS_LEDGER_KEY_PASSPHRASE": "correct horse"}
+    assert _key_show(tmp_path, **ok) == (0, fingerprint)
+    code, message = _key_show(tmp_path, BIAS_LEDGER_KEY=str(key), BIAS_LEDGER_KEY_PASSPHRASE="no")
+    assert code == 2 and message.count("\n") == 1 and str(key) in message
+    # The key data variable with an encrypted key and its passphrase signs a real record.
+    ledger = tmp_path / "ledger"
+    signing = cli_env(
+        tmp_path,
+        BIAS_LEDGER_DIR=str(ledger),
+        BIAS_LEDGER_KEY_DATA=key.read_text(),
+        BIAS_LEDGER_KEY_PASSPHRASE="correct horse",
+    )
+    assert run_cli("init", env=signing).returncode == 0
+    data = write_small_csv(tmp_path / "data.csv")
+    done = run_cli("audit", data, *AUDIT_ARGS, env=signing)
+    assert done.returncode == 0, done.stderr
+    assert record_of(read_lines(ledger)[0])["signer"]["fingerprint"] == fingerprint
+
+
+@needs_ssh_keygen
+def test_an_existing_ssh_key_works_as_it_is(tmp_path: Path) -> None:
+    ssh_dir = tmp_path / "home" / ".ssh"
+    ssh_dir.mkdir(parents=True)
+    key = new_key(ssh_dir / "id_ed25519")
+    assert _key_show(tmp_path) == (0, keygen_fingerprint(key))
+
+
+def test_key_rotate(tmp_path: Path) -> None:
+    old = new_signer(tmp_path / "old")
+    new = new_signer(tmp_path / "new")
+    env = _isolated(tmp_path, BIAS_LEDGER_KEY=str(old.path))
+    runner = CliRunner()
+    assert runner.invoke(app, ["init"], env=env).exit_code == 0
+    result = runner.invoke(app, ["key", "rotate", "--new-key", str(new.path), "--json"], env=env)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["new_fingerprint"] == new.fingerprint
+    same = runner.invoke(app, ["key", "rotate", "--new-key", str(old.path)], env=env)
+    assert same.exit_code == 2 and "the new key is the current key" in same.stderr
+    verified = runner.invoke(app, ["verify", "--trusted-key", old.fingerprint, "--json"], env=env)
+    assert verified.exit_code == 0, verified.stdout
