@@ -134,6 +134,9 @@ def label_domain(label: Located, pos_label: str | None) -> tuple[BinaryDomain, s
         return BinaryDomain("1", None), positive[0] if positive else "1"
     if len(texts) > 2:
         raise InputError(f"{where} must have two values; found {len(texts)}: {_listing(values)}")
+    folded = [t for t in texts if t.lower() == pos_label.lower()]
+    if pos_label not in texts and len(folded) == 1:
+        pos_label = folded[0]  # --pos-label true for a boolean column read as True
     if pos_label not in texts and len(texts) == 2:
         raise InputError(
             f"{where}: the positive label {pos_label!r} is not one of its values {_listing(values)}"

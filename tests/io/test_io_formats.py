@@ -69,6 +69,7 @@ def test_score_and_threshold_make_the_predictions(tmp_path: Path) -> None:
         ([True, False], None, "True"),
         (["true", "false"], None, "True"),
         ([2, 5], "5", "5"),
+        ([True, False], "false", "False"),
     ],
 )
 def test_two_valued_labels(
@@ -82,8 +83,12 @@ def test_two_valued_labels(
     for name in ("d.csv", "d.parquet", "d.jsonl"):
         data = load_audit_data(write_table(tmp_path / name, columns), mapping=mapping)
         want = pos_label if pos_label is not None else label[0]
-        np.testing.assert_array_equal(data.y_true, [str(v) == str(want) for v in values])
-        np.testing.assert_array_equal(data.y_pred, [str(v) == str(want) for v in predictions])
+        np.testing.assert_array_equal(
+            data.y_true, [str(v).lower() == str(want).lower() for v in values]
+        )
+        np.testing.assert_array_equal(
+            data.y_pred, [str(v).lower() == str(want).lower() for v in predictions]
+        )
         assert data.positive_label.lower() == positive.lower()
 
 
