@@ -1,12 +1,14 @@
 """Score-based metrics per group: ROC AUC, calibration (reliability bins, ECE), threshold sweep.
 
-ROC AUC comes from average ranks within each group (Mann-Whitney U), calibration and the sweep
-from one ``np.bincount`` each: no loop over groups, thresholds or rows in Python.
+ROC AUC comes from average ranks within each group (Mann-Whitney U; one sort of the scores
+shared by every grouping), calibration and the sweep from one ``np.bincount`` each: no loop
+over groups, thresholds or rows in Python.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -30,21 +32,35 @@ _NOT_PROBABILITIES = "scores outside [0, 1] are not probabilities: no calibratio
 
 
 def roc_auc_by_group(
-    y_true: npt.NDArray[np.bool_], scores: Floats, codes: Ints, n_groups: int
+    y_true: npt.NDArray[np.bool_],
+    scores: Floats,
+    codes: Ints,
+    n_groups: int,
+    *,
+    score_order: Ints | None = None,
 ) -> tuple[Floats, Ints, Ints]:
     """(ROC AUC, positives, rows) per group; AUC is NaN for a group with a single class.
 
     AUC = (sum of positives' ranks - n1 (n1 + 1) / 2) / (n1 n0), ties sharing their average
-    rank, which is the area ``sklearn.metrics.roc_auc_score`` integrates.
+    rank, which is the area ``sklearn.metrics.roc_auc_score`` integrates. ``score_order``
+    (``np.argsort(scores)``) can be shared by several groupings of the same rows.
     """
-    order = np.lexsort((scores, codes))
-    sorted_codes, sorted_scores = codes[order], scores[order]
+    if score_order is None:
+        score_order = np.argsort(scores).astype(np.int64)
+    rows = np.bincount(codes, minlength=n_groups)
+    if n_groups == 1:
+        order = score_order
+    else:
+        # A stable sort by group of the score-sorted rows; narrow codes get a radix sort.
+        narrow = codes[score_order].astype(np.uint16 if n_groups <= 1 << 16 else np.int64)
+        order = score_order[np.argsort(narrow, kind="stable")]
+    sorted_codes = np.repeat(np.arange(n_groups, dtype=np.int64), rows)
+    sorted_scores = scores[order]
     n = len(order)
     starts = np.ones(n, dtype=bool)
     starts[1:] = (sorted_codes[1:] != sorted_codes[:-1]) | (sorted_scores[1:] != sorted_scores[:-1])
     run_start = np.flatnonzero(starts)
     run_end = np.append(run_start[1:], n)
-    rows = np.bincount(codes, minlength=n_groups)
     group_start = np.cumsum(rows) - rows
     # Twice the average 1-based rank within the group: an integer, so the sums below are exact.
     twice_rank = run_start + run_end + 1 - 2 * group_start[sorted_codes[run_start]]
@@ -60,16 +76,36 @@ def roc_auc_by_group(
     return auc, positives.astype(np.int64), rows.astype(np.int64)
 
 
+def score_bins(scores: Floats, bins: int) -> Ints:
+    """Each score's calibration bin, as ``sklearn.calibration.calibration_curve`` assigns it.
+
+    Equal-width bins over [0, 1]; a score on an inner edge falls in the lower bin.
+    """
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    return np.searchsorted(edges[1:-1], scores).astype(np.int64)
+
+
+def thresholds_reached(scores: Floats, thresholds: Floats) -> Ints:
+    """How many of the distinct thresholds each score reaches (``score >= t``)."""
+    return np.searchsorted(np.unique(thresholds), scores, side="right").astype(np.int64)
+
+
 def calibration_by_group(
-    y_true: npt.NDArray[np.bool_], scores: Floats, codes: Ints, n_groups: int, bins: int
+    y_true: npt.NDArray[np.bool_],
+    scores: Floats,
+    codes: Ints,
+    n_groups: int,
+    bins: int,
+    *,
+    row_bins: Ints | None = None,
 ) -> tuple[Ints, Floats, Floats]:
     """(rows, sum of scores, positives) per group and bin, each ``(G, bins)``.
 
-    Equal-width bins over [0, 1] assigned as ``sklearn.calibration.calibration_curve`` does: a
-    score on an inner edge falls in the lower bin.
+    ``row_bins`` (:func:`score_bins`) can be shared by several groupings of the same rows.
     """
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    index = codes * bins + np.searchsorted(edges[1:-1], scores)
+    if row_bins is None:
+        row_bins = score_bins(scores, bins)
+    index = codes * bins + row_bins
     size = n_groups * bins
     rows = np.bincount(index, minlength=size).reshape(n_groups, bins)
     score_sum = np.bincount(index, weights=scores, minlength=size).reshape(n_groups, bins)
@@ -78,15 +114,23 @@ def calibration_by_group(
 
 
 def sweep_by_group(
-    y_true: npt.NDArray[np.bool_], scores: Floats, codes: Ints, n_groups: int, thresholds: Floats
+    y_true: npt.NDArray[np.bool_],
+    scores: Floats,
+    codes: Ints,
+    n_groups: int,
+    thresholds: Floats,
+    *,
+    reached: Ints | None = None,
 ) -> tuple[Ints, Ints, Ints]:
     """(selected, true positives, false positives) per group and threshold, ``score >= t``.
 
     Each row counts once, at the number of (sorted, distinct) thresholds it reaches; a
-    cumulative sum from the top then gives the counts at every threshold.
+    cumulative sum from the top then gives the counts at every threshold. ``reached``
+    (:func:`thresholds_reached`) can be shared by several groupings of the same rows.
     """
     distinct = np.unique(thresholds)
-    reached = np.searchsorted(distinct, scores, side="right")
+    if reached is None:
+        reached = thresholds_reached(scores, thresholds)
     width = len(distinct) + 1
     index = (codes * width + reached) * 2 + y_true
     cells = np.bincount(index, minlength=n_groups * width * 2).reshape(n_groups, width, 2)
@@ -100,6 +144,18 @@ def sweep_by_group(
         true_positives.astype(np.int64),
         false_positives.astype(np.int64),
     )
+
+
+@dataclass(frozen=True, eq=False)
+class _Shared:
+    """Per-row work that does not depend on the grouping, done once."""
+
+    order: Ints
+    """``np.argsort(scores)``."""
+    row_bins: Ints
+    """Calibration bin of each row."""
+    reached: Ints
+    """Distinct thresholds each row reaches."""
 
 
 def _rates(numerator: Ints, denominator: int, reason: str) -> tuple[Value, ...]:
@@ -153,12 +209,19 @@ def _groups(
     thresholds: Floats,
     bins: int,
     min_group_size: int,
+    shared: _Shared,
 ) -> list[GroupScores]:
     n_groups = len(labels)
-    auc, positives, rows = roc_auc_by_group(y_true, scores, codes, n_groups)
+    auc, positives, rows = roc_auc_by_group(
+        y_true, scores, codes, n_groups, score_order=shared.order
+    )
     probabilities = bool(((scores >= 0) & (scores <= 1)).all())
-    calibration = calibration_by_group(y_true, scores, codes, n_groups, bins)
-    selected, tp, fp = sweep_by_group(y_true, scores, codes, n_groups, thresholds)
+    calibration = calibration_by_group(
+        y_true, scores, codes, n_groups, bins, row_bins=shared.row_bins
+    )
+    selected, tp, fp = sweep_by_group(
+        y_true, scores, codes, n_groups, thresholds, reached=shared.reached
+    )
     one_class = "ROC AUC is undefined: the group has only one class of label"
     out = []
     for g, label in enumerate(labels):
@@ -208,12 +271,26 @@ def score_metrics(
     _check(y_true, values, cuts, bins)
     check_sensitive(sensitive, len(y_true))
     everyone = np.zeros(len(y_true), dtype=np.int64)
-    (overall,) = _groups(y_true, values, everyone, [()], cuts, bins, 0)
+    order = _Shared(
+        order=np.argsort(values).astype(np.int64),
+        row_bins=score_bins(values, bins),
+        reached=thresholds_reached(values, cuts),
+    )
+    (overall,) = _groups(y_true, values, everyone, [()], cuts, bins, 0, order)
     features = tuple(
         ScoreFeatureResult(
             features=grouping.features,
             groups=tuple(
-                _groups(y_true, values, grouping.codes, grouping.groups, cuts, bins, min_group_size)
+                _groups(
+                    y_true,
+                    values,
+                    grouping.codes,
+                    grouping.groups,
+                    cuts,
+                    bins,
+                    min_group_size,
+                    order,
+                )
             ),
         )
         for grouping in feature_groupings(sensitive)
