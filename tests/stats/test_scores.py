@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_auc_score
 
@@ -91,3 +93,23 @@ def test_bad_input() -> None:
         score_metrics(np.array([True, False]), [0.5, float("nan")], [sex])
     with pytest.raises(InputError, match="boolean"):
         score_metrics(np.array([1, 0]), [0.5, 0.2], [sex])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.7, 1.0]), st.booleans(), st.integers(0, 2)
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_auc_and_sweep_on_small_tied_inputs(rows: list[tuple[float, bool, int]]) -> None:
+    scores = np.array([r[0] for r in rows])
+    y_true = np.array([r[1] for r in rows])
+    groups = np.array([f"g{r[2]}" for r in rows])
+    results = score_metrics(y_true, scores, [encode_column("g", groups)], thresholds=THRESHOLDS)
+    for item in results.features[0].groups:
+        mask = groups == item.group[0]
+        _check_group(item, y_true[mask], scores[mask])
