@@ -21,7 +21,13 @@ def test_gate_flow(tmp_path: Path) -> None:
     assert run_cli("init", env=env).returncode == 0
     summary = tmp_path / "summary.md"
     github = {**env, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
-    four_fifths = ["gate", "--policy", POLICIES / "four-fifths.toml", "--config", CONFIG]
+    four_fifths: list[str | Path] = [
+        "gate",
+        "--policy",
+        POLICIES / "four-fifths.toml",
+        "--config",
+        CONFIG,
+    ]
 
     # Version 1: the four-fifths rule fails for Black applicants.
     done = run_cli(*four_fifths, "--junit", tmp_path / "v1.xml", env=github)
@@ -47,7 +53,13 @@ def test_gate_flow(tmp_path: Path) -> None:
 
     # Approve v2 as the baseline; v1 against it regresses.
     assert run_cli("approve", "1", "--note", "v2 is fair", env=env).returncode == 0
-    regression = ["gate", "--policy", POLICIES / "regression.toml", "--config", CONFIG]
+    regression: list[str | Path] = [
+        "gate",
+        "--policy",
+        POLICIES / "regression.toml",
+        "--config",
+        CONFIG,
+    ]
     done = run_cli(*regression, "--baseline", "latest-approved", "--json", env=env)
     assert done.returncode == 1, done.stderr
     document = json.loads(done.stdout)
