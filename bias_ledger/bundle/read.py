@@ -177,7 +177,10 @@ def read_bundle(path: Path, *, limits: Limits | None = None) -> BundleContents:
             members[info.filename] = data
     if MANIFEST not in members:
         raise BundleError(f"{source}: not a bias-ledger bundle: no {MANIFEST} member")
-    check_format(load_json(members[MANIFEST], member=MANIFEST))
-    manifest = parse_manifest(members[MANIFEST])
+    try:
+        check_format(load_json(members[MANIFEST], member=MANIFEST))
+        manifest = parse_manifest(members[MANIFEST])
+    except BundleError as exc:
+        raise BundleError(f"{source}: {exc.message}") from None
     _check_member_set(set(members), manifest, source)
     return BundleContents(source=source, members=MappingProxyType(members), manifest=manifest)

@@ -215,7 +215,10 @@ def _integrity(contents: BundleContents, steps: list[Step]) -> _Checked:
     return _Checked(checkpoint, key, entries)
 
 
-def _trust(checked: _Checked, trusted: TrustedKeys, source: str) -> dict[str, str]:
+def _trust(
+    checked: _Checked, trusted: TrustedKeys, source: str
+) -> tuple[dict[str, str], TrustedKeys]:
+    """Principals of every signer, and the trust set extended by the bundle's key rotations."""
     what = f"{source}: {CHECKPOINT} (tree size {checked.checkpoint.size})"
     principals = {fingerprint(checked.checkpoint_key): ""}
     for index in sorted(checked.entries):
@@ -238,7 +241,7 @@ def _trust(checked: _Checked, trusted: TrustedKeys, source: str) -> dict[str, st
     principals[fingerprint(checked.checkpoint_key)] = trusted.require(
         checked.checkpoint_key, what=what
     ).principals
-    return principals
+    return principals, trusted
 
 
 def verify_contents(
@@ -272,7 +275,7 @@ def verify_contents(
             tuple(steps),
             signer_fps,
         )
-    principals = _trust(checked, trusted, contents.source)
+    principals, trusted = _trust(checked, trusted, contents.source)
     steps.append(
         Step("trust", f"checkpoint and every record signed by a key trusted in {trusted.source}")
     )
