@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,41 +15,99 @@ from bias_ledger.io.columns import Located, text
 EXAMPLES = 5
 
 
-def _examples(values: Any) -> str:
-    shown = [repr(text(v)) for v in values.slice(0, EXAMPLES).to_pylist()]
+def _examples(values: Sequence[Any]) -> str:
+    shown = [repr(text(v)) for v in list(values[:EXAMPLES])]
     return ", ".join(shown) + (", ..." if len(values) > EXAMPLES else "")
 
 
-def _unique_ids(ids: Located) -> Any:
-    """The id values as one array; InputError for missing or duplicated ids."""
-    import pyarrow.compute as pc
-
+def _present_ids(ids: Located) -> Any:
+    """The id values as one array; InputError for missing ids."""
     data = ids.data.combine_chunks()
-    where = f"{ids.file}: id column {ids.name!r}"
     if data.null_count:
         positions = np.flatnonzero(data.is_null().to_numpy(zero_copy_only=False))
         raise InputError(
-            f"{where} has {data.null_count} missing ids, in {ids.where(positions)}; "
-            "expected an id on every row"
-        )
-    if len(pc.unique(data)) < len(data):
-        counts = pc.value_counts(data)
-        repeated = counts.filter(pc.greater(counts.field("counts"), 1))
-        extra = int(pc.sum(repeated.field("counts")).as_py()) - len(repeated)
-        raise InputError(
-            f"{where} has {len(repeated)} duplicated ids ({extra} extra rows), e.g. "
-            f"{_examples(repeated.field('values'))}; expected each id once"
+            f"{ids.file}: id column {ids.name!r} has {data.null_count} missing ids, in "
+            f"{ids.where(positions)}; expected an id on every row"
         )
     return data
 
 
-def _comparable(left: Any, right: Any) -> tuple[Any, Any]:
-    import pyarrow as pa
+def _duplicates(ids: Located, repeated: Sequence[Any], extra: int) -> InputError:
+    return InputError(
+        f"{ids.file}: id column {ids.name!r} has {len(repeated)} duplicated ids ({extra} extra "
+        f"rows), e.g. {_examples(repeated)}; expected each id once"
+    )
 
-    if left.type == right.type:
-        return left, right
-    # Different inferred types (int in one file, text in the other): compare as text.
-    return left.cast(pa.string()), right.cast(pa.string())
+
+def _unmatched(
+    data_ids: Located, pred_ids: Located, only_left: Sequence[Any], only_right: Sequence[Any]
+) -> InputError:
+    parts = []
+    for count, examples, here, there in (
+        (len(only_left), only_left, data_ids.file, pred_ids.file),
+        (len(only_right), only_right, pred_ids.file, data_ids.file),
+    ):
+        if count:
+            parts.append(f"{count} ids in {here} are not in {there} (e.g. {_examples(examples)})")
+    return InputError(
+        f"id column {data_ids.name!r} does not match between the files: " + "; ".join(parts)
+    )
+
+
+def _check_unique_hashed(ids: Located, data: Any) -> None:
+    import pyarrow.compute as pc
+
+    if len(pc.unique(data)) < len(data):
+        counts = pc.value_counts(data)
+        repeated = counts.filter(pc.greater(counts.field("counts"), 1))
+        extra = int(pc.sum(repeated.field("counts")).as_py()) - len(repeated)
+        raise _duplicates(ids, repeated.field("values").to_pylist(), extra)
+
+
+def _join_hashed(
+    data_ids: Located, pred_ids: Located, left: Any, right: Any
+) -> npt.NDArray[np.int64]:
+    """The join by pyarrow hash lookups (text ids)."""
+    import pyarrow.compute as pc
+
+    _check_unique_hashed(data_ids, left)
+    _check_unique_hashed(pred_ids, right)
+    index = pc.index_in(left, value_set=right)
+    if index.null_count or len(right) != len(left):
+        only_left = left.filter(index.is_null()).to_pylist()
+        only_right = right.filter(pc.invert(pc.is_in(right, value_set=left))).to_pylist()
+        raise _unmatched(data_ids, pred_ids, only_left, only_right)
+    return np.asarray(index.to_numpy(), dtype=np.int64)
+
+
+def _sorted_unique(ids: Located, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    ordered = np.sort(values)
+    same = ordered[1:] == ordered[:-1]
+    if same.any():
+        raise _duplicates(ids, np.unique(ordered[1:][same]).tolist(), int(same.sum()))
+    return ordered
+
+
+def _join_sorted(
+    data_ids: Located, pred_ids: Located, left: npt.NDArray[Any], right: npt.NDArray[Any]
+) -> npt.NDArray[np.int64]:
+    """The join by sorting and binary search (integer ids): faster than hashing 1e7 ids."""
+    _sorted_unique(data_ids, left)
+    if len(left) == len(right) and np.array_equal(left, right):
+        return np.arange(len(left), dtype=np.int64)
+    order = np.argsort(right, kind="stable")
+    ordered = right[order]
+    same = ordered[1:] == ordered[:-1]
+    if same.any():
+        raise _duplicates(pred_ids, np.unique(ordered[1:][same]).tolist(), int(same.sum()))
+    position = np.minimum(np.searchsorted(ordered, left), len(ordered) - 1)
+    found = ordered[position] == left
+    if not found.all() or len(left) != len(right):
+        left_sorted = np.sort(left)
+        back = np.minimum(np.searchsorted(left_sorted, right), len(left) - 1)
+        only_right = right[left_sorted[back] != right]
+        raise _unmatched(data_ids, pred_ids, left[~found].tolist(), only_right.tolist())
+    return np.asarray(order[position], dtype=np.int64)
 
 
 def join_on_id(data_ids: Located, pred_ids: Located) -> npt.NDArray[np.int64]:
@@ -56,30 +115,15 @@ def join_on_id(data_ids: Located, pred_ids: Located) -> npt.NDArray[np.int64]:
 
     InputError when ids are missing, repeated, or present in one file and not the other.
     """
-    import pyarrow.compute as pc
+    import pyarrow as pa
 
-    left, right = _comparable(_unique_ids(data_ids), _unique_ids(pred_ids))
-    index = pc.index_in(left, value_set=right)
-    unmatched_left = index.null_count
-    unmatched_right = len(right) - (len(left) - unmatched_left)
-    if unmatched_left or unmatched_right:
-        parts = []
-        if unmatched_left:
-            absent = left.filter(index.is_null())
-            parts.append(
-                f"{unmatched_left} ids in {data_ids.file} are not in {pred_ids.file} "
-                f"(e.g. {_examples(absent)})"
-            )
-        if unmatched_right:
-            absent = right.filter(pc.invert(pc.is_in(right, value_set=left)))
-            parts.append(
-                f"{unmatched_right} ids in {pred_ids.file} are not in {data_ids.file} "
-                f"(e.g. {_examples(absent)})"
-            )
-        raise InputError(
-            f"id column {data_ids.name!r} does not match between the files: " + "; ".join(parts)
-        )
-    return np.asarray(index.to_numpy(), dtype=np.int64)
+    left, right = _present_ids(data_ids), _present_ids(pred_ids)
+    if pa.types.is_integer(left.type) and pa.types.is_integer(right.type):
+        return _join_sorted(data_ids, pred_ids, left.to_numpy(), right.to_numpy())
+    if left.type != right.type:
+        # Different inferred types (int in one file, text in the other): compare as text.
+        left, right = left.cast(pa.string()), right.cast(pa.string())
+    return _join_hashed(data_ids, pred_ids, left, right)
 
 
 def check_row_counts(data: Path, data_rows: int, predictions: Path, pred_rows: int) -> None:

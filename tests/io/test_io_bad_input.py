@@ -194,9 +194,10 @@ def test_default_max_groups_is_1000(tmp_path: Path) -> None:
 
 
 def _split(
-    tmp_path: Path, data_name: str = "data.csv", pred_name: str = "pred.csv"
+    tmp_path: Path, data_name: str = "data.csv", pred_name: str = "pred.csv", prefix: str = ""
 ) -> tuple[Path, Path]:
     columns = basic_columns()
+    columns["id"] = [f"{prefix}{v}" for v in columns["id"]] if prefix else columns["id"]
     data = {k: columns[k] for k in ("id", "y", "sex")}
     pred = {k: columns[k] for k in ("id", "pred")}
     return write_table(tmp_path / data_name, data), write_table(tmp_path / pred_name, pred)
@@ -223,41 +224,34 @@ def test_row_count_mismatch(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("prefix", ["", "k"], ids=["integer-ids", "text-ids"])
 @pytest.mark.parametrize("side", ["data", "pred"])
-def test_duplicate_ids(tmp_path: Path, side: str) -> None:
-    data, pred = _split(tmp_path)
+def test_duplicate_ids(tmp_path: Path, side: str, prefix: str) -> None:
+    data, pred = _split(tmp_path, prefix=prefix)
     target = data if side == "data" else pred
     lines = target.read_text().splitlines()
     lines += [lines[3], lines[3], lines[5]]
     target.write_text("\n".join(lines) + "\n")
-    if side == "data":
-        pred.write_text(pred.read_text())
     mapping = ColumnMapping(label="y", prediction="pred", sensitive=("sex",), id_column="id")
     message = fails(data, mapping, pred)
     assert target.name in message and "id column 'id'" in message
-    assert (
-        "2 duplicated ids (3 extra rows)" in message and "'1002'" in message and "'1004'" in message
-    )
+    assert "2 duplicated ids (3 extra rows)" in message
+    assert f"'{prefix}1002'" in message and f"'{prefix}1004'" in message
 
 
-def test_ids_in_one_file_only(tmp_path: Path) -> None:
+@pytest.mark.parametrize("prefix", ["", "k"], ids=["integer-ids", "text-ids"])
+def test_ids_in_one_file_only(tmp_path: Path, prefix: str) -> None:
     columns = basic_columns()
-    data = write_table(tmp_path / "data.csv", {k: columns[k] for k in ("id", "y", "sex")})
-    ids = list(columns["id"])
-    ids[0], ids[1] = 5, 6
-    pred = write_table(
-        tmp_path / "pred.parquet", {"id": ids + [7], "pred": list(columns["pred"]) + [0]}
-    )
+    ids = [f"{prefix}{v}" if prefix else v for v in columns["id"]]
+    data = write_table(tmp_path / "data.csv", {"id": ids, "y": columns["y"], "sex": columns["sex"]})
+    other = [f"{prefix}{v}" if prefix else v for v in (5, 6, *columns["id"][2:], 7)]
+    pred = write_table(tmp_path / "pred.parquet", {"id": other, "pred": [0, 1] * 6 + [0]})
     mapping = ColumnMapping(label="y", prediction="pred", sensitive=("sex",), id_column="id")
     message = fails(data, mapping, pred)
-    assert (
-        "2 ids in" in message and "data.csv are not in" in message and "'1000', '1001'" in message
-    )
-    assert (
-        "3 ids in" in message
-        and "pred.parquet are not in" in message
-        and "'5', '6', '7'" in message
-    )
+    assert "2 ids in" in message and "data.csv are not in" in message
+    assert f"'{prefix}1000', '{prefix}1001'" in message
+    assert "3 ids in" in message and "pred.parquet are not in" in message
+    assert f"'{prefix}5', '{prefix}6', '{prefix}7'" in message
 
 
 def test_column_collision(tmp_path: Path) -> None:
