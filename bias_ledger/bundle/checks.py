@@ -131,7 +131,22 @@ def check_kept_checkpoint(
         key = sshsig.verify(armored, kept.body())
     except VerificationError as exc:
         raise VerificationError(f"{kept_source}: {exc.message}") from None
+    # The kept file's signer is checked for trust last: a rollback or fork shows either way.
+    _relation(contents, checkpoint, kept, kept_source)
     trusted.require(key, what=f"{kept_source} (kept checkpoint, tree size {kept.size})")
+    if kept.size == checkpoint.size:
+        return Step("since", f"the bundle's checkpoint is the one kept in {kept_source}")
+    return Step(
+        "since",
+        f"the bundle's ledger (size {checkpoint.size}) extends the checkpoint kept in "
+        f"{kept_source} (size {kept.size}), signed by trusted key {fingerprint(key)}",
+    )
+
+
+def _relation(
+    contents: BundleContents, checkpoint: Checkpoint, kept: Checkpoint, kept_source: str
+) -> None:
+    """Raise unless the bundle's tree equals or extends the kept one (proven by consistency)."""
     if kept.origin != checkpoint.origin:
         raise VerificationError(
             f"{kept_source}: kept checkpoint is for origin {kept.origin!r}, the bundle's for "
@@ -149,7 +164,7 @@ def check_kept_checkpoint(
                 f"but have different roots ({checkpoint.root_hash.hex()} vs "
                 f"{kept.root_hash.hex()}): the history was rewritten"
             )
-        return Step("since", f"the bundle's checkpoint is the one kept in {kept_source}")
+        return
     raw = contents.members.get(CONSISTENCY)
     if raw is None:
         raise BundleError(
@@ -168,8 +183,3 @@ def check_kept_checkpoint(
             f"checkpoint you kept ({kept_source}) says {kept.root_hash.hex()}: the history "
             "was rewritten"
         )
-    return Step(
-        "since",
-        f"the bundle's ledger (size {checkpoint.size}) extends the checkpoint kept in "
-        f"{kept_source} (size {kept.size}), signed by trusted key {fingerprint(key)}",
-    )
