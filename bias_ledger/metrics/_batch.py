@@ -18,6 +18,7 @@ from bias_ledger.metrics.binary import RATES
 from bias_ledger.metrics.model import BINARY_GROUP_METRICS, GroupMetrics, MetricResults, Value
 
 Array = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
 Group = tuple[str, ...]
 
 DISPARITY_FIELDS: tuple[str, ...] = (
@@ -178,6 +179,12 @@ def feature_quantities(
         yield MetricPath(PathKind.IMPACT_RATIO, names, "impact_ratio", group), impact[:, index]
 
 
+def _positions(top: npt.NDArray[np.int64], quantile: float) -> tuple[Ints, Ints, Array]:
+    position = top * quantile
+    below = np.floor(position).astype(np.int64)
+    return below, np.minimum(below + 1, top), position - below
+
+
 def percentile_bounds(
     samples: npt.NDArray[np.float64], level: float
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
@@ -186,23 +193,28 @@ def percentile_bounds(
     Linear interpolation between order statistics, as ``np.quantile``'s default (and so
     fairlearn's); columns with no defined sample get NaN bounds. Returns (low, high, defined).
     """
-    ordered = np.sort(samples, axis=0)  # NaN sorts last
-    defined = (~np.isnan(samples)).sum(axis=0)
-    columns = np.arange(samples.shape[1])
+    defined = (~np.isnan(samples)).sum(axis=0).astype(np.int64)
     top = np.maximum(defined - 1, 0)
+    quantiles = ((1 - level) / 2, (1 + level) / 2)
+    ordered = np.empty_like(samples)
+    full = defined == samples.shape[0]
+    if full.any():
+        # Without NaN every column needs the same four order statistics: partition, not sort.
+        kth = sorted({int(k[0]) for q in quantiles for k in _positions(top[full][:1], q)[:2]})
+        ordered[:, full] = np.partition(samples[:, full], kth, axis=0)
+    if not full.all():
+        ordered[:, ~full] = np.sort(samples[:, ~full], axis=0)  # NaN sorts last
+    columns = np.arange(samples.shape[1])
     bounds = []
-    for quantile in ((1 - level) / 2, (1 + level) / 2):
-        position = top * quantile
-        below = np.floor(position).astype(np.int64)
-        above = np.minimum(below + 1, top)
-        fraction = position - below
+    for quantile in quantiles:
+        below, above, fraction = _positions(top, quantile)
         low_values, high_values = ordered[below, columns], ordered[above, columns]
         with np.errstate(invalid="ignore"):
             value = low_values + (high_values - low_values) * fraction
         # Equal neighbours (including +-0 spans) interpolate to themselves exactly.
         value = np.where(high_values == low_values, low_values, value)
         bounds.append(np.where(defined > 0, value, np.nan))
-    return bounds[0], bounds[1], defined.astype(np.int64)
+    return bounds[0], bounds[1], defined
 
 
 def _group_paths(

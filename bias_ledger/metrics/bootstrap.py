@@ -8,8 +8,9 @@ one multinomial draw over the cells, costing the same at 1e3 rows as at 1e8.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,7 @@ __all__ = [
     "with_intervals",
 ]
 
+_CHUNK = 512
 METHOD = "bootstrap"
 """The :attr:`Interval.method` of bootstrap intervals."""
 DESCRIPTION = (
@@ -129,10 +131,11 @@ def _feature_batch(
 ) -> FeatureBatch:
     positions = [table.features.index(name) for name in result.features]
     index = {group: i for i, group in enumerate(g.group for g in result.groups)}
-    membership = np.zeros((len(table.groups), len(result.groups)))
-    for row, group in enumerate(table.groups):
-        membership[row, index[tuple(group[p] for p in positions)]] = 1.0
-    cells = np.einsum("bgc,gf->bfc", draws, membership)
+    target = np.array([index[tuple(group[p] for p in positions)] for group in table.groups])
+    # Sum the table's groups into the result's: sort by target group, add each run.
+    order = np.argsort(target, kind="stable")
+    starts = np.searchsorted(target[order], np.arange(len(index)))
+    cells = np.add.reduceat(draws[:, order, :], starts, axis=1)
     return FeatureBatch(
         features=result.features,
         groups=tuple(index),
@@ -140,6 +143,17 @@ def _feature_batch(
         reference=index[result.reference],
         eligible=np.array([g.sufficient for g in result.groups]),
     )
+
+
+def _quantities(
+    table: CountTable, draws: npt.NDArray[np.int64], results: MetricResults
+) -> Iterator[tuple[MetricPath, npt.NDArray[np.float64]]]:
+    cells = draws.astype(np.float64)
+    overall = group_rates(cells.sum(axis=1))
+    for metric in results.overall.metrics:
+        yield MetricPath(PathKind.GROUP, (), metric), overall[metric]
+    for result in results.features:
+        yield from feature_quantities(_feature_batch(table, cells, result), overall)
 
 
 def resample_values(
@@ -150,15 +164,19 @@ def resample_values(
     ``draws`` has shape ``(B, len(table.groups), 4)``: the cells of ``table`` in B resamples.
     Returns the paths and a ``(B, len(paths))`` matrix.
     """
-    cells = draws.astype(np.float64)
-    overall = group_rates(cells.sum(axis=1))
-    paths = [MetricPath(PathKind.GROUP, (), metric) for metric in results.overall.metrics]
-    columns = [overall[metric] for metric in results.overall.metrics]
-    for result in results.features:
-        for path, values in feature_quantities(_feature_batch(table, cells, result), overall):
-            paths.append(path)
-            columns.append(values)
-    return paths, np.column_stack(columns)
+    pairs = list(_quantities(table, draws, results))
+    return [path for path, _ in pairs], np.column_stack([values for _, values in pairs])
+
+
+def _estimates(
+    pairs: Iterator[tuple[MetricPath, npt.NDArray[np.float64]]], level: float
+) -> Iterator[BootstrapEstimate]:
+    # Percentiles in chunks of columns: memory stays bounded with thousands of groups.
+    while chunk := list(itertools.islice(pairs, _CHUNK)):
+        low, high, defined = percentile_bounds(np.column_stack([v for _, v in chunk]), level)
+        for (path, _), lo, hi, count in zip(chunk, low, high, defined, strict=True):
+            interval = None if count == 0 else Interval(float(lo), float(hi), level, METHOD)
+            yield BootstrapEstimate(path, interval, int(count))
 
 
 def _check(table: CountTable, resamples: int, level: float) -> None:
@@ -194,16 +212,7 @@ def bootstrap_intervals(
     rng = np.random.default_rng(seed)
     shares = table.cells.ravel() / n_rows
     draws = rng.multinomial(n_rows, shares, size=resamples).reshape(resamples, -1, 4)
-    paths, samples = resample_values(table, draws, results)
-    low, high, defined = percentile_bounds(samples, level)
-    estimates = tuple(
-        BootstrapEstimate(
-            path=path,
-            interval=None if count == 0 else Interval(float(lo), float(hi), level, METHOD),
-            defined_resamples=int(count),
-        )
-        for path, lo, hi, count in zip(paths, low, high, defined, strict=True)
-    )
+    estimates = tuple(_estimates(_quantities(table, draws, results), level))
     return BootstrapResult(DESCRIPTION, resamples, level, seed, estimates)
 
 
