@@ -95,7 +95,7 @@ def _join_sorted(
     _sorted_unique(data_ids, left)
     if len(left) == len(right) and np.array_equal(left, right):
         return np.arange(len(left), dtype=np.int64)
-    order = np.argsort(right, kind="stable")
+    order = np.argsort(right, kind="quicksort")  # ids are unique here: no need for stability
     ordered = right[order]
     same = ordered[1:] == ordered[:-1]
     if same.any():
@@ -110,6 +110,32 @@ def _join_sorted(
     return np.asarray(order[position], dtype=np.int64)
 
 
+def _join_dense(left: npt.NDArray[Any], right: npt.NDArray[Any]) -> npt.NDArray[np.int64] | None:
+    """The join through a lookup table, for integer ids in a compact range (e.g. 1..n).
+
+    None when the ids are too sparse, or anything is wrong: the sorted join then finds and
+    reports it.
+    """
+    if left.dtype.kind != right.dtype.kind or len(left) != len(right):
+        return None
+    low = min(left.min(), right.min())
+    span = int(max(left.max(), right.max())) - int(low) + 1
+    if span > 2 * len(right):
+        return None
+    rows = np.arange(len(right), dtype=np.int64)
+    table = np.full(span, -1, dtype=np.int64)
+    offsets = right - right.dtype.type(low)
+    table[offsets] = rows
+    if not np.array_equal(table[offsets], rows):
+        return None  # repeated ids in the predictions file
+    index = table[left - left.dtype.type(low)]
+    if (index < 0).any():
+        return None  # ids of the dataset not in the predictions file
+    seen = np.zeros(len(right), dtype=np.bool_)
+    seen[index] = True
+    return index if seen.all() else None
+
+
 def join_on_id(data_ids: Located, pred_ids: Located) -> npt.NDArray[np.int64]:
     """For each dataset row, the predictions-file row with the same id.
 
@@ -119,7 +145,11 @@ def join_on_id(data_ids: Located, pred_ids: Located) -> npt.NDArray[np.int64]:
 
     left, right = _present_ids(data_ids), _present_ids(pred_ids)
     if pa.types.is_integer(left.type) and pa.types.is_integer(right.type):
-        return _join_sorted(data_ids, pred_ids, left.to_numpy(), right.to_numpy())
+        left_values, right_values = left.to_numpy(), right.to_numpy()
+        dense = _join_dense(left_values, right_values)
+        if dense is not None:
+            return dense
+        return _join_sorted(data_ids, pred_ids, left_values, right_values)
     if left.type != right.type:
         # Different inferred types (int in one file, text in the other): compare as text.
         left, right = left.cast(pa.string()), right.cast(pa.string())

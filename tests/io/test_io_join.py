@@ -113,3 +113,22 @@ def test_progress_counts_the_bytes_of_both_files(tmp_path: Path) -> None:
     )
     sizes = data_path.stat().st_size + pred_path.stat().st_size
     assert sum(steps) == sizes == sum(item.size for item in loaded.inputs)
+
+
+@pytest.mark.parametrize("scale", [1, -3, 10**9], ids=["dense", "negative", "sparse"])
+def test_integer_id_joins_dense_and_sparse(tmp_path: Path, scale: int) -> None:
+    data, pred = _halves()
+    data["id"] = [v * scale for v in data["id"]]
+    order = np.random.default_rng(2).permutation(40)
+    shuffled = {k: [v[i] for i in order] for k, v in pred.items()}
+    shuffled["id"] = [v * scale for v in shuffled["id"]]
+    single = load_audit_data(write_table(tmp_path / "all.csv", basic_columns(40)), mapping=FULL)
+    mapping = ColumnMapping(
+        label="y", prediction="pred", score="score", sensitive=SENSITIVE, id_column="id"
+    )
+    joined = load_audit_data(
+        write_table(tmp_path / "d.parquet", data),
+        predictions=write_table(tmp_path / "p.parquet", shuffled),
+        mapping=mapping,
+    )
+    assert_same(joined, single)
