@@ -19,14 +19,17 @@ from bias_ledger.metrics.model import (
 Group = tuple[str, ...]
 
 
-def _none_defined(metric: str) -> Value:
-    return Value(None, reason=f"{metric} is undefined for every group")
+def _empty(metric: str, reason: str | None) -> tuple[Value, Value]:
+    reason = reason or f"{metric} is undefined for every group"
+    return Value(None, reason=reason), Value(None, reason=reason)
 
 
-def between_groups(metric: str, values: Sequence[float]) -> tuple[Value, Value]:
-    """(max - min, min / max), fairlearn's ``method="between_groups"``."""
+def between_groups(
+    metric: str, values: Sequence[float], empty: str | None = None
+) -> tuple[Value, Value]:
+    """(max - min, min / max), fairlearn's ``method="between_groups"``; ``empty``: why no values."""
     if not values:
-        return _none_defined(metric), _none_defined(metric)
+        return _empty(metric, empty)
     low, high = min(values), max(values)
     # fairlearn takes max(|x - min|); x - min is monotone in x, so this is max - min exactly.
     difference = Value(high - low)
@@ -35,10 +38,12 @@ def between_groups(metric: str, values: Sequence[float]) -> tuple[Value, Value]:
     return difference, Value(low / high)
 
 
-def to_overall(metric: str, values: Sequence[float], overall: Value) -> tuple[Value, Value]:
+def to_overall(
+    metric: str, values: Sequence[float], overall: Value, empty: str | None = None
+) -> tuple[Value, Value]:
     """(max |x - overall|, min over x of x/overall folded below 1), ``method="to_overall"``."""
     if not values:
-        return _none_defined(metric), _none_defined(metric)
+        return _empty(metric, empty)
     if overall.value is None:
         reason = f"overall {metric} is undefined ({overall.reason})"
         return Value(None, reason=reason), Value(None, reason=reason)
@@ -85,11 +90,18 @@ def to_reference(
 def disparity(
     metric: str, groups: Sequence[GroupMetrics], overall: GroupMetrics, reference: GroupMetrics
 ) -> Disparity:
-    """All disparities of one metric; groups where it is undefined are left out and listed."""
+    """All disparities of one metric.
+
+    Between groups and to overall use the groups where the metric is defined (the others are
+    listed as excluded) and that are large enough (``sufficient``); every group keeps its
+    comparison with the reference group.
+    """
     defined = [item for item in groups if item.metrics[metric].value is not None]
-    values = [float(item.metrics[metric].value or 0.0) for item in defined]
-    bg_difference, bg_ratio = between_groups(metric, values)
-    to_difference, to_ratio = to_overall(metric, values, overall.metrics[metric])
+    used = [item for item in defined if item.sufficient]
+    values = [float(item.metrics[metric].value or 0.0) for item in used]
+    empty = f"no group with a defined {metric} has enough rows" if defined else None
+    bg_difference, bg_ratio = between_groups(metric, values, empty)
+    to_difference, to_ratio = to_overall(metric, values, overall.metrics[metric], empty)
     return Disparity(
         metric=metric,
         between_groups_difference=bg_difference,

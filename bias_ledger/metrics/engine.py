@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 from bias_ledger.errors import InputError
@@ -74,10 +75,20 @@ def _explicit_reference(feature: str, wanted: str, groups: Sequence[GroupMetrics
     )
 
 
+def _groups(table: CountTable, min_group_size: int) -> tuple[GroupMetrics, ...]:
+    return tuple(
+        item if item.counts.total >= min_group_size else dataclasses.replace(item, sufficient=False)
+        for item in group_metrics(table)
+    )
+
+
 def _feature_result(
-    table: CountTable, overall: GroupMetrics, reference: GroupMetrics | Group | None
+    table: CountTable,
+    overall: GroupMetrics,
+    reference: GroupMetrics | Group | None,
+    min_group_size: int,
 ) -> tuple[FeatureResult, list[str]]:
-    groups = group_metrics(table)
+    groups = _groups(table, min_group_size)
     if not isinstance(reference, GroupMetrics):
         matches = [item for item in groups if item.group == reference]
         reference = matches[0] if matches else _largest(groups)
@@ -92,11 +103,19 @@ def _feature_result(
         summaries=_summaries(disparities),
         impact_ratios=impact_ratios(groups),
     )
-    return result, _notes(result)
+    return result, _notes(result, min_group_size)
 
 
-def _notes(result: FeatureResult) -> list[str]:
+def _notes(result: FeatureResult, min_group_size: int) -> list[str]:
     notes = []
+    small = [item.group for item in result.groups if not item.sufficient]
+    if small:
+        notes.append(
+            f"{result.name}: {len(small)} group(s) with fewer than {min_group_size} rows "
+            f"({_listing(small)}) are insufficient data, left out of the between-groups and "
+            f"to-overall disparities and the summaries (kept in the comparisons to the "
+            f"reference group and the impact ratios)"
+        )
     for item in result.disparities:
         if not item.excluded_groups:
             continue
@@ -113,7 +132,7 @@ def _notes(result: FeatureResult) -> list[str]:
 
 
 def compute_binary_metrics(
-    table: CountTable, *, references: Mapping[str, str] | None = None
+    table: CountTable, *, references: Mapping[str, str] | None = None, min_group_size: int = 0
 ) -> MetricResults:
     """Metrics, disparities, summaries and impact ratios of every feature and their intersection.
 
@@ -121,8 +140,12 @@ def compute_binary_metrics(
     them when there are two or more. ``references`` maps a feature to its reference group;
     by default a feature's largest group (the first in sorted order on ties). The intersection's
     reference is the combination of the per-feature references when it was observed, else the
-    largest intersectional group.
+    largest intersectional group. Groups of fewer than ``min_group_size`` rows are marked
+    ``sufficient=False`` and left out of the between-groups and to-overall disparities and the
+    summaries, with a note.
     """
+    if min_group_size < 0:
+        raise InputError(f"the minimum group size must be >= 0, got {min_group_size}")
     references = dict(references or {})
     unknown = [name for name in references if name not in table.features]
     if unknown:
@@ -138,13 +161,15 @@ def compute_binary_metrics(
         marginal = table.marginal((name,))
         reference: GroupMetrics | Group | None = None
         if name in references:
-            reference = _explicit_reference(name, references[name], group_metrics(marginal))
-        result, feature_notes = _feature_result(marginal, overall, reference)
+            reference = _explicit_reference(
+                name, references[name], _groups(marginal, min_group_size)
+            )
+        result, feature_notes = _feature_result(marginal, overall, reference, min_group_size)
         chosen.append(result.reference[0])
         features.append(result)
         notes.extend(feature_notes)
     if len(table.features) >= 2:
-        result, feature_notes = _feature_result(table, overall, tuple(chosen))
+        result, feature_notes = _feature_result(table, overall, tuple(chosen), min_group_size)
         features.append(result)
         notes.extend(feature_notes)
     return MetricResults(
