@@ -7,6 +7,7 @@ expected and what was found, or returns a report of what it verified.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import blake3
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bias_ledger.errors import VerificationError
 from bias_ledger.ledger import sshsig
@@ -96,6 +98,18 @@ class UntrustedError(VerificationError):
         self.report = report
 
 
+def _signer_mismatch(header: RecordHeader, key: Ed25519PublicKey) -> str | None:
+    """How the record's signer field disagrees with the key in its signature, if it does."""
+    found = fingerprint(key)
+    if found != header.signer.fingerprint:
+        return (
+            f"signer field names {header.signer.fingerprint}, but the signature was made by {found}"
+        )
+    if public_key_openssh(key) != header.signer.public_key.strip():
+        return "signer public_key does not match the signing key"
+    return None
+
+
 def check_entry(line: bytes, position: int, *, source: str) -> CheckedEntry:
     """Check one entry on its own: format, header, signature, and the signer field's key."""
     where = f"{source} record {position}"
@@ -107,25 +121,21 @@ def check_entry(line: bytes, position: int, *, source: str) -> CheckedEntry:
     header = parse_header(record, where=where)
     armored = armor(entry.signature)
     try:
-        # The signer fields are compared with the key the signature names before the signature
-        # is checked, so an edited signer field is reported as such, not as a bad signature.
-        claimed = sshsig.embedded_public_key(armored)
+        signer = sshsig.verify(armored, entry.record_bytes)
     except VerificationError as exc:
-        raise VerificationError(f"{where}: {exc.message}") from exc
-    found = fingerprint(claimed)
-    if found != header.signer.fingerprint:
+        # Parsing the signature twice only on failure keeps the common path fast, and an
+        # edited signer field is reported as such rather than as a bad signature.
+        mismatch = None
+        with contextlib.suppress(VerificationError):
+            mismatch = _signer_mismatch(header, sshsig.embedded_public_key(armored))
         raise VerificationError(
-            f"{where}: signer field names {header.signer.fingerprint}, "
-            f"but the signature was made by {found}"
-        )
-    if public_key_openssh(claimed) != header.signer.public_key.strip():
-        raise VerificationError(f"{where}: signer public_key does not match the signing key")
-    try:
-        sshsig.verify(armored, entry.record_bytes)
-    except VerificationError as exc:
-        raise VerificationError(
-            f"{where}: {exc.message} (the record bytes were changed after signing)"
+            f"{where}: {mismatch}"
+            if mismatch
+            else f"{where}: {exc.message} (the record bytes were changed after signing)"
         ) from exc
+    mismatch = _signer_mismatch(header, signer)
+    if mismatch:
+        raise VerificationError(f"{where}: {mismatch}")
     approves = new_key = None
     payload = record[header.kind.value]
     if header.kind is RecordKind.APPROVAL:
@@ -226,10 +236,13 @@ def check_trust(
     Returns the trust set after following rotations and the principal of each signer.
     """
     principals: dict[str, str] = {}
+    parsed: dict[str, Ed25519PublicKey] = {}  # a ledger has few signers and many records
     for position, item in enumerate(entries):
         where = f"{source} record {position}"
         signer = item.header.signer
-        key = parse_public_key(signer.public_key, source=where)
+        key = parsed.get(signer.public_key)
+        if key is None:
+            key = parsed[signer.public_key] = parse_public_key(signer.public_key, source=where)
         entry = trusted.require(key, what=where, at=_timestamp(item.header))
         principals[signer.fingerprint] = entry.principals
         if item.new_key is not None:
