@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import blake3
 import pytest
@@ -26,14 +27,14 @@ def flip(data: bytes, position: int) -> bytes:
     return data[:position] + bytes([data[position] ^ 0x01]) + data[position + 1 :]
 
 
-def edit_manifest(items: Items, change: Callable[[dict[str, object]], None]) -> Items:
+def edit_manifest(items: Items, change: Callable[[dict[str, Any]], None]) -> Items:
     value = manifest(items)
     change(value)
     return {**items, "bundle.json": dump(value)}
 
 
-def entry(items: Items, index: int) -> dict[str, object]:
-    found: dict[str, object] = next(r for r in manifest(items)["records"] if r["index"] == index)
+def entry(items: Items, index: int) -> dict[str, Any]:
+    found: dict[str, Any] = next(r for r in manifest(items)["records"] if r["index"] == index)
     return found
 
 
@@ -42,8 +43,8 @@ def put_record(items: Items, index: int, raw: bytes, sig: bytes, *, listed_as: i
     line = raw + b"\t" + base64.b64encode(dearmor(sig.decode(), where="test"))
     items = {**items, f"records/{listed_as}.json": raw, f"records/{listed_as}.sig": sig}
 
-    def change(value: dict[str, object]) -> None:
-        for item in value["records"]:  # type: ignore[attr-defined]
+    def change(value: dict[str, Any]) -> None:
+        for item in value["records"]:
             if item["index"] == listed_as:
                 item["record_hash"] = blake3.blake3(raw).hexdigest()
                 item["leaf_hash"] = BLAKE3_HASHER.hash_leaf(line).hex()
@@ -62,7 +63,7 @@ def replace_checkpoint(items: Items, signed: bytes, *, relist: bool) -> Items:
     if not relist:
         return items
 
-    def change(value: dict[str, object]) -> None:
+    def change(value: dict[str, Any]) -> None:
         value["checkpoint"] = {"size": checkpoint.size, "root_hash": checkpoint.root_hash.hex()}
 
     return edit_manifest(items, change)
@@ -85,7 +86,7 @@ def edit_record(items: Items) -> Items:
     raw = items["records/0.json"].replace(b'"true_positives":', b'"true_positives":1', 1)
     return edit_manifest(
         {**items, "records/0.json": raw},
-        lambda v: v["records"][0].update(record_hash=blake3.blake3(raw).hexdigest()),  # type: ignore[index]
+        lambda v: v["records"][0].update(record_hash=blake3.blake3(raw).hexdigest()),
     )
 
 
@@ -120,7 +121,7 @@ def remove_record(index: int, *, forge: bool) -> Callable[[World, Items], Items]
         items = {k: v for k, v in items.items() if not k.startswith(f"records/{index}.")}
         items = edit_manifest(
             items,
-            lambda v: v.update(records=[r for r in v["records"] if r["index"] != index]),  # type: ignore[attr-defined]
+            lambda v: v.update(records=[r for r in v["records"] if r["index"] != index]),
         )
         return rederive(items) if forge else items
 
@@ -128,9 +129,9 @@ def remove_record(index: int, *, forge: bool) -> Callable[[World, Items], Items]
 
 
 def add_listed_copy(world: World, items: Items) -> Items:
-    def change(value: dict[str, object]) -> None:
+    def change(value: dict[str, Any]) -> None:
         records = value["records"]
-        records.append({**records[-1], "index": 5})  # type: ignore[attr-defined]
+        records.append({**records[-1], "index": 5})
 
     items = edit_manifest(items, change)
     return {
@@ -149,8 +150,8 @@ def proof_of(index: int, size: int, *, listed_size: int) -> Callable[[World, Ite
     def attack(world: World, items: Items) -> Items:
         hashes = [h.hex() for h in inclusion(world.ledger, index, size).hashes]
 
-        def change(value: dict[str, object]) -> None:
-            value["records"][1]["inclusion_proof"] = {"tree_size": listed_size, "hashes": hashes}  # type: ignore[index]
+        def change(value: dict[str, Any]) -> None:
+            value["records"][1]["inclusion_proof"] = {"tree_size": listed_size, "hashes": hashes}
 
         return edit_manifest(items, change)
 
@@ -208,19 +209,19 @@ ATTACKS = [
         "flip_manifest_record_hash",
         lambda w, i: edit_manifest(i, lambda v: v["records"][2].update(record_hash="0" * 64)),
         "expected BLAKE3 " + "0" * 64,
-    ),  # type: ignore[index]
+    ),
     Attack(
         "flip_manifest_leaf_hash",
         lambda w, i: edit_manifest(i, lambda v: v["records"][2].update(leaf_hash="0" * 64)),
         "but bundle.json lists " + "0" * 64,
-    ),  # type: ignore[index]
+    ),
     Attack(
         "flip_manifest_proof",
         lambda w, i: edit_manifest(
             i, lambda v: v["records"][1]["inclusion_proof"]["hashes"].__setitem__(0, "0" * 64)
         ),
         "record 1 is not proven in the signed checkpoint",
-    ),  # type: ignore[index]
+    ),
     Attack(
         "flip_checkpoint",
         lambda w, i: {**i, "checkpoint": flip(i["checkpoint"], 2)},
@@ -305,7 +306,7 @@ ATTACKS = [
         "reorder_listing",
         lambda w, i: edit_manifest(i, lambda v: v["records"].reverse()),
         "expected strictly ascending indexes (records duplicated or reordered)",
-    ),  # type: ignore[attr-defined]
+    ),
     Attack(
         "reorder_records",
         lambda w, i: swap_records(i),
@@ -315,7 +316,7 @@ ATTACKS = [
         "duplicate_listing",
         lambda w, i: edit_manifest(i, lambda v: v["records"].insert(1, v["records"][0])),
         "records [0, 0, 1, 2, 3, 4]",
-    ),  # type: ignore[attr-defined,index]
+    ),
     Attack("swap_in_foreign_record", foreign_record, "(a record from another ledger)"),
     Attack(
         "older_checkpoint",
