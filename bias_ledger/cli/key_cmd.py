@@ -16,7 +16,16 @@ key_app = typer.Typer(help="Ed25519 signing keys in OpenSSH format.", no_args_is
 
 
 def ask_passphrase(prompt: str) -> str:
-    return getpass.getpass(f"{prompt}: ")
+    try:
+        return getpass.getpass(f"{prompt}: ")
+    except EOFError:
+        # No terminal and nothing on stdin: an error to explain, not click's bare "Aborted!".
+        from bias_ledger.signing import PASSPHRASE_ENV
+
+        raise KeyFileError(
+            f"{prompt}: no passphrase could be read (no terminal, empty stdin); "
+            f"set {PASSPHRASE_ENV}"
+        ) from None
 
 
 def _describe(public_line: str, fp: str, path: Path | None, json_output: bool) -> None:
