@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -153,3 +155,24 @@ def test_key_rotate(tmp_path: Path) -> None:
     assert same.exit_code == 2 and "the new key is the current key" in same.stderr
     verified = runner.invoke(app, ["verify", "--trusted-key", old.fingerprint, "--json"], env=env)
     assert verified.exit_code == 0, verified.stdout
+
+
+def test_encrypted_key_without_passphrase_or_terminal_is_exit_2(tmp_path: Path) -> None:
+    key = tmp_path / "enc"
+    env = cli_env(tmp_path, BIAS_LEDGER_KEY_PASSPHRASE="secret")
+    assert run_cli("key", "generate", "-o", key, "--passphrase", env=env).returncode == 0
+    # A new session has no controlling terminal, and stdin is empty: nothing to ask.
+    done = subprocess.run(
+        [sys.executable, "-m", "bias_ledger", "key", "show", "--key", str(key)],
+        env=cli_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        start_new_session=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert (
+        "no passphrase could be read" in done.stderr and "BIAS_LEDGER_KEY_PASSPHRASE" in done.stderr
+    )
+    assert "Aborted" not in done.stderr and "Traceback" not in done.stderr
