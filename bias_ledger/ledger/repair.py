@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from bias_ledger.errors import LedgerError, VerificationError
+from bias_ledger.errors import VerificationError
 from bias_ledger.ledger.checkpoint import parse_signed_checkpoint
 from bias_ledger.ledger.entry import parse_line
 from bias_ledger.ledger.files import fsync_directory
@@ -78,7 +78,9 @@ def fsck(path: Path, *, repair: bool) -> FsckReport:
         if dropped:
             problems.append(f"{dropped} unreadable record(s) at the end of {RECORDS_FILE}")
         if checkpoint_size is not None and keep < checkpoint_size:
-            raise LedgerError(
+            # Damage inside what a checkpoint signed is for verify to report (exit 3), not
+            # a usage problem: nothing here can be repaired without losing signed records.
+            raise VerificationError(
                 f"{path}: damaged records {keep}..{len(stored.lines) - 1} are covered by the "
                 f"signed checkpoint (size {checkpoint_size}); fsck will not drop them: "
                 "run 'bias-ledger verify' and restore the ledger from a copy"
