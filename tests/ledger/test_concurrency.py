@@ -168,14 +168,22 @@ def test_fsck_drops_an_unreadable_record_after_the_checkpoint(
     assert verified(ledger, alice).size == 2
 
 
-def test_fsck_never_drops_a_record_the_checkpoint_covers(ledger: Path, alice: KeyOnDisk) -> None:
+def test_fsck_never_drops_a_record_the_checkpoint_covers(
+    ledger: Path, alice: KeyOnDisk, tmp_path: Path
+) -> None:
     _two_records(ledger, alice)
     lines = read_lines(ledger)
     lines[-1] = lines[-1].replace(b"\t", b" ")  # the last record, unreadable but whole
     damaged = b"".join(line + b"\n" for line in lines)
     (ledger / RECORDS_FILE).write_bytes(damaged)
-    with pytest.raises(LedgerError, match=r"records 1\.\.1 are covered by the signed checkpoint"):
-        fsck(ledger, repair=True)
+    for repair in (False, True):
+        with pytest.raises(
+            VerificationError, match=r"records 1\.\.1 are covered by the signed checkpoint"
+        ):
+            fsck(ledger, repair=repair)
+    env = cli_env(tmp_path, BIAS_LEDGER_DIR=str(ledger))
+    done = run_cli("fsck", "--repair", env=env)
+    assert done.returncode == 3 and "fsck will not drop them" in done.stderr
     assert (ledger / RECORDS_FILE).read_bytes() == damaged
     with pytest.raises(VerificationError):
         verified(ledger, alice)
