@@ -94,6 +94,9 @@ def select(
         chosen = {i for i in range(size) if _matches(selection, entries[i], lines[i])}
     if not chosen:
         raise InputError("no record matches the selection: nothing to export")
+    if selection.model is not None:  # approvals of the chosen audits come with them
+        approvals = {i: entries[i].approves for i in range(size)}
+        chosen |= {i for i, target in approvals.items() if target and target[0] in chosen}
     last = max(chosen)
     chosen |= {i for i in range(last) if entries[i].header.kind is RecordKind.KEY_ROTATION}
     return sorted(chosen)

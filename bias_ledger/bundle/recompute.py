@@ -177,6 +177,7 @@ def _recompute(payload: Mapping[str, Any], data: Path, predictions: Path | None)
         predictions=predictions,
         mapping=mapping_from_parameters(parameters),
         references=dict(parameters.get("references") or {}),
+        min_group_size=parameters.get("min_group_size"),
     )
     fresh = run_audit(request).to_json()
     # Through the canonical encoder, as the record went: 1.0 and 1 compare the same way.

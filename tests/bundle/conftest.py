@@ -91,7 +91,9 @@ def write_hostile_csv(path: Path, *, seed: int = 7, rows: int = 480) -> None:
 def audit_payload(data: Path, *, policy: bool = False) -> dict[str, Any]:
     result = run_audit(AuditRequest(data=data, mapping=MAPPING))
     report = evaluate_policy(parse_policy(POLICY), result.results) if policy else None
-    return record_payload(result, report)
+    payload = record_payload(result, report)
+    payload["subject"] = {**payload["subject"], "model_name": "credit", "model_version": "1"}
+    return payload
 
 
 def rotate(path: Path, old: Ed25519PrivateKey, new: Ed25519PrivateKey) -> None:

@@ -68,6 +68,7 @@ def test_member_layout(world: World, tmp_path: Path) -> None:
         (["0"], [0]),
         (["4", "0"], [0, 2, 4]),  # the key rotation before the last record comes along
         (["--model", "nothing-by-this-name"], None),
+        (["--model", "credit"], [0, 1, 2, 3, 4]),  # audits 0, 1, 3, rotation 2, approval 4
         (["--since", "2000-01-01"], [0, 1, 2, 3, 4]),
         (["--since", "2999-01-01"], None),
         (["--all"], [0, 1, 2, 3, 4]),
