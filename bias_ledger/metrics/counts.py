@@ -53,15 +53,24 @@ class CountTable:
         matrix = np.asarray(cells, dtype=np.int64).reshape(len(group_list), CELLS)
         if (matrix < 0).any():
             raise InputError(f"confusion counts of {tuple(features)} must be >= 0")
-        totals: dict[Group, npt.NDArray[np.int64]] = {}
-        for group, row in zip(group_list, matrix, strict=True):
-            totals[group] = totals[group] + row if group in totals else row.copy()
-        observed = [group for group, row in totals.items() if row.sum() > 0]
-        ordered = _sorted_groups(len(features), observed)
-        out = np.zeros((len(ordered), CELLS), dtype=np.int64)
-        for index, group in enumerate(ordered):
-            out[index] = totals[group]
-        return cls(features=tuple(features), groups=tuple(ordered), cells=out)
+        positions: dict[Group, int] = {}
+        index = np.fromiter(
+            (positions.setdefault(group, len(positions)) for group in group_list),
+            dtype=np.int64,
+            count=len(group_list),
+        )
+        sums = np.zeros((len(positions), CELLS), dtype=np.int64)
+        np.add.at(sums, index, matrix)
+        present = sums.sum(axis=1) > 0
+        observed = [group for group, keep in zip(positions, present, strict=True) if keep]
+        sums = sums[present]
+        keys = _sort_keys(len(features), observed)
+        order = sorted(range(len(observed)), key=keys.__getitem__)
+        return cls(
+            features=tuple(features),
+            groups=tuple(observed[i] for i in order),
+            cells=sums[np.array(order, dtype=np.int64)].reshape(len(order), CELLS),
+        )
 
     @property
     def n_rows(self) -> int:
@@ -97,9 +106,10 @@ class CountTable:
         return CountTable(features=(), groups=((),), cells=self.cells.sum(axis=0, keepdims=True))
 
 
-def _sorted_groups(n_features: int, groups: Sequence[Group]) -> list[Group]:
+def _sort_keys(n_features: int, groups: Sequence[Group]) -> list[tuple[object, ...]]:
+    """Each group's sort key: fairlearn's order of the values of each feature in turn."""
     keys = [value_sort_keys(sorted({group[i] for group in groups})) for i in range(n_features)]
-    return sorted(groups, key=lambda group: tuple(keys[i][group[i]] for i in range(n_features)))
+    return [tuple(keys[i][group[i]] for i in range(n_features)) for group in groups]
 
 
 def _check_inputs(

@@ -116,11 +116,12 @@ def _notes(result: FeatureResult, min_group_size: int) -> list[str]:
             f"to-overall disparities and the summaries (kept in the comparisons to the "
             f"reference group and the impact ratios)"
         )
+    by_group = {item.group: item for item in result.groups}
     for item in result.disparities:
         if not item.excluded_groups:
             continue
         reasons = sorted(
-            {str(result.group(group).metrics[item.metric].reason) for group in item.excluded_groups}
+            {str(by_group[group].metrics[item.metric].reason) for group in item.excluded_groups}
         )
         notes.append(
             f"{result.name}: {item.metric} is undefined for {len(item.excluded_groups)} "
