@@ -195,17 +195,20 @@ def bootstrap_intervals(
     level: float = 0.95,
     seed: int | None = None,
     references: Mapping[str, str] | None = None,
+    min_group_size: int = 0,
     results: MetricResults | None = None,
 ) -> BootstrapResult:
     """Percentile bootstrap intervals of every per-group metric, disparity and summary.
 
-    ``results`` is the point estimate (``compute_binary_metrics(table, references=...)`` when
-    not given); its reference groups and its ``sufficient`` flags are kept fixed in every
-    resample. ``seed`` defaults to a fresh random one, recorded in the result.
+    ``results`` is the point estimate (``compute_binary_metrics(table, references=...,
+    min_group_size=...)`` when not given); its reference groups and its ``sufficient`` flags
+    are kept fixed in every resample. ``seed`` defaults to a fresh random one, recorded.
     """
     _check(table, resamples, level)
     if results is None:
-        results = compute_binary_metrics(table, references=references)
+        results = compute_binary_metrics(
+            table, references=references, min_group_size=min_group_size
+        )
     if seed is None:
         seed = secrets.randbits(52)  # stays exact as a JSON number
     n_rows = table.n_rows

@@ -66,11 +66,13 @@ def multiclass_metrics(
     sensitive: Sequence[SensitiveColumn],
     *,
     references: Mapping[str, str] | None = None,
+    min_group_size: int = 0,
 ) -> MulticlassResults:
     """Binary metrics of every class against the rest, per group, with macro summaries.
 
     Classes are the distinct values of labels and predictions together, in ``np.unique``
-    order and named as text. ``references`` is as for :func:`compute_binary_metrics`.
+    order and named as text. ``references`` and ``min_group_size`` are as for
+    :func:`~bias_ledger.metrics.engine.compute_binary_metrics`.
     """
     labels, predictions = np.asarray(y_true), np.asarray(y_pred)
     if labels.ndim != 1 or predictions.shape != labels.shape:
@@ -89,7 +91,10 @@ def multiclass_metrics(
     true_codes, pred_codes = codes[: len(labels)], codes[len(labels) :]
     tables = class_tables(true_codes, pred_codes, len(classes), sensitive)
     per_class = tuple(
-        ClassResult(label, compute_binary_metrics(table, references=references))
+        ClassResult(
+            label,
+            compute_binary_metrics(table, references=references, min_group_size=min_group_size),
+        )
         for label, table in zip(classes, tables, strict=True)
     )
     notes = tuple(f"class {c.label}: {note}" for c in per_class for note in c.results.notes)

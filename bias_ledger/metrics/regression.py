@@ -73,11 +73,13 @@ def _disparity(
     overall: RegressionGroup,
     reference: RegressionGroup,
 ) -> Disparity:
-    # Every regression metric is defined for a non-empty group; only small groups are left out.
+    # Every regression metric is defined for a non-empty group; only small groups are left out
+    # (as the binary engine does: they keep their comparison with the reference).
     used = [item for item in groups if item.sufficient]
     values = [float(item.metrics[metric].value or 0.0) for item in used]
-    bg_difference, bg_ratio = between_groups(metric, values)
-    to_difference, to_ratio = to_overall(metric, values, overall.metrics[metric])
+    empty = f"no group has enough rows for {metric}"
+    bg_difference, bg_ratio = between_groups(metric, values, empty)
+    to_difference, to_ratio = to_overall(metric, values, overall.metrics[metric], empty)
     return Disparity(
         metric=metric,
         between_groups_difference=bg_difference,
@@ -85,7 +87,6 @@ def _disparity(
         to_overall_difference=to_difference,
         to_overall_ratio=to_ratio,
         to_reference=_comparisons(metric, groups, reference),
-        excluded_groups=tuple(item.group for item in groups if not item.sufficient),
     )
 
 
@@ -182,6 +183,8 @@ def regression_metrics(
         if small:
             notes.append(
                 f"{result.name}: {len(small)} group(s) with fewer than {min_group_size} rows "
-                f"({'; '.join(small[:20])}) are insufficient data, left out of the disparities"
+                f"({'; '.join(small[:20])}) are insufficient data, left out of the "
+                f"between-groups and to-overall disparities (kept in the comparisons to the "
+                f"reference group)"
             )
     return RegressionResults(overall=overall, features=tuple(features), notes=tuple(notes))

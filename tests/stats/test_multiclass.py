@@ -79,6 +79,9 @@ def test_per_class_metrics_equal_sklearn_and_fairlearn() -> None:
             ]
             assert mean.value == pytest.approx(float(np.mean(per_class)), abs=1e-15)
     assert results.to_json()["task"] == "multiclass_classification"
+    small = multiclass_metrics(y_true, y_pred, columns, min_group_size=250)
+    flags = [g.sufficient for g in small.per_class[0].results.features[-1].groups]
+    assert False in flags and True in flags
 
 
 def test_macro_is_undefined_when_a_class_summary_is() -> None:

@@ -55,13 +55,17 @@ cells = st.lists(
 
 
 @settings(max_examples=60, deadline=None)
-@given(rows=cells, second=st.lists(st.sampled_from(["x", "y"]), min_size=6, max_size=6))
+@given(
+    rows=cells,
+    second=st.lists(st.sampled_from(["x", "y"]), min_size=6, max_size=6),
+    min_group_size=st.integers(0, 12),
+)
 def test_batch_equals_engine_on_any_table(
-    rows: list[tuple[int, int, int, int]], second: list[str]
+    rows: list[tuple[int, int, int, int]], second: list[str], min_group_size: int
 ) -> None:
     groups = [(f"g{i}", second[i]) for i in range(len(rows))]
     table = CountTable.from_counts(("a", "b"), groups, rows)
-    results = compute_binary_metrics(table)
+    results = compute_binary_metrics(table, min_group_size=min_group_size)
     paths, samples = resample_values(table, table.cells[None, :, :], results)
     expected = dict(value_paths(results))
     assert set(paths) == set(expected)
