@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from pathlib import Path
 
+from bias_ledger._audit import AuditRequest, run_audit
 from bias_ledger.bundle.export import Selection, export_bundle
 from bias_ledger.bundle.read import read_bundle
 from bias_ledger.bundle.recompute import FLOAT_TOLERANCE, compare, recompute_bundle
+from bias_ledger.cli.audit_cmd import record_payload
 from bias_ledger.ledger.checkpoint import parse_signed_checkpoint, sign_checkpoint
 from bias_ledger.ledger.record import RecordKind
 from bias_ledger.ledger.store import append_record, init_ledger
 
-from .conftest import World, audit_payload, write_hostile_csv
+from .conftest import MAPPING, World, audit_payload, write_hostile_csv
 from .helpers import cli
 
 
@@ -187,3 +190,32 @@ def test_compare_rules() -> None:
     assert [m.path for m in compare({"x": [1, 2]}, {"x": [1]})] == ["$.x.length"]
     assert [m.path for m in compare({"a": {"b": [0, True]}}, {"a": {"b": [0, 1]}})] == ["$.a.b[1]"]
     assert [m.path for m in compare({"a": 1}, {"b": 1})] == ["$.a", "$.b"]
+
+
+def test_recompute_with_a_predictions_file(world: World, tmp_path: Path) -> None:
+    rows = world.data.read_text(encoding="utf-8").splitlines()
+    header, body = rows[0].split(","), [row.rsplit(",", 1) for row in rows[1:]]
+    data, predictions = tmp_path / "features.csv", tmp_path / "predictions.csv"
+    data.write_text(
+        "id," + ",".join(header[:-1]) + "\n"
+        + "".join(f"{i},{features}\n" for i, (features, _) in enumerate(body)),
+        encoding="utf-8",
+    )  # fmt: skip
+    shuffled = sorted(enumerate(body), key=lambda item: (item[0] * 7919) % len(body))
+    predictions.write_text(
+        "id,pred\n" + "".join(f"{i},{pred}\n" for i, (_, pred) in shuffled), encoding="utf-8"
+    )
+    mapping = replace(MAPPING, id_column="id")
+    result = run_audit(AuditRequest(data=data, predictions=predictions, mapping=mapping))
+    ledger = tmp_path / "joined"
+    init_ledger(ledger, name="joined")
+    append_record(ledger, RecordKind.AUDIT, record_payload(result, None), world.key_a)
+    bundle = tmp_path / "joined.zip"
+    bundle.write_bytes(export_bundle(ledger, Selection(everything=True)).data)
+    args = ("verify", bundle, "--trusted-keys", world.trusted, "--recompute", "--data", data)
+    code, output = run(*args, "--predictions", predictions)
+    assert code == 0, output
+    assert "recompute: records 0" in output
+    code, output = run(*args)
+    assert code == 3
+    assert "predictions: the record used 'predictions.csv', no file was given" in output
