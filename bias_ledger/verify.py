@@ -98,6 +98,20 @@ class UntrustedError(VerificationError):
         self.report = report
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Canonical JSON has unique keys; with duplicates, readers could disagree on the record.
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        keys = [key for key, _ in pairs]
+        twice = next(key for key in keys if keys.count(key) > 1)
+        raise ValueError(f"duplicate key {twice!r}")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _signer_mismatch(header: RecordHeader, key: Ed25519PublicKey) -> str | None:
     """How the record's signer field disagrees with the key in its signature, if it does."""
     found = fingerprint(key)
@@ -115,7 +129,9 @@ def check_entry(line: bytes, position: int, *, source: str) -> CheckedEntry:
     where = f"{source} record {position}"
     entry = parse_line(line, where=where)
     try:
-        record = json.loads(entry.record_bytes)
+        record = json.loads(
+            entry.record_bytes, object_pairs_hook=_unique_keys, parse_constant=_no_constant
+        )
     except ValueError as exc:
         raise VerificationError(f"{where}: record is not valid JSON ({exc})") from exc
     header = parse_header(record, where=where)
