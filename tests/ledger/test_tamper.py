@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 
 from bias_ledger.cli.app import app
 from bias_ledger.errors import ExitCode
+from bias_ledger.ledger import sshsig
+from bias_ledger.ledger.entry import Entry, dearmor
 from bias_ledger.ledger.reader import CHECKPOINT_FILE, LEDGER_FILE, RECORDS_FILE
 from bias_ledger.ledger.record import RecordKind
 from bias_ledger.ledger.store import append_record
@@ -322,3 +324,16 @@ def test_a_never_introduced_key_fails(built: Built) -> None:
     assert code == ExitCode.VERIFICATION_FAILED
     assert "record 5: expected a signature by a key trusted" in output
     assert f"untrusted key {built.mallory.fingerprint}" in output
+
+
+def test_a_signed_record_with_a_duplicate_key_is_refused(built: Built) -> None:
+    """Even signed by a trusted key: readers that keep the first or the last key disagree."""
+    lines = read_lines(built.path)
+    record_bytes = lines[-1].split(b"\t")[0]
+    ambiguous = record_bytes[:-1] + b',"index":0}'
+    armored = sshsig.sign(built.bob.key, ambiguous, namespace="bias-ledger")
+    lines[-1] = Entry(record_bytes=ambiguous, signature=dearmor(armored, where="test")).line()
+    write_lines(built.path, lines)
+    code, output = verify(built)
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert "record 4: record is not valid JSON (duplicate key 'index')" in output
