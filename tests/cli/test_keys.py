@@ -20,7 +20,7 @@ from tests.ledger.helpers import (
     run_cli,
     write_small_csv,
 )
-from tests.ledger_crypto.sshtools import SSH_KEYGEN, keygen_fingerprint, needs_ssh_keygen, new_key
+from tests.ledger_crypto.sshtools import keygen_fingerprint, needs_ssh_keygen, new_key
 
 AUDIT_ARGS = ["--label", "label", "--prediction", "pred", "--sensitive", "group", "-q"]
 
@@ -58,12 +58,18 @@ def test_key_generate_writes_0600_and_prints_the_ssh_keygen_fingerprint(tmp_path
     assert public.startswith("ssh-ed25519 ") and public.split()[1] in done.stdout
     printed = done.stdout.split("fingerprint: ")[1].split()[0]
     assert printed.startswith("SHA256:") and len(printed) == 50
-    if SSH_KEYGEN is not None:
-        assert keygen_fingerprint(key) == printed
     again = run_cli("key", "generate", "-o", key, env=env)
     assert again.returncode == 2 and "refusing to overwrite" in again.stderr
     shown = run_cli("key", "generate", "-o", key, "--exist-ok", "--json", env=env)
     assert json.loads(shown.stdout)["fingerprint"] == printed
+
+
+@needs_ssh_keygen
+def test_key_generate_fingerprint_is_what_ssh_keygen_prints(tmp_path: Path) -> None:
+    done = run_cli("key", "generate", "-o", tmp_path / "id", "--json", env=cli_env(tmp_path))
+    document = json.loads(done.stdout)
+    assert keygen_fingerprint(tmp_path / "id") == document["fingerprint"]
+    assert (tmp_path / "id.pub").read_text().split()[:2] == document["public_key"].split()[:2]
 
 
 def test_key_default_path_and_never_inside_the_ledger(tmp_path: Path) -> None:
