@@ -19,10 +19,15 @@ from bias_ledger.io.load import load_audit_data
 from bias_ledger.io.model import AuditData, ColumnMapping, InputFile, JoinMode
 from bias_ledger.metrics.counts import count_binary
 from bias_ledger.metrics.engine import compute_binary_metrics
-from bias_ledger.metrics.model import MetricResults
+from bias_ledger.metrics.model import MetricResults, Task
+from bias_ledger.metrics.model_extra import MulticlassResults, RegressionResults
 
-RESULTS_SCHEMA_VERSION = 1
-"""Version of the audit JSON output and of the ``audit`` record payload."""
+RESULTS_SCHEMA_VERSION = 2
+"""Version of the audit JSON output and of the ``audit`` record payload (1: no statistics)."""
+DEFAULT_MIN_GROUP_SIZE = 30
+DEFAULT_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+AnyResults = MetricResults | RegressionResults | MulticlassResults
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,18 @@ class AuditRequest:
     model: Path | None = None
     model_name: str | None = None
     model_version: str | None = None
-    min_group_size: int | None = None
-    """Groups smaller than this are flagged as insufficient data (None: the engine default)."""
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+    """Groups smaller than this are "insufficient data": shown, but left out of disparities
+    and summaries (with a note)."""
+    ci_level: float | None = 0.95
+    """Confidence level of the intervals; None for none."""
+    bootstrap: int = 0
+    """Bootstrap resamples for intervals on every metric, disparity and summary; 0 gives
+    Wilson score intervals on the per-group rates only."""
+    seed: int | None = None
+    """Bootstrap seed; None draws one, which is recorded."""
+    thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS
+    """Thresholds of the per-group sweep over a score column."""
     cross_check: bool = False
     """Recompute every metric fairlearn defines with MetricFrame and fail on any difference."""
 
@@ -84,8 +99,21 @@ class AuditResult:
     """Every parameter needed to recompute the results (JSON-able)."""
     rows: int
     dropped_rows: int
-    results: MetricResults
+    results: AnyResults
+    """Binary classification: MetricResults; regression and multiclass: their own results."""
     warnings: tuple[str, ...]
+    statistics: Mapping[str, Any] | None = None
+    """Interval method, significance tests and score metrics (JSON), when computed."""
+
+    @property
+    def binary(self) -> MetricResults:
+        """The binary classification results; InputError for other tasks."""
+        if not isinstance(self.results, MetricResults):
+            raise InputError(
+                f"this is a {self.results.task.value} audit; only binary classification "
+                "results can be judged by a policy"
+            )
+        return self.results
 
     def input_json(self) -> list[dict[str, Any]]:
         roles = ("data", "predictions")
@@ -110,17 +138,26 @@ class AuditResult:
             "parameters": dict(self.parameters),
             "data": {"rows": self.rows, "dropped_rows": self.dropped_rows},
             "results": self.results.to_json(),
+            "statistics": dict(self.statistics) if self.statistics is not None else None,
             "warnings": list(self.warnings),
         }
 
 
+def _references(results: AnyResults) -> dict[str, str]:
+    features = (
+        results.per_class[0].results.features
+        if isinstance(results, MulticlassResults)
+        else results.features
+    )
+    return {item.features[0]: item.reference[0] for item in features if len(item.features) == 1}
+
+
 def parameters_json(
-    mapping: ColumnMapping, data: AuditData, results: MetricResults
+    request: AuditRequest, data: AuditData, results: AnyResults, *, seed: int | None
 ) -> dict[str, Any]:
-    """The recorded parameters: the mapping as given and the reference groups as resolved."""
-    references = {
-        item.features[0]: item.reference[0] for item in results.features if len(item.features) == 1
-    }
+    """The recorded parameters: every option that shapes a number, references as resolved."""
+    mapping = request.mapping
+    references = _references(results)
     return {
         "task": results.task.value,
         "label": mapping.label,
@@ -136,7 +173,35 @@ def parameters_json(
         "missing_as_group": mapping.missing_as_group,
         "drop_missing": mapping.drop_missing,
         "max_groups": mapping.max_groups,
+        "min_group_size": request.min_group_size,
+        "ci_level": request.ci_level,
+        "bootstrap": request.bootstrap,
+        "seed": seed,
+        "thresholds": list(request.thresholds) if data.score is not None else None,
+        "classes": list(data.classes),
     }
+
+
+def request_from_parameters(
+    parameters: Mapping[str, Any], *, data: Path, predictions: Path | None
+) -> AuditRequest:
+    """The request that recomputes a recorded audit from the same files.
+
+    Records of results schema 1 predate intervals and minimum group sizes: they recompute
+    without either.
+    """
+    thresholds = parameters.get("thresholds")
+    return AuditRequest(
+        data=data,
+        mapping=mapping_from_parameters(parameters),
+        predictions=predictions,
+        references=dict(parameters.get("references") or {}),
+        min_group_size=int(parameters.get("min_group_size", 0)),
+        ci_level=parameters.get("ci_level"),
+        bootstrap=int(parameters.get("bootstrap", 0)),
+        seed=parameters.get("seed"),
+        thresholds=tuple(thresholds) if thresholds else DEFAULT_THRESHOLDS,
+    )
 
 
 def mapping_from_parameters(parameters: Mapping[str, Any]) -> ColumnMapping:
@@ -154,6 +219,7 @@ def mapping_from_parameters(parameters: Mapping[str, Any]) -> ColumnMapping:
         missing_as_group=bool(parameters.get("missing_as_group", False)),
         drop_missing=bool(parameters.get("drop_missing", False)),
         max_groups=int(parameters.get("max_groups", 1000)),
+        task=Task(parameters.get("task", Task.BINARY_CLASSIFICATION.value)),
     )
 
 
@@ -166,15 +232,29 @@ def _artifact(path: Path | None) -> ModelArtifact | None:
     return ModelArtifact(name=path.name, size=size, blake3=digest)
 
 
-def run_audit(
-    request: AuditRequest, *, progress: Callable[[int], None] | None = None
-) -> AuditResult:
-    """Read the inputs, count, and compute every metric; raise InputError on bad input."""
-    data = load_audit_data(
-        request.data, predictions=request.predictions, mapping=request.mapping, progress=progress
-    )
+def _check_request(request: AuditRequest) -> None:
+    if request.min_group_size < 0:
+        raise InputError(f"--min-group-size must be >= 0; got {request.min_group_size}")
+    if request.ci_level is not None and not 0 < request.ci_level < 1:
+        raise InputError(
+            f"--ci must be a level between 0 and 1 (e.g. 0.95); got {request.ci_level}"
+        )
+    if request.bootstrap < 0:
+        raise InputError(f"--bootstrap must be >= 0 resamples; got {request.bootstrap}")
+    if request.bootstrap and request.ci_level is None:
+        raise InputError("--bootstrap needs a confidence level (--ci)")
+
+
+def _binary(
+    request: AuditRequest, data: AuditData
+) -> tuple[MetricResults, dict[str, Any], int | None]:
+    """Binary metrics with intervals, significance tests and score metrics."""
+    from bias_ledger.metrics.significance import selection_rate_tests
+
     table = count_binary(data.y_true, data.y_pred, data.sensitive)
-    results = compute_binary_metrics(table, references=request.references)
+    results = compute_binary_metrics(
+        table, references=request.references, min_group_size=request.min_group_size
+    )
     if request.cross_check:
         from bias_ledger.metrics.crosscheck import cross_check
 
@@ -183,6 +263,82 @@ def run_audit(
             for column in data.sensitive
         }
         cross_check(data.y_true, data.y_pred, sensitive, results)
+    statistics: dict[str, Any] = {"intervals": None}
+    seed = None
+    if request.ci_level is not None and request.bootstrap:
+        from bias_ledger.metrics.bootstrap import bootstrap_intervals, with_intervals
+
+        boot = bootstrap_intervals(
+            table,
+            resamples=request.bootstrap,
+            level=request.ci_level,
+            seed=request.seed,
+            references=request.references,
+            min_group_size=request.min_group_size,
+            results=results,
+        )
+        results = with_intervals(results, boot)
+        seed = boot.seed
+        statistics["intervals"] = boot.summary_json()
+    elif request.ci_level is not None:
+        from bias_ledger.metrics.wilson import with_wilson_intervals
+
+        results = with_wilson_intervals(results, level=request.ci_level)
+        statistics["intervals"] = {
+            "method": "wilson",
+            "level": request.ci_level,
+            "applies_to": "per-group rates",
+        }
+    statistics["significance"] = [item.to_json() for item in selection_rate_tests(results)]
+    statistics["scores"] = None
+    if data.score is not None:
+        from bias_ledger.metrics.scores import score_metrics
+
+        scores = score_metrics(
+            data.y_true,
+            data.score,
+            data.sensitive,
+            thresholds=request.thresholds,
+            min_group_size=request.min_group_size,
+        )
+        statistics["scores"] = scores.to_json()
+    return results, statistics, seed
+
+
+def run_audit(
+    request: AuditRequest, *, progress: Callable[[int], None] | None = None
+) -> AuditResult:
+    """Read the inputs, count, and compute every metric; raise InputError on bad input."""
+    _check_request(request)
+    data = load_audit_data(
+        request.data, predictions=request.predictions, mapping=request.mapping, progress=progress
+    )
+    statistics: dict[str, Any] | None = None
+    seed: int | None = None
+    results: AnyResults
+    if data.task is Task.REGRESSION:
+        from bias_ledger.metrics.regression import regression_metrics
+
+        results = regression_metrics(
+            data.y_true,
+            data.y_pred,
+            data.sensitive,
+            references=request.references,
+            min_group_size=request.min_group_size,
+        )
+    elif data.task is Task.MULTICLASS_CLASSIFICATION:
+        from bias_ledger.metrics.multiclass import multiclass_metrics
+
+        names = np.asarray(data.classes, dtype=object)
+        results = multiclass_metrics(
+            names[data.y_true],
+            names[data.y_pred],
+            data.sensitive,
+            references=request.references,
+            min_group_size=request.min_group_size,
+        )
+    else:
+        results, statistics, seed = _binary(request, data)
     subject = Subject(
         model_name=request.model_name,
         model_version=request.model_version,
@@ -191,11 +347,12 @@ def run_audit(
     return AuditResult(
         subject=subject,
         inputs=data.inputs,
-        parameters=parameters_json(request.mapping, data, results),
+        parameters=parameters_json(request, data, results, seed=seed),
         rows=data.rows,
         dropped_rows=data.dropped_rows,
         results=results,
-        warnings=data.warnings,
+        warnings=data.warnings + tuple(results.notes),
+        statistics=statistics,
     )
 
 
@@ -215,6 +372,11 @@ def audit(
     missing_as_group: bool = False,
     drop_missing: bool = False,
     max_groups: int = 1000,
+    task: str = Task.BINARY_CLASSIFICATION.value,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    ci: float | None = 0.95,
+    bootstrap: int = 0,
+    seed: int | None = None,
     model: str | Path | None = None,
     model_name: str | None = None,
     model_version: str | None = None,
@@ -235,6 +397,7 @@ def audit(
         missing_as_group=missing_as_group,
         drop_missing=drop_missing,
         max_groups=max_groups,
+        task=Task(task),
     )
     request = AuditRequest(
         data=Path(data),
@@ -244,5 +407,9 @@ def audit(
         model=Path(model) if model is not None else None,
         model_name=model_name,
         model_version=model_version,
+        min_group_size=min_group_size,
+        ci_level=ci,
+        bootstrap=bootstrap,
+        seed=seed,
     )
     return run_audit(request)

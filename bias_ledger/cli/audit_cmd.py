@@ -82,6 +82,11 @@ def audit(
     drop_missing: opt.DropMissingOpt = None,
     max_groups: opt.MaxGroupsOpt = None,
     config: opt.ConfigOpt = None,
+    task: opt.TaskOpt = None,
+    min_group_size: opt.MinGroupSizeOpt = None,
+    ci: opt.CiOpt = None,
+    bootstrap: opt.BootstrapOpt = None,
+    seed: opt.SeedOpt = None,
     policy: Annotated[
         Path | None, typer.Option("--policy", help="Judge the results with this policy file.")
     ] = None,
@@ -124,6 +129,11 @@ def audit(
             drop_missing=drop_missing,
             max_groups=max_groups,
             config=config,
+            task=task,
+            min_group_size=min_group_size,
+            ci=ci,
+            bootstrap=bootstrap,
+            seed=seed,
         )
     )
     request = replace(request, cross_check=cross_check)
@@ -140,7 +150,7 @@ def audit(
     if loaded_policy is not None:
         from bias_ledger.policy import evaluate_policy
 
-        report = evaluate_policy(loaded_policy, result.results)
+        report = evaluate_policy(loaded_policy, result.binary)
     payload = record_payload(result, report)
     document: dict[str, Any] = {**payload, "record": None}
     if not no_record:

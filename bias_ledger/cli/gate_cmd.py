@@ -50,6 +50,11 @@ def gate(
     drop_missing: opt.DropMissingOpt = None,
     max_groups: opt.MaxGroupsOpt = None,
     config: opt.ConfigOpt = None,
+    task: opt.TaskOpt = None,
+    min_group_size: opt.MinGroupSizeOpt = None,
+    ci: opt.CiOpt = None,
+    bootstrap: opt.BootstrapOpt = None,
+    seed: opt.SeedOpt = None,
     record: Annotated[
         int | None, typer.Option("--record", help="Judge existing audit record N instead.")
     ] = None,
@@ -126,10 +131,15 @@ def gate(
                 drop_missing=drop_missing,
                 max_groups=max_groups,
                 config=config,
+                task=task,
+                min_group_size=min_group_size,
+                ci=ci,
+                bootstrap=bootstrap,
+                seed=seed,
             )
         )
         result = run_with_progress(request, quiet=True)
-        results = result.results
+        results = result.binary
         report = evaluate_policy(loaded, results, baseline=base.results if base else None)
         payload = record_payload(result, report)
         kind = "audit"

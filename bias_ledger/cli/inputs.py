@@ -80,6 +80,41 @@ DropMissingOpt = Annotated[
 MaxGroupsOpt = Annotated[
     int | None, typer.Option("--max-groups", help="Max groups per feature (default 1000).")
 ]
+TaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--task",
+        help="binary_classification (default), regression or multiclass_classification.",
+        show_default=False,
+    ),
+]
+MinGroupSizeOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--min-group-size",
+        help="Smaller groups are 'insufficient data' and left out "
+        "of disparities and summaries (default 30).",
+        show_default=False,
+    ),
+]
+CiOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--ci", help="Confidence level of intervals (default 0.95; 0 for none).", show_default=False
+    ),
+]
+BootstrapOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--bootstrap",
+        help="Bootstrap resamples for intervals on every metric, "
+        "disparity and summary (default 0: Wilson intervals on per-group rates).",
+        show_default=False,
+    ),
+]
+SeedOpt = Annotated[
+    int | None, typer.Option("--seed", help="Bootstrap seed (default: drawn and recorded).")
+]
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
@@ -112,6 +147,11 @@ class InputOptions:
     drop_missing: bool | None
     max_groups: int | None
     config: Path | None
+    task: str | None = None
+    min_group_size: int | None = None
+    ci: float | None = None
+    bootstrap: int | None = None
+    seed: int | None = None
 
 
 def pick_data(argument: Path | None, option: Path | None) -> Path | None:
@@ -133,11 +173,15 @@ def parse_references(values: Sequence[str]) -> dict[str, str]:
 
 def build_request(options: InputOptions) -> tuple[AuditRequest, Path | None]:
     """The AuditRequest, and the policy file named in the config (if any)."""
-    from bias_ledger._audit import AuditRequest
+    from bias_ledger._audit import DEFAULT_MIN_GROUP_SIZE, AuditRequest
     from bias_ledger.io.config import load_config
+    from bias_ledger.metrics.model import Task
 
     if options.join not in (None, "id", "row-order"):
         raise InputError(f"--join {options.join!r}: expected 'id' or 'row-order'")
+    tasks = [task.value for task in Task]
+    if options.task is not None and options.task not in tasks:
+        raise InputError(f"--task {options.task!r}: expected one of {', '.join(tasks)}")
     config = load_config(options.config, cwd=Path.cwd()).with_options(
         data=options.data,
         predictions=options.predictions,
@@ -156,6 +200,8 @@ def build_request(options: InputOptions) -> tuple[AuditRequest, Path | None]:
         missing_as_group=options.missing_as_group,
         drop_missing=options.drop_missing,
         max_groups=options.max_groups,
+        task=options.task,
+        min_group_size=options.min_group_size,
     )
     if config.data is None:
         raise InputError("no dataset given: expected a DATA argument or `data` in bias-ledger.toml")
@@ -167,6 +213,11 @@ def build_request(options: InputOptions) -> tuple[AuditRequest, Path | None]:
         model=config.model,
         model_name=config.model_name,
         model_version=config.model_version,
-        min_group_size=config.min_group_size,
+        min_group_size=(
+            DEFAULT_MIN_GROUP_SIZE if config.min_group_size is None else config.min_group_size
+        ),
+        ci_level=None if options.ci == 0 else (0.95 if options.ci is None else options.ci),
+        bootstrap=options.bootstrap or 0,
+        seed=options.seed,
     )
     return request, config.policy

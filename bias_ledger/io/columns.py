@@ -179,15 +179,52 @@ def to_bool(column: Located, domain: BinaryDomain, role: str) -> npt.NDArray[np.
     return np.asarray(hits.to_numpy(), dtype=np.bool_)
 
 
-def to_score(column: Located) -> npt.NDArray[np.float64]:
-    """The score column as float64; InputError when it is not numeric."""
+def to_score(column: Located, role: str = "score") -> npt.NDArray[np.float64]:
+    """A numeric column (score, or a regression label or prediction) as float64.
+
+    InputError when it is not numeric or holds NaN or an infinity.
+    """
     import pyarrow as pa
 
     data = _plain(column.data)
     if not (pa.types.is_integer(data.type) or pa.types.is_floating(data.type)):
         examples = _listing(_uniques(data.slice(0, 1000))[:3])
         raise InputError(
-            f"{column.file}: score column {column.name!r} must be numeric; found {data.type} "
+            f"{column.file}: {role} column {column.name!r} must be numeric; found {data.type} "
             f"values such as {examples}"
         )
-    return np.asarray(data.cast(pa.float64()).to_numpy(), dtype=np.float64)
+    values = np.asarray(data.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    if role != "score":
+        bad = ~np.isfinite(values)
+        if bad.any():
+            raise InputError(
+                f"{column.file}: {role} column {column.name!r} must hold finite numbers; found "
+                f"{int(bad.sum())} NaN or infinite values in {column.where(np.flatnonzero(bad))}"
+            )
+    return values
+
+
+def to_classes(
+    label: Located, prediction: Located, *, max_classes: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], tuple[str, ...]]:
+    """Multiclass label and prediction as codes into one shared, sorted list of class names."""
+    label_values = {text(v) for v in _uniques(_plain(label.data))}
+    predicted = {text(v) for v in _uniques(_plain(prediction.data))}
+    classes = tuple(sorted(label_values | predicted))
+    if len(classes) > max_classes:
+        raise InputError(
+            f"{label.file}: label column {label.name!r} and prediction column "
+            f"{prediction.name!r} hold {len(classes)} classes; expected at most {max_classes} "
+            "(--max-groups)"
+        )
+    if len(classes) < 2:
+        raise InputError(
+            f"{label.file}: label column {label.name!r} holds a single class; expected at least 2"
+        )
+    index = {name: code for code, name in enumerate(classes)}
+
+    def codes(column: Located) -> npt.NDArray[np.int64]:
+        values = _plain(column.data).to_pylist()
+        return np.fromiter((index[text(v)] for v in values), dtype=np.int64, count=len(values))
+
+    return codes(label), codes(prediction), classes

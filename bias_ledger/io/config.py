@@ -12,6 +12,7 @@ from typing import Any
 
 from bias_ledger.errors import ConfigError, InputError
 from bias_ledger.io.model import ColumnMapping, JoinMode
+from bias_ledger.metrics.model import Task
 
 CONFIG_NAME = "bias-ledger.toml"
 PYPROJECT = "pyproject.toml"
@@ -64,6 +65,8 @@ class AuditConfig:
     """Fairness policy file."""
     min_group_size: int | None = None
     """Groups smaller than this are marked as having insufficient data."""
+    task: Task | None = None
+    """binary_classification (default), regression or multiclass_classification."""
 
     def with_options(self, **options: Any) -> AuditConfig:
         """These settings overridden by every option that is not None (command line wins).
@@ -85,6 +88,8 @@ class AuditConfig:
                 value = {**self.reference, **value}
             elif name == "join":
                 value = JoinMode(value)
+            elif name == "task":
+                value = Task(value)
             changes[name] = value
         return dataclasses.replace(self, **changes)
 
@@ -106,6 +111,7 @@ class AuditConfig:
             missing_as_group=bool(self.missing_as_group),
             drop_missing=bool(self.drop_missing),
             max_groups=1000 if self.max_groups is None else self.max_groups,
+            task=self.task or Task.BINARY_CLASSIFICATION,
         )
 
 
@@ -130,6 +136,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "max-groups": ("max_groups", "count"),
     "policy": ("policy", "path"),
     "min-group-size": ("min_group_size", "count"),
+    "task": ("task", "task"),
 }
 EXPECTED = {
     "path": "a path (string)",
@@ -141,6 +148,7 @@ EXPECTED = {
     "table": "a table of feature = group",
     "bool": "true or false",
     "count": "a positive integer",
+    "task": "'binary_classification', 'regression' or 'multiclass_classification'",
 }
 
 
@@ -164,6 +172,8 @@ def _convert(kind: str, value: Any, base: Path) -> Any:
         return _scalar_text(value)
     if kind == "join":
         return JoinMode(value) if value in {m.value for m in JoinMode} else None
+    if kind == "task":
+        return Task(value) if value in {m.value for m in Task} else None
     if kind == "number":
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         return float(value) if ok else None

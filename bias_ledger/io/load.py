@@ -12,7 +12,14 @@ from typing import Any
 import numpy as np
 
 from bias_ledger.errors import InputError
-from bias_ledger.io.columns import Located, label_domain, missing, to_bool, to_score
+from bias_ledger.io.columns import (
+    Located,
+    label_domain,
+    missing,
+    to_bool,
+    to_classes,
+    to_score,
+)
 from bias_ledger.io.digest import digest_file
 from bias_ledger.io.encode import encode_sensitive
 from bias_ledger.io.join import check_row_counts, join_on_id
@@ -24,6 +31,7 @@ from bias_ledger.io.read import (
     read_schema,
     text_columns,
 )
+from bias_ledger.metrics.model import Task
 
 Progress = Callable[[int], None]
 
@@ -52,6 +60,17 @@ def check_mapping(mapping: ColumnMapping) -> None:
         raise InputError(f"sensitive column {repeated[0]!r} is given more than once")
     if mapping.max_groups < 1:
         raise InputError(f"max groups must be at least 1; got {mapping.max_groups}")
+    if mapping.task is not Task.BINARY_CLASSIFICATION:
+        if mapping.prediction is None:
+            raise InputError(
+                f"a {mapping.task.value} audit needs --prediction COLUMN (a score with a "
+                "threshold makes binary predictions)"
+            )
+        if mapping.pos_label is not None or mapping.threshold is not None:
+            raise InputError(
+                f"--pos-label and --threshold apply to binary classification, not "
+                f"{mapping.task.value}"
+            )
 
 
 def _needed(mapping: ColumnMapping) -> list[tuple[str, str]]:
@@ -201,6 +220,39 @@ def _digest_all(
         return []
 
 
+def _targets(
+    located: dict[str, Located], mapping: ColumnMapping
+) -> tuple[Any, Any, Any, str, tuple[str, ...], tuple[str, ...]]:
+    """Labels, predictions and score as the task needs them: (y_true, y_pred, score,
+    positive label, classes, warnings)."""
+    score = to_score(located[mapping.score]) if mapping.score is not None else None
+    label = located[mapping.label]
+    if mapping.task is Task.REGRESSION:
+        assert mapping.prediction is not None
+        actual = to_score(label, "label")
+        return actual, to_score(located[mapping.prediction], "prediction"), score, "", (), ()
+    if mapping.task is Task.MULTICLASS_CLASSIFICATION:
+        assert mapping.prediction is not None
+        label_codes, predicted_codes, classes = to_classes(
+            label, located[mapping.prediction], max_classes=mapping.max_groups
+        )
+        return label_codes, predicted_codes, score, "", classes, ()
+    domain, positive_label = label_domain(label, mapping.pos_label)
+    y_true = to_bool(label, domain, "label")
+    warnings: tuple[str, ...] = ()
+    if mapping.prediction is not None:
+        y_pred = to_bool(located[mapping.prediction], domain, "prediction")
+        if mapping.threshold is not None:
+            warnings += (
+                f"threshold {mapping.threshold} ignored: predictions come from column "
+                f"{mapping.prediction!r}",
+            )
+    else:
+        assert score is not None and mapping.threshold is not None
+        y_pred = score >= mapping.threshold
+    return y_true, y_pred, score, positive_label, (), warnings
+
+
 def load_audit_data(
     data: Path,
     *,
@@ -225,19 +277,8 @@ def load_audit_data(
         try:
             located, file_rows = read_inputs(data, predictions, formats, mapping)
             located, dropped, warnings = _drop_missing(located, mapping)
-            domain, positive_label = label_domain(located[mapping.label], mapping.pos_label)
-            y_true = to_bool(located[mapping.label], domain, "label")
-            score = to_score(located[mapping.score]) if mapping.score is not None else None
-            if mapping.prediction is not None:
-                y_pred = to_bool(located[mapping.prediction], domain, "prediction")
-                if mapping.threshold is not None:
-                    warnings += (
-                        f"threshold {mapping.threshold} ignored: predictions come from column "
-                        f"{mapping.prediction!r}",
-                    )
-            else:
-                assert score is not None and mapping.threshold is not None
-                y_pred = score >= mapping.threshold
+            y_true, y_pred, score, positive_label, classes, notes = _targets(located, mapping)
+            warnings += notes
             sensitive = []
             for name in mapping.sensitive:
                 encoded, notes = encode_sensitive(
@@ -265,4 +306,6 @@ def load_audit_data(
         dropped_rows=dropped,
         warnings=warnings,
         positive_label=positive_label,
+        task=mapping.task,
+        classes=classes,
     )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from bias_ledger.metrics.model import SensitiveColumn
+from bias_ledger.metrics.model import SensitiveColumn, Task
 
 MISSING_GROUP = "<missing>"
 """The group name given to missing sensitive values with ``missing_as_group``."""
@@ -75,16 +76,20 @@ class ColumnMapping:
     """Drop rows missing the label, prediction or score instead of failing."""
     max_groups: int = 1000
     """More groups than this in one sensitive feature is an error (probably an id column)."""
+    task: Task = Task.BINARY_CLASSIFICATION
+    """Binary classification (default), regression (numeric label and prediction) or
+    multiclass classification (any label values)."""
 
 
 @dataclass(frozen=True, eq=False)
 class AuditData:
     """Validated arrays ready for the metric engine, with where they came from."""
 
-    y_true: npt.NDArray[np.bool_]
-    """True where the actual label is the positive label."""
-    y_pred: npt.NDArray[np.bool_]
-    """True where the model predicted the positive label."""
+    y_true: npt.NDArray[Any]
+    """Binary: True where the label is the positive label. Regression: float64 labels.
+    Multiclass: int64 codes into ``classes``."""
+    y_pred: npt.NDArray[Any]
+    """The predictions, encoded as ``y_true`` is."""
     score: npt.NDArray[np.float64] | None
     """The model score per row, when a score column was given."""
     sensitive: tuple[SensitiveColumn, ...]
@@ -98,4 +103,8 @@ class AuditData:
     warnings: tuple[str, ...]
     """Non-fatal findings, one line each (for example a single-group feature)."""
     positive_label: str
-    """The label value treated as positive, as text (for example ``"1"``)."""
+    """The label value treated as positive, as text (for example ``"1"``); empty unless binary."""
+    task: Task = Task.BINARY_CLASSIFICATION
+    """What ``y_true`` and ``y_pred`` hold."""
+    classes: tuple[str, ...] = ()
+    """Multiclass: the class names, indexed by code."""

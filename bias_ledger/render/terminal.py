@@ -64,11 +64,14 @@ def header(result: AuditResult) -> Table:
         )
     params = result.parameters
     prediction = params.get("prediction") or f"{params.get('score')} >= {params.get('threshold')}"
+    label = params["label"]
+    if params.get("positive_label"):
+        label += f" (positive={params['positive_label']})"
     table.add_row(
         "columns",
         escape(
-            f"label={params['label']} (positive={params['positive_label']})  "
-            f"prediction={prediction}  sensitive={', '.join(params['sensitive'])}"
+            f"task={params['task']}  label={label}  prediction={prediction}  "
+            f"sensitive={', '.join(params['sensitive'])}"
         ),
     )
     rows = f"{result.rows:,} audited"
@@ -83,10 +86,18 @@ def group_table(feature: FeatureResult, overall_label: str = "overall") -> Table
     table.add_column("group")
     for _, short in TABLE_METRICS:
         table.add_column(short, justify="right")
+    interval = feature.groups[0].metrics["selection_rate"].interval if feature.groups else None
+    if interval is not None:
+        table.add_column(f"selection {interval.level:.0%} CI ({interval.method})", justify="right")
     for item in feature.groups:
         reference = " (ref)" if item.group == feature.reference else ""
         small = " [dim](insufficient data)[/]" if not item.sufficient else ""
         cells = [fmt(item.metrics[name]) for name, _ in TABLE_METRICS]
+        if interval is not None:
+            bounds = item.metrics["selection_rate"].interval
+            cells.append(
+                Text(f"{bounds.low:.3f}-{bounds.high:.3f}") if bounds else Text("n/a", style="dim")
+            )
         table.add_row(escape(item.label) + reference + small, *cells)
     return table
 
@@ -155,12 +166,41 @@ def summary_table(results: MetricResults) -> Table:
     return table
 
 
-def audit_report(result: AuditResult) -> RenderableType:
-    parts: list[RenderableType] = [header(result)]
-    for feature in result.results.features:
+def binary_report(results: MetricResults) -> list[RenderableType]:
+    parts: list[RenderableType] = []
+    for feature in results.features:
         parts.extend([group_table(feature), disparity_table(feature), impact_table(feature)])
-    parts.append(summary_table(result.results))
-    parts.extend(_notes(result.results.notes))
+    parts.append(summary_table(results))
+    return parts
+
+
+def audit_report(result: AuditResult) -> RenderableType:
+    from bias_ledger.metrics.model_extra import MulticlassResults, RegressionResults
+    from bias_ledger.render import terminal_tasks as extra
+
+    parts: list[RenderableType] = [header(result)]
+    results = result.results
+    if isinstance(results, RegressionResults):
+        for regression in results.features:
+            parts.extend(extra.regression_tables(regression))
+    elif isinstance(results, MulticlassResults):
+        parts.extend(extra.multiclass_tables(results))
+    else:
+        parts.extend(binary_report(results))
+    statistics = result.statistics or {}
+    parts.extend(extra.significance_table(item) for item in statistics.get("significance") or [])
+    scores = statistics.get("scores") or {}
+    parts.extend(extra.scores_table(item) for item in scores.get("features", []))
+    intervals = statistics.get("intervals")
+    if intervals:
+        level = intervals.get("level")
+        parts.append(
+            Text(
+                f"intervals: {intervals.get('method')} at level {level} (in --json output)",
+                style="dim",
+            )
+        )
+    parts.extend(_notes(results.notes))
     return Group(*parts)
 
 

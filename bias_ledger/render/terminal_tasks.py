@@ -1,0 +1,134 @@
+"""Rich tables for what goes beyond binary metrics: intervals, significance tests, score
+metrics, and regression and multiclass results."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from bias_ledger.metrics.model import Value
+from bias_ledger.metrics.model_extra import (
+    REGRESSION_GROUP_METRICS,
+    MulticlassResults,
+    RegressionFeatureResult,
+)
+
+
+def fmt_json(value: Mapping[str, Any] | None, digits: int = 3) -> Text:
+    """A recorded VALUE ({"value": x} or {"value": null, "reason": ...}) for a cell."""
+    if value is None or value.get("value") is None:
+        return Text("n/a", style="dim")
+    return Text(f"{value['value']:.{digits}f}")
+
+
+def interval_text(value: Value) -> Text:
+    if value.value is None:
+        return Text("n/a", style="dim")
+    if value.interval is None:
+        number = value.value
+        return Text(f"{int(number):,}" if float(number).is_integer() else f"{number:.3f}")
+    return Text(f"{value.value:.3f} [{value.interval.low:.3f}, {value.interval.high:.3f}]")
+
+
+def significance_table(feature: Mapping[str, Any]) -> Table:
+    reference = ", ".join(feature["reference"])
+    table = Table(
+        title=f"Selection rate vs reference ({escape(reference)}): "
+        f"{escape(' x '.join(feature['features']))}",
+        title_justify="left",
+    )
+    for column in ("group", "selected / n", "test", "p-value"):
+        table.add_column(column, justify="left" if column in ("group", "test") else "right")
+    for test in feature["tests"]:
+        p_value = test["p_value"]
+        text = fmt_json(p_value, 4)
+        if p_value.get("value") is not None and p_value["value"] < 1e-4:
+            text = Text("<0.0001")
+        if p_value.get("value") is not None and p_value["value"] < 0.05:
+            text.stylize("bold")
+        table.add_row(
+            escape(", ".join(test["group"])),
+            f"{test['selected']:,} / {test['count']:,}",
+            test["method"].replace("_", " "),
+            text,
+        )
+    return table
+
+
+def scores_table(feature: Mapping[str, Any]) -> Table:
+    table = Table(title=f"Scores: {escape(' x '.join(feature['features']))}", title_justify="left")
+    for column in ("group", "n", "positives", "ROC AUC", "ECE"):
+        table.add_column(column, justify="left" if column == "group" else "right")
+    for group in feature["groups"]:
+        table.add_row(
+            escape(", ".join(group["group"])),
+            f"{group['count']:,}",
+            f"{group['positives']:,}",
+            fmt_json(group["roc_auc"]),
+            fmt_json(group["expected_calibration_error"]),
+        )
+    return table
+
+
+def regression_tables(feature: RegressionFeatureResult) -> list[Table]:
+    groups = Table(title=f"Per group: {escape(feature.name)}", title_justify="left")
+    groups.add_column("group")
+    for name in REGRESSION_GROUP_METRICS:
+        groups.add_column(name.replace("_", " "), justify="right")
+    for item in feature.groups:
+        reference = " (ref)" if item.group == feature.reference else ""
+        small = " [dim](insufficient data)[/]" if not item.sufficient else ""
+        cells = [interval_text(item.metrics[name]) for name in REGRESSION_GROUP_METRICS]
+        groups.add_row(escape(item.label) + reference + small, *cells)
+    disparities = Table(title=f"Disparities: {escape(feature.name)}", title_justify="left")
+    for column in ("metric", "max-min", "min/max", "worst vs overall"):
+        disparities.add_column(column, justify="left" if column == "metric" else "right")
+    for disparity in feature.disparities:
+        if disparity.metric == "count":
+            continue
+        disparities.add_row(
+            disparity.metric,
+            interval_text(disparity.between_groups_difference),
+            interval_text(disparity.between_groups_ratio),
+            interval_text(disparity.to_overall_difference),
+        )
+    return [groups, disparities]
+
+
+def multiclass_tables(results: MulticlassResults) -> list[Table]:
+    tables: list[Table] = []
+    for macro in results.macro:
+        table = Table(
+            title=f"Macro summaries (mean over classes): {escape(' x '.join(macro.features))}",
+            title_justify="left",
+        )
+        table.add_column("summary")
+        table.add_column("value", justify="right")
+        for name, value in macro.summaries.items():
+            table.add_row(name, interval_text(value))
+        tables.append(table)
+    per_class = Table(title="Selection rate per class and group", title_justify="left")
+    per_class.add_column("class")
+    per_class.add_column("feature")
+    per_class.add_column("groups (selection rate)")
+    per_class.add_column("demographic parity ratio", justify="right")
+    for item in results.per_class:
+        for feature in item.results.features:
+            rates: Sequence[str] = [
+                f"{escape(g.label)}: {g.metrics['selection_rate'].value:.3f}"
+                if g.metrics["selection_rate"].value is not None
+                else f"{escape(g.label)}: n/a"
+                for g in feature.groups
+            ]
+            per_class.add_row(
+                escape(item.label),
+                escape(feature.name),
+                "; ".join(rates),
+                interval_text(feature.summaries["demographic_parity_ratio"]),
+            )
+    tables.append(per_class)
+    return tables
