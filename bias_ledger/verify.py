@@ -8,6 +8,7 @@ expected and what was found, or returns a report of what it verified.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -112,14 +113,21 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+@functools.lru_cache(maxsize=256)
+def _key_names(raw: bytes) -> tuple[str, str]:
+    """Fingerprint and OpenSSH line of a raw Ed25519 key: a ledger has few signers."""
+    key = Ed25519PublicKey.from_public_bytes(raw)
+    return fingerprint(key), public_key_openssh(key)
+
+
 def _signer_mismatch(header: RecordHeader, key: Ed25519PublicKey) -> str | None:
     """How the record's signer field disagrees with the key in its signature, if it does."""
-    found = fingerprint(key)
+    found, openssh = _key_names(key.public_bytes_raw())
     if found != header.signer.fingerprint:
         return (
             f"signer field names {header.signer.fingerprint}, but the signature was made by {found}"
         )
-    if public_key_openssh(key) != header.signer.public_key.strip():
+    if openssh != header.signer.public_key.strip():
         return "signer public_key does not match the signing key"
     return None
 
