@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bias_ledger.errors import InputError, LedgerError
 from bias_ledger.ledger.entry import parse_line
-from bias_ledger.ledger.reader import StoredLedger, read_ledger
+from bias_ledger.ledger.reader import RECORDS_FILE, StoredLedger, read_ledger
 from bias_ledger.ledger.record import SUPPORTED_FORMAT_VERSIONS
 
 
@@ -84,6 +85,25 @@ def summarise(record: dict[str, Any]) -> LogLine:
         verdict=policy.get("verdict") if isinstance(policy, dict) else None,
         signer=str((record.get("signer") or {}).get("fingerprint")),
         detail=detail,
+    )
+
+
+def torn_tail_warning(path: Path) -> str | None:
+    """A warning when ``records.log`` does not end in a newline (reads one byte, not the log)."""
+    records = path / RECORDS_FILE
+    try:
+        with records.open("rb") as handle:
+            if handle.seek(0, os.SEEK_END) == 0:
+                return None
+            handle.seek(-1, os.SEEK_END)
+            whole = handle.read(1) == b"\n"
+    except FileNotFoundError:
+        return None
+    if whole:
+        return None
+    return (
+        f"{records}: ends in a torn tail (a partly written record, not shown); "
+        "run 'bias-ledger fsck' to inspect it"
     )
 
 

@@ -46,10 +46,14 @@ def log(ledger: LedgerOption = None, json_output: JsonOption = False) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from bias_ledger.history import log_lines
+    from bias_ledger.history import log_lines, torn_tail_warning
     from bias_ledger.ledger.reader import resolve_ledger_path
 
-    lines = log_lines(resolve_ledger_path(ledger))
+    path = resolve_ledger_path(ledger)
+    lines = log_lines(path)
+    torn = torn_tail_warning(path)
+    if torn:
+        warning_line(torn)
     if json_output:
         print_json([line.to_json() for line in lines])
         return
@@ -78,12 +82,16 @@ def show(
     json_output: JsonOption = False,
 ) -> None:
     """One record in full."""
-    from bias_ledger.history import read_record
+    from bias_ledger.history import read_record, torn_tail_warning
     from bias_ledger.ledger.entry import parse_line
     from bias_ledger.ledger.reader import resolve_ledger_path
     from bias_ledger.render.record import record_report
 
-    record, line = read_record(resolve_ledger_path(ledger), index)
+    path = resolve_ledger_path(ledger)
+    record, line = read_record(path, index)
+    torn = torn_tail_warning(path)
+    if torn:
+        warning_line(torn)
     entry = parse_line(line, where=f"record {index}")
     if json_output:
         print_json({"record": record, "signature": entry.armored_signature()})
