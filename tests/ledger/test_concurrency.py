@@ -140,6 +140,9 @@ def test_torn_tail_is_reported_and_only_fsck_repair_truncates_it(
     env = cli_env(tmp_path, BIAS_LEDGER_DIR=str(ledger))
     done = run_cli("verify", "--trusted-key", alice.fingerprint, env=env)
     assert done.returncode == 3 and f"torn tail of {len(TORN)} bytes" in done.stderr
+    for reader in (["log"], ["show", "1"]):
+        done = run_cli(*reader, env=env)
+        assert done.returncode == 0 and "ends in a torn tail" in done.stderr, done.stderr
     done = run_cli("fsck", env=env)
     assert done.returncode == 3
     assert f"torn tail: {len(TORN)} bytes of a partly written record after record 1" in done.stderr
