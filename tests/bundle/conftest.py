@@ -20,6 +20,7 @@ from bias_ledger.ledger.keys import fingerprint, generate_key, public_key_openss
 from bias_ledger.ledger.reader import CHECKPOINT_FILE
 from bias_ledger.ledger.record import RecordKind
 from bias_ledger.ledger.store import append_record, init_ledger
+from bias_ledger.metrics.model import MetricResults
 from bias_ledger.policy.evaluate import evaluate_policy
 from bias_ledger.policy.load import parse_policy
 
@@ -90,6 +91,7 @@ def write_hostile_csv(path: Path, *, seed: int = 7, rows: int = 480) -> None:
 
 def audit_payload(data: Path, *, policy: bool = False) -> dict[str, Any]:
     result = run_audit(AuditRequest(data=data, mapping=MAPPING))
+    assert isinstance(result.results, MetricResults)
     report = evaluate_policy(parse_policy(POLICY), result.results) if policy else None
     payload = record_payload(result, report)
     payload["subject"] = {**payload["subject"], "model_name": "credit", "model_version": "1"}

@@ -223,3 +223,15 @@ def test_verifier_import_boundary() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_export_consistent_with_then_verify_since(world: World, tmp_path: Path) -> None:
+    kept = tmp_path / "kept"
+    kept.write_bytes(world.kept2)
+    out = tmp_path / "c.zip"
+    document = export(world, out, "3", "--consistent-with", str(kept))
+    assert document["consistency"]["old_size"] == 2  # type: ignore[index]
+    assert document["records"] == [2, 3]
+    code, output = run("verify", out, "--trusted-keys", world.trusted, "--since", kept)
+    assert code == 0, output
+    assert "extends the checkpoint kept in" in output
