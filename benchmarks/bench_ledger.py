@@ -11,6 +11,7 @@ canonical.encode, sshsig.sign, Entry.line, rebuild_state_file, sign_checkpoint) 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import statistics
 import sys
@@ -139,9 +140,9 @@ def main() -> None:
             )
     if not args.skip_merkle:
         print()
+        # Reuse the Merkle benchmark as it is, whichever directory this was started from.
         sys.path.insert(0, str(Path(__file__).resolve().parent))
-        import bench_merkle
-
+        bench_merkle = importlib.import_module("bench_merkle")
         sys.argv = [sys.argv[0], "--leaves", str(args.leaves), "--samples", "1000"]
         bench_merkle.main()
 
