@@ -21,8 +21,8 @@ from bias_ledger.metrics.model import (
 
 Group = tuple[str, ...]
 
-# Summary name -> (metrics it depends on, disparity field, combine), as fairlearn defines them:
-# equalized odds takes the worst case (agg="worst_case") of the TPR and FPR disparities.
+# Summary name -> (metrics it depends on, disparity field), as fairlearn defines them: equalized
+# odds takes the worst case (its default agg="worst_case") of the TPR and FPR disparities.
 _SUMMARIES: Mapping[str, tuple[tuple[str, ...], str]] = {
     "demographic_parity_difference": (("selection_rate",), "between_groups_difference"),
     "demographic_parity_ratio": (("selection_rate",), "between_groups_ratio"),
@@ -46,7 +46,7 @@ def _summaries(disparities: Mapping[str, Disparity]) -> dict[str, Value]:
         parts: list[Value] = [getattr(disparities[metric], field) for metric in metrics]
         undefined = [part for part in parts if part.value is None]
         if undefined:
-            summaries[name] = Value(None, reason=f"{name} needs {undefined[0].reason}")
+            summaries[name] = Value(None, reason=f"{name} is undefined: {undefined[0].reason}")
             continue
         numbers = [float(part.value or 0.0) for part in parts]
         summaries[name] = Value(max(numbers) if field.endswith("difference") else min(numbers))
@@ -143,7 +143,9 @@ def compute_binary_metrics(
     reference is the combination of the per-feature references when it was observed, else the
     largest intersectional group. Groups of fewer than ``min_group_size`` rows are marked
     ``sufficient=False`` and left out of the between-groups and to-overall disparities and the
-    summaries, with a note.
+    summaries, with a note. Every metric of :data:`BINARY_GROUP_METRICS` gets disparities,
+    ``count`` included: its between-groups ratio is the smallest group's size relative to the
+    largest, its to-overall ratio the smallest group's share of the rows.
     """
     if min_group_size < 0:
         raise InputError(f"the minimum group size must be >= 0, got {min_group_size}")
