@@ -7,7 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from bias_ledger.bundle.derived import derived_members, report_data
-from bias_ledger.bundle.model import CONSISTENCY, parse_consistency, record_json
+from bias_ledger.bundle.model import (
+    CONSISTENCY,
+    REPORT_VERSION,
+    parse_consistency,
+    record_json,
+)
 from bias_ledger.bundle.read import BundleContents
 from bias_ledger.errors import BundleError, VerificationError
 from bias_ledger.ledger import sshsig
@@ -58,6 +63,12 @@ def check_derived(
     entries: Mapping[int, CheckedEntry],
 ) -> Step:
     """``keys/allowed_signers``, ``report.md`` and ``report.html`` equal their re-derivation."""
+    if contents.manifest.report_version != REPORT_VERSION:
+        raise BundleError(
+            f"{contents.source}: reports rendered by report_version "
+            f"{contents.manifest.report_version}; this bias-ledger re-derives version "
+            f"{REPORT_VERSION} only and cannot check them (use the matching bias-ledger version)"
+        )
     signers = {
         (e.header.signer.fingerprint, e.header.signer.public_key.strip()) for e in entries.values()
     }

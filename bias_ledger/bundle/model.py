@@ -16,6 +16,8 @@ from bias_ledger.errors import BundleError
 FORMAT_NAME = "bias-ledger-bundle"
 FORMAT_VERSION = 1
 SUPPORTED_VERSIONS = frozenset({1})
+REPORT_VERSION = 1
+"""Version of the report renderers; bump it whenever report.md or report.html bytes change."""
 HASH_NAME = "blake3-256"
 
 MANIFEST = "bundle.json"
@@ -86,6 +88,8 @@ class Manifest:
     """Hex root hash of the checkpoint (also in ``checkpoint.body``, in base64)."""
     records: tuple[ManifestRecord, ...]
     """In ascending index order, no index twice."""
+    report_version: int = REPORT_VERSION
+    """The renderer version that wrote report.md and report.html."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -95,6 +99,7 @@ class Manifest:
             "origin": self.origin,
             "checkpoint": {"size": self.checkpoint_size, "root_hash": self.checkpoint_root},
             "records": [item.to_json() for item in self.records],
+            "report_version": self.report_version,
         }
 
     def encode(self) -> bytes:
@@ -213,6 +218,7 @@ def parse_manifest(raw: bytes) -> Manifest:
         checkpoint_size=_get(checkpoint, "size", int, f"{MANIFEST} checkpoint"),
         checkpoint_root=_hex(checkpoint, "root_hash", f"{MANIFEST} checkpoint"),
         records=tuple(records),
+        report_version=_get(data, "report_version", int, MANIFEST),
     )
     if manifest.encode() != raw:
         raise BundleError(

@@ -147,7 +147,15 @@ def build_report(data: ReportData) -> list[Block]:
         Heading(2, "Records"),
     ]
     for item in data.records:
-        blocks.extend(record_blocks(item))
+        try:
+            blocks.extend(record_blocks(item))
+        except (AttributeError, KeyError, TypeError, ValueError):
+            # A signed record of a shape this version cannot summarise: say so, never crash.
+            blocks.append(
+                Paragraph(
+                    f"Record {item.index}: not summarised here; read records/{item.index}.json"
+                )
+            )
     blocks += [
         Heading(2, "Provenance"),
         Bullets(

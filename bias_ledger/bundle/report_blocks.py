@@ -90,11 +90,15 @@ def number(value: Any) -> str:
 
 
 def value(item: Any) -> str:
-    """A recorded metric Value: its number, or ``undefined (reason)``."""
+    """A recorded metric Value: its number (and interval), or ``undefined (reason)``."""
     if not isinstance(item, Mapping):
         return "-"
     if item.get("value") is None:
         return f"undefined ({text(item.get('reason') or 'no reason given')})"
+    interval = item.get("interval")
+    if isinstance(interval, Mapping):
+        low, high = number(interval.get("low")), number(interval.get("high"))
+        return f"{number(item['value'])} [{low}, {high}]"
     return number(item["value"])
 
 

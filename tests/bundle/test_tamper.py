@@ -273,6 +273,13 @@ ATTACKS = [
         "report.html differs from the one re-derived from the signed records",
     ),
     Attack(
+        "report_version_bumped_to_skip_report_check",
+        lambda w, i: edit_manifest(
+            edit_report("report.md")(w, i), lambda v: v.update(report_version=2)
+        ),
+        "reports rendered by report_version 2; this bias-ledger re-derives version 1 only",
+    ),
+    Attack(
         "flip_consistency",
         lambda w, i: edit_consistency(i),
         "consistency.json: consistency proof from size 3 to size 5",
