@@ -127,7 +127,7 @@ def build_report(data: ReportData) -> list[Block]:
         Heading(1, "bias-ledger audit bundle"),
         Paragraph(
             f"Ledger {text(data.origin)}: records {indexes}, each proven included in the "
-            f"signed checkpoint of {data.checkpoint_size} records."
+            f"signed checkpoint that covers the first {data.checkpoint_size} record(s)."
         ),
         Heading(2, "Summary"),
         Table(
