@@ -50,15 +50,21 @@ def _report(result: LedgerVerification, json_output: bool) -> None:
     out().print(f"signers: {escape(signers)}")
 
 
-def _fail(error: VerificationError, json_output: bool, steps: Sequence[Step] = ()) -> None:
+def _fail(
+    error: VerificationError,
+    json_output: bool,
+    steps: Sequence[Step] = (),
+    signers: Sequence[tuple[str, str]] = (),
+) -> None:
     if json_output:
-        print_json(
-            {
-                "valid": False,
-                "error": error.diagnostics(),
-                "steps": [step.to_json() for step in steps],
-            }
-        )
+        document: dict[str, object] = {
+            "valid": False,
+            "error": error.diagnostics(),
+            "steps": [step.to_json() for step in steps],
+        }
+        if signers:
+            document["signers"] = [{"fingerprint": fp, "principal": who} for fp, who in signers]
+        print_json(document)
     else:
         print_steps(steps, ())
         error_line(error.diagnostics())
@@ -105,7 +111,7 @@ def run_verify(
             trust_ledger_keys=trust_ledger_keys,
         )
     except UntrustedError as error:
-        _fail(error, json_output, error.report.steps)
+        _fail(error, json_output, error.report.steps, error.report.signers)
         return
     except VerificationError as error:
         _fail(error, json_output)
