@@ -294,6 +294,8 @@ def test_without_trust_lists_the_signers_and_fails(built: Built) -> None:
     assert document["error"].startswith("no trusted key given")
     for signer in (built.alice, built.bob):
         assert signer.fingerprint in document["error"]
+    listed = {signer["fingerprint"] for signer in document["signers"]}
+    assert listed == {built.alice.fingerprint, built.bob.fingerprint}
 
 
 def test_trust_ledger_keys(built: Built) -> None:
