@@ -105,6 +105,16 @@ def test_no_trust_anchor_lists_signers(world: World) -> None:
         assert fingerprint(key.public_key()) in output
 
 
+def test_no_trust_anchor_json(world: World) -> None:
+    code, output = cli("verify", world.bundle, "--json")
+    document = json.loads(output)
+    assert code == 3 and document["valid"] is False
+    assert "no trusted key given" in document["error"]
+    found = {item["fingerprint"] for item in document["signers"]}
+    assert found == {fingerprint(k.public_key()) for k in (world.key_a, world.key_b)}
+    assert "derived members" in [step["what"] for step in document["steps"]]
+
+
 def test_keys_in_bundle_are_not_trusted(world: World, tmp_path: Path) -> None:
     """The bundle's own allowed_signers lists C; trusting A from outside still rejects C."""
     code, output = run("verify", world.other_bundle, "--trusted-keys", world.trusted)
