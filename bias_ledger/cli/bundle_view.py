@@ -67,8 +67,8 @@ def run_verify_bundle(
         contents = read_bundle(bundle)
         result = verify_contents(contents, trusted, kept_checkpoint=kept, kept_source=str(since))
     except BundleUntrustedError as error:
-        signers = [{"fingerprint": fp, "principal": ""} for fp in error.signers]
-        _fail(error, json_output, error.steps, {"signers": signers})
+        listed = [{"fingerprint": fp, "principal": ""} for fp in error.signers]
+        _fail(error, json_output, error.steps, {"signers": listed})
         return
     except VerificationError as error:
         _fail(error, json_output)
