@@ -392,3 +392,13 @@ def test_attack_is_detected(attack: Attack, world: World, tmp_path: Path) -> Non
     assert code == 3, output
     assert attack.message in " ".join(output.split()), output
     assert "INVALID" in output
+
+
+def test_any_flipped_byte_in_any_member_is_detected(world: World, tmp_path: Path) -> None:
+    """Beyond the named attacks: a flipped bit at the start, middle and end of every member."""
+    original = members(world.bundle)
+    for name, data in sorted(original.items()):
+        for position in sorted({0, len(data) // 2, len(data) - 1}):
+            path = write_members(tmp_path / "flip.zip", {**original, name: flip(data, position)})
+            code, output = cli("verify", path, "--trusted-keys", world.trusted)
+            assert code == 3, f"{name}[{position}]: {output}"
