@@ -28,6 +28,8 @@ _SUMMARY_INPUTS = {
 }
 _MAX_REPORTED = 20
 
+Group = tuple[str, ...]
+
 
 def _reference_metrics() -> dict[str, Callable[..., Any]]:
     """fairlearn's (and scikit-learn's, as fairlearn uses them) definition of each metric."""
@@ -105,8 +107,6 @@ def _check_feature(
     sensitive: Mapping[str, npt.NDArray[Any]],
     result: FeatureResult,
 ) -> None:
-    import fairlearn.metrics as flm
-
     frame = _frame(y_true, y_pred, sensitive, result)
     by_group = frame.by_group.dropna(how="all")
     keys = {
@@ -125,13 +125,55 @@ def _check_feature(
                 item.metrics[metric],
                 by_group.loc[keys[group], metric],
             )
+    small = [item.group for item in result.groups if not item.sufficient]
+    if not small:
+        _check_disparities(comparer, frame, frame, result)
+        _check_summaries(comparer, y_true, y_pred, sensitive, result)
+        return
+    # Disparities and summaries cover the sufficient groups only: fairlearn's between-groups
+    # numbers on those groups' rows are the same quantities (its to-overall ones are not).
+    rows = _rows_of(sensitive, result, {item.group for item in result.groups if item.sufficient})
+    if rows.any():
+        subset = {name: np.asarray(sensitive[name])[rows] for name in result.features}
+        sub_frame = _frame(y_true[rows], y_pred[rows], subset, result)
+        _check_disparities(comparer, frame, sub_frame, result, to_overall=False)
+        _check_summaries(comparer, y_true[rows], y_pred[rows], subset, result)
+
+
+def _rows_of(
+    sensitive: Mapping[str, npt.NDArray[Any]], result: FeatureResult, groups: set[Group]
+) -> npt.NDArray[np.bool_]:
+    import pandas as pd
+
+    arrays = [np.asarray(sensitive[name]).astype(str) for name in result.features]
+    index = pd.MultiIndex.from_arrays(arrays)
+    return np.asarray(index.isin(list(groups)), dtype=bool)
+
+
+def _check_disparities(
+    comparer: _Comparer, frame: Any, between: Any, result: FeatureResult, *, to_overall: bool = True
+) -> None:
     for metric in frame.overall.index:
         disparity = result.disparity(metric)
         if disparity.excluded_groups:
             continue  # fairlearn counts the 0/0 groups as 0: a different quantity
         for field, method_name, method in _DISPARITIES:
-            theirs = getattr(frame, method_name)(method=method)[metric]
+            if method == "to_overall" and not to_overall:
+                continue
+            source = between if method == "between_groups" else frame
+            theirs = getattr(source, method_name)(method=method)[metric]
             comparer.check(f"{metric} {field} {result.name}", getattr(disparity, field), theirs)
+
+
+def _check_summaries(
+    comparer: _Comparer,
+    y_true: npt.NDArray[Any],
+    y_pred: npt.NDArray[Any],
+    sensitive: Mapping[str, npt.NDArray[Any]],
+    result: FeatureResult,
+) -> None:
+    import fairlearn.metrics as flm
+
     features = _features(sensitive, result)
     for prefix, metrics in _SUMMARY_INPUTS.items():
         if any(result.disparity(metric).excluded_groups for metric in metrics):
@@ -157,7 +199,9 @@ def cross_check(
     ``sensitive`` maps each feature to its raw values; groups are matched by ``str(value)``.
     Not compared, because fairlearn does not define them: false discovery and omission rates,
     comparisons to the reference group, impact ratios, and disparities over groups where a
-    metric is undefined (fairlearn counts those groups as 0), and summaries we report undefined
+    metric is undefined (fairlearn counts those groups as 0), to-overall disparities when some
+    groups are insufficient (below ``min_group_size``; between-groups ones and summaries are
+    then compared with fairlearn on the sufficient groups' rows), and summaries we report undefined
     because a part is 0/0 (fairlearn's builtin ``min``/``max`` over NaN depends on part order).
     """
     import warnings

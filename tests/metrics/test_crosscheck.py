@@ -74,3 +74,21 @@ def test_raises_when_a_value_we_call_undefined_is_defined() -> None:
     )
     with pytest.raises(VerificationError, match="accuracy_score sex=female: ours None"):
         cross_check(y_true, y_pred, sensitive, results)
+
+
+def test_small_groups_are_checked_on_the_sufficient_rows() -> None:
+    y_true, y_pred, sensitive = dataset("tiny_groups", 1200, seed=12)
+    results = audit(y_true, y_pred, sensitive, min_group_size=40)
+    assert any(not item.sufficient for item in results.feature("race").groups)
+    cross_check(y_true, y_pred, sensitive, results)
+    race = results.feature("race")
+    disparities = tuple(
+        dataclasses.replace(item, between_groups_ratio=Value(0.25))
+        if item.metric == "selection_rate"
+        else item
+        for item in race.disparities
+    )
+    altered = dataclasses.replace(race, disparities=disparities)
+    features = tuple(altered if item is race else item for item in results.features)
+    with pytest.raises(VerificationError, match="selection_rate between_groups_ratio race: ours"):
+        cross_check(y_true, y_pred, sensitive, dataclasses.replace(results, features=features))
