@@ -149,6 +149,8 @@ def compute_binary_metrics(
     """
     if min_group_size < 0:
         raise InputError(f"the minimum group size must be >= 0, got {min_group_size}")
+    if table.n_rows == 0:
+        raise InputError(f"no rows to audit: the counts by {table.features} are all zero")
     references = dict(references or {})
     unknown = [name for name in references if name not in table.features]
     if unknown:

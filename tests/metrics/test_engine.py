@@ -136,3 +136,11 @@ def test_counts_from_any_source_give_the_same_results() -> None:
     table = count_binary(y_true, y_pred, columns)
     rebuilt = CountTable.from_counts(table.features, reversed(table.groups), table.cells[::-1])
     assert compute_binary_metrics(rebuilt).to_json() == compute_binary_metrics(table).to_json()
+
+
+def test_no_rows_is_refused() -> None:
+    empty = np.zeros(0, dtype=bool)
+    table = count_binary(empty, empty, [encode_column("g", np.array([], dtype=str))])
+    assert table.groups == ()
+    with pytest.raises(InputError, match="no rows to audit"):
+        compute_binary_metrics(table)
