@@ -15,14 +15,16 @@ from bias_ledger.metrics.model import SensitiveColumn
 from .reference import dataset
 
 
-def _naive(y_true: np.ndarray, y_pred: np.ndarray, columns: dict[str, np.ndarray]) -> Counter:
+def _naive(
+    y_true: np.ndarray, y_pred: np.ndarray, columns: dict[str, np.ndarray]
+) -> Counter[tuple[tuple[str, ...], int]]:
     """(group, cell) -> rows, one row at a time: the obviously correct count."""
     keys = zip(*(values.astype(str) for values in columns.values()), strict=True)
     cells = 2 * y_true.astype(int) + y_pred.astype(int)
     return Counter((key, int(cell)) for key, cell in zip(keys, cells, strict=True))
 
 
-def _as_counter(table: CountTable) -> Counter:
+def _as_counter(table: CountTable) -> Counter[tuple[tuple[str, ...], int]]:
     return Counter(
         {
             (group, cell): int(table.cells[i, cell])
