@@ -22,8 +22,9 @@ from bias_ledger.ledger import canonical
 
 FLOAT_TOLERANCE = 1e-9
 """Largest absolute difference accepted between a recorded and a recomputed float."""
-COMPARED = ("parameters", "data", "results")
-"""The parts of an audit payload that recomputation re-derives."""
+COMPARED = ("parameters", "data", "results", "statistics")
+"""The parts of an audit payload that recomputation re-derives (``statistics`` from results
+schema 2 on; older records are compared on the parts they have)."""
 
 
 @dataclass(frozen=True)
@@ -169,19 +170,18 @@ def _file_checks(
 
 
 def _recompute(payload: Mapping[str, Any], data: Path, predictions: Path | None) -> dict[str, Any]:
-    from bias_ledger._audit import AuditRequest, mapping_from_parameters, run_audit
+    from bias_ledger._audit import request_from_parameters, run_audit
 
-    parameters = payload["parameters"]
-    request = AuditRequest(
-        data=data,
-        predictions=predictions,
-        mapping=mapping_from_parameters(parameters),
-        references=dict(parameters.get("references") or {}),
-        min_group_size=parameters.get("min_group_size"),
-    )
+    request = request_from_parameters(payload["parameters"], data=data, predictions=predictions)
     fresh = run_audit(request).to_json()
     # Through the canonical encoder, as the record went: 1.0 and 1 compare the same way.
-    return dict(canonical.decode(canonical.encode({k: fresh[k] for k in COMPARED})))
+    present = {key: fresh[key] for key in COMPARED if key in payload}
+    # An older record names fewer parameters; the ones it lacks took their old defaults.
+    recorded_parameters = payload.get("parameters") or {}
+    present["parameters"] = {
+        key: value for key, value in fresh["parameters"].items() if key in recorded_parameters
+    }
+    return dict(canonical.decode(canonical.encode(present)))
 
 
 def recompute_bundle(
@@ -203,7 +203,7 @@ def recompute_bundle(
             results.append(RecordRecompute(index, files))
             continue
         fresh = _recompute(payload, data, predictions)
-        recorded = {key: payload.get(key) for key in COMPARED}
+        recorded = {key: payload[key] for key in COMPARED if key in payload}
         mismatches = compare(recorded, fresh, "$.audit")
         results.append(RecordRecompute(index, files, tuple(mismatches), recomputed=True))
     if not results:
