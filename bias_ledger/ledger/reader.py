@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +25,8 @@ STATE_FILE = "state.json"
 LOCK_FILE = "lock"
 DEFAULT_LEDGER_DIR = ".bias-ledger"
 LEDGER_ENV = "BIAS_LEDGER_DIR"
+WRITER_WAIT_SECONDS = 10.0
+"""How long a reader that finds a partly written tail waits for a writer to finish."""
 
 
 @dataclass(frozen=True)
@@ -93,15 +98,56 @@ def split_lines(data: bytes) -> tuple[tuple[bytes, ...], bytes]:
     return lines, tail
 
 
-def read_ledger(path: Path) -> StoredLedger:
-    """Read every file a verifier needs."""
-    meta = read_meta(path)
-    records_path = path / RECORDS_FILE
+@contextmanager
+def _no_writer(path: Path) -> Iterator[None]:
+    """Hold a shared lock on the writers' lock file, waiting up to WRITER_WAIT_SECONDS.
+
+    Writers hold an exclusive flock on it (filelock) while they append; a shared one keeps
+    them out without writing anything. Where flock is unavailable, this waits for nothing.
+    """
     try:
-        data = records_path.read_bytes() if records_path.exists() else b""
+        import fcntl
+    except ImportError:
+        yield
+        return
+    try:
+        fd = os.open(path / LOCK_FILE, os.O_RDONLY)
+    except OSError:
+        yield  # no lock file: nobody has ever appended
+        return
+    try:
+        deadline = time.monotonic() + WRITER_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break  # a stuck writer: report what is on disk
+                time.sleep(0.01)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _read_records(records_path: Path) -> bytes:
+    try:
+        return records_path.read_bytes() if records_path.exists() else b""
     except OSError as exc:
         raise LedgerError(f"{records_path}: cannot read ({exc.strerror})") from exc
+
+
+def read_ledger(path: Path, *, locked: bool = False) -> StoredLedger:
+    """Read every file a verifier needs; ``locked``: the caller holds the writers' lock."""
+    meta = read_meta(path)
+    records_path = path / RECORDS_FILE
+    data = _read_records(records_path)
     lines, tail = split_lines(data)
+    if tail and not locked:
+        # A reader takes no lock, so an append in progress can look like a torn tail (the
+        # kernel may show part of a write). Look again once no writer holds the lock.
+        with _no_writer(path):
+            lines, tail = split_lines(_read_records(records_path))
     checkpoint_path = path / CHECKPOINT_FILE
     checkpoint = checkpoint_path.read_bytes() if checkpoint_path.exists() else None
     return StoredLedger(path=path, meta=meta, lines=lines, torn_tail=tail, checkpoint=checkpoint)

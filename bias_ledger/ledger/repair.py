@@ -59,7 +59,7 @@ def fsck(path: Path, *, repair: bool) -> FsckReport:
     checkpointed records, that is tampering or corruption for ``verify``, and fsck refuses.
     """
     with ledger_lock(path):
-        stored = read_ledger(path)
+        stored = read_ledger(path, locked=True)
         checkpoint_size = None
         if stored.checkpoint is not None:
             checkpoint_size = parse_signed_checkpoint(
