@@ -1,6 +1,7 @@
 """A process that appends records and acknowledges each one on stdout once append_record returns.
 
-Usage: python append_worker.py LEDGER KEY COUNT TAG   (COUNT 0: append until killed)
+Usage: python append_worker.py LEDGER KEY COUNT TAG [PAD]   (COUNT 0: append until killed;
+PAD: characters of padding per record, to make records span several pages)
 Each acknowledgement line is ``<index> <record hash>``.
 """
 
@@ -22,10 +23,11 @@ def main() -> None:
         int(sys.argv[3]),
         sys.argv[4],
     )
+    pad = "x" * int(sys.argv[5]) if len(sys.argv) > 5 else ""
     key = load_private_key_file(key_path, None)
     numbers = range(count) if count else itertools.count()
     for number in numbers:
-        payload = {"note": f"{tag}-{number}"}
+        payload = {"note": f"{tag}-{number}{pad}"}
         appended = append_record(ledger, RecordKind.GATE, payload, key)
         sys.stdout.write(f"{appended.index} {appended.record_hash}\n")
         sys.stdout.flush()

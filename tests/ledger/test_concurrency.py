@@ -8,13 +8,22 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from bias_ledger.errors import LedgerError, VerificationError
-from bias_ledger.ledger.reader import CHECKPOINT_FILE, RECORDS_FILE, STATE_FILE, read_meta
+from bias_ledger.ledger.reader import (
+    CHECKPOINT_FILE,
+    RECORDS_FILE,
+    STATE_FILE,
+    WRITER_WAIT_SECONDS,
+    StoredLedger,
+    read_ledger,
+    read_meta,
+)
 from bias_ledger.ledger.record import (
     FORMAT_VERSION,
     RecordHeader,
@@ -24,7 +33,7 @@ from bias_ledger.ledger.record import (
     utc_timestamp,
 )
 from bias_ledger.ledger.repair import fsck
-from bias_ledger.ledger.store import append_record, init_ledger
+from bias_ledger.ledger.store import append_record, init_ledger, ledger_lock
 from bias_ledger.ledger.trust import TrustedKeys
 from bias_ledger.verify import LedgerVerification, verify_ledger
 from tests.ledger.helpers import Signer as KeyOnDisk
@@ -240,3 +249,40 @@ def test_crash_between_record_and_checkpoint(ledger: Path, alice: KeyOnDisk) -> 
     assert (ledger / CHECKPOINT_FILE).read_bytes() != checkpoint
     assert result.size == 4 and result.checkpoint is not None and result.checkpoint.size == 4
     assert not any("after the latest checkpoint" in w for w in result.warnings)
+
+
+def test_a_reader_does_not_mistake_an_append_in_progress_for_a_torn_tail(
+    ledger: Path, alice: KeyOnDisk
+) -> None:
+    """A writer holds the lock with half a record on disk; the reader waits, then sees it whole."""
+    _two_records(ledger, alice)
+    header = RecordHeader(
+        format_version=FORMAT_VERSION,
+        kind=RecordKind.GATE,
+        index=2,
+        timestamp=utc_timestamp(),
+        previous_hash=line_hash(read_lines(ledger)[-1]),
+        origin=read_meta(ledger).origin,
+        signer=Signer(fingerprint=alice.fingerprint, public_key=alice.public_line),
+    )
+    line = signed_line(build_record(header, {"note": "slow"}), alice.key) + b"\n"
+    seen: list[StoredLedger] = []
+    with ledger_lock(ledger), (ledger / RECORDS_FILE).open("ab") as handle:
+        handle.write(line[:100])
+        handle.flush()
+        reader = threading.Thread(target=lambda: seen.append(read_ledger(ledger)))
+        reader.start()
+        time.sleep(0.3)
+        assert not seen, "the reader did not wait for the writer"
+        handle.write(line[100:])
+    reader.join(timeout=30)
+    assert seen and seen[0].torn_tail == b"" and len(seen[0].lines) == 3
+
+
+def test_fsck_holding_the_lock_does_not_wait_for_itself(ledger: Path, alice: KeyOnDisk) -> None:
+    _two_records(ledger, alice)
+    _tear(ledger)
+    start = time.monotonic()
+    report = fsck(ledger, repair=False)
+    assert report.torn_bytes == len(TORN)
+    assert time.monotonic() - start < WRITER_WAIT_SECONDS / 2
