@@ -140,6 +140,10 @@ def _read_records(records_path: Path) -> bytes:
 def read_ledger(path: Path, *, locked: bool = False) -> StoredLedger:
     """Read every file a verifier needs; ``locked``: the caller holds the writers' lock."""
     meta = read_meta(path)
+    # The checkpoint first: appends write the record before the checkpoint, so records read
+    # afterwards cover at least what it signed, even while another process appends.
+    checkpoint_path = path / CHECKPOINT_FILE
+    checkpoint = checkpoint_path.read_bytes() if checkpoint_path.exists() else None
     records_path = path / RECORDS_FILE
     data = _read_records(records_path)
     lines, tail = split_lines(data)
@@ -148,6 +152,4 @@ def read_ledger(path: Path, *, locked: bool = False) -> StoredLedger:
         # kernel may show part of a write). Look again once no writer holds the lock.
         with _no_writer(path):
             lines, tail = split_lines(_read_records(records_path))
-    checkpoint_path = path / CHECKPOINT_FILE
-    checkpoint = checkpoint_path.read_bytes() if checkpoint_path.exists() else None
     return StoredLedger(path=path, meta=meta, lines=lines, torn_tail=tail, checkpoint=checkpoint)
