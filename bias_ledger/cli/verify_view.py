@@ -92,6 +92,11 @@ def run_verify(
     if bundle is not None:
         from bias_ledger.cli.bundle_view import run_verify_bundle
 
+        if trust_ledger_keys:
+            raise InputError(
+                "--trust-ledger-keys does not apply to a bundle: a bundle's keys are never "
+                "trusted; pass --trusted-keys FILE or --trusted-key FINGERPRINT"
+            )
         run_verify_bundle(
             bundle,
             trusted=trusted,
