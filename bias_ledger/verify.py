@@ -78,13 +78,7 @@ class LedgerVerification:
             "valid": True,
             "origin": self.origin,
             "size": self.size,
-            "checkpoint": None
-            if self.checkpoint is None
-            else {
-                "origin": self.checkpoint.origin,
-                "size": self.checkpoint.size,
-                "root_hash": self.checkpoint.root_hash.hex(),
-            },
+            "checkpoint": None if self.checkpoint is None else self.checkpoint.to_json(),
             "signers": [{"fingerprint": fp, "principal": who} for fp, who in self.signers],
             "steps": [step.to_json() for step in self.steps],
             "warnings": list(self.warnings),

@@ -59,11 +59,7 @@ class BundleVerification:
             "bundle": self.source,
             "origin": self.origin,
             "records": list(self.indexes),
-            "checkpoint": {
-                "origin": self.checkpoint.origin,
-                "size": self.checkpoint.size,
-                "root_hash": self.checkpoint.root_hash.hex(),
-            },
+            "checkpoint": self.checkpoint.to_json(),
             "signers": [{"fingerprint": fp, "principal": who} for fp, who in self.signers],
             "steps": [step.to_json() for step in self.steps],
             "warnings": list(self.warnings),

@@ -207,14 +207,7 @@ def checkpoint(ledger: LedgerOption = None, json_output: JsonOption = False) -> 
     data = checkpoint_path.read_bytes()
     parsed, signature = parse_signed_checkpoint(data, source=str(checkpoint_path))
     if json_output:
-        print_json(
-            {
-                "origin": parsed.origin,
-                "size": parsed.size,
-                "root_hash": parsed.root_hash.hex(),
-                "signed_checkpoint": data.decode("ascii"),
-            }
-        )
+        print_json({**parsed.to_json(), "signed_checkpoint": data.decode("ascii")})
         return
     sys.stdout.write(data.decode("ascii"))
 

@@ -54,6 +54,10 @@ class Checkpoint:
                 f"checkpoint: expected a {HASH_SIZE}-byte root hash, got {len(self.root_hash)}"
             )
 
+    def to_json(self) -> dict[str, object]:
+        """``{"origin", "size", "root_hash"}`` with the root as hex, for reports."""
+        return {"origin": self.origin, "size": self.size, "root_hash": self.root_hash.hex()}
+
     def body(self) -> bytes:
         """Return the checkpoint body bytes: every line, each ending in a newline."""
         root = base64.b64encode(self.root_hash).decode()
