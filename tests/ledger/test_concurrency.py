@@ -286,3 +286,17 @@ def test_fsck_holding_the_lock_does_not_wait_for_itself(ledger: Path, alice: Key
     report = fsck(ledger, repair=False)
     assert report.torn_bytes == len(TORN)
     assert time.monotonic() - start < WRITER_WAIT_SECONDS / 2
+
+
+def test_verify_while_another_process_appends(ledger: Path, alice: KeyOnDisk) -> None:
+    """Readers take no part in the writers' lock protocol, yet never see a false failure."""
+    _two_records(ledger, alice)
+    worker = start_worker(ledger, alice, 60, "busy")
+    checked = 0
+    while worker.poll() is None:
+        report = verified(ledger, alice)
+        assert report.size >= 2
+        checked += 1
+    _, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err
+    assert checked > 5 and verified(ledger, alice).size == 62
