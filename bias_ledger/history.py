@@ -75,7 +75,13 @@ def summarise(record: dict[str, Any]) -> LogLine:
     elif kind == "key_rotation":
         detail = f"new key {payload.get('new_fingerprint')}"
     elif kind == "audit":
-        detail = ", ".join(" x ".join(f["features"]) for f in payload["results"]["features"])
+        parameters = payload.get("parameters") or {}
+        task = parameters.get("task", "binary_classification")
+        detail = "sensitive: " + ", ".join(parameters.get("sensitive") or [])
+        if task != "binary_classification":
+            detail = f"{task}; {detail}"
+    elif kind == "gate":
+        detail = f"judges record {(payload.get('judges') or {}).get('index')}"
     return LogLine(
         index=int(record.get("index", -1)),
         timestamp=str(record.get("timestamp")),

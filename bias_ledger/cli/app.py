@@ -48,6 +48,25 @@ class _Group(TyperGroup):
             where = f"{error.filename}: " if error.filename else ""
             error_line(f"{where}{error.strerror or error}")
             raise typer.Exit(int(ExitCode.USAGE)) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as error:  # a bug: still one line, the traceback behind --debug
+            if debug or _is_usage_error(error):
+                raise
+            from bias_ledger.cli.output import error_line
+
+            error_line(
+                f"internal error: {type(error).__name__}: {error} "
+                "(this is a bug; rerun with --debug for the traceback and report it)"
+            )
+            raise typer.Exit(int(ExitCode.USAGE)) from None
+
+
+def _is_usage_error(error: Exception) -> bool:
+    """Click's own usage errors are shown by click, with exit code 2."""
+    from typer._click.exceptions import ClickException
+
+    return isinstance(error, ClickException)
 
 
 app = typer.Typer(

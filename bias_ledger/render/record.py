@@ -22,6 +22,43 @@ def _grid(rows: list[tuple[str, str]]) -> Table:
     return table
 
 
+def _value(cell: Mapping[str, Any]) -> str:
+    number = cell.get("value")
+    return "n/a" if number is None else f"{number:.4g}"
+
+
+def _feature_table(title: str, feature: Mapping[str, Any]) -> Table:
+    table = Table(title=escape(title), title_justify="left")
+    table.add_column("group")
+    from bias_ledger.metrics.model import BINARY_GROUP_METRICS
+    from bias_ledger.metrics.model_extra import REGRESSION_GROUP_METRICS
+
+    found = set(feature["groups"][0]["metrics"]) if feature["groups"] else set()
+    # Records store members sorted by name (RFC 8785); show them in the usual order.
+    known = [n for n in (*REGRESSION_GROUP_METRICS, *BINARY_GROUP_METRICS) if n in found]
+    names = known + sorted(found - set(known))
+    for name in names:
+        table.add_column(name.replace("_", " "), justify="right")
+    for group in feature["groups"]:
+        table.add_row(
+            escape(", ".join(group["group"])), *[_value(group["metrics"][n]) for n in names]
+        )
+    return table
+
+
+def _generic_groups(results: Mapping[str, Any]) -> list[RenderableType]:
+    """Per-group tables of regression and multiclass results, straight from their JSON."""
+    tables: list[RenderableType] = [
+        _feature_table(f"Per group: {' x '.join(feature['features'])}", feature)
+        for feature in results.get("features", [])
+    ]
+    for item in results.get("per_class", []):
+        for feature in item["results"]["features"]:
+            names = " x ".join(feature["features"])
+            tables.append(_feature_table(f"Class {item['label']}: {names}", feature))
+    return tables
+
+
 def record_report(record: Mapping[str, Any]) -> RenderableType:
     kind = record["kind"]
     signer = record["signer"]
@@ -55,10 +92,13 @@ def record_report(record: Mapping[str, Any]) -> RenderableType:
         details += [(f"param {k}", str(v)) for k, v in payload["parameters"].items()]
         details += [(f"env {k}", str(v)) for k, v in payload.get("environment", {}).items()]
         parts.append(_grid(details))
-        results = results_from_json(payload["results"])
-        for feature in results.features:
-            parts += [group_table(feature), disparity_table(feature), impact_table(feature)]
-        parts.append(summary_table(results))
+        if payload["results"].get("task") == "binary_classification":
+            results = results_from_json(payload["results"])
+            for feature in results.features:
+                parts += [group_table(feature), disparity_table(feature), impact_table(feature)]
+            parts.append(summary_table(results))
+        else:
+            parts.extend(_generic_groups(payload["results"]))
     else:
         parts.append(_grid([(key, str(value)) for key, value in payload.items()]))
     policy = payload.get("policy") if isinstance(payload, dict) else None
