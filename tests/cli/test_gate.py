@@ -7,7 +7,15 @@ from pathlib import Path
 
 from junitparser import Failure, JUnitXml
 
-from tests.ledger.helpers import SAMPLE, cli_env, new_signer, read_lines, record_of, run_cli
+from tests.ledger.helpers import (
+    SAMPLE,
+    cli_env,
+    line_hash,
+    new_signer,
+    read_lines,
+    record_of,
+    run_cli,
+)
 
 POLICIES = SAMPLE / "policies"
 CONFIG = SAMPLE / "bias-ledger.toml"
@@ -72,8 +80,29 @@ def test_gate_flow(tmp_path: Path) -> None:
         "pass",
         "fail",
     ]
+    # Judging existing records records a gate verdict that names the judged record's hash.
+    judge: list[str | Path] = ["gate", "--policy", POLICIES / "four-fifths.toml", "--json"]
+    done = run_cli(*judge, "--record", "1", env=env)
+    assert done.returncode == 0, done.stderr
+    assert run_cli(*judge, "--record", "0", env=env).returncode == 1
+    gates = [record_of(line) for line in read_lines(ledger)[4:]]
+    assert [g["kind"] for g in gates] == ["gate", "gate"]
+    assert [g["gate"]["judges"]["index"] for g in gates] == [1, 0]
+    assert gates[0]["gate"]["judges"]["record_hash"] == line_hash(read_lines(ledger)[1])
+    assert run_cli(*judge, "--record", "2", env=env).returncode == 2  # an approval
     verified = run_cli("verify", "--trusted-key", signer.fingerprint, env=env)
     assert verified.returncode == 0, verified.stderr
+
+
+def test_audit_with_a_violated_policy_exits_1(tmp_path: Path) -> None:
+    signer = new_signer(tmp_path / "key")
+    env = cli_env(tmp_path, BIAS_LEDGER_DIR=str(tmp_path / "l"), BIAS_LEDGER_KEY=str(signer.path))
+    assert run_cli("init", env=env).returncode == 0
+    policy = POLICIES / "four-fifths.toml"
+    done = run_cli("audit", "--config", CONFIG, "--policy", policy, "--json", env=env)
+    assert done.returncode == 1, done.stderr
+    document = json.loads(done.stdout)
+    assert document["policy"]["verdict"] == "fail" and document["record"]["index"] == 0
 
 
 def test_gate_without_an_approval_is_a_usage_error(tmp_path: Path) -> None:
