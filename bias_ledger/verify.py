@@ -341,6 +341,13 @@ def verify_ledger(
     warnings: list[str] = []
     checkpoint: Checkpoint | None = None
     if stored.checkpoint is None:
+        # Only a crash during the very first append leaves records without a checkpoint:
+        # later appends replace the old checkpoint atomically, never remove it.
+        if len(entries) > 1:
+            raise VerificationError(
+                f"{source}/checkpoint: expected a signed checkpoint for {len(entries)} records, "
+                "found none (it was removed; records may have been removed with it)"
+            )
         warnings.append("the ledger has no signed checkpoint")
     else:
         checkpoint = check_checkpoint(
