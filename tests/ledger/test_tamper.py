@@ -339,3 +339,19 @@ def test_a_signed_record_with_a_duplicate_key_is_refused(built: Built) -> None:
     code, output = verify(built)
     assert code == ExitCode.VERIFICATION_FAILED
     assert "record 4: record is not valid JSON (duplicate key 'index')" in output
+
+
+def test_removed_checkpoint(built: Built) -> None:
+    (built.path / CHECKPOINT_FILE).unlink()
+    code, output = verify(built)
+    assert code == ExitCode.VERIFICATION_FAILED
+    assert "expected a signed checkpoint for 5 records, found none" in output
+
+
+def test_removed_checkpoint_and_truncated_to_one_record_is_a_warning(built: Built) -> None:
+    """What a crash in the very first append leaves: one record, no checkpoint yet."""
+    (built.path / CHECKPOINT_FILE).unlink()
+    write_lines(built.path, read_lines(built.path)[:1])
+    code, output = verify(built)
+    assert code == ExitCode.OK, output
+    assert "the ledger has no signed checkpoint" in output
