@@ -341,8 +341,9 @@ def verify_ledger(
     warnings: list[str] = []
     checkpoint: Checkpoint | None = None
     if stored.checkpoint is None:
-        # Only a crash during the very first append leaves records without a checkpoint:
-        # later appends replace the old checkpoint atomically, never remove it.
+        # Appends replace the checkpoint atomically and never remove it, so several records
+        # without one means it was removed (or every append so far crashed at the same point,
+        # which the next append repairs). One record without one is a crashed first append.
         if len(entries) > 1:
             raise VerificationError(
                 f"{source}/checkpoint: expected a signed checkpoint for {len(entries)} records, "
