@@ -1,8 +1,7 @@
-"""Streaming BLAKE3 digests of input files, multithreaded and memory-mapped."""
+"""Streaming BLAKE3 digests of input files, multithreaded, in bounded memory."""
 
 from __future__ import annotations
 
-import mmap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,26 +20,22 @@ def digest_file(path: Path, *, progress: Callable[[int], None] | None = None) ->
     import blake3
 
     hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
+    # One reused buffer rather than a memory map: a mapped file's pages count towards the
+    # process's resident memory, which an audit of a large file must keep small.
+    buffer = bytearray(CHUNK)
+    view = memoryview(buffer)
+    size = 0
     try:
-        size = path.stat().st_size
-        if size == 0:
-            return hasher.hexdigest(), 0
-        if progress is None and hasattr(hasher, "update_mmap"):
-            hasher.update_mmap(str(path))
-            return hasher.hexdigest(), size
-        with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as m:
-            view = memoryview(m)
-            try:
-                for start in range(0, len(view), CHUNK):
-                    piece = view[start : start + CHUNK]
-                    hasher.update(piece)
-                    if progress is not None:
-                        progress(len(piece))
-                    piece.release()
-            finally:
-                view.release()
-            return hasher.hexdigest(), len(m)
+        with path.open("rb", buffering=0) as handle:
+            while read := handle.readinto(view):
+                hasher.update(view[:read])
+                size += read
+                if progress is not None:
+                    progress(read)
     except OSError as exc:
         raise InputError(
             f"{path}: cannot read the file to hash it ({exc.strerror or exc})"
         ) from None
+    finally:
+        view.release()
+    return hasher.hexdigest(), size
