@@ -95,14 +95,24 @@ def test_eight_processes_append_25_records_each(ledger: Path, alice: KeyOnDisk) 
     assert notes == {f"w{n}-{i}" for n in range(8) for i in range(25)}
 
 
+def _size(ledger: Path) -> int:
+    records = ledger / RECORDS_FILE
+    return records.read_bytes().count(b"\n") if records.exists() else 0
+
+
 def test_sigkill_at_random_moments_loses_no_acknowledged_record(
     ledger: Path, alice: KeyOnDisk
 ) -> None:
     rng = random.Random(20261128)
     acks: dict[int, str] = {}
     for round_number in range(4):
+        before = _size(ledger)
         workers = [start_worker(ledger, alice, 0, f"r{round_number}w{n}") for n in range(3)]
-        time.sleep(0.4 + rng.random() * 0.6)  # past interpreter start-up, into the appends
+        # Past interpreter start-up, into the appends (however loaded the machine is).
+        deadline = time.monotonic() + 60
+        while _size(ledger) < before + 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(rng.random() * 0.3)
         for worker in workers:
             time.sleep(rng.random() * 0.15)
             os.kill(worker.pid, signal.SIGKILL)
