@@ -19,10 +19,10 @@ import blake3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from filelock import FileLock, Timeout
 
-from bias_ledger.errors import LedgerError
+from bias_ledger.errors import LedgerError, VerificationError
 from bias_ledger.ledger import canonical, sshsig
 from bias_ledger.ledger.checkpoint import Checkpoint, sign_checkpoint
-from bias_ledger.ledger.entry import Entry, dearmor
+from bias_ledger.ledger.entry import Entry, dearmor, parse_line
 from bias_ledger.ledger.files import append_durably, fsync_directory, write_atomically
 from bias_ledger.ledger.keys import fingerprint, public_key_openssh
 from bias_ledger.ledger.merkle import BLAKE3_HASHER, CompactRange
@@ -126,9 +126,22 @@ def _rebuild_state(data: bytes, *, path: Path) -> AppendState:
             "(a write was interrupted); run 'bias-ledger fsck' to inspect and "
             "'bias-ledger fsck --repair' to truncate it"
         )
+    if lines:
+        _require_entry(lines[-1], len(lines) - 1, path=path)
     tree = CompactRange.of(BLAKE3_HASHER, (BLAKE3_HASHER.hash_leaf(line) for line in lines))
     last = _line_record_hash(lines[-1]) if lines else None
     return AppendState(size=len(lines), byte_length=len(data), last_hash=last, tree=tree)
+
+
+def _require_entry(line: bytes, index: int, *, path: Path) -> None:
+    """Refuse to chain a new record onto a line that is not an entry (fsck can drop it)."""
+    try:
+        parse_line(line, where=f"{path / RECORDS_FILE} record {index}")
+    except VerificationError as exc:
+        raise LedgerError(
+            f"{exc.message}; the last record is unreadable, so nothing can be appended after "
+            "it: run 'bias-ledger fsck' to inspect and 'bias-ledger fsck --repair' to drop it"
+        ) from exc
 
 
 def _line_record_hash(line: bytes) -> str:
@@ -163,7 +176,9 @@ def _load_state(path: Path) -> AppendState:
     if tail:
         _rebuild_state(records_path.read_bytes(), path=path)  # raises the torn-tail error
     tree = state.tree
-    for line in lines:
+    for number, line in enumerate(lines):
+        # Lines no append of ours has accounted for: at least make sure they are entries.
+        _require_entry(line, state.size + number, path=path)
         tree = tree.append(BLAKE3_HASHER, BLAKE3_HASHER.hash_leaf(line))
     last = _line_record_hash(lines[-1]) if lines else state.last_hash
     return AppendState(
