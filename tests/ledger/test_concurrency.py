@@ -176,18 +176,27 @@ def test_torn_tail_is_reported_and_only_fsck_repair_truncates_it(
     assert verified(ledger, alice).size == 3
 
 
+@pytest.mark.parametrize("state", ["kept", "removed"])
 def test_fsck_drops_an_unreadable_record_after_the_checkpoint(
-    ledger: Path, alice: KeyOnDisk
+    ledger: Path, alice: KeyOnDisk, state: str
 ) -> None:
     _two_records(ledger, alice)
     whole = (ledger / RECORDS_FILE).read_bytes()
     _tear(ledger, b"not a record\n")
+    if state == "removed":
+        (ledger / STATE_FILE).unlink()
+    # Appending after it would seal the garbage into the next signed checkpoint.
+    with pytest.raises(LedgerError, match=r"record 2: expected '<record>TAB<signature>'.*fsck"):
+        append_record(ledger, RecordKind.GATE, {"note": "three"}, alice.key)
+    assert (ledger / RECORDS_FILE).read_bytes() == whole + b"not a record\n"
     report = fsck(ledger, repair=False)
     assert report.dropped_records == 1 and not report.clean
     assert (ledger / RECORDS_FILE).read_bytes() == whole + b"not a record\n"
     report = fsck(ledger, repair=True)
     assert (ledger / RECORDS_FILE).read_bytes() == whole
     assert verified(ledger, alice).size == 2
+    append_record(ledger, RecordKind.GATE, {"note": "three"}, alice.key)
+    assert verified(ledger, alice).size == 3
 
 
 def test_fsck_never_drops_a_record_the_checkpoint_covers(
