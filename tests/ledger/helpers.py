@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,6 +186,3 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
-
-
-Mutation = Callable[[Path], None]
