@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bias_ledger.errors import InputError
+from bias_ledger.errors import InputError, VerificationError
 from bias_ledger.ledger.checkpoint import parse_signed_checkpoint
 from bias_ledger.ledger.merkle import (
     BLAKE3_HASHER,
@@ -63,13 +63,6 @@ def tree_of(stored: StoredLedger) -> MerkleTree:
     return MerkleTree(BLAKE3_HASHER, (BLAKE3_HASHER.hash_leaf(line) for line in stored.lines))
 
 
-def checkpoint_size(stored: StoredLedger) -> int:
-    if stored.checkpoint is None:
-        return len(stored.lines)
-    source = str(stored.path / CHECKPOINT_FILE)
-    return parse_signed_checkpoint(stored.checkpoint, source=source)[0].size
-
-
 def inclusion_in(tree: MerkleTree, index: int, size: int) -> InclusionProof:
     if not 1 <= size <= tree.size:
         raise InputError(f"--size {size}: expected a tree size from 1 to {tree.size}")
@@ -96,7 +89,18 @@ def inclusion(path: Path, index: int, size: int | None) -> InclusionProof:
     """Inclusion proof of record ``index`` in the tree of ``size`` (default: the checkpoint's)."""
     stored = read_ledger(path)
     tree = tree_of(stored)
-    return inclusion_in(tree, index, size if size is not None else checkpoint_size(stored))
+    if size is not None or stored.checkpoint is None:
+        return inclusion_in(tree, index, size if size is not None else len(stored.lines))
+    source = str(stored.path / CHECKPOINT_FILE)
+    signed = parse_signed_checkpoint(stored.checkpoint, source=source)[0]
+    proof = inclusion_in(tree, index, signed.size)
+    if proof.root_hash != signed.root_hash:
+        # A proof against a root nobody signed would prove nothing to its reader.
+        raise VerificationError(
+            f"{source}: expected root hash {signed.root_hash.hex()} over the first "
+            f"{signed.size} records, computed {proof.root_hash.hex()}; run 'bias-ledger verify'"
+        )
+    return proof
 
 
 def consistency(path: Path, old_size: int, new_size: int) -> ConsistencyProof:
