@@ -355,3 +355,14 @@ def test_removed_checkpoint_and_truncated_to_one_record_is_a_warning(built: Buil
     code, output = verify(built)
     assert code == ExitCode.OK, output
     assert "the ledger has no signed checkpoint" in output
+
+
+def test_proofs_refuse_records_that_do_not_match_the_signed_checkpoint(built: Built) -> None:
+    edit_target(built, _set(*FIELD_FLIPS["metric_value"][:2]))
+    result = CliRunner().invoke(app, ["proof", "inclusion", "0", "--ledger", str(built.path)])
+    assert result.exit_code == ExitCode.VERIFICATION_FAILED, result.output
+    assert "expected root hash" in result.stderr and "over the first 5 records" in result.stderr
+    # An explicit size proves against the records as they are, for comparison with a root
+    # kept elsewhere.
+    explicit = ["proof", "inclusion", "0", "--size", "5", "--ledger", str(built.path)]
+    assert CliRunner().invoke(app, explicit).exit_code == ExitCode.OK
