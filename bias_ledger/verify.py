@@ -126,6 +126,32 @@ def _signer_mismatch(header: RecordHeader, key: Ed25519PublicKey) -> str | None:
     return None
 
 
+class AlteredRecord(VerificationError):
+    """A record's signature does not match its bytes; ``position`` is the record's place."""
+
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(message)
+        self.position = position
+
+    def __reduce__(self) -> tuple[type[AlteredRecord], tuple[str, int]]:
+        return (type(self), (self.message, self.position))  # crosses the process pool
+
+
+def _edited_field(lines: Sequence[bytes], position: int, origin: str) -> str:
+    """Which header field of an altered record disagrees with its place in the ledger, if any."""
+    record = json.loads(parse_line(lines[position], where="").record_bytes)
+    previous = parse_line(lines[position - 1], where="").record_bytes if position else None
+    expected = {
+        "index": position,
+        "previous_hash": blake3.blake3(previous).hexdigest() if previous is not None else None,
+        "origin": origin,
+    }
+    for name, value in expected.items():
+        if record.get(name) != value:
+            return f"; its {name} reads {record.get(name)!r} where {value!r} was expected"
+    return ""
+
+
 def check_entry(line: bytes, position: int, *, source: str) -> CheckedEntry:
     """Check one entry on its own: format, header, signature, and the signer field's key."""
     where = f"{source} record {position}"
@@ -146,10 +172,10 @@ def check_entry(line: bytes, position: int, *, source: str) -> CheckedEntry:
         mismatch = None
         with contextlib.suppress(VerificationError):
             mismatch = _signer_mismatch(header, sshsig.embedded_public_key(armored))
-        raise VerificationError(
-            f"{where}: {mismatch}"
-            if mismatch
-            else f"{where}: {exc.message} (the record bytes were changed after signing)"
+        if mismatch:
+            raise VerificationError(f"{where}: {mismatch}") from exc
+        raise AlteredRecord(
+            f"{where}: {exc.message} (the record bytes were changed after signing)", position
         ) from exc
     mismatch = _signer_mismatch(header, signer)
     if mismatch:
@@ -332,7 +358,11 @@ def verify_ledger(
         )
     if not stored.lines:
         raise VerificationError(f"{source}: the ledger holds no records: nothing to verify")
-    entries = check_entries(stored.lines, source=source)
+    try:
+        entries = check_entries(stored.lines, source=source)
+    except AlteredRecord as exc:
+        hint = _edited_field(stored.lines, exc.position, stored.meta.origin)
+        raise VerificationError(exc.message + hint) from exc
     steps.append(Step("records", f"{len(entries)} records parse with known format versions"))
     steps.append(Step("signatures", f"{len(entries)} SSHSIG Ed25519 signatures over record bytes"))
     check_chain(entries, origin=stored.meta.origin, source=source)
