@@ -38,15 +38,22 @@ def test_large_ledger_verifies_in_parallel(large: tuple[Path, TrustedKeys]) -> N
     assert report.checkpoint.size == SIZE
 
 
-def test_flip_in_a_late_chunk_names_its_record(copy: Path, large: tuple[Path, TrustedKeys]) -> None:
+@pytest.mark.parametrize("field", ["timestamp", "index"])
+def test_flip_in_a_late_chunk_names_its_record(
+    copy: Path, large: tuple[Path, TrustedKeys], field: str
+) -> None:
     target = SIZE - 7
     lines = read_lines(copy)
     record = record_of(lines[target])
     record["timestamp"] = flip_char(record["timestamp"], 18)
+    if field == "index":
+        record["index"] = target + 1
     lines[target] = with_record(lines[target], record)
     write_lines(copy, lines)
-    with pytest.raises(VerificationError, match=rf"record {target}: SSH signature by"):
+    hint = f"; its index reads {target + 1} where {target} was expected" if field == "index" else ""
+    with pytest.raises(VerificationError, match=rf"record {target}: SSH signature by") as caught:
         verify.verify_ledger(copy, trusted=large[1])
+    assert caught.value.message.endswith("after signing)" + hint)
 
 
 def test_swap_in_a_late_chunk_names_its_record(copy: Path, large: tuple[Path, TrustedKeys]) -> None:

@@ -94,10 +94,10 @@ def _flip_float(value: float) -> float:
 
 SIGNATURE = "does not match them (the record bytes were changed after signing)"
 FIELD_FLIPS = {
-    "index": (("index",), lambda v: v ^ 1, SIGNATURE),
+    "index": (("index",), lambda v: v ^ 1, "its index reads 3 where 2 was expected"),
     "timestamp": (("timestamp",), lambda v: flip_char(v, 18), SIGNATURE),
-    "previous_hash": (("previous_hash",), flip_char, SIGNATURE),
-    "origin": (("origin",), flip_char, SIGNATURE),
+    "previous_hash": (("previous_hash",), flip_char, "; its previous_hash reads '"),
+    "origin": (("origin",), flip_char, "; its origin reads 'tamper-test/"),
     "signer_fingerprint": (
         ("signer", "fingerprint"),
         lambda v: flip_char(v, 20),
@@ -132,6 +132,10 @@ def test_flipped_byte_in_each_field_is_caught(built: Built, field: str) -> None:
     assert code == ExitCode.VERIFICATION_FAILED, output
     assert f"record {TARGET}:" in output
     assert expected in output
+    if expected == SIGNATURE:  # a payload field: nothing in the header is out of place
+        assert "; its " not in output
+    elif field in {"index", "previous_hash", "origin"}:
+        assert SIGNATURE in output
     assert "INVALID" in output
 
 
