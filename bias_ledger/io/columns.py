@@ -144,6 +144,19 @@ def label_domain(label: Located, pos_label: str | None) -> tuple[BinaryDomain, s
     return BinaryDomain(pos_label, frozenset(texts) | {pos_label}), pos_label
 
 
+def _equals_one(data: Any) -> npt.NDArray[np.bool_]:
+    """``data == 1`` chunk by chunk in numpy (a missing value is not 1).
+
+    ``pc.equal(data, 1)`` would first widen a narrow integer column to int64 in full.
+    """
+    result = np.empty(len(data), dtype=np.bool_)
+    offset = 0
+    for chunk in data.chunks:
+        np.equal(chunk.to_numpy(zero_copy_only=False), 1, out=result[offset : offset + len(chunk)])
+        offset += len(chunk)
+    return result
+
+
 def to_bool(column: Located, domain: BinaryDomain, role: str) -> npt.NDArray[np.bool_]:
     """True where ``column`` holds the positive value; InputError for a value outside the domain."""
     import pyarrow as pa
@@ -153,7 +166,7 @@ def to_bool(column: Located, domain: BinaryDomain, role: str) -> npt.NDArray[np.
     if domain.values is None and _zero_one_fast(data):
         if pa.types.is_boolean(data.type):
             return np.asarray(data.to_numpy(), dtype=np.bool_)
-        return np.asarray(pc.equal(data, 1).to_numpy(), dtype=np.bool_)
+        return _equals_one(data)
     values = _uniques(data)
     if domain.values is None:
         keys = {text(v): _ZERO_ONE.get(text(v).strip().lower()) for v in values}

@@ -13,35 +13,61 @@ from bias_ledger.io.model import MISSING_GROUP
 from bias_ledger.metrics.model import SensitiveColumn
 
 
-def _indices(data: Any) -> tuple[npt.NDArray[np.int64], list[Any]]:
-    """Codes (-1 where missing) and the dictionary values, one hash pass over the column."""
+def _shared_dictionary(data: Any) -> tuple[list[Any], list[Any]]:
+    """The chunks re-coded to one shared dictionary, and that dictionary's values."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if not pa.types.is_dictionary(data.type):
         data = data.dictionary_encode()
-    data = data.unify_dictionaries()
-    codes = np.empty(len(data), dtype=np.int64)
+    chunks = list(data.chunks)
+    if not chunks:
+        return [], []
+    first = chunks[0].dictionary
+    # Columns read batch by batch already share one dictionary: no need to re-code them.
+    if not all(chunk.dictionary.equals(first) for chunk in chunks[1:]):
+        chunks = list(data.unify_dictionaries().chunks)
+        first = chunks[0].dictionary
+    return chunks, first.to_pylist()
+
+
+def _chunk_indices(chunk: Any) -> npt.NDArray[Any]:
+    """A chunk's dictionary indices as numpy, -1 where missing (no copy when none is)."""
+    import pyarrow.compute as pc
+
+    indices = chunk.indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, -1)
+    return np.asarray(indices.to_numpy())
+
+
+def _counts(chunks: list[Any], size: int) -> npt.NDArray[np.int64]:
+    counts = np.zeros(size, dtype=np.int64)
+    for chunk in chunks:
+        indices = _chunk_indices(chunk)
+        present = indices[indices >= 0] if chunk.null_count else indices
+        counts += np.bincount(present, minlength=size)
+    return counts
+
+
+def _recode(chunks: list[Any], rows: int, lookup: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """``lookup[index]`` for every row, written chunk by chunk into one int64 array."""
+    codes = np.empty(rows, dtype=np.int64)
     offset = 0
-    for chunk in data.chunks:
-        indices = chunk.indices
-        if indices.null_count:
-            indices = pc.fill_null(indices, -1)
-        codes[offset : offset + len(chunk)] = indices.to_numpy()
+    for chunk in chunks:
+        # mode="wrap" sends index -1 (missing) to the last slot of the lookup, without the
+        # buffer that mode="raise" would add.
+        np.take(lookup, _chunk_indices(chunk), out=codes[offset : offset + len(chunk)], mode="wrap")
         offset += len(chunk)
-    values = data.chunk(0).dictionary.to_pylist() if data.num_chunks else []
-    return codes, values
+    return codes
 
 
 def encode_sensitive(
     column: Located, *, missing_as_group: bool, max_groups: int
 ) -> tuple[SensitiveColumn, tuple[str, ...]]:
     """The column as codes into sorted text categories, and any warnings about it."""
-    codes, values = _indices(column.data)
+    chunks, values = _shared_dictionary(column.data)
     missing_count = int(column.data.null_count)
-    absent = codes < 0 if missing_count else None
-    present = codes if absent is None else codes[~absent]
-    counts = np.bincount(present, minlength=len(values))
+    counts = _counts(chunks, len(values))
     used = [int(i) for i in np.flatnonzero(counts)]
     where = f"{column.file}: sensitive column {column.name!r}"
     if len(used) > max_groups:
@@ -63,8 +89,9 @@ def encode_sensitive(
             position[name] = len(categories)
             categories.append(name)
         lookup[i] = position[name]
-    if absent is not None:
+    if missing_count:
         if not missing_as_group:
+            absent = np.asarray(column.data.is_null().to_numpy(), dtype=np.bool_)
             raise InputError(
                 f"{where} has {missing_count} missing values, in "
                 f"{column.where(np.flatnonzero(absent))}; expected a group for every row "
@@ -77,5 +104,6 @@ def encode_sensitive(
         warnings = (
             f"{where} has a single group {categories[0]!r}; its disparities are trivially zero",
         )
-    encoded = SensitiveColumn(name=column.name, codes=lookup[codes], categories=tuple(categories))
+    codes = _recode(chunks, len(column.data), lookup)
+    encoded = SensitiveColumn(name=column.name, codes=codes, categories=tuple(categories))
     return encoded, warnings

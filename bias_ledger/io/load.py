@@ -101,10 +101,16 @@ def _no_column(name: str, role: str, files: Sequence[Path], names: Sequence[str]
 
 
 def _read_one(
-    path: Path, fmt: FileFormat, schema: Any, columns: list[str], sensitive: Sequence[str]
+    path: Path,
+    fmt: FileFormat,
+    schema: Any,
+    columns: list[str],
+    mapping: ColumnMapping,
 ) -> tuple[dict[str, Located], int]:
-    text = text_columns(schema, [n for n in columns if n in sensitive])
-    table = read_columns(path, fmt, columns, as_dictionary=text)
+    text = text_columns(schema, [n for n in columns if n in mapping.sensitive])
+    # Labels and predictions are integers of a few values: held narrow, they cost a byte a row.
+    narrow = [n for n in (mapping.label, mapping.prediction) if n in columns]
+    table = read_columns(path, fmt, columns, as_dictionary=text, narrow=narrow)
     if table.num_rows == 0:
         raise InputError(f"{path}: no data rows; expected a header and at least one row")
     return {n: Located(n, table.column(n), path) for n in columns}, table.num_rows
@@ -117,12 +123,11 @@ def read_inputs(
     needed = _needed(mapping)
     data_schema = read_schema(data, formats[0])
     names = list(data_schema.names)
-    sensitive = mapping.sensitive
     if predictions is None:
         for name, role in needed:
             if name not in names:
                 raise _no_column(name, role, [data], names)
-        located, rows = _read_one(data, formats[0], data_schema, [n for n, _ in needed], sensitive)
+        located, rows = _read_one(data, formats[0], data_schema, [n for n, _ in needed], mapping)
         return located, [rows]
     pred_schema = read_schema(predictions, formats[1])
     other = list(pred_schema.names)
@@ -154,16 +159,16 @@ def read_inputs(
         for path, used in ((data, from_data), (predictions, from_pred)):
             if not used:
                 raise InputError(f"{path}: none of the mapped columns is in this file")
-        located, data_rows = _read_one(data, formats[0], data_schema, from_data, sensitive)
+        located, data_rows = _read_one(data, formats[0], data_schema, from_data, mapping)
         pred_located, pred_rows = _read_one(
-            predictions, formats[1], pred_schema, from_pred, sensitive
+            predictions, formats[1], pred_schema, from_pred, mapping
         )
         check_row_counts(data, data_rows, predictions, pred_rows)
         return {**located, **pred_located}, [data_rows, pred_rows]
     assert key is not None
-    located, data_rows = _read_one(data, formats[0], data_schema, [key, *from_data], sensitive)
+    located, data_rows = _read_one(data, formats[0], data_schema, [key, *from_data], mapping)
     pred_located, pred_rows = _read_one(
-        predictions, formats[1], pred_schema, [key, *from_pred], sensitive
+        predictions, formats[1], pred_schema, [key, *from_pred], mapping
     )
     order = join_on_id(located.pop(key), pred_located.pop(key))
     import pyarrow as pa
@@ -279,10 +284,13 @@ def load_audit_data(
             located, dropped, warnings = _drop_missing(located, mapping)
             y_true, y_pred, score, positive_label, classes, notes = _targets(located, mapping)
             warnings += notes
+            # Each column is let go once converted, so its Arrow buffers never outlive it.
+            for name in [n for n in located if n not in mapping.sensitive]:
+                del located[name]
             sensitive = []
             for name in mapping.sensitive:
                 encoded, notes = encode_sensitive(
-                    located[name],
+                    located.pop(name),
                     missing_as_group=mapping.missing_as_group,
                     max_groups=mapping.max_groups,
                 )

@@ -6,20 +6,29 @@ Counts can come from any source (one table, batches of a stream, another engine)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from bias_ledger.errors import InputError
-from bias_ledger.metrics._grouping import DENSE_LIMIT, combine_codes, value_sort_keys
+from bias_ledger.metrics._grouping import (
+    DENSE_LIMIT,
+    CombinedCodes,
+    combine_codes,
+    value_sort_keys,
+)
 from bias_ledger.metrics.model import ConfusionCounts, SensitiveColumn
 
 # Cell order of CountTable.cells, the order of sklearn's ``confusion_matrix(...).ravel()``:
 # cell = 2 * y_true + y_pred.
 TN, FP, FN, TP = 0, 1, 2, 3
 CELLS = 4
+# Rows counted per block when the group space is small: a block's combined codes are a few
+# MB, not one int64 per row of the whole input.
+BLOCK_ROWS = 1 << 20
 
 Group = tuple[str, ...]
 
@@ -135,6 +144,42 @@ def _check_inputs(
             )
 
 
+def _cell_codes(
+    combined: CombinedCodes, y_true: npt.NDArray[np.bool_], y_pred: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.int64]:
+    """``combined group code * 4 + cell``, computed in place in ``combined.codes``."""
+    codes = combined.codes
+    codes *= CELLS
+    # The cell index fits in a byte; adding a uint8 array avoids an int64 temporary per input.
+    cell = y_true.view(np.uint8) << 1
+    cell |= y_pred.view(np.uint8)
+    codes += cell
+    return codes
+
+
+def _blockwise(
+    y_true: npt.NDArray[np.bool_],
+    y_pred: npt.NDArray[np.bool_],
+    sensitive: Sequence[SensitiveColumn],
+) -> tuple[CombinedCodes, npt.NDArray[np.int64]] | None:
+    """Cell counts over the dense code space, block by block; None unless that space is small.
+
+    Equal to one bincount over all rows, without a combined code per row of the whole input.
+    """
+    space = math.prod(len(column.categories) for column in sensitive)
+    if len(y_true) == 0 or space * CELLS > BLOCK_ROWS:
+        return None
+    counts = np.zeros(space * CELLS, dtype=np.int64)
+    for start in range(0, len(y_true), BLOCK_ROWS):
+        rows = slice(start, start + BLOCK_ROWS)
+        block = [replace(column, codes=column.codes[rows]) for column in sensitive]
+        combined = combine_codes(block)
+        counts += np.bincount(
+            _cell_codes(combined, y_true[rows], y_pred[rows]), minlength=space * CELLS
+        )
+    return combined, counts
+
+
 def count_binary(
     y_true: npt.NDArray[np.bool_],
     y_pred: npt.NDArray[np.bool_],
@@ -145,21 +190,22 @@ def count_binary(
     One ``np.bincount`` over ``combined group code * 4 + cell``; no Python loop over rows.
     """
     _check_inputs(y_true, y_pred, sensitive)
-    combined = combine_codes(sensitive)
-    codes = combined.codes
-    sparse = combined.space * CELLS > max(DENSE_LIMIT, 2 * len(codes))
-    if sparse:
-        # Few observed combinations in a huge space: one sort beats a huge bincount.
-        observed, codes = np.unique(codes, return_inverse=True)
-    else:
+    blocks = _blockwise(y_true, y_pred, sensitive)
+    if blocks is not None:
+        combined, flat = blocks
         observed = np.arange(combined.space, dtype=np.int64)
+    else:
+        combined = combine_codes(sensitive)
+        codes = combined.codes
+        sparse = combined.space * CELLS > max(DENSE_LIMIT, 2 * len(codes))
+        if sparse:
+            # Few observed combinations in a huge space: one sort beats a huge bincount.
+            observed, combined = _compacted(combined)
+        else:
+            observed = np.arange(combined.space, dtype=np.int64)
+        flat = np.bincount(_cell_codes(combined, y_true, y_pred), minlength=len(observed) * CELLS)
     n_codes = len(observed)
-    codes *= CELLS
-    # The cell index fits in a byte; adding a uint8 array avoids an int64 temporary per input.
-    cell = y_true.view(np.uint8) << 1
-    cell |= y_pred.view(np.uint8)
-    codes += cell
-    counts = np.bincount(codes, minlength=n_codes * CELLS).reshape(n_codes, CELLS)
+    counts = flat.reshape(n_codes, CELLS)
     present = np.flatnonzero(counts.sum(axis=1))
     keys = combined.decode(observed[present])
     groups = [
@@ -168,6 +214,12 @@ def count_binary(
     ]
     features = tuple(column.name for column in sensitive)
     return CountTable.from_counts(features, groups, counts[present].astype(np.int64))
+
+
+def _compacted(combined: CombinedCodes) -> tuple[npt.NDArray[np.int64], CombinedCodes]:
+    """The observed codes, and the rows re-coded to positions among them."""
+    observed, codes = np.unique(combined.codes, return_inverse=True)
+    return observed, replace(combined, codes=codes)
 
 
 def encode_column(name: str, values: npt.ArrayLike) -> SensitiveColumn:
