@@ -17,10 +17,10 @@ from bias_ledger.bundle.read import BundleContents
 from bias_ledger.errors import BundleError, VerificationError
 from bias_ledger.ledger import sshsig
 from bias_ledger.ledger.checkpoint import Checkpoint, parse_signed_checkpoint
+from bias_ledger.ledger.entry_checks import CheckedEntry, Step
 from bias_ledger.ledger.keys import fingerprint, public_key_openssh
 from bias_ledger.ledger.merkle import BLAKE3_HASHER, verify_consistency
 from bias_ledger.ledger.trust import TrustedKeys
-from bias_ledger.verify import CheckedEntry, Step
 
 
 def check_chain_links(entries: Mapping[int, CheckedEntry], *, source: str) -> int:

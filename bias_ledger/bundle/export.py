@@ -31,11 +31,12 @@ from bias_ledger.errors import InputError, LedgerError, VerificationError
 from bias_ledger.ledger import sshsig
 from bias_ledger.ledger.checkpoint import Checkpoint, parse_signed_checkpoint
 from bias_ledger.ledger.entry import armor, parse_line
+from bias_ledger.ledger.entry_checks import CheckedEntry, check_entries
 from bias_ledger.ledger.keys import fingerprint, public_key_openssh
 from bias_ledger.ledger.merkle import BLAKE3_HASHER, MerkleTree
 from bias_ledger.ledger.reader import StoredLedger, read_ledger
 from bias_ledger.ledger.record import RecordKind
-from bias_ledger.verify import CheckedEntry, check_chain, check_checkpoint, check_entries
+from bias_ledger.verify import check_chain, check_checkpoint
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 

@@ -12,8 +12,8 @@ from rich.markup import escape
 from bias_ledger.cli.output import error_line, out, print_json
 from bias_ledger.cli.verify_view import print_steps
 from bias_ledger.errors import ExitCode, InputError, VerificationError
+from bias_ledger.ledger.entry_checks import Step
 from bias_ledger.ledger.trust import TrustedKeys
-from bias_ledger.verify import Step
 
 
 def _fail(

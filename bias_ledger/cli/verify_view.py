@@ -10,8 +10,9 @@ from rich.markup import escape
 
 from bias_ledger.cli.output import error_line, out, print_json, warning_line
 from bias_ledger.errors import ExitCode, InputError, VerificationError
+from bias_ledger.ledger.entry_checks import Step
 from bias_ledger.ledger.trust import TrustedKeys, load_allowed_signers
-from bias_ledger.verify import LedgerVerification, Step, UntrustedError
+from bias_ledger.verify import LedgerVerification, UntrustedError
 
 
 def load_trust(trusted_keys: Path | None, trusted_key: Sequence[str]) -> TrustedKeys | None:

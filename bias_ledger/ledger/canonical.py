@@ -38,7 +38,7 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, item in pairs:
         if key in result:
-            raise CanonicalEncodingError(f"duplicate JSON key {key!r}")
+            raise CanonicalEncodingError(f"duplicate key {key!r}")
         result[key] = item
     return result
 
@@ -47,21 +47,27 @@ def _reject_constant(name: str) -> Any:
     raise CanonicalEncodingError(f"non-JSON number {name} is not allowed")
 
 
-def decode(data: bytes, *, where: str = "value") -> Any:
-    """Parse canonical bytes, refusing anything that is not byte-for-byte canonical.
+def parse_json(data: bytes, *, where: str = "value") -> Any:
+    """Parse JSON strictly: unique keys, no NaN or Infinity, UTF-8; not checked for canonical
+    form (verifiers hash the stored bytes and need not re-encode them).
 
-    ``where`` names the thing being decoded (a file and record) for the error message.
+    ``where`` names the thing being parsed (a file and record) for the error message.
     """
     try:
-        value = json.loads(
+        return json.loads(
             data.decode("utf-8"),
             object_pairs_hook=_reject_duplicates,
             parse_constant=_reject_constant,
         )
     except CanonicalEncodingError as exc:
-        raise CanonicalEncodingError(f"{where}: {exc.message}") from exc
+        raise CanonicalEncodingError(f"{where}: record is not valid JSON ({exc.message})") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CanonicalEncodingError(f"{where}: not valid JSON ({exc})") from exc
+        raise CanonicalEncodingError(f"{where}: record is not valid JSON ({exc})") from exc
+
+
+def decode(data: bytes, *, where: str = "value") -> Any:
+    """Parse canonical bytes, refusing anything that is not byte-for-byte canonical."""
+    value = parse_json(data, where=where)
     if encode(value) != data:
         raise CanonicalEncodingError(
             f"{where}: bytes are not in RFC 8785 canonical form (expected the canonical "

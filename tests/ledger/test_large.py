@@ -10,11 +10,12 @@ import pytest
 from benchmarks.bench_ledger import write_ledger
 from bias_ledger import verify
 from bias_ledger.errors import VerificationError
+from bias_ledger.ledger.entry_checks import PARALLEL_THRESHOLD
 from bias_ledger.ledger.keys import fingerprint, generate_key
 from bias_ledger.ledger.trust import TrustedKeys
 from tests.ledger.helpers import flip_char, read_lines, record_of, with_record, write_lines
 
-SIZE = verify.PARALLEL_THRESHOLD + 300
+SIZE = PARALLEL_THRESHOLD + 300
 
 
 @pytest.fixture(scope="module")
