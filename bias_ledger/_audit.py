@@ -351,7 +351,7 @@ def run_audit(
         rows=data.rows,
         dropped_rows=data.dropped_rows,
         results=results,
-        warnings=data.warnings + tuple(results.notes),
+        warnings=data.warnings,
         statistics=statistics,
     )
 
