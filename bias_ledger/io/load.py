@@ -29,6 +29,7 @@ from bias_ledger.io.read import (
     detect_format,
     read_columns,
     read_schema,
+    release_freed_memory,
     text_columns,
 )
 from bias_ledger.metrics.model import Task
@@ -287,6 +288,7 @@ def load_audit_data(
             # Each column is let go once converted, so its Arrow buffers never outlive it.
             for name in [n for n in located if n not in mapping.sensitive]:
                 del located[name]
+            release_freed_memory()
             sensitive = []
             for name in mapping.sensitive:
                 encoded, notes = encode_sensitive(
@@ -294,6 +296,7 @@ def load_audit_data(
                     missing_as_group=mapping.missing_as_group,
                     max_groups=mapping.max_groups,
                 )
+                release_freed_memory()
                 sensitive.append(encoded)
                 warnings += notes
         except BaseException:

@@ -155,4 +155,16 @@ def read_columns(
                 raise InputError(f"{path}: no column {absent[0]!r} in the JSON Lines records")
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise _fail(path, fmt, exc) from None
+    release_freed_memory()
     return table.select(list(columns))
+
+
+def release_freed_memory() -> None:
+    """Hand the memory Arrow has freed back to the system.
+
+    Arrow's allocator keeps freed pages for reuse, but the arrays built next are numpy's, which
+    cannot reuse them: without this, the batches' scratch memory would add to the peak.
+    """
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
