@@ -149,12 +149,32 @@ def _equals_one(data: Any) -> npt.NDArray[np.bool_]:
 
     ``pc.equal(data, 1)`` would first widen a narrow integer column to int64 in full.
     """
+    import pyarrow.compute as pc
+
     result = np.empty(len(data), dtype=np.bool_)
     offset = 0
     for chunk in data.chunks:
-        np.equal(chunk.to_numpy(zero_copy_only=False), 1, out=result[offset : offset + len(chunk)])
+        values = pc.fill_null(chunk, 0) if chunk.null_count else chunk
+        np.equal(integer_view(values), 1, out=result[offset : offset + len(chunk)])
         offset += len(chunk)
     return result
+
+
+def integer_view(array: Any) -> npt.NDArray[Any]:
+    """The values of an integer pyarrow Array without nulls, as a numpy view (no copy).
+
+    Read from the buffer directly: pyarrow's ``to_numpy`` imports pandas on first use, which
+    costs an audit 0.4 s and 50 MB.
+    """
+    import pyarrow as pa
+
+    sign = "i" if pa.types.is_signed_integer(array.type) else "u"
+    kind = np.dtype(f"{sign}{array.type.bit_width // 8}")
+    if len(array) == 0:
+        return np.empty(0, dtype=kind)
+    return np.frombuffer(
+        array.buffers()[1], dtype=kind, count=len(array), offset=array.offset * kind.itemsize
+    )
 
 
 def to_bool(column: Located, domain: BinaryDomain, role: str) -> npt.NDArray[np.bool_]:

@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bias_ledger.errors import InputError
-from bias_ledger.io.columns import Located, text
+from bias_ledger.io.columns import Located, integer_view, text
 from bias_ledger.io.model import MISSING_GROUP
 from bias_ledger.metrics.model import SensitiveColumn
 
@@ -37,7 +37,7 @@ def _chunk_indices(chunk: Any) -> npt.NDArray[Any]:
     indices = chunk.indices
     if indices.null_count:
         indices = pc.fill_null(indices, -1)
-    return np.asarray(indices.to_numpy())
+    return integer_view(indices)
 
 
 def _counts(chunks: list[Any], size: int) -> npt.NDArray[np.int64]:
