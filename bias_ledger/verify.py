@@ -28,7 +28,7 @@ from bias_ledger.ledger.entry_checks import (
     check_entries,
 )
 from bias_ledger.ledger.keys import fingerprint, parse_public_key
-from bias_ledger.ledger.merkle import BLAKE3_HASHER, MerkleTree
+from bias_ledger.ledger.merkle import BLAKE3_HASHER, CompactRange, MerkleTree
 from bias_ledger.ledger.reader import read_ledger
 from bias_ledger.ledger.record import RecordHeader
 from bias_ledger.ledger.trust import TrustedKey, TrustedKeys
@@ -199,13 +199,57 @@ def check_checkpoint(
     return checkpoint
 
 
+def check_since(
+    kept_data: bytes,
+    leaf_hashes: Sequence[bytes],
+    trusted: TrustedKeys,
+    *,
+    origin: str,
+    source: str,
+) -> Step:
+    """The ledger extends a checkpoint the verifier kept earlier: no rollback, no fork."""
+    kept, armored = parse_signed_checkpoint(kept_data, source=source)
+    if kept.origin != origin:
+        raise VerificationError(
+            f"{source}: kept checkpoint is for origin {kept.origin!r}, this ledger is "
+            f"{origin!r}: not the same ledger"
+        )
+    if kept.size > len(leaf_hashes):
+        raise VerificationError(
+            f"rollback: the ledger holds {len(leaf_hashes)} records, fewer than the {kept.size} "
+            f"of the checkpoint you kept ({source})"
+        )
+    root = CompactRange.of(BLAKE3_HASHER, leaf_hashes[: kept.size]).root(BLAKE3_HASHER)
+    if root != kept.root_hash:
+        raise VerificationError(
+            f"fork: at size {kept.size} the ledger's root is {root.hex()}, but the checkpoint "
+            f"you kept ({source}) says {kept.root_hash.hex()}: the history was rewritten"
+        )
+    try:
+        key = sshsig.verify(armored, kept.body())
+    except VerificationError as exc:
+        raise VerificationError(f"{source}: {exc.message}") from exc
+    trusted.require(key, what=f"{source} (kept checkpoint, tree size {kept.size})")
+    return Step(
+        "since",
+        f"the ledger (size {len(leaf_hashes)}) extends the checkpoint kept in {source} "
+        f"(size {kept.size}), signed by trusted key {fingerprint(key)}",
+    )
+
+
 def verify_ledger(
-    path: Path, *, trusted: TrustedKeys | None, trust_ledger_keys: bool = False
+    path: Path,
+    *,
+    trusted: TrustedKeys | None,
+    trust_ledger_keys: bool = False,
+    since: tuple[bytes, str] | None = None,
 ) -> LedgerVerification:
     """Verify everything about the ledger at ``path``.
 
     With no ``trusted`` keys and without ``trust_ledger_keys``, integrity is verified and
     :class:`UntrustedError` (exit 3) lists the signers: trust must come from outside.
+    ``since`` is a signed checkpoint kept earlier (its bytes and where they came from) that
+    the ledger must extend.
     """
     stored = read_ledger(path)
     source = str(path)
@@ -289,6 +333,10 @@ def verify_ledger(
             source=f"{source}/checkpoint",
         )
         steps.append(Step("checkpoint signature", "signed by a trusted key"))
+    if since is not None:
+        steps.append(
+            check_since(since[0], leaf_hashes, trusted, origin=stored.meta.origin, source=since[1])
+        )
     return LedgerVerification(
         origin=stored.meta.origin,
         size=len(entries),

@@ -112,7 +112,9 @@ def verify(
     ] = False,
     since: Annotated[
         Path | None,
-        typer.Option(help="A checkpoint kept earlier that the bundle's ledger must extend."),
+        typer.Option(
+            help="A signed checkpoint kept earlier that the ledger (or the bundle's ledger) must extend: detects rollback and rewritten history."
+        ),
     ] = None,
     recompute: Annotated[
         bool, typer.Option(help="Re-hash --data and recompute every number of the bundle.")

@@ -108,13 +108,20 @@ def run_verify(
             json_output=json_output,
         )
         return
-    if since is not None or recompute:
-        raise InputError("--since and --recompute apply to a bundle: bias-ledger verify BUNDLE ...")
+    if recompute:
+        raise InputError("--recompute applies to a bundle: bias-ledger verify BUNDLE --recompute")
+    kept = None
+    if since is not None:
+        try:
+            kept = (since.read_bytes(), str(since))
+        except OSError as exc:
+            raise InputError(f"{since}: cannot read the kept checkpoint ({exc.strerror})") from exc
     try:
         result = verify_ledger(
             resolve_ledger_path(ledger),
             trusted=trusted,
             trust_ledger_keys=trust_ledger_keys,
+            since=kept,
         )
     except UntrustedError as error:
         _fail(error, json_output, error.report.steps, error.report.signers)
