@@ -13,13 +13,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from bias_ledger.ledger.merkle import (
-    BLAKE3_HASHER,
-    CompactRange,
-    MerkleTree,
-    verify_consistency,
-    verify_inclusion,
-)
+from bias_ledger.ledger.merkle import BLAKE3_HASHER, CompactRange, MerkleTree
+from bias_ledger.ledger.merkle_verify import verify_consistency, verify_inclusion
 
 T = TypeVar("T")
 

@@ -19,7 +19,8 @@ from bias_ledger.ledger import sshsig
 from bias_ledger.ledger.checkpoint import Checkpoint, parse_signed_checkpoint
 from bias_ledger.ledger.entry_checks import CheckedEntry, Step
 from bias_ledger.ledger.keys import fingerprint, public_key_openssh
-from bias_ledger.ledger.merkle import BLAKE3_HASHER, verify_consistency
+from bias_ledger.ledger.merkle import BLAKE3_HASHER
+from bias_ledger.ledger.merkle_verify import verify_consistency
 from bias_ledger.ledger.trust import TrustedKeys
 
 

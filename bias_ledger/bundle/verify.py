@@ -36,7 +36,8 @@ from bias_ledger.ledger.checkpoint import Checkpoint, parse_signed_checkpoint
 from bias_ledger.ledger.entry import SEPARATOR, armor, dearmor
 from bias_ledger.ledger.entry_checks import CheckedEntry, Step, check_entry
 from bias_ledger.ledger.keys import fingerprint, parse_public_key
-from bias_ledger.ledger.merkle import BLAKE3_HASHER, verify_inclusion
+from bias_ledger.ledger.merkle import BLAKE3_HASHER
+from bias_ledger.ledger.merkle_verify import verify_inclusion
 from bias_ledger.ledger.trust import TrustedKey, TrustedKeys
 
 

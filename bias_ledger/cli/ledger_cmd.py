@@ -113,7 +113,10 @@ def verify(
     since: Annotated[
         Path | None,
         typer.Option(
-            help="A signed checkpoint kept earlier that the ledger (or the bundle's ledger) must extend: detects rollback and rewritten history."
+            help=(
+                "A signed checkpoint kept earlier that the ledger (or the bundle's ledger) must "
+                "extend: detects rollback and rewritten history."
+            )
         ),
     ] = None,
     recompute: Annotated[

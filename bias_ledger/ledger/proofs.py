@@ -8,12 +8,8 @@ from typing import Any
 
 from bias_ledger.errors import InputError, VerificationError
 from bias_ledger.ledger.checkpoint import parse_signed_checkpoint
-from bias_ledger.ledger.merkle import (
-    BLAKE3_HASHER,
-    MerkleTree,
-    verify_consistency,
-    verify_inclusion,
-)
+from bias_ledger.ledger.merkle import BLAKE3_HASHER, MerkleTree
+from bias_ledger.ledger.merkle_verify import verify_consistency, verify_inclusion
 from bias_ledger.ledger.reader import CHECKPOINT_FILE, StoredLedger, read_ledger
 
 

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from bias_ledger.ledger.checkpoint import parse_signed_checkpoint
-from bias_ledger.ledger.merkle import BLAKE3_HASHER, verify_consistency, verify_inclusion
+from bias_ledger.ledger.merkle import BLAKE3_HASHER
+from bias_ledger.ledger.merkle_verify import verify_consistency, verify_inclusion
 from tests.ledger.helpers import cli_env, read_lines, run_cli, write_small_csv
 
 AUDIT_ARGS = ["--label", "label", "--prediction", "pred", "--sensitive", "group"]

@@ -18,9 +18,8 @@ from bias_ledger.ledger.merkle import (
     consistency_proof,
     inclusion_proof,
     root,
-    verify_consistency,
-    verify_inclusion,
 )
+from bias_ledger.ledger.merkle_verify import verify_consistency, verify_inclusion
 
 HASHERS = st.sampled_from([BLAKE3_HASHER, SHA256_HASHER])
 SIZES = st.integers(min_value=1, max_value=70)

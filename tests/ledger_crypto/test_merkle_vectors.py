@@ -8,13 +8,8 @@ from typing import Any
 import pytest
 
 from bias_ledger.errors import VerificationError
-from bias_ledger.ledger.merkle import (
-    SHA256_HASHER,
-    CompactRange,
-    MerkleTree,
-    verify_consistency,
-    verify_inclusion,
-)
+from bias_ledger.ledger.merkle import SHA256_HASHER, CompactRange, MerkleTree
+from bias_ledger.ledger.merkle_verify import verify_consistency, verify_inclusion
 
 from .vectors import VECTORS_PATH, load_vectors, unhex
 

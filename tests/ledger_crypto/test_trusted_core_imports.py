@@ -9,7 +9,18 @@ from pathlib import Path
 
 import bias_ledger
 
-CORE = ["merkle", "sshsig", "keys", "trust", "checkpoint"]
+CORE = [
+    "merkle",
+    "merkle_verify",
+    "sshsig",
+    "keys",
+    "trust",
+    "checkpoint",
+    "entry",
+    "record",
+    "entry_checks",
+    "reader",
+]
 ALLOWED_THIRD_PARTY = {"blake3", "cryptography"}
 ALLOWED_OWN = {
     "bias_ledger.errors",
