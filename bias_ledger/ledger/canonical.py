@@ -11,8 +11,6 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import rfc8785
-
 from bias_ledger.errors import VerificationError
 
 JSONValue = None | bool | int | float | str | Sequence["JSONValue"] | Mapping[str, "JSONValue"]
@@ -28,6 +26,9 @@ def encode(value: Any) -> bytes:
     Raises :class:`CanonicalEncodingError` for NaN, Infinity, integers outside the IEEE 754
     safe range, non-string keys and anything that is not JSON.
     """
+    # Imported here: verifiers only parse stored bytes and never need the encoder.
+    import rfc8785
+
     try:
         return rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:

@@ -63,3 +63,28 @@ def test_importing_the_core_loads_no_data_science_stack() -> None:
     heavy = {"numpy", "pandas", "pyarrow", "fairlearn", "sklearn", "scipy"}
     assert "blake3" in loaded
     assert loaded & heavy == set()
+
+
+def test_verifying_a_ledger_or_bundle_needs_only_blake3_and_cryptography() -> None:
+    """Issue 4's boundary: the verification path loads the standard library, blake3 and
+    cryptography (with what cryptography itself loads), and nothing else of a third party."""
+    code = (
+        "import sys, bias_ledger.verify, bias_ledger.bundle.verify, bias_ledger.bundle.read; "
+        "print(' '.join(sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = {name.split(".")[0] for name in done.stdout.split()}
+    third_party = {
+        name
+        for name in loaded - set(sys.stdlib_module_names)
+        if not name.startswith("__") and name not in {"_distutils_hack"}
+    }
+    # bcrypt, _cffi_backend and _openssl come with cryptography's own imports.
+    assert third_party <= {
+        "bias_ledger",
+        "blake3",
+        "cryptography",
+        "bcrypt",
+        "_cffi_backend",
+        "_openssl",
+    }, third_party
