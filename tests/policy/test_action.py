@@ -1,7 +1,8 @@
 """The composite action's gate script, run by bash as the runner would.
 
-The script only assembles arguments and maps exit codes; `bias-ledger` is replaced on PATH by a
-recorder of its argv and a chosen exit code, since the CLI has its own tests.
+The script assembles arguments and maps exit codes: most tests replace `bias-ledger` on PATH by a
+recorder of its argv and a chosen exit code, to pin the exact arguments; the last runs the script
+with the real, installed bias-ledger on the sample data.
 """
 
 from __future__ import annotations
@@ -142,3 +143,56 @@ def test_pre_commit_hook_runs_the_gate() -> None:
     assert "entry: bias-ledger gate" in text
     assert "language: python" in text
     assert "pass_filenames: false" in text
+
+
+@pytest.mark.parametrize(
+    ("prediction", "code", "verdict"), [("approved_v1", 1, "fail"), ("approved_v2", 0, "pass")]
+)
+def test_gate_script_with_the_real_cli(
+    tmp_path: Path, prediction: str, code: int, verdict: str
+) -> None:
+    """The action's script drives the installed bias-ledger on the sample data end to end."""
+    bindir = Path(sys.executable).parent
+    assert (bindir / "bias-ledger").exists(), "the project must be installed (pip install -e .)"
+    ledger = tmp_path / "ledger"
+    base = {
+        "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}",
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "BIAS_LEDGER_DIR": str(ledger),
+    }
+    for args in (["init"], ["key", "generate"]):
+        subprocess.run(
+            [str(bindir / "bias-ledger"), *args], env=base, check=True, capture_output=True
+        )
+    output, summary = tmp_path / "github_output", tmp_path / "summary.md"
+    output.touch()
+    defaults = dict.fromkeys(re.findall(r"^        (BL_[A-Z_]+):", ACTION, flags=re.MULTILINE), "")
+    env = {
+        **base,
+        **defaults,
+        "BL_POLICY": str(ROOT / "sample_data" / "policies" / "four-fifths.toml"),
+        "BL_DATA": str(ROOT / "sample_data" / "lending.csv"),
+        "BL_LABEL": "repaid",
+        "BL_PREDICTION": prediction,
+        "BL_SENSITIVE": "sex, race_ethnicity",
+        "BL_JUNIT": str(tmp_path / "junit.xml"),
+        "BL_FAIL_ON_VIOLATION": "true",
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", gate_script()],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == code, done.stderr
+    assert output.read_text().splitlines() == [f"exit-code={code}", f"verdict={verdict}"]
+    assert (tmp_path / "junit.xml").read_text().startswith("<?xml")
+    assert ("::error" in done.stdout) == (verdict == "fail")
+    assert summary.read_text().strip()
+    records = (ledger / "records.log").read_bytes().count(b"\n")
+    assert records == 1  # the verdict was recorded
