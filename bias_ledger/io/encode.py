@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,9 @@ from bias_ledger.errors import InputError
 from bias_ledger.io.columns import Located, integer_view, text
 from bias_ledger.io.model import MISSING_GROUP
 from bias_ledger.metrics.model import SensitiveColumn
+
+# Rows converted at a time: numpy's temporaries (bincount's int64 copy) stay a few MB.
+PIECE_ROWS = 1 << 20
 
 
 def _shared_dictionary(data: Any) -> tuple[list[Any], list[Any]]:
@@ -40,9 +44,16 @@ def _chunk_indices(chunk: Any) -> npt.NDArray[Any]:
     return integer_view(indices)
 
 
+def _pieces(chunks: list[Any]) -> Iterator[Any]:
+    """The chunks cut into slices of at most PIECE_ROWS rows (views, no copies)."""
+    for chunk in chunks:
+        for start in range(0, len(chunk), PIECE_ROWS):
+            yield chunk.slice(start, PIECE_ROWS)
+
+
 def _counts(chunks: list[Any], size: int) -> npt.NDArray[np.int64]:
     counts = np.zeros(size, dtype=np.int64)
-    for chunk in chunks:
+    for chunk in _pieces(chunks):
         indices = _chunk_indices(chunk)
         present = indices[indices >= 0] if chunk.null_count else indices
         counts += np.bincount(present, minlength=size)
@@ -53,7 +64,7 @@ def _recode(chunks: list[Any], rows: int, lookup: npt.NDArray[np.int64]) -> npt.
     """``lookup[index]`` for every row, written chunk by chunk into one int64 array."""
     codes = np.empty(rows, dtype=np.int64)
     offset = 0
-    for chunk in chunks:
+    for chunk in _pieces(chunks):
         # mode="wrap" sends index -1 (missing) to the last slot of the lookup, without the
         # buffer that mode="raise" would add.
         np.take(lookup, _chunk_indices(chunk), out=codes[offset : offset + len(chunk)], mode="wrap")
