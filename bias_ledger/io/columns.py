@@ -138,8 +138,12 @@ def label_domain(label: Located, pos_label: str | None) -> tuple[BinaryDomain, s
     if pos_label not in texts and len(folded) == 1:
         pos_label = folded[0]  # --pos-label true for a boolean column read as True
     if pos_label not in texts and len(texts) == 2:
+        # Real files often pad values (" >50K" in the UCI Adult data): say so, don't guess.
+        padded = [t for t in texts if t.strip() == pos_label.strip()]
+        hint = f"; did you mean {padded[0]!r} (with its spaces)?" if len(padded) == 1 else ""
         raise InputError(
-            f"{where}: the positive label {pos_label!r} is not one of its values {_listing(values)}"
+            f"{where}: the positive label {pos_label!r} is not one of its values "
+            f"{_listing(values)}{hint}"
         )
     return BinaryDomain(pos_label, frozenset(texts) | {pos_label}), pos_label
 
