@@ -1,0 +1,133 @@
+"""The audit's request and result objects: what an audit is asked, and what it found."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bias_ledger.errors import InputError
+from bias_ledger.io.model import ColumnMapping, InputFile
+from bias_ledger.metrics.model import MetricResults
+from bias_ledger.metrics.model_extra import MulticlassResults, RegressionResults
+
+RESULTS_SCHEMA_VERSION = 2
+"""Version of the audit JSON output and of the ``audit`` record payload (1: no statistics)."""
+DEFAULT_MIN_GROUP_SIZE = 30
+DEFAULT_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+AnyResults = MetricResults | RegressionResults | MulticlassResults
+
+
+@dataclass(frozen=True)
+class ModelArtifact:
+    """A model file fingerprinted for the record (its bytes are never stored)."""
+
+    name: str
+    size: int
+    blake3: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "size": self.size, "blake3": self.blake3}
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What was audited."""
+
+    model_name: str | None
+    model_version: str | None
+    artifact: ModelArtifact | None
+    """The model file's fingerprint, when ``--model FILE`` was given."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model_name": self.model_name,
+            "model_version": self.model_version,
+            "artifact": self.artifact.to_json() if self.artifact else None,
+        }
+
+
+@dataclass(frozen=True)
+class AuditRequest:
+    """Everything an audit needs: the inputs and every parameter that shapes its numbers."""
+
+    data: Path
+    """The dataset file (and predictions, when ``predictions`` is None)."""
+    mapping: ColumnMapping
+    predictions: Path | None = None
+    """A separate predictions file, joined on ``mapping.id_column`` or by row order."""
+    references: Mapping[str, str] = field(default_factory=dict)
+    """Reference group per sensitive feature; default: each feature's largest group."""
+    model: Path | None = None
+    model_name: str | None = None
+    model_version: str | None = None
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+    """Groups smaller than this are "insufficient data": shown, but left out of disparities
+    and summaries (with a note)."""
+    ci_level: float | None = 0.95
+    """Confidence level of the intervals; None for none."""
+    bootstrap: int = 0
+    """Bootstrap resamples for intervals on every metric, disparity and summary; 0 gives
+    Wilson score intervals on the per-group rates only."""
+    seed: int | None = None
+    """Bootstrap seed; None draws one, which is recorded."""
+    thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS
+    """Thresholds of the per-group sweep over a score column."""
+    cross_check: bool = False
+    """Recompute every metric fairlearn defines with MetricFrame and fail on any difference."""
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """The outcome of one audit: what was read, with which parameters, and every number."""
+
+    subject: Subject
+    inputs: tuple[InputFile, ...]
+    parameters: Mapping[str, Any]
+    """Every parameter needed to recompute the results (JSON-able)."""
+    rows: int
+    dropped_rows: int
+    results: AnyResults
+    """Binary classification: MetricResults; regression and multiclass: their own results."""
+    warnings: tuple[str, ...]
+    statistics: Mapping[str, Any] | None = None
+    """Interval method, significance tests and score metrics (JSON), when computed."""
+
+    @property
+    def binary(self) -> MetricResults:
+        """The binary classification results; InputError for other tasks."""
+        if not isinstance(self.results, MetricResults):
+            raise InputError(
+                f"this is a {self.results.task.value} audit; only binary classification "
+                "results can be judged by a policy"
+            )
+        return self.results
+
+    def input_json(self) -> list[dict[str, Any]]:
+        roles = ("data", "predictions")
+        return [
+            {
+                "role": role,
+                "name": item.name,
+                "format": item.format.value,
+                "size": item.size,
+                "blake3": item.blake3,
+                "rows": item.rows,
+            }
+            for role, item in zip(roles, self.inputs, strict=False)
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented audit JSON (``schema_version`` 2), also the ledger record payload."""
+        return {
+            "schema_version": RESULTS_SCHEMA_VERSION,
+            "subject": self.subject.to_json(),
+            "inputs": self.input_json(),
+            "parameters": dict(self.parameters),
+            "data": {"rows": self.rows, "dropped_rows": self.dropped_rows},
+            "results": self.results.to_json(),
+            "statistics": dict(self.statistics) if self.statistics is not None else None,
+            "warnings": list(self.warnings),
+        }
