@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bias_ledger.errors import InputError
+from bias_ledger.io.arrays import bool_values, float_values, numeric_view
 
 ROW_EXAMPLES = 5
 VALUE_EXAMPLES = 10
@@ -38,12 +39,16 @@ class Located:
         more = ", ..." if len(positions) > ROW_EXAMPLES else ""
         return f"rows {shown}{more} (1-based data rows)"
 
-    def subset(self, keep: npt.NDArray[np.bool_]) -> Located:
-        """This column restricted to the rows where ``keep`` is true."""
-        import pyarrow as pa
+    def subset(
+        self, keep: npt.NDArray[np.bool_], selector: Any, kept: npt.NDArray[np.int64]
+    ) -> Located:
+        """This column restricted to the rows where ``keep`` is true.
 
-        base = np.arange(len(keep), dtype=np.int64) if self.rows is None else self.rows
-        return Located(self.name, self.data.filter(pa.array(keep)), self.file, base[keep])
+        ``selector`` is ``keep`` as a pyarrow array and ``kept`` is ``np.flatnonzero(keep)``:
+        made once for all columns, and ``kept`` shared by every column read in file order.
+        """
+        rows = kept if self.rows is None else self.rows[keep]
+        return Located(self.name, self.data.filter(selector), self.file, rows)
 
 
 def text(value: Any) -> str:
@@ -71,9 +76,9 @@ def missing(column: Located) -> npt.NDArray[np.bool_] | None:
     data = column.data
     mask: npt.NDArray[np.bool_] | None = None
     if data.null_count:
-        mask = data.is_null().to_numpy()
+        mask = bool_values(data.is_null())
     if pa.types.is_floating(data.type) and pc.any(pc.is_nan(data)).as_py():
-        nan = pc.fill_null(pc.is_nan(data), False).to_numpy()
+        nan = bool_values(pc.is_nan(data))
         mask = nan if mask is None else mask | nan
     return mask
 
@@ -159,26 +164,9 @@ def _equals_one(data: Any) -> npt.NDArray[np.bool_]:
     offset = 0
     for chunk in data.chunks:
         values = pc.fill_null(chunk, 0) if chunk.null_count else chunk
-        np.equal(integer_view(values), 1, out=result[offset : offset + len(chunk)])
+        np.equal(numeric_view(values), 1, out=result[offset : offset + len(chunk)])
         offset += len(chunk)
     return result
-
-
-def integer_view(array: Any) -> npt.NDArray[Any]:
-    """The values of an integer pyarrow Array without nulls, as a numpy view (no copy).
-
-    Read from the buffer directly: pyarrow's ``to_numpy`` imports pandas on first use, which
-    costs an audit 0.4 s and 50 MB.
-    """
-    import pyarrow as pa
-
-    sign = "i" if pa.types.is_signed_integer(array.type) else "u"
-    kind = np.dtype(f"{sign}{array.type.bit_width // 8}")
-    if len(array) == 0:
-        return np.empty(0, dtype=kind)
-    return np.frombuffer(
-        array.buffers()[1], dtype=kind, count=len(array), offset=array.offset * kind.itemsize
-    )
 
 
 def to_bool(column: Located, domain: BinaryDomain, role: str) -> npt.NDArray[np.bool_]:
@@ -189,7 +177,7 @@ def to_bool(column: Located, domain: BinaryDomain, role: str) -> npt.NDArray[np.
     data = _plain(column.data)
     if domain.values is None and _zero_one_fast(data):
         if pa.types.is_boolean(data.type):
-            return np.asarray(data.to_numpy(), dtype=np.bool_)
+            return bool_values(data)
         return _equals_one(data)
     values = _uniques(data)
     if domain.values is None:
@@ -205,7 +193,7 @@ def to_bool(column: Located, domain: BinaryDomain, role: str) -> npt.NDArray[np.
         positive = [v for v in values if text(v) == domain.positive]
         expected = " or ".join(repr(v) for v in sorted(allowed))
     if unexpected:
-        hits = pc.is_in(data, value_set=pa.array(unexpected, type=data.type)).to_numpy()
+        hits = bool_values(pc.is_in(data, value_set=pa.array(unexpected, type=data.type)))
         raise InputError(
             f"{column.file}: {role} column {column.name!r} must hold {expected}; found "
             f"{_listing(unexpected)} in {column.where(np.flatnonzero(hits))}"
@@ -213,7 +201,7 @@ def to_bool(column: Located, domain: BinaryDomain, role: str) -> npt.NDArray[np.
     if not positive:
         return np.zeros(len(data), dtype=np.bool_)
     hits = pc.is_in(data, value_set=pa.array(positive, type=data.type))
-    return np.asarray(hits.to_numpy(), dtype=np.bool_)
+    return bool_values(hits)
 
 
 def to_score(column: Located, role: str = "score") -> npt.NDArray[np.float64]:
@@ -230,7 +218,7 @@ def to_score(column: Located, role: str = "score") -> npt.NDArray[np.float64]:
             f"{column.file}: {role} column {column.name!r} must be numeric; found {data.type} "
             f"values such as {examples}"
         )
-    values = np.asarray(data.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    values = float_values(data)
     if role != "score":
         bad = ~np.isfinite(values)
         if bad.any():

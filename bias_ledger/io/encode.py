@@ -9,7 +9,8 @@ import numpy as np
 import numpy.typing as npt
 
 from bias_ledger.errors import InputError
-from bias_ledger.io.columns import Located, integer_view, text
+from bias_ledger.io.arrays import bool_values, numeric_view
+from bias_ledger.io.columns import Located, text
 from bias_ledger.io.model import MISSING_GROUP
 from bias_ledger.metrics.model import SensitiveColumn
 
@@ -41,7 +42,7 @@ def _chunk_indices(chunk: Any) -> npt.NDArray[Any]:
     indices = chunk.indices
     if indices.null_count:
         indices = pc.fill_null(indices, -1)
-    return integer_view(indices)
+    return numeric_view(indices)
 
 
 def _pieces(chunks: list[Any]) -> Iterator[Any]:
@@ -102,7 +103,7 @@ def encode_sensitive(
         lookup[i] = position[name]
     if missing_count:
         if not missing_as_group:
-            absent = np.asarray(column.data.is_null().to_numpy(), dtype=np.bool_)
+            absent = bool_values(column.data.is_null())
             raise InputError(
                 f"{where} has {missing_count} missing values, in "
                 f"{column.where(np.flatnonzero(absent))}; expected a group for every row "

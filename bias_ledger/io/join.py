@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bias_ledger.errors import InputError
+from bias_ledger.io.arrays import bool_values, numeric_view
 from bias_ledger.io.columns import Located, text
 
 EXAMPLES = 5
@@ -24,7 +25,7 @@ def _present_ids(ids: Located) -> Any:
     """The id values as one array; InputError for missing ids."""
     data = ids.data.combine_chunks()
     if data.null_count:
-        positions = np.flatnonzero(data.is_null().to_numpy(zero_copy_only=False))
+        positions = np.flatnonzero(bool_values(data.is_null()))
         raise InputError(
             f"{ids.file}: id column {ids.name!r} has {data.null_count} missing ids, in "
             f"{ids.where(positions)}; expected an id on every row"
@@ -77,7 +78,7 @@ def _join_hashed(
         only_left = left.filter(index.is_null()).to_pylist()
         only_right = right.filter(pc.invert(pc.is_in(right, value_set=left))).to_pylist()
         raise _unmatched(data_ids, pred_ids, only_left, only_right)
-    return np.asarray(index.to_numpy(), dtype=np.int64)
+    return np.asarray(numeric_view(index), dtype=np.int64)
 
 
 def _sorted_unique(ids: Located, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -145,7 +146,7 @@ def join_on_id(data_ids: Located, pred_ids: Located) -> npt.NDArray[np.int64]:
 
     left, right = _present_ids(data_ids), _present_ids(pred_ids)
     if pa.types.is_integer(left.type) and pa.types.is_integer(right.type):
-        left_values, right_values = left.to_numpy(), right.to_numpy()
+        left_values, right_values = numeric_view(left), numeric_view(right)
         dense = _join_dense(left_values, right_values)
         if dense is not None:
             return dense

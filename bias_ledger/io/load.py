@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from bias_ledger.errors import InputError
+from bias_ledger.io.arrays import arrow_integers, arrow_mask
 from bias_ledger.io.columns import (
     Located,
     label_domain,
@@ -172,9 +173,7 @@ def read_inputs(
         predictions, formats[1], pred_schema, [key, *from_pred], mapping
     )
     order = join_on_id(located.pop(key), pred_located.pop(key))
-    import pyarrow as pa
-
-    taken = pa.array(order)
+    taken = arrow_integers(order)
     for name in from_pred:
         column = pred_located[name]
         located[name] = Located(name, column.data.take(taken), predictions, order)
@@ -206,7 +205,8 @@ def _drop_missing(
     dropped = int(len(keep) - keep.sum())
     if not keep.any():
         raise InputError("no rows left after dropping rows with a missing label or prediction")
-    subset = {name: column.subset(keep) for name, column in located.items()}
+    selector, kept = arrow_mask(keep), np.flatnonzero(keep)
+    subset = {name: column.subset(keep, selector, kept) for name, column in located.items()}
     warning = f"dropped {dropped} rows with a missing label, prediction or score"
     return subset, dropped, (warning,)
 
