@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,8 @@ from bias_ledger.io.arrays import bool_values, numeric_view
 from bias_ledger.io.columns import Located, text
 
 EXAMPLES = 5
+# Rows per step of the dense join: its offsets stay a few MB instead of one int64 per row.
+BLOCK_ROWS = 1 << 20
 
 
 def _examples(values: Sequence[Any]) -> str:
@@ -111,25 +113,43 @@ def _join_sorted(
     return np.asarray(order[position], dtype=np.int64)
 
 
+def _blocks(rows: int) -> Iterator[slice]:
+    for start in range(0, rows, BLOCK_ROWS):
+        yield slice(start, min(start + BLOCK_ROWS, rows))
+
+
+def _offsets(ids: npt.NDArray[Any], low: int) -> npt.NDArray[np.int64]:
+    """``ids - low`` as int64 (``low`` is at most every id, so unsigned ids cannot wrap)."""
+    if ids.dtype.kind == "u":
+        shifted: npt.NDArray[Any] = ids - ids.dtype.type(low)
+        return shifted.astype(np.int64)
+    return ids.astype(np.int64) - low
+
+
 def _join_dense(left: npt.NDArray[Any], right: npt.NDArray[Any]) -> npt.NDArray[np.int64] | None:
     """The join through a lookup table, for integer ids in a compact range (e.g. 1..n).
 
     None when the ids are too sparse, or anything is wrong: the sorted join then finds and
-    reports it.
+    reports it. Offsets are computed block by block, so the only full-size arrays are the
+    table and the result.
     """
     if left.dtype.kind != right.dtype.kind or len(left) != len(right):
         return None
-    low = min(left.min(), right.min())
-    span = int(max(left.max(), right.max())) - int(low) + 1
+    low = int(min(left.min(), right.min()))
+    span = int(max(left.max(), right.max())) - low + 1
     if span > 2 * len(right):
         return None
-    rows = np.arange(len(right), dtype=np.int64)
     table = np.full(span, -1, dtype=np.int64)
-    offsets = right - right.dtype.type(low)
-    table[offsets] = rows
-    if not np.array_equal(table[offsets], rows):
-        return None  # repeated ids in the predictions file
-    index = table[left - left.dtype.type(low)]
+    for rows in _blocks(len(right)):
+        table[_offsets(right[rows], low)] = np.arange(rows.start, rows.stop)
+    for rows in _blocks(len(right)):
+        owners = table[_offsets(right[rows], low)]
+        if not np.array_equal(owners, np.arange(rows.start, rows.stop)):
+            return None  # repeated ids in the predictions file
+    index = np.empty(len(left), dtype=np.int64)
+    for rows in _blocks(len(left)):
+        np.take(table, _offsets(left[rows], low), out=index[rows])
+    del table
     if (index < 0).any():
         return None  # ids of the dataset not in the predictions file
     seen = np.zeros(len(right), dtype=np.bool_)
