@@ -128,7 +128,7 @@ def compact_table(
         chunks = recoded[name].chunks() if name in recoded else _narrowed(pieces.pop(name))
         if not chunks:
             return schema.empty_table().select(list(columns))
-        if name in recoded or name in narrow:
+        if len(chunks) > 1:
             # One buffer per column: the columns' batches would otherwise share allocator
             # pages, none of which returns to the system until every column is dropped.
             chunks = [pa.concat_arrays(chunks)]

@@ -25,7 +25,8 @@ def _examples(values: Sequence[Any]) -> str:
 
 def _present_ids(ids: Located) -> Any:
     """The id values as one array; InputError for missing ids."""
-    data = ids.data.combine_chunks()
+    # combine_chunks copies even a single chunk; the reader gives one chunk per column.
+    data = ids.data.chunk(0) if ids.data.num_chunks == 1 else ids.data.combine_chunks()
     if data.null_count:
         positions = np.flatnonzero(bool_values(data.is_null()))
         raise InputError(
