@@ -140,7 +140,8 @@ def _join_dense(left: npt.NDArray[Any], right: npt.NDArray[Any]) -> npt.NDArray[
     span = int(max(left.max(), right.max())) - low + 1
     if span > 2 * len(right):
         return None
-    table = np.full(span, -1, dtype=np.int64)
+    # Row numbers fit in int32 below 2**31 rows: half the table.
+    table = np.full(span, -1, dtype=np.int32 if len(right) < 1 << 31 else np.int64)
     for rows in _blocks(len(right)):
         table[_offsets(right[rows], low)] = np.arange(rows.start, rows.stop)
     for rows in _blocks(len(right)):
@@ -149,7 +150,7 @@ def _join_dense(left: npt.NDArray[Any], right: npt.NDArray[Any]) -> npt.NDArray[
             return None  # repeated ids in the predictions file
     index = np.empty(len(left), dtype=np.int64)
     for rows in _blocks(len(left)):
-        np.take(table, _offsets(left[rows], low), out=index[rows])
+        index[rows] = table[_offsets(left[rows], low)]
     del table
     if (index < 0).any():
         return None  # ids of the dataset not in the predictions file

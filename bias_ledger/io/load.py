@@ -111,7 +111,8 @@ def _read_one(
 ) -> tuple[dict[str, Located], int]:
     text = text_columns(schema, [n for n in columns if n in mapping.sensitive])
     # Labels and predictions are integers of a few values: held narrow, they cost a byte a row.
-    narrow = [n for n in (mapping.label, mapping.prediction) if n in columns]
+    # Integer ids of up to 2**31 rows fit in four bytes (the join compares them by value).
+    narrow = [n for n in (mapping.label, mapping.prediction, mapping.id_column) if n in columns]
     table = read_columns(path, fmt, columns, as_dictionary=text, narrow=narrow)
     if table.num_rows == 0:
         raise InputError(f"{path}: no data rows; expected a header and at least one row")
