@@ -86,13 +86,16 @@ class _Shared:
         return [pa.DictionaryArray.from_arrays(old, self.values) for old in self.indices]
 
 
-def _narrowed(chunks: list[Any]) -> list[Any]:
-    """Chunks narrowed one by one, cast to the widest of their types to form one column."""
-    import pyarrow as pa
+def _narrowed(chunks: list[Any], original: Any) -> list[Any]:
+    """Chunks narrowed one by one, cast to the widest of their types to form one column.
 
-    if not chunks or not all(pa.types.is_integer(chunk.type) for chunk in chunks):
+    A chunk that could not be narrowed keeps the ``original`` type, which then holds them all
+    (an unsigned type's large values fit no signed type of its width).
+    """
+    types = {chunk.type for chunk in chunks}
+    if len(types) < 2:
         return chunks
-    widest = max((chunk.type for chunk in chunks), key=lambda kind: kind.bit_width)
+    widest = original if original in types else max(types, key=lambda kind: kind.bit_width)
     return [chunk if chunk.type == widest else chunk.cast(widest) for chunk in chunks]
 
 
@@ -114,18 +117,23 @@ def compact_table(
 
     recoded = {name: _Shared() for name in shared}
     pieces: dict[str, list[Any]] = {name: [] for name in columns if name not in recoded}
+    originals: dict[str, Any] = {}
     for batch in batches:
         for name in columns:
             chunk = batch.column(name)
             if name in recoded:
                 recoded[name].add(chunk)
             elif name in narrow and pa.types.is_integer(chunk.type):
+                originals.setdefault(name, chunk.type)
                 pieces[name].append(chunk.cast(_narrow_type(chunk)))
             else:
                 pieces[name].append(chunk)
     arrays = {}
     for name in columns:
-        chunks = recoded[name].chunks() if name in recoded else _narrowed(pieces.pop(name))
+        if name in recoded:
+            chunks = recoded[name].chunks()
+        else:
+            chunks = _narrowed(pieces.pop(name), originals.get(name))
         if not chunks:
             return schema.empty_table().select(list(columns))
         if len(chunks) > 1:

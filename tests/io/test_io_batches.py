@@ -73,6 +73,14 @@ def test_integers_take_the_widest_type_any_batch_needs() -> None:
     assert table.schema.field("other").type == pa.int64()
 
 
+def test_large_unsigned_values_keep_their_type() -> None:
+    schema = pa.schema([("id", pa.uint32())])
+    raw = [{"id": [1, 2]}, {"id": [70_000]}, {"id": [2**31 + 5, 3]}]
+    table = compact_table(_batches(raw, schema), schema, ["id"], narrow=["id"])
+    assert _values(table, "id") == [1, 2, 70_000, 2**31 + 5, 3]
+    assert table.schema.field("id").type == pa.uint32()
+
+
 def test_no_batches_give_an_empty_table() -> None:
     schema = pa.schema([("group", TEXT), ("label", pa.int64())])
     table = compact_table([], schema, ["label", "group"], shared=["group"], narrow=["label"])
