@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bias_ledger.errors import InputError
-from bias_ledger.metrics._grouping import DENSE_LIMIT, combine_codes, value_sort_keys
+from bias_ledger.metrics._grouping import DENSE_LIMIT, combine_codes
 from bias_ledger.metrics.model import SensitiveColumn
 
 Group = tuple[str, ...]
@@ -61,11 +61,10 @@ def row_grouping(columns: Sequence[SensitiveColumn]) -> RowGrouping:
         tuple(column.categories[code] for column, code in zip(columns, row, strict=True))
         for row in keys.tolist()
     ]
-    sort_keys = [value_sort_keys(sorted({g[i] for g in groups})) for i in range(len(columns))]
-    order = sorted(
-        range(len(groups)),
-        key=lambda j: tuple(sort_keys[i][groups[j][i]] for i in range(len(columns))),
-    )
+    # Categories are in the order of the original values, so the per-feature codes sort the
+    # groups as fairlearn does (the order of count_binary's tables too).
+    code_rows = keys.tolist()
+    order = sorted(range(len(groups)), key=lambda j: tuple(code_rows[j]))
     rank = np.empty(len(groups), dtype=np.int64)
     rank[order] = np.arange(len(groups), dtype=np.int64)
     if remap is None:

@@ -43,6 +43,9 @@ class CountTable:
     """Observed groups, one name per feature, sorted as fairlearn's ``MetricFrame.by_group``."""
     cells: npt.NDArray[np.int64]
     """Shape ``(len(groups), 4)``; columns are TN, FP, FN, TP (``2 * y_true + y_pred``)."""
+    orders: tuple[tuple[str, ...], ...] = ()
+    """Per feature, its group names in the order of the original values (as fairlearn sorts
+    them); empty when the counts came without one, and the order is derived from the names."""
 
     def __post_init__(self) -> None:
         if self.cells.shape != (len(self.groups), CELLS) or self.cells.dtype != np.int64:
@@ -55,9 +58,19 @@ class CountTable:
 
     @classmethod
     def from_counts(
-        cls, features: Sequence[str], groups: Iterable[Group], cells: npt.ArrayLike
+        cls,
+        features: Sequence[str],
+        groups: Iterable[Group],
+        cells: npt.ArrayLike,
+        *,
+        orders: Sequence[Sequence[str]] = (),
     ) -> CountTable:
-        """Canonical table from counts of any source: duplicates summed, empty groups dropped."""
+        """Canonical table from counts of any source: duplicates summed, empty groups dropped.
+
+        ``orders`` gives each feature's names in the order of their original values (the
+        categories of a :class:`SensitiveColumn`); without it, names that all read as numbers
+        sort numerically and others as text, which is fairlearn's order for typed values.
+        """
         group_list = [tuple(group) for group in groups]
         matrix = np.asarray(cells, dtype=np.int64).reshape(len(group_list), CELLS)
         if (matrix < 0).any():
@@ -73,12 +86,14 @@ class CountTable:
         present = sums.sum(axis=1) > 0
         observed = [group for group, keep in zip(positions, present, strict=True) if keep]
         sums = sums[present]
-        keys = _sort_keys(len(features), observed)
+        kept_orders = tuple(tuple(names) for names in orders)
+        keys = _sort_keys(len(features), observed, kept_orders)
         order = sorted(range(len(observed)), key=keys.__getitem__)
         return cls(
             features=tuple(features),
             groups=tuple(observed[i] for i in order),
             cells=sums[np.array(order, dtype=np.int64)].reshape(len(order), CELLS),
+            orders=kept_orders,
         )
 
     @property
@@ -97,8 +112,13 @@ class CountTable:
             raise InputError(
                 f"cannot merge counts by {self.features} with counts by {other.features}"
             )
+        # Batches of one source share their value order; counts from two sources may not.
+        orders = self.orders if self.orders == other.orders else ()
         return CountTable.from_counts(
-            self.features, self.groups + other.groups, np.concatenate([self.cells, other.cells])
+            self.features,
+            self.groups + other.groups,
+            np.concatenate([self.cells, other.cells]),
+            orders=orders,
         )
 
     def marginal(self, features: Sequence[str]) -> CountTable:
@@ -108,16 +128,30 @@ class CountTable:
             raise InputError(f"no sensitive feature {missing[0]!r}; counts are by {self.features}")
         positions = [self.features.index(name) for name in features]
         projected = [tuple(group[p] for p in positions) for group in self.groups]
-        return CountTable.from_counts(features, projected, self.cells)
+        orders = tuple(self.orders[p] for p in positions) if self.orders else ()
+        return CountTable.from_counts(features, projected, self.cells, orders=orders)
 
     def overall(self) -> CountTable:
         """The whole population as a single group ``()`` of no feature."""
         return CountTable(features=(), groups=((),), cells=self.cells.sum(axis=0, keepdims=True))
 
 
-def _sort_keys(n_features: int, groups: Sequence[Group]) -> list[tuple[object, ...]]:
+def _sort_keys(
+    n_features: int, groups: Sequence[Group], orders: Sequence[Sequence[str]]
+) -> list[tuple[object, ...]]:
     """Each group's sort key: fairlearn's order of the values of each feature in turn."""
-    keys = [value_sort_keys(sorted({group[i] for group in groups})) for i in range(n_features)]
+    keys: list[dict[str, object]] = []
+    for i in range(n_features):
+        names = sorted({group[i] for group in groups})
+        derived = value_sort_keys(names)
+        if not orders:
+            keys.append(dict(derived))
+            continue
+        position = {name: index for index, name in enumerate(orders[i])}
+        # A name outside the given order (another source's) goes after, in derived order.
+        keys.append(
+            {name: (name not in position, position.get(name, 0), derived[name]) for name in names}
+        )
     return [tuple(keys[i][group[i]] for i in range(n_features)) for group in groups]
 
 
@@ -213,7 +247,8 @@ def count_binary(
         for row in keys.tolist()
     ]
     features = tuple(column.name for column in sensitive)
-    return CountTable.from_counts(features, groups, counts[present].astype(np.int64))
+    orders = tuple(column.categories for column in sensitive)
+    return CountTable.from_counts(features, groups, counts[present].astype(np.int64), orders=orders)
 
 
 def _compacted(combined: CombinedCodes) -> tuple[npt.NDArray[np.int64], CombinedCodes]:

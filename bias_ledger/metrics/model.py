@@ -65,7 +65,8 @@ class SensitiveColumn:
     codes: npt.NDArray[np.int64]
     """One code per row, ``0 <= code < len(categories)``."""
     categories: tuple[str, ...]
-    """Group names as text, indexed by code (a missing value shown as group ``"<missing>"``)."""
+    """Group names as text, indexed by code, in the order of the original values (numbers
+    numerically, text by code point: fairlearn's group order), ``"<missing>"`` last."""
 
 
 @dataclass(frozen=True)
