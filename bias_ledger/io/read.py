@@ -141,10 +141,18 @@ def read_columns(
         elif fmt is FileFormat.CSV:
             import pyarrow.csv as pcsv
 
-            # Streaming frees the raw text block by block, and each block is compacted at once.
+            from bias_ledger.io.csv_ranges import parallel_worthwhile, read_compact
+
+            # Streaming frees the raw text block by block, and each block is compacted at once;
+            # a large file is parsed as two halves at once (one streaming reader uses one core).
             options = _csv_options(columns, as_dictionary)
-            with pcsv.open_csv(pa.input_stream(str(path)), convert_options=options) as reader:
-                table = compact_table(reader, reader.schema, columns, shared=shared, narrow=narrow)
+            if parallel_worthwhile(path):
+                table = read_compact(path, options, columns, shared=shared, narrow=narrow)
+            else:
+                with pcsv.open_csv(pa.input_stream(str(path)), convert_options=options) as reader:
+                    table = compact_table(
+                        reader, reader.schema, columns, shared=shared, narrow=narrow
+                    )
         else:
             import pyarrow.json as pj
 
