@@ -8,10 +8,10 @@ record. A metric whose value is undefined (0/0) is a :class:`Value` with ``value
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -243,6 +243,30 @@ class ImpactRatio:
         }
 
 
+class _Grouped(Protocol):
+    @property
+    def group(self) -> tuple[str, ...]: ...
+
+
+G = TypeVar("G", bound=_Grouped)
+
+
+def find_group(groups: Sequence[G], key: tuple[str, ...]) -> G:
+    """The group named ``key``; KeyError when there is none."""
+    for item in groups:
+        if item.group == key:
+            return item
+    raise KeyError(key)
+
+
+def find_disparity(disparities: Sequence[Disparity], metric: str) -> Disparity:
+    """The disparity of ``metric``; KeyError when there is none."""
+    for item in disparities:
+        if item.metric == metric:
+            return item
+    raise KeyError(metric)
+
+
 @dataclass(frozen=True)
 class FeatureResult:
     """All results for one sensitive feature, or for an intersection of several."""
@@ -262,16 +286,10 @@ class FeatureResult:
         return " x ".join(self.features)
 
     def group(self, key: tuple[str, ...]) -> GroupMetrics:
-        for item in self.groups:
-            if item.group == key:
-                return item
-        raise KeyError(key)
+        return find_group(self.groups, key)
 
     def disparity(self, metric: str) -> Disparity:
-        for item in self.disparities:
-            if item.metric == metric:
-                return item
-        raise KeyError(metric)
+        return find_disparity(self.disparities, metric)
 
     def to_json(self) -> dict[str, Any]:
         return {

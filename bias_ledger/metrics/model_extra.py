@@ -9,7 +9,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bias_ledger.metrics.model import Disparity, MetricResults, Task, Value
+from bias_ledger.metrics.model import (
+    Disparity,
+    MetricResults,
+    Task,
+    Value,
+    find_disparity,
+    find_group,
+)
 
 # Per-group regression metrics, in display order. Names follow scikit-learn's functions where one
 # exists; the residual is prediction - label, so a positive mean residual means over-prediction.
@@ -70,16 +77,10 @@ class RegressionFeatureResult:
         return " x ".join(self.features)
 
     def group(self, key: tuple[str, ...]) -> RegressionGroup:
-        for item in self.groups:
-            if item.group == key:
-                return item
-        raise KeyError(key)
+        return find_group(self.groups, key)
 
     def disparity(self, metric: str) -> Disparity:
-        for item in self.disparities:
-            if item.metric == metric:
-                return item
-        raise KeyError(metric)
+        return find_disparity(self.disparities, metric)
 
     def to_json(self) -> dict[str, Any]:
         return {
