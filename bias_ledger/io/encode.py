@@ -61,9 +61,18 @@ def _counts(chunks: list[Any], size: int) -> npt.NDArray[np.int64]:
     return counts
 
 
-def _recode(chunks: list[Any], rows: int, lookup: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """``lookup[index]`` for every row, written chunk by chunk into one int64 array."""
-    codes = np.empty(rows, dtype=np.int64)
+def _code_type(size: int) -> type[np.signedinteger[Any]]:
+    """The narrowest signed integer type for codes ``0 <= code < size`` (and -1)."""
+    for kind in (np.int8, np.int16, np.int32):
+        if size <= np.iinfo(kind).max:
+            return kind
+    return np.int64
+
+
+def _recode(chunks: list[Any], rows: int, lookup: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``lookup[index]`` for every row, written chunk by chunk into one array of the lookup's
+    type: the narrowest that holds the codes (int8 for up to 127 groups)."""
+    codes = np.empty(rows, dtype=lookup.dtype)
     offset = 0
     for chunk in _pieces(chunks):
         # mode="wrap" sends index -1 (missing) to the last slot of the lookup, without the
@@ -91,8 +100,9 @@ def encode_sensitive(
         used.sort(key=lambda i: values[i])
     except TypeError:
         used.sort(key=lambda i: text(values[i]))
-    # One extra slot so that code -1 (missing) indexes the last entry.
-    lookup = np.full(len(values) + 1, -1, dtype=np.int64)
+    # One extra slot so that code -1 (missing) indexes the last entry. Codes are as narrow as
+    # the groups allow: for 1e7 rows an int8 column is 10 MB where int64 would be 80 MB.
+    lookup = np.full(len(values) + 1, -1, dtype=_code_type(len(used) + 1))
     categories: list[str] = []
     position: dict[str, int] = {}
     for i in used:

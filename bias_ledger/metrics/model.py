@@ -62,8 +62,9 @@ class SensitiveColumn:
 
     name: str
     """The column name in the input data."""
-    codes: npt.NDArray[np.int64]
-    """One code per row, ``0 <= code < len(categories)``."""
+    codes: npt.NDArray[np.integer[Any]]
+    """One code per row, ``0 <= code < len(categories)``: any integer type (readers use the
+    narrowest that holds the codes; the engine widens what it combines)."""
     categories: tuple[str, ...]
     """Group names as text, indexed by code, in the order of the original values (numbers
     numerically, text by code point: fairlearn's group order), ``"<missing>"`` last."""

@@ -67,7 +67,11 @@ def assert_same(left: AuditData, right: AuditData) -> None:
     for a, b in zip(left.sensitive, right.sensitive, strict=True):
         assert (a.name, a.categories) == (b.name, b.categories)
         np.testing.assert_array_equal(a.codes, b.codes)
-        assert a.codes.dtype == np.int64
+        # The narrowest signed type that holds the codes (and -1), the same for both loads.
+        assert a.codes.dtype == b.codes.dtype
+        assert np.iinfo(a.codes.dtype).max >= len(a.categories)
+        if len(a.categories) < 100:
+            assert a.codes.dtype == np.int8
     assert (left.rows, left.dropped_rows, left.positive_label) == (
         right.rows,
         right.dropped_rows,
