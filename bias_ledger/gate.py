@@ -107,7 +107,7 @@ def resolve_baseline(path: Path, spec: str, *, approvers: TrustedKeys | None = N
     if bundle.is_file():
         from bias_ledger.bundle import read_bundle_baseline
 
-        return read_bundle_baseline(bundle)
+        return read_bundle_baseline(bundle, trusted=approvers)
     raise InputError(
         f"--baseline {spec!r}: expected 'latest-approved', a record index, or a bundle file"
     )

@@ -12,10 +12,12 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from bias_ledger.gate import Baseline
+    from bias_ledger.ledger.trust import TrustedKeys
 
 
-def read_bundle_baseline(path: Path) -> Baseline:
-    """The latest audit record of a bundle whose integrity verifies, as a gate baseline."""
+def read_bundle_baseline(path: Path, *, trusted: TrustedKeys | None = None) -> Baseline:
+    """The latest audit record of a bundle that verifies (against ``trusted``, when given), as
+    a gate baseline."""
     from bias_ledger.bundle.baseline import baseline_from_bundle
 
-    return baseline_from_bundle(path)
+    return baseline_from_bundle(path, trusted=trusted)

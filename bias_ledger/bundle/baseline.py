@@ -11,15 +11,20 @@ from bias_ledger.bundle.read import read_bundle
 from bias_ledger.bundle.verify import BundleUntrustedError, verify_contents
 from bias_ledger.errors import InputError
 from bias_ledger.gate import Baseline, audit_record_results
+from bias_ledger.ledger.trust import TrustedKeys
 
 
-def baseline_from_bundle(path: Path) -> Baseline:
-    """Integrity only (hashes, signatures, proofs, checkpoint): the gate names no trusted key,
-    so the source says ``"trusted": false`` and names the signer for the caller to judge."""
+def baseline_from_bundle(path: Path, *, trusted: TrustedKeys | None = None) -> Baseline:
+    """With ``trusted`` keys (the gate's ``--approved-by``), a full verification: every record
+    and the checkpoint signed by one of them. Without, integrity only (hashes, signatures,
+    proofs, checkpoint): the source says ``"trusted": false`` and names the signer."""
     contents = read_bundle(path)
-    # BundleUntrustedError means every integrity check passed; trust we do not claim.
-    with contextlib.suppress(BundleUntrustedError):
-        verify_contents(contents, None)
+    if trusted is not None:
+        verify_contents(contents, trusted)
+    else:
+        # BundleUntrustedError means every integrity check passed; trust we do not claim.
+        with contextlib.suppress(BundleUntrustedError):
+            verify_contents(contents, None)
     audits = [
         (index, json.loads(contents.members[record_json(index)]))
         for index in contents.record_indexes()
@@ -38,6 +43,6 @@ def baseline_from_bundle(path: Path) -> Baseline:
             "record_index": index,
             "record_hash": listed[index],
             "signer": record["signer"]["fingerprint"],
-            "trusted": False,
+            "trusted": trusted is not None,
         },
     )

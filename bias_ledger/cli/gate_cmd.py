@@ -66,8 +66,8 @@ def gate(
         Path | None,
         typer.Option(
             "--approved-by",
-            help="allowed_signers file: the baseline's approval must "
-            "be signed by one of these keys.",
+            help="allowed_signers file: the baseline's approval (or a baseline bundle's "
+            "records) must be signed by one of these keys.",
         ),
     ] = None,
     junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML here.")] = None,

@@ -245,3 +245,20 @@ def test_export_consistent_with_then_verify_since(world: World, tmp_path: Path) 
     code, output = run("verify", out, "--trusted-keys", world.trusted, "--since", kept)
     assert code == 0, output
     assert "extends the checkpoint kept in" in output
+
+
+def test_gate_baseline_bundle_with_trusted_approvers(world: World) -> None:
+    from bias_ledger.errors import VerificationError
+    from bias_ledger.ledger.trust import TrustedKeys, load_allowed_signers
+
+    trusted = resolve_baseline(
+        world.ledger, str(world.bundle), approvers=load_allowed_signers(world.trusted)
+    )
+    assert trusted.source["trusted"] is True
+    stranger = TrustedKeys.from_fingerprints([fingerprint(world.key_c.public_key())])
+    with pytest.raises(VerificationError, match="untrusted key"):
+        resolve_baseline(
+            world.ledger, str(world.other_bundle), approvers=load_allowed_signers(world.trusted)
+        )
+    with pytest.raises(VerificationError, match="untrusted key"):
+        resolve_baseline(world.ledger, str(world.bundle), approvers=stranger)
