@@ -21,7 +21,7 @@ from filelock import FileLock, Timeout
 
 from bias_ledger.errors import LedgerError, VerificationError
 from bias_ledger.ledger import canonical, sshsig
-from bias_ledger.ledger.checkpoint import Checkpoint, sign_checkpoint
+from bias_ledger.ledger.checkpoint import Checkpoint, parse_signed_checkpoint, sign_checkpoint
 from bias_ledger.ledger.entry import Entry, dearmor, parse_line
 from bias_ledger.ledger.files import append_durably, fsync_directory, write_atomically
 from bias_ledger.ledger.keys import fingerprint, public_key_openssh
@@ -164,26 +164,51 @@ def _load_state(path: Path) -> AppendState:
         )
     except (OSError, ValueError, KeyError, TypeError, LedgerError):
         state = None
-    if state is not None and state.byte_length == data_size:
+    if state is not None and state.byte_length == data_size and _agrees(path, state):
         return state
-    if state is None or state.byte_length > data_size:
-        # No usable cache (or the log shrank under it): rebuild from the records themselves.
-        return _rebuild_state(records_path.read_bytes() if data_size else b"", path=path)
-    with records_path.open("rb") as handle:
-        handle.seek(state.byte_length)
-        extra = handle.read()
-    lines, tail = split_lines(extra)
-    if tail:
-        _rebuild_state(records_path.read_bytes(), path=path)  # raises the torn-tail error
-    tree = state.tree
-    for number, line in enumerate(lines):
-        # Lines no append of ours has accounted for: at least make sure they are entries.
-        _require_entry(line, state.size + number, path=path)
-        tree = tree.append(BLAKE3_HASHER, BLAKE3_HASHER.hash_leaf(line))
-    last = _line_record_hash(lines[-1]) if lines else state.last_hash
-    return AppendState(
-        size=state.size + len(lines), byte_length=data_size, last_hash=last, tree=tree
-    )
+    # No usable cache (missing, stale or disagreeing with the records, as after a crash between
+    # writing a record and the state): rebuild it from the records themselves.
+    return _rebuild_state(records_path.read_bytes() if data_size else b"", path=path)
+
+
+def _last_line(path: Path, size: int) -> bytes:
+    """The last complete line of ``records.log`` (which ends in a newline), read from its end."""
+    step = 1 << 16
+    with path.open("rb") as handle:
+        span = min(size, step)
+        while True:
+            handle.seek(size - span)
+            block = handle.read(span)
+            start = block.rfind(b"\n", 0, len(block) - 1)
+            if start >= 0 or span == size:
+                return block[start + 1 : -1]
+            span = min(size, span * 2)
+
+
+def _agrees(path: Path, state: AppendState) -> bool:
+    """The cached state names the last record's hash and the checkpoint's root, as it must.
+
+    Cheap (the file's tail and the checkpoint): a cache corrupted on disk or edited would
+    otherwise chain the next record to the wrong hash or sign a wrong root.
+    """
+    if state.size == 0:
+        return state.last_hash is None and state.tree.size == 0
+    if state.tree.size != state.size:
+        return False
+    if _line_record_hash(_last_line(path / RECORDS_FILE, state.byte_length)) != state.last_hash:
+        return False
+    checkpoint_path = path / CHECKPOINT_FILE
+    if not checkpoint_path.exists():
+        return True
+    try:
+        checkpoint, _ = parse_signed_checkpoint(
+            checkpoint_path.read_bytes(), source=str(checkpoint_path)
+        )
+    except VerificationError:
+        return True  # verify and fsck report a damaged checkpoint; the records decide here
+    if checkpoint.size != state.size:
+        return True  # a crash between the record and its checkpoint: the next append heals it
+    return checkpoint.root_hash == state.tree.root(BLAKE3_HASHER)
 
 
 def ledger_lock(path: Path) -> FileLock:
