@@ -103,14 +103,35 @@ def generate(
 @key_app.command("show")
 def show(
     key: KeyOption = None,
+    ledger: LedgerOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Print the public key and fingerprint of the signing key that would be used."""
+    """Print the public key and fingerprint of the signing key that would be used, and how
+    many records of the ledger (when there is one) it signed."""
+    from bias_ledger.history import log_lines
     from bias_ledger.ledger.keys import fingerprint, public_key_openssh
+    from bias_ledger.ledger.reader import LEDGER_FILE, resolve_ledger_path
     from bias_ledger.signing import load_signing_key
 
     public = load_signing_key(key, ask_passphrase=ask_passphrase).public_key()
-    _describe(public_key_openssh(public), fingerprint(public), key, json_output)
+    found = fingerprint(public)
+    path = resolve_ledger_path(ledger)
+    signed = None
+    if (path / LEDGER_FILE).exists():
+        signed = sum(1 for line in log_lines(path) if line.signer == found)
+    if json_output:
+        print_json(
+            {
+                "path": str(key) if key else None,
+                "public_key": public_key_openssh(public),
+                "fingerprint": found,
+                "records_signed": signed,
+            }
+        )
+        return
+    _describe(public_key_openssh(public), found, key, json_output)
+    if signed is not None:
+        out().print(f"signed {signed} record(s) in {path}")
 
 
 @key_app.command("rotate")

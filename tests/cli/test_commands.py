@@ -180,3 +180,10 @@ def test_help() -> None:
         assert done.returncode == 0 and "Exit codes" in done.stdout
     done = run_cli("--version", env=env)
     assert done.returncode == 0 and done.stdout.startswith("bias-ledger ")
+
+
+def test_key_show_counts_the_records_it_signed(session: Session) -> None:
+    shown = session.json("key", "show")
+    assert shown["fingerprint"] == session.fingerprint
+    assert shown["records_signed"] == len(session.json("log"))
+    assert "signed" in session.run("key", "show")
