@@ -9,7 +9,8 @@ exact test (two-sided, ``scipy.stats.fisher_exact``). No correction for multiple
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -45,6 +46,9 @@ class SelectionRateTest:
     """Two-sided p-value of "same selection rate as the reference"."""
     min_expected_count: float
     """Smallest expected cell count of the 2x2 table under equal rates (chose the method)."""
+    p_value_holm: Value = Value(None, reason="not adjusted")
+    """The p-value adjusted for testing every group of the feature (Holm-Bonferroni): the one
+    to read when asking whether *any* group differs."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +58,7 @@ class SelectionRateTest:
             "method": self.method.value,
             "statistic": self.statistic.to_json(),
             "p_value": self.p_value.to_json(),
+            "p_value_holm": self.p_value_holm.to_json(),
             "min_expected_count": self.min_expected_count,
         }
 
@@ -154,7 +159,22 @@ def feature_significance(
             s1, n1, s2, n2, min_expected=min_expected
         )
         tests.append(SelectionRateTest(item.group, s1, n1, method, statistic, p, expected))
-    return FeatureSignificance(result.features, result.reference, s2, n2, tuple(tests))
+    return FeatureSignificance(result.features, result.reference, s2, n2, holm(tests))
+
+
+def holm(tests: Sequence[SelectionRateTest]) -> tuple[SelectionRateTest, ...]:
+    """The tests with Holm-Bonferroni adjusted p-values (step-down, kept monotone, at most 1)."""
+    order = sorted(range(len(tests)), key=lambda i: float(tests[i].p_value.value or 0.0))
+    adjusted = [0.0] * len(tests)
+    running = 0.0
+    for rank, index in enumerate(order):
+        raw = float(tests[index].p_value.value or 0.0)
+        running = max(running, min(1.0, (len(tests) - rank) * raw))
+        adjusted[index] = running
+    return tuple(
+        replace(test, p_value_holm=Value(value))
+        for test, value in zip(tests, adjusted, strict=True)
+    )
 
 
 def selection_rate_tests(

@@ -41,22 +41,28 @@ def significance_table(feature: Mapping[str, Any]) -> Table:
         f"{escape(' x '.join(feature['features']))}",
         title_justify="left",
     )
-    for column in ("group", "selected / n", "test", "p-value"):
+    for column in ("group", "selected / n", "test", "p-value", "p (Holm, all groups)"):
         table.add_column(column, justify="left" if column in ("group", "test") else "right")
     for test in feature["tests"]:
-        p_value = test["p_value"]
-        text = fmt_json(p_value, 4)
-        if p_value.get("value") is not None and p_value["value"] < 1e-4:
-            text = Text("<0.0001")
-        if p_value.get("value") is not None and p_value["value"] < 0.05:
-            text.stylize("bold")
         table.add_row(
             escape(", ".join(test["group"])),
             f"{test['selected']:,} / {test['count']:,}",
             test["method"].replace("_", " "),
-            text,
+            _p_text(test["p_value"]),
+            _p_text(test.get("p_value_holm")),
         )
     return table
+
+
+def _p_text(p_value: Mapping[str, Any] | None) -> Text:
+    """A p-value, bold below 0.05."""
+    text = fmt_json(p_value, 4)
+    number = None if p_value is None else p_value.get("value")
+    if number is not None and number < 1e-4:
+        text = Text("<0.0001")
+    if number is not None and number < 0.05:
+        text.stylize("bold")
+    return text
 
 
 def scores_table(feature: Mapping[str, Any]) -> Table:

@@ -97,3 +97,26 @@ def test_selection_rate_tests_on_engine_results() -> None:
 def test_bad_counts_are_input_errors() -> None:
     with pytest.raises(InputError, match="selected <= count"):
         two_proportion_z(5, 3, 1, 10)
+
+
+def test_holm_adjustment_matches_its_definition() -> None:
+    """Holm-Bonferroni by its textbook definition: the adjusted p of the k-th smallest raw p
+    is max over j <= k of min(1, (m - j + 1) p_(j))."""
+    from bias_ledger.metrics.model import Value
+    from bias_ledger.metrics.significance import SelectionRateTest, SignificanceMethod, holm
+
+    raw = [0.04, 0.001, 0.3, 0.02, 0.5, 0.0101]
+    tests = [
+        SelectionRateTest(
+            (f"g{i}",), 1, 10, SignificanceMethod.TWO_PROPORTION_Z, Value(0.0), Value(p), 5.0
+        )
+        for i, p in enumerate(raw)
+    ]
+    adjusted = [t.p_value_holm.value for t in holm(tests)]
+    ranked = sorted(raw)
+    m = len(raw)
+    expected = {}
+    for k, p in enumerate(ranked):
+        expected[p] = max(min(1.0, (m - j) * ranked[j]) for j in range(k + 1))
+    assert adjusted == [expected[p] for p in raw]
+    assert all(a >= p for a, p in zip(adjusted, raw, strict=True))
