@@ -184,10 +184,42 @@ def _recompute(payload: Mapping[str, Any], data: Path, predictions: Path | None)
     return dict(canonical.decode(canonical.encode(present)))
 
 
+def _policy_mismatches(
+    payload: Mapping[str, Any], fresh: Mapping[str, Any], policy: Any, index: int
+) -> list[Mismatch]:
+    """The recorded verdict against the policy re-evaluated on the recomputed results.
+
+    Only a record judged by this very policy file (same BLAKE3 digest) and without a baseline
+    is re-judged: a baseline's results are not in the bundle to compare against.
+    """
+    from bias_ledger.policy import evaluate_policy
+    from bias_ledger.results_json import results_from_json
+
+    recorded = payload.get("policy")
+    if not recorded or payload.get("baseline"):
+        return []
+    digest = recorded["policy"]["digest"]
+    if digest != policy.digest:
+        return [Mismatch("$.audit.policy.policy.digest", digest, policy.digest)]
+    report = evaluate_policy(policy, results_from_json(fresh["results"]))
+    judged = dict(canonical.decode(canonical.encode(report.to_json())))
+    return compare(recorded, judged, "$.audit.policy")
+
+
 def recompute_bundle(
-    contents: BundleContents, *, data: Path, predictions: Path | None
+    contents: BundleContents,
+    *,
+    data: Path,
+    predictions: Path | None,
+    policy: Path | None = None,
 ) -> RecomputeReport:
-    """Recompute every audit record of a verified bundle whose inputs are the given files."""
+    """Recompute every audit record of a verified bundle whose inputs are the given files;
+    with ``policy``, re-judge the records that policy judged."""
+    loaded = None
+    if policy is not None:
+        from bias_ledger.policy import load_policy
+
+        loaded = load_policy(policy)
     given = {
         "data": (data, _digest(data)),
         "predictions": (predictions, _digest(predictions)) if predictions else None,
@@ -205,6 +237,8 @@ def recompute_bundle(
         fresh = _recompute(payload, data, predictions)
         recorded = {key: payload[key] for key in COMPARED if key in payload}
         mismatches = compare(recorded, fresh, "$.audit")
+        if loaded is not None:
+            mismatches += _policy_mismatches(payload, fresh, loaded, index)
         results.append(RecordRecompute(index, files, tuple(mismatches), recomputed=True))
     if not results:
         raise InputError(f"{contents.source}: the bundle holds no audit record to recompute")

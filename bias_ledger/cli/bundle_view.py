@@ -54,14 +54,15 @@ def run_verify_bundle(
     data: Path | None,
     predictions: Path | None,
     json_output: bool,
+    policy: Path | None = None,
 ) -> None:
     from bias_ledger.bundle.read import read_bundle
     from bias_ledger.bundle.verify import BundleUntrustedError, verify_contents
 
     if recompute and data is None:
         raise InputError("--recompute needs --data FILE (and --predictions FILE if one was used)")
-    if not recompute and (data is not None or predictions is not None):
-        raise InputError("--data and --predictions are used with --recompute")
+    if not recompute and (data is not None or predictions is not None or policy is not None):
+        raise InputError("--data, --predictions and --policy are used with --recompute")
     kept = _read_kept(since)
     try:
         contents = read_bundle(bundle)
@@ -78,7 +79,7 @@ def run_verify_bundle(
     if recompute and data is not None:
         from bias_ledger.bundle.recompute import FLOAT_TOLERANCE, recompute_bundle
 
-        report = recompute_bundle(contents, data=data, predictions=predictions)
+        report = recompute_bundle(contents, data=data, predictions=predictions, policy=policy)
         recomputed = report.to_json()
         done = [r.index for r in report.records if r.recomputed]
         skipped = [r for r in report.records if not r.recomputed]

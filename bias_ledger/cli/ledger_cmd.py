@@ -126,6 +126,13 @@ def verify(
     predictions: Annotated[
         Path | None, typer.Option(help="Original predictions file, for --recompute.")
     ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --recompute: the policy file that judged the records; their "
+            "verdicts are re-judged on the recomputed numbers."
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Verify every hash, signature, the chain and the checkpoint; exit 0 valid, 3 not."""
@@ -142,6 +149,7 @@ def verify(
         data=data,
         predictions=predictions,
         json_output=json_output,
+        policy=policy,
     )
 
 

@@ -85,6 +85,7 @@ def run_verify(
     data: Path | None,
     predictions: Path | None,
     json_output: bool,
+    policy: Path | None = None,
 ) -> None:
     from bias_ledger.ledger.reader import resolve_ledger_path
     from bias_ledger.verify import verify_ledger
@@ -106,10 +107,13 @@ def run_verify(
             data=data,
             predictions=predictions,
             json_output=json_output,
+            policy=policy,
         )
         return
-    if recompute:
-        raise InputError("--recompute applies to a bundle: bias-ledger verify BUNDLE --recompute")
+    if recompute or policy is not None:
+        raise InputError(
+            "--recompute and --policy apply to a bundle: bias-ledger verify BUNDLE --recompute"
+        )
     kept = None
     if since is not None:
         try:
