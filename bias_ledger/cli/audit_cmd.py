@@ -63,6 +63,7 @@ def append(ledger: Path | None, key: Path | None, kind: str, payload: dict[str, 
 
 
 def audit(
+    ctx: typer.Context,
     data: opt.DataArg = None,
     data_file: opt.DataOpt = None,
     predictions: opt.PredictionsOpt = None,
@@ -109,33 +110,8 @@ def audit(
 
     from bias_ledger.ledger.reader import read_meta, resolve_ledger_path
 
-    request, config_policy = opt.build_request(
-        opt.InputOptions(
-            data=opt.pick_data(data, data_file),
-            predictions=predictions,
-            id_column=id_column,
-            join=join,
-            label=label,
-            prediction=prediction,
-            pos_label=pos_label,
-            score=score,
-            threshold=threshold,
-            sensitive=sensitive or [],
-            reference=reference or [],
-            model=model,
-            model_name=model_name,
-            model_version=model_version,
-            missing_as_group=missing_as_group,
-            drop_missing=drop_missing,
-            max_groups=max_groups,
-            config=config,
-            task=task,
-            min_group_size=min_group_size,
-            ci=ci,
-            bootstrap=bootstrap,
-            seed=seed,
-        )
-    )
+    # The input options above reach the core by name, through ctx.params.
+    request, config_policy = opt.build_request(opt.InputOptions.from_params(ctx.params))
     request = replace(request, cross_check=cross_check)
     if not no_record:
         read_meta(resolve_ledger_path(ledger))  # fail before the work, not after it

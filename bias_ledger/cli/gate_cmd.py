@@ -30,6 +30,7 @@ def _github_outputs(report: Any, results: Any) -> None:
 
 
 def gate(
+    ctx: typer.Context,
     policy: Annotated[Path, typer.Option("--policy", help="Fairness policy file (TOML).")],
     data: opt.DataArg = None,
     data_file: opt.DataOpt = None,
@@ -111,33 +112,8 @@ def gate(
         }
         kind = "gate"
     else:
-        request, _ = opt.build_request(
-            opt.InputOptions(
-                data=opt.pick_data(data, data_file),
-                predictions=predictions,
-                id_column=id_column,
-                join=join,
-                label=label,
-                prediction=prediction,
-                pos_label=pos_label,
-                score=score,
-                threshold=threshold,
-                sensitive=sensitive or [],
-                reference=reference or [],
-                model=model,
-                model_name=model_name,
-                model_version=model_version,
-                missing_as_group=missing_as_group,
-                drop_missing=drop_missing,
-                max_groups=max_groups,
-                config=config,
-                task=task,
-                min_group_size=min_group_size,
-                ci=ci,
-                bootstrap=bootstrap,
-                seed=seed,
-            )
-        )
+        # The input options above reach the core by name, through ctx.params.
+        request, _ = opt.build_request(opt.InputOptions.from_params(ctx.params))
         result = run_with_progress(request, quiet=True)
         results = result.binary
         report = evaluate_policy(loaded, results, baseline=base.results if base else None)

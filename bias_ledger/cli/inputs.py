@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -152,6 +152,17 @@ class InputOptions:
     ci: float | None = None
     bootstrap: int | None = None
     seed: int | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> InputOptions:
+        """From a command's parsed parameters (``ctx.params``) named as these fields; DATA may
+        come as the argument or as ``--data`` (``data_file``)."""
+        names = {field.name for field in fields(cls)}
+        values = {name: params[name] for name in names if name in params}
+        values["data"] = pick_data(params.get("data"), params.get("data_file"))
+        values["sensitive"] = params.get("sensitive") or []
+        values["reference"] = params.get("reference") or []
+        return cls(**values)
 
 
 def pick_data(argument: Path | None, option: Path | None) -> Path | None:
