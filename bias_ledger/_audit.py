@@ -6,6 +6,7 @@ that the CLI renders and records.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,8 @@ def parameters_json(
         "drop_missing": mapping.drop_missing,
         "max_groups": mapping.max_groups,
         "min_group_size": request.min_group_size,
-        "ci_level": request.ci_level,
+        # Intervals are computed for binary classification only; other tasks record none.
+        "ci_level": request.ci_level if results.task is Task.BINARY_CLASSIFICATION else None,
         "bootstrap": request.bootstrap,
         "seed": seed,
         "thresholds": list(request.thresholds) if data.score is not None else None,
@@ -135,6 +137,10 @@ def _artifact(path: Path | None) -> ModelArtifact | None:
     return ModelArtifact(name=path.name, size=size, blake3=digest)
 
 
+MAX_SEED = 2**53 - 1
+"""The largest seed a record can hold exactly (RFC 8785 numbers are IEEE doubles)."""
+
+
 def _check_request(request: AuditRequest) -> None:
     if request.min_group_size < 0:
         raise InputError(f"--min-group-size must be >= 0; got {request.min_group_size}")
@@ -146,6 +152,32 @@ def _check_request(request: AuditRequest) -> None:
         raise InputError(f"--bootstrap must be >= 0 resamples; got {request.bootstrap}")
     if request.bootstrap and request.ci_level is None:
         raise InputError("--bootstrap needs a confidence level (--ci)")
+    if request.bootstrap and request.mapping.task is not Task.BINARY_CLASSIFICATION:
+        raise InputError(
+            f"--bootstrap applies to binary classification; a {request.mapping.task.value} "
+            "audit has no bootstrap intervals"
+        )
+    if request.seed is not None and not request.bootstrap:
+        raise InputError("--seed sets the bootstrap's draws: it needs --bootstrap N")
+    _check_thresholds(request.thresholds)
+    # The seed is recorded, and a record holds only integers JSON numbers keep exact.
+    if request.seed is not None and not 0 <= request.seed <= MAX_SEED:
+        raise InputError(f"--seed must be an integer from 0 to {MAX_SEED}; got {request.seed}")
+
+
+MAX_THRESHOLDS = 1000
+
+
+def _check_thresholds(thresholds: Sequence[float]) -> None:
+    if not thresholds:
+        raise InputError("--thresholds: expected at least one threshold")
+    if len(thresholds) > MAX_THRESHOLDS:
+        raise InputError(f"--thresholds: expected at most {MAX_THRESHOLDS}, got {len(thresholds)}")
+    for value in thresholds:
+        if not math.isfinite(value):
+            raise InputError(f"--thresholds: expected finite numbers, got {value}")
+    if len(set(thresholds)) != len(thresholds):
+        raise InputError("--thresholds: a threshold is given more than once")
 
 
 def _binary(
@@ -286,7 +318,8 @@ def audit(
 ) -> AuditResult:
     """Audit a model's predictions for fairness; the Python face of ``bias-ledger audit``.
 
-    Nothing is recorded: pass the result to :func:`bias_ledger.record.record_audit` for that.
+    Nothing is recorded: pass the result to :func:`bias_ledger.record.record_audit` for that
+    (the same signed record ``bias-ledger audit`` appends).
     """
     mapping = ColumnMapping(
         label=label,

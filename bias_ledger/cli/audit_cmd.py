@@ -40,12 +40,9 @@ def run_with_progress(request: AuditRequest, *, quiet: bool) -> AuditResult:
 
 
 def record_payload(result: AuditResult, policy_report: Any | None) -> dict[str, Any]:
-    from bias_ledger.provenance import environment
+    from bias_ledger.record import audit_payload
 
-    payload = result.to_json()
-    payload["policy"] = policy_report.to_json() if policy_report is not None else None
-    payload["environment"] = environment()
-    return payload
+    return audit_payload(result, policy_report)
 
 
 def append(ledger: Path | None, key: Path | None, kind: str, payload: dict[str, Any]) -> Any:
@@ -56,7 +53,7 @@ def append(ledger: Path | None, key: Path | None, kind: str, payload: dict[str, 
     from bias_ledger.provenance import ci_labels
     from bias_ledger.signing import load_signing_key
 
-    signing_key = load_signing_key(key, ask_passphrase=ask_passphrase)
+    signing_key = load_signing_key(key, ask_passphrase=ask_passphrase, warn=warning_line)
     return append_record(
         resolve_ledger_path(ledger), RecordKind(kind), payload, signing_key, labels=ci_labels()
     )
@@ -88,6 +85,7 @@ def audit(
     ci: opt.CiOpt = None,
     bootstrap: opt.BootstrapOpt = None,
     seed: opt.SeedOpt = None,
+    thresholds: opt.ThresholdsOpt = None,
     policy: Annotated[
         Path | None, typer.Option("--policy", help="Judge the results with this policy file.")
     ] = None,
@@ -157,6 +155,11 @@ def audit(
                 f"checkpoint size {record['checkpoint_size']}"
             )
     if report is not None and not report.passed:
+        if quiet and not json_output:
+            # Quiet prints nothing on success; a violation still says what exit 1 means.
+            from bias_ledger.render.policy_terminal import policy_verdict_line
+
+            out().print(policy_verdict_line(report))
         raise typer.Exit(int(ExitCode.POLICY_VIOLATED))
 
 

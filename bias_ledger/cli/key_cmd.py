@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from bias_ledger.cli.options import JsonOption, KeyOption, LedgerOption
-from bias_ledger.cli.output import out, print_json
+from bias_ledger.cli.output import out, print_json, warning_line
 from bias_ledger.errors import KeyFileError
 
 key_app = typer.Typer(help="Ed25519 signing keys in OpenSSH format.", no_args_is_help=True)
@@ -80,7 +80,7 @@ def generate(
     if ledger_dir == path.resolve().parent or ledger_dir in path.resolve().parents:
         raise KeyFileError(f"{path}: a signing key must never be stored inside the ledger")
     if path.exists() and exist_ok:
-        key = load_signing_key(path, ask_passphrase=ask_passphrase)
+        key = load_signing_key(path, ask_passphrase=ask_passphrase, warn=warning_line)
         public = key.public_key()
         _describe(public_key_openssh(public, comment), fingerprint(public), path, json_output)
         return
@@ -113,7 +113,7 @@ def show(
     from bias_ledger.ledger.reader import LEDGER_FILE, resolve_ledger_path
     from bias_ledger.signing import load_signing_key
 
-    public = load_signing_key(key, ask_passphrase=ask_passphrase).public_key()
+    public = load_signing_key(key, ask_passphrase=ask_passphrase, warn=warning_line).public_key()
     found = fingerprint(public)
     path = resolve_ledger_path(ledger)
     signed = None
@@ -151,8 +151,10 @@ def rotate(
     from bias_ledger.provenance import ci_labels
     from bias_ledger.signing import load_signing_key
 
-    old = load_signing_key(key, ask_passphrase=ask_passphrase)
-    successor = load_signing_key(new_key, ask_passphrase=ask_passphrase).public_key()
+    old = load_signing_key(key, ask_passphrase=ask_passphrase, warn=warning_line)
+    successor = load_signing_key(
+        new_key, ask_passphrase=ask_passphrase, warn=warning_line
+    ).public_key()
     if fingerprint(successor) == fingerprint(old.public_key()):
         raise KeyFileError(f"{new_key}: the new key is the current key")
     payload = {

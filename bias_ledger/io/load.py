@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -55,6 +56,8 @@ def check_mapping(mapping: ColumnMapping) -> None:
         )
     if mapping.threshold is not None and mapping.score is None:
         raise InputError("--threshold was given without --score COLUMN to apply it to")
+    if mapping.threshold is not None and not math.isfinite(mapping.threshold):
+        raise InputError(f"--threshold must be a finite number; got {mapping.threshold}")
     if not mapping.sensitive:
         raise InputError("no sensitive feature given; expected one or more --sensitive COLUMN")
     repeated = sorted({n for n in mapping.sensitive if mapping.sensitive.count(n) > 1})
