@@ -71,7 +71,7 @@ def test_quiet_audit_with_a_failing_policy_prints_the_verdict(env: dict[str, str
         fail.stdout
     )
     assert fail.stderr == ""
-    v2 = ["--prediction", "approved_v2", "--policy", policy, "-q"]
+    v2: list[str | Path] = ["--prediction", "approved_v2", "--policy", policy, "-q"]
     passed = run_cli("audit", LENDING, *V1, "--sensitive", "sex", *v2, env=env)
     assert passed.returncode == 0 and passed.stdout == "" and passed.stderr == ""
 
