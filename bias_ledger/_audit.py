@@ -31,7 +31,7 @@ from bias_ledger.io.load import load_audit_data
 from bias_ledger.io.model import AuditData, ColumnMapping, JoinMode
 from bias_ledger.metrics.counts import count_binary
 from bias_ledger.metrics.engine import compute_binary_metrics
-from bias_ledger.metrics.model import MetricResults, Task
+from bias_ledger.metrics.model import ImpactDenominator, MetricResults, Task
 from bias_ledger.metrics.model_extra import MulticlassResults
 
 __all__ = [
@@ -84,6 +84,9 @@ def parameters_json(
         "seed": seed,
         "thresholds": list(request.thresholds) if data.score is not None else None,
         "classes": list(data.classes),
+        "impact_ratio_denominator": (
+            request.impact_rule.value if results.task is not Task.REGRESSION else None
+        ),
     }
 
 
@@ -106,6 +109,10 @@ def request_from_parameters(
         bootstrap=int(parameters.get("bootstrap", 0)),
         seed=parameters.get("seed"),
         thresholds=tuple(thresholds) if thresholds else DEFAULT_THRESHOLDS,
+        # Records without the key divided by the most-selected group however small.
+        impact_rule=ImpactDenominator(
+            parameters.get("impact_ratio_denominator") or ImpactDenominator.MOST_SELECTED.value
+        ),
     )
 
 
@@ -188,7 +195,10 @@ def _binary(
 
     table = count_binary(data.y_true, data.y_pred, data.sensitive)
     results = compute_binary_metrics(
-        table, references=request.references, min_group_size=request.min_group_size
+        table,
+        references=request.references,
+        min_group_size=request.min_group_size,
+        impact_rule=request.impact_rule,
     )
     if request.cross_check:
         from bias_ledger.metrics.crosscheck import cross_check
@@ -271,6 +281,7 @@ def run_audit(
             data.sensitive,
             references=request.references,
             min_group_size=request.min_group_size,
+            impact_rule=request.impact_rule,
         )
     else:
         results, statistics, seed = _binary(request, data)
