@@ -77,6 +77,7 @@ def parameters_json(
         "missing_as_group": mapping.missing_as_group,
         "drop_missing": mapping.drop_missing,
         "max_groups": mapping.max_groups,
+        "default_na": mapping.default_na,
         "min_group_size": request.min_group_size,
         # Intervals are computed for binary classification only; other tasks record none.
         "ci_level": request.ci_level if results.task is Task.BINARY_CLASSIFICATION else None,
@@ -131,6 +132,7 @@ def mapping_from_parameters(parameters: Mapping[str, Any]) -> ColumnMapping:
         missing_as_group=bool(parameters.get("missing_as_group", False)),
         drop_missing=bool(parameters.get("drop_missing", False)),
         max_groups=int(parameters.get("max_groups", 1000)),
+        default_na=bool(parameters.get("default_na", True)),
         task=Task(parameters.get("task", Task.BINARY_CLASSIFICATION.value)),
     )
 
@@ -318,6 +320,7 @@ def audit(
     missing_as_group: bool = False,
     drop_missing: bool = False,
     max_groups: int = 1000,
+    default_na: bool = True,
     task: str = Task.BINARY_CLASSIFICATION.value,
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
     ci: float | None = 0.95,
@@ -344,6 +347,7 @@ def audit(
         missing_as_group=missing_as_group,
         drop_missing=drop_missing,
         max_groups=max_groups,
+        default_na=default_na,
         task=Task(task),
     )
     request = AuditRequest(

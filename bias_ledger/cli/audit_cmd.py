@@ -79,6 +79,7 @@ def audit(
     missing_as_group: opt.MissingAsGroupOpt = None,
     drop_missing: opt.DropMissingOpt = None,
     max_groups: opt.MaxGroupsOpt = None,
+    no_default_na: opt.NoDefaultNaOpt = None,
     config: opt.ConfigOpt = None,
     task: opt.TaskOpt = None,
     min_group_size: opt.MinGroupSizeOpt = None,

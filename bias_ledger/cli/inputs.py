@@ -78,6 +78,15 @@ DropMissingOpt = Annotated[
         show_default=False,
     ),
 ]
+NoDefaultNaOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--no-default-na",
+        help='Only empty CSV cells are missing; "NA", "N/A", "null", "NaN" ... are values '
+        "(a group may be named NA).",
+        show_default=False,
+    ),
+]
 MaxGroupsOpt = Annotated[
     int | None, typer.Option("--max-groups", help="Max groups per feature (default 1000).")
 ]
@@ -163,6 +172,7 @@ class InputOptions:
     bootstrap: int | None = None
     seed: int | None = None
     thresholds: str | None = None
+    no_default_na: bool | None = None
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> InputOptions:
@@ -233,6 +243,7 @@ def build_request(options: InputOptions) -> tuple[AuditRequest, Path | None]:
         missing_as_group=options.missing_as_group,
         drop_missing=options.drop_missing,
         max_groups=options.max_groups,
+        default_na=False if options.no_default_na else None,
         task=options.task,
         min_group_size=options.min_group_size,
     )
