@@ -154,8 +154,13 @@ def impact_table(feature: FeatureResult) -> Table:
             flag = Text("FAIL (< 0.8)", style="bold red")
         else:
             flag = Text("pass", style="green")
+        # The group every ratio divides by is named on its row, as the reference group is.
+        over = " (denominator)" if item.group == feature.impact_ratio_denominator else ""
         table.add_row(
-            escape(", ".join(item.group)), fmt(item.selection_rate), fmt(item.impact_ratio), flag
+            escape(", ".join(item.group)) + over,
+            fmt(item.selection_rate),
+            fmt(item.impact_ratio),
+            flag,
         )
     return table
 
