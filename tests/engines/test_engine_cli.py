@@ -43,7 +43,7 @@ def test_directory_audit_records_and_verifies(tmp_path: Path) -> None:
     )
     key_path.chmod(0o600)
     assert _run("init", cwd=tmp_path).returncode == 0
-    common = [
+    common: list[str | Path] = [
         "--label",
         "label",
         "--prediction",
