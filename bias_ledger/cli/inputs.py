@@ -134,6 +134,29 @@ ThresholdsOpt = Annotated[
         show_default=False,
     ),
 ]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="Where rows are counted: arrow (default), duckdb (files, directories, globs, "
+        "hive-partitioned Parquet) or spark.",
+        show_default=False,
+    ),
+]
+SparkMasterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        help="Spark master URL for --engine spark (default local[*], or $SPARK_REMOTE).",
+        show_default=False,
+    ),
+]
+TableOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--table", help="A Spark catalog table to audit (--engine spark).", show_default=False
+    ),
+]
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
@@ -173,6 +196,9 @@ class InputOptions:
     seed: int | None = None
     thresholds: str | None = None
     no_default_na: bool | None = None
+    engine: str | None = None
+    spark_master: str | None = None
+    table: str | None = None
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> InputOptions:
@@ -247,8 +273,11 @@ def build_request(options: InputOptions) -> tuple[AuditRequest, Path | None]:
         task=options.task,
         min_group_size=options.min_group_size,
     )
-    if config.data is None:
-        raise InputError("no dataset given: expected a DATA argument or `data` in bias-ledger.toml")
+    if config.data is None and options.table is None:
+        raise InputError(
+            "no dataset given: expected a DATA argument, `data` in bias-ledger.toml, or "
+            "--table NAME with --engine spark"
+        )
     task = config.task or Task.BINARY_CLASSIFICATION
     if task is not Task.BINARY_CLASSIFICATION:
         # Intervals exist for binary classification only: refuse rather than record options
@@ -270,7 +299,7 @@ def build_request(options: InputOptions) -> tuple[AuditRequest, Path | None]:
             )
     ci_level = None if options.ci == 0 else (0.95 if options.ci is None else options.ci)
     request = AuditRequest(
-        data=config.data,
+        data=config.data if config.data is not None else Path(f"table:{options.table}"),
         mapping=config.column_mapping(),
         predictions=config.predictions,
         references=dict(config.reference),
@@ -286,6 +315,9 @@ def build_request(options: InputOptions) -> tuple[AuditRequest, Path | None]:
         thresholds=(
             parse_thresholds(options.thresholds) if options.thresholds else DEFAULT_THRESHOLDS
         ),
+        engine=options.engine or "arrow",
+        spark_master=options.spark_master,
+        table=options.table,
     )
     return request, config.policy
 

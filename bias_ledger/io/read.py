@@ -8,6 +8,10 @@ from typing import Any
 
 from bias_ledger.errors import InputError
 from bias_ledger.io.model import FileFormat
+from bias_ledger.io.tables import InMemoryTable, column_batches
+
+Source = Path | InMemoryTable
+"""What an audit reads: a file, or a table handed to the Python API."""
 
 # Longest suffixes first so that ".csv.gz" is not taken for ".gz".
 SUFFIXES: tuple[tuple[str, FileFormat], ...] = (
@@ -25,8 +29,10 @@ SUFFIXES: tuple[tuple[str, FileFormat], ...] = (
 BATCH_ROWS = 1 << 18
 
 
-def detect_format(path: Path) -> FileFormat:
+def detect_format(path: Source) -> FileFormat:
     """The format of ``path`` from its extension; InputError for an unknown one."""
+    if isinstance(path, InMemoryTable):
+        return FileFormat.TABLE
     name = path.name.lower()
     for suffix, fmt in SUFFIXES:
         if name.endswith(suffix):
@@ -38,8 +44,12 @@ def detect_format(path: Path) -> FileFormat:
     )
 
 
-def check_readable(path: Path) -> int:
+def check_readable(path: Source) -> int:
     """The size of ``path`` in bytes; InputError when it is missing, a directory or empty."""
+    if isinstance(path, InMemoryTable):
+        if path.table.num_columns == 0:
+            raise InputError(f"{path}: the table has no columns")
+        return 0
     try:
         if path.is_dir():
             raise InputError(f"{path}: is a directory, expected a data file")
@@ -57,9 +67,9 @@ def check_readable(path: Path) -> int:
     return size
 
 
-def _fail(path: Path, fmt: FileFormat, exc: Exception) -> InputError:
+def _fail(path: Source, fmt: FileFormat, exc: Exception) -> InputError:
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if "straddl" in detail:
+    if "straddl" in detail and isinstance(path, Path):
         return InputError(
             f"{path}: a line is longer than the {csv_block_size(path) >> 20} MiB the CSV reader "
             "takes at a time; expected shorter lines (is a quote left open?)"
@@ -118,9 +128,12 @@ def _csv_options(
     )
 
 
-def read_schema(path: Path, fmt: FileFormat, *, default_na: bool = True) -> Any:
+def read_schema(path: Source, fmt: FileFormat, *, default_na: bool = True) -> Any:
     """The pyarrow schema of ``path`` without reading its data (text files: first block only)."""
     import pyarrow as pa
+
+    if isinstance(path, InMemoryTable):
+        return path.table.schema
 
     try:
         if fmt is FileFormat.PARQUET:
@@ -166,7 +179,7 @@ def _blank(path: Path) -> bool:
     return True
 
 
-def check_columns(path: Path, schema: Any, names: Sequence[str]) -> None:
+def check_columns(path: Source, schema: Any, names: Sequence[str]) -> None:
     """InputError unless each of ``names`` is one flat column of text, numbers or booleans."""
     import pyarrow as pa
 
@@ -198,12 +211,12 @@ def check_columns(path: Path, schema: Any, names: Sequence[str]) -> None:
             )
 
 
-def _first_bad_row(path: Path, name: str) -> str:
+def _first_bad_row(path: Source, name: str) -> str:
     """`` (row N holds bytes ...)`` for the first value that is not UTF-8, for the message."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    if detect_format(path) is not FileFormat.CSV:
+    if not isinstance(path, Path) or detect_format(path) is not FileFormat.CSV:
         return ""
     options = pcsv.ConvertOptions(include_columns=[name], column_types={name: pa.binary()})
     row = 0
@@ -230,7 +243,7 @@ def text_columns(schema: Any, names: Sequence[str]) -> list[str]:
 
 
 def read_columns(
-    path: Path,
+    path: Source,
     fmt: FileFormat,
     columns: Sequence[str],
     *,
@@ -251,7 +264,11 @@ def read_columns(
 
     shared = list(as_dictionary)
     try:
-        if fmt is FileFormat.PARQUET:
+        if isinstance(path, InMemoryTable):
+            batches = column_batches(path, columns, BATCH_ROWS, dictionary=shared)
+            schema = path.table.schema
+            table = compact_table(batches, schema, columns, shared=shared, narrow=narrow)
+        elif fmt is FileFormat.PARQUET:
             import pyarrow.parquet as pq
 
             with pq.ParquetFile(path, read_dictionary=shared or None) as parquet:
