@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from bias_ledger.cli.app import app
 from bias_ledger.ledger.record import RecordKind
@@ -183,7 +182,7 @@ def test_a_signed_forgery_by_an_untrusted_key_is_not_relied_on(case: Case, base:
 
 
 def test_gate_record_judges_only_a_verified_trusted_record(case: Case, base: Base) -> None:
-    judge = ["gate", "--policy", FOUR_FIFTHS, "--json", "--record"]
+    judge: list[str | Path] = ["gate", "--policy", FOUR_FIFTHS, "--json", "--record"]
     done = invoke(case.env, *judge, "0")
     assert done.exit_code == 3 and "--record 0: refusing to rely on it" in done.stderr
     done = invoke(case.env, *judge, "0", "--trusted-keys", case.signers)
