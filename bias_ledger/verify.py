@@ -293,6 +293,9 @@ def verify_ledger(
         warnings.append("trusting the keys found in the ledger itself (--trust-ledger-keys)")
     walk = check_trust(entries, trusted, source=source)
     trusted, principals = walk.trusted, walk.principals
+    warnings.extend(
+        f"{source} record {i}: invalid, not trusted: {why}" for i, why in walk.invalid.items()
+    )
     steps.append(Step("trust", f"every record signed by a key trusted in {trusted.source}"))
     if stored.checkpoint is not None and checkpoint is not None:
         # Its root and signature were checked above; what is left is who signed it.

@@ -218,6 +218,8 @@ def _trust(
     """Principals of every signer, and the trust set extended by the bundle's key rotations."""
     what = f"{source}: {CHECKPOINT} (tree size {checked.checkpoint.size})"
     walk = follow_keys(sorted(checked.entries.items()), trusted, source=source)
+    for index, why in walk.invalid.items():
+        raise VerificationError(f"{source} record {index}: {why}")
     principals = {fingerprint(checked.checkpoint_key): ""}
     principals.update(walk.principals)
     principals[fingerprint(checked.checkpoint_key)] = walk.checkpoint_signer(
