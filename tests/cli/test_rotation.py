@@ -116,7 +116,11 @@ def test_records_from_before_the_rotation_export_and_verify(rotated: Rotated) ->
 
 def test_a_rotated_out_key_signs_nothing_more(rotated: Rotated) -> None:
     before = read_lines(rotated.ledger)
-    for args in (("audit", rotated.data, *AUDIT), ("key", "rotate", "--new-key", rotated.b.path)):
+    attempts: list[list[str | Path]] = [
+        ["audit", rotated.data, *AUDIT],
+        ["key", "rotate", "--new-key", rotated.b.path],
+    ]
+    for args in attempts:
         done = rotated.run(*args, key=rotated.a)
         assert done.exit_code == 2, done.stderr
         assert f"key {rotated.a.fingerprint} was rotated out by record 1" in done.stderr
