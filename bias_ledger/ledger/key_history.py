@@ -206,14 +206,15 @@ def refuse_retired_signer(records: Path, signer_fingerprint: str) -> None:
         records.open("rb") as handle,
         mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data,
     ):
-        for marker in (ROTATION.encode(), REVOCATION.encode()):
-            position = data.find(marker)
-            while position >= 0:
-                start = data.rfind(b"\n", 0, position) + 1
-                end = data.find(b"\n", position)
-                end = len(data) if end < 0 else end
-                _refuse_line(bytes(data[start:end]), signer_fingerprint, records)
-                position = data.find(marker, end)
+        # One pass for both kinds: "key_rotation" and "key_revocation" share this prefix.
+        marker = b"key_r"
+        position = data.find(marker)
+        while position >= 0:
+            start = data.rfind(b"\n", 0, position) + 1
+            end = data.find(b"\n", position)
+            end = len(data) if end < 0 else end
+            _refuse_line(bytes(data[start:end]), signer_fingerprint, records)
+            position = data.find(marker, end)
 
 
 def _refuse_line(line: bytes, signer_fingerprint: str, records: Path) -> None:
