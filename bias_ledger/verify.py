@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import blake3
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bias_ledger.errors import VerificationError
 from bias_ledger.ledger import sshsig
@@ -27,11 +25,11 @@ from bias_ledger.ledger.entry_checks import (
     Step,
     check_entries,
 )
-from bias_ledger.ledger.keys import fingerprint, parse_public_key
+from bias_ledger.ledger.key_history import KeyWalk, follow_keys
+from bias_ledger.ledger.keys import fingerprint
 from bias_ledger.ledger.merkle import BLAKE3_HASHER, CompactRange, MerkleTree
 from bias_ledger.ledger.reader import read_ledger
-from bias_ledger.ledger.record import RecordHeader
-from bias_ledger.ledger.trust import TrustedKey, TrustedKeys
+from bias_ledger.ledger.trust import TrustedKeys
 
 
 @dataclass(frozen=True)
@@ -127,38 +125,9 @@ def check_chain(entries: Sequence[CheckedEntry], *, origin: str, source: str) ->
         hashes.append(item.record_hash)
 
 
-def _timestamp(header: RecordHeader) -> datetime:
-    return datetime.fromisoformat(header.timestamp.replace("Z", "+00:00"))
-
-
-def check_trust(
-    entries: Iterable[CheckedEntry], trusted: TrustedKeys, *, source: str
-) -> tuple[TrustedKeys, dict[str, str]]:
-    """Every record is signed by a trusted key; rotations signed by one extend the trust.
-
-    Returns the trust set after following rotations and the principal of each signer.
-    """
-    principals: dict[str, str] = {}
-    parsed: dict[str, Ed25519PublicKey] = {}  # a ledger has few signers and many records
-    for position, item in enumerate(entries):
-        where = f"{source} record {position}"
-        signer = item.header.signer
-        key = parsed.get(signer.public_key)
-        if key is None:
-            key = parsed[signer.public_key] = parse_public_key(signer.public_key, source=where)
-        entry = trusted.require(key, what=where, at=_timestamp(item.header))
-        principals[signer.fingerprint] = entry.principals
-        if item.new_key is not None:
-            new_key = parse_public_key(item.new_key, source=f"{where} new_public_key")
-            new_fingerprint = fingerprint(new_key)
-            successor = TrustedKey(
-                new_fingerprint,
-                entry.principals,
-                public_key=new_key,
-                origin=f"rotation in {where} from {signer.fingerprint}",
-            )
-            trusted = replace(trusted, keys={**trusted.keys, new_fingerprint: successor})
-    return trusted, principals
+def check_trust(entries: Iterable[CheckedEntry], trusted: TrustedKeys, *, source: str) -> KeyWalk:
+    """Every record is signed by a trusted key that may still sign (see ledger/key_history)."""
+    return follow_keys(enumerate(entries), trusted, source=source)
 
 
 def check_checkpoint(
@@ -322,13 +291,18 @@ def verify_ledger(
     if trusted is None:
         trusted = TrustedKeys.from_fingerprints(signer_set, source="--trust-ledger-keys")
         warnings.append("trusting the keys found in the ledger itself (--trust-ledger-keys)")
-    trusted, principals = check_trust(entries, trusted, source=source)
+    walk = check_trust(entries, trusted, source=source)
+    trusted, principals = walk.trusted, walk.principals
+    warnings.extend(
+        f"{source} record {i}: invalid, not trusted: {why}" for i, why in walk.invalid.items()
+    )
     steps.append(Step("trust", f"every record signed by a key trusted in {trusted.source}"))
     if stored.checkpoint is not None and checkpoint is not None:
         # Its root and signature were checked above; what is left is who signed it.
         _, armored = parse_signed_checkpoint(stored.checkpoint, source=f"{source}/checkpoint")
-        trusted.require(
+        walk.checkpoint_signer(
             sshsig.embedded_public_key(armored),
+            checkpoint.size,
             what=f"{source}/checkpoint (tree size {checkpoint.size})",
         )
         steps.append(Step("checkpoint signature", "signed by a trusted key"))

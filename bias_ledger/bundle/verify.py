@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, field
 from typing import Any
 
 import blake3
@@ -35,10 +34,11 @@ from bias_ledger.ledger import sshsig
 from bias_ledger.ledger.checkpoint import Checkpoint, parse_signed_checkpoint
 from bias_ledger.ledger.entry import SEPARATOR, armor, dearmor
 from bias_ledger.ledger.entry_checks import CheckedEntry, Step, check_entry
-from bias_ledger.ledger.keys import fingerprint, parse_public_key
+from bias_ledger.ledger.key_history import follow_keys
+from bias_ledger.ledger.keys import fingerprint
 from bias_ledger.ledger.merkle import BLAKE3_HASHER
 from bias_ledger.ledger.merkle_verify import verify_inclusion
-from bias_ledger.ledger.trust import TrustedKey, TrustedKeys
+from bias_ledger.ledger.trust import TrustedKeys
 
 
 @dataclass(frozen=True)
@@ -217,28 +217,15 @@ def _trust(
 ) -> tuple[dict[str, str], TrustedKeys]:
     """Principals of every signer, and the trust set extended by the bundle's key rotations."""
     what = f"{source}: {CHECKPOINT} (tree size {checked.checkpoint.size})"
+    walk = follow_keys(sorted(checked.entries.items()), trusted, source=source)
+    for index, why in walk.invalid.items():
+        raise VerificationError(f"{source} record {index}: {why}")
     principals = {fingerprint(checked.checkpoint_key): ""}
-    for index in sorted(checked.entries):
-        entry = checked.entries[index]
-        where = f"{source} record {index}"
-        signer = entry.header.signer
-        key = parse_public_key(signer.public_key, source=where)
-        stamp = datetime.fromisoformat(entry.header.timestamp.replace("Z", "+00:00"))
-        trusted_key = trusted.require(key, what=where, at=stamp)
-        principals[signer.fingerprint] = trusted_key.principals
-        if entry.new_key is not None:
-            new_key = parse_public_key(entry.new_key, source=f"{where} new_public_key")
-            successor = TrustedKey(
-                fingerprint(new_key),
-                trusted_key.principals,
-                public_key=new_key,
-                origin=f"rotation in {where} from {signer.fingerprint}",
-            )
-            trusted = replace(trusted, keys={**trusted.keys, successor.fingerprint: successor})
-    principals[fingerprint(checked.checkpoint_key)] = trusted.require(
-        checked.checkpoint_key, what=what
-    ).principals
-    return principals, trusted
+    principals.update(walk.principals)
+    principals[fingerprint(checked.checkpoint_key)] = walk.checkpoint_signer(
+        checked.checkpoint_key, checked.checkpoint.size, what=what
+    )
+    return principals, walk.trusted
 
 
 def verify_contents(
