@@ -59,6 +59,16 @@ class FileCheck:
     def matches(self) -> bool:
         return self.recorded_digest == self.given_digest
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "recorded_name": self.recorded_name,
+            "recorded_blake3": self.recorded_digest,
+            "given": self.given,
+            "given_blake3": self.given_digest,
+            "matches": self.matches,
+        }
+
     def describe(self) -> str:
         if self.recorded_digest is None:
             return f"{self.role}: the record has no {self.role} file, but {self.given} was given"
@@ -78,6 +88,8 @@ class RecordRecompute:
     mismatches: tuple[Mismatch, ...] = ()
     recomputed: bool = False
     """False when the given files are not this record's inputs (skipped)."""
+    verdict: str | None = None
+    """With ``--policy``: whether the recorded verdict was re-judged, or why not."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +109,9 @@ class RecomputeReport:
                 {
                     "index": r.index,
                     "recomputed": r.recomputed,
+                    "verdict": r.verdict,
                     "files": [f.describe() for f in r.files],
+                    "inputs": [f.to_json() for f in r.files],
                     "mismatches": [m.to_json() for m in r.mismatches],
                 }
                 for r in self.records
@@ -110,13 +124,19 @@ def _number(value: Any) -> bool:
 
 
 def compare(expected: Any, found: Any, path: str = "$") -> list[Mismatch]:
-    """Every difference between two JSON values, by path; integers exact, floats to tolerance."""
+    """Every difference between a recorded JSON value and its recomputation, by path; integers
+    exact, floats to tolerance.
+
+    Only what the record holds is compared: a key the recomputation adds (a metric added after
+    the record was made) is not a difference, so new versions keep recomputing old records. A
+    recorded key the recomputation lacks is one.
+    """
     if isinstance(expected, Mapping) and isinstance(found, Mapping):
         out: list[Mismatch] = []
-        for key in sorted(set(expected) | set(found)):
+        for key in sorted(expected):
             where = f"{path}.{key}"
-            if key not in found or key not in expected:
-                out.append(Mismatch(where, expected.get(key), found.get(key)))
+            if key not in found:
+                out.append(Mismatch(where, expected[key], None))
             else:
                 out += compare(expected[key], found[key], where)
         return out
@@ -185,25 +205,33 @@ def _recompute(payload: Mapping[str, Any], data: Path, predictions: Path | None)
 
 
 def _policy_mismatches(
-    payload: Mapping[str, Any], fresh: Mapping[str, Any], policy: Any, index: int
-) -> list[Mismatch]:
-    """The recorded verdict against the policy re-evaluated on the recomputed results.
-
-    Only a record judged by this very policy file (same BLAKE3 digest) and without a baseline
-    is re-judged: a baseline's results are not in the bundle to compare against.
+    payload: Mapping[str, Any], fresh: Mapping[str, Any], policy: Any
+) -> tuple[list[Mismatch], str]:
+    """The recorded verdict against the policy re-evaluated on the recomputed results, and
+    what was done: only a record judged by this very policy file (same BLAKE3 digest) and
+    without a baseline is re-judged; any other is skipped, saying why.
     """
     from bias_ledger.policy import evaluate_policy
     from bias_ledger.results_json import results_from_json
 
     recorded = payload.get("policy")
-    if not recorded or payload.get("baseline"):
-        return []
-    digest = recorded["policy"]["digest"]
+    if not isinstance(recorded, Mapping) or not isinstance(recorded.get("policy"), Mapping):
+        return [], "verdict not re-judged: the record holds no policy verdict"
+    named = recorded["policy"]
+    digest = named.get("digest")
     if digest != policy.digest:
-        return [Mismatch("$.audit.policy.policy.digest", digest, policy.digest)]
+        return [], (
+            f"verdict not re-judged: judged by policy {named.get('name')!r} (blake3 {digest}), "
+            f"not by the given {policy.name!r} (blake3 {policy.digest})"
+        )
+    if payload.get("baseline"):
+        return [], (
+            "verdict not re-judged: judged against a baseline, whose results are not in the "
+            "bundle to compare against"
+        )
     report = evaluate_policy(policy, results_from_json(fresh["results"]))
     judged = dict(canonical.decode(canonical.encode(report.to_json())))
-    return compare(recorded, judged, "$.audit.policy")
+    return compare(recorded, judged, "$.audit.policy"), f"verdict re-judged by {policy.name!r}"
 
 
 def recompute_bundle(
@@ -237,9 +265,13 @@ def recompute_bundle(
         fresh = _recompute(payload, data, predictions)
         recorded = {key: payload[key] for key in COMPARED if key in payload}
         mismatches = compare(recorded, fresh, "$.audit")
+        verdict = None
         if loaded is not None:
-            mismatches += _policy_mismatches(payload, fresh, loaded, index)
-        results.append(RecordRecompute(index, files, tuple(mismatches), recomputed=True))
+            extra, verdict = _policy_mismatches(payload, fresh, loaded)
+            mismatches += extra
+        results.append(
+            RecordRecompute(index, files, tuple(mismatches), recomputed=True, verdict=verdict)
+        )
     if not results:
         raise InputError(f"{contents.source}: the bundle holds no audit record to recompute")
     return RecomputeReport(tuple(results))
