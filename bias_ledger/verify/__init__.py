@@ -3,8 +3,9 @@ the format-2 tiles of a published log.
 
 * :mod:`.source`: the :class:`Source` interface a kind of evidence implements (its integrity
   checks, and the root of a prefix of its tree), documented there; how to add a source.
-* :mod:`.core`: trust (following key rotations from keys trusted outside the evidence), the
-  checkpoint signer's trust and ``--since`` (rollback and fork), written once for all sources.
+* :mod:`.core`: trust (following key rotations and revocations from keys trusted outside the
+  evidence, by :func:`bias_ledger.ledger.key_history.follow_keys`), the checkpoint signer's
+  trust and ``--since`` (rollback and fork), written once for all sources.
 * :mod:`.chain`: checks over runs of records (hash chain, links, checkpoint root).
 * :mod:`.result`: the structured checklist and result every report is built from.
 * :mod:`.ledger_source`: a ledger directory. The bundle source is
@@ -17,7 +18,7 @@ The trusted core: standard library, blake3, cryptography and ``bias_ledger.ledge
 from __future__ import annotations
 
 from bias_ledger.verify.chain import check_chain, check_checkpoint, check_links
-from bias_ledger.verify.core import Kept, follow_trust, verify_source
+from bias_ledger.verify.core import Kept, verify_source
 from bias_ledger.verify.ledger_source import LedgerSource, verify_ledger
 from bias_ledger.verify.result import (
     Check,
@@ -47,7 +48,6 @@ __all__ = [
     "check_chain",
     "check_checkpoint",
     "check_links",
-    "follow_trust",
     "verify_ledger",
     "verify_source",
 ]

@@ -8,18 +8,14 @@ reported as fully as a passed one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from datetime import datetime
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from dataclasses import dataclass
 
 from bias_ledger.errors import InputError, VerificationError
 from bias_ledger.ledger import sshsig
 from bias_ledger.ledger.checkpoint import parse_signed_checkpoint
-from bias_ledger.ledger.entry_checks import CheckedEntry
-from bias_ledger.ledger.keys import fingerprint, parse_public_key
-from bias_ledger.ledger.trust import TrustedKey, TrustedKeys
+from bias_ledger.ledger.key_history import follow_keys
+from bias_ledger.ledger.keys import fingerprint
+from bias_ledger.ledger.trust import TrustedKeys
 from bias_ledger.verify.result import (
     Check,
     Checklist,
@@ -38,38 +34,6 @@ class Kept:
 
     data: bytes
     name: str
-
-
-def follow_trust(
-    entries: Mapping[int, CheckedEntry], trusted: TrustedKeys, *, source: str
-) -> tuple[TrustedKeys, dict[str, str]]:
-    """Every record, in index order, is signed by a trusted key valid at its timestamp; a
-    ``key_rotation`` signed by one extends the trust to its new key.
-
-    Returns the trust set after the rotations and the principals of each record signer.
-    """
-    principals: dict[str, str] = {}
-    parsed: dict[str, Ed25519PublicKey] = {}  # few signers, many records
-    for index in sorted(entries):
-        item = entries[index]
-        where = f"{source} record {index}"
-        signer = item.header.signer
-        key = parsed.get(signer.public_key)
-        if key is None:
-            key = parsed[signer.public_key] = parse_public_key(signer.public_key, source=where)
-        stamp = datetime.fromisoformat(item.header.timestamp.replace("Z", "+00:00"))
-        entry = trusted.require(key, what=where, at=stamp)
-        principals[signer.fingerprint] = entry.principals
-        if item.new_key is not None:
-            new_key = parse_public_key(item.new_key, source=f"{where} new_public_key")
-            successor = TrustedKey(
-                fingerprint(new_key),
-                entry.principals,
-                public_key=new_key,
-                origin=f"rotation in {where} from {signer.fingerprint}",
-            )
-            trusted = replace(trusted, keys={**trusted.keys, successor.fingerprint: successor})
-    return trusted, principals
 
 
 def check_since(
@@ -136,18 +100,24 @@ def _signers(integrity: Integrity) -> tuple[str, ...]:
 def _trust(
     source: Source, integrity: Integrity, trusted: TrustedKeys, checklist: Checklist
 ) -> tuple[TrustedKeys, dict[str, str]]:
+    """Trust, following rotations and revocations (ledger/key_history.py, one walk for the
+    ledger, bundles and the gate), then the checkpoint signer's."""
     with checklist.check("trust", against=trusted.source) as check:
-        trusted, principals = follow_trust(integrity.entries, trusted, source=source.name)
-        check.detail = f"every record signed by a key trusted in {trusted.source}"
+        walk = follow_keys(sorted(integrity.entries.items()), trusted, source=source.name)
+        principals = dict(walk.principals)
+        check.detail = (
+            f"every record signed by a key trusted in {trusted.source}, following key "
+            "rotations and revocations"
+        )
     if integrity.checkpoint is not None and integrity.checkpoint_key is not None:
         where = "checkpoint" if source.kind == "bundle" else f"{source.name}/checkpoint"
         name = f"{source.name}: {where}" if source.kind == "bundle" else where
         with checklist.check("checkpoint signer", against=trusted.source) as check:
-            key = integrity.checkpoint_key
-            entry = trusted.require(key, what=f"{name} (tree size {integrity.checkpoint.size})")
-            principals = {fingerprint(key): entry.principals, **principals}
+            key, size = integrity.checkpoint_key, integrity.checkpoint.size
+            who = walk.checkpoint_signer(key, size, what=f"{name} (tree size {size})")
+            principals = {fingerprint(key): who, **principals}
             check.detail = f"the checkpoint's signer {fingerprint(key)} is trusted"
-    return trusted, principals
+    return walk.trusted, principals
 
 
 def verify_source(

@@ -20,6 +20,8 @@ CORE = [
     "record",
     "entry_checks",
     "reader",
+    "key_records",
+    "key_history",
 ]
 ALLOWED_THIRD_PARTY = {"blake3", "cryptography"}
 ALLOWED_OWN = {
