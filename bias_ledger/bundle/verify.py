@@ -162,7 +162,7 @@ class BundleSource:
         return self._contents
 
     def integrity(self, checklist: Checklist) -> Integrity:
-        with checklist.check("bundle format") as check:
+        with checklist.check("bundle format", "docs/FORMAT.md, Bundle format") as check:
             if self._contents is None:
                 assert self._path is not None
                 self._contents = read_bundle(self._path)
@@ -181,7 +181,7 @@ class BundleSource:
                 "members, safe names, within size limits, none missing or unexpected, "
                 "deterministic zip layout"
             )
-        with checklist.check("checkpoint signature") as check:
+        with checklist.check("checkpoint signature", f"the key in {CHECKPOINT_SIG}") as check:
             checkpoint, key = _checkpoint(contents)
             check.detail = (
                 f"SSHSIG by {fingerprint(key)} over {CHECKPOINT_BODY} (origin "
@@ -189,7 +189,7 @@ class BundleSource:
                 f"{checkpoint.root_hash.hex()})"
             )
         self._checkpoint = checkpoint
-        with checklist.check("records") as check:
+        with checklist.check("records", "bundle.json and each record's signer field") as check:
             entries = {item.index: _record(contents, item, checkpoint) for item in manifest.records}
             check.detail = (
                 f"{len(entries)} records ({', '.join(map(str, entries))}): BLAKE3 hash as "
@@ -200,18 +200,19 @@ class BundleSource:
             "inclusion proofs",
             "each record's entry line is a leaf of the signed checkpoint's tree "
             f"(size {checkpoint.size}, RFC 9162 inclusion proofs)",
+            f"the checkpoint's root {checkpoint.root_hash.hex()}",
         )
-        with checklist.check("hash chain") as check:
+        with checklist.check("hash chain", "the records' previous_hash fields") as check:
             links = check_links(entries, source=where)
             check.detail = f"{links} previous_hash link(s) between adjacent records"
-        with checklist.check("signers list") as check:
+        with checklist.check("signers list", "the keys that signed") as check:
             check.detail = check_signers_member(contents, key, entries)
         checklist.skip(
             "reports",
             f"{REPORT_MD} and {REPORT_HTML} are informative views derived from the records, "
             "not evidence: not compared (read the numbers in the records)",
         )
-        with checklist.check("consistency proof") as check:
+        with checklist.check("consistency proof", "the checkpoint's tree") as check:
             self._proof = check_consistency(contents, checkpoint)
             if self._proof is None:
                 check.detail = f"no {CONSISTENCY} in the bundle"

@@ -34,8 +34,10 @@ class LedgerSource:
     def integrity(self, checklist: Checklist) -> Integrity:
         source = self.name
         stored = read_ledger(self.path)
-        checklist.add("format", f"ledger format version {stored.meta.format_version}")
-        with checklist.check("records") as check:
+        checklist.add(
+            "format", f"ledger format version {stored.meta.format_version}", "docs/FORMAT.md"
+        )
+        with checklist.check("records", "docs/FORMAT.md, Records") as check:
             if stored.torn_tail:
                 raise VerificationError(
                     f"{source}: torn tail of {len(stored.torn_tail)} bytes after record "
@@ -50,15 +52,19 @@ class LedgerSource:
                 hint = edited_field(stored.lines, exc.position, stored.meta.origin)
                 raise VerificationError(exc.message + hint) from exc
             check.detail = f"{len(entries)} records parse with known format versions"
-        checklist.add("signatures", f"{len(entries)} SSHSIG Ed25519 signatures over record bytes")
-        with checklist.check("hash chain") as check:
+        checklist.add(
+            "signatures",
+            f"{len(entries)} SSHSIG Ed25519 signatures over record bytes",
+            "the key in each record's signer field",
+        )
+        with checklist.check("hash chain", "each previous record's BLAKE3 hash") as check:
             check_chain(entries, origin=stored.meta.origin, source=source)
             check.detail = "indexes 0..n-1, each previous_hash is BLAKE3 of the last"
         self._leaves = [item.leaf_hash for item in entries]
         warnings: list[str] = []
         checkpoint: Checkpoint | None = None
         key = None
-        with checklist.check("checkpoint") as check:
+        with checklist.check("checkpoint", f"{source}/checkpoint") as check:
             if stored.checkpoint is None:
                 # Appends replace the checkpoint atomically and never remove it, so several
                 # records without one means it was removed (or every append so far crashed at

@@ -147,8 +147,7 @@ def render_json(doc: Mapping[str, Any]) -> str:
 def _md(text: str) -> str:
     """Markdown-safe inline text: every punctuation character that Markdown reads escaped."""
     return "".join(
-        "\\" + char if char in "\\`*_{}[]()<>#+-.!|~&" else char
-        for char in " ".join(str(text).split())
+        "\\" + char if char in "\\`*_[]<>|~&!" else char for char in " ".join(str(text).split())
     )
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import blake3
 import pytest
@@ -99,3 +101,94 @@ def test_an_edited_golden_record_fails(tmp_path: Path) -> None:
     code, output = cli("verify", "--ledger", ledger, "--trusted-keys", fixture("allowed_signers"))
     assert code == 3, output
     assert "record 0" in output
+
+
+def _with_metric_changes(monkeypatch: pytest.MonkeyPatch, change: Callable[[Any], None]) -> None:
+    """Make every fresh audit (as a later version would compute it) pass through ``change``."""
+    import bias_ledger._audit as engine
+
+    real = engine.run_audit
+
+    class Later:
+        def __init__(self, result: Any) -> None:
+            self._result = result
+
+        def to_json(self) -> Any:
+            document = self._result.to_json()
+            change(document)
+            return document
+
+    monkeypatch.setattr(engine, "run_audit", lambda request: Later(real(request)))
+
+
+def _every_metrics_dict(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, dict):
+        found = [value["metrics"]] if isinstance(value.get("metrics"), dict) else []
+        return found + [d for item in value.values() for d in _every_metrics_dict(item)]
+    if isinstance(value, list):
+        return [d for item in value for d in _every_metrics_dict(item)]
+    return []
+
+
+def recompute_golden() -> tuple[int, str]:
+    return cli(
+        "verify",
+        fixture("bundle.zip"),
+        "--trusted-keys",
+        fixture("allowed_signers"),
+        "--recompute",
+        "--data",
+        fixture("data.csv"),
+    )
+
+
+def test_a_metric_added_later_does_not_break_recomputing_old_records(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 9 item 7: recompute compares what the record holds, not today's full results."""
+
+    def add(document: Any) -> None:
+        for metrics in _every_metrics_dict(document["results"]):
+            metrics["metric_of_a_later_version"] = {"value": 0.25}
+        document["results"]["section_of_a_later_version"] = {"n": 1}
+
+    _with_metric_changes(monkeypatch, add)
+    code, output = recompute_golden()
+    assert code == 0, output
+
+
+def test_a_recorded_metric_the_recomputation_lacks_is_a_mismatch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def drop(document: Any) -> None:
+        for metrics in _every_metrics_dict(document["results"]):
+            metrics.pop("selection_rate", None)
+
+    _with_metric_changes(monkeypatch, drop)
+    code, output = recompute_golden()
+    assert code == 3, output
+    assert ".metrics.selection_rate: recorded {" in output
+
+
+def test_another_policy_rejudges_nothing_and_says_why(tmp_path: Path) -> None:
+    """Issue 9 item 6: records judged by another policy (or none) are recomputed, and their
+    verdicts are skipped with the reason, instead of failing as if tampered with."""
+    other = tmp_path / "other.toml"
+    other.write_text(fixture("policy.toml").read_text().replace("four-fifths", "other"))
+    code, output = cli(
+        "verify",
+        fixture("bundle.zip"),
+        "--trusted-keys",
+        fixture("allowed_signers"),
+        "--recompute",
+        "--data",
+        fixture("data.csv"),
+        "--policy",
+        other,
+        "--json",
+    )
+    assert code == 0, output
+    verdicts = {r["index"]: r["verdict"] for r in json.loads(output)["recompute"]["records"]}
+    assert verdicts[0].startswith("verdict not re-judged: judged by policy 'four-fifths'")
+    assert "not by the given 'other'" in verdicts[0]
+    assert verdicts[1] == "verdict not re-judged: the record holds no policy verdict"
