@@ -17,7 +17,7 @@ import blake3
 
 from bias_ledger.bundle.model import record_json
 from bias_ledger.bundle.read import BundleContents
-from bias_ledger.errors import InputError
+from bias_ledger.errors import BiasLedgerError, InputError, VerificationError
 from bias_ledger.ledger import canonical
 
 FLOAT_TOLERANCE = 1e-9
@@ -204,6 +204,46 @@ def _recompute(payload: Mapping[str, Any], data: Path, predictions: Path | None)
     return dict(canonical.decode(canonical.encode(present)))
 
 
+def _checked_payload(record: Any, index: int) -> Mapping[str, Any]:
+    """The audit payload, refusing shapes no version of ``audit`` writes (a record can be
+    signed by a trusted key and still be malformed: a verification failure, not a crash)."""
+    payload = record.get("audit") if isinstance(record, Mapping) else None
+    where = f"record {index}: audit payload"
+    if not isinstance(payload, Mapping):
+        raise VerificationError(f"{where}: expected an object")
+    shapes = {"parameters": Mapping, "results": Mapping, "inputs": list}
+    for key, kind in shapes.items():
+        if not isinstance(payload.get(key), kind):
+            found = type(payload.get(key)).__name__ if key in payload else "nothing"
+            raise VerificationError(
+                f"{where}: expected {key!r} to be {kind.__name__}, found {found}"
+            )
+    if not all(isinstance(item, Mapping) for item in payload["inputs"]):
+        raise VerificationError(f"{where}: expected 'inputs' to list objects")
+    if payload.get("policy") is not None and not isinstance(payload["policy"], Mapping):
+        raise VerificationError(f"{where}: expected 'policy' to be an object or null")
+    return payload
+
+
+def _rerun(
+    payload: Mapping[str, Any], index: int, data: Path, predictions: Path | None
+) -> dict[str, Any]:
+    """:func:`_recompute`, with parameters the engine cannot re-run reported against the record
+    (its input files matched: what fails is what the record says)."""
+    try:
+        return _recompute(payload, data, predictions)
+    except BiasLedgerError as exc:
+        raise VerificationError(
+            f"record {index}: its recorded parameters do not re-run on the matching files: "
+            f"{exc.message}"
+        ) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # A recorded parameter of the wrong type reaches the engine's own code.
+        raise VerificationError(
+            f"record {index}: malformed recorded parameters ({type(exc).__name__}: {exc})"
+        ) from None
+
+
 def _policy_mismatches(
     payload: Mapping[str, Any], fresh: Mapping[str, Any], policy: Any
 ) -> tuple[list[Mismatch], str]:
@@ -257,12 +297,12 @@ def recompute_bundle(
         record = json.loads(contents.members[record_json(index)])
         if record.get("kind") != "audit":
             continue
-        payload = record["audit"]
+        payload = _checked_payload(record, index)
         files = _file_checks(payload, given)
         if not files or not all(check.matches for check in files):
             results.append(RecordRecompute(index, files))
             continue
-        fresh = _recompute(payload, data, predictions)
+        fresh = _rerun(payload, index, data, predictions)
         recorded = {key: payload[key] for key in COMPARED if key in payload}
         mismatches = compare(recorded, fresh, "$.audit")
         verdict = None

@@ -12,6 +12,7 @@ import struct
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import blake3
 import pytest
@@ -208,3 +209,44 @@ def test_the_bundle_json_bytes_stay_exact(tmp_path: Path) -> None:
         tmp_path / "b.zip", {**items, "bundle.json": json.dumps(value).encode() + b"\n"}
     )
     assert_refused(path, "bundle.json: expected the canonical layout")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda p: p.update(parameters=[]), "expected 'parameters' to be Mapping, found list"),
+        (lambda p: p.update(inputs="x"), "expected 'inputs' to be list, found str"),
+        (lambda p: p["parameters"].update(sensitive=5), "record 0: malformed recorded parameters"),
+        (
+            lambda p: p["parameters"].update(label="no such column"),
+            "record 0: its recorded parameters do not re-run on the matching files",
+        ),
+    ],
+    ids=["parameters list", "inputs string", "sensitive int", "unknown column"],
+)
+def test_a_trusted_but_malformed_audit_payload_fails_recompute_cleanly(
+    change: Callable[[dict[str, Any]], None], expected: str, world: World, tmp_path: Path
+) -> None:
+    """Verification first, payloads after: a record signed by a trusted key whose payload no
+    `audit` wrote is refused with one line (exit 3), not an internal error."""
+    import copy
+
+    from bias_ledger.bundle.export import Selection, export_bundle
+    from bias_ledger.ledger.record import RecordKind
+    from bias_ledger.ledger.store import append_record, init_ledger
+
+    record = json.loads(members(BUNDLE)["records/1.json"])
+    payload = copy.deepcopy(record["audit"])
+    change(payload)
+    ledger = tmp_path / "ledger"
+    init_ledger(ledger, name="hostile")
+    append_record(ledger, RecordKind.AUDIT, payload, world.key_a)
+    bundle = tmp_path / "b.zip"
+    bundle.write_bytes(export_bundle(ledger, Selection(everything=True)).data)
+    code, lines = verify(
+        bundle, "--recompute", "--data", GOLDEN / "data.csv", trusted=world.trusted
+    )
+    errors = [line for line in lines if line.startswith("bias-ledger: error")]
+    assert code == 3, lines
+    assert len(errors) == 1 and expected in errors[0], lines
+    assert "internal error" not in errors[0]
