@@ -102,7 +102,10 @@ def _numbered(ledger: VerifiedLedger, index: int, trust: GateTrust) -> Baseline:
         )
     principal = ledger.signer_principal(index)
     if principal is None:
-        raise VerificationError(f"{ledger.where(index)}: not signed by a trusted key")
+        raise VerificationError(
+            f"{ledger.where(index)}: not signed by a trusted key that may sign it"
+            f"{ledger.invalid_reason(index)}"
+        )
     return Baseline(results, {**source, "principal": principal, "trusted_by": _trust_source(trust)})
 
 
@@ -112,8 +115,8 @@ def judged_record(ledger: VerifiedLedger, index: int) -> tuple[Mapping[str, Any]
     if ledger.signer_principal(index) is None:
         raise VerificationError(
             f"--record {index}: {ledger.where(index)} is signed by "
-            f"{record['signer']['fingerprint']}, which is not a trusted key; pass --trusted-keys "
-            "FILE listing it (or --trust-ledger-keys)"
+            f"{record['signer']['fingerprint']}, not a trusted key that may sign it"
+            f"{ledger.invalid_reason(index)}; pass --trusted-keys FILE listing it"
         )
     return record, ledger.entries[index].record_hash
 

@@ -84,6 +84,13 @@ class VerifiedLedger:
             )
         return self.records[index]
 
+    def invalid_reason(self, index: int) -> str:
+        """Why record ``index`` is invalid (its key could no longer sign it), or ``""``."""
+        for walk in (self.signers, self.approvals):
+            if walk is not None and index in walk.invalid:
+                return f" ({walk.invalid[index]})"
+        return ""
+
     def signer_principal(self, index: int) -> str | None:
         """The principal of record ``index``'s signer when a trusted key signed it, else None."""
         for walk in (self.signers, self.approvals):

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bias_ledger.errors import InputError, LedgerError
+from bias_ledger.errors import InputError, KeyFileError, LedgerError
 from bias_ledger.ledger.entry import parse_line
+from bias_ledger.ledger.keys import fingerprint, parse_public_key
 from bias_ledger.ledger.reader import RECORDS_FILE, StoredLedger, read_ledger
 from bias_ledger.ledger.record import SUPPORTED_FORMAT_VERSIONS
 
@@ -61,6 +62,15 @@ def _record(stored: StoredLedger, index: int) -> dict[str, Any]:
     return record
 
 
+def computed_fingerprint(public_key: object) -> str:
+    """The fingerprint of an OpenSSH key line held in a record, computed from the key: a
+    fingerprint field could name another key than the one trust follows."""
+    try:
+        return fingerprint(parse_public_key(str(public_key)))
+    except KeyFileError:
+        return "(unreadable key)"
+
+
 def summarise(record: dict[str, Any]) -> LogLine:
     kind = str(record.get("kind"))
     payload = record.get(kind) or {}
@@ -73,7 +83,12 @@ def summarise(record: dict[str, Any]) -> LogLine:
         if payload.get("note"):
             detail += f": {payload['note']}"
     elif kind == "key_rotation":
-        detail = f"new key {payload.get('new_fingerprint')}"
+        detail = f"new key {computed_fingerprint(payload.get('new_public_key'))}"
+    elif kind == "key_revocation":
+        detail = (
+            f"revokes key {computed_fingerprint(payload.get('revoked_public_key'))} after "
+            f"record {payload.get('invalid_after')}"
+        )
     elif kind == "audit":
         parameters = payload.get("parameters") or {}
         task = parameters.get("task", "binary_classification")
@@ -89,7 +104,7 @@ def summarise(record: dict[str, Any]) -> LogLine:
         model_name=subject.get("model_name"),
         model_version=subject.get("model_version"),
         verdict=policy.get("verdict") if isinstance(policy, dict) else None,
-        signer=str((record.get("signer") or {}).get("fingerprint")),
+        signer=computed_fingerprint((record.get("signer") or {}).get("public_key")),
         detail=detail,
     )
 

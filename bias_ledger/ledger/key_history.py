@@ -7,18 +7,20 @@ rules below are enforced the same way everywhere:
 - A ``key_rotation`` record names its successor by ``new_public_key``; its
   ``new_fingerprint`` must be that key's fingerprint (else a log could display one key and
   authorise another).
-- A key that signed a rotation is rotated out: it signs no record after that rotation, and no
-  checkpoint covering one.
+- A key that signed a rotation is rotated out: what it signs after that rotation is invalid.
 - A ``key_revocation`` record, signed by a trusted key (or by the revoked key itself), makes
-  every record the revoked key signed after ``invalid_after`` invalid, and every checkpoint it
-  signed over such a record.
+  what the revoked key signed after record ``invalid_after`` invalid.
+
+An invalid record is never trusted nor relied on (its rotations and revocations count for
+nothing); a ledger verification lists it, a bundle that ships it fails, the gate refuses it. A
+checkpoint signed by a key after it could no longer sign fails verification.
 """
 
 from __future__ import annotations
 
 import mmap
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -52,21 +54,21 @@ class KeyWalk:
     principals: Mapping[str, str]
     """Fingerprint to principal, of every trusted key that signed a record."""
     trusted_records: Mapping[int, str]
-    """Index to the signer's principal, of every record a trusted key signed."""
+    """Index to the signer's principal, of every valid record a trusted key signed."""
     retired: Mapping[str, tuple[int, str]]
     """Fingerprint to (index of its rotation record, successor's fingerprint)."""
     revoked: Mapping[str, tuple[int, int]]
-    """Fingerprint to (invalid_after, index of the revocation record)."""
+    """Fingerprint to (invalid_after, index of the revocation record), of the revocations in
+    effect."""
+    invalid: Mapping[int, str] = field(default_factory=dict)
+    """Index to why, of the records signed by a key after it was rotated out or revoked: they
+    are never trusted nor relied on."""
 
     def usable_at(self, fp: str, index: int, *, what: str) -> None:
         """Raise unless key ``fp`` may still sign at ``index`` (not rotated out or revoked)."""
-        _refuse_retired(self.retired, fp, index, what=what)
-        if fp in self.revoked and index > self.revoked[fp][0]:
-            after, at = self.revoked[fp]
-            raise VerificationError(
-                f"{what}: signed by key {fp}, which record {at} revoked: what it signed after "
-                f"record {after} is invalid"
-            )
+        reason = _invalidity(self.retired, self.revoked, fp, index)
+        if reason:
+            raise VerificationError(f"{what}: {reason}")
 
     def checkpoint_signer(self, key: Ed25519PublicKey, size: int, *, what: str) -> str:
         """The principal of a checkpoint's signer: usable for its last record, and trusted."""
@@ -74,40 +76,63 @@ class KeyWalk:
         return self.trusted.require(key, what=what).principals
 
 
-def _refuse_retired(
-    retired: Mapping[str, tuple[int, str]], fp: str, index: int, *, what: str
-) -> None:
+def _invalidity(
+    retired: Mapping[str, tuple[int, str]],
+    revoked: Mapping[str, tuple[int, int]],
+    fp: str,
+    index: int,
+) -> str | None:
+    """Why key ``fp`` may not sign at ``index``, or None."""
     if fp in retired and index > retired[fp][0]:
         at, successor = retired[fp]
-        raise VerificationError(
-            f"{what}: signed by key {fp} after record {at} rotated it out to {successor} "
+        return (
+            f"signed by key {fp} after record {at} rotated it out to {successor} "
             "(a rotated-out key signs no new records)"
         )
+    if fp in revoked and index > revoked[fp][0]:
+        after, at = revoked[fp]
+        return (
+            f"signed by key {fp}, which record {at} revoked for everything it signed after "
+            f"record {after}"
+        )
+    return None
 
 
 def _timestamp(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def follow_keys(
-    entries: Iterable[tuple[int, CheckedEntry]],
+@dataclass(frozen=True)
+class _Candidate:
+    """A revocation signed by a trusted key (or by the revoked key itself)."""
+
+    index: int
+    signer: str
+    target: str
+    after: int
+
+
+def _walk(
+    items: Sequence[tuple[int, CheckedEntry]],
     trusted: TrustedKeys,
+    revoked: Mapping[str, tuple[int, int]],
     *,
     source: str,
-    untrusted: Untrusted = Untrusted.FAIL,
-) -> KeyWalk:
-    """Walk records in index order: who signed each, which keys rotations and revocations
-    retire, and whether every record was signed by a key allowed to sign it then."""
-    items = list(entries)
+    untrusted: Untrusted,
+) -> tuple[KeyWalk, list[_Candidate]]:
     principals: dict[str, str] = {}
     trusted_records: dict[int, str] = {}
     retired: dict[str, tuple[int, str]] = {}
-    revoked: dict[str, tuple[int, int]] = {}
+    invalid: dict[int, str] = {}
+    candidates: list[_Candidate] = []
     parsed: dict[str, Ed25519PublicKey] = {}  # few signers, many records
     for index, item in items:
         where = f"{source} record {index}"
         signer = item.header.signer
-        _refuse_retired(retired, signer.fingerprint, index, what=where)
+        reason = _invalidity(retired, revoked, signer.fingerprint, index)
+        if reason:
+            invalid[index] = reason  # nothing it says counts: no trust, rotation or revocation
+            continue
         key = parsed.get(signer.public_key)
         if key is None:
             key = parsed[signer.public_key] = key_of(signer.public_key, where=where)
@@ -133,16 +158,39 @@ def follow_keys(
                     origin=f"rotation in {where} from {signer.fingerprint}",
                 )
                 trusted = replace(trusted, keys={**trusted.keys, successor_fp: successor})
-        if item.revokes is not None and (
-            entry is not None or item.revokes[0] == signer.fingerprint
-        ):
-            target, after = item.revokes
-            if target not in revoked or after < revoked[target][0]:
-                revoked[target] = (after, index)
-    walk = KeyWalk(trusted, principals, trusted_records, retired, revoked)
-    # A revocation reaches back: records signed before it was written become invalid too.
-    for index, item in items:
-        walk.usable_at(item.header.signer.fingerprint, index, what=f"{source} record {index}")
+        if item.revokes is not None and (entry or item.revokes[0] == signer.fingerprint):
+            candidates.append(_Candidate(index, signer.fingerprint, *item.revokes))
+    walk = KeyWalk(trusted, principals, trusted_records, retired, dict(revoked), invalid)
+    return walk, candidates
+
+
+def _in_effect(candidates: Iterable[_Candidate]) -> dict[str, tuple[int, int]]:
+    """Revocations take effect in index order; one signed by a key that an earlier revocation
+    already revoked (at its index) has none, so two compromised keys cannot cancel out."""
+    revoked: dict[str, tuple[int, int]] = {}
+    for item in sorted(candidates, key=lambda c: c.index):
+        if item.signer in revoked and item.index > revoked[item.signer][0]:
+            continue
+        if item.target not in revoked or item.after < revoked[item.target][0]:
+            revoked[item.target] = (item.after, item.index)
+    return revoked
+
+
+def follow_keys(
+    entries: Iterable[tuple[int, CheckedEntry]],
+    trusted: TrustedKeys,
+    *,
+    source: str,
+    untrusted: Untrusted = Untrusted.FAIL,
+) -> KeyWalk:
+    """Walk records in index order: who signed each (trusted or not: ``untrusted`` decides),
+    which keys rotations retire and revocations revoke, and which records are invalid because
+    their key could no longer sign them."""
+    items = list(entries)
+    # A revocation reaches back to records written before it: find the revocations in effect
+    # first, then walk again knowing them.
+    _, candidates = _walk(items, trusted, {}, source=source, untrusted=Untrusted.SKIP)
+    walk, _ = _walk(items, trusted, _in_effect(candidates), source=source, untrusted=untrusted)
     return walk
 
 

@@ -98,12 +98,24 @@ def _signers(integrity: Integrity) -> tuple[str, ...]:
 
 
 def _trust(
-    source: Source, integrity: Integrity, trusted: TrustedKeys, checklist: Checklist
+    source: Source,
+    integrity: Integrity,
+    trusted: TrustedKeys,
+    checklist: Checklist,
+    warnings: list[str],
 ) -> tuple[TrustedKeys, dict[str, str]]:
     """Trust, following rotations and revocations (ledger/key_history.py, one walk for the
-    ledger, bundles and the gate), then the checkpoint signer's."""
+    ledger, bundles and the gate), then the checkpoint signer's.
+
+    A record signed by a key retired at its index is invalid: a bundle (a selection offered as
+    evidence) fails on it; a ledger lists it and trusts nothing it says.
+    """
     with checklist.check("trust", against=trusted.source) as check:
         walk = follow_keys(sorted(integrity.entries.items()), trusted, source=source.name)
+        for index, why in walk.invalid.items():
+            if source.kind == "bundle":
+                raise VerificationError(f"{source.name} record {index}: {why}")
+            warnings.append(f"{source.name} record {index}: invalid, not trusted: {why}")
         principals = dict(walk.principals)
         check.detail = (
             f"every record signed by a key trusted in {trusted.source}, following key "
@@ -158,7 +170,7 @@ def verify_source(
         if trusted is None:
             trusted = TrustedKeys.from_fingerprints(signers, source="--trust-ledger-keys")
             warnings.append("trusting the keys found in the ledger itself (--trust-ledger-keys)")
-        trusted, principals = _trust(source, integrity, trusted, checklist)
+        trusted, principals = _trust(source, integrity, trusted, checklist, warnings)
         if since is not None:
             with checklist.check("since", against=since.name) as check:
                 check.detail, check.against = check_since(source, integrity, since, trusted)

@@ -69,7 +69,7 @@ def test_gate_flow(tmp_path: Path) -> None:
         CONFIG,
     ]
     trusted = signer.allowed_signers(tmp_path / "allowed_signers")
-    by_trusted = ["--baseline", "latest-approved", "--approved-by", trusted]
+    by_trusted: list[str | Path] = ["--baseline", "latest-approved", "--approved-by", trusted]
     done = run_cli(*regression, *by_trusted, "--json", env=env)
     assert done.returncode == 1, done.stderr
     document = json.loads(done.stdout)
