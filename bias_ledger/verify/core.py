@@ -162,9 +162,17 @@ def verify_source(
             raise UntrustedError(
                 f"no trusted key given: integrity verified, but the signers "
                 f"({', '.join(signers)}) are not trusted; {source.trust_hint}",
-                kind=source.kind,
-                source=source.name,
-                checks=tuple(checklist.checks),
+                report=Verification(
+                    kind=source.kind,
+                    source=source.name,
+                    origin=integrity.origin,
+                    size=integrity.size,
+                    checkpoint=integrity.checkpoint,
+                    indexes=tuple(sorted(integrity.entries)),
+                    signers=tuple((fp, "") for fp in signers),
+                    checks=tuple(checklist.checks),
+                    warnings=tuple(warnings),
+                ),
                 signers=signers,
             )
         if trusted is None:

@@ -159,4 +159,13 @@ class VerificationFailed(VerificationError):
 
 
 class UntrustedError(VerificationFailed):
-    """Integrity holds but no trust anchor was given: trust must come from outside."""
+    """Integrity holds but no trust anchor was given: trust must come from outside.
+
+    ``report`` is what integrity established (origin, checkpoint, records, signers untrusted).
+    """
+
+    def __init__(self, message: str, *, report: Verification, signers: tuple[str, ...]) -> None:
+        super().__init__(
+            message, kind=report.kind, source=report.source, checks=report.checks, signers=signers
+        )
+        self.report = report
