@@ -147,11 +147,14 @@ class BundleSource:
     )
 
     def __init__(self, path: Path | None = None, *, contents: BundleContents | None = None):
-        if (path is None) == (contents is None):
-            raise ValueError("a BundleSource is a path or contents, not both")
+        if contents is not None:
+            self.name = contents.source
+        elif path is not None:
+            self.name = str(path)
+        else:
+            raise ValueError("a BundleSource is read from a path or from contents")
         self._path = path
         self._contents = contents
-        self.name = str(path) if path is not None else contents.source  # type: ignore[union-attr]
         self._checkpoint: Checkpoint | None = None
         self._proof: ConsistencyJson | None = None
 

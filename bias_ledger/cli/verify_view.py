@@ -9,7 +9,7 @@ from pathlib import Path
 from bias_ledger.cli.verify_output import Shown, check_report_path, show_failure, show_success
 from bias_ledger.errors import InputError
 from bias_ledger.ledger.trust import TrustedKeys, load_allowed_signers
-from bias_ledger.verify import Kept, VerificationFailed, verify_source
+from bias_ledger.verify import Kept, Verification, VerificationFailed, verify_source
 
 
 def load_trust(trusted_keys: Path | None, trusted_key: Sequence[str]) -> TrustedKeys | None:
@@ -68,12 +68,11 @@ def run_verify(
         raise InputError("--data, --predictions and --policy are used with --recompute")
     trusted = load_trust(trusted_keys, trusted_key)
     kept = _read_kept(since)
-    shown = Shown(
-        outcome=VerificationFailed("", kind="", source="", checks=()),
-        report=report,
-        trust_source="" if trusted is None else trusted.source,
-        since=since,
-    )
+    trust_source = "" if trusted is None else trusted.source
+
+    def shown_as(outcome: Verification | VerificationFailed) -> Shown:
+        return Shown(outcome, report=report, trust_source=trust_source, since=since)
+
     try:
         if bundle is not None:
             if trust_ledger_keys:
@@ -91,9 +90,9 @@ def run_verify(
                 since=kept,
             )
     except VerificationFailed as failure:
-        show_failure(replace(shown, outcome=failure), json_output)
+        show_failure(shown_as(failure), json_output)
         return
-    shown = replace(shown, outcome=result)
+    shown = shown_as(result)
     if recompute and data is not None and bundle is not None:
         from bias_ledger.cli.bundle_view import recompute_shown
 

@@ -47,7 +47,9 @@ def document(
     since = next((c for c in checks if c["what"] == "since"), None)
     verified: dict[str, Any] = {"kind": outcome.kind, "source": outcome.source}
     if isinstance(outcome, Verification):
-        verified.update(origin=outcome.origin, size=outcome.size, records=list(outcome.indexes))
+        verified.update(origin=outcome.origin, size=outcome.size)
+        if outcome.kind == "bundle":  # a ledger's records are all of 0..size-1
+            verified["records"] = list(outcome.indexes)
         keys = [key.to_json() for key in outcome.trusted_keys]
         checkpoint = None if outcome.checkpoint is None else outcome.checkpoint.to_json()
         signers = [{"fingerprint": fp, "principals": who} for fp, who in outcome.signers]
@@ -102,6 +104,14 @@ def _recompute_lines(recompute: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _records(verified: Mapping[str, Any]) -> str:
+    if "records" in verified:
+        return ", ".join(map(str, verified["records"]))
+    if "size" in verified:
+        return f"all {verified['size']} (0..{verified['size'] - 1})"
+    return "not reached"
+
+
 def _facts(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     verified = doc["verified"]
     keys = doc["trusted_keys"]["keys"]
@@ -110,7 +120,7 @@ def _facts(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("Result", doc["result"].upper() + (f": {doc['error']}" if doc["error"] else "")),
         ("Verified", f"{verified['kind']} {verified['source']}"),
         ("Origin", str(verified.get("origin", "not reached"))),
-        ("Records", ", ".join(map(str, verified.get("records", []))) or "not reached"),
+        ("Records", _records(verified)),
         (
             "Checkpoint",
             "not reached"

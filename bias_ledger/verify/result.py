@@ -121,7 +121,6 @@ class Verification:
             "source": self.source,
             "origin": self.origin,
             "size": self.size,
-            "records": list(self.indexes),
             "checkpoint": None if self.checkpoint is None else self.checkpoint.to_json(),
             "cosignatures": list(self.cosignatures),
             "signers": [{"fingerprint": fp, "principal": who} for fp, who in self.signers],
@@ -129,8 +128,9 @@ class Verification:
             "steps": [check.to_json() for check in self.checks],
             "warnings": list(self.warnings),
         }
-        if self.kind == "bundle":
+        if self.kind == "bundle":  # a ledger's records are all of 0..size-1
             document["bundle"] = self.source
+            document["records"] = list(self.indexes)
         return document
 
 
