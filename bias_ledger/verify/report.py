@@ -59,13 +59,16 @@ def document(
         keys, checkpoint, cosignatures, warnings = [], None, [], []
         signers = [{"fingerprint": fp, "principals": ""} for fp in outcome.signers]
     message = error if error is not None else getattr(outcome, "message", None)
+    trust_source = context.trust_source
+    if isinstance(outcome, Verification) and outcome.trust_source:
+        trust_source = outcome.trust_source  # e.g. --trust-ledger-keys, decided by the core
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "result": "invalid" if failed else "valid",
         "error": message if failed else None,
         "verified": verified,
-        "trusted_keys": {"source": context.trust_source, "keys": keys},
+        "trusted_keys": {"source": trust_source, "keys": keys},
         "checkpoint": checkpoint,
         "cosignatures": cosignatures,
         "signers": signers,

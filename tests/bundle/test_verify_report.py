@@ -122,7 +122,13 @@ def test_a_ledger_report(tmp_path: Path) -> None:
     assert code == 0
     doc = json.loads(path.read_text())
     assert doc["verified"]["kind"] == "ledger" and doc["verified"]["size"] == 7
+    assert "records" not in doc["verified"]  # all of 0..6
     assert doc["since"] is None
+    code, path = report_of(tmp_path, "--ledger", ledger, "--trust-ledger-keys", name="s.json")
+    assert code == 0
+    doc = json.loads(path.read_text())
+    assert doc["trusted_keys"]["source"] == "--trust-ledger-keys"
+    assert "trusting the keys found in the ledger itself" in doc["warnings"][0]
 
 
 def test_a_recompute_failure_is_reported(tmp_path: Path) -> None:
