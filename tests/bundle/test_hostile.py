@@ -250,3 +250,33 @@ def test_a_trusted_but_malformed_audit_payload_fails_recompute_cleanly(
     assert code == 3, lines
     assert len(errors) == 1 and expected in errors[0], lines
     assert "internal error" not in errors[0]
+
+
+def test_verification_never_renders_a_payload(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 9 item 4: a signed payload that would crash a renderer (``results: null``) is
+    evidence like any other; verifying it reads headers, hashes and signatures only."""
+    import bias_ledger.bundle.export as export
+    from bias_ledger.bundle.signers import signers_text
+    from bias_ledger.ledger.record import RecordKind
+    from bias_ledger.ledger.store import append_record, init_ledger
+
+    record = json.loads(members(BUNDLE)["records/1.json"])
+    payload = {**record["audit"], "results": None}
+    ledger = tmp_path / "ledger"
+    init_ledger(ledger, name="hostile")
+    append_record(ledger, RecordKind.AUDIT, payload, world.key_a)
+
+    def placeholder_reports(data: Any) -> dict[str, bytes]:
+        return {
+            "keys/allowed_signers": signers_text(data.signers),
+            "report.md": b"# not rendered\n",
+            "report.html": b"<p>not rendered</p>\n",
+        }
+
+    monkeypatch.setattr(export, "derived_members", placeholder_reports)
+    bundle = tmp_path / "b.zip"
+    bundle.write_bytes(export.export_bundle(ledger, export.Selection(everything=True)).data)
+    code, lines = verify(bundle, trusted=world.trusted)
+    assert code == 0, lines
