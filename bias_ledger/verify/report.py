@@ -188,12 +188,21 @@ def _rows(cells: Sequence[Sequence[str]]) -> str:
     )
 
 
+def _list(title: str, lines: Sequence[str]) -> str:
+    from html import escape
+
+    items = "".join(f"<li>{escape(line.strip())}</li>\n" for line in lines)
+    return f"<h2>{escape(title)}</h2>\n<ul>\n{items}</ul>\n"
+
+
 _STYLE = (
     "body{font:14px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
     "color:#111}table{border-collapse:collapse;width:100%;margin:1rem 0}"
     "td,th{border:1px solid #bbb;padding:.3rem .5rem;text-align:left;vertical-align:top;"
     "overflow-wrap:anywhere}th{background:#eee}.valid{color:#064}.invalid{color:#a00}"
-    "@media print{body{margin:0}}"
+    "td:first-child,th,.checks td:nth-child(2){white-space:nowrap;overflow-wrap:normal}"
+    ".checks td:nth-child(2){font-weight:bold}"
+    "li{overflow-wrap:anywhere}@media print{body{margin:0}}"
 )
 
 
@@ -217,21 +226,15 @@ def render_html(doc: Mapping[str, Any]) -> str:
         f'<h1>Verification report: <span class="{escape(doc["result"])}">{verdict}</span></h1>\n',
         "<table>\n",
         _rows(_facts(doc)),
-        "</table>\n<h2>Checks</h2>\n<table>\n",
+        '</table>\n<h2>Checks</h2>\n<table class="checks">\n',
         "<tr><th>check</th><th>result</th><th>detail</th><th>against</th></tr>\n",
         _rows(checks),
         "</table>\n",
     ]
     if doc["recompute"] is not None:
-        parts += ["<h2>Recompute</h2>\n<table>\n"]
-        parts += [_rows([[line]]) for line in _recompute_lines(doc["recompute"])]
-        parts += ["</table>\n"]
+        parts.append(_list("Recompute", _recompute_lines(doc["recompute"])))
     if doc["warnings"]:
-        parts += [
-            "<h2>Warnings</h2>\n<table>\n",
-            _rows([[w] for w in doc["warnings"]]),
-            "</table>\n",
-        ]
+        parts.append(_list("Warnings", doc["warnings"]))
     parts.append("</body></html>\n")
     return "".join(parts)
 
