@@ -18,7 +18,8 @@ def recompute_shown(
     policy: Path | None,
 ) -> Shown:
     """The verification with its recompute check appended (or the recompute's failure)."""
-    from bias_ledger.bundle.recompute import FLOAT_TOLERANCE, recompute_bundle
+    from bias_ledger.bundle.compare import FLOAT_TOLERANCE
+    from bias_ledger.bundle.recompute import recompute_bundle
 
     report = recompute_bundle(contents, data=data, predictions=predictions, policy=policy)
     document = report.to_json()

@@ -8,9 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from bias_ledger._audit import AuditRequest, run_audit
+from bias_ledger.bundle.compare import FLOAT_TOLERANCE, compare
 from bias_ledger.bundle.export import Selection, export_bundle
 from bias_ledger.bundle.read import read_bundle
-from bias_ledger.bundle.recompute import FLOAT_TOLERANCE, compare, recompute_bundle
+from bias_ledger.bundle.recompute import recompute_bundle
 from bias_ledger.ledger.checkpoint import parse_signed_checkpoint, sign_checkpoint
 from bias_ledger.ledger.record import RecordKind
 from bias_ledger.ledger.store import append_record, init_ledger
