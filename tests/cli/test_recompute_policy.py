@@ -20,7 +20,7 @@ def test_recorded_verdicts_are_rejudged(tmp_path: Path) -> None:
     ledger = tmp_path / "ledger"
     env = cli_env(tmp_path, BIAS_LEDGER_DIR=str(ledger), BIAS_LEDGER_KEY=str(signer.path))
     assert run_cli("init", env=env).returncode == 0
-    audit = [
+    audit: list[str | Path] = [
         "audit",
         DATA,
         "--label",
@@ -45,7 +45,7 @@ def test_recorded_verdicts_are_rejudged(tmp_path: Path) -> None:
     append_record(ledger, RecordKind.AUDIT, lying, signer.key)
     bundle = tmp_path / "b.zip"
     assert run_cli("export", "-o", bundle, "0", env=env).returncode == 0
-    check = [
+    check: list[str | Path] = [
         "verify",
         bundle,
         "--trusted-key",
