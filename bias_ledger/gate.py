@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bias_ledger.baselines import Baseline, audit_record_results
 from bias_ledger.errors import InputError, VerificationError
 from bias_ledger.gate_trust import GateTrust, VerifiedLedger
 from bias_ledger.ledger.record import RecordKind
 from bias_ledger.metrics.model import MetricResults
-from bias_ledger.results_json import results_from_json
+
+__all__ = ["LATEST_APPROVED", "Baseline", "audit_record_results", "resolve_baseline"]
 
 LATEST_APPROVED = "latest-approved"
-
-
-@dataclass(frozen=True)
-class Baseline:
-    """The results a regression rule compares against, and where they came from."""
-
-    results: MetricResults
-    source: Mapping[str, Any]
-    """JSON description: record index and hash, approval index and approver, or bundle."""
-
-
-def audit_record_results(record: Mapping[str, Any], *, where: str) -> MetricResults:
-    if record.get("kind") != RecordKind.AUDIT.value:
-        raise InputError(f"{where}: expected an audit record, found a {record.get('kind')} record")
-    return results_from_json(record["audit"]["results"])
 
 
 def _approval(ledger: VerifiedLedger, index: int, approvers: str) -> dict[str, Any]:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bias_ledger.errors import InputError, KeyFileError, LedgerError
+from bias_ledger.errors import InputError, LedgerError
 from bias_ledger.ledger.entry import parse_line
-from bias_ledger.ledger.keys import fingerprint, parse_public_key
+from bias_ledger.ledger.key_records import computed_fingerprint
 from bias_ledger.ledger.reader import RECORDS_FILE, StoredLedger, read_ledger
 from bias_ledger.ledger.record import SUPPORTED_FORMAT_VERSIONS
 
@@ -60,15 +60,6 @@ def _record(stored: StoredLedger, index: int) -> dict[str, Any]:
             f"{sorted(SUPPORTED_FORMAT_VERSIONS)}); refusing to read it"
         )
     return record
-
-
-def computed_fingerprint(public_key: object) -> str:
-    """The fingerprint of an OpenSSH key line held in a record, computed from the key: a
-    fingerprint field could name another key than the one trust follows."""
-    try:
-        return fingerprint(parse_public_key(str(public_key)))
-    except KeyFileError:
-        return "(unreadable key)"
 
 
 def summarise(record: dict[str, Any]) -> LogLine:

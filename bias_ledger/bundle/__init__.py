@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from bias_ledger.gate import Baseline
+    from bias_ledger.baselines import Baseline
     from bias_ledger.gate_trust import GateTrust
 
 

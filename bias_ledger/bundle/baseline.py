@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bias_ledger.baselines import Baseline, audit_record_results
 from bias_ledger.bundle.model import record_json
 from bias_ledger.bundle.read import read_bundle
 from bias_ledger.bundle.verify import BundleUntrustedError, verify_contents
 from bias_ledger.errors import InputError
-from bias_ledger.gate import Baseline, audit_record_results
 from bias_ledger.gate_trust import GateTrust
 from bias_ledger.ledger.trust import TrustedKeys
 

@@ -127,16 +127,13 @@ def gate(
     payload: dict[str, Any]
     if record is not None:
         from bias_ledger.gate import audit_record_results, judged_record
+        from bias_ledger.records.payloads import gate_payload
 
         assert verified is not None
         judged, digest = judged_record(verified, record)
         results = audit_record_results(judged, where=f"{path} record {record}")
         report = evaluate_policy(loaded, results, baseline=base.results if base else None)
-        payload = {
-            "judges": {"index": record, "record_hash": digest},
-            "subject": judged["audit"]["subject"],
-            "policy": report.to_json(),
-        }
+        payload = gate_payload(record, digest, judged["audit"]["subject"], report)
         kind = "gate"
     else:
         # The input options above reach the core by name, through ctx.params.

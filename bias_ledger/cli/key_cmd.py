@@ -206,6 +206,12 @@ def revoke(
     path = resolve_ledger_path(ledger)
     signing_key = load_signing_key(key, ask_passphrase=ask_passphrase)
     target, size = known_key(path, revoked)
+    if fingerprint(target) == fingerprint(signing_key.public_key()):
+        raise KeyFileError(
+            f"{revoked}: a key does not revoke itself (what it signs after the revocation "
+            "vouches for nothing); sign the revocation with another trusted key, such as its "
+            "successor, with --key"
+        )
     payload = revocation_payload(target, after=after, size=size, reason=reason)
     appended = append_record(
         path, RecordKind.KEY_REVOCATION, payload, signing_key, labels=ci_labels()

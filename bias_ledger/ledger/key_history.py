@@ -197,8 +197,10 @@ def follow_keys(
 def refuse_retired_signer(records: Path, signer_fingerprint: str) -> None:
     """Refuse to append with a key the ledger rotated out or revoked (an append-time check).
 
-    Scans ``records`` for the few lines that mention a rotation or revocation; reading is by
-    memory map, so the cost is one pass over the file's bytes, not a parse of every record.
+    When the key signed the last record, and that record is no key record, nothing retired it
+    since (the store refuses a retired key), so only the last line is read: a writer that keeps
+    appending with one key stays O(1). Otherwise the file is scanned, by memory map, for the few
+    lines that mention a key record.
     """
     if not records.exists() or records.stat().st_size == 0:
         return
@@ -206,14 +208,28 @@ def refuse_retired_signer(records: Path, signer_fingerprint: str) -> None:
         records.open("rb") as handle,
         mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data,
     ):
-        for marker in (ROTATION.encode(), REVOCATION.encode()):
-            position = data.find(marker)
-            while position >= 0:
-                start = data.rfind(b"\n", 0, position) + 1
-                end = data.find(b"\n", position)
-                end = len(data) if end < 0 else end
-                _refuse_line(bytes(data[start:end]), signer_fingerprint, records)
-                position = data.find(marker, end)
+        end = data.rfind(b"\n")
+        last = bytes(data[data.rfind(b"\n", 0, end) + 1 : end]) if end >= 0 else b""
+        if _signed_by(last, signer_fingerprint) and b"key_r" not in last:
+            return
+        # One pass for both kinds: "key_rotation" and "key_revocation" share this prefix.
+        marker = b"key_r"
+        position = data.find(marker)
+        while position >= 0:
+            start = data.rfind(b"\n", 0, position) + 1
+            stop = data.find(b"\n", position)
+            stop = len(data) if stop < 0 else stop
+            _refuse_line(bytes(data[start:stop]), signer_fingerprint, records)
+            position = data.find(marker, stop)
+
+
+def _signed_by(line: bytes, signer_fingerprint: str) -> bool:
+    try:
+        record = parse_json(parse_line(line, where="").record_bytes)
+    except VerificationError:
+        return False
+    signer = record.get("signer") if isinstance(record, dict) else None
+    return isinstance(signer, dict) and signer.get("fingerprint") == signer_fingerprint
 
 
 def _refuse_line(line: bytes, signer_fingerprint: str, records: Path) -> None:

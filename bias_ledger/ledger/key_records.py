@@ -57,3 +57,12 @@ def revocation_target(payload: object, *, where: str) -> tuple[str, int]:
             f"{where}: invalid_after must be a record index (or -1: every record), found {after!r}"
         )
     return found, after
+
+
+def computed_fingerprint(public_key: object) -> str:
+    """The fingerprint of an OpenSSH key line held in a record, computed from the key: a
+    fingerprint field could name another key than the one trust follows."""
+    try:
+        return fingerprint(parse_public_key(str(public_key)))
+    except KeyFileError:
+        return "(unreadable key)"

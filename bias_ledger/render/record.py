@@ -60,7 +60,7 @@ def _generic_groups(results: Mapping[str, Any]) -> list[RenderableType]:
 
 
 def record_report(record: Mapping[str, Any]) -> RenderableType:
-    from bias_ledger.history import computed_fingerprint
+    from bias_ledger.ledger.key_records import computed_fingerprint
 
     kind = record["kind"]
     signer = record["signer"]

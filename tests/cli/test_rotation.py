@@ -211,3 +211,32 @@ def test_key_revoke_invalidates_what_a_compromised_key_signed(tmp_path: Path) ->
     done = world.run("verify", bundle, "--trusted-keys", both)
     assert done.exit_code == 3 and "record 1: signed by key" in done.stderr
     assert first.index == 0
+
+
+def test_key_revoke_by_public_key_file_and_everything_it_signed(rotated: Rotated) -> None:
+    """--after -1 invalidates every record the key signed, its rotation too; a key does not
+    revoke itself (its signature would vouch for nothing)."""
+    pub = rotated.root / "a.pub"
+    pub.write_text(rotated.a.public_line + "\n")
+    own = rotated.root / "b.pub"
+    own.write_text(rotated.b.public_line + "\n")
+    done = rotated.run("key", "revoke", own, "--after", "-1", key=rotated.b)
+    assert done.exit_code == 2 and "sign the revocation with another trusted key" in done.stderr
+    done = rotated.run("key", "revoke", pub, "--after", "-1", key=rotated.b)
+    assert done.exit_code == 0, done.stderr
+    assert f"revokes key {rotated.a.fingerprint}" in done.stdout
+    done = rotated.run("log", "--json")
+    expected = f"revokes key {rotated.a.fingerprint} after record -1"
+    assert json.loads(done.stdout)[-1]["detail"] == expected
+    # A's rotation is void, so trusting A no longer reaches B ...
+    done = rotated.run("verify", "--trusted-keys", rotated.trusted_a)
+    assert done.exit_code == 3 and f"untrusted key {rotated.b.fingerprint}" in done.stderr
+    # ... and trusting both, A's two records are listed as invalid.
+    both = rotated.root / "both"
+    both.write_text(f"a {rotated.a.public_line}\nb {rotated.b.public_line}\n")
+    done = rotated.run("verify", "--trusted-keys", both, "--json")
+    assert done.exit_code == 0, done.stdout + done.stderr
+    invalid = [w for w in json.loads(done.stdout)["warnings"] if "invalid, not trusted" in w]
+    assert len(invalid) == 2 and "record 0" in invalid[0] and "record 1" in invalid[1]
+    missing = rotated.run("key", "revoke", "SHA256:" + "A" * 43, "--after", "0")
+    assert missing.exit_code == 2 and "no record of" in missing.stderr

@@ -67,7 +67,7 @@ def test_two_compromised_keys_cannot_cancel_each_other_out(tmp_path: Path) -> No
     assert dict(report.signers)[k.fingerprint] == ""
 
 
-def test_a_revocation_by_an_untrusted_key_has_no_effect(tmp_path: Path) -> None:
+def test_a_revocation_counts_only_when_its_signer_is_trusted(tmp_path: Path) -> None:
     k, stranger = new_signer(tmp_path / "k"), new_signer(tmp_path / "s")
     path = tmp_path / "ledger"
     init_ledger(path, name="walk")
