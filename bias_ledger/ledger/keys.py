@@ -111,7 +111,7 @@ def parse_public_key(text: str, *, source: str = "public key") -> Ed25519PublicK
         raise KeyFileError(f"{source}: expected an {KEY_TYPE} key, found {fields[0]}")
     try:
         blob = base64.b64decode(fields[1], validate=True)
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error, or a non-ASCII character
         raise KeyFileError(f"{source}: public key is not valid base64: {exc}") from exc
     return public_key_from_blob(blob, source=source)
 

@@ -112,7 +112,9 @@ def test_no_trust_anchor_json(world: World) -> None:
     assert "no trusted key given" in document["error"]
     found = {item["fingerprint"] for item in document["signers"]}
     assert found == {fingerprint(k.public_key()) for k in (world.key_a, world.key_b)}
-    assert "derived members" in [step["what"] for step in document["steps"]]
+    assert "signers list" in [step["what"] for step in document["steps"]]
+    reports = next(c for c in document["checks"] if c["what"] == "reports")
+    assert reports["status"] == "skipped" and "not evidence" in reports["detail"]
 
 
 def test_keys_in_bundle_are_not_trusted(world: World, tmp_path: Path) -> None:
@@ -138,11 +140,13 @@ def test_trusted_key_fingerprints(world: World) -> None:
 
 def test_failure_json(world: World, tmp_path: Path) -> None:
     items = members(world.bundle)
-    items["report.md"] = items["report.md"].replace(b"Summary", b"Summery")
+    items["keys/allowed_signers"] = items["keys/allowed_signers"].replace(b"SHA256:", b"SHA256:x")
     code, output = cli("verify", write_members(tmp_path / "t.zip", items), "--json")
     document = json.loads(output)
     assert code == 3
-    assert document["valid"] is False and "report.md differs" in document["error"]
+    assert document["valid"] is False and "keys/allowed_signers differs" in document["error"]
+    assert document["checks"][-1]["status"] == "failed"
+    assert document["checks"][-1]["what"] == "signers list"
 
 
 class _Collector(HTMLParser):

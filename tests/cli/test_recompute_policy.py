@@ -65,5 +65,11 @@ def test_recorded_verdicts_are_rejudged(tmp_path: Path) -> None:
     assert "$.audit.policy.verdict: recorded 'pass', recomputed 'fail'" in lied.stderr
     other_policy = SAMPLE / "policies" / "standard.toml"
     check[-1] = other_policy
+    # Another policy judged nothing in this bundle: the records are recomputed, their
+    # verdicts are not re-judged, and the output says which and why (issue 9 item 6).
     wrong = run_cli(*check, env=env)
-    assert wrong.returncode == 3 and "policy.digest" in wrong.stderr
+    assert wrong.returncode == 0, wrong.stdout + wrong.stderr
+    assert "record 1: verdict not re-judged: judged by policy 'four-fifths' (blake3 " in " ".join(
+        wrong.stderr.split()
+    )
+    assert "not by the given 'standard'" in " ".join(wrong.stderr.split())
