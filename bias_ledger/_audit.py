@@ -93,6 +93,37 @@ def parameters_json(
     }
 
 
+RECOMPUTE_INPUTS = frozenset(
+    {
+        "task",
+        "label",
+        "prediction",
+        "score",
+        "threshold",
+        "pos_label",
+        "sensitive",
+        "id_column",
+        "join",
+        "missing_as_group",
+        "drop_missing",
+        "max_groups",
+        "default_na",
+        "references",
+        "min_group_size",
+        "ci_level",
+        "bootstrap",
+        "seed",
+        "thresholds",
+        "impact_ratio_denominator",
+        "engine",
+    }
+)
+"""The recorded parameters :func:`request_from_parameters` reads: a recomputation takes them
+from the record as its input, so they are not compared with its output (a newer version may
+record them differently, e.g. ``ci_level`` null for tasks without intervals). The parameters
+an audit derives from the data (``positive_label``, ``classes``) are compared."""
+
+
 def request_from_parameters(
     parameters: Mapping[str, Any], *, data: Path, predictions: Path | None
 ) -> AuditRequest:
