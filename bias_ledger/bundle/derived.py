@@ -36,6 +36,7 @@ def report_data(
     checkpoint_signer: str,
     records: Iterable[tuple[int, str, bytes]],
     signers: Iterable[tuple[str, str]],
+    verified: str = "",
 ) -> ReportData:
     """Collect what the report shows; ``records`` are (index, hash, canonical bytes)."""
     items = tuple(ReportRecord(index, digest, _load(raw)) for index, digest, raw in sorted(records))
@@ -46,6 +47,7 @@ def report_data(
         checkpoint_signer=checkpoint_signer,
         records=items,
         signers=tuple(sorted(set(signers))),
+        verified=verified,
     )
 
 

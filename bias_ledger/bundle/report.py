@@ -129,6 +129,7 @@ def build_report(data: ReportData) -> list[Block]:
             f"Ledger {text(data.origin)}: records {indexes}, each proven included in the "
             f"signed checkpoint that covers the first {data.checkpoint_size} record(s)."
         ),
+        *([Paragraph(f"This report: {data.verified}.")] if data.verified else []),
         Heading(2, "Summary"),
         Table(
             ("record", "time (UTC)", "kind", "model", "verdict", "below four-fifths"),

@@ -70,6 +70,8 @@ class ReportData:
     records: tuple[ReportRecord, ...]
     signers: tuple[tuple[str, str], ...]
     """(fingerprint, OpenSSH public key) of every key that signed something in the bundle."""
+    verified: str = ""
+    """How the records were verified before this report was made from them (``report``)."""
 
 
 def text(value: Any) -> str:
