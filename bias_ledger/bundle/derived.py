@@ -37,6 +37,7 @@ def report_data(
     records: Iterable[tuple[int, str, bytes]],
     signers: Iterable[tuple[str, str]],
     verified: str = "",
+    ledger: bool = False,
 ) -> ReportData:
     """Collect what the report shows; ``records`` are (index, hash, canonical bytes)."""
     items = tuple(ReportRecord(index, digest, _load(raw)) for index, digest, raw in sorted(records))
@@ -48,6 +49,7 @@ def report_data(
         records=items,
         signers=tuple(sorted(set(signers))),
         verified=verified,
+        ledger=ledger,
     )
 
 

@@ -32,11 +32,12 @@ def ledger_record_data(path: Path, index: int, trusted: TrustedKeys | None) -> R
 
     try:
         verification = verify_ledger(path, trusted=trusted)
-        how = f"verified: integrity and trust (keys trusted in {trusted.source if trusted else ''})"
+        source = trusted.source if trusted else "-"
+        how = f"verified for integrity and trust (keys trusted in {source})"
     except UntrustedError as untrusted:
         verification = untrusted.report
         how = (
-            "verified: integrity only (hashes, chain, signatures, checkpoint); the signer was "
+            "verified for integrity only (hashes, chain, signatures, checkpoint); the signer was "
             "NOT checked against trusted keys (pass --trusted-keys FILE)"
         )
     checkpoint = verification.checkpoint
@@ -77,6 +78,7 @@ def ledger_record_data(path: Path, index: int, trusted: TrustedKeys | None) -> R
             (fingerprint(key), public_key_openssh(key)),
         ],
         verified=how,
+        ledger=True,
     )
 
 

@@ -22,19 +22,55 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     policy = REPO / "sample_data" / "policies" / "standard.toml"
     common = ("--label", "repaid", "--sensitive", "sex", "--model-name", "credit-model")
     cli(
-        (root, env), "audit", lending, *common, "--sensitive", "race_ethnicity",
-        "--score", "score", "--threshold", "0.5", "--model-version", "2", "--policy", policy,
-    )  # fmt: skip
+        (root, env),
+        "audit",
+        lending,
+        *common,
+        "--sensitive",
+        "race_ethnicity",
+        "--score",
+        "score",
+        "--threshold",
+        "0.5",
+        "--model-version",
+        "2",
+        "--policy",
+        policy,
+    )
     done = run_cli(
-        "audit", lending, *common, "--sensitive", "race_ethnicity", "--sensitive", "age_band",
-        "--prediction", "approved_v1", "--model-version", "1", "--policy", policy,
-        env=env, cwd=root,
-    )  # fmt: skip
+        "audit",
+        lending,
+        *common,
+        "--sensitive",
+        "race_ethnicity",
+        "--sensitive",
+        "age_band",
+        "--prediction",
+        "approved_v1",
+        "--model-version",
+        "1",
+        "--policy",
+        policy,
+        env=env,
+        cwd=root,
+    )
     assert done.returncode == 1, done.stderr
     hostile = write_hostile_csv(root / "hostile.csv")
     done = run_cli(
-        "audit", hostile, "--label", "label", "--prediction", "pred", "--sensitive", "group",
-        "--model-name", "<b>m</b>", "--min-group-size", "5", env=env, cwd=root,
-    )  # fmt: skip
+        "audit",
+        hostile,
+        "--label",
+        "label",
+        "--prediction",
+        "pred",
+        "--sensitive",
+        "group",
+        "--model-name",
+        "<b>m</b>",
+        "--min-group-size",
+        "5",
+        env=env,
+        cwd=root,
+    )
     assert done.returncode == 0, done.stderr
     return Workspace(root, env, trusted, passing=0, failing=1, hostile=2)

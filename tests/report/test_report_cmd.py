@@ -10,8 +10,9 @@ from tests.report.helpers import Workspace, cli
 
 def test_record_report_html_and_markdown(workspace: Workspace) -> None:
     html = workspace.root / "failing.html"
-    said = cli(workspace, "report", str(workspace.failing), "-o", html,
-               "--trusted-keys", workspace.trusted)  # fmt: skip
+    said = cli(
+        workspace, "report", str(workspace.failing), "-o", html, "--trusted-keys", workspace.trusted
+    )
     assert "integrity and trust" in said
     page = html.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "credit-model" in page
@@ -54,6 +55,7 @@ def test_bad_outputs_are_refused(workspace: Workspace) -> None:
         done = run_cli("report", "0", "-o", target, env=workspace.env, cwd=workspace.root)
         assert done.returncode == 2 and expected in done.stderr, done.stderr
         assert not target.exists()
-    done = run_cli("report", "99", "-o", workspace.root / "r.html", env=workspace.env,
-                   cwd=workspace.root)  # fmt: skip
+    done = run_cli(
+        "report", "99", "-o", workspace.root / "r.html", env=workspace.env, cwd=workspace.root
+    )
     assert done.returncode == 2 and "covers records 0..2" in done.stderr
