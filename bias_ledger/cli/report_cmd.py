@@ -102,7 +102,7 @@ def report(
 
         text = render_markdown(data)
     write_atomically(output, text)
-    out().print(f"report written to {output} ({data.verified})", markup=False)
+    out().print(f"report written to {output} ({data.verified})", markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -49,7 +49,8 @@ hr.page{border:0;border-top:1px solid var(--rule);margin:2rem 0}
 @page{margin:14mm 12mm}
 @media print{
 body{max-width:none;margin:0;padding:0;font-size:10.5pt}
-table{font-size:8pt}th,td{padding:.1rem .25rem}
+table{font-size:7.5pt}th,td{padding:.1rem .2rem}
+td:first-child{min-width:0}td:last-child{min-width:5rem}
 hr.page{break-after:page;border:0;margin:0}
 figure svg{max-width:100%}
 table{break-inside:auto}

@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.ledger.helpers import REPO, SAMPLE, cli_env, run_cli
 from tests.report.data import write_hostile_csv
 from tests.report.helpers import Workspace, cli
+
+EVERY_GROUP_POLICY = """
+version = 1
+name = "every-group"
+[defaults]
+severity = "error"
+min_group_size = 30
+insufficient = "warn"
+[[rules]]
+name = "four-fifths"
+four_fifths = true
+[[rules]]
+name = "demographic-parity"
+summary = "demographic_parity_ratio"
+min = 0.8
+[[rules]]
+name = "false-negative-rate"
+group_metric = "false_negative_rate"
+max = 0.5
+severity = "warn"
+"""
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +60,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
         "--policy",
         policy,
     )
+    every_group = root / "every-group.toml"
+    every_group.write_text(EVERY_GROUP_POLICY, encoding="utf-8")
     done = run_cli(
         "audit",
         lending,
@@ -50,7 +75,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
         "--model-version",
         "1",
         "--policy",
-        policy,
+        every_group,
         env=env,
         cwd=root,
     )
@@ -74,3 +99,16 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     )
     assert done.returncode == 0, done.stderr
     return Workspace(root, env, trusted, passing=0, failing=1, hostile=2)
+
+
+@pytest.fixture(scope="session")
+def reports(workspace: Workspace) -> dict[str, Path]:
+    """The HTML and Markdown reports of the passing, failing and hostile records."""
+    made: dict[str, Path] = {}
+    for name in ("passing", "failing", "hostile"):
+        index = getattr(workspace, name)
+        for suffix in ("html", "md"):
+            path = workspace.root / f"{name}.{suffix}"
+            cli(workspace, "report", str(index), "-o", path, "--trusted-keys", workspace.trusted)
+            made[f"{name}.{suffix}"] = path
+    return made

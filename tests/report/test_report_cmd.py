@@ -9,14 +9,14 @@ from tests.report.helpers import Workspace, cli
 
 
 def test_record_report_html_and_markdown(workspace: Workspace) -> None:
-    html = workspace.root / "failing.html"
+    html = workspace.root / "cmd-failing.html"
     said = cli(
         workspace, "report", str(workspace.failing), "-o", html, "--trusted-keys", workspace.trusted
     )
     assert "integrity and trust" in said
     page = html.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "credit-model" in page
-    md = workspace.root / "failing.md"
+    md = workspace.root / "cmd-failing.md"
     said = cli(workspace, "report", str(workspace.failing), "-o", md)
     assert "integrity only" in said and "NOT checked" in said
     assert "credit-model" in md.read_text(encoding="utf-8")
