@@ -45,3 +45,19 @@ TrustedKeyOption = Annotated[
         show_default=False,
     ),
 ]
+WideOption = Annotated[
+    bool,
+    typer.Option(
+        "--wide",
+        help="Show every column of a table in one table and every row (default: fit the "
+        "terminal's width, continuing tables that do not fit, and bound long lists).",
+    ),
+]
+
+
+def print_fitted(renderable: object, wide: bool) -> None:
+    """Print at the terminal's width, or ``--wide``: everything at full width."""
+    from bias_ledger.cli.output import out
+    from bias_ledger.render.fit import WIDE
+
+    out().print(renderable, width=WIDE if wide else None)

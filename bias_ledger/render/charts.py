@@ -26,7 +26,7 @@ FLAGGED = "#D55E00"
 STYLES = ("-", "--", "-.", ":")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 LABEL_CHARS = 38
-INCH_PER_CHAR = 0.062
+INCH_PER_CHAR = 0.072
 """Roughly the width of one character of an 8.5 pt label."""
 _TAG = re.compile(r"<[^>]*>")
 _ID = re.compile(r'((?:\sid="|url\(#|xlink:href="#))')
@@ -95,6 +95,8 @@ def _bar_text(bar: Any) -> str:
     text = _number(bar.value)
     if bar.low is not None and bar.high is not None:
         text += f" [{_number(bar.low)}, {_number(bar.high)}]"
+    if bar.flagged:
+        text += " below the bound"
     return text + (" insufficient data" if bar.insufficient else "")
 
 
