@@ -60,4 +60,14 @@ def print_fitted(renderable: object, wide: bool) -> None:
     from bias_ledger.cli.output import out
     from bias_ledger.render.fit import WIDE
 
-    out().print(renderable, width=WIDE if wide else None)
+    console = out()
+    if not wide:
+        console.print(renderable)
+        return
+    # Console.print clamps a wider width to the console's own: widen the console instead.
+    width = console.width
+    console.width = WIDE
+    try:
+        console.print(renderable)
+    finally:
+        console.width = width
