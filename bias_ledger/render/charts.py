@@ -29,6 +29,7 @@ LABEL_CHARS = 38
 INCH_PER_CHAR = 0.072
 """Roughly the width of one character of an 8.5 pt label."""
 _TAG = re.compile(r"<[^>]*>")
+_CONTENT = re.compile(r">([^<]+)<")
 _ID = re.compile(r'((?:\sid="|url\(#|xlink:href="#))')
 
 
@@ -72,9 +73,14 @@ def _svg(figure: Figure, chart: Chart) -> str:
     svg = raw[raw.index("<svg") :]
     svg = re.sub(r'\s(width|height)="[0-9.]+pt"', "", svg, count=2)
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, count=1, flags=re.S)
+    # Inline in HTML the parser knows the SVG and xlink namespaces: no URL left in the page.
+    svg = re.sub(r'\sxmlns(:xlink)?="[^"]*"', "", svg[:300], count=2) + svg[300:]
     # Several charts share one page: their element ids (and references to them) get the chart's
     # key as a prefix. Only tags are rewritten: escaped text cannot contain '<' or '>'.
     svg = _TAG.sub(lambda tag: _ID.sub(rf"\1{chart.key}-", tag.group(0)), svg)
+    # matplotlib escapes <, > and & in text; quotes too, so no data quote is ever raw.
+    svg = _CONTENT.sub(lambda m: ">" + m.group(1).replace('"', "&quot;").replace("'", "&#x27;")
+                       + "<", svg)  # fmt: skip
     title, description = escape(chart.title), escape(chart.description)
     head_end = svg.index(">") + 1
     return (

@@ -8,7 +8,7 @@ from bias_ledger.bundle.model import REPORT_VERSION
 
 from .golden_report import GOLDEN, render
 
-GOLDEN_REPORT_VERSION = 1
+GOLDEN_REPORT_VERSION = 2
 """The REPORT_VERSION the golden files were rendered with."""
 
 

@@ -115,3 +115,19 @@ def test_findings_table_says_each_thing_once(data: Path) -> None:
         assert re.search(r"and \d+ more rows", many)
         assert "more rows" not in _run(data, 200, *args[:-1], "--sensitive", "kind",
                                        "--no-record", "--wide")  # fmt: skip
+
+
+def test_recorded_names_and_errors_do_not_reach_the_terminal_raw(data: Path) -> None:
+    env = cli_env(data.parent, PYTHONPATH=str(REPO), COLUMNS="100")
+    for args in (("init",), ("key", "generate")):
+        assert run_cli(*args, env=env, cwd=data.parent).returncode == 0
+    model = "\x1b]0;pwned\x07\x1b[2Jmodel\u202e"
+    recorded = _run(data, 100, "audit", data, *TASKS["binary"], "--sensitive", "region",
+                    "--model-name", model)  # fmt: skip
+    assert "\\x1b]0;pwned\\x07\\x1b[2Jmodel\\u202e" in recorded
+    for args in (("log",), ("show", "0"), ("show", "0", "--json"), ("log", "--json")):
+        shown = _run(data, 100, *args)
+        assert "pwned" in shown  # shown, escaped (_run checks that no raw ESC or U+202E is left)
+    refused = run_cli("audit", data, *TASKS["binary"], "--sensitive", "region", "--reference",
+                      f"region={model}", "--no-record", env=env, cwd=data.parent)  # fmt: skip
+    assert refused.returncode == 2 and "\x1b" not in refused.stderr
