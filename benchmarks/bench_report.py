@@ -12,6 +12,7 @@ import json
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -100,8 +101,8 @@ def main() -> None:
             signers=[],
         )
         label = "with scores" if scores else "without scores"
-        html, html_bytes = _median(lambda d=data: render_html(d), args.repeat)
-        md, md_bytes = _median(lambda d=data: render_markdown(d), args.repeat)
+        html, html_bytes = _median(partial(render_html, data), args.repeat)
+        md, md_bytes = _median(partial(render_markdown, data), args.repeat)
         charts = render_html(data).count("<svg")
         print(
             f"{label:<15} HTML {html:6.2f} s ({html_bytes / 1e6:.2f} MB, {charts} charts)   "

@@ -48,7 +48,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _run(data: Path, columns: int, *args: str) -> str:
+def _run(data: Path, columns: int, *args: str | Path) -> str:
     env = cli_env(data.parent, PYTHONPATH=str(REPO), COLUMNS=str(columns))
     done = run_cli(*args, env=env, cwd=data.parent)
     assert done.returncode in (0, 1), done.stderr
@@ -101,8 +101,10 @@ min = 0.999
 def test_findings_table_says_each_thing_once(data: Path) -> None:
     policy = data.parent / "strict.toml"
     policy.write_text(POLICY, encoding="utf-8")
-    args = ("gate", "--policy", policy, "--data", data, *TASKS["binary"], "--sensitive",
-            "region", "--sensitive", "tier", "--no-record")  # fmt: skip
+    args: tuple[str | Path, ...] = (
+        "gate", "--policy", policy, "--data", data, *TASKS["binary"], "--sensitive", "region",
+        "--sensitive", "tier", "--no-record",
+    )  # fmt: skip
     output = _run(data, 200, *args)
     assert "Policy findings" in output and "fail" in output
     # The message (rule: scope: quantity = value, expected bound) is not repeated per row.
@@ -125,8 +127,14 @@ def test_recorded_names_and_errors_do_not_reach_the_terminal_raw(data: Path) -> 
     recorded = _run(data, 100, "audit", data, *TASKS["binary"], "--sensitive", "region",
                     "--model-name", model)  # fmt: skip
     assert "\\x1b]0;pwned\\x07\\x1b[2Jmodel\\u202e" in recorded
-    for args in (("log",), ("show", "0"), ("show", "0", "--json"), ("log", "--json")):
-        shown = _run(data, 100, *args)
+    shows: list[tuple[str, ...]] = [
+        ("log",),
+        ("show", "0"),
+        ("show", "0", "--json"),
+        ("log", "--json"),
+    ]
+    for shown_args in shows:
+        shown = _run(data, 100, *shown_args)
         assert "pwned" in shown  # shown, escaped (_run checks that no raw ESC or U+202E is left)
     refused = run_cli("audit", data, *TASKS["binary"], "--sensitive", "region", "--reference",
                       f"region={model}", "--no-record", env=env, cwd=data.parent)  # fmt: skip
