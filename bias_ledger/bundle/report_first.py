@@ -14,6 +14,7 @@ from bias_ledger.bundle.report_blocks import (
     group,
     text,
 )
+from bias_ledger.ledger.key_records import computed_fingerprint
 
 STATUS_ORDER = ("fail", "warn", "insufficient_data", "inconclusive", "pass", "not_applicable")
 STATUS_WORDS = {
@@ -132,7 +133,11 @@ def facts_table(record: Mapping[str, Any], record_hash: str) -> Table:
     rows = [
         ("model and version", model or "(unnamed)"),
         ("date (UTC)", text(record.get("timestamp"))),
-        ("signed by", text(signer.get("fingerprint") if isinstance(signer, Mapping) else "-")),
+        # Computed from the key that signed (the one trust follows), not the fingerprint field.
+        (
+            "signed by",
+            computed_fingerprint(signer.get("public_key")) if isinstance(signer, Mapping) else "-",
+        ),
         ("record hash (BLAKE3)", record_hash),
     ]
     artifact = subject.get("artifact")

@@ -89,6 +89,8 @@ def bundle_data(path: Path, trusted: TrustedKeys | None) -> ReportData:
 
     contents = read_bundle(path)
     result = verify_contents(contents, trusted)
+    if result.checkpoint is None:  # a verified bundle always has one
+        raise VerificationError(f"{path}: no verified checkpoint")
     _, armored = parse_signed_checkpoint(contents.members[CHECKPOINT], source=f"{path}: checkpoint")
     key = sshsig.embedded_public_key(armored)
     records = []
