@@ -67,6 +67,10 @@ class AuditConfig:
     """Groups smaller than this are marked as having insufficient data."""
     task: Task | None = None
     """binary_classification (default), regression or multiclass_classification."""
+    standard: str | None = None
+    """An audit shaped by a regulation (``nyc-ll144``); validated by ``bias_ledger.standards``."""
+    standard_settings: Mapping[str, Any] = field(default_factory=dict)
+    """The ``[nyc-ll144]`` table: that standard's columns and declared facts."""
 
     def with_options(self, **options: Any) -> AuditConfig:
         """These settings overridden by every option that is not None (command line wins).
@@ -137,6 +141,8 @@ KEYS: dict[str, tuple[str, str]] = {
     "policy": ("policy", "path"),
     "min-group-size": ("min_group_size", "count"),
     "task": ("task", "task"),
+    "standard": ("standard", "str"),
+    "nyc-ll144": ("standard_settings", "settings"),
 }
 EXPECTED = {
     "path": "a path (string)",
@@ -149,6 +155,7 @@ EXPECTED = {
     "bool": "true or false",
     "count": "a positive integer",
     "task": "'binary_classification', 'regression' or 'multiclass_classification'",
+    "settings": "a table",
 }
 
 
@@ -179,6 +186,8 @@ def _convert(kind: str, value: Any, base: Path) -> Any:
         return float(value) if ok else None
     if kind == "bool":
         return value if isinstance(value, bool) else None
+    if kind == "settings":  # checked key by key where the standard is applied
+        return dict(value) if isinstance(value, dict) else None
     if kind == "count":
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
         return value if ok else None

@@ -1,0 +1,284 @@
+"""``bias-ledger audit --standard nyc-ll144``: the options, the request, the record, the output."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bias_ledger.errors import ConfigError, InputError
+
+StandardOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--standard",
+        help="Audit by a regulation's rules: 'nyc-ll144' (NYC Local Law 144 bias audit tables; "
+        "no --label needed). Also 'standard' in the config file or the policy.",
+        show_default=False,
+    ),
+]
+SexOpt = Annotated[
+    str | None, typer.Option("--sex", help="(nyc-ll144) Sex column (default 'sex').")
+]
+RaceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--race-ethnicity", help="(nyc-ll144) Race/ethnicity column (default 'race_ethnicity')."
+    ),
+]
+UnknownOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--unknown",
+        help="(nyc-ll144) A category value meaning unknown (besides missing); repeatable.",
+    ),
+]
+ExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude",
+        help="(nyc-ll144) FEATURE=CATEGORY under 2% of the data to leave out of the impact "
+        "ratios (FEATURE: sex, race_ethnicity, intersectional with SEX/RACE); repeatable.",
+    ),
+]
+JustificationOpt = Annotated[
+    list[str] | None,
+    typer.Option("--justification", help="(nyc-ll144) Why a category is excluded (recorded)."),
+]
+DataSourceOpt = Annotated[
+    str | None, typer.Option("--data-source", help="(nyc-ll144) 'historical' or 'test' data.")
+]
+DataDescriptionOpt = Annotated[
+    str | None,
+    typer.Option("--data-description", help="(nyc-ll144) Source and explanation of the data."),
+]
+TestDataReasonOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--test-data-reason",
+        help="(nyc-ll144) With test data: why historical data was not used, how it was made.",
+    ),
+]
+AuditDateOpt = Annotated[
+    str | None, typer.Option("--audit-date", help="(nyc-ll144) YYYY-MM-DD (default today, UTC).")
+]
+DistributionDateOpt = Annotated[
+    str | None,
+    typer.Option("--distribution-date", help="(nyc-ll144) The AEDT's distribution date."),
+]
+AuditorOpt = Annotated[
+    str | None, typer.Option("--auditor", help="(nyc-ll144) The independent auditor.")
+]
+AuditorKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--auditor-key",
+        help="(nyc-ll144) The auditor's key fingerprint; their 'approve' countersigns.",
+    ),
+]
+PurposeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--purpose",
+        help="Why the sensitive (special-category) data was needed (EU AI Act Art. 10(5)); "
+        "recorded.",
+    ),
+]
+
+# Config-file keys of the [nyc-ll144] table -> option names (ctx.params keys).
+SETTINGS = {
+    "sex": "sex",
+    "race-ethnicity": "race_ethnicity",
+    "unknown": "unknown",
+    "data-source": "data_source",
+    "data-description": "data_description",
+    "test-data-reason": "test_data_reason",
+    "audit-date": "audit_date",
+    "distribution-date": "distribution_date",
+    "auditor": "auditor",
+    "auditor-key": "auditor_key",
+    "purpose": "purpose",
+}
+
+
+def chosen_standard(params: Mapping[str, Any]) -> str | None:
+    """The standard from --standard, else the config file, else the policy file."""
+    if params.get("standard"):
+        return str(params["standard"])
+    config = _config(params)
+    if config.standard:
+        return config.standard
+    policy = params.get("policy") or config.policy
+    if policy is not None:
+        from bias_ledger.policy import load_policy
+
+        return getattr(load_policy(policy), "standard", None)
+    return None
+
+
+def _config(params: Mapping[str, Any]) -> Any:
+    from bias_ledger.io.config import load_config
+
+    return load_config(params.get("config"), cwd=Path.cwd())
+
+
+def _settings(config: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in dict(config.standard_settings).items():
+        if key not in SETTINGS:
+            raise ConfigError(
+                f"{config.source}: unknown key 'nyc-ll144.{key}'; known keys: {', '.join(SETTINGS)}"
+            )
+        if key == "unknown":
+            value = [value] if isinstance(value, str) else value
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{config.source}: 'nyc-ll144.unknown' must be strings")
+        elif not isinstance(value, str):
+            raise ConfigError(f"{config.source}: 'nyc-ll144.{key}' must be a string")
+        values[SETTINGS[key]] = value
+    return values
+
+
+def build_request(params: Mapping[str, Any]) -> Any:
+    """The LL144 request from the options, filled in from the config file."""
+    from bias_ledger.cli.inputs import pick_data
+    from bias_ledger.io.model import JoinMode
+    from bias_ledger.standards.ll144_audit import (
+        LL144Request,
+        build_declaration,
+        parse_exclusions,
+    )
+    from bias_ledger.standards.ll144_load import LL144Columns
+
+    config = _config(params)
+    settings = _settings(config)
+
+    def value(name: str, from_config: Any = None) -> Any:
+        given = params.get(name)
+        return given if given not in (None, []) else settings.get(name, from_config)
+
+    data = pick_data(params.get("data"), params.get("data_file")) or config.data
+    if data is None:
+        raise InputError("no dataset given: expected a DATA argument or `data` in bias-ledger.toml")
+    join = value("join", config.join)
+    if join is not None and str(join) not in ("id", "row-order"):
+        raise InputError(f"--join {join!r}: expected 'id' or 'row-order'")
+    sex = value("sex") or "sex"
+    race = value("race_ethnicity") or "race_ethnicity"
+    columns = LL144Columns(
+        sex=sex,
+        race_ethnicity=race,
+        prediction=value("prediction", config.prediction),
+        score=value("score", config.score),
+        pos_label=value("pos_label", config.pos_label),
+        id_column=value("id_column", config.id),
+        join=JoinMode(str(join)) if join is not None else None,
+        unknown_values=tuple(value("unknown") or ()),
+        max_groups=value("max_groups", config.max_groups) or 1000,
+    )
+    declaration = build_declaration(
+        data_source=value("data_source"),
+        data_description=value("data_description"),
+        test_data_reason=value("test_data_reason"),
+        audit_date=value("audit_date"),
+        distribution_date=value("distribution_date"),
+        auditor=value("auditor"),
+        auditor_key=value("auditor_key"),
+        today=datetime.now(UTC).date(),
+    )
+    ci = params.get("ci")
+    min_group_size = value("min_group_size", config.min_group_size)
+    return LL144Request(
+        data=data,
+        columns=columns,
+        declaration=declaration,
+        predictions=value("predictions", config.predictions),
+        exclusions=parse_exclusions(
+            params.get("exclude") or [], params.get("justification") or [], sex=sex, race=race
+        ),
+        min_group_size=30 if min_group_size is None else int(min_group_size),
+        ci_level=None if ci == 0 else (0.95 if ci is None else ci),
+        model=value("model", config.model),
+        model_name=value("model_name", config.model_name),
+        model_version=value("model_version", config.model_version),
+        label=value("label", config.label),
+        threshold=value("threshold", config.threshold),
+    )
+
+
+def run_audit_command(params: Mapping[str, Any]) -> None:
+    """The whole of ``audit --standard nyc-ll144``: compute, record, print."""
+    from bias_ledger.cli.audit_cmd import append
+    from bias_ledger.cli.output import json_text, out, print_json, warning_line, write_text
+    from bias_ledger.ledger.reader import read_meta, resolve_ledger_path
+    from bias_ledger.provenance import environment
+    from bias_ledger.standards import parse_standard
+    from bias_ledger.standards.ll144_audit import run_ll144
+
+    standard = chosen_standard(params)
+    assert standard is not None
+    parse_standard(standard)
+    request = build_request(params)
+    if params.get("policy") is not None or _config(params).policy is not None:
+        _refuse_policy_without_label(request)
+    ledger = params.get("ledger")
+    output = params.get("output")
+    if output is not None:
+        from bias_ledger.exports.paths import refuse_inside_ledger
+
+        refuse_inside_ledger(output, resolve_ledger_path(ledger))
+    if not params.get("no_record"):
+        read_meta(resolve_ledger_path(ledger))  # fail before the work, not after it
+    result = run_ll144(request)
+    payload = result.to_json()
+    purpose = params.get("purpose") or _settings(_config(params)).get("purpose")
+    if purpose:
+        payload["purpose"] = purpose
+    payload["policy"] = None
+    payload["environment"] = environment()
+    document: dict[str, Any] = {**payload, "record": None}
+    if not params.get("no_record"):
+        appended = append(ledger, params.get("key"), "audit", payload)
+        document["record"] = {
+            "index": appended.index,
+            "record_hash": appended.record_hash,
+            "checkpoint_size": appended.checkpoint.size,
+        }
+    if output is not None:
+        write_text(output, json_text(document))
+    if params.get("json_output"):
+        print_json(document)
+    elif not params.get("quiet"):
+        from bias_ledger.standards.ll144_terminal import ll144_report
+
+        for warning in result.warnings:
+            warning_line(warning)
+        out().print(ll144_report(payload))
+        if document["record"] is not None:
+            record = document["record"]
+            out().print(
+                f"recorded as record {record['index']} (blake3 {record['record_hash']}), "
+                f"checkpoint size {record['checkpoint_size']}",
+                markup=False,
+            )
+
+
+def _refuse_policy_without_label(request: Any) -> None:
+    # Policy rules judge the usual metrics; LL144 sets no threshold to judge its tables by.
+    raise InputError(
+        "--standard nyc-ll144 records the rule's tables and judges nothing (the law sets no "
+        "threshold); judge it with 'bias-ledger gate --record N --policy FILE'"
+    )
+
+
+def refuse_standard_options(params: Mapping[str, Any]) -> None:
+    """The LL144-only options are an error without --standard (they would be silently unused)."""
+    only = [name for name in SETTINGS if name != "purpose" and params.get(SETTINGS[name])]
+    only += [name for name in ("exclude", "justification") if params.get(name)]
+    if only:
+        raise InputError(
+            f"--{only[0]} applies to --standard nyc-ll144 audits; add --standard nyc-ll144"
+        )
