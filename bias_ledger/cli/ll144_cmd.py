@@ -115,7 +115,8 @@ def chosen_standard(params: Mapping[str, Any]) -> str | None:
     if policy is not None:
         from bias_ledger.policy import load_policy
 
-        return getattr(load_policy(policy), "standard", None)
+        standard = getattr(load_policy(policy), "standard", None)
+        return str(standard) if standard else None
     return None
 
 

@@ -63,8 +63,8 @@ def _coded_breakdown(
         return race.codes, [(name,) for name in race.categories], (race.name,)
     width = len(race.categories)
     known = (sex.codes >= 0) & (race.codes >= 0)
-    codes = np.where(known, sex.codes * width + race.codes, -1)
-    names = [(s, r) for s in sex.categories for r in race.categories]
+    codes: npt.NDArray[np.int64] = np.where(known, sex.codes * width + race.codes, -1)
+    names: list[tuple[str, ...]] = [(s, r) for s in sex.categories for r in race.categories]
     return codes, names, (sex.name, race.name)
 
 
