@@ -117,6 +117,9 @@ def _register() -> None:
     audit_cmd.register(app)
     gate_cmd.register(app)
     export_cmd.register(app)
+    from bias_ledger.cli import attest_cmd
+
+    attest_cmd.register(app)
 
 
 _register()

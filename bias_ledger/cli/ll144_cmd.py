@@ -110,7 +110,7 @@ def chosen_standard(params: Mapping[str, Any]) -> str | None:
         return str(params["standard"])
     config = _config(params)
     if config.standard:
-        return config.standard
+        return str(config.standard)
     policy = params.get("policy") or config.policy
     if policy is not None:
         from bias_ledger.policy import load_policy
