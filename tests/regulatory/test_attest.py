@@ -19,6 +19,8 @@ from bias_ledger.ledger.keys import generate_key, load_private_key_file
 from tests.ledger.helpers import write_small_csv
 from tests.regulatory.cli import Cli
 
+pytestmark = pytest.mark.slow  # real processes, a few seconds each
+
 FAIRNESS = "https://bias-ledger.dev/attestation/fairness-audit/v1"
 TEST_RESULT = "https://in-toto.io/attestation/test-result/v0.1"
 
