@@ -1,4 +1,4 @@
-"""``bias-ledger export --cyclonedx FILE``: one audit's per-group metrics as a CycloneDX model card."""
+"""``bias-ledger export --cyclonedx FILE``: per-group metrics as a CycloneDX model card."""
 
 from __future__ import annotations
 
