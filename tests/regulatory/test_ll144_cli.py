@@ -53,7 +53,7 @@ def test_selection_audit_is_recorded_with_its_declared_facts(cli: Cli) -> None:
     tables = {t["breakdown"]: t for t in shown["nyc_ll144"]["tables"]}
     assert [t["unknown"] for t in tables.values()] == [4, 5, 9]
     sex = {tuple(r["category"]): r for r in tables["sex"]["rows"]}
-    # Both sexes are under --min-group-size 50 or not: 41 females are flagged, yet in the ratios.
+    # Under --min-group-size 50, the 41 females are flagged, yet stay in the ratios.
     assert sex[("female",)]["small"] is True and sex[("female",)]["impact_ratio"]["value"] == 1.0
     assert sex[("male",)]["impact_ratio"]["value"] == pytest.approx((24 / 55) / (20 / 41))
     assert shown["nyc_ll144"]["exclusions"] == [
