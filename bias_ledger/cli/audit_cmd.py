@@ -138,8 +138,9 @@ def audit(
     report = None
     if loaded_policy is not None:
         from bias_ledger.policy import evaluate_policy
+        from bias_ledger.standards.audit_age import fresh_audit_age
 
-        report = evaluate_policy(loaded_policy, result.binary)
+        report = evaluate_policy(loaded_policy, result.binary, audit_age=fresh_audit_age())
     payload = record_payload(result, report)
     if purpose:
         payload["purpose"] = purpose

@@ -88,6 +88,8 @@ def gate(
 
     path = resolve_ledger_path(ledger)
     loaded = load_policy(policy)
+    from bias_ledger.standards.audit_age import fresh_audit_age, latest_audit_age, needs_audit_age
+
     if not no_record or record is not None or (baseline and baseline != "-"):
         read_meta(path)
     approvers = load_allowed_signers(approved_by) if approved_by else None
@@ -102,8 +104,17 @@ def gate(
         from bias_ledger.ledger.entry import parse_line
 
         judged, line = read_record(path, record)
-        results = audit_record_results(judged, where=f"{path} record {record}")
-        report = evaluate_policy(loaded, results, baseline=base.results if base else None)
+        results = (  # an LL144 audit without a label has its tables only
+            audit_record_results(judged, where=f"{path} record {record}")
+            if judged.get("kind") != "audit" or "results" in judged["audit"]
+            else None
+        )
+        age = None
+        if needs_audit_age(loaded):
+            age = latest_audit_age(path, judged["audit"]["subject"])
+        report = evaluate_policy(
+            loaded, results, baseline=base.results if base else None, audit_age=age
+        )
         digest = blake3.blake3(parse_line(line, where=str(record)).record_bytes).hexdigest()
         payload = {
             "judges": {"index": record, "record_hash": digest},
@@ -116,7 +127,9 @@ def gate(
         request, _ = opt.build_request(opt.InputOptions.from_params(ctx.params))
         result = run_with_progress(request, quiet=True)
         results = result.binary
-        report = evaluate_policy(loaded, results, baseline=base.results if base else None)
+        report = evaluate_policy(
+            loaded, results, baseline=base.results if base else None, audit_age=fresh_audit_age()
+        )
         payload = record_payload(result, report)
         kind = "audit"
     payload["baseline"] = dict(base.source) if base else None
@@ -128,7 +141,8 @@ def gate(
         from bias_ledger.render.junit import render_junit
 
         write_text(junit, render_junit(report, suite_name=f"bias-ledger gate: {loaded.name}"))
-    _github_outputs(report, results)
+    if results is not None:
+        _github_outputs(report, results)
     if json_output:
         print_json(
             {

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bias_ledger.errors import ConfigError, InputError
+from bias_ledger.errors import ConfigError, ExitCode, InputError
 
 StandardOpt = Annotated[
     str | None,
@@ -223,8 +223,12 @@ def run_audit_command(params: Mapping[str, Any]) -> None:
     assert standard is not None
     parse_standard(standard)
     request = build_request(params)
-    if params.get("policy") is not None or _config(params).policy is not None:
-        _refuse_policy_without_label(request)
+    policy_path = params.get("policy") or _config(params).policy
+    loaded = None
+    if policy_path is not None:
+        from bias_ledger.policy import load_policy
+
+        loaded = load_policy(policy_path)
     ledger = params.get("ledger")
     output = params.get("output")
     if output is not None:
@@ -234,11 +238,19 @@ def run_audit_command(params: Mapping[str, Any]) -> None:
     if not params.get("no_record"):
         read_meta(resolve_ledger_path(ledger))  # fail before the work, not after it
     result = run_ll144(request)
+    report = None
+    if loaded is not None:
+        from bias_ledger.policy import evaluate_policy
+        from bias_ledger.standards.audit_age import declared_audit_age
+
+        metrics = result.metrics.binary if result.metrics is not None else None
+        age = declared_audit_age(request.declaration.audit_date)
+        report = evaluate_policy(loaded, metrics, audit_age=age)
     payload = result.to_json()
     purpose = params.get("purpose") or _settings(_config(params)).get("purpose")
     if purpose:
         payload["purpose"] = purpose
-    payload["policy"] = None
+    payload["policy"] = report.to_json() if report is not None else None
     payload["environment"] = environment()
     document: dict[str, Any] = {**payload, "record": None}
     if not params.get("no_record"):
@@ -265,14 +277,13 @@ def run_audit_command(params: Mapping[str, Any]) -> None:
                 f"checkpoint size {record['checkpoint_size']}",
                 markup=False,
             )
+    if report is not None:
+        if not params.get("json_output") and not params.get("quiet"):
+            from bias_ledger.render.policy_terminal import policy_summary
 
-
-def _refuse_policy_without_label(request: Any) -> None:
-    # Policy rules judge the usual metrics; LL144 sets no threshold to judge its tables by.
-    raise InputError(
-        "--standard nyc-ll144 records the rule's tables and judges nothing (the law sets no "
-        "threshold); judge it with 'bias-ledger gate --record N --policy FILE'"
-    )
+            out().print(policy_summary(report))
+        if not report.passed:
+            raise typer.Exit(int(ExitCode.POLICY_VIOLATED))
 
 
 def refuse_standard_options(params: Mapping[str, Any]) -> None:
