@@ -172,6 +172,10 @@ def _file_checks(
 def _recompute(payload: Mapping[str, Any], data: Path, predictions: Path | None) -> dict[str, Any]:
     from bias_ledger._audit import request_from_parameters, run_audit
 
+    if payload.get("standard") == "nyc-ll144":
+        from bias_ledger.standards.ll144_recompute import recompute_ll144
+
+        return recompute_ll144(payload, data, predictions)
     request = request_from_parameters(payload["parameters"], data=data, predictions=predictions)
     fresh = run_audit(request).to_json()
     # Through the canonical encoder, as the record went: 1.0 and 1 compare the same way.
@@ -196,7 +200,7 @@ def _policy_mismatches(
     from bias_ledger.results_json import results_from_json
 
     recorded = payload.get("policy")
-    if not recorded or payload.get("baseline"):
+    if not recorded or payload.get("baseline") or "results" not in fresh:
         return []
     digest = recorded["policy"]["digest"]
     if digest != policy.digest:
@@ -235,7 +239,7 @@ def recompute_bundle(
             results.append(RecordRecompute(index, files))
             continue
         fresh = _recompute(payload, data, predictions)
-        recorded = {key: payload[key] for key in COMPARED if key in payload}
+        recorded = {key: payload[key] for key in fresh}  # LL144 audits compare their tables
         mismatches = compare(recorded, fresh, "$.audit")
         if loaded is not None:
             mismatches += _policy_mismatches(payload, fresh, loaded, index)

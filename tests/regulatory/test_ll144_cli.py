@@ -114,3 +114,19 @@ def test_unknown_values_named_on_the_command_line(cli: Cli) -> None:
     sex = done["nyc_ll144"]["tables"][0]
     assert sex["unknown"] == 3
     assert {r["category"][0] for r in sex["rows"]} == {"female", "male"}
+
+
+def test_bundle_recompute_rederives_the_tables(cli: Cli) -> None:
+    data = write_selection_csv(cli.root / "recompute.csv")
+    made = audit(
+        cli, data, "--prediction", "selected", *DECLARED,
+        "--exclude", "intersectional=female/Asian", "--justification", "1%",
+    )  # fmt: skip
+    index = str(made["record"]["index"])
+    bundle = cli.root / "ll144-bundle.zip"
+    cli.run("export", "-o", bundle, index)
+    signers = cli.allowed_signers()
+    checked = cli.json("verify", bundle, "--trusted-keys", signers, "--recompute", "--data", data)
+    assert checked["valid"] is True
+    recomputed = checked["recompute"]["records"][0]
+    assert recomputed["recomputed"] is True and recomputed["mismatches"] == []
