@@ -10,39 +10,25 @@ verifier's trusted core: standard library, blake3, cryptography and ``ledger/`` 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from bias_ledger.errors import VerificationError
+from bias_ledger.exports.dsse_verify import b64, json_object, open_envelope
 from bias_ledger.exports.intoto_model import (
     FAIRNESS_PREDICATE,
-    PAYLOAD_TYPE,
-    STATEMENT_TYPE,
     TEST_RESULT_PREDICATE,
     audit_summary,
-    pae,
     test_result,
     verdict_of,
 )
-from bias_ledger.ledger import sshsig
 from bias_ledger.ledger.canonical import parse_json
-from bias_ledger.ledger.checkpoint import (
-    Checkpoint,
-    parse_signed_checkpoint,
-    verify_signed_checkpoint,
-)
+from bias_ledger.ledger.checkpoint import Checkpoint, verify_signed_checkpoint
 from bias_ledger.ledger.entry import parse_line
 from bias_ledger.ledger.entry_checks import Step, check_entry
-from bias_ledger.ledger.keys import fingerprint, parse_public_key
+from bias_ledger.ledger.keys import parse_public_key
 from bias_ledger.ledger.merkle import BLAKE3_HASHER
 from bias_ledger.ledger.merkle_verify import verify_inclusion
 from bias_ledger.ledger.trust import TrustedKeys
@@ -73,98 +59,6 @@ class AttestationVerification:
         }
 
 
-def _b64(text: Any, what: str) -> bytes:
-    if not isinstance(text, str):
-        raise VerificationError(f"{what}: expected base64 text, found {type(text).__name__}")
-    try:
-        return base64.b64decode(text, validate=True)
-    except binascii.Error as exc:
-        raise VerificationError(f"{what}: expected base64, found invalid text ({exc})") from exc
-
-
-def _object(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise VerificationError(f"{what}: expected a JSON object, found {type(value).__name__}")
-    return value
-
-
-def open_envelope(envelope: Any, trusted: TrustedKeys, *, where: str) -> dict[str, Any]:
-    """The Statement inside a DSSE envelope signed by a trusted key; VerificationError if not."""
-    envelope = _object(envelope, where)
-    if envelope.get("payloadType") != PAYLOAD_TYPE:
-        raise VerificationError(
-            f"{where}: expected payloadType {PAYLOAD_TYPE!r}, found {envelope.get('payloadType')!r}"
-        )
-    payload = _b64(envelope.get("payload"), f"{where} payload")
-    signatures = envelope.get("signatures")
-    if not isinstance(signatures, list) or not signatures:
-        raise VerificationError(f"{where}: expected at least one signature")
-    signed = pae(PAYLOAD_TYPE, payload)
-    embedded = _embedded_keys(payload)
-    for position, item in enumerate(signatures):
-        item = _object(item, f"{where} signature {position}")
-        keyid = item.get("keyid")
-        entry = trusted.keys.get(keyid) if isinstance(keyid, str) else None
-        if entry is None:
-            continue  # a key we do not trust proves nothing
-        key = entry.public_key or embedded.get(entry.fingerprint)
-        if key is None:
-            continue
-        try:
-            key.verify(_b64(item.get("sig"), f"{where} sig"), signed)
-        except InvalidSignature:
-            raise VerificationError(
-                f"{where}: the signature by trusted key {keyid} does not match the payload "
-                "(the envelope was altered after signing)"
-            ) from None
-        statement = _object(parse_json(payload, where=f"{where} payload"), f"{where} payload")
-        _check_statement(statement, where)
-        return statement
-    listed = ", ".join(str(_object(s, where).get("keyid")) for s in signatures)
-    raise VerificationError(
-        f"{where}: expected a signature by a key trusted in {trusted.source} (with its public "
-        f"key), found signatures by {listed}"
-    )
-
-
-def _embedded_keys(payload: bytes) -> dict[str, Ed25519PublicKey]:
-    """Public keys named inside the (not yet verified) payload, by fingerprint.
-
-    A key trusted only by fingerprint (``--trusted-key``) is found here: the fingerprint is a
-    hash of the key, so a key from untrusted bytes is used only if it is the trusted one.
-    """
-    keys: dict[str, Ed25519PublicKey] = {}
-    with contextlib.suppress(Exception):
-        ledger = json.loads(payload)["predicate"]["ledger"]
-        links = [ledger, ledger.get("gate") or {}]
-        for link in links:
-            if link.get("entry"):
-                line = base64.b64decode(link["entry"])
-                record = json.loads(parse_line(line, where="").record_bytes)
-                key = parse_public_key(record["signer"]["public_key"])
-                keys[fingerprint(key)] = key
-        _, armored = parse_signed_checkpoint(ledger["checkpoint"].encode(), source="")
-        key = sshsig.embedded_public_key(armored)
-        keys[fingerprint(key)] = key
-    return keys
-
-
-def _check_statement(statement: Mapping[str, Any], where: str) -> None:
-    if statement.get("_type") != STATEMENT_TYPE:
-        raise VerificationError(
-            f"{where}: expected _type {STATEMENT_TYPE!r}, found {statement.get('_type')!r}"
-        )
-    subject = statement.get("subject")
-    if not isinstance(subject, list) or not subject:
-        raise VerificationError(f"{where}: expected a non-empty subject list")
-    for item in subject:
-        digest = _object(item, f"{where} subject").get("digest")
-        if not isinstance(digest, dict) or not {"sha256", "blake3"} <= set(digest):
-            raise VerificationError(f"{where}: expected subject digests sha256 and blake3")
-    if not isinstance(statement.get("predicateType"), str):
-        raise VerificationError(f"{where}: expected a predicateType")
-
-
 def _proven_record(
     link: Mapping[str, Any], checkpoint: Checkpoint, trusted: TrustedKeys, *, where: str
 ) -> dict[str, Any]:
@@ -172,7 +66,7 @@ def _proven_record(
     index = link.get("index")
     if type(index) is not int or not 0 <= index < checkpoint.size:
         raise VerificationError(f"{where}: expected a record index below {checkpoint.size}")
-    line = _b64(link.get("entry"), f"{where} entry")
+    line = b64(link.get("entry"), f"{where} entry")
     checked = check_entry(line, index, source=where)
     if checked.header.index != index:
         raise VerificationError(f"{where}: entry is record {checked.header.index}, not {index}")
@@ -185,7 +79,7 @@ def _proven_record(
     trusted.require(
         parse_public_key(checked.header.signer.public_key), what=f"{where} record", at=stamp
     )
-    proof = _object(link.get("inclusion_proof"), f"{where} inclusion_proof")
+    proof = json_object(link.get("inclusion_proof"), f"{where} inclusion_proof")
     if proof.get("tree_size") != checkpoint.size:
         raise VerificationError(
             f"{where}: expected an inclusion proof in the checkpoint's tree of size "
@@ -224,8 +118,8 @@ def _check_subject(subject: Sequence[Any], audit: Mapping[str, Any], where: str)
 def _fairness(
     statement: Mapping[str, Any], trusted: TrustedKeys, where: str
 ) -> tuple[AttestationVerification, dict[str, Any] | None]:
-    predicate = _object(statement.get("predicate"), f"{where} predicate")
-    ledger = _object(predicate.get("ledger"), f"{where} predicate.ledger")
+    predicate = json_object(statement.get("predicate"), f"{where} predicate")
+    ledger = json_object(predicate.get("ledger"), f"{where} predicate.ledger")
     text = ledger.get("checkpoint")
     if not isinstance(text, str):
         raise VerificationError(f"{where}: expected the signed checkpoint in predicate.ledger")
@@ -243,9 +137,9 @@ def _fairness(
     gate_payload = None
     if ledger.get("gate") is not None:
         gate = _proven_record(
-            _object(ledger["gate"], f"{where} gate"), checkpoint, trusted, where=f"{where} gate"
+            json_object(ledger["gate"], f"{where} gate"), checkpoint, trusted, where=f"{where} gate"
         )
-        gate_payload = _object(gate.get("gate"), f"{where} gate record")
+        gate_payload = json_object(gate.get("gate"), f"{where} gate record")
         judged = gate_payload.get("judges") or {}
         if judged.get("index") != record["index"] or judged.get("record_hash") != ledger.get(
             "record_hash"
