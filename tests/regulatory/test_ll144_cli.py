@@ -130,3 +130,15 @@ def test_bundle_recompute_rederives_the_tables(cli: Cli) -> None:
     assert checked["valid"] is True
     recomputed = checked["recompute"]["records"][0]
     assert recomputed["recomputed"] is True and recomputed["mismatches"] == []
+
+
+def test_an_ll144_audit_is_attested_and_verified(cli: Cli) -> None:
+    data = write_selection_csv(cli.root / "attested.csv")
+    model = cli.root / "screener.bin"
+    model.write_bytes(b"screener weights\n" * 64)
+    made = audit(cli, data, "--prediction", "selected", *DECLARED, "--model", model)
+    out = cli.root / "screener.intoto.jsonl"
+    cli.run("attest", str(made["record"]["index"]), "-o", out)
+    signers = cli.allowed_signers()
+    checked = cli.json("verify", "--attestation", out, "--trusted-keys", signers)
+    assert checked["valid"] is True and checked["subject"]["name"] == "screener.bin"
