@@ -212,10 +212,11 @@ def build_request(params: Mapping[str, Any]) -> Any:
 
 def run_audit_command(params: Mapping[str, Any]) -> None:
     """The whole of ``audit --standard nyc-ll144``: compute, record, print."""
-    from bias_ledger.cli.audit_cmd import append
+    from bias_ledger.cli.key_cmd import ask_passphrase
     from bias_ledger.cli.output import json_text, out, print_json, warning_line, write_text
     from bias_ledger.ledger.reader import read_meta, resolve_ledger_path
     from bias_ledger.provenance import environment
+    from bias_ledger.records.append import sign_and_append
     from bias_ledger.standards import parse_standard
     from bias_ledger.standards.ll144_audit import run_ll144
 
@@ -254,7 +255,13 @@ def run_audit_command(params: Mapping[str, Any]) -> None:
     payload["environment"] = environment()
     document: dict[str, Any] = {**payload, "record": None}
     if not params.get("no_record"):
-        appended = append(ledger, params.get("key"), "audit", payload)
+        appended = sign_and_append(
+            resolve_ledger_path(ledger),
+            "audit",
+            payload,
+            params.get("key"),
+            ask_passphrase=ask_passphrase,
+        )
         document["record"] = {
             "index": appended.index,
             "record_hash": appended.record_hash,
