@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bias_ledger.cli import inputs as opt
-from bias_ledger.cli import ll144_cmd as ll144
+from bias_ledger.cli import ll144_cmd
+from bias_ledger.cli import ll144_options as ll144
 from bias_ledger.cli.options import JsonOption, KeyOption, LedgerOption
 from bias_ledger.cli.output import err, json_text, out, print_json, warning_line, write_text
 from bias_ledger.errors import ExitCode
@@ -118,10 +119,10 @@ def audit(
 
     from bias_ledger.ledger.reader import read_meta, resolve_ledger_path
 
-    if ll144.chosen_standard(ctx.params) is not None:  # the regulation's tables instead
-        ll144.run_audit_command(ctx.params)
+    if ll144_cmd.chosen_standard(ctx.params) is not None:  # the regulation's tables instead
+        ll144_cmd.run_audit_command(ctx.params)
         return
-    ll144.refuse_standard_options(ctx.params)
+    ll144_cmd.refuse_standard_options(ctx.params)
 
     # The input options above reach the core by name, through ctx.params.
     request, config_policy = opt.build_request(opt.InputOptions.from_params(ctx.params))

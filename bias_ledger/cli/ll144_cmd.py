@@ -5,88 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
 from bias_ledger.errors import ConfigError, ExitCode, InputError
-
-StandardOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--standard",
-        help="Audit by a regulation's rules: 'nyc-ll144' (NYC Local Law 144 bias audit tables; "
-        "no --label needed). Also 'standard' in the config file or the policy.",
-        show_default=False,
-    ),
-]
-SexOpt = Annotated[
-    str | None, typer.Option("--sex", help="(nyc-ll144) Sex column (default 'sex').")
-]
-RaceOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--race-ethnicity", help="(nyc-ll144) Race/ethnicity column (default 'race_ethnicity')."
-    ),
-]
-UnknownOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--unknown",
-        help="(nyc-ll144) A category value meaning unknown (besides missing); repeatable.",
-    ),
-]
-ExcludeOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--exclude",
-        help="(nyc-ll144) FEATURE=CATEGORY under 2% of the data to leave out of the impact "
-        "ratios (FEATURE: sex, race_ethnicity, intersectional with SEX/RACE); repeatable.",
-    ),
-]
-JustificationOpt = Annotated[
-    list[str] | None,
-    typer.Option("--justification", help="(nyc-ll144) Why a category is excluded (recorded)."),
-]
-DataSourceOpt = Annotated[
-    str | None, typer.Option("--data-source", help="(nyc-ll144) 'historical' or 'test' data.")
-]
-DataDescriptionOpt = Annotated[
-    str | None,
-    typer.Option("--data-description", help="(nyc-ll144) Source and explanation of the data."),
-]
-TestDataReasonOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--test-data-reason",
-        help="(nyc-ll144) With test data: why historical data was not used, how it was made.",
-    ),
-]
-AuditDateOpt = Annotated[
-    str | None, typer.Option("--audit-date", help="(nyc-ll144) YYYY-MM-DD (default today, UTC).")
-]
-DistributionDateOpt = Annotated[
-    str | None,
-    typer.Option("--distribution-date", help="(nyc-ll144) The AEDT's distribution date."),
-]
-AuditorOpt = Annotated[
-    str | None, typer.Option("--auditor", help="(nyc-ll144) The independent auditor.")
-]
-AuditorKeyOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--auditor-key",
-        help="(nyc-ll144) The auditor's key fingerprint; their 'approve' countersigns.",
-    ),
-]
-PurposeOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--purpose",
-        help="Why the sensitive (special-category) data was needed (EU AI Act Art. 10(5)); "
-        "recorded.",
-    ),
-]
 
 # Config-file keys of the [nyc-ll144] table -> option names (ctx.params keys).
 SETTINGS = {
@@ -223,6 +146,7 @@ def run_audit_command(params: Mapping[str, Any]) -> None:
     standard = chosen_standard(params)
     assert standard is not None
     parse_standard(standard)
+    _refuse_unused(params)
     request = build_request(params)
     policy_path = params.get("policy") or _config(params).policy
     loaded = None
@@ -301,3 +225,22 @@ def refuse_standard_options(params: Mapping[str, Any]) -> None:
         raise InputError(
             f"--{only[0]} applies to --standard nyc-ll144 audits; add --standard nyc-ll144"
         )
+
+
+# Options of the usual audit that an LL144 audit has no use for: an error, not silently unused.
+UNUSED = {
+    "sensitive": "--sensitive (name --sex and --race-ethnicity)",
+    "reference": "--reference (the denominator is the most selected category)",
+    "task": "--task",
+    "bootstrap": "--bootstrap",
+    "seed": "--seed",
+    "missing_as_group": "--missing-as-group (missing values are an unknown category)",
+    "drop_missing": "--drop-missing",
+    "cross_check": "--cross-check",
+}
+
+
+def _refuse_unused(params: Mapping[str, Any]) -> None:
+    given = [text for name, text in UNUSED.items() if params.get(name)]
+    if given:
+        raise InputError(f"--standard nyc-ll144 does not take {given[0]}")

@@ -142,3 +142,12 @@ def test_an_ll144_audit_is_attested_and_verified(cli: Cli) -> None:
     signers = cli.allowed_signers()
     checked = cli.json("verify", "--attestation", out, "--trusted-keys", signers)
     assert checked["valid"] is True and checked["subject"]["name"] == "screener.bin"
+
+
+def test_options_of_the_usual_audit_are_refused(cli: Cli) -> None:
+    data = write_selection_csv(cli.root / "refused.csv")
+    done = cli.run(
+        "audit", data, "--standard", "nyc-ll144", "--prediction", "selected", *DECLARED,
+        "--sensitive", "sex", "--no-record", code=2,
+    )  # fmt: skip
+    assert "does not take --sensitive (name --sex and --race-ethnicity)" in done.stderr
