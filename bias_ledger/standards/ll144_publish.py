@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bias_ledger.errors import InputError
+from bias_ledger.ledger.trust import TrustedKeys
 from bias_ledger.standards.ll144_summary import Provenance, render_html, render_markdown
 from bias_ledger.standards.ll144_view import ll144_payload
 
@@ -31,7 +32,9 @@ def _countersignatures(records: list[dict[str, Any]], index: int, record_hash: s
     )
 
 
-def summary_text(ledger: Path, index: int, *, summary: str, output: Path) -> str:
+def summary_text(
+    ledger: Path, index: int, *, summary: str, output: Path, trusted: TrustedKeys | None = None
+) -> str:
     """The page for ``output``'s extension (.html, .htm or .md) of LL144 audit record ``index``."""
     import blake3
 
@@ -44,9 +47,10 @@ def summary_text(ledger: Path, index: int, *, summary: str, output: Path) -> str
     suffix = output.suffix.lower()
     if suffix not in (".html", ".htm", ".md"):
         raise InputError(f"{output}: expected a .html or .md file for the summary")
-    # Integrity first: a summary of an altered record would publish numbers nobody signed.
+    # Integrity first: a summary of an altered record would publish numbers nobody signed;
+    # with trusted keys, trust too.
     with contextlib.suppress(UntrustedError):
-        verify_ledger(ledger, trusted=None)
+        verify_ledger(ledger, trusted=trusted)
     stored = read_ledger(ledger)
     if not 0 <= index < len(stored.lines):
         raise InputError(f"record {index}: the ledger has records 0..{len(stored.lines) - 1}")
