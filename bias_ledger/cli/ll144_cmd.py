@@ -237,6 +237,9 @@ UNUSED = {
     "missing_as_group": "--missing-as-group (missing values are an unknown category)",
     "drop_missing": "--drop-missing",
     "cross_check": "--cross-check",
+    "engine": "--engine (LL144 audits read files with the arrow reader)",
+    "spark_master": "--spark-master",
+    "table": "--table",
 }
 
 
