@@ -42,10 +42,16 @@ class LL144Columns:
 
 @dataclass(frozen=True, eq=False)
 class LL144Data:
+    """The validated columns of an LL144 audit, with the files they came from."""
+
     inputs: tuple[InputFile, ...]
+    """The dataset file, then the predictions file when there is one (BLAKE3 digests)."""
     rows: int
+    """Every individual assessed, unknown categories included."""
     selected: npt.NDArray[np.bool_] | None
+    """Selection tools: who was selected."""
     scores: npt.NDArray[np.float64] | None
+    """Scoring tools: each individual's score."""
     sex: CodedColumn
     race: CodedColumn
 
