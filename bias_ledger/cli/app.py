@@ -120,6 +120,9 @@ def _register() -> None:
     from bias_ledger.cli import attest_cmd
 
     attest_cmd.register(app)
+    from bias_ledger.cli import summary_cmd
+
+    summary_cmd.register(app)  # last: only when no full `report` command is registered
 
 
 _register()

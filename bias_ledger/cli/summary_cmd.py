@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Annotated
 
+import typer
+
+from bias_ledger.cli.options import LedgerOption, TrustedKeyOption, TrustedKeysOption
 from bias_ledger.errors import InputError
 
 
@@ -37,3 +41,33 @@ def run_summary(
     text = summary_text(path, index, summary=summary, output=output, trusted=trusted)
     write_atomically(output, text.encode("utf-8"))
     out().print(f"wrote {output}: the {summary} summary of record {index}", markup=False)
+
+
+def report_summary(
+    target: Annotated[str, typer.Argument(help="The LL144 audit record's index.")],
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="The summary page: .html or .md (by extension)."),
+    ],
+    summary: Annotated[str, typer.Option("--summary", help="Which published summary: nyc-ll144.")],
+    ledger: LedgerOption = None,
+    trusted_keys: TrustedKeysOption = None,
+    trusted_key: TrustedKeyOption = None,
+) -> None:
+    """Write the published summary of audit record N (verified first)."""
+    run_summary(
+        target,
+        output,
+        ledger,
+        summary=summary,
+        trusted_keys=trusted_keys,
+        trusted_key=trusted_key or (),
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """A ``report`` command for ``--summary`` only, unless the full ``report`` is registered
+    (which then takes ``--summary`` itself)."""
+    names = {(c.name or getattr(c.callback, "__name__", "")) for c in app.registered_commands}
+    if "report" not in names:
+        app.command("report")(report_summary)

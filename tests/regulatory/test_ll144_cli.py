@@ -151,3 +151,16 @@ def test_options_of_the_usual_audit_are_refused(cli: Cli) -> None:
         "--sensitive", "sex", "--no-record", code=2,
     )  # fmt: skip
     assert "does not take --sensitive (name --sex and --race-ethnicity)" in done.stderr
+
+
+def test_report_summary_writes_the_published_page(cli: Cli) -> None:
+    data = write_selection_csv(cli.root / "published.csv")
+    made = audit(cli, data, "--prediction", "selected", *DECLARED)
+    index = str(made["record"]["index"])
+    page = cli.root / "summary.md"
+    cli.run("report", index, "--summary", "nyc-ll144", "-o", page)
+    text = page.read_text()
+    assert "Date of the most recent bias audit:** 2026-01-15" in text
+    assert "| male | 55 | 0.4364 | 0.895 |" in text
+    done = cli.run("report", index, "--summary", "nyc-ll145", "-o", page, code=2)
+    assert "expected one of nyc-ll144" in done.stderr
