@@ -20,7 +20,7 @@ def run_verify_attestation(
     bundle: Path | None,
     json_output: bool,
 ) -> None:
-    from bias_ledger.cli.verify_view import load_trust, print_steps
+    from bias_ledger.cli.verify_view import load_trust
     from bias_ledger.exports.intoto_verify import verify_attestation
 
     if bundle is not None:
@@ -46,7 +46,8 @@ def run_verify_attestation(
     if json_output:
         print_json(result.to_json())
         return
-    print_steps(result.steps, ())
+    for step in result.steps:
+        out().print(f"[green]✓[/] {escape(step.what)}: {escape(step.detail)}")
     name = escape(str(result.subject.get("name")))
     out().print(
         f"[bold green]VALID[/]: attestation of {name} by record {result.index} of "

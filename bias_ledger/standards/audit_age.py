@@ -7,15 +7,11 @@ audits, the time its record was written.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from bias_ledger.errors import InputError
-from bias_ledger.ledger.entry import parse_line
-from bias_ledger.ledger.reader import read_ledger
 from bias_ledger.policy.model import AuditAge, Policy, TargetKind
 
 SECONDS_PER_DAY = 86400.0
@@ -54,23 +50,26 @@ def _audit_moment(record: Mapping[str, Any]) -> tuple[datetime, str]:
 
 
 def latest_audit_age(
-    ledger: Path, subject: Mapping[str, Any], *, now: datetime | None = None
+    records: Sequence[Mapping[str, Any]],
+    subject: Mapping[str, Any],
+    *,
+    where: str,
+    now: datetime | None = None,
 ) -> AuditAge:
-    """The age of the latest audit record in ``ledger`` of the model ``subject`` names."""
+    """The age of the latest audit among ``records`` (verified, as JSON) of the model that
+    ``subject`` names."""
     if not subject.get("model_name") and not (subject.get("artifact") or {}).get("blake3"):
         raise InputError(
             "max_age_days needs to know the model: audit with --model-name or --model FILE"
         )
-    stored = read_ledger(ledger)
     latest: Mapping[str, Any] | None = None
-    for line in stored.lines:
-        record = json.loads(parse_line(line, where="record").record_bytes)
-        if record.get("kind") == "audit" and _same_model(
-            subject, record["audit"].get("subject") or {}
-        ):
+    for record in records:
+        if record.get("kind") != "audit":
+            continue
+        if _same_model(subject, record["audit"].get("subject") or {}):
             latest = record
     if latest is None:
-        raise InputError(f"{ledger}: no audit record of this model to judge max_age_days by")
+        raise InputError(f"{where}: no trusted audit record of this model to judge max_age_days by")
     moment, shown = _audit_moment(latest)
     elapsed = ((now or datetime.now(UTC)) - moment).total_seconds() / SECONDS_PER_DAY
     return AuditAge(max(elapsed, 0.0), shown, int(latest["index"]))
