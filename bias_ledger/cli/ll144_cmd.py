@@ -68,7 +68,7 @@ def _settings(config: Any) -> dict[str, Any]:
 
 def build_request(params: Mapping[str, Any]) -> Any:
     """The LL144 request from the options, filled in from the config file."""
-    from bias_ledger.cli.inputs import pick_data
+    from bias_ledger.cli.inputs import once, pick_data
     from bias_ledger.io.model import JoinMode
     from bias_ledger.standards.ll144_audit import (
         LL144Request,
@@ -84,7 +84,7 @@ def build_request(params: Mapping[str, Any]) -> Any:
         given = params.get(name)
         return given if given not in (None, []) else settings.get(name, from_config)
 
-    data = pick_data(params.get("data"), params.get("data_file")) or config.data
+    data = pick_data(params.get("data"), once("--data", params.get("data_file"))) or config.data
     if data is None:
         raise InputError("no dataset given: expected a DATA argument or `data` in bias-ledger.toml")
     join = value("join", config.join)
@@ -119,7 +119,7 @@ def build_request(params: Mapping[str, Any]) -> Any:
         data=data,
         columns=columns,
         declaration=declaration,
-        predictions=value("predictions", config.predictions),
+        predictions=once("--predictions", params.get("predictions")) or config.predictions,
         exclusions=parse_exclusions(
             params.get("exclude") or [], params.get("justification") or [], sex=sex, race=race
         ),

@@ -46,7 +46,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     )  # fmt: skip
     policy = cli.root / "policy.toml"
     policy.write_text('version = 1\nname = "ir"\n[[rules]]\nfour_fifths = true\n')
-    gate = cli.json("gate", "--record", "0", "--policy", policy, code=(0, 1))
+    signers = cli.allowed_signers()
+    gate = cli.json(
+        "gate", "--record", "0", "--policy", policy, "--trusted-keys", signers, code=(0, 1)
+    )
     out = cli.root / "out" / "model.intoto.jsonl"
     out.parent.mkdir()
     cli.run("attest", "0", "-o", out)

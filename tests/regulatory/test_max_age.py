@@ -61,11 +61,12 @@ def test_gate_fails_on_a_stale_audit_and_passes_after_a_new_one(tmp_path: Path) 
     made = cli.json("audit", data, "--policy", policy, *DECLARED, "--audit-date", "2020-01-15",
                     code=1)  # fmt: skip
     assert made["policy"]["verdict"] == "fail" and made["record"]["index"] == 0
-    stale = cli.json("gate", "--record", "0", "--policy", policy, "--no-record", code=1)
+    trusted = ("--trusted-keys", str(cli.allowed_signers()))
+    stale = cli.json("gate", "--record", "0", "--policy", policy, *trusted, "--no-record", code=1)
     assert stale["verdict"] == "fail"
     assert "since 2020-01-15 (record 0)" in stale["report"]["outcomes"][0]["message"]
     today = datetime.now(UTC).date().isoformat()
     cli.run("audit", data, "--standard", "nyc-ll144", *DECLARED, "--audit-date", today, "-q")
-    fresh = cli.json("gate", "--record", "0", "--policy", policy, "--no-record")
+    fresh = cli.json("gate", "--record", "0", "--policy", policy, *trusted, "--no-record")
     assert fresh["verdict"] == "pass"
     assert "(record 1)" in fresh["report"]["outcomes"][0]["message"]
