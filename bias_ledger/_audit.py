@@ -172,13 +172,15 @@ def mapping_from_parameters(parameters: Mapping[str, Any]) -> ColumnMapping:
     )
 
 
-def _artifact(path: Path | None) -> ModelArtifact | None:
+def model_artifact(path: Path | None) -> ModelArtifact | None:
     if path is None:
         return None
     if not path.is_file():
         raise InputError(f"{path}: model artifact not found (expected a file to fingerprint)")
+    from bias_ledger.exports.digests import sha256_file
+
     digest, size = digest_file(path)
-    return ModelArtifact(name=path.name, size=size, blake3=digest)
+    return ModelArtifact(name=path.name, size=size, blake3=digest, sha256=sha256_file(path))
 
 
 MAX_SEED = 2**53 - 1
@@ -378,7 +380,7 @@ def run_audit(
     subject = Subject(
         model_name=request.model_name,
         model_version=request.model_version,
-        artifact=_artifact(request.model),
+        artifact=model_artifact(request.model),
     )
     return AuditResult(
         subject=subject,

@@ -31,9 +31,14 @@ class ModelArtifact:
     name: str
     size: int
     blake3: str
+    sha256: str | None = None
+    """SHA-256 of the file too: in-toto subjects and model registries name artifacts by it."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "size": self.size, "blake3": self.blake3}
+        document = {"name": self.name, "size": self.size, "blake3": self.blake3}
+        if self.sha256 is not None:
+            document["sha256"] = self.sha256
+        return document
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,9 @@ def summarise(record: dict[str, Any]) -> LogLine:
         parameters = payload.get("parameters") or {}
         task = parameters.get("task", "binary_classification")
         detail = "sensitive: " + ", ".join(parameters.get("sensitive") or [])
+        if payload.get("standard"):
+            detail = f"{payload['standard']}; sex: {parameters.get('sex')}, race/ethnicity: "
+            detail += str(parameters.get("race_ethnicity"))
         if task != "binary_classification":
             detail = f"{task}; {detail}"
     elif kind == "gate":

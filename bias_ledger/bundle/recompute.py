@@ -142,6 +142,10 @@ def _derived_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
 def _recompute(payload: Mapping[str, Any], data: Path, predictions: Path | None) -> dict[str, Any]:
     from bias_ledger._audit import request_from_parameters, run_audit
 
+    if payload.get("standard") == "nyc-ll144":
+        from bias_ledger.standards.ll144_recompute import recompute_ll144
+
+        return recompute_ll144(payload, data, predictions)
     request = request_from_parameters(payload["parameters"], data=data, predictions=predictions)
     fresh = run_audit(request).to_json()
     # Through the canonical encoder, as the record went: 1.0 and 1 compare the same way.
@@ -163,7 +167,10 @@ def _checked_payload(record: Any, index: int) -> Mapping[str, Any]:
     where = f"record {index}: audit payload"
     if not isinstance(payload, Mapping):
         raise VerificationError(f"{where}: expected an object")
-    shapes = {"parameters": Mapping, "results": Mapping, "inputs": list}
+    shapes: dict[str, type] = {"parameters": Mapping, "results": Mapping, "inputs": list}
+    if payload.get("standard") == "nyc-ll144":  # its tables, and results only with a label
+        shapes = {"parameters": Mapping, "nyc_ll144": Mapping, "declaration": Mapping}
+        shapes |= {"inputs": list}
     for key, kind in shapes.items():
         if not isinstance(payload.get(key), kind):
             found = type(payload.get(key)).__name__ if key in payload else "nothing"
@@ -209,6 +216,8 @@ def _policy_mismatches(
     recorded = payload.get("policy")
     if not isinstance(recorded, Mapping) or not isinstance(recorded.get("policy"), Mapping):
         return [], "verdict not re-judged: the record holds no policy verdict"
+    if "results" not in fresh:
+        return [], "verdict not re-judged: an LL144 audit without metrics for its rules"
     named = recorded["policy"]
     digest = named.get("digest")
     if digest != policy.digest:
@@ -255,8 +264,11 @@ def recompute_bundle(
             results.append(RecordRecompute(index, files))
             continue
         fresh = _rerun(payload, index, data, predictions)
-        recorded = {key: payload[key] for key in COMPARED if key in payload}
-        recorded["parameters"] = _derived_parameters(payload["parameters"])
+        if payload.get("standard") == "nyc-ll144":  # LL144 audits compare their tables
+            recorded = {key: payload[key] for key in fresh}
+        else:
+            recorded = {key: payload[key] for key in COMPARED if key in payload}
+            recorded["parameters"] = _derived_parameters(payload["parameters"])
         mismatches = compare(recorded, fresh, "$.audit")
         verdict = None
         if loaded is not None:

@@ -152,6 +152,12 @@ def _register() -> None:
     gate_cmd.register(app)
     export_cmd.register(app)
     report_cmd.register(app)
+    from bias_ledger.cli import attest_cmd
+
+    attest_cmd.register(app)
+    from bias_ledger.cli import summary_cmd
+
+    summary_cmd.register(app)  # last: only when no full `report` command is registered
 
 
 _register()

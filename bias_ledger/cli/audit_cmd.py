@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bias_ledger.cli import inputs as opt
+from bias_ledger.cli import ll144_cmd
+from bias_ledger.cli import ll144_options as ll144
 from bias_ledger.cli.options import JsonOption, KeyOption, LedgerOption, WideOption, print_fitted
 from bias_ledger.cli.output import err, json_text, out, print_json, warning_line, write_text
 from bias_ledger.errors import ExitCode
@@ -108,11 +110,30 @@ def audit(
         Path | None, typer.Option("--output", "-o", help="Also write the JSON result here.")
     ] = None,
     wide: WideOption = False,
+    standard: ll144.StandardOpt = None,
+    sex: ll144.SexOpt = None,
+    race_ethnicity: ll144.RaceOpt = None,
+    unknown: ll144.UnknownOpt = None,
+    exclude: ll144.ExcludeOpt = None,
+    justification: ll144.JustificationOpt = None,
+    data_source: ll144.DataSourceOpt = None,
+    data_description: ll144.DataDescriptionOpt = None,
+    test_data_reason: ll144.TestDataReasonOpt = None,
+    audit_date: ll144.AuditDateOpt = None,
+    distribution_date: ll144.DistributionDateOpt = None,
+    auditor: ll144.AuditorOpt = None,
+    auditor_key: ll144.AuditorKeyOpt = None,
+    purpose: ll144.PurposeOpt = None,
 ) -> None:
     """Compute fairness metrics per group and append a signed record to the ledger."""
     from dataclasses import replace
 
     from bias_ledger.ledger.reader import read_meta, resolve_ledger_path
+
+    if ll144_cmd.chosen_standard(ctx.params) is not None:  # the regulation's tables instead
+        ll144_cmd.run_audit_command(ctx.params)
+        return
+    ll144_cmd.refuse_standard_options(ctx.params)
 
     # The input options above reach the core by name, through ctx.params.
     request, config_policy = opt.build_request(opt.InputOptions.from_params(ctx.params))
@@ -129,9 +150,12 @@ def audit(
     report = None
     if loaded_policy is not None:
         from bias_ledger.policy import evaluate_policy
+        from bias_ledger.standards.audit_age import fresh_audit_age
 
-        report = evaluate_policy(loaded_policy, result.binary)
+        report = evaluate_policy(loaded_policy, result.binary, audit_age=fresh_audit_age())
     payload = record_payload(result, report)
+    if purpose:
+        payload["purpose"] = purpose
     document: dict[str, Any] = {**payload, "record": None}
     if not no_record:
         appended = append(ledger, key, "audit", payload)

@@ -44,9 +44,24 @@ def export(
     ] = None,
     ledger: LedgerOption = None,
     json_output: JsonOption = False,
+    cyclonedx: Annotated[
+        Path | None,
+        typer.Option(
+            "--cyclonedx",
+            help="Instead, write the model's per-group metrics as a CycloneDX 1.6 model card "
+            "(of record N, else the latest audit, of --model if given).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Export records with inclusion proofs, the signed checkpoint and reports, to one file."""
     import blake3
+
+    if cyclonedx is not None:
+        from bias_ledger.cli.cyclonedx_cmd import run_export_cyclonedx
+
+        run_export_cyclonedx(cyclonedx, indexes or [], model, ledger, json_output=json_output)
+        return
 
     from bias_ledger.bundle.export import Selection, export_bundle, parse_since
     from bias_ledger.ledger.files import write_atomically

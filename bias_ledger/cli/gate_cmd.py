@@ -111,6 +111,8 @@ def gate(
 
     path = resolve_ledger_path(ledger)
     loaded = load_policy(policy)
+    from bias_ledger.standards.audit_age import fresh_audit_age, latest_audit_age, needs_audit_age
+
     trust = _gate_trust(approved_by, trusted_keys, trust_ledger_keys, baseline, record)
     if record is not None and (data is not None or data_file is not None):
         raise InputError("--record judges an existing record: give no DATA with it")
@@ -132,8 +134,18 @@ def gate(
 
         assert verified is not None
         judged, digest = judged_record(verified, record)
-        results = audit_record_results(judged, where=f"{path} record {record}")
-        report = evaluate_policy(loaded, results, baseline=base.results if base else None)
+        results = (  # an LL144 audit without a label has its tables only
+            audit_record_results(judged, where=f"{path} record {record}")
+            if judged.get("kind") != "audit" or "results" in judged["audit"]
+            else None
+        )
+        age = None
+        if needs_audit_age(loaded):  # among the verified records signed by a trusted key
+            trusted = [r for i, r in enumerate(verified.records) if verified.signer_principal(i)]
+            age = latest_audit_age(trusted, judged["audit"]["subject"], where=str(path))
+        report = evaluate_policy(
+            loaded, results, baseline=base.results if base else None, audit_age=age
+        )
         payload = gate_payload(record, digest, judged["audit"]["subject"], report)
         kind = "gate"
     else:
@@ -141,7 +153,9 @@ def gate(
         request, _ = opt.build_request(opt.InputOptions.from_params(ctx.params))
         result = run_with_progress(request, quiet=True)
         results = result.binary
-        report = evaluate_policy(loaded, results, baseline=base.results if base else None)
+        report = evaluate_policy(
+            loaded, results, baseline=base.results if base else None, audit_age=fresh_audit_age()
+        )
         payload = record_payload(result, report)
         kind = "audit"
     payload["baseline"] = dict(base.source) if base else None
@@ -151,7 +165,8 @@ def gate(
 
         junit.parent.mkdir(parents=True, exist_ok=True)
         write_text(junit, render_junit(report, suite_name=f"bias-ledger gate: {loaded.name}"))
-    _github_outputs(report, results)
+    if results is not None:
+        _github_outputs(report, results)
     recorded = None
     if not no_record:
         appended = append(ledger, key, kind, payload)

@@ -149,9 +149,25 @@ def verify(
         ),
     ] = None,
     json_output: JsonOption = False,
+    attestation: Annotated[
+        Path | None,
+        typer.Option(
+            help="Verify an attestation from 'bias-ledger attest' (DSSE signature, Statement, "
+            "its record's inclusion in the signed checkpoint) instead of the ledger.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Verify every hash, signature, the chain and the checkpoint; exit 0 valid, 3 not."""
     from bias_ledger.cli.verify_view import run_verify
+
+    if attestation is not None:
+        from bias_ledger.cli.attest_verify_view import run_verify_attestation
+
+        run_verify_attestation(
+            attestation, trusted_keys, trusted_key or [], bundle=bundle, json_output=json_output
+        )
+        return
 
     run_verify(
         bundle=bundle,

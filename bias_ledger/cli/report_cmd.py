@@ -73,12 +73,33 @@ def report(
     ledger: LedgerOption = None,
     trusted_keys: TrustedKeysOption = None,
     trusted_key: TrustedKeyOption = None,
+    summary: Annotated[
+        str | None,
+        typer.Option(
+            "--summary",
+            help="Instead, the published summary a rule asks for: nyc-ll144 (record N).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Write the audit report of record N (or of a bundle), verified first; exit 3 if not valid.
 
     A record is verified with its ledger (integrity; and trust with --trusted-keys); a bundle
-    as 'bias-ledger verify BUNDLE' does (--trusted-keys required).
+    as 'bias-ledger verify BUNDLE' does (--trusted-keys required). With --summary nyc-ll144,
+    the LL144 published summary of record N instead.
     """
+    if summary is not None:
+        from bias_ledger.cli.summary_cmd import run_summary
+
+        run_summary(
+            target,
+            output,
+            ledger,
+            summary=summary,
+            trusted_keys=trusted_keys,
+            trusted_key=trusted_key or (),
+        )
+        return
     from bias_ledger.bundle.report_source import bundle_data, ledger_record_data
     from bias_ledger.cli.verify_view import load_trust
     from bias_ledger.ledger.reader import resolve_ledger_path

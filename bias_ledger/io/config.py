@@ -69,6 +69,10 @@ class AuditConfig:
     """binary_classification (default), regression or multiclass_classification."""
     default_na: bool | None = None
     """Whether "NA", "N/A", "null", ... in CSV cells are missing (default yes)."""
+    standard: str | None = None
+    """An audit shaped by a regulation (``nyc-ll144``); validated by ``bias_ledger.standards``."""
+    standard_settings: Mapping[str, Any] = field(default_factory=dict)
+    """The ``[nyc-ll144]`` table: that standard's columns and declared facts."""
 
     def with_options(self, **options: Any) -> AuditConfig:
         """These settings overridden by every option that is not None (command line wins).
@@ -141,6 +145,8 @@ KEYS: dict[str, tuple[str, str]] = {
     "min-group-size": ("min_group_size", "count"),
     "task": ("task", "task"),
     "default-na": ("default_na", "bool"),
+    "standard": ("standard", "str"),
+    "nyc-ll144": ("standard_settings", "settings"),
 }
 EXPECTED = {
     "path": "a path (string)",
@@ -153,6 +159,7 @@ EXPECTED = {
     "bool": "true or false",
     "count": "a positive integer",
     "task": "'binary_classification', 'regression' or 'multiclass_classification'",
+    "settings": "a table",
 }
 
 
@@ -183,6 +190,8 @@ def _convert(kind: str, value: Any, base: Path) -> Any:
         return float(value) if ok else None
     if kind == "bool":
         return value if isinstance(value, bool) else None
+    if kind == "settings":  # checked key by key where the standard is applied
+        return dict(value) if isinstance(value, dict) else None
     if kind == "count":
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
         return value if ok else None

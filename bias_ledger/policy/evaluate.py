@@ -8,12 +8,14 @@ from bias_ledger.errors import PolicyError
 from bias_ledger.metrics.model import FeatureResult, MetricResults, Task, Value
 from bias_ledger.policy._select import Measurement, find_feature, measurements, scoped_features
 from bias_ledger.policy.model import (
+    AuditAge,
     Bounds,
     Direction,
     InsufficientMode,
     Policy,
     Rule,
     Severity,
+    TargetKind,
     default_worse,
 )
 from bias_ledger.policy.report import Check, PolicyReport, RuleOutcome, Status, Verdict
@@ -24,13 +26,25 @@ TOLERANCE = 1e-12
 
 
 def evaluate_policy(
-    policy: Policy, results: MetricResults, *, baseline: MetricResults | None = None
+    policy: Policy,
+    results: MetricResults | None,
+    *,
+    baseline: MetricResults | None = None,
+    audit_age: AuditAge | None = None,
 ) -> PolicyReport:
     """Judge ``results`` against every rule of ``policy``.
 
-    Raises :class:`PolicyError` when the policy names a feature or metric the results lack, or
-    when the results are not of binary classification.
+    ``audit_age`` (from the ledger) is what ``max_age_days`` rules judge; ``results`` may be
+    None (an audit without binary metrics, such as an LL144 audit without a label) when every
+    rule is such a rule. Raises :class:`PolicyError` when the policy names a feature or metric
+    the results lack, or when the results are not of binary classification.
     """
+    metric_rules = [rule for rule in policy.rules if rule.target is not TargetKind.AUDIT_AGE]
+    if results is None and metric_rules:
+        raise PolicyError(
+            f"{policy.source}: rule {metric_rules[0].id!r} judges binary classification "
+            "metrics, which this audit does not have (audit with --label for them)"
+        )
     for which, item in (("results", results), ("baseline", baseline)):
         if item is not None and item.task is not Task.BINARY_CLASSIFICATION:
             raise PolicyError(
@@ -39,6 +53,10 @@ def evaluate_policy(
             )
     outcomes: list[RuleOutcome] = []
     for rule in policy.rules:
+        if rule.target is TargetKind.AUDIT_AGE:
+            outcomes.append(judge_audit_age(rule, audit_age))
+            continue
+        assert results is not None
         for feature in scoped_features(rule, results, policy):
             outcomes.extend(_judge_feature(rule, feature, baseline, policy.source))
     counts = {status.value: 0 for status in Status}
@@ -238,3 +256,40 @@ def _judge_regression(
     if change > regression.max_worsening + TOLERANCE:
         return _violation(rule, shown), worse
     return _Judged(Status.PASS, False, shown), worse
+
+
+def judge_audit_age(rule: Rule, age: AuditAge | None) -> RuleOutcome:
+    """``max_age_days``: the latest audit of the model may be at most that many days old."""
+    limit = rule.bounds.max
+    assert limit is not None
+    if age is None:
+        judged = _Judged(Status.NOT_APPLICABLE, False, "not judged: no ledger history given")
+        measured = None
+    else:
+        measured = Value(age.days)
+        where = "the audit being made" if age.record is None else f"record {age.record}"
+        text = f"{age.days:.1f} days since {age.audit_date} ({where}), expected <= {limit:g}"
+        if age.days <= limit + TOLERANCE:
+            judged = _Judged(Status.PASS, False, text)
+        elif rule.severity is Severity.ERROR:
+            judged = _Judged(Status.FAIL, True, text)
+        else:
+            judged = _Judged(Status.WARN, False, text)
+    return RuleOutcome(
+        rule=rule.id,
+        severity=rule.severity,
+        check=Check.BOUNDS,
+        features=(),
+        group=None,
+        target=rule.target,
+        metric="audit_age_days",
+        disparity_kind=None,
+        measured=measured,
+        bounds=rule.bounds,
+        baseline=None,
+        max_worsening=None,
+        worse=None,
+        status=judged.status,
+        fails_gate=judged.fails_gate,
+        message=f"{rule.id}: latest audit of the model: {judged.message}",
+    )

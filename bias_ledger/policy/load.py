@@ -32,9 +32,16 @@ from bias_ledger.policy.model import (
     default_worse,
 )
 
-_TOP_KEYS = ("version", "name", "description", "defaults", "rules")
+_TOP_KEYS = ("version", "name", "description", "defaults", "rules", "standard")
 _DEFAULT_KEYS = ("severity", "min_group_size", "insufficient", "inconclusive")
-_TARGET_KEYS = ("summary", "disparity", "group_metric", "impact_ratio", "four_fifths")
+_TARGET_KEYS = (
+    "summary",
+    "disparity",
+    "group_metric",
+    "impact_ratio",
+    "four_fifths",
+    "max_age_days",
+)
 _RULE_KEYS = (
     "name",
     "description",
@@ -102,6 +109,7 @@ def parse_policy(data: bytes | str, *, source: str = "<string>") -> Policy:
             )
         seen.add(rule.id)
     return Policy(
+        standard=_standard(document, where),
         name=f.get_str(document, "name", where) or Path(source).stem,
         version=POLICY_FORMAT_VERSION,
         rules=rules,
@@ -109,6 +117,19 @@ def parse_policy(data: bytes | str, *, source: str = "<string>") -> Policy:
         digest=blake3.blake3(raw).hexdigest(),
         description=f.get_str(document, "description", where) or "",
     )
+
+
+def _standard(document: Mapping[str, Any], where: f.Where) -> str | None:
+    from bias_ledger.errors import InputError
+    from bias_ledger.standards import parse_standard
+
+    name = f.get_str(document, "standard", where)
+    if name is None:
+        return None
+    try:
+        return parse_standard(name, where="standard").value
+    except InputError as exc:
+        raise where.error(exc.message) from None
 
 
 def _label(index: int, name: str | None) -> str:
@@ -173,6 +194,8 @@ def _parse_target(
         raise where.error("'kind' only applies to disparity rules")
     if key != "four_fifths" and "threshold" in item:
         raise where.error("'threshold' only applies to four_fifths rules")
+    if key == "max_age_days":
+        return TargetKind.AUDIT_AGE, (), None
     if key in ("impact_ratio", "four_fifths"):
         if f.get_bool(item, key, where) is not True:
             raise where.error(f"{key} must be true (leave the key out otherwise)")
@@ -216,6 +239,15 @@ def _check_metric_names(
 def _parse_bounds(item: Mapping[str, Any], target: TargetKind, where: f.Where) -> Bounds:
     low = f.get_number(item, "min", where)
     high = f.get_number(item, "max", where)
+    if target is TargetKind.AUDIT_AGE:
+        if low is not None or high is not None or "max_worsening" in item:
+            raise where.error(
+                "max_age_days is the rule's bound itself; give no min, max or max_worsening with it"
+            )
+        days = f.get_count(item, "max_age_days", where)
+        if not days:
+            raise where.error("max_age_days must be a positive whole number of days")
+        return Bounds(max=float(days))
     if "four_fifths" in item:
         if low is not None:
             raise where.error("four_fifths sets the minimum itself; use threshold, not min")

@@ -43,6 +43,8 @@ class TargetKind(StrEnum):
     """A per-group metric, judged group by group."""
     IMPACT_RATIO = "impact_ratio"
     """Each group's selection rate over the most-selected group's (four-fifths rule)."""
+    AUDIT_AGE = "audit_age"
+    """Days since the latest audit of the model (``max_age_days``): judged on the ledger."""
 
 
 class DisparityKind(StrEnum):
@@ -188,6 +190,20 @@ class Policy:
     """BLAKE3 hex digest of the policy file's bytes, recorded in the ledger with the verdict."""
     description: str = ""
     """Free text from the policy file."""
+    standard: str | None = None
+    """An audit standard (``nyc-ll144``): ``audit --policy`` then audits by its rules."""
+
+
+@dataclass(frozen=True)
+class AuditAge:
+    """How old the latest audit of the judged model is, for ``max_age_days`` rules."""
+
+    days: float
+    """Days from the audit's date to the time of judging."""
+    audit_date: str
+    """The declared audit date (LL144), else the date the record was written."""
+    record: int | None
+    """The ledger index of that audit; None for the audit being made now."""
 
 
 _LOWER_IS_WORSE_GROUP_METRICS = frozenset(
@@ -215,6 +231,8 @@ def default_worse(
     """
     if target is TargetKind.IMPACT_RATIO:
         return Direction.LOWER
+    if target is TargetKind.AUDIT_AGE:
+        return Direction.HIGHER
     if target is TargetKind.SUMMARY:
         return Direction.LOWER if metric.endswith("_ratio") else Direction.HIGHER
     if target is TargetKind.DISPARITY:

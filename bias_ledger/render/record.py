@@ -94,7 +94,13 @@ def record_report(record: Mapping[str, Any]) -> RenderableType:
         details += [(f"param {k}", str(v)) for k, v in payload["parameters"].items()]
         details += [(f"env {k}", str(v)) for k, v in payload.get("environment", {}).items()]
         parts.append(_grid(details))
-        if payload["results"].get("task") == "binary_classification":
+        if payload.get("standard") == "nyc-ll144":
+            from bias_ledger.standards.ll144_terminal import ll144_report
+
+            parts.append(ll144_report(payload))
+        if "results" not in payload:  # an LL144 audit without a label has only its tables
+            pass
+        elif payload["results"].get("task") == "binary_classification":
             results = results_from_json(payload["results"])
             for feature in results.features:
                 parts += [group_table(feature), disparity_table(feature), impact_table(feature)]

@@ -1,0 +1,1 @@
+"""Exports of audit records into other ecosystems' formats: in-toto/DSSE, CycloneDX."""
