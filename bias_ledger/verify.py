@@ -251,13 +251,16 @@ def verify_ledger(
     ``since`` is a signed checkpoint kept earlier (its bytes and where they came from) that
     the ledger must extend.
     """
-    stored = read_ledger(path)
+    stored = read_ledger(path, error=VerificationError)
     source = str(path)
     steps: list[Step] = [Step("format", f"ledger format version {stored.meta.format_version}")]
+    warnings: list[str] = []
     if stored.torn_tail:
-        raise VerificationError(
-            f"{source}: torn tail of {len(stored.torn_tail)} bytes after record "
-            f"{len(stored.lines) - 1} (an interrupted write); run 'bias-ledger fsck --repair'"
+        # Bytes after the last LF are an interrupted append, never a record (an entry is
+        # committed by its LF, written after the rest is durable): report, do not fail.
+        warnings.append(
+            f"{len(stored.torn_tail)} bytes after record {len(stored.lines) - 1} are an "
+            "interrupted append, not a record (the next append overwrites them)"
         )
     if not stored.lines:
         raise VerificationError(f"{source}: the ledger holds no records: nothing to verify")
@@ -271,7 +274,6 @@ def verify_ledger(
     check_chain(entries, origin=stored.meta.origin, source=source)
     steps.append(Step("hash chain", "indexes 0..n-1, each previous_hash is BLAKE3 of the last"))
     leaf_hashes = [item.leaf_hash for item in entries]
-    warnings: list[str] = []
     checkpoint: Checkpoint | None = None
     if stored.checkpoint is None:
         # Appends replace the checkpoint atomically and never remove it, so several records

@@ -228,7 +228,7 @@ def checkpoint(ledger: LedgerOption = None, json_output: JsonOption = False) -> 
 def fsck(
     ledger: LedgerOption = None,
     repair: Annotated[
-        bool, typer.Option(help="Truncate a torn tail and rebuild the append state.")
+        bool, typer.Option(help="Drop an interrupted append and rebuild the append state.")
     ] = False,
     json_output: JsonOption = False,
 ) -> None:
@@ -242,10 +242,12 @@ def fsck(
     else:
         for problem in report.problems:
             warning_line(problem)
+        for note in report.notes:
+            out().print(f"note: {note}", markup=False)
         for action in report.actions:
-            out().print(f"repaired: {action}")
+            out().print(f"repaired: {action}", markup=False)
         if report.clean:
-            out().print(f"ok: {report.records} records, no torn tail")
+            out().print(f"ok: {report.records} records, no damage")
     if not report.clean and not repair:
         raise typer.Exit(int(ExitCode.VERIFICATION_FAILED))
 

@@ -20,6 +20,7 @@ CORE = [
     "record",
     "entry_checks",
     "reader",
+    "files",
 ]
 ALLOWED_THIRD_PARTY = {"blake3", "cryptography"}
 ALLOWED_OWN = {
