@@ -57,9 +57,12 @@ def append(ledger: Path | None, key: Path | None, kind: str, payload: dict[str, 
     from bias_ledger.signing import load_signing_key
 
     signing_key = load_signing_key(key, ask_passphrase=ask_passphrase)
-    return append_record(
+    appended = append_record(
         resolve_ledger_path(ledger), RecordKind(kind), payload, signing_key, labels=ci_labels()
     )
+    for warning in appended.warnings:  # the record is committed; a derived file lags behind
+        warning_line(warning)
+    return appended
 
 
 def audit(
@@ -109,7 +112,10 @@ def audit(
     from dataclasses import replace
 
     from bias_ledger.ledger.reader import read_meta, resolve_ledger_path
+    from bias_ledger.outputs import check_output_path
 
+    if output is not None:  # before any work or record: never inside a ledger
+        check_output_path(output, ledger=resolve_ledger_path(ledger), what="audit -o")
     # The input options above reach the core by name, through ctx.params.
     request, config_policy = opt.build_request(opt.InputOptions.from_params(ctx.params))
     request = replace(request, cross_check=cross_check)
@@ -137,7 +143,7 @@ def audit(
             "checkpoint_size": appended.checkpoint.size,
         }
     if output is not None:
-        write_text(output, json_text(document))
+        write_text(output, json_text(document), ledger=resolve_ledger_path(ledger), what="audit -o")
     if json_output:
         print_json(document)
     elif not quiet:

@@ -84,9 +84,12 @@ def gate(
     from bias_ledger.gate import audit_record_results, resolve_baseline
     from bias_ledger.ledger.reader import read_meta, resolve_ledger_path
     from bias_ledger.ledger.trust import load_allowed_signers
+    from bias_ledger.outputs import check_output_path
     from bias_ledger.policy import evaluate_policy, load_policy
 
     path = resolve_ledger_path(ledger)
+    if junit is not None:  # before the verdict is recorded: never inside a ledger
+        check_output_path(junit, ledger=path, what="--junit")
     loaded = load_policy(policy)
     if not no_record or record is not None or (baseline and baseline != "-"):
         read_meta(path)
@@ -127,7 +130,8 @@ def gate(
     if junit is not None:
         from bias_ledger.render.junit import render_junit
 
-        write_text(junit, render_junit(report, suite_name=f"bias-ledger gate: {loaded.name}"))
+        junit_xml = render_junit(report, suite_name=f"bias-ledger gate: {loaded.name}")
+        write_text(junit, junit_xml, ledger=path, what="--junit")
     _github_outputs(report, results)
     if json_output:
         print_json(

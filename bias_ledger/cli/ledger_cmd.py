@@ -210,14 +210,19 @@ def checkpoint(ledger: LedgerOption = None, json_output: JsonOption = False) -> 
 
     from bias_ledger.errors import LedgerError
     from bias_ledger.ledger.checkpoint import parse_signed_checkpoint
-    from bias_ledger.ledger.reader import CHECKPOINT_FILE, read_meta, resolve_ledger_path
+    from bias_ledger.ledger.reader import (
+        CHECKPOINT_FILE,
+        read_ledger_file,
+        read_meta,
+        resolve_ledger_path,
+    )
 
     path = resolve_ledger_path(ledger)
     read_meta(path)
     checkpoint_path = path / CHECKPOINT_FILE
-    if not checkpoint_path.exists():
+    data = read_ledger_file(checkpoint_path, missing_ok=True)
+    if data is None:
         raise LedgerError(f"{path}: no checkpoint yet (the ledger has no records)")
-    data = checkpoint_path.read_bytes()
     parsed, signature = parse_signed_checkpoint(data, source=str(checkpoint_path))
     if json_output:
         print_json({**parsed.to_json(), "signed_checkpoint": data.decode("ascii")})

@@ -51,5 +51,8 @@ def print_json(value: Any) -> None:
     sys.stdout.flush()
 
 
-def write_text(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")
+def write_text(path: Path, text: str, *, ledger: Path | None, what: str) -> None:
+    """Write a command's output file: refused inside a ledger, atomic (see bias_ledger.outputs)."""
+    from bias_ledger.outputs import write_output
+
+    write_output(path, text, ledger=ledger, what=what)

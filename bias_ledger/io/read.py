@@ -8,6 +8,7 @@ from typing import Any
 
 from bias_ledger.errors import InputError
 from bias_ledger.io.model import FileFormat
+from bias_ledger.ledger.files import require_regular
 
 # Longest suffixes first so that ".csv.gz" is not taken for ".gz".
 SUFFIXES: tuple[tuple[str, FileFormat], ...] = (
@@ -41,11 +42,8 @@ def detect_format(path: Path) -> FileFormat:
 def check_readable(path: Path) -> int:
     """The size of ``path`` in bytes; InputError when it is missing, a directory or empty."""
     try:
-        if path.is_dir():
-            raise InputError(f"{path}: is a directory, expected a data file")
-        size = path.stat().st_size
-        with path.open("rb"):
-            pass
+        # Opens without blocking and refuses a FIFO, a device or a directory in one line.
+        size = require_regular(path, error=InputError)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except PermissionError:

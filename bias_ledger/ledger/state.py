@@ -58,8 +58,7 @@ def line_record_hash(line: bytes) -> str:
     return record_hash(record_bytes)
 
 
-def _line_index(line: bytes) -> object:
-    record_bytes, _, _ = line.partition(b"\t")
+def _record_index(record_bytes: bytes) -> object:
     try:
         record = json.loads(record_bytes)
     except ValueError:
@@ -116,14 +115,19 @@ def _read_range(fd: int, start: int, end: int) -> bytes:
 
 def _last_line(fd: int, size: int) -> bytes:
     """The last line of the first ``size`` bytes (which end in an LF), read from its end."""
-    step = 1 << 16
-    span = min(size, step)
-    while True:
-        block = _read_range(fd, size - span, size)
-        start = block.rfind(b"\n", 0, len(block) - 1)
-        if start >= 0 or span == size:
-            return block[start + 1 : -1]
-        span = min(size, span * 2)
+    step = 1 << 20
+    blocks: list[bytes] = []
+    end = size - 1
+    while end > 0:
+        start = max(0, end - step)
+        block = _read_range(fd, start, end)
+        cut = block.rfind(b"\n")
+        if cut >= 0:
+            blocks.append(block[cut + 1 :])
+            break
+        blocks.append(block)
+        end = start
+    return b"".join(reversed(blocks))
 
 
 def _confirmed(path: Path, state: AppendState) -> bool:
@@ -150,7 +154,11 @@ def _confirmed(path: Path, state: AppendState) -> bool:
         last = _last_line(fd, state.byte_length)
     finally:
         os.close(fd)
-    if line_record_hash(last) != state.last_hash or _line_index(last) != state.size - 1:
+    record_bytes, _, _ = last.partition(b"\t")
+    if (
+        record_hash(record_bytes) != state.last_hash
+        or _record_index(record_bytes) != state.size - 1
+    ):
         return False
     checkpoint = read_ledger_file(path / CHECKPOINT_FILE, missing_ok=True)
     if checkpoint is None:
