@@ -144,3 +144,10 @@ def test_the_guard_recognises_a_ledger_by_its_marker(tmp_path: Path) -> None:
     (other / "records.log").write_text("")  # beside ledger files it counts, whatever it says
     with pytest.raises(InputError, match="inside the ledger"):
         write_output(other / "out.txt", "no")
+
+
+def test_a_key_is_never_written_into_another_ledger(setup: Setup, tmp_path: Path) -> None:
+    env = cli_env(tmp_path, BIAS_LEDGER_DIR=str(tmp_path / "configured"))
+    done = run_cli("key", "generate", "-o", setup.ledger / "id", env=env)
+    assert done.returncode == 2 and "never be stored inside the ledger" in done.stderr
+    assert not (setup.ledger / "id").exists()
