@@ -192,9 +192,8 @@ def append_record(
         signed = sign_checkpoint(checkpoint, key)
         length = append_entry(path / RECORDS_FILE, state.byte_length, line, index=header.index)
         # Committed: from here on nothing may report this append as failed.
-        new_state = AppendState(
-            size=tree.size, byte_length=length, last_hash=record_hash(record_bytes), tree=tree
-        )
+        digest = record_hash(record_bytes)
+        new_state = AppendState(size=tree.size, byte_length=length, last_hash=digest, tree=tree)
         warnings = [
             _after_commit(path, CHECKPOINT_FILE, signed, "the signed checkpoint"),
             _after_commit(
@@ -203,7 +202,7 @@ def append_record(
         ]
     return Appended(
         index=header.index,
-        record_hash=new_state.last_hash or "",
+        record_hash=digest,
         record=record,
         checkpoint=checkpoint,
         signed_checkpoint=signed,
