@@ -28,6 +28,7 @@ from bias_ledger.errors import InputError
 from bias_ledger.io.digest import digest_file
 from bias_ledger.io.load import load_audit_data
 from bias_ledger.io.model import AuditData, ColumnMapping, JoinMode
+from bias_ledger.io.read import Source
 from bias_ledger.metrics.counts import count_binary
 from bias_ledger.metrics.engine import compute_binary_metrics
 from bias_ledger.metrics.model import MetricResults, Task
@@ -82,6 +83,7 @@ def parameters_json(
         "seed": seed,
         "thresholds": list(request.thresholds) if data.score is not None else None,
         "classes": list(data.classes),
+        "engine": request.engine,
     }
 
 
@@ -104,6 +106,7 @@ def request_from_parameters(
         bootstrap=int(parameters.get("bootstrap", 0)),
         seed=parameters.get("seed"),
         thresholds=tuple(thresholds) if thresholds else DEFAULT_THRESHOLDS,
+        engine=str(parameters.get("engine", "arrow")),
     )
 
 
@@ -154,12 +157,18 @@ def _binary(
     """Binary metrics with intervals, significance tests and score metrics."""
     from bias_ledger.metrics.significance import selection_rate_tests
 
-    table = count_binary(data.y_true, data.y_pred, data.sensitive)
+    table = count_binary(data.y_true, data.y_pred, data.sensitive, weights=data.weights)
     results = compute_binary_metrics(
         table, references=request.references, min_group_size=request.min_group_size
     )
     if request.cross_check:
         from bias_ledger.metrics.crosscheck import cross_check
+
+        if data.weights is not None:
+            raise InputError(
+                f"--cross-check needs the rows themselves; the {request.engine} engine "
+                "aggregates them (use --engine arrow)"
+            )
 
         sensitive = {
             column.name: np.asarray(column.categories, dtype=object)[column.codes]
@@ -208,14 +217,60 @@ def _binary(
     return results, statistics, seed
 
 
+def _load(request: AuditRequest, progress: Callable[[int], None] | None) -> AuditData:
+    """The validated input rows, counted by the requested engine."""
+    from bias_ledger.engines import Engine
+
+    engines = ", ".join(item.value for item in Engine)
+    try:
+        engine = Engine(request.engine)
+    except ValueError:
+        raise InputError(f"--engine {request.engine!r}: expected one of {engines}") from None
+    if engine is Engine.ARROW:
+        if request.table is not None:
+            raise InputError("--table names a catalog table: it needs --engine spark")
+        return load_audit_data(
+            request.data,
+            predictions=request.predictions,
+            mapping=request.mapping,
+            progress=progress,
+        )
+    from bias_ledger.engines.aggregated import check_supported
+    from bias_ledger.io.load import check_mapping
+
+    check_mapping(request.mapping)
+    check_supported(request.mapping, engine.value)
+    for source in (request.data, request.predictions):
+        if source is not None and not isinstance(source, Path):
+            raise InputError(
+                f"the {engine.value} engine reads files, directories and tables; an in-memory "
+                "table is audited with engine='arrow'"
+            )
+    if engine is Engine.DUCKDB:
+        from bias_ledger.engines import duckdb_engine
+
+        if request.table is not None:
+            raise InputError("--table names a Spark catalog table: it needs --engine spark")
+        return duckdb_engine.load(
+            request.data, predictions=request.predictions, mapping=request.mapping
+        )
+    from bias_ledger.engines import spark_engine
+
+    return spark_engine.load(
+        request.data if request.table is None else None,
+        predictions=request.predictions,
+        mapping=request.mapping,
+        table=request.table,
+        master=request.spark_master,
+    )
+
+
 def run_audit(
     request: AuditRequest, *, progress: Callable[[int], None] | None = None
 ) -> AuditResult:
     """Read the inputs, count, and compute every metric; raise InputError on bad input."""
     _check_request(request)
-    data = load_audit_data(
-        request.data, predictions=request.predictions, mapping=request.mapping, progress=progress
-    )
+    data = _load(request, progress)
     statistics: dict[str, Any] | None = None
     seed: int | None = None
     results: AnyResults
@@ -239,6 +294,7 @@ def run_audit(
             data.sensitive,
             references=request.references,
             min_group_size=request.min_group_size,
+            weights=data.weights,
         )
     else:
         results, statistics, seed = _binary(request, data)
@@ -259,16 +315,31 @@ def run_audit(
     )
 
 
+def _source(obj: object, *, role: str, name: str | None) -> Source:
+    """A file path or an in-memory table; InputError naming what is accepted otherwise."""
+    from bias_ledger.io.tables import TABLE_KINDS, to_input
+
+    if isinstance(obj, (str, Path)):
+        return Path(obj)
+    table = to_input(obj, name=name or f"<{type(obj).__name__} {role}>")
+    if table is None:
+        raise InputError(
+            f"{role}: expected a path or {TABLE_KINDS}; got {type(obj).__module__}."
+            f"{type(obj).__qualname__}"
+        )
+    return table
+
+
 def audit(
-    data: str | Path,
+    data: object,
     *,
-    label: str,
-    sensitive: Sequence[str],
+    label: str | None = None,
+    sensitive: str | Sequence[str],
     prediction: str | None = None,
     score: str | None = None,
     threshold: float | None = None,
     pos_label: str | None = None,
-    predictions: str | Path | None = None,
+    predictions: object | None = None,
     id_column: str | None = None,
     join: str | None = None,
     references: Mapping[str, str] | None = None,
@@ -280,21 +351,39 @@ def audit(
     ci: float | None = 0.95,
     bootstrap: int = 0,
     seed: int | None = None,
+    thresholds: Sequence[float] | None = None,
     model: str | Path | None = None,
     model_name: str | None = None,
     model_version: str | None = None,
+    data_name: str | None = None,
+    predictions_name: str | None = None,
+    engine: str = "arrow",
+    spark_master: str | None = None,
+    table: str | None = None,
 ) -> AuditResult:
     """Audit a model's predictions for fairness; the Python face of ``bias-ledger audit``.
 
-    Nothing is recorded: pass the result to :func:`bias_ledger.record.record_audit` for that.
+    ``data`` (and ``predictions``) is a path to a CSV, Parquet or JSON Lines file, or a pandas
+    DataFrame, a polars DataFrame or LazyFrame, or a pyarrow Table. A table is fingerprinted by
+    the BLAKE3 of a canonical Arrow IPC stream of the audited columns (docs/FORMAT.md);
+    ``data_name`` names it in the record. ``engine`` is ``"arrow"`` (default), ``"duckdb"``
+    (files, directories, globs) or ``"spark"`` (also ``table=`` a catalog table, on
+    ``spark_master``). Every other argument is keyword-only and means what
+    the CLI option of the same name means (``bias-ledger audit --help``).
+
+    Nothing is recorded: ``bias_ledger.Ledger.open(path).append(result)`` signs and appends it.
     """
+    if label is None:
+        raise InputError("no label column given; expected label=COLUMN")
+    if data is None and table is None:
+        raise InputError("no data given: expected a path, a table, or table=NAME (Spark)")
     mapping = ColumnMapping(
         label=label,
         prediction=prediction,
         score=score,
         threshold=threshold,
         pos_label=pos_label,
-        sensitive=tuple(sensitive),
+        sensitive=(sensitive,) if isinstance(sensitive, str) else tuple(sensitive),
         id_column=id_column,
         join=JoinMode(join) if join else None,
         missing_as_group=missing_as_group,
@@ -303,9 +392,13 @@ def audit(
         task=Task(task),
     )
     request = AuditRequest(
-        data=Path(data),
+        data=_source(data if data is not None else table, role="data", name=data_name),
         mapping=mapping,
-        predictions=Path(predictions) if predictions is not None else None,
+        predictions=(
+            _source(predictions, role="predictions", name=predictions_name)
+            if predictions is not None
+            else None
+        ),
         references=dict(references or {}),
         model=Path(model) if model is not None else None,
         model_name=model_name,
@@ -314,5 +407,9 @@ def audit(
         ci_level=ci,
         bootstrap=bootstrap,
         seed=seed,
+        thresholds=tuple(thresholds) if thresholds is not None else DEFAULT_THRESHOLDS,
+        engine=engine,
+        spark_master=spark_master,
+        table=table,
     )
     return run_audit(request)

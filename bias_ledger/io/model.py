@@ -21,6 +21,8 @@ class FileFormat(StrEnum):
     CSV = "csv"
     PARQUET = "parquet"
     JSONL = "jsonl"
+    TABLE = "table"
+    """An in-memory table (pandas, polars, pyarrow) handed to the Python API."""
 
 
 class JoinMode(StrEnum):
@@ -30,6 +32,19 @@ class JoinMode(StrEnum):
     """On an id column present in both files."""
     ROW_ORDER = "row-order"
     """Row i of one file with row i of the other; the row counts must match."""
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """One file of a directory or glob input (docs/FORMAT.md, "Directories and globs")."""
+
+    path: str
+    """The path relative to the directory (or to the glob's fixed prefix), with ``/``."""
+    size: int
+    blake3: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "size": self.size, "blake3": self.blake3}
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,8 @@ class InputFile:
     """Hex BLAKE3 digest of the raw file bytes (compressed bytes for ``.gz``)."""
     rows: int
     """Data rows in the file (before any were dropped)."""
+    manifest: tuple[ManifestEntry, ...] | None = None
+    """For a directory or glob: every file read, and ``blake3`` is the manifest's digest."""
 
 
 @dataclass(frozen=True)
@@ -108,3 +125,6 @@ class AuditData:
     """What ``y_true`` and ``y_pred`` hold."""
     classes: tuple[str, ...] = ()
     """Multiclass: the class names, indexed by code."""
+    weights: npt.NDArray[np.int64] | None = None
+    """How many input rows each row stands for, when an engine aggregated the input already
+    (:mod:`bias_ledger.engines`); None when every row is one input row."""
