@@ -15,7 +15,7 @@ import os
 import stat
 from pathlib import Path
 
-from bias_ledger.errors import InputError
+from bias_ledger.errors import BiasLedgerError, InputError
 from bias_ledger.ledger.files import open_regular, write_all, write_atomically
 from bias_ledger.ledger.reader import LEDGER_FILE
 
@@ -36,7 +36,7 @@ def _is_marker(directory: Path, name: str) -> bool:
         return True
     try:
         fd = open_regular(marker, follow_symlinks=False)
-    except Exception:  # a FIFO, a link, no permission: unreadable, so presumed a ledger
+    except (OSError, BiasLedgerError):  # a FIFO, a link, no permission: presumed a ledger
         return True
     with os.fdopen(fd, "rb") as handle:
         return b"bias-ledger" in handle.read(_SNIFF_BYTES)
