@@ -55,7 +55,8 @@ def _kill_during_write(ledger: Path, signer: Signer) -> bytes:
     deadline = time.monotonic() + 120
     while records.stat().st_size == before and worker.poll() is None:
         assert time.monotonic() < deadline, "the worker never started writing"
-    os.kill(worker.pid, signal.SIGKILL)
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGKILL)
     out, err = worker.communicate(timeout=60)
     data = records.read_bytes()
     if worker.returncode == 0:  # it finished first (acknowledged): nothing was interrupted
