@@ -10,7 +10,6 @@ back before the error is reported, so a reported failure never hides a committed
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 
@@ -46,6 +45,8 @@ def append_entry(path: Path, offset: int, line: bytes, *, index: int) -> int:
     delimiter_written = False
     try:
         try:
+            if created:  # the name durable before the commit, so a commit is never lost with it
+                fsync_directory(path.parent)
             if os.fstat(fd).st_size != offset:
                 os.ftruncate(fd, offset)
             write_all(fd, line, offset)
@@ -58,9 +59,6 @@ def append_entry(path: Path, offset: int, line: bytes, *, index: int) -> int:
             raise _rolled_back(fd, path, offset, index, exc, delimiter_written) from None
     finally:
         os.close(fd)
-    if created:
-        with contextlib.suppress(OSError):
-            fsync_directory(path.parent)  # the entry itself is durable; only the name might not be
     return offset + len(line) + 1
 
 
