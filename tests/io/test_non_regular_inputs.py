@@ -57,3 +57,14 @@ def test_a_symlink_to_a_regular_data_file_is_still_read(tmp_path: Path) -> None:
     link.symlink_to(data)
     done = run_cli("audit", link, *AUDIT, "--json", env=cli_env(tmp_path), timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_trusted_keys_fifo_is_refused_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "allowed_signers"
+    os.mkfifo(fifo)
+    ledger = tmp_path / "ledger"
+    env = cli_env(tmp_path, BIAS_LEDGER_DIR=str(ledger))
+    assert run_cli("init", env=env).returncode == 0
+    done = run_cli("verify", "--trusted-keys", fifo, env=env, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert f"{fifo}: is a FIFO (named pipe), expected a regular file" in done.stderr
