@@ -139,7 +139,13 @@ def audit(
             "checkpoint_size": appended.checkpoint.size,
         }
     if output is not None:
-        write_text(output, json_text(document), ledger=resolve_ledger_path(ledger), what="audit -o")
+        write_text(
+            output,
+            json_text(document),
+            ledger=resolve_ledger_path(ledger),
+            what="audit -o",
+            recorded=document["record"],
+        )
     if json_output:
         print_json(document)
     elif not quiet:

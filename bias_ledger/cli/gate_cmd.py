@@ -134,7 +134,7 @@ def gate(
         from bias_ledger.render.junit import render_junit
 
         junit_xml = render_junit(report, suite_name=f"bias-ledger gate: {loaded.name}")
-        write_text(junit, junit_xml, ledger=path, what="--junit")
+        write_text(junit, junit_xml, ledger=path, what="--junit", recorded=recorded)
     _github_outputs(report, results)
     if json_output:
         print_json(

@@ -250,3 +250,24 @@ def test_an_io_error_at_the_commit_is_rolled_back(
     assert (ledger / RECORDS_FILE).read_bytes() == before
     assert (ledger / STATE_FILE).read_bytes() == state_before
     assert append_record(ledger, RecordKind.GATE, {"note": "kept"}, alice.key).index == 1
+
+
+def test_an_output_that_does_not_fit_says_the_record_was_appended(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    """The record is committed before -o is written: its failure must not read as the audit's."""
+    ledger = tmp_path / "ledger"
+    env = cli_env(tmp_path, BIAS_LEDGER_DIR=str(ledger))
+    for args in (["init"], ["key", "generate"]):
+        assert run_cli(*args, env=env).returncode == 0
+    data = write_small_csv(tmp_path / "data.csv")
+    _fill(small_disk, leave=0)
+    target = small_disk / "audit.json"
+    args = ["--label", "label", "--prediction", "pred", "--sensitive", "group", "-q"]
+    done = run_cli("audit", data, *args, "-o", target, env=env)
+    assert done.returncode == 2, done.stderr
+    message = done.stderr.replace("\n", "")
+    assert f"{target}: cannot write the audit -o (No space left on device)" in message
+    assert "record 0 was appended" in message
+    assert run_cli("verify", "--trust-ledger-keys", env=env).returncode == 0
+    assert not [p for p in small_disk.iterdir() if p.name.endswith(".tmp")]
