@@ -133,6 +133,13 @@ def verify(
             "verdicts are re-judged on the recomputed numbers."
         ),
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write a verification report here (.html, .md or .json): each check, "
+            "its result and what it was checked against; written on failure too."
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Verify every hash, signature, the chain and the checkpoint; exit 0 valid, 3 not."""
@@ -150,6 +157,7 @@ def verify(
         predictions=predictions,
         json_output=json_output,
         policy=policy,
+        report=report,
     )
 
 

@@ -26,6 +26,7 @@ from bias_ledger.ledger import canonical, sshsig
 from bias_ledger.ledger.checkpoint import Checkpoint, sign_checkpoint
 from bias_ledger.ledger.entry import Entry, dearmor
 from bias_ledger.ledger.files import describe_mode, fsync_directory, write_atomically
+from bias_ledger.ledger.key_history import refuse_retired_signer
 from bias_ledger.ledger.keys import fingerprint, public_key_openssh
 from bias_ledger.ledger.logfile import append_entry
 from bias_ledger.ledger.merkle import BLAKE3_HASHER
@@ -172,6 +173,7 @@ def append_record(
     signer = Signer(fingerprint=fingerprint(public), public_key=public_key_openssh(public))
     with ledger_lock(path):
         state = load_state(path)
+        refuse_retired_signer(path / RECORDS_FILE, signer.fingerprint)
         header = RecordHeader(
             format_version=FORMAT_VERSION,
             kind=kind,
