@@ -151,3 +151,10 @@ def test_a_key_is_never_written_into_another_ledger(setup: Setup, tmp_path: Path
     done = run_cli("key", "generate", "-o", setup.ledger / "id", env=env)
     assert done.returncode == 2 and "never be stored inside the ledger" in done.stderr
     assert not (setup.ledger / "id").exists()
+
+
+def test_a_verification_report_inside_the_ledger_is_refused(setup: Setup) -> None:
+    before = setup.snapshot()
+    code, text = setup.run("verify", "--trust-ledger-keys", "--report", setup.ledger / "r.html")
+    assert code == 2 and "--report would be written inside the ledger" in text, text
+    assert setup.snapshot() == before and not (setup.ledger / "r.html").exists()
