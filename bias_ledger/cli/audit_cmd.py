@@ -50,7 +50,7 @@ def append(ledger: Path | None, key: Path | None, kind: str, payload: dict[str, 
     from bias_ledger.ledger.reader import resolve_ledger_path
     from bias_ledger.records.append import sign_and_append
 
-    appended = sign_and_append(
+    return sign_and_append(
         resolve_ledger_path(ledger),
         kind,
         payload,
@@ -58,9 +58,6 @@ def append(ledger: Path | None, key: Path | None, kind: str, payload: dict[str, 
         ask_passphrase=ask_passphrase,
         warn=warning_line,
     )
-    for warning in appended.warnings:  # the record is committed; a derived file lags behind
-        warning_line(warning)
-    return appended
 
 
 def audit(
@@ -192,6 +189,8 @@ def approve(
     from bias_ledger.cli.key_cmd import ask_passphrase
 
     appended = Ledger.open(ledger).approve(index, note=note, key=key, ask_passphrase=ask_passphrase)
+    for warning in appended.warnings:  # committed; the checkpoint or state cache lags behind
+        warning_line(warning)
     payload = appended.record["approval"]
     if json_output:
         print_json({"index": appended.index, "record_hash": appended.record_hash, **payload})

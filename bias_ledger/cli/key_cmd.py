@@ -165,6 +165,8 @@ def rotate(
     appended = append_record(
         resolve_ledger_path(ledger), RecordKind.KEY_ROTATION, payload, old, labels=ci_labels()
     )
+    for warning in appended.warnings:  # committed; the checkpoint or state cache lags behind
+        warning_line(warning)
     if json_output:
         print_json({"index": appended.index, "record_hash": appended.record_hash, **payload})
         return
@@ -220,6 +222,8 @@ def revoke(
     appended = append_record(
         path, RecordKind.KEY_REVOCATION, payload, signing_key, labels=ci_labels()
     )
+    for warning in appended.warnings:  # committed; the checkpoint or state cache lags behind
+        warning_line(warning)
     if json_output:
         print_json({"index": appended.index, "record_hash": appended.record_hash, **payload})
         return

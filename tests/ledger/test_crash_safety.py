@@ -271,3 +271,35 @@ def test_an_output_that_does_not_fit_says_the_record_was_appended(
     assert "record 0 was appended" in message
     assert run_cli("verify", "--trust-ledger-keys", env=env).returncode == 0
     assert not [p for p in small_disk.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_the_cli_reports_a_committed_record_as_a_success_with_a_warning(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    """Free space for the record but not for the checkpoint after it: exit 0 and a warning."""
+    alice = new_signer(tmp_path / "alice")
+    template = tmp_path / "template"
+    init_ledger(template, name="full-disk")
+    payload = audit_payload(write_small_csv(tmp_path / "data.csv"))
+    append_record(template, RecordKind.AUDIT, payload, alice.key)
+    page = os.sysconf("SC_PAGE_SIZE")
+    # How long an approval line is beyond its note, measured by a real approve elsewhere.
+    dry = tmp_path / "dry"
+    shutil.copytree(template, dry)
+    env = cli_env(tmp_path, BIAS_LEDGER_DIR=str(dry), BIAS_LEDGER_KEY=str(alice.path))
+    before = (dry / RECORDS_FILE).stat().st_size
+    assert run_cli("approve", "0", "--note", "n" * 1000, env=env).returncode == 0
+    overhead = (dry / RECORDS_FILE).stat().st_size - before - 1000
+    # A line that ends just inside the second free page: the record fits, the checkpoint not.
+    slack = -before % page
+    note = "n" * (slack + 2 * page - 64 - overhead)
+    ledger = _ledger_on(small_disk, template)
+    _fill(small_disk, leave=2 * page)
+    env = cli_env(tmp_path, BIAS_LEDGER_DIR=str(ledger), BIAS_LEDGER_KEY=str(alice.path))
+    done = run_cli("approve", "0", "--note", note, env=env)
+    assert done.returncode == 0, done.stderr
+    message = done.stderr.replace("\n", "")
+    assert f"{ledger / CHECKPOINT_FILE}: the signed checkpoint not updated" in message
+    assert "No space left on device" in message and "the next append writes it" in message
+    result = verified(ledger, alice)
+    assert result.size == 2 and result.checkpoint is not None and result.checkpoint.size == 1
