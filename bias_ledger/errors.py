@@ -53,7 +53,7 @@ class KeyFileError(BiasLedgerError):
 
 
 class LedgerError(BiasLedgerError):
-    """The ledger cannot be used: missing, locked out, unknown format, torn tail."""
+    """The ledger cannot be used: missing, locked out, unknown format, a record not committed."""
 
 
 class VerificationError(BiasLedgerError):

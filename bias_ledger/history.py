@@ -10,6 +10,7 @@ from typing import Any
 
 from bias_ledger.errors import InputError, LedgerError
 from bias_ledger.ledger.entry import parse_line
+from bias_ledger.ledger.files import open_regular
 from bias_ledger.ledger.key_records import computed_fingerprint
 from bias_ledger.ledger.reader import RECORDS_FILE, StoredLedger, read_ledger
 from bias_ledger.ledger.record import SUPPORTED_FORMAT_VERSIONS
@@ -107,18 +108,19 @@ def torn_tail_warning(path: Path) -> str | None:
     """A warning when ``records.log`` does not end in a newline (reads one byte, not the log)."""
     records = path / RECORDS_FILE
     try:
-        with records.open("rb") as handle:
-            if handle.seek(0, os.SEEK_END) == 0:
-                return None
-            handle.seek(-1, os.SEEK_END)
-            whole = handle.read(1) == b"\n"
-    except FileNotFoundError:
-        return None
+        fd = open_regular(records, follow_symlinks=False, error=LedgerError)
+    except (OSError, LedgerError):
+        return None  # missing, or refused with its own message by the read that follows
+    try:
+        size = os.fstat(fd).st_size
+        whole = size == 0 or os.pread(fd, 1, size - 1) == b"\n"
+    finally:
+        os.close(fd)
     if whole:
         return None
     return (
-        f"{records}: ends in a torn tail (a partly written record, not shown); "
-        "run 'bias-ledger fsck' to inspect it"
+        f"{records}: ends in an interrupted append (not a record, not shown; the next "
+        "append overwrites it)"
     )
 
 

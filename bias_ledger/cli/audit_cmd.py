@@ -129,7 +129,10 @@ def audit(
     from dataclasses import replace
 
     from bias_ledger.ledger.reader import read_meta, resolve_ledger_path
+    from bias_ledger.outputs import check_output_path
 
+    if output is not None:  # before any work or record: never inside a ledger
+        check_output_path(output, ledger=resolve_ledger_path(ledger), what="audit -o")
     if ll144_cmd.chosen_standard(ctx.params) is not None:  # the regulation's tables instead
         ll144_cmd.run_audit_command(ctx.params)
         return
@@ -165,7 +168,13 @@ def audit(
             "checkpoint_size": appended.checkpoint.size,
         }
     if output is not None:
-        write_text(output, json_text(document))
+        write_text(
+            output,
+            json_text(document),
+            ledger=resolve_ledger_path(ledger),
+            what="audit -o",
+            recorded=document["record"],
+        )
     if json_output:
         print_json(document)
     elif not quiet:
@@ -205,6 +214,8 @@ def approve(
     from bias_ledger.cli.key_cmd import ask_passphrase
 
     appended = Ledger.open(ledger).approve(index, note=note, key=key, ask_passphrase=ask_passphrase)
+    for warning in appended.warnings:  # committed; the checkpoint or state cache lags behind
+        warning_line(warning)
     payload = appended.record["approval"]
     if json_output:
         print_json({"index": appended.index, "record_hash": appended.record_hash, **payload})

@@ -64,11 +64,12 @@ def export(
         return
 
     from bias_ledger.bundle.export import Selection, export_bundle, parse_since
-    from bias_ledger.ledger.files import write_atomically
     from bias_ledger.ledger.reader import resolve_ledger_path
+    from bias_ledger.outputs import check_output_path, write_output
 
     if output is None:
         raise InputError("export: expected -o FILE, the bundle to write")
+    check_output_path(output, ledger=resolve_ledger_path(ledger), what="export -o")
     chosen = [bool(indexes), model is not None, since is not None, everything]
     if sum(chosen) != 1:
         raise InputError("export: expected exactly one of: record indexes, --model, --since, --all")
@@ -79,7 +80,7 @@ def export(
         everything=everything,
     )
     result = export_bundle(resolve_ledger_path(ledger), selection, consistent_with=consistent_with)
-    write_atomically(output, result.data)
+    write_output(output, result.data, ledger=resolve_ledger_path(ledger), what="export -o")
     indexes_out = [item.index for item in result.manifest.records]
     document = {
         "path": str(output),

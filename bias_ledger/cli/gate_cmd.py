@@ -107,9 +107,12 @@ def gate(
     3 a baseline or record that does not verify."""
     from bias_ledger.gate import resolve_baseline
     from bias_ledger.ledger.reader import read_meta, resolve_ledger_path
+    from bias_ledger.outputs import check_output_path
     from bias_ledger.policy import evaluate_policy, load_policy
 
     path = resolve_ledger_path(ledger)
+    if junit is not None:  # before the verdict is recorded: never inside a ledger
+        check_output_path(junit, ledger=path, what="--junit")
     loaded = load_policy(policy)
     from bias_ledger.standards.audit_age import fresh_audit_age, latest_audit_age, needs_audit_age
 
@@ -163,8 +166,8 @@ def gate(
     if junit is not None:
         from bias_ledger.render.junit import render_junit
 
-        junit.parent.mkdir(parents=True, exist_ok=True)
-        write_text(junit, render_junit(report, suite_name=f"bias-ledger gate: {loaded.name}"))
+        junit_xml = render_junit(report, suite_name=f"bias-ledger gate: {loaded.name}")
+        write_text(junit, junit_xml, ledger=path, what="--junit")  # creates parent directories
     if results is not None:
         _github_outputs(report, results)
     recorded = None

@@ -73,11 +73,13 @@ def generate(
         write_private_key_file,
     )
     from bias_ledger.ledger.reader import resolve_ledger_path
+    from bias_ledger.outputs import ledger_containing
     from bias_ledger.signing import PASSPHRASE_ENV, default_key_path, load_signing_key
 
     path = output or default_key_path()
     ledger_dir = resolve_ledger_path(ledger).resolve()
-    if ledger_dir == path.resolve().parent or ledger_dir in path.resolve().parents:
+    inside = ledger_dir == path.resolve().parent or ledger_dir in path.resolve().parents
+    if inside or ledger_containing(path) is not None:  # the configured ledger or any other
         raise KeyFileError(f"{path}: a signing key must never be stored inside the ledger")
     if path.exists() and exist_ok:
         key = load_signing_key(path, ask_passphrase=ask_passphrase, warn=warning_line)
@@ -163,6 +165,8 @@ def rotate(
     appended = append_record(
         resolve_ledger_path(ledger), RecordKind.KEY_ROTATION, payload, old, labels=ci_labels()
     )
+    for warning in appended.warnings:  # committed; the checkpoint or state cache lags behind
+        warning_line(warning)
     if json_output:
         print_json({"index": appended.index, "record_hash": appended.record_hash, **payload})
         return
@@ -218,6 +222,8 @@ def revoke(
     appended = append_record(
         path, RecordKind.KEY_REVOCATION, payload, signing_key, labels=ci_labels()
     )
+    for warning in appended.warnings:  # committed; the checkpoint or state cache lags behind
+        warning_line(warning)
     if json_output:
         print_json({"index": appended.index, "record_hash": appended.record_hash, **payload})
         return

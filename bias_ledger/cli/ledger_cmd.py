@@ -242,14 +242,19 @@ def checkpoint(ledger: LedgerOption = None, json_output: JsonOption = False) -> 
 
     from bias_ledger.errors import LedgerError
     from bias_ledger.ledger.checkpoint import parse_signed_checkpoint
-    from bias_ledger.ledger.reader import CHECKPOINT_FILE, read_meta, resolve_ledger_path
+    from bias_ledger.ledger.reader import (
+        CHECKPOINT_FILE,
+        read_ledger_file,
+        read_meta,
+        resolve_ledger_path,
+    )
 
     path = resolve_ledger_path(ledger)
     read_meta(path)
     checkpoint_path = path / CHECKPOINT_FILE
-    if not checkpoint_path.exists():
+    data = read_ledger_file(checkpoint_path, missing_ok=True)
+    if data is None:
         raise LedgerError(f"{path}: no checkpoint yet (the ledger has no records)")
-    data = checkpoint_path.read_bytes()
     parsed, signature = parse_signed_checkpoint(data, source=str(checkpoint_path))
     if json_output:
         print_json({**parsed.to_json(), "signed_checkpoint": data.decode("ascii")})
@@ -260,7 +265,7 @@ def checkpoint(ledger: LedgerOption = None, json_output: JsonOption = False) -> 
 def fsck(
     ledger: LedgerOption = None,
     repair: Annotated[
-        bool, typer.Option(help="Truncate a torn tail and rebuild the append state.")
+        bool, typer.Option(help="Drop an interrupted append and rebuild the append state.")
     ] = False,
     json_output: JsonOption = False,
 ) -> None:
@@ -274,10 +279,12 @@ def fsck(
     else:
         for problem in report.problems:
             warning_line(problem)
+        for note in report.notes:
+            out().print(f"note: {note}", markup=False)
         for action in report.actions:
-            out().print(f"repaired: {action}")
+            out().print(f"repaired: {action}", markup=False)
         if report.clean:
-            out().print(f"ok: {report.records} records, no torn tail")
+            out().print(f"ok: {report.records} records, no damage")
     if not report.clean and not repair:
         raise typer.Exit(int(ExitCode.VERIFICATION_FAILED))
 

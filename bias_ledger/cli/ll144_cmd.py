@@ -192,7 +192,15 @@ def run_audit_command(params: Mapping[str, Any]) -> None:
             "checkpoint_size": appended.checkpoint.size,
         }
     if output is not None:
-        write_text(output, json_text(document))
+        from bias_ledger.ledger.reader import resolve_ledger_path
+
+        write_text(
+            output,
+            json_text(document),
+            ledger=resolve_ledger_path(params.get("ledger")),
+            what="audit -o",
+            recorded=document["record"],
+        )
     if params.get("json_output"):
         print_json(document)
     elif not params.get("quiet"):

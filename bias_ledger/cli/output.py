@@ -55,5 +55,20 @@ def print_json(value: Any) -> None:
     sys.stdout.flush()
 
 
-def write_text(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")
+def write_text(
+    path: Path, text: str, *, ledger: Path | None, what: str, recorded: Any = None
+) -> None:
+    """Write a command's output file: refused inside a ledger, atomic (see bias_ledger.outputs).
+
+    ``recorded`` is the record the command appended before (its ``{"index": N, ...}``), so that
+    a failure to write the file (a full disk) does not read as a failure to record it.
+    """
+    from bias_ledger.errors import InputError
+    from bias_ledger.outputs import write_output
+
+    try:
+        write_output(path, text, ledger=ledger, what=what)
+    except InputError as exc:
+        if not recorded:
+            raise
+        raise InputError(f"{exc.message}; record {recorded['index']} was appended") from None

@@ -36,6 +36,9 @@ def check_output(output: Path, ledger: Path) -> None:
     """Refuse an output path inside the ledger (it would damage it)."""
     if ledger.is_dir() and _inside(output, ledger):
         raise InputError(f"{output}: refusing to write a report inside the ledger {ledger}")
+    from bias_ledger.outputs import check_output_path
+
+    check_output_path(output, ledger=ledger, what="report -o")  # any other ledger, by its marker
     if not output.parent.is_dir():
         raise InputError(f"{output.parent}: no such directory for the report")
 

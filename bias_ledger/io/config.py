@@ -12,6 +12,7 @@ from typing import Any
 
 from bias_ledger.errors import ConfigError, InputError
 from bias_ledger.io.model import ColumnMapping, JoinMode
+from bias_ledger.ledger.files import read_regular
 from bias_ledger.metrics.model import Task
 
 CONFIG_NAME = "bias-ledger.toml"
@@ -245,7 +246,7 @@ def load_config(path: Path | None, *, cwd: Path) -> AuditConfig:
     if found is None:
         return AuditConfig()
     try:
-        document = tomllib.loads(found.read_text(encoding="utf-8"))
+        document = tomllib.loads(read_regular(found, error=ConfigError).decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{found}: no such config file") from None
     except (OSError, UnicodeDecodeError) as exc:

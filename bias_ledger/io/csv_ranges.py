@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from bias_ledger.ledger.files import open_regular
+
 PARALLEL_BYTES = 64 * 1024 * 1024
 """Files smaller than this are read by one reader: the split would not pay for itself."""
 
@@ -24,7 +26,7 @@ class _Range(io.RawIOBase):
 
     def __init__(self, path: Path, start: int, end: int) -> None:
         super().__init__()
-        self._handle = path.open("rb", buffering=0)
+        self._handle = os.fdopen(open_regular(path), "rb", buffering=0)
         self._handle.seek(start)
         self._left = end - start
 
@@ -46,7 +48,7 @@ class _Range(io.RawIOBase):
 
 def _split_point(path: Path, size: int) -> int | None:
     """The offset just after the first newline past the middle of the file, if any."""
-    with path.open("rb") as handle:
+    with os.fdopen(open_regular(path), "rb") as handle:
         handle.seek(size // 2)
         while chunk := handle.read(1 << 16):
             found = chunk.find(b"\n")

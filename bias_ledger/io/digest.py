@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 from bias_ledger.errors import InputError
+from bias_ledger.ledger.files import open_regular
 
 CHUNK = 16 * 1024 * 1024
 """Bytes hashed between two progress callbacks; large enough for blake3's threads to pay off."""
@@ -26,7 +28,7 @@ def digest_file(path: Path, *, progress: Callable[[int], None] | None = None) ->
     view = memoryview(buffer)
     size = 0
     try:
-        with path.open("rb", buffering=0) as handle:
+        with os.fdopen(open_regular(path, error=InputError), "rb", buffering=0) as handle:
             while read := handle.readinto(view):
                 hasher.update(view[:read])
                 size += read

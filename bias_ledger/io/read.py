@@ -9,6 +9,7 @@ from typing import Any
 from bias_ledger.errors import InputError
 from bias_ledger.io.model import FileFormat
 from bias_ledger.io.tables import InMemoryTable, column_batches
+from bias_ledger.ledger.files import require_regular
 
 Source = Path | InMemoryTable
 """What an audit reads: a file, or a table handed to the Python API."""
@@ -51,11 +52,8 @@ def check_readable(path: Source) -> int:
             raise InputError(f"{path}: the table has no columns")
         return 0
     try:
-        if path.is_dir():
-            raise InputError(f"{path}: is a directory, expected a data file")
-        size = path.stat().st_size
-        with path.open("rb"):
-            pass
+        # Opens without blocking and refuses a FIFO, a device or a directory in one line.
+        size = require_regular(path, error=InputError)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except PermissionError:

@@ -218,7 +218,8 @@ def refuse_retired_signer(records: Path, signer_fingerprint: str) -> None:
         while position >= 0:
             start = data.rfind(b"\n", 0, position) + 1
             stop = data.find(b"\n", position)
-            stop = len(data) if stop < 0 else stop
+            if stop < 0:
+                break  # bytes after the last LF are an interrupted append, never a record
             _refuse_line(bytes(data[start:stop]), signer_fingerprint, records)
             position = data.find(marker, stop)
 

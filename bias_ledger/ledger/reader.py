@@ -2,7 +2,9 @@
 
 The layout (``docs/FORMAT.md``): ``ledger.json`` (format version and origin), ``records.log``
 (one entry per line), ``checkpoint`` (the latest signed checkpoint) and ``state.json`` (a cache of
-the append state that can always be rebuilt from ``records.log``).
+the append state that can always be rebuilt from ``records.log``). Every file is opened as a
+regular file without following symlinks (:func:`bias_ledger.ledger.files.read_regular`), so a FIFO,
+a device or a link planted in the ledger is refused instead of hanging or filling memory.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bias_ledger.errors import LedgerError
+from bias_ledger.errors import BiasLedgerError, LedgerError
+from bias_ledger.ledger.files import read_regular
 from bias_ledger.ledger.record import SUPPORTED_FORMAT_VERSIONS
 
 LEDGER_FILE = "ledger.json"
@@ -49,7 +52,8 @@ class StoredLedger:
     lines: tuple[bytes, ...]
     """Complete entry lines, without their newline."""
     torn_tail: bytes
-    """Bytes after the last newline: a partly written entry (empty when the file is whole)."""
+    """Bytes after the last newline: an interrupted append, never a record (see
+    :mod:`bias_ledger.ledger.logfile`); empty when the file is whole."""
     checkpoint: bytes | None
     """The latest signed checkpoint, or None when the ledger has none yet."""
 
@@ -62,17 +66,35 @@ def resolve_ledger_path(option: Path | None) -> Path:
     return Path(from_env) if from_env else Path(DEFAULT_LEDGER_DIR)
 
 
-def read_meta(path: Path) -> LedgerMeta:
+def read_ledger_file(
+    path: Path, *, error: type[BiasLedgerError] = LedgerError, missing_ok: bool = False
+) -> bytes | None:
+    """The bytes of one file inside a ledger: regular, not a symlink; ``error`` when it is not.
+
+    None when the file is missing and ``missing_ok``; other OS errors raise ``error``.
+    """
+    try:
+        return read_regular(path, follow_symlinks=False, error=error)
+    except FileNotFoundError:
+        if missing_ok:
+            return None
+        raise error(f"{path}: no such file") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def read_meta(path: Path, *, error: type[BiasLedgerError] = LedgerError) -> LedgerMeta:
     """Read ``ledger.json``, refusing a missing ledger or an unknown format version."""
     meta_path = path / LEDGER_FILE
-    if not meta_path.is_file():
+    if not os.path.lexists(meta_path):
         raise LedgerError(
             f"{path}: not a bias-ledger ledger (no {LEDGER_FILE}); run 'bias-ledger init' "
             "or pass --ledger DIR"
         )
+    raw = read_ledger_file(meta_path, error=error)
     try:
-        data = json.loads(meta_path.read_bytes())
-    except (OSError, ValueError) as exc:
+        data = json.loads(raw or b"")
+    except ValueError as exc:
         raise LedgerError(f"{meta_path}: cannot read ledger metadata ({exc})") from exc
     if not isinstance(data, dict) or data.get("format") != "bias-ledger":
         raise LedgerError(f"{meta_path}: expected a bias-ledger metadata object")
@@ -111,7 +133,7 @@ def _no_writer(path: Path) -> Iterator[None]:
         yield
         return
     try:
-        fd = os.open(path / LOCK_FILE, os.O_RDONLY)
+        fd = os.open(path / LOCK_FILE, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
         yield  # no lock file: nobody has ever appended
         return
@@ -130,26 +152,25 @@ def _no_writer(path: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _read_records(records_path: Path) -> bytes:
-    try:
-        return records_path.read_bytes() if records_path.exists() else b""
-    except OSError as exc:
-        raise LedgerError(f"{records_path}: cannot read ({exc.strerror})") from exc
+def read_ledger(
+    path: Path, *, locked: bool = False, error: type[BiasLedgerError] = LedgerError
+) -> StoredLedger:
+    """Read every file a verifier needs; ``locked``: the caller holds the writers' lock.
 
-
-def read_ledger(path: Path, *, locked: bool = False) -> StoredLedger:
-    """Read every file a verifier needs; ``locked``: the caller holds the writers' lock."""
-    meta = read_meta(path)
+    ``error`` is raised for a ledger file that is not a regular file (a FIFO, a device, a
+    symlink): ``verify`` passes VerificationError (exit 3), other commands keep LedgerError.
+    """
+    meta = read_meta(path, error=error)
     # The checkpoint first: appends write the record before the checkpoint, so records read
     # afterwards cover at least what it signed, even while another process appends.
-    checkpoint_path = path / CHECKPOINT_FILE
-    checkpoint = checkpoint_path.read_bytes() if checkpoint_path.exists() else None
+    checkpoint = read_ledger_file(path / CHECKPOINT_FILE, error=error, missing_ok=True)
     records_path = path / RECORDS_FILE
-    data = _read_records(records_path)
+    data = read_ledger_file(records_path, error=error, missing_ok=True) or b""
     lines, tail = split_lines(data)
     if tail and not locked:
-        # A reader takes no lock, so an append in progress can look like a torn tail (the
-        # kernel may show part of a write). Look again once no writer holds the lock.
+        # A reader takes no lock, so an append in progress shows its uncommitted bytes (the
+        # entry before its LF). Look again once no writer holds the lock.
         with _no_writer(path):
-            lines, tail = split_lines(_read_records(records_path))
+            data = read_ledger_file(records_path, error=error, missing_ok=True) or b""
+            lines, tail = split_lines(data)
     return StoredLedger(path=path, meta=meta, lines=lines, torn_tail=tail, checkpoint=checkpoint)

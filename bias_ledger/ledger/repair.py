@@ -1,4 +1,10 @@
-"""``fsck``: find a torn tail or a stale append state, and repair them without losing records."""
+"""``fsck``: inspect the ledger's files and repair what can be repaired without losing records.
+
+An interrupted append (bytes after the last LF) is not damage: it was never a record, readers
+skip it and the next append overwrites it; fsck notes it and ``--repair`` drops it. Problems
+are unreadable whole lines after the checkpoint (not made by any crash of this version, which
+commits an entry with its final LF) and a ``state.json`` that disagrees with the log.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from bias_ledger.errors import VerificationError
+from bias_ledger.errors import LedgerError, VerificationError
 from bias_ledger.ledger.checkpoint import parse_signed_checkpoint
 from bias_ledger.ledger.entry import parse_line
-from bias_ledger.ledger.files import fsync_directory
+from bias_ledger.ledger.files import fsync_directory, open_regular
 from bias_ledger.ledger.reader import CHECKPOINT_FILE, RECORDS_FILE, STATE_FILE, read_ledger
+from bias_ledger.ledger.state import rebuild_state, state_problem
 from bias_ledger.ledger.store import ledger_lock, rebuild_state_file
 
 
@@ -22,11 +29,13 @@ class FsckReport:
     """Complete records kept."""
     checkpoint_size: int | None
     torn_bytes: int
-    """Bytes of a partly written entry at the end of records.log."""
+    """Bytes of an interrupted append after the last LF of records.log (never a record)."""
     dropped_records: int
     """Complete but unreadable records after the checkpoint, dropped with the tail."""
     problems: tuple[str, ...]
     actions: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+    """What is not damage: an interrupted append, a stale or missing state cache."""
 
     @property
     def clean(self) -> bool:
@@ -40,6 +49,7 @@ class FsckReport:
             "torn_bytes": self.torn_bytes,
             "dropped_records": self.dropped_records,
             "problems": list(self.problems),
+            "notes": list(self.notes),
             "actions": list(self.actions),
         }
 
@@ -52,8 +62,22 @@ def _readable(line: bytes, index: int, source: str) -> bool:
     return line.startswith(b"{") and b"\n" not in line
 
 
+def _truncate(path: Path, length: int) -> None:
+    records_path = path / RECORDS_FILE
+    try:
+        fd = open_regular(records_path, os.O_WRONLY, follow_symlinks=False, error=LedgerError)
+        try:
+            os.ftruncate(fd, length)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        fsync_directory(path)
+    except OSError as exc:
+        raise LedgerError(f"{records_path}: cannot truncate ({exc.strerror or exc})") from None
+
+
 def fsck(path: Path, *, repair: bool) -> FsckReport:
-    """Inspect the ledger; with ``repair``, truncate a torn tail and rebuild the append state.
+    """Inspect the ledger; with ``repair``, drop an interrupted append and rebuild the state.
 
     Never drops a record that the signed checkpoint covers: if the damage reaches into
     checkpointed records, that is tampering or corruption for ``verify``, and fsck refuses.
@@ -70,10 +94,11 @@ def fsck(path: Path, *, repair: bool) -> FsckReport:
             keep -= 1
         dropped = len(stored.lines) - keep
         problems: list[str] = []
+        notes: list[str] = []
         if stored.torn_tail:
-            problems.append(
-                f"torn tail: {len(stored.torn_tail)} bytes of a partly written record after "
-                f"record {len(stored.lines) - 1}"
+            notes.append(
+                f"{len(stored.torn_tail)} bytes of an interrupted append after record "
+                f"{len(stored.lines) - 1}: not a record (the next append overwrites them)"
             )
         if dropped:
             problems.append(f"{dropped} unreadable record(s) at the end of {RECORDS_FILE}")
@@ -85,17 +110,15 @@ def fsck(path: Path, *, repair: bool) -> FsckReport:
                 f"signed checkpoint (size {checkpoint_size}); fsck will not drop them: "
                 "run 'bias-ledger verify' and restore the ledger from a copy"
             )
+        if not dropped:
+            data = b"".join(line + b"\n" for line in stored.lines)
+            problem, note = state_problem(path, data, rebuild_state(path, data))
+            problems.extend([problem] if problem else [])
+            notes.extend([note] if note else [])
         actions: list[str] = []
         if repair and (stored.torn_tail or dropped):
             length = sum(len(line) + 1 for line in stored.lines[:keep])
-            records_path = path / RECORDS_FILE
-            fd = os.open(records_path, os.O_WRONLY)
-            try:
-                os.ftruncate(fd, length)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            fsync_directory(path)
+            _truncate(path, length)
             actions.append(f"truncated {RECORDS_FILE} to {keep} records ({length} bytes)")
         if repair:
             rebuild_state_file(path)
@@ -107,4 +130,5 @@ def fsck(path: Path, *, repair: bool) -> FsckReport:
             dropped_records=dropped,
             problems=tuple(problems),
             actions=tuple(actions),
+            notes=tuple(notes),
         )

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bias_ledger.errors import KeyFileError, VerificationError
+from bias_ledger.ledger.files import read_regular
 from bias_ledger.ledger.keys import KEY_TYPE, fingerprint, public_key_from_blob
 from bias_ledger.ledger.sshsig import NAMESPACE
 
@@ -232,7 +233,7 @@ def parse_allowed_signers(text: str, *, source: str) -> TrustedKeys:
 def load_allowed_signers(path: Path) -> TrustedKeys:
     """Read and parse an allowed_signers file."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_regular(path, error=KeyFileError).decode("utf-8")  # a FIFO cannot hang it
     except (OSError, UnicodeDecodeError) as exc:
         raise KeyFileError(f"{path}: cannot read the trusted keys file: {exc}") from exc
     return parse_allowed_signers(text, source=str(path))

@@ -14,6 +14,7 @@ from typing import Any
 import blake3
 
 from bias_ledger.errors import PolicyError
+from bias_ledger.ledger.files import read_regular
 from bias_ledger.metrics.model import BINARY_GROUP_METRICS, BINARY_SUMMARIES, FOUR_FIFTHS
 from bias_ledger.policy import _fields as f
 from bias_ledger.policy.model import (
@@ -66,7 +67,7 @@ ALL = "*"
 def load_policy(path: str | Path) -> Policy:
     """Read and validate the policy file at ``path``."""
     try:
-        data = Path(path).read_bytes()
+        data = read_regular(path, error=PolicyError)
     except OSError as exc:
         raise PolicyError(f"cannot read policy file {str(path)!r}: {exc.strerror}") from exc
     return parse_policy(data, source=str(path))

@@ -39,10 +39,15 @@ def sign_and_append(
     warn: Callable[[str], None] | None = None,
 ) -> Appended:
     """Append one signed record of ``kind`` to the ledger at ``ledger`` (already resolved);
-    ``warn`` hears of a key file others may read."""
+    ``warn`` hears of a key file others may read, and of a checkpoint or state cache that
+    could not be written after the record was committed (a full disk)."""
     from bias_ledger.ledger.record import RecordKind
     from bias_ledger.ledger.store import append_record
     from bias_ledger.provenance import ci_labels
 
     loaded = signing_key(key, ask_passphrase=ask_passphrase, warn=warn)
-    return append_record(ledger, RecordKind(kind), payload, loaded, labels=ci_labels())
+    appended = append_record(ledger, RecordKind(kind), payload, loaded, labels=ci_labels())
+    if warn is not None:
+        for warning in appended.warnings:
+            warn(warning)
+    return appended

@@ -33,17 +33,11 @@ class LedgerSource:
 
     def integrity(self, checklist: Checklist) -> Integrity:
         source = self.name
-        stored = read_ledger(self.path)
+        stored = read_ledger(self.path, error=VerificationError)
         checklist.add(
             "format", f"ledger format version {stored.meta.format_version}", "docs/FORMAT.md"
         )
         with checklist.check("records", "docs/FORMAT.md, Records") as check:
-            if stored.torn_tail:
-                raise VerificationError(
-                    f"{source}: torn tail of {len(stored.torn_tail)} bytes after record "
-                    f"{len(stored.lines) - 1} (an interrupted write); run "
-                    "'bias-ledger fsck --repair'"
-                )
             if not stored.lines:
                 raise VerificationError(f"{source}: the ledger holds no records: nothing to verify")
             try:
@@ -62,6 +56,13 @@ class LedgerSource:
             check.detail = "indexes 0..n-1, each previous_hash is BLAKE3 of the last"
         self._leaves = [item.leaf_hash for item in entries]
         warnings: list[str] = []
+        if stored.torn_tail:
+            # Bytes after the last LF are an interrupted append, never a record (an entry is
+            # committed by its LF, written after the rest is durable): report, do not fail.
+            warnings.append(
+                f"{len(stored.torn_tail)} bytes after record {len(stored.lines) - 1} are an "
+                "interrupted append, not a record (the next append overwrites them)"
+            )
         checkpoint: Checkpoint | None = None
         key = None
         with checklist.check("checkpoint", f"{source}/checkpoint") as check:

@@ -20,6 +20,7 @@ CORE = [
     "record",
     "entry_checks",
     "reader",
+    "files",
     "key_records",
     "key_history",
 ]

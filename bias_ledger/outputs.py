@@ -1,0 +1,116 @@
+"""Where commands write their outputs: never inside a ledger, always atomically.
+
+Every option that writes a file (``audit -o``, ``export -o``, ``gate --junit``, ``report -o``,
+``attest -o``, ``verify --report``) and every command that writes a directory (``publish DIR``)
+goes through this module:
+
+- :func:`check_output_path` before doing any work (before a record is appended, so a refused
+  output never leaves a recorded verdict without its report), and
+- :func:`write_output` to write the file (it checks again: the check is cheap).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from bias_ledger.errors import BiasLedgerError, InputError
+from bias_ledger.ledger.files import open_regular, write_all, write_atomically
+from bias_ledger.ledger.reader import LEDGER_FILE
+
+LEDGER_MARKERS: tuple[str, ...] = (LEDGER_FILE,)
+"""Files whose presence makes a directory a ledger (format 1's ``ledger.json``; a later format
+adds its own marker here). A marker that is unreadable, or that is not a bias-ledger one but
+sits beside ledger files, still counts: a false refusal is an error message, a false
+acceptance is lost records."""
+_LEDGER_SIBLINGS = ("records.log", "checkpoint", "state.json", "lock")
+_SNIFF_BYTES = 4096
+
+
+def _is_marker(directory: Path, name: str) -> bool:
+    marker = directory / name
+    if not os.path.lexists(marker):
+        return False
+    if any(os.path.lexists(directory / sibling) for sibling in _LEDGER_SIBLINGS):
+        return True
+    try:
+        fd = open_regular(marker, follow_symlinks=False)
+    except (OSError, BiasLedgerError):  # a FIFO, a link, no permission: presumed a ledger
+        return True
+    with os.fdopen(fd, "rb") as handle:
+        return b"bias-ledger" in handle.read(_SNIFF_BYTES)
+
+
+def ledger_containing(path: Path) -> Path | None:
+    """The ledger directory that ``path`` is, or is inside, or None.
+
+    ``path`` is resolved first (symlinks followed, ``..`` removed, relative to the current
+    directory), then it and each of its parents is checked for a :data:`LEDGER_MARKERS` file.
+    """
+    resolved = path.resolve()
+    for directory in (resolved, *resolved.parents):
+        if any(_is_marker(directory, name) for name in LEDGER_MARKERS):
+            return directory
+    return None
+
+
+def check_output_path(path: Path, *, ledger: Path | None = None, what: str = "output") -> Path:
+    """Refuse to write ``path`` if it is, or is inside, a ledger directory; returns ``path``.
+
+    ``ledger`` is the command's configured ledger (``--ledger`` / ``$BIAS_LEDGER_DIR`` /
+    ``./.bias-ledger``), refused even before ``init`` has made it a ledger. ``what`` names
+    the option in the message (e.g. ``"--junit"``). Raises InputError (exit 2). Use this for
+    directories too (``publish DIR``): a directory inside a ledger is refused the same way.
+    """
+    resolved = path.resolve()
+    found = ledger_containing(path)
+    if found is None and ledger is not None:
+        configured = ledger.resolve()
+        if resolved == configured or configured in resolved.parents:
+            found = configured
+    if found is not None:
+        raise InputError(
+            f"{path}: {what} would be written inside the ledger {found}, where it could "
+            "replace ledger files; choose a path outside the ledger"
+        )
+    if path.is_dir():
+        raise InputError(f"{path}: {what} is a directory, expected a file path")
+    return path
+
+
+def write_output(
+    path: Path,
+    data: bytes | str,
+    *,
+    ledger: Path | None = None,
+    what: str = "output",
+    parents: bool = True,
+) -> None:
+    """Write ``data`` (str: UTF-8) to ``path`` after :func:`check_output_path`.
+
+    A regular file (or a new one) is replaced atomically: a temporary file with an
+    unpredictable name in the same directory, fsynced, then renamed, so a reader or a crash
+    sees the old file or the new one. A symlink is followed and its target replaced. An
+    existing FIFO or character device (``/dev/stdout``, a process substitution) is written as
+    a stream. ``parents`` creates missing parent directories. OS errors raise InputError
+    naming the file (exit 2).
+    """
+    check_output_path(path, ledger=ledger, what=what)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        mode = os.stat(path).st_mode if os.path.exists(path) else None
+        if mode is not None and (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
+            # The kernel follows /dev/stdout or /dev/fd/N to the stream itself.
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+            try:
+                write_all(fd, payload)
+            finally:
+                os.close(fd)
+            return
+        target = path.resolve()
+        if parents:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(target, payload)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the {what} ({exc.strerror or exc})") from None

@@ -1,0 +1,160 @@
+"""Output options never write inside a ledger, and write atomically (real processes, real files).
+
+Before, ``export -o``, ``audit -o`` and ``gate --junit`` pointed at a ledger file replaced it and
+every record was lost.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bias_ledger.errors import InputError
+from bias_ledger.outputs import check_output_path, ledger_containing, write_output
+from tests.ledger.helpers import cli_env, run_cli, write_small_csv
+
+AUDIT = ["--label", "label", "--prediction", "pred", "--sensitive", "group"]
+POLICY = """version = 1
+name = "lenient"
+
+[[rules]]
+name = "parity"
+summary = "demographic_parity_ratio"
+min = 0.0
+features = ["group"]
+"""
+
+
+@dataclass(frozen=True)
+class Setup:
+    root: Path
+    ledger: Path
+    env: dict[str, str]
+    data: Path
+
+    def run(self, *args: str | Path) -> tuple[int, str]:
+        done = run_cli(*args, env=self.env, cwd=self.root)
+        return done.returncode, done.stdout + done.stderr
+
+    def snapshot(self) -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in sorted(self.ledger.iterdir()) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Setup:
+    root = tmp_path_factory.mktemp("outputs")
+    ledger = root / "ledger"
+    env = cli_env(root, BIAS_LEDGER_DIR=str(ledger))
+    made = Setup(root, ledger, env, write_small_csv(root / "data.csv"))
+    for args in (["init", "--name", "outputs"], ["key", "generate"], ["audit", made.data, *AUDIT]):
+        code, text = made.run(*args)
+        assert code == 0, text
+    (root / "policy.toml").write_text(POLICY)
+    return made
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "--all", "-o", "{target}"],
+        ["audit", "{data}", *AUDIT, "-o", "{target}"],
+        ["audit", "{data}", *AUDIT, "--no-record", "--output", "{target}"],
+        ["gate", "--policy", "{policy}", "{data}", *AUDIT, "--junit", "{target}"],
+    ],
+    ids=["export -o", "audit -o", "audit --no-record --output", "gate --junit"],
+)
+@pytest.mark.parametrize("target", ["records.log", "ledger.json", "sub/dir/x.xml"])
+def test_an_output_inside_the_ledger_is_refused_before_anything_is_recorded(
+    setup: Setup, command: list[str], target: str
+) -> None:
+    before = setup.snapshot()
+    path = setup.ledger / target
+    args = [
+        a.format(target=path, data=setup.data, policy=setup.root / "policy.toml") for a in command
+    ]
+    code, text = setup.run(*args)
+    assert code == 2, text
+    assert f"would be written inside the ledger {setup.ledger.resolve()}" in text
+    assert setup.snapshot() == before  # nothing overwritten, nothing appended
+    assert not (setup.ledger / "sub").exists()
+
+
+def test_a_symlink_into_the_ledger_and_a_relative_path_are_refused(setup: Setup) -> None:
+    link = setup.root / "innocent.zip"
+    link.symlink_to(setup.ledger / "records.log")
+    before = setup.snapshot()
+    for target in (link, Path("elsewhere/../ledger/records.log")):
+        code, text = setup.run("export", "--all", "-o", target)
+        assert code == 2 and "would be written inside the ledger" in text, text
+    assert setup.snapshot() == before
+
+
+def test_the_configured_ledger_is_refused_even_before_init(tmp_path: Path) -> None:
+    ledger = tmp_path / "not-yet"
+    ledger.mkdir()
+    data = write_small_csv(tmp_path / "data.csv")
+    env = cli_env(tmp_path, BIAS_LEDGER_DIR=str(ledger))
+    done = run_cli("audit", data, *AUDIT, "--no-record", "-o", ledger / "out.json", env=env)
+    assert done.returncode == 2 and "inside the ledger" in done.stderr, done.stderr
+    assert list(ledger.iterdir()) == []
+
+
+def test_outputs_outside_are_written_atomically(setup: Setup) -> None:
+    target = setup.root / "reports" / "fairness.xml"
+    target.parent.mkdir()
+    target.write_text("old")
+    hard_link = setup.root / "hard-link"
+    os.link(target, hard_link)
+    code, text = setup.run(
+        "gate", "--policy", setup.root / "policy.toml", setup.data, *AUDIT, "--junit", target
+    )
+    assert code == 0, text
+    assert target.read_text().startswith("<?xml")
+    assert hard_link.read_text() == "old"  # a new file was renamed in, the old inode untouched
+    assert not [p for p in target.parent.iterdir() if p.name.endswith(".tmp")]
+    bundle = setup.root / "new" / "dirs" / "bundle.zip"
+    code, text = setup.run("export", "--all", "-o", bundle)
+    assert code == 0 and bundle.read_bytes().startswith(b"PK"), text
+
+
+def test_an_output_to_a_stream_is_written_through(setup: Setup) -> None:
+    done = run_cli(
+        "audit", setup.data, *AUDIT, "--no-record", "-q", "-o", "/dev/stdout", env=setup.env
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"record": null' in done.stdout
+
+
+def test_the_guard_recognises_a_ledger_by_its_marker(tmp_path: Path) -> None:
+    ledger = tmp_path / "some-ledger"
+    ledger.mkdir()
+    assert ledger_containing(ledger / "x") is None
+    (ledger / "ledger.json").write_text('{"format":"bias-ledger","format_version":2}\n')
+    assert ledger_containing(ledger / "deep" / "x") == ledger.resolve()
+    with pytest.raises(InputError, match="publish DIR would be written inside the ledger"):
+        check_output_path(ledger / "tiles", what="publish DIR")
+    other = tmp_path / "unrelated"
+    other.mkdir()
+    (other / "ledger.json").write_text('{"accounts": []}\n')  # someone else's ledger.json
+    write_output(other / "out.txt", "fine")
+    assert (other / "out.txt").read_text() == "fine"
+    (other / "records.log").write_text("")  # beside ledger files it counts, whatever it says
+    with pytest.raises(InputError, match="inside the ledger"):
+        write_output(other / "out.txt", "no")
+
+
+def test_a_key_is_never_written_into_another_ledger(setup: Setup, tmp_path: Path) -> None:
+    env = cli_env(tmp_path, BIAS_LEDGER_DIR=str(tmp_path / "configured"))
+    done = run_cli("key", "generate", "-o", setup.ledger / "id", env=env)
+    assert done.returncode == 2 and "never be stored inside the ledger" in done.stderr
+    assert not (setup.ledger / "id").exists()
+
+
+def test_a_verification_report_inside_the_ledger_is_refused(setup: Setup) -> None:
+    before = setup.snapshot()
+    code, text = setup.run("verify", "--trust-ledger-keys", "--report", setup.ledger / "r.html")
+    assert code == 2 and "--report would be written inside the ledger" in text, text
+    assert setup.snapshot() == before and not (setup.ledger / "r.html").exists()
