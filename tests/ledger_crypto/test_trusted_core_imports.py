@@ -20,6 +20,8 @@ CORE = [
     "record",
     "entry_checks",
     "reader",
+    "note",
+    "tlog_checkpoint",
 ]
 ALLOWED_THIRD_PARTY = {"blake3", "cryptography"}
 ALLOWED_OWN = {
