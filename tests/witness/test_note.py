@@ -33,7 +33,7 @@ VERIFIER = note_verifier(NAME, KEY.public_key())
 
 # Note text: any characters but controls (newline allowed), ending in a newline.
 texts = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters=[chr(c) for c in range(32)])
+    st.characters(blacklist_categories=["Cs"], blacklist_characters=[chr(c) for c in range(32)])
     | st.just("\n"),
     max_size=200,
 ).map(lambda text: text + "\n")
