@@ -140,6 +140,13 @@ def _read_records(records_path: Path) -> bytes:
 def read_ledger(path: Path, *, locked: bool = False) -> StoredLedger:
     """Read every file a verifier needs; ``locked``: the caller holds the writers' lock."""
     meta = read_meta(path)
+    if meta.format_version == 2:
+        from bias_ledger.ledger.tlog_read import v1_lines
+
+        lines2, checkpoint2 = v1_lines(path)
+        return StoredLedger(
+            path=path, meta=meta, lines=lines2, torn_tail=b"", checkpoint=checkpoint2
+        )
     # The checkpoint first: appends write the record before the checkpoint, so records read
     # afterwards cover at least what it signed, even while another process appends.
     checkpoint_path = path / CHECKPOINT_FILE

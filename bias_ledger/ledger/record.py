@@ -17,7 +17,8 @@ from bias_ledger.errors import VerificationError
 
 FORMAT_VERSION = 1
 """The version of the record and ledger format this code writes and reads."""
-SUPPORTED_FORMAT_VERSIONS = frozenset({1})
+SUPPORTED_FORMAT_VERSIONS = frozenset({1, 2})
+"""1: ``records.log`` with a BLAKE3 tree; 2: C2SP tiles with an RFC 6962 SHA-256 tree."""
 HASH_HEX_LENGTH = 64
 _HEX = re.compile(r"[0-9a-f]{64}")
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")

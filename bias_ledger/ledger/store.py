@@ -94,6 +94,7 @@ def init_ledger(
     name: str,
     clock: Callable[[], datetime] | None = None,
     random_id: str | None = None,
+    format_version: int = FORMAT_VERSION,
 ) -> LedgerMeta:
     """Create an empty ledger at ``path``; refuses a directory that already holds one.
 
@@ -113,6 +114,11 @@ def init_ledger(
         "created": created,
         "hash": "blake3-256",
     }
+    if format_version == 2:
+        from bias_ledger.ledger.tlog_store import init_v2
+
+        init_v2(path, {**meta, "format_version": 2, "hash": "sha256"})
+        return read_meta(path)
     write_atomically(path / LEDGER_FILE, canonical.encode(meta) + b"\n")
     fsync_directory(path.parent)
     return read_meta(path)
@@ -229,6 +235,8 @@ def append_record(
     meta = read_meta(path)
     public = key.public_key()
     signer = Signer(fingerprint=fingerprint(public), public_key=public_key_openssh(public))
+    if meta.format_version == 2:
+        return _append_v2(path, meta.origin, kind, payload, key, labels=labels, clock=clock)
     try:
         with ledger_lock(path):
             state = _load_state(path)
@@ -273,6 +281,30 @@ def append_record(
         checkpoint=checkpoint,
         signed_checkpoint=signed,
     )
+
+
+def _append_v2(
+    path: Path,
+    origin: str,
+    kind: RecordKind,
+    payload: Mapping[str, Any],
+    key: Ed25519PrivateKey,
+    *,
+    labels: Mapping[str, str] | None,
+    clock: Callable[[], datetime] | None,
+) -> Appended:
+    from bias_ledger.ledger.tlog_store import append_record_v2
+
+    try:
+        with ledger_lock(path):
+            done = append_record_v2(path, origin, kind, payload, key, labels=labels, clock=clock)
+    except Timeout as exc:
+        raise LedgerError(
+            f"{path / LOCK_FILE}: another process has held the ledger lock for over "
+            f"{LOCK_TIMEOUT_SECONDS:.0f} s"
+        ) from exc
+    checkpoint = Checkpoint(done.checkpoint.origin, done.checkpoint.size, done.checkpoint.root_hash)
+    return Appended(done.index, done.record_hash, done.record, checkpoint, done.signed_checkpoint)
 
 
 def rebuild_state_file(path: Path) -> AppendState:
