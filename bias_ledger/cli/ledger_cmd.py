@@ -9,7 +9,7 @@ import typer
 
 from bias_ledger.cli.options import JsonOption, LedgerOption, TrustedKeyOption, TrustedKeysOption
 from bias_ledger.cli.output import out, print_json, warning_line
-from bias_ledger.errors import ExitCode
+from bias_ledger.errors import ExitCode, InputError
 
 
 def init(
@@ -21,6 +21,13 @@ def init(
         ),
     ] = None,
     json_output: JsonOption = False,
+    format_version: Annotated[
+        int,
+        typer.Option(
+            "--format",
+            help="Ledger format: 2 (C2SP tiles, SHA-256 tree, signed-note checkpoints) or 1.",
+        ),
+    ] = 2,
 ) -> None:
     """Create a ledger (default ./.bias-ledger). Already initialised: reports it, exit 0."""
     from bias_ledger.ledger.reader import LEDGER_FILE, read_meta, resolve_ledger_path
@@ -32,7 +39,15 @@ def init(
         meta = read_meta(path)
     else:
         default = path.resolve().parent.name or "bias-ledger"
-        meta = init_ledger(path, name=name or "".join(default.split()) or "bias-ledger")
+        if format_version not in (1, 2):
+            from bias_ledger.errors import InputError
+
+            raise InputError(f"--format {format_version}: expected 1 or 2")
+        meta = init_ledger(
+            path,
+            name=name or "".join(default.split()) or "bias-ledger",
+            format_version=format_version,
+        )
     if json_output:
         print_json({"path": str(path), "origin": meta.origin, "created": not existed})
     elif existed:
@@ -100,9 +115,14 @@ def show(
 
 
 def verify(
-    bundle: Annotated[
-        Path | None,
-        typer.Argument(help="A bundle to verify instead of the ledger.", show_default=False),
+    target: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[BUNDLE|DIR|URL]",
+            help="A bundle, or a published log (directory or http(s) URL), to verify instead "
+            "of the ledger.",
+            show_default=False,
+        ),
     ] = None,
     ledger: LedgerOption = None,
     trusted_keys: TrustedKeysOption = None,
@@ -134,10 +154,39 @@ def verify(
         ),
     ] = None,
     json_output: JsonOption = False,
+    witnesses: Annotated[
+        Path | None,
+        typer.Option(
+            help="Format 2: a witness policy file; the checkpoint must carry a quorum of "
+            "valid cosignatures.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Verify every hash, signature, the chain and the checkpoint; exit 0 valid, 3 not."""
+    from bias_ledger.cli import tlog_cmd
     from bias_ledger.cli.verify_view import run_verify
+    from bias_ledger.ledger.reader import read_meta, resolve_ledger_path
 
+    published = target is not None and tlog_cmd.is_published_log(target)
+    path = resolve_ledger_path(ledger)
+    if published or (target is None and tlog_cmd.is_format2(path)):
+        if recompute or policy is not None:
+            raise InputError("--recompute and --policy apply to a bundle")
+        tlog_cmd.run_verify_log(
+            target if target is not None else str(path),
+            origin=None if published else read_meta(path).origin,
+            trusted_keys=trusted_keys,
+            trusted_key=trusted_key or [],
+            trust_ledger_keys=trust_ledger_keys,
+            since=since,
+            witnesses=witnesses,
+            json_output=json_output,
+        )
+        return
+    if witnesses is not None:
+        raise InputError("--witnesses applies to a format-2 ledger or published log")
+    bundle = Path(target) if target is not None else None
     run_verify(
         bundle=bundle,
         ledger=ledger,
@@ -166,9 +215,13 @@ def proof_inclusion(
     json_output: JsonOption = False,
 ) -> None:
     """Prove that record N is in the tree of the given size."""
+    from bias_ledger.cli import tlog_cmd
     from bias_ledger.ledger.proofs import inclusion
     from bias_ledger.ledger.reader import resolve_ledger_path
 
+    if tlog_cmd.is_format2(resolve_ledger_path(ledger)):
+        tlog_cmd.inclusion_v2(resolve_ledger_path(ledger), index, size, json_output)
+        return
     proof = inclusion(resolve_ledger_path(ledger), index, size)
     if json_output:
         print_json(proof.to_json())
@@ -189,9 +242,13 @@ def proof_consistency(
     json_output: JsonOption = False,
 ) -> None:
     """Prove that the tree of size A is a prefix of the tree of size B."""
+    from bias_ledger.cli import tlog_cmd
     from bias_ledger.ledger.proofs import consistency
     from bias_ledger.ledger.reader import resolve_ledger_path
 
+    if tlog_cmd.is_format2(resolve_ledger_path(ledger)):
+        tlog_cmd.consistency_v2(resolve_ledger_path(ledger), old_size, new_size, json_output)
+        return
     proof = consistency(resolve_ledger_path(ledger), old_size, new_size)
     if json_output:
         print_json(proof.to_json())
@@ -213,7 +270,11 @@ def checkpoint(ledger: LedgerOption = None, json_output: JsonOption = False) -> 
     from bias_ledger.ledger.reader import CHECKPOINT_FILE, read_meta, resolve_ledger_path
 
     path = resolve_ledger_path(ledger)
-    read_meta(path)
+    if read_meta(path).format_version == 2:
+        from bias_ledger.cli.tlog_cmd import checkpoint_v2
+
+        checkpoint_v2(path, json_output)
+        return
     checkpoint_path = path / CHECKPOINT_FILE
     if not checkpoint_path.exists():
         raise LedgerError(f"{path}: no checkpoint yet (the ledger has no records)")
@@ -258,3 +319,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(proof_app, name="proof")
     app.command()(checkpoint)
     app.command()(fsck)
+    from bias_ledger.cli import tlog_cmd
+
+    tlog_cmd.register(app)
