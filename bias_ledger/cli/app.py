@@ -110,13 +110,14 @@ def _root(
 
 
 def _register() -> None:
-    from bias_ledger.cli import audit_cmd, export_cmd, gate_cmd, key_cmd, ledger_cmd
+    from bias_ledger.cli import audit_cmd, export_cmd, gate_cmd, key_cmd, ledger_cmd, witness_cmd
 
     ledger_cmd.register(app)
     key_cmd.register(app)
     audit_cmd.register(app)
     gate_cmd.register(app)
     export_cmd.register(app)
+    witness_cmd.register(app)
 
 
 _register()
