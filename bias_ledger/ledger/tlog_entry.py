@@ -72,17 +72,11 @@ class LogEntry:
         return data
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise ValueError("duplicate key")
-    return result
-
-
 def parse_entry(data: bytes, *, where: str) -> LogEntry:
     """Parse an entry strictly: exactly the fields above, in their one canonical spelling."""
     try:
-        value = json.loads(data.decode("ascii"), object_pairs_hook=_reject_duplicates)
+        # No duplicate-key hook: a repeated key cannot survive the canonical comparison below.
+        value = json.loads(data.decode("ascii"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise VerificationError(f"{where}: expected an ASCII JSON entry ({exc})") from exc
     if not isinstance(value, dict) or tuple(sorted(value)) != _KEYS:

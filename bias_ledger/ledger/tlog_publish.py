@@ -98,9 +98,11 @@ def _changed_tiles(old_size: int, size: int) -> list[Tile]:
     tiles: list[Tile] = []
     for level in [ENTRIES_LEVEL, *range(tile_levels(size))]:
         old_count = level_size(old_size, level)
-        for tile in tiles_of(size, level):
-            if min(TILE_WIDTH, old_count - tile.index * TILE_WIDTH) != tile.width:
-                tiles.append(tile)
+        tiles.extend(
+            tile
+            for tile in tiles_of(size, level)
+            if min(TILE_WIDTH, old_count - tile.index * TILE_WIDTH) != tile.width
+        )
     return tiles
 
 

@@ -68,7 +68,7 @@ def read_record(source: LogSource, entry: LogEntry, *, where: str) -> bytes:
 def iter_records(source: LogSource, size: int, start: int = 0) -> Iterator[LoggedRecord]:
     """Entries and their records in log order."""
     for index, data in iter_entries(source, size, start):
-        where = f"{source.name} entry {index}"
+        where = f"{source.name} record {index}"
         entry = parse_entry(data, where=where)
         if entry.index != index:
             raise VerificationError(f"{where}: expected index {index}, found {entry.index}")

@@ -37,9 +37,10 @@ class DirectorySource:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.name = str(root)
+        self._prefix = os.path.join(str(root), "")
 
     def read(self, path: str) -> bytes | None:
-        target = self.root / path
+        target = self._prefix + path  # a str join: pathlib costs more than the read
         try:
             with open(target, "rb") as handle:
                 size = os.fstat(handle.fileno()).st_size

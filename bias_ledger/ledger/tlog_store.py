@@ -10,6 +10,7 @@ right edge of the tiles, so there is no cache to rebuild.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Callable, Mapping
@@ -219,10 +220,9 @@ def _push_to_witnesses(path: Path, signed: bytes) -> None:
         from bias_ledger.witness.client import push_after_append  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return
-    try:
+    # The client reports trouble itself and retries on the next push.
+    with contextlib.suppress(BiasLedgerError):
         push_after_append(path, signed)
-    except BiasLedgerError:
-        pass  # the client reports and retries on the next push
 
 
 def init_v2(path: Path, meta: Mapping[str, Any]) -> None:

@@ -16,14 +16,15 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bias_ledger.errors import VerificationError
-from bias_ledger.ledger import note, sshsig
-from bias_ledger.ledger.entry import armor
+from bias_ledger.ledger import note
 from bias_ledger.ledger.entry_checks import Step
-from bias_ledger.ledger.keys import fingerprint, parse_public_key, public_key_openssh
+from bias_ledger.ledger.keys import fingerprint, parse_public_key
 from bias_ledger.ledger.merkle import SHA256_HASHER, CompactRange
 from bias_ledger.ledger.record import RecordHeader, RecordKind, parse_header
 from bias_ledger.ledger.tlog_checkpoint import Checkpoint, parse_checkpoint
-from bias_ledger.ledger.tlog_read import iter_records, read_signed_checkpoint
+from bias_ledger.ledger.tlog_entry import LogEntry
+from bias_ledger.ledger.tlog_read import LoggedRecord, iter_records, read_signed_checkpoint
+from bias_ledger.ledger.tlog_sig import blob_prefix, check_signature
 from bias_ledger.ledger.tlog_source import LogSource
 from bias_ledger.ledger.tlog_tiles import leaf_hash
 from bias_ledger.ledger.tlog_tiles_check import TileChecker
@@ -116,34 +117,94 @@ def _payload_reference(
     return target["index"], str(target.get("record_hash"))
 
 
-def _check_record(
-    record_bytes: bytes,
-    entry_signer: str,
-    entry_kind: str,
-    entry_time: str,
-    index: int,
-    origin: str,
-    previous: str | None,
-    where: str,
-) -> tuple[RecordHeader, dict[str, Any], Ed25519PublicKey]:
-    try:
-        record = json.loads(record_bytes)
-    except ValueError as exc:
-        raise VerificationError(f"{where}: record is not JSON ({exc})") from exc
-    header = parse_header(record, where=where)
+_EXPECTED_VERSION = 2
+
+
+class _Keys:
+    """Parsed public keys by OpenSSH line: a ledger has few signers and many records."""
+
+    def __init__(self) -> None:
+        self.by_line: dict[str, Ed25519PublicKey] = {}
+        self.prefixes: dict[str, bytes] = {}
+
+    def get(self, line: str, where: str) -> tuple[Ed25519PublicKey, bytes]:
+        key = self.by_line.get(line)
+        if key is None:
+            key = self.by_line[line] = parse_public_key(line, source=where)
+            self.prefixes[line] = blob_prefix(key)
+        return key, self.prefixes[line]
+
+
+def _check_header(header: RecordHeader, entry: LogEntry, origin: str, previous: str | None) -> str:
+    """The first header field that disagrees with the entry and the log, or ""."""
     expected = {
-        "format_version": (header.format_version, 2),
-        "index": (header.index, index),
+        "format_version": (header.format_version, _EXPECTED_VERSION),
+        "index": (header.index, entry.index),
         "origin": (header.origin, origin),
         "previous_hash": (header.previous_hash, previous),
-        "kind": (header.kind.value, entry_kind),
-        "timestamp": (header.timestamp, entry_time),
-        "signer": (header.signer.fingerprint, entry_signer),
+        "kind": (header.kind.value, entry.kind),
+        "timestamp": (header.timestamp, entry.timestamp),
+        "signer": (header.signer.fingerprint, entry.signer),
     }
     for name, (found, wanted) in expected.items():
         if found != wanted:
-            raise VerificationError(f"{where}: record {name} is {found!r}, expected {wanted!r}")
-    return header, record, parse_public_key(header.signer.public_key, source=where)
+            return f"record {name} is {found!r}, expected {wanted!r}"
+    return ""
+
+
+def _rotation(record: dict[str, Any], header: RecordHeader, where: str) -> str | None:
+    if header.kind is not RecordKind.KEY_ROTATION:
+        return None
+    payload = record.get("key_rotation")
+    new_key = payload.get("new_public_key") if isinstance(payload, dict) else None
+    if not isinstance(new_key, str):
+        raise VerificationError(f"{where}: key rotation must hold 'new_public_key'")
+    return new_key
+
+
+@dataclass
+class _Pass:
+    """The state of one streaming pass over the log."""
+
+    origin: str
+    trust: _Trust
+    kept_size: int | None
+    keys: _Keys = field(default_factory=_Keys)
+    tree: CompactRange = field(default_factory=lambda: CompactRange(0))
+    hashes: bytearray = field(default_factory=bytearray)
+    previous: str | None = None
+    kept_root: bytes | None = None
+
+    def record(self, item: LoggedRecord, where: str) -> bytes:
+        """Check one entry and its record; return its leaf hash."""
+        entry = item.entry
+        try:
+            record = json.loads(item.record_bytes)
+        except ValueError as exc:
+            raise VerificationError(f"{where}: record is not JSON ({exc})") from exc
+        header = parse_header(record, where=where)
+        problem = _check_header(header, entry, self.origin, self.previous)
+        if problem:
+            raise VerificationError(f"{where}: {problem}")
+        key, prefix = self.keys.get(header.signer.public_key, where)
+        check_signature(entry.signature, item.record_bytes, key, where=where, prefix=prefix)
+        reference = _payload_reference(record, header, where)
+        if reference is not None:
+            target, digest = reference
+            stored = self.hashes[32 * target : 32 * target + 32].hex()
+            if not 0 <= target < entry.index or stored != digest:
+                raise VerificationError(
+                    f"{where}: {header.kind.value} names record {target} with hash {digest}, "
+                    "which is not an earlier record of this ledger"
+                )
+        self.trust.check(key, header, _rotation(record, header, where), where)
+        leaf = leaf_hash(item.entry_bytes)
+        self.tree = self.tree.append(SHA256_HASHER, leaf)
+        if self.tree.size == self.kept_size:
+            self.kept_root = self.tree.root(SHA256_HASHER)
+        self.previous = entry.record
+        self.hashes += bytes.fromhex(entry.record)
+        return leaf
 
 
 def verify_log(
@@ -156,84 +217,36 @@ def verify_log(
 ) -> LogVerification:
     """Verify the whole log in ``source``; raise :class:`VerificationError` at the first fault."""
     signed, checkpoint = read_signed_checkpoint(source)
-    name = source.name
+    name, size = source.name, checkpoint.size
     if origin is not None and checkpoint.origin != origin:
         raise VerificationError(
             f"{name}/checkpoint: expected origin {origin!r}, found {checkpoint.origin!r}"
         )
-    origin = checkpoint.origin
-    if checkpoint.size == 0:
+    if size == 0:
         raise VerificationError(f"{name}: the log holds no records: nothing to verify")
-    kept = _parse_kept(since, origin, checkpoint.size) if since else None
-    steps = [Step("format", "ledger format version 2 (C2SP tlog-tiles, RFC 6962 SHA-256)")]
-    trust = _Trust(trusted)
-    tree = CompactRange(0)
-    tiles = TileChecker(source, checkpoint.size)
-    hashes = bytearray()
-    keys: dict[str, Ed25519PublicKey] = {}
-    previous: str | None = None
-    kept_root: bytes | None = None
-    for item in iter_records(source, checkpoint.size):
-        entry, index = item.entry, item.entry.index
-        where = f"{name} record {index}"
-        header, record, key = _check_record(
-            item.record_bytes,
-            entry.signer,
-            entry.kind,
-            entry.timestamp,
-            index,
-            origin,
-            previous,
-            where,
-        )
-        try:
-            signer = sshsig.verify(armor(entry.signature), item.record_bytes)
-        except VerificationError as exc:
-            raise VerificationError(
-                f"{where}: {exc.message} (the record was changed after signing)"
-            ) from exc
-        if signer.public_bytes_raw() != key.public_bytes_raw():
-            raise VerificationError(
-                f"{where}: signer field names {header.signer.fingerprint}, but the signature was made by {fingerprint(signer)}"
-            )
-        reference = _payload_reference(record, header, where)
-        if reference is not None:
-            target, digest = reference
-            if not 0 <= target < index or hashes[32 * target : 32 * target + 32].hex() != digest:
-                raise VerificationError(
-                    f"{where}: {header.kind.value} names record {target} with hash {digest}, "
-                    "which is not an earlier record of this ledger"
-                )
-        new_key = None
-        if header.kind is RecordKind.KEY_ROTATION:
-            payload = record.get("key_rotation")
-            new_key = payload.get("new_public_key") if isinstance(payload, dict) else None
-            if not isinstance(new_key, str):
-                raise VerificationError(f"{where}: key rotation must hold 'new_public_key'")
-        trust.check(key, header, new_key, where)
-        keys[public_key_openssh(key)] = key
-        leaf = leaf_hash(item.entry_bytes)
-        tiles.add_leaf(leaf)
-        tree = tree.append(SHA256_HASHER, leaf)
-        if kept is not None and tree.size == kept.size:
-            kept_root = tree.root(SHA256_HASHER)
-        previous = entry.record
-        hashes += bytes.fromhex(entry.record)
+    kept = _parse_kept(since, checkpoint.origin, size) if since else None
+    state = _Pass(checkpoint.origin, _Trust(trusted), kept.size if kept else None)
+    tiles = TileChecker(source, size)
+    for item in iter_records(source, size):
+        tiles.add_leaf(state.record(item, f"{name} record {item.entry.index}"))
     tiles.finish()
-    size = checkpoint.size
-    steps.append(Step("records", f"{size} entries and records: BLAKE3, header, chain"))
-    steps.append(Step("signatures", f"{size} SSHSIG Ed25519 signatures over record bytes"))
-    steps.append(Step("tiles", "every hash tile equals the hashes of the entries"))
-    root = tree.root(SHA256_HASHER)
+    steps = [
+        Step("format", "ledger format version 2 (C2SP tlog-tiles, RFC 6962 SHA-256)"),
+        Step("records", f"{size} entries and records: BLAKE3, header, chain"),
+        Step("signatures", f"{size} SSHSIG Ed25519 signatures over record bytes"),
+        Step("tiles", "every hash tile equals the hashes of the entries"),
+    ]
+    root = state.tree.root(SHA256_HASHER)
     if root != checkpoint.root_hash:
         raise VerificationError(
             f"{name}/checkpoint: expected root hash {checkpoint.root_hash.hex()} over "
             f"{size} entries, computed {root.hex()} (entries were altered)"
         )
-    log_key = _checkpoint_key(signed, origin, keys.values(), f"{name}/checkpoint")
-    steps.append(
-        Step("checkpoint", f"RFC 6962 root of {size} entries matches the signed note of {origin}")
-    )
+    signers = state.keys.by_line.values()
+    log_key = _checkpoint_key(signed, checkpoint.origin, signers, f"{name}/checkpoint")
+    steps.append(Step("checkpoint", f"RFC 6962 root of {size} entries matches the signed note"))
+    warnings: list[str] = []
+    trust = state.trust
     if trust.trusted is None:
         if not trust_log_keys:
             raise UntrustedLogError(
@@ -243,43 +256,42 @@ def verify_log(
                 tuple(steps),
                 tuple(trust.principals),
             )
-        warnings = ["trusting the keys found in the ledger itself (--trust-ledger-keys)"]
+        warnings.append("trusting the keys found in the ledger itself (--trust-ledger-keys)")
     else:
-        warnings = []
         trust.trusted.require(log_key, what=f"{name}/checkpoint (tree size {size})")
         steps.append(
             Step(
-                "trust",
-                f"every record and the checkpoint signed by a key trusted in {trust.trusted.source}",
+                "trust", f"records and checkpoint signed by keys trusted in {trust.trusted.source}"
             )
         )
-    if kept is not None:
-        if kept_root != kept.root_hash:
-            raise VerificationError(
-                f"fork: at size {kept.size} the log's root is {kept_root.hex() if kept_root else '?'}, "
-                f"but the checkpoint you kept ({since[1] if since else ''}) says "
-                f"{kept.root_hash.hex()}: the history was rewritten"
-            )
-        assert since is not None
-        kept_key = _checkpoint_key(since[0], origin, keys.values(), since[1])
-        if trust.trusted is not None:
-            trust.trusted.require(
-                kept_key, what=f"{since[1]} (kept checkpoint, tree size {kept.size})"
-            )
-        steps.append(
-            Step(
-                "since",
-                f"the log (size {size}) extends the checkpoint kept in {since[1]} (size {kept.size})",
-            )
-        )
+    if kept is not None and since is not None:
+        steps.append(_check_kept(kept, state.kept_root, since, signers, trust.trusted, size))
+    principals = tuple(trust.principals.items())
     return LogVerification(
-        origin,
-        size,
-        checkpoint,
-        signed,
-        tuple(trust.principals.items()),
-        tuple(steps),
-        tuple(warnings),
+        checkpoint.origin, size, checkpoint, signed, principals, tuple(steps), tuple(warnings)
+    )
+
+
+def _check_kept(
+    kept: Checkpoint,
+    root: bytes | None,
+    since: tuple[bytes, str],
+    signers: Any,
+    trusted: TrustedKeys | None,
+    size: int,
+) -> Step:
+    if root != kept.root_hash:
+        computed = root.hex() if root else "?"
+        raise VerificationError(
+            f"fork: at size {kept.size} the log's root is {computed}, but the checkpoint "
+            f"you kept ({since[1]}) says {kept.root_hash.hex()}: the history was rewritten"
+        )
+    kept_key = _checkpoint_key(since[0], kept.origin, signers, since[1])
+    if trusted is not None:
+        trusted.require(kept_key, what=f"{since[1]} (kept checkpoint, tree size {kept.size})")
+    return Step(
+        "since",
+        f"the log (size {size}) extends the checkpoint kept in {since[1]} (size {kept.size})",
     )
 
 
