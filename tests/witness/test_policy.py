@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -87,3 +90,25 @@ def test_the_log_key_as_a_witness_key_is_not_a_cosignature() -> None:
 def test_malformed_policies_name_the_line(text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         parse_witness_policy(text, "p")
+
+
+def test_the_quorum_check_stays_on_the_trusted_path() -> None:
+    """verify --witnesses runs it: the standard library, cryptography and our note code only."""
+    code = "import sys, bias_ledger.witness.policy; print(' '.join(sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = {name.split(".")[0] for name in done.stdout.split()}
+    third_party = {
+        name
+        for name in loaded - set(sys.stdlib_module_names)
+        if not name.startswith("_") or name in {"_cffi_backend", "_openssl"}
+    }
+    assert third_party <= {"bias_ledger", "cryptography", "_cffi_backend", "_openssl", "bcrypt"}
+    ours = {name for name in done.stdout.split() if name.startswith("bias_ledger.")}
+    assert ours <= {
+        "bias_ledger.errors",
+        "bias_ledger.ledger",
+        "bias_ledger.ledger.note",
+        "bias_ledger.ledger.tlog_checkpoint",
+        "bias_ledger.witness",
+        "bias_ledger.witness.policy",
+    }, ours
