@@ -72,9 +72,15 @@ def serve(
     ] = None,
 ) -> None:
     """Serve POST /add-checkpoint; prints 'listening URL VERIFIER_KEY' once ready."""
+    try:
+        from bias_ledger.witness.server import Witness
+        from bias_ledger.witness.server import serve as serve_witness
+    except ImportError as exc:
+        raise InputError(
+            f"witness serve needs aiohttp ({exc.name} is missing): "
+            "pip install 'bias-ledger[witness]'"
+        ) from exc
     from bias_ledger.witness.logs import load_logs
-    from bias_ledger.witness.server import Witness
-    from bias_ledger.witness.server import serve as serve_witness
     from bias_ledger.witness.state import WitnessState
 
     host, port = _listen_address(listen)
