@@ -110,11 +110,15 @@ def key_command(key: WitnessKeyOption, name: NameOption = None) -> None:
 
 
 def _ledger(ledger: Path | None) -> Path:
-    from bias_ledger.ledger.reader import resolve_ledger_path
+    from bias_ledger.ledger.reader import read_meta, resolve_ledger_path
 
     path = resolve_ledger_path(ledger)
-    if not path.is_dir():
-        raise InputError(f"{path}: no ledger here; create one with 'bias-ledger init'")
+    meta = read_meta(path)
+    if meta.format_version < 2:
+        raise InputError(
+            f"{path}: a format-{meta.format_version} ledger; witnesses cosign format-2 "
+            "checkpoints (C2SP signed notes)"
+        )
     return path
 
 

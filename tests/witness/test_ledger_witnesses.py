@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from bias_ledger.cli.app import app
-from bias_ledger.ledger.keys import generate_key
+from bias_ledger.ledger.keys import generate_key, private_key_to_openssh, write_private_key_file
 from bias_ledger.ledger.note import COSIGNATURE_V1, note_verifier, open_note, parse_note
 from bias_ledger.ledger.record import RecordKind
 from bias_ledger.ledger.store import append_record, init_ledger
@@ -25,7 +28,7 @@ from tests.ledger.helpers import audit_payload, write_small_csv
 from tests.witness.servers import RunningWitness, start_witness
 
 KEY = generate_key()
-LEDGERS = ["alpha", "fork", "down", *(f"many{i}" for i in range(4))]
+LEDGERS = ["alpha", "fork", "down", "cli", *(f"many{i}" for i in range(4))]
 
 
 def origin_of(name: str) -> str:
@@ -168,8 +171,6 @@ def test_a_witness_that_is_down_never_blocks_an_append(
     late_dir, port = tmp_path / "late", _free_port()
     late_key = generate_key()
     late_dir.mkdir()
-    from bias_ledger.ledger.keys import private_key_to_openssh
-
     (late_dir / "witness_key").write_bytes(private_key_to_openssh(late_key, None))
     late_vkey = note_verifier(
         "late.example/w", late_key.public_key(), COSIGNATURE_V1
@@ -220,6 +221,35 @@ def test_several_ledgers_push_at_once(tmp_path: Path, witnesses: Witnesses) -> N
         assert parse_note(note).text.split("\n")[1] == "3"
 
 
+@pytest.mark.slow
+def test_bias_ledger_audit_gets_its_checkpoint_cosigned(
+    tmp_path: Path, witnesses: Witnesses
+) -> None:
+    """The whole path through real processes: audit appends, pushes, verify counts."""
+    path = new_ledger(tmp_path, "cli", witnesses)
+    key_path = tmp_path / "id_ed25519"
+    write_private_key_file(key_path, KEY, None, comment="auditor")
+    data = write_small_csv(tmp_path / "data.csv")
+    env = {**os.environ, "BIAS_LEDGER_DIR": str(path), "BIAS_LEDGER_KEY": str(key_path)}
+    for _ in range(2):
+        audit = subprocess.run(
+            [sys.executable, "-m", "bias_ledger", "audit", str(data), "--label", "label",
+             "--prediction", "pred", "--sensitive", "group"],
+            env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert audit.returncode == 0, audit.stderr
+        assert "did not cosign" not in audit.stderr
+    policy = policy_file(tmp_path / "p", 2, *both(witnesses))
+    verify = subprocess.run(
+        [sys.executable, "-m", "bias_ledger", "verify", "--witnesses", str(policy),
+         "--trust-ledger-keys"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "cosigned by w1, w2 (quorum met)" in verify.stdout
+    assert "VALID: 2 records" in verify.stdout
+
+
 def test_witness_commands_check_what_they_are_given(tmp_path: Path, witnesses: Witnesses) -> None:
     path = tmp_path / "cfg"
     init_ledger(path, name="cfg", format_version=2)
@@ -239,3 +269,7 @@ def test_witness_commands_check_what_they_are_given(tmp_path: Path, witnesses: W
     assert cli("witness", "remove", "x", "--ledger", path)[0] == 0
     code, output = cli("witness", "remove", "x", "--ledger", path)
     assert code == 2 and "no witness named 'x'" in output
+    old = tmp_path / "format1"
+    init_ledger(old, name="old", format_version=1)
+    code, output = cli("witness", "push", "--ledger", old)
+    assert code == 2 and "a format-1 ledger" in output
