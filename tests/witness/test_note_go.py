@@ -100,6 +100,11 @@ def test_cosignatures_verify_across_implementations(notetool: Path) -> None:
     )
     done = run_notetool(notetool, "check-cosig", witness, public_b64, stdin=with_ours.encode())
     assert (done.returncode, done.stdout) == (0, b"7\n"), done.stderr
+    # Go's note.Open takes the cosigned checkpoint: the cosignature is an unknown key's line.
+    log_vkey = note_verifier(ORIGIN, log_key.public_key()).verifier_key()
+    opened_by_go = run_notetool(notetool, "open", log_vkey, stdin=with_ours.encode())
+    assert opened_by_go.returncode == 0, opened_by_go.stderr
+    assert opened_by_go.stdout.decode().endswith(f"verified {_key_name_and_id(log_vkey)}\n")
     # A cosignature on another checkpoint fails in both.
     moved = sign_note(Checkpoint(ORIGIN, 1, bytes(32)).text(), ORIGIN, log_key) + go_line
     assert run_notetool(notetool, "check-cosig", witness, public_b64, stdin=moved).returncode == 1

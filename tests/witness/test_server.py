@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bias_ledger.ledger.note import cosignature_timestamp, open_note, parse_verifier_key
 from bias_ledger.witness.protocol import AddCheckpoint
+from tests.witness.helpers import run_notetool
 from tests.witness.servers import RunningWitness, start_witness
 from tests.witness.toylog import ToyLog
 
@@ -48,7 +50,7 @@ def post(witness: RunningWitness, http: httpx.Client) -> PostFn:
 
 
 def test_cosigns_a_new_log_then_each_consistent_extension(
-    witness: RunningWitness, post: PostFn
+    witness: RunningWitness, post: PostFn, notetool: Path
 ) -> None:
     log = toy("new").append(3)
     before = int(time.time())
@@ -56,7 +58,14 @@ def test_cosigns_a_new_log_then_each_consistent_extension(
     assert first.status_code == 200, first.text
     cosigned = open_note(log.note() + first.content, [parse_verifier_key(witness.verifier_key)])
     assert cosigned.verified[0].name == witness.name
-    assert before <= cosignature_timestamp(cosigned.verified[0]) <= time.time() + 1
+    timestamp = cosignature_timestamp(cosigned.verified[0])
+    assert before <= timestamp <= time.time() + 1
+    # Checked by the Go tool too (crypto/ed25519, no code of ours).
+    public = base64.b64encode(parse_verifier_key(witness.verifier_key).public_key).decode()
+    go = run_notetool(
+        notetool, "check-cosig", witness.name, public, stdin=log.note() + first.content
+    )
+    assert (go.returncode, go.stdout) == (0, f"{timestamp}\n".encode()), go.stderr
     for grow in (1, 4, 9):
         old = log.tree.size
         response = post(log.append(grow).request(old))
