@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bias_ledger.errors import BiasLedgerError, LedgerError
-from bias_ledger.ledger.files import write_atomically
+from bias_ledger.ledger.files import fsync_directory, write_atomically
 from bias_ledger.ledger.note import parse_note
 from bias_ledger.ledger.tlog_checkpoint import Checkpoint, parse_checkpoint
 
@@ -39,7 +39,11 @@ class WitnessState:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         try:
-            (directory / _ORIGINS_DIR).mkdir(parents=True, exist_ok=True)
+            if not (directory / _ORIGINS_DIR).is_dir():
+                (directory / _ORIGINS_DIR).mkdir(parents=True, exist_ok=True)
+                # Durable directory entries: a state lost to power failure would let a fork in.
+                fsync_directory(directory)
+                fsync_directory(directory.parent)
             self._lock_fd = os.open(directory / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise LedgerError(
