@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,7 @@ from tests.witness.toylog import ToyLog
 
 KEY = Ed25519PrivateKey.generate()
 # One witness serves the module (starting Python is the slow part); each test has its own log.
-LOGS = ["new", "stale", "fork", "bad", "race", *(f"many{i}" for i in range(6))]
+LOGS = ["new", "stale", "fork", "bad", "race", "damaged", *(f"many{i}" for i in range(6))]
 
 
 def toy(name: str) -> ToyLog:
@@ -152,6 +153,20 @@ def test_many_logs_at_once(post: PostFn) -> None:
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         assert list(pool.map(grow, logs)) == [[200] * 6] * 6
+
+
+def test_a_damaged_state_file_is_never_taken_for_a_new_log(
+    witness: RunningWitness, post: PostFn
+) -> None:
+    log = toy("damaged").append(5)
+    assert post(log.request(0)).status_code == 200
+    digest = hashlib.sha256(log.origin.encode()).hexdigest()
+    state_file = witness.directory / "state" / "origins" / digest
+    assert state_file.read_bytes() == log.note()
+    state_file.write_bytes(b"garbage")
+    fork = log.fork("evil").append(1)
+    assert post(fork.request(0)).status_code == 500
+    assert post(fork.request(5)).status_code == 500
 
 
 def test_a_second_process_cannot_share_the_state(witness: RunningWitness) -> None:
