@@ -105,15 +105,21 @@ def _field(record: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
     return value
 
 
-def parse_header(record: Any, *, where: str) -> RecordHeader:
-    """Validate and return a record's header; raise VerificationError naming the bad field."""
+def parse_header(
+    record: Any, *, where: str, versions: frozenset[int] = frozenset({FORMAT_VERSION})
+) -> RecordHeader:
+    """Validate and return a record's header; raise VerificationError naming the bad field.
+
+    ``versions``: the record format versions the ledger being read may hold (a format-1
+    ledger holds only format-1 records, a format-2 ledger only format-2 ones).
+    """
     if not isinstance(record, dict):
         raise VerificationError(f"{where}: expected a JSON object record")
     version = _field(record, "format_version", int, where)
-    if version not in SUPPORTED_FORMAT_VERSIONS:
+    if version not in versions:
         raise VerificationError(
             f"{where}: unknown record format_version {version} (this bias-ledger reads "
-            f"{sorted(SUPPORTED_FORMAT_VERSIONS)}); upgrade bias-ledger to read it"
+            f"{sorted(versions)} here); upgrade bias-ledger to read it"
         )
     kind_text = _field(record, "kind", str, where)
     try:

@@ -118,6 +118,7 @@ def _payload_reference(
 
 
 _EXPECTED_VERSION = 2
+_VERSIONS = frozenset({_EXPECTED_VERSION})
 
 
 class _Keys:
@@ -182,7 +183,7 @@ class _Pass:
             record = json.loads(item.record_bytes)
         except ValueError as exc:
             raise VerificationError(f"{where}: record is not JSON ({exc})") from exc
-        header = parse_header(record, where=where)
+        header = parse_header(record, where=where, versions=_VERSIONS)
         problem = _check_header(header, entry, self.origin, self.previous)
         if problem:
             raise VerificationError(f"{where}: {problem}")
