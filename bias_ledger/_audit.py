@@ -25,7 +25,7 @@ from bias_ledger._audit_model import (
     Subject,
 )
 from bias_ledger.errors import InputError
-from bias_ledger.io.digest import digest_file
+from bias_ledger.io.digest import file_digests
 from bias_ledger.io.load import load_audit_data
 from bias_ledger.io.model import AuditData, ColumnMapping, JoinMode
 from bias_ledger.metrics.counts import count_binary
@@ -131,8 +131,10 @@ def _artifact(path: Path | None) -> ModelArtifact | None:
         return None
     if not path.is_file():
         raise InputError(f"{path}: model artifact not found (expected a file to fingerprint)")
-    digest, size = digest_file(path)
-    return ModelArtifact(name=path.name, size=size, blake3=digest)
+    digests = file_digests(path)
+    return ModelArtifact(
+        name=path.name, size=digests.size, blake3=digests.blake3, sha256=digests.sha256
+    )
 
 
 def _check_request(request: AuditRequest) -> None:

@@ -27,9 +27,14 @@ class ModelArtifact:
     name: str
     size: int
     blake3: str
+    sha256: str | None = None
+    """Hex SHA-256 of the artifact, for ecosystems that key on it (in-toto, model signing)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "size": self.size, "blake3": self.blake3}
+        document: dict[str, Any] = {"name": self.name, "size": self.size, "blake3": self.blake3}
+        if self.sha256 is not None:
+            document["sha256"] = self.sha256
+        return document
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,7 @@ class AuditResult:
                 "size": item.size,
                 "blake3": item.blake3,
                 "rows": item.rows,
+                **({"sha256": item.sha256} if item.sha256 is not None else {}),
             }
             for role, item in zip(roles, self.inputs, strict=False)
         ]

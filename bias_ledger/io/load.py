@@ -21,7 +21,7 @@ from bias_ledger.io.columns import (
     to_classes,
     to_score,
 )
-from bias_ledger.io.digest import digest_file
+from bias_ledger.io.digest import FileDigests, file_digests
 from bias_ledger.io.encode import encode_sensitive
 from bias_ledger.io.join import check_row_counts, join_on_id
 from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, InputFile, JoinMode
@@ -214,7 +214,7 @@ def _drop_missing(
 
 def _digest_all(
     paths: Sequence[Path], progress: Progress | None, cancel: threading.Event
-) -> list[tuple[str, int]]:
+) -> list[FileDigests]:
     def tick(count: int) -> None:
         if cancel.is_set():
             raise _Cancelled
@@ -222,7 +222,7 @@ def _digest_all(
             progress(count)
 
     try:
-        return [digest_file(path, progress=tick) for path in paths]
+        return [file_digests(path, progress=tick) for path in paths]
     except _Cancelled:
         return []
 
@@ -305,8 +305,16 @@ def load_audit_data(
             raise
         digests = hashing.result()
     inputs = tuple(
-        InputFile(path=str(path), name=path.name, format=fmt, size=size, blake3=digest, rows=rows)
-        for path, fmt, (digest, size), rows in zip(paths, formats, digests, file_rows, strict=True)
+        InputFile(
+            path=str(path),
+            name=path.name,
+            format=fmt,
+            size=digest.size,
+            blake3=digest.blake3,
+            rows=rows,
+            sha256=digest.sha256,
+        )
+        for path, fmt, digest, rows in zip(paths, formats, digests, file_rows, strict=True)
     )
     return AuditData(
         y_true=y_true,

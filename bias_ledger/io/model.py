@@ -48,6 +48,8 @@ class InputFile:
     """Hex BLAKE3 digest of the raw file bytes (compressed bytes for ``.gz``)."""
     rows: int
     """Data rows in the file (before any were dropped)."""
+    sha256: str | None = None
+    """Hex SHA-256 of the raw file bytes (None in results recorded before format 2)."""
 
 
 @dataclass(frozen=True)

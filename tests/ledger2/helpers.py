@@ -85,9 +85,7 @@ def b64(value: bytes) -> str:
 _TEMPLATES: dict[tuple[Path, int], tuple[Path, Signer]] = {}
 
 
-def copied_v2(
-    factory: pytest.TempPathFactory, target: Path, records: int
-) -> tuple[Path, Signer]:
+def copied_v2(factory: pytest.TempPathFactory, target: Path, records: int) -> tuple[Path, Signer]:
     """A copy of a cached ledger of ``records`` records (built once per test session)."""
     import shutil
 

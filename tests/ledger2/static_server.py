@@ -14,8 +14,17 @@ from pathlib import Path
 def static_server(directory: Path) -> Iterator[str]:
     """Serve ``directory`` on a free loopback port; yields its base URL."""
     process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1",
-         "--directory", str(directory)],
+        [
+            sys.executable,
+            "-u",
+            "-m",
+            "http.server",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            str(directory),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -46,9 +46,7 @@ def tlogcheck(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _run(tool: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(tool), *map(str, args)], capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([str(tool), *map(str, args)], capture_output=True, text=True, timeout=120)
 
 
 def test_go_accepts_our_checkpoint_proofs_and_tiles(
