@@ -1,7 +1,9 @@
 """bias-ledger: fairness audits of ML models, recorded in a signed, append-only ledger.
 
-``bias_ledger.audit(...)`` runs an audit and returns an :class:`AuditResult`; heavy libraries
-load on first use so that importing the package (and ``bias-ledger --help``) stays fast.
+``bias_ledger.audit(...)`` runs an audit of files or in-memory tables and returns an
+:class:`AuditResult`; ``bias_ledger.Ledger.open(path)`` appends it as a signed record (see
+docs/PYTHON.md). Heavy libraries load on first use so that importing the package (and
+``bias-ledger --help``) stays fast.
 """
 
 from __future__ import annotations
@@ -9,10 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["AuditResult", "__version__", "audit"]
+__all__ = ["AuditResult", "Ledger", "__version__", "audit"]
 
 if TYPE_CHECKING:
     from bias_ledger._audit import AuditResult, audit
+    from bias_ledger.api import Ledger
 
 
 def __getattr__(name: str) -> Any:
@@ -20,4 +23,8 @@ def __getattr__(name: str) -> Any:
         from bias_ledger import _audit
 
         return getattr(_audit, name)
+    if name == "Ledger":
+        from bias_ledger.api import Ledger
+
+        return Ledger
     raise AttributeError(f"module 'bias_ledger' has no attribute {name!r}")

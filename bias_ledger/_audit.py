@@ -28,6 +28,7 @@ from bias_ledger.errors import InputError
 from bias_ledger.io.digest import file_digests
 from bias_ledger.io.load import load_audit_data
 from bias_ledger.io.model import AuditData, ColumnMapping, JoinMode
+from bias_ledger.io.read import Source
 from bias_ledger.metrics.counts import count_binary
 from bias_ledger.metrics.engine import compute_binary_metrics
 from bias_ledger.metrics.model import MetricResults, Task
@@ -261,16 +262,31 @@ def run_audit(
     )
 
 
+def _source(obj: object, *, role: str, name: str | None) -> Source:
+    """A file path or an in-memory table; InputError naming what is accepted otherwise."""
+    from bias_ledger.io.tables import TABLE_KINDS, to_input
+
+    if isinstance(obj, (str, Path)):
+        return Path(obj)
+    table = to_input(obj, name=name or f"<{type(obj).__name__} {role}>")
+    if table is None:
+        raise InputError(
+            f"{role}: expected a path or {TABLE_KINDS}; got {type(obj).__module__}."
+            f"{type(obj).__qualname__}"
+        )
+    return table
+
+
 def audit(
-    data: str | Path,
+    data: object,
     *,
-    label: str,
-    sensitive: Sequence[str],
+    label: str | None = None,
+    sensitive: str | Sequence[str],
     prediction: str | None = None,
     score: str | None = None,
     threshold: float | None = None,
     pos_label: str | None = None,
-    predictions: str | Path | None = None,
+    predictions: object | None = None,
     id_column: str | None = None,
     join: str | None = None,
     references: Mapping[str, str] | None = None,
@@ -282,21 +298,32 @@ def audit(
     ci: float | None = 0.95,
     bootstrap: int = 0,
     seed: int | None = None,
+    thresholds: Sequence[float] | None = None,
     model: str | Path | None = None,
     model_name: str | None = None,
     model_version: str | None = None,
+    data_name: str | None = None,
+    predictions_name: str | None = None,
 ) -> AuditResult:
     """Audit a model's predictions for fairness; the Python face of ``bias-ledger audit``.
 
-    Nothing is recorded: pass the result to :func:`bias_ledger.record.record_audit` for that.
+    ``data`` (and ``predictions``) is a path to a CSV, Parquet or JSON Lines file, or a pandas
+    DataFrame, a polars DataFrame or LazyFrame, or a pyarrow Table. A table is fingerprinted by
+    the BLAKE3 of a canonical Arrow IPC stream of the audited columns (docs/FORMAT.md);
+    ``data_name`` names it in the record. Every other argument is keyword-only and means what
+    the CLI option of the same name means (``bias-ledger audit --help``).
+
+    Nothing is recorded: ``bias_ledger.Ledger.open(path).append(result)`` signs and appends it.
     """
+    if label is None:
+        raise InputError("no label column given; expected label=COLUMN")
     mapping = ColumnMapping(
         label=label,
         prediction=prediction,
         score=score,
         threshold=threshold,
         pos_label=pos_label,
-        sensitive=tuple(sensitive),
+        sensitive=(sensitive,) if isinstance(sensitive, str) else tuple(sensitive),
         id_column=id_column,
         join=JoinMode(join) if join else None,
         missing_as_group=missing_as_group,
@@ -305,9 +332,13 @@ def audit(
         task=Task(task),
     )
     request = AuditRequest(
-        data=Path(data),
+        data=_source(data, role="data", name=data_name),
         mapping=mapping,
-        predictions=Path(predictions) if predictions is not None else None,
+        predictions=(
+            _source(predictions, role="predictions", name=predictions_name)
+            if predictions is not None
+            else None
+        ),
         references=dict(references or {}),
         model=Path(model) if model is not None else None,
         model_name=model_name,
@@ -316,5 +347,6 @@ def audit(
         ci_level=ci,
         bootstrap=bootstrap,
         seed=seed,
+        thresholds=tuple(thresholds) if thresholds is not None else DEFAULT_THRESHOLDS,
     )
     return run_audit(request)

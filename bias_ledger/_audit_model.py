@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bias_ledger.errors import InputError
 from bias_ledger.io.model import ColumnMapping, InputFile
+from bias_ledger.io.read import Source
 from bias_ledger.metrics.model import MetricResults
 from bias_ledger.metrics.model_extra import MulticlassResults, RegressionResults
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RESULTS_SCHEMA_VERSION = 2
 """Version of the audit JSON output and of the ``audit`` record payload (1: no statistics)."""
@@ -58,10 +62,10 @@ class Subject:
 class AuditRequest:
     """Everything an audit needs: the inputs and every parameter that shapes its numbers."""
 
-    data: Path
-    """The dataset file (and predictions, when ``predictions`` is None)."""
+    data: Source
+    """The dataset file or in-memory table (and predictions, when ``predictions`` is None)."""
     mapping: ColumnMapping
-    predictions: Path | None = None
+    predictions: Source | None = None
     """A separate predictions file, joined on ``mapping.id_column`` or by row order."""
     references: Mapping[str, str] = field(default_factory=dict)
     """Reference group per sensitive feature; default: each feature's largest group."""
@@ -99,6 +103,45 @@ class AuditResult:
     warnings: tuple[str, ...]
     statistics: Mapping[str, Any] | None = None
     """Interval method, significance tests and score metrics (JSON), when computed."""
+
+    def by_group(
+        self,
+        feature: str | Sequence[str] | None = None,
+        *,
+        metrics: Sequence[str] | None = None,
+        positive_class: str | None = None,
+    ) -> pd.DataFrame:
+        """Per-group metrics as a pandas DataFrame, as fairlearn's ``MetricFrame.by_group``.
+
+        ``feature`` is a sensitive feature's name, or several for their intersection (default:
+        all of them); ``metrics`` limits the columns. Undefined values are ``pd.NA``, and
+        :meth:`undefined` says why. Multiclass audits take ``positive_class``.
+        """
+        from bias_ledger import views
+
+        return views.by_group(self, feature, metrics=metrics, positive_class=positive_class)
+
+    def summaries(self, *, positive_class: str | None = None) -> pd.DataFrame:
+        """fairlearn's summary metrics, one row per feature (and intersection)."""
+        from bias_ledger import views
+
+        return views.summaries(self, positive_class=positive_class)
+
+    def undefined(self, feature: str | Sequence[str] | None = None) -> pd.DataFrame:
+        """The reason for each undefined value of :meth:`by_group`."""
+        from bias_ledger import views
+
+        return views.undefined(self, feature)
+
+    def __repr__(self) -> str:
+        from bias_ledger import views
+
+        return views.short_repr(self)
+
+    def _repr_html_(self) -> str:
+        from bias_ledger import views
+
+        return views.result_html(self)
 
     @property
     def binary(self) -> MetricResults:

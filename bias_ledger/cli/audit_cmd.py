@@ -22,7 +22,7 @@ def run_with_progress(request: AuditRequest, *, quiet: bool) -> AuditResult:
     """Run the audit, with a progress bar on stderr while hashing inputs over ~50 MB."""
     from bias_ledger._audit import run_audit
 
-    files = [p for p in (request.data, request.predictions) if p is not None and p.is_file()]
+    files = [p for p in (request.data, request.predictions) if isinstance(p, Path) and p.is_file()]
     total = sum(path.stat().st_size for path in files)
     if quiet or total < PROGRESS_BYTES or not err().is_terminal:
         return run_audit(request)
@@ -40,25 +40,18 @@ def run_with_progress(request: AuditRequest, *, quiet: bool) -> AuditResult:
 
 
 def record_payload(result: AuditResult, policy_report: Any | None) -> dict[str, Any]:
-    from bias_ledger.provenance import environment
+    from bias_ledger.records.payloads import audit_payload
 
-    payload = result.to_json()
-    payload["policy"] = policy_report.to_json() if policy_report is not None else None
-    payload["environment"] = environment()
-    return payload
+    return audit_payload(result, policy_report)
 
 
 def append(ledger: Path | None, key: Path | None, kind: str, payload: dict[str, Any]) -> Any:
     from bias_ledger.cli.key_cmd import ask_passphrase
     from bias_ledger.ledger.reader import resolve_ledger_path
-    from bias_ledger.ledger.record import RecordKind
-    from bias_ledger.ledger.store import append_record
-    from bias_ledger.provenance import ci_labels
-    from bias_ledger.signing import load_signing_key
+    from bias_ledger.records.append import sign_and_append
 
-    signing_key = load_signing_key(key, ask_passphrase=ask_passphrase)
-    return append_record(
-        resolve_ledger_path(ledger), RecordKind(kind), payload, signing_key, labels=ci_labels()
+    return sign_and_append(
+        resolve_ledger_path(ledger), kind, payload, key, ask_passphrase=ask_passphrase
     )
 
 
@@ -168,20 +161,11 @@ def approve(
     json_output: JsonOption = False,
 ) -> None:
     """Append a signed approval of audit record N (usable as a gate baseline)."""
-    import blake3
+    from bias_ledger.api import Ledger
+    from bias_ledger.cli.key_cmd import ask_passphrase
 
-    from bias_ledger.errors import InputError
-    from bias_ledger.history import read_record
-    from bias_ledger.ledger.entry import parse_line
-    from bias_ledger.ledger.reader import resolve_ledger_path
-
-    path = resolve_ledger_path(ledger)
-    record, line = read_record(path, index)
-    if record.get("kind") != "audit":
-        raise InputError(f"record {index}: expected an audit record, found {record.get('kind')}")
-    digest = blake3.blake3(parse_line(line, where=f"record {index}").record_bytes).hexdigest()
-    payload = {"approves": {"index": index, "record_hash": digest}, "note": note or ""}
-    appended = append(ledger, key, "approval", payload)
+    appended = Ledger.open(ledger).approve(index, note=note, key=key, ask_passphrase=ask_passphrase)
+    payload = appended.record["approval"]
     if json_output:
         print_json({"index": appended.index, "record_hash": appended.record_hash, **payload})
         return

@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from bias_ledger.errors import InputError
 from bias_ledger.io.arrays import bool_values, float_values, numeric_view
+from bias_ledger.io.tables import InMemoryTable
 
 ROW_EXAMPLES = 5
 VALUE_EXAMPLES = 10
@@ -26,8 +27,8 @@ class Located:
     """Column name."""
     data: Any
     """The values: a ``pyarrow.ChunkedArray``."""
-    file: Path
-    """The file the column was read from."""
+    file: Path | InMemoryTable
+    """The file (or in-memory table) the column was read from."""
     rows: npt.NDArray[np.int64] | None = None
     """0-based row in ``file`` of each value; None when value i is row i."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -179,7 +178,7 @@ def join_on_id(data_ids: Located, pred_ids: Located) -> npt.NDArray[np.int64]:
     return _join_hashed(data_ids, pred_ids, left, right)
 
 
-def check_row_counts(data: Path, data_rows: int, predictions: Path, pred_rows: int) -> None:
+def check_row_counts(data: object, data_rows: int, predictions: object, pred_rows: int) -> None:
     """InputError unless both files have the same number of data rows."""
     if data_rows != pred_rows:
         raise InputError(

@@ -6,7 +6,6 @@ import difflib
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ from bias_ledger.io.encode import encode_sensitive
 from bias_ledger.io.join import check_row_counts, join_on_id
 from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, InputFile, JoinMode
 from bias_ledger.io.read import (
+    Source,
     check_readable,
     detect_format,
     read_columns,
@@ -33,6 +33,7 @@ from bias_ledger.io.read import (
     release_freed_memory,
     text_columns,
 )
+from bias_ledger.io.tables import InMemoryTable, table_digest
 from bias_ledger.metrics.model import Task
 
 Progress = Callable[[int], None]
@@ -89,7 +90,7 @@ def _needed(mapping: ColumnMapping) -> list[tuple[str, str]]:
     return list(unique.items())
 
 
-def _no_column(name: str, role: str, files: Sequence[Path], names: Sequence[str]) -> InputError:
+def _no_column(name: str, role: str, files: Sequence[Source], names: Sequence[str]) -> InputError:
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     hint = (
         "did you mean " + ", ".join(repr(c) for c in close) + "?"
@@ -103,7 +104,7 @@ def _no_column(name: str, role: str, files: Sequence[Path], names: Sequence[str]
 
 
 def _read_one(
-    path: Path,
+    path: Source,
     fmt: FileFormat,
     schema: Any,
     columns: list[str],
@@ -120,7 +121,7 @@ def _read_one(
 
 
 def read_inputs(
-    data: Path, predictions: Path | None, formats: Sequence[FileFormat], mapping: ColumnMapping
+    data: Source, predictions: Source | None, formats: Sequence[FileFormat], mapping: ColumnMapping
 ) -> tuple[dict[str, Located], list[int]]:
     """The mapped columns, aligned row by row with the dataset, and each file's row count."""
     needed = _needed(mapping)
@@ -212,8 +213,20 @@ def _drop_missing(
     return subset, dropped, (warning,)
 
 
+def _digest_one(path: Source, mapping: ColumnMapping, tick: Progress) -> FileDigests:
+    if isinstance(path, InMemoryTable):
+        wanted = [name for name, _ in _needed(mapping)] + [mapping.id_column or ""]
+        present = [name for name in wanted if name in path.table.column_names]
+        digest, size = table_digest(path.table, present)
+        return FileDigests(digest, "", size)  # no file bytes: no SHA-256 to give
+    return file_digests(path, progress=tick)
+
+
 def _digest_all(
-    paths: Sequence[Path], progress: Progress | None, cancel: threading.Event
+    paths: Sequence[Source],
+    mapping: ColumnMapping,
+    progress: Progress | None,
+    cancel: threading.Event,
 ) -> list[FileDigests]:
     def tick(count: int) -> None:
         if cancel.is_set():
@@ -222,7 +235,7 @@ def _digest_all(
             progress(count)
 
     try:
-        return [file_digests(path, progress=tick) for path in paths]
+        return [_digest_one(path, mapping, tick) for path in paths]
     except _Cancelled:
         return []
 
@@ -261,9 +274,9 @@ def _targets(
 
 
 def load_audit_data(
-    data: Path,
+    data: Source,
     *,
-    predictions: Path | None = None,
+    predictions: Source | None = None,
     mapping: ColumnMapping,
     progress: Progress | None = None,
 ) -> AuditData:
@@ -273,14 +286,14 @@ def load_audit_data(
     the number of bytes hashed at each step (from that thread).
     """
     check_mapping(mapping)
-    paths = [data] if predictions is None else [data, predictions]
+    paths: list[Source] = [data] if predictions is None else [data, predictions]
     formats = []
     for path in paths:
         check_readable(path)
         formats.append(detect_format(path))
     cancel = threading.Event()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        hashing = pool.submit(_digest_all, paths, progress, cancel)
+        hashing = pool.submit(_digest_all, paths, mapping, progress, cancel)
         try:
             located, file_rows = read_inputs(data, predictions, formats, mapping)
             located, dropped, warnings = _drop_missing(located, mapping)
@@ -312,7 +325,7 @@ def load_audit_data(
             size=digest.size,
             blake3=digest.blake3,
             rows=rows,
-            sha256=digest.sha256,
+            sha256=digest.sha256 or None,
         )
         for path, fmt, digest, rows in zip(paths, formats, digests, file_rows, strict=True)
     )

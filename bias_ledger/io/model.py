@@ -21,6 +21,8 @@ class FileFormat(StrEnum):
     CSV = "csv"
     PARQUET = "parquet"
     JSONL = "jsonl"
+    TABLE = "table"
+    """An in-memory table (pandas, polars, pyarrow) handed to the Python API."""
 
 
 class JoinMode(StrEnum):

@@ -8,6 +8,10 @@ from typing import Any
 
 from bias_ledger.errors import InputError
 from bias_ledger.io.model import FileFormat
+from bias_ledger.io.tables import InMemoryTable, column_batches
+
+Source = Path | InMemoryTable
+"""What an audit reads: a file, or a table handed to the Python API."""
 
 # Longest suffixes first so that ".csv.gz" is not taken for ".gz".
 SUFFIXES: tuple[tuple[str, FileFormat], ...] = (
@@ -25,8 +29,10 @@ SUFFIXES: tuple[tuple[str, FileFormat], ...] = (
 BATCH_ROWS = 1 << 18
 
 
-def detect_format(path: Path) -> FileFormat:
+def detect_format(path: Source) -> FileFormat:
     """The format of ``path`` from its extension; InputError for an unknown one."""
+    if isinstance(path, InMemoryTable):
+        return FileFormat.TABLE
     name = path.name.lower()
     for suffix, fmt in SUFFIXES:
         if name.endswith(suffix):
@@ -38,8 +44,12 @@ def detect_format(path: Path) -> FileFormat:
     )
 
 
-def check_readable(path: Path) -> int:
+def check_readable(path: Source) -> int:
     """The size of ``path`` in bytes; InputError when it is missing, a directory or empty."""
+    if isinstance(path, InMemoryTable):
+        if path.table.num_columns == 0:
+            raise InputError(f"{path}: the table has no columns")
+        return 0
     try:
         if path.is_dir():
             raise InputError(f"{path}: is a directory, expected a data file")
@@ -57,7 +67,7 @@ def check_readable(path: Path) -> int:
     return size
 
 
-def _fail(path: Path, fmt: FileFormat, exc: Exception) -> InputError:
+def _fail(path: Source, fmt: FileFormat, exc: Exception) -> InputError:
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return InputError(f"{path}: cannot read as {fmt.value}: {detail}")
 
@@ -74,9 +84,12 @@ def _csv_options(columns: Sequence[str] | None, as_dictionary: Sequence[str] = (
     )
 
 
-def read_schema(path: Path, fmt: FileFormat) -> Any:
+def read_schema(path: Source, fmt: FileFormat) -> Any:
     """The pyarrow schema of ``path`` without reading its data (text files: first block only)."""
     import pyarrow as pa
+
+    if isinstance(path, InMemoryTable):
+        return path.table.schema
 
     try:
         if fmt is FileFormat.PARQUET:
@@ -111,7 +124,7 @@ def text_columns(schema: Any, names: Sequence[str]) -> list[str]:
 
 
 def read_columns(
-    path: Path,
+    path: Source,
     fmt: FileFormat,
     columns: Sequence[str],
     *,
@@ -131,7 +144,11 @@ def read_columns(
 
     shared = list(as_dictionary)
     try:
-        if fmt is FileFormat.PARQUET:
+        if isinstance(path, InMemoryTable):
+            batches = column_batches(path, columns, BATCH_ROWS, dictionary=shared)
+            schema = path.table.schema
+            table = compact_table(batches, schema, columns, shared=shared, narrow=narrow)
+        elif fmt is FileFormat.PARQUET:
             import pyarrow.parquet as pq
 
             with pq.ParquetFile(path, read_dictionary=shared or None) as parquet:

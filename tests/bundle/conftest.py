@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bias_ledger._audit import AuditRequest, run_audit
 from bias_ledger.bundle.export import Selection, export_bundle
-from bias_ledger.cli.audit_cmd import record_payload
+from bias_ledger.records.payloads import audit_payload as record_payload
 from bias_ledger.io.model import ColumnMapping
 from bias_ledger.ledger.keys import fingerprint, generate_key, public_key_openssh
 from bias_ledger.ledger.reader import CHECKPOINT_FILE

@@ -11,7 +11,7 @@ from bias_ledger._audit import AuditRequest, run_audit
 from bias_ledger.bundle.export import Selection, export_bundle
 from bias_ledger.bundle.read import read_bundle
 from bias_ledger.bundle.recompute import FLOAT_TOLERANCE, compare, recompute_bundle
-from bias_ledger.cli.audit_cmd import record_payload
+from bias_ledger.records.payloads import audit_payload as record_payload
 from bias_ledger.ledger.checkpoint import parse_signed_checkpoint, sign_checkpoint
 from bias_ledger.ledger.record import RecordKind
 from bias_ledger.ledger.store import append_record, init_ledger

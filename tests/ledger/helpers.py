@@ -67,7 +67,7 @@ def write_small_csv(path: Path, rows: int = 240) -> Path:
 def audit_payload(data: Path) -> dict[str, Any]:
     """The payload ``bias-ledger audit`` records, computed on ``data`` by the real engine."""
     from bias_ledger._audit import audit
-    from bias_ledger.cli.audit_cmd import record_payload
+    from bias_ledger.records.payloads import audit_payload as record_payload
 
     result = audit(data, label="label", prediction="pred", sensitive=["group"], model_name="m")
     return record_payload(result, None)

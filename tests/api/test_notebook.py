@@ -1,0 +1,31 @@
+"""The example notebook runs from top to bottom in a real Jupyter kernel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "docs" / "examples" / "audit.ipynb"
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_example_notebook_runs(tmp_path: Path) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(NOTEBOOK, as_version=4)  # type: ignore[no-untyped-call]
+    client = NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+    )
+    client.execute()
+    outputs = [cell.get("outputs", []) for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(output["output_type"] != "error" for cell in outputs for output in cell)
+    shown = outputs[1][0]["data"]
+    assert "text/html" in shown and "demographic_parity_ratio" in shown["text/html"]
+    assert shown["text/plain"].startswith("<AuditResult binary_classification of credit-model v1")
+    assert "['audit', 'approval']" in outputs[-1][0]["data"]["text/plain"]
