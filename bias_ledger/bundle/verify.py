@@ -249,6 +249,12 @@ def verify_contents(
     kept_source: str = "--since",
 ) -> BundleVerification:
     """Verify everything in a safely read bundle; raise on the first failure."""
+    if contents.manifest.format_version == 2:
+        from bias_ledger.bundle.format2 import verify_contents_v2
+
+        return verify_contents_v2(
+            contents, trusted, kept_checkpoint=kept_checkpoint, kept_source=kept_source
+        )
     steps: list[Step] = []
     warnings: list[str] = []
     checked = _integrity(contents, steps)

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from bias_ledger.errors import VerificationError
 from bias_ledger.ledger import note
 from bias_ledger.ledger.entry_checks import Step
-from bias_ledger.ledger.keys import fingerprint, parse_public_key
+from bias_ledger.ledger.keys import fingerprint, parse_public_key, public_key_openssh
 from bias_ledger.ledger.merkle import SHA256_HASHER, CompactRange
 from bias_ledger.ledger.record import RecordHeader, RecordKind, parse_header
 from bias_ledger.ledger.tlog_checkpoint import Checkpoint, parse_checkpoint
@@ -42,6 +42,8 @@ class LogVerification:
     signers: tuple[tuple[str, str], ...]
     steps: tuple[Step, ...]
     warnings: tuple[str, ...] = field(default=())
+    checkpoint_signer: str = ""
+    """The OpenSSH public key line of the key whose note signature the checkpoint carries."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -269,7 +271,14 @@ def verify_log(
         steps.append(_check_kept(kept, state.kept_root, since, signers, trust.trusted, size))
     principals = tuple(trust.principals.items())
     return LogVerification(
-        checkpoint.origin, size, checkpoint, signed, principals, tuple(steps), tuple(warnings)
+        checkpoint.origin,
+        size,
+        checkpoint,
+        signed,
+        principals,
+        tuple(steps),
+        tuple(warnings),
+        public_key_openssh(log_key),
     )
 
 
