@@ -129,8 +129,10 @@ def push_checkpoint(
             return PushResult(witness.name, False, None, exc.message), None
         return PushResult(witness.name, True, size, "cosigned"), cosignature
 
+    # Loading the CA bundle costs ~0.1-0.2 s, on every append; only https witnesses need it.
+    tls = any(witness.url.startswith("https://") for witness in witnesses)
     with (
-        httpx.Client(timeout=_timeout(), trust_env=False) as client,
+        httpx.Client(timeout=_timeout(), trust_env=False, verify=tls) as client,
         ThreadPoolExecutor(max_workers=len(witnesses)) as pool,
     ):
         outcomes = list(pool.map(one, witnesses))
