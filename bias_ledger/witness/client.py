@@ -187,6 +187,11 @@ def push_after_append(ledger_dir: Path, signed_checkpoint: bytes) -> None:
     except (BiasLedgerError, OSError) as exc:
         print(f"warning: witnesses not asked: {exc}", file=sys.stderr)
         return
+    except Exception as exc:
+        # The record is already durable: an unexpected failure here must not turn a good
+        # append into a reported failure. 'witness push --debug' shows the traceback.
+        print(f"warning: witnesses not asked: internal error: {exc!r}", file=sys.stderr)
+        return
     for result in results:
         if not result.cosigned:
             print(
