@@ -23,7 +23,11 @@ FORMAT = Path(__file__).resolve().parents[2] / "docs" / "FORMAT.md"
 
 
 def test_the_documented_example_is_reproduced_and_verifies() -> None:
-    section = FORMAT.read_text(encoding="utf-8").split("## Format 2: witness cosignatures")[1]
+    section = (
+        FORMAT.read_text(encoding="utf-8")
+        .split("### 10.11 Witness cosignatures")[1]
+        .split("<!-- END witness -->")[0]
+    )
     example = re.search(r"```\n(.*?)```", section, re.S)
     assert example is not None
     log = Ed25519PrivateKey.from_private_bytes(bytes(32))
