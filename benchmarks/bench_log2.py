@@ -54,7 +54,7 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 
 def payload(number: int, size: int) -> dict[str, Any]:
     """An audit-shaped payload of about ``size`` bytes (groups of counts and metrics)."""
-    groups = []
+    groups: list[dict[str, Any]] = []
     while len(json.dumps(groups)) < size:
         g = len(groups)
         groups.append(
@@ -64,8 +64,11 @@ def payload(number: int, size: int) -> dict[str, Any]:
                 "metrics": {"selection_rate": {"value": 0.5 + g / 1000}},
             }
         )
-    return {"schema_version": 2, "subject": {"model_name": "m", "model_version": str(number)},
-            "results": {"features": [{"groups": groups}]}}
+    return {
+        "schema_version": 2,
+        "subject": {"model_name": "m", "model_version": str(number)},
+        "results": {"features": [{"groups": groups}]},
+    }
 
 
 def write_v2(path: Path, size: int, key: Ed25519PrivateKey, record_bytes: int) -> None:
@@ -81,16 +84,23 @@ def write_v2(path: Path, size: int, key: Ed25519PrivateKey, record_bytes: int) -
     previous = None
     template = payload(0, record_bytes)
     for index in range(size):
-        header = RecordHeader(2, RecordKind.AUDIT, index,
-                              (START + timedelta(seconds=index)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                              previous, origin, signer)
+        header = RecordHeader(
+            2,
+            RecordKind.AUDIT,
+            index,
+            (START + timedelta(seconds=index)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            previous,
+            origin,
+            signer,
+        )
         template["subject"]["model_version"] = str(index)
         data = canonical.encode(build_record(header, template))
         digest = blake3.blake3(data).hexdigest()
         (path / record_path(digest)).write_bytes(data)
         blob = dearmor(sshsig.sign(key, data), where="bench")
-        entry = LogEntry(index, "audit", digest, len(data), header.timestamp, signer.fingerprint,
-                         blob).encode()
+        entry = LogEntry(
+            index, "audit", digest, len(data), header.timestamp, signer.fingerprint, blob
+        ).encode()
         bundle.append(entry)
         if len(bundle) == TILE_WIDTH:
             _tile(path, Tile(ENTRIES_LEVEL, index // TILE_WIDTH, TILE_WIDTH), encode_bundle(bundle))
@@ -174,17 +184,20 @@ def bench_appends(root: Path, appends: int, witnesses: int) -> list[float]:
     key = generate_key()
     servers = []
     if witnesses:
-        from tests.witness.servers import start_witness  # type: ignore[import-not-found]
-
         from bias_ledger.ledger import note
-        from bias_ledger.witness.client import add_witness  # type: ignore[import-not-found]
+        from bias_ledger.witness.config import make_witness, save_witnesses
+        from tests.witness.servers import start_witness
 
         origin = read_meta(path).origin
         vkey = note.note_verifier(origin, key.public_key()).verifier_key()
+        configured = []
         for number in range(witnesses):
-            server = start_witness(root / f"w{witnesses}{number}", logs=[(origin, vkey)])
+            directory = root / f"w{witnesses}{number}"
+            directory.mkdir()
+            server = start_witness(directory, [(origin, vkey)], name=f"w{number}.example")
             servers.append(server)
-            add_witness(path, f"w{number}", server.url, server.verifier_key)
+            configured.append(make_witness(f"w{number}", server.url, server.verifier_key))
+        save_witnesses(path, tuple(configured))
     times = []
     try:
         for number in range(appends):
@@ -229,22 +242,39 @@ def main() -> None:
             row: dict[str, Any] = {"generate_s": round(time.perf_counter() - started, 1)}
             floor = floor_per_record(ledger)
             seconds, rss, code = timed_cli("verify", "--trust-ledger-keys", env=env)
-            row["verify"] = {"s": round(seconds, 2), "peak_mib": round(rss), "exit": code,
-                             "ms_per_record": round(seconds / size * 1000, 3)}
+            row["verify"] = {
+                "s": round(seconds, 2),
+                "peak_mib": round(rss),
+                "exit": code,
+                "ms_per_record": round(seconds / size * 1000, 3),
+            }
             row["floor_ms_per_record"] = round(floor * 1000, 3)
             row["verify_vs_floor"] = round(seconds / size / floor, 2)
             site = root / f"site{size}"
             seconds, rss, code = timed_cli("publish", str(site), env=env)
             row["publish"] = {"s": round(seconds, 2), "peak_mib": round(rss), "exit": code}
             server = subprocess.Popen(
-                [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1",
-                 "--directory", str(site)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                text=True)
+                [
+                    sys.executable,
+                    "-u",
+                    "-m",
+                    "http.server",
+                    "0",
+                    "--bind",
+                    "127.0.0.1",
+                    "--directory",
+                    str(site),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
             assert server.stdout is not None
             port = server.stdout.readline().split("port ")[1].split()[0]
             try:
                 seconds, rss, code = timed_cli(
-                    "verify", f"http://127.0.0.1:{port}/", "--trust-ledger-keys", env=env)
+                    "verify", f"http://127.0.0.1:{port}/", "--trust-ledger-keys", env=env
+                )
             finally:
                 server.terminate()
                 server.wait()

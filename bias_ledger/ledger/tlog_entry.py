@@ -85,7 +85,7 @@ def parse_entry(data: bytes, *, where: str) -> LogEntry:
     for key in _KEYS:
         item = value[key]
         wanted = int if key in _INTS else str
-        if type(item) is not wanted or (wanted is int and item < 0):
+        if type(item) is not wanted or (isinstance(item, int) and item < 0):
             raise VerificationError(f"{where}: entry field {key!r} has the wrong type")
     canonical = json.dumps(value, sort_keys=True, separators=(",", ":")).encode("ascii")
     if canonical != data:

@@ -9,6 +9,7 @@ the O(log n) tree edge and 32 bytes per record (to check approvals name earlier 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -323,7 +324,9 @@ def _parse_kept(since: tuple[bytes, str], origin: str, size: int) -> Checkpoint:
     return kept
 
 
-def _checkpoint_key(data: bytes, origin: str, keys: Any, where: str) -> Ed25519PublicKey:
+def _checkpoint_key(
+    data: bytes, origin: str, keys: Iterable[Ed25519PublicKey], where: str
+) -> Ed25519PublicKey:
     """The record-signing key whose Ed25519 note signature, named ``origin``, is valid."""
     candidates = {note.note_verifier(origin, key): key for key in keys}
     opened = note.open_note(data, candidates, where)

@@ -36,7 +36,9 @@ def build(directory: Path) -> dict[str, str]:
         "ledger_json": (directory / "ledger.json").read_text().rstrip("\n"),
     }
     for number, payload in enumerate(PAYLOADS):
-        appended = append_record(directory, RecordKind.GATE, payload, key, clock=lambda: next(clock))
+        appended = append_record(
+            directory, RecordKind.GATE, payload, key, clock=lambda: next(clock)
+        )
         record = directory / "records" / f"{appended.record_hash}.json"
         values[f"record_{number}_path"] = f"records/{appended.record_hash}.json"
         values[f"record_{number}_bytes"] = record.read_text()
