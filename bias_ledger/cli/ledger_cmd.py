@@ -294,9 +294,13 @@ def fsck(
     json_output: JsonOption = False,
 ) -> None:
     """Check the ledger's files for an interrupted write; --repair fixes it (exit 3 if unfixed)."""
+    from bias_ledger.cli import tlog_cmd
     from bias_ledger.ledger.reader import resolve_ledger_path
     from bias_ledger.ledger.repair import fsck as run_fsck
 
+    if tlog_cmd.is_format2(resolve_ledger_path(ledger)):
+        tlog_cmd.fsck_v2(resolve_ledger_path(ledger), json_output)
+        return
     report = run_fsck(resolve_ledger_path(ledger), repair=repair)
     if json_output:
         print_json(report.to_json())
