@@ -125,6 +125,21 @@ def run_verify_log(
     out().print(f"signers: {escape(signers)}")
 
 
+def check_bundle_witnesses(bundle: Path, witnesses: Path) -> list[str]:
+    """The witnesses whose cosignatures on a format-2 bundle's checkpoint meet the policy."""
+    from bias_ledger.bundle.model import CHECKPOINT
+    from bias_ledger.bundle.read import read_bundle
+    from bias_ledger.witness.policy import check_witness_quorum, load_witness_policy
+
+    policy = load_witness_policy(witnesses)
+    contents = read_bundle(bundle)
+    if contents.manifest.format_version != 2:
+        raise InputError(
+            f"{bundle}: --witnesses needs a format-2 bundle (its checkpoint is a note)"
+        )
+    return list(check_witness_quorum(contents.members[CHECKPOINT], policy))
+
+
 def _tree(ledger: Path) -> Any:
     from bias_ledger.ledger.tlog_read import read_signed_checkpoint
     from bias_ledger.ledger.tlog_source import DirectorySource
