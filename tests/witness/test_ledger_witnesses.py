@@ -119,6 +119,12 @@ def test_two_witnesses_cosign_every_append(tmp_path: Path, witnesses: Witnesses)
     code, output = cli("verify", "--ledger", path, "--witnesses", three, "--trust-ledger-keys")
     assert code == 3, output
     assert "expected cosignatures by at least 3" in output and "missing: w3" in output
+    # A published copy carries the cosigned checkpoint: verifying it needs no ledger.
+    code, output = cli("publish", tmp_path / "site", "--ledger", path)
+    assert code == 0, output
+    assert (tmp_path / "site" / "checkpoint").read_bytes() == note
+    code, output = cli("verify", tmp_path / "site", "--witnesses", good, "--trust-ledger-keys")
+    assert code == 0 and "cosigned by w1, w2 (quorum met)" in output, output
     (tmp_path / "bad.policy").write_text("witness w1\nquorum 1\n")
     code, output = cli(
         "verify", "--ledger", path, "--witnesses", tmp_path / "bad.policy", "--trust-ledger-keys"
