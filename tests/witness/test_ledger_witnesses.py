@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +21,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from bias_ledger.cli.app import app
-from bias_ledger.ledger.keys import generate_key, private_key_to_openssh, write_private_key_file
+from bias_ledger.ledger.keys import (
+    fingerprint,
+    generate_key,
+    private_key_to_openssh,
+    write_private_key_file,
+)
 from bias_ledger.ledger.note import COSIGNATURE_V1, note_verifier, open_note, parse_note
 from bias_ledger.ledger.record import RecordKind
 from bias_ledger.ledger.store import append_record, init_ledger
@@ -28,7 +35,7 @@ from tests.ledger.helpers import audit_payload, write_small_csv
 from tests.witness.servers import RunningWitness, start_witness
 
 KEY = generate_key()
-LEDGERS = ["alpha", "fork", "down", "cli", *(f"many{i}" for i in range(4))]
+LEDGERS = ["alpha", "fork", "down", "cli", "bundle", *(f"many{i}" for i in range(4))]
 
 
 def origin_of(name: str) -> str:
@@ -130,6 +137,46 @@ def test_two_witnesses_cosign_every_append(tmp_path: Path, witnesses: Witnesses)
         "verify", "--ledger", path, "--witnesses", tmp_path / "bad.policy", "--trust-ledger-keys"
     )
     assert code == 2, output
+
+
+def _rezip(source: Path, target: Path, checkpoint: bytes) -> Path:
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as changed:
+        for name in original.namelist():
+            data = checkpoint if name == "checkpoint" else original.read(name)
+            changed.writestr(name, data)
+    return target
+
+
+def test_bundles_carry_the_cosignatures_and_verify_checks_them(
+    tmp_path: Path, witnesses: Witnesses
+) -> None:
+    path = new_ledger(tmp_path, "bundle", witnesses)
+    append(path, witnesses)
+    append(path, witnesses)
+    bundle = tmp_path / "audit.zip"
+    code, output = cli("export", "-o", bundle, "--all", "--ledger", path)
+    assert code == 0, output
+    with zipfile.ZipFile(bundle) as archive:
+        carried = archive.read("checkpoint")
+    assert carried == (path / "checkpoint").read_bytes()
+    two = policy_file(tmp_path / "two.policy", 2, *both(witnesses))
+    trust = ("--trusted-key", fingerprint(KEY.public_key()))
+    code, output = cli("verify", bundle, "--witnesses", two, *trust)
+    assert code == 0 and "cosigned by w1, w2 (quorum met)" in output, output
+    log_only = (
+        carried[: carried.index(b"\n\n") + 2] + parse_note(carried).signatures[0].line().encode()
+    )
+    stripped = _rezip(bundle, tmp_path / "stripped.zip", log_only)
+    code, output = cli("verify", stripped, "--witnesses", two, *trust)
+    assert code == 3 and "got 0 (none)" in output, output
+    lines = carried.split(b"\n")
+    w1_line = next(i for i, line in enumerate(lines) if line.startswith("— w1.".encode()))
+    payload = bytearray(base64.b64decode(lines[w1_line].split(b" ")[2]))
+    payload[20] ^= 1
+    lines[w1_line] = b" ".join([*lines[w1_line].split(b" ")[:2], base64.b64encode(payload)])
+    altered = _rezip(bundle, tmp_path / "altered.zip", b"\n".join(lines))
+    code, output = cli("verify", altered, "--witnesses", two, *trust)
+    assert code == 3 and "invalid cosignature by witness w1" in output, output
 
 
 def test_a_fork_with_the_same_key_is_refused_and_fails_verify(
