@@ -137,6 +137,9 @@ def add(
     witness = make_witness(name, url, verifier_key)
     with ledger_lock(path):
         others = tuple(w for w in load_witnesses(path) if w.name != name)
+        same_key = [w.name for w in others if w.verifier == witness.verifier]
+        if same_key:
+            raise InputError(f"witness {name}: the same key is already witness {same_key[0]}")
         save_witnesses(path, (*others, witness))
     out().print(f"witness {name} added: {witness.url}")
 

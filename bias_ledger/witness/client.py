@@ -78,6 +78,12 @@ def _cosignature(witness: WitnessConfig, note: bytes, response: bytes) -> NoteSi
     return opened.verified[0]
 
 
+def _first_line(response: httpx.Response) -> str:
+    """The start of a refusal's body, printable only: it goes to a terminal."""
+    lines = response.text.strip().splitlines() or [""]
+    return "".join(char for char in lines[0][:200] if char.isprintable())
+
+
 def _ask(
     client: httpx.Client, witness: WitnessConfig, note: bytes, old: int, proofs: ProofSource
 ) -> tuple[NoteSignature, int]:
@@ -91,8 +97,7 @@ def _ask(
         if response.status_code == 200:
             return _cosignature(witness, note, response.content), size
         if response.status_code != 409:
-            detail = response.text.strip().splitlines()[:1] or [""]
-            raise _Refused(f"refused with HTTP {response.status_code}: {detail[0]}")
+            raise _Refused(f"refused with HTTP {response.status_code}: {_first_line(response)}")
         try:
             reported = parse_size_body(response.content)
         except VerificationError as exc:

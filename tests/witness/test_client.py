@@ -131,7 +131,10 @@ def test_a_409_is_retried_from_the_size_the_witness_reports(
         ),
         (lambda body: (409, "text/x.tlog.size", b"seven\n"), "409 with a malformed size"),
         (lambda body: (409, "text/x.tlog.size", b"99\n"), "has cosigned size 99, beyond"),
-        (lambda body: (403, "text/plain", b"no valid signature\n"), "HTTP 403: no valid"),
+        (
+            lambda body: (403, "text/plain", b"no valid\x1b[2J signature\n"),
+            "HTTP 403: no valid[2J sig",
+        ),
     ],
     ids=["garbage", "wrong-text", "bad-409", "ahead", "403"],
 )

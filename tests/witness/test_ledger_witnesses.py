@@ -317,6 +317,10 @@ def test_witness_commands_check_what_they_are_given(tmp_path: Path, witnesses: W
         cli("witness", "add", "x", witnesses.w1.url, witnesses.w1.verifier_key, "--ledger", path)[0]
         == 0
     )
+    code, output = cli(
+        "witness", "add", "y", witnesses.w2.url, witnesses.w1.verifier_key, "--ledger", path
+    )
+    assert code == 2 and "already witness x" in output
     code, output = cli("witness", "list", "--json", "--ledger", path)
     assert code == 0 and witnesses.w1.verifier_key in output
     assert cli("witness", "remove", "x", "--ledger", path)[0] == 0
