@@ -105,6 +105,12 @@ def build_ledger(root: Path) -> Built:
 
 
 def read_lines(path: Path) -> list[bytes]:
+    """The entry lines of a format-1 ledger; for format 2, its records as format-1 style lines
+    (record bytes, TAB, base64 signature), as the readers of both formats see them."""
+    if not (path / RECORDS_FILE).exists() and read_meta(path).format_version == 2:
+        from bias_ledger.ledger.reader import read_ledger
+
+        return list(read_ledger(path).lines)
     return (path / RECORDS_FILE).read_bytes().split(b"\n")[:-1]
 
 
@@ -162,7 +168,8 @@ def flip_char(text: str, position: int = -1) -> str:
 
 def cli_env(tmp: Path, **extra: str) -> dict[str, str]:
     """An environment for subprocesses: no CI variables, no user config, no inherited key."""
-    keep = {"PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR"}
+    # PYTHONPATH: a worktree's subprocesses run its own code, not the installed copy's.
+    keep = {"PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "PYTHONPATH"}
     env = {k: v for k, v in os.environ.items() if k in keep}
     env.update({"XDG_CONFIG_HOME": str(tmp / "config"), "COLUMNS": "200", **extra})
     return env
