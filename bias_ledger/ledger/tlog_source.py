@@ -56,12 +56,18 @@ class DirectorySource:
 class HttpSource:
     """A log published on a static web server, read with httpx (one pooled connection)."""
 
+    read_workers = 8
+    """Concurrent requests for records (static servers often close every connection)."""
+
     def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
         import httpx
 
         self.name = base_url
         self._base = base_url.rstrip("/") + "/"
-        self._client: httpx.Client = httpx.Client(timeout=timeout, follow_redirects=False)
+        limits = httpx.Limits(max_connections=self.read_workers)
+        self._client: httpx.Client = httpx.Client(
+            timeout=timeout, follow_redirects=False, limits=limits
+        )
 
     def read(self, path: str) -> bytes | None:
         import httpx
