@@ -83,6 +83,7 @@ def parameters_json(
         "seed": seed,
         "thresholds": list(request.thresholds) if data.score is not None else None,
         "classes": list(data.classes),
+        "engine": request.engine,
     }
 
 
@@ -105,6 +106,7 @@ def request_from_parameters(
         bootstrap=int(parameters.get("bootstrap", 0)),
         seed=parameters.get("seed"),
         thresholds=tuple(thresholds) if thresholds else DEFAULT_THRESHOLDS,
+        engine=str(parameters.get("engine", "arrow")),
     )
 
 
@@ -157,12 +159,18 @@ def _binary(
     """Binary metrics with intervals, significance tests and score metrics."""
     from bias_ledger.metrics.significance import selection_rate_tests
 
-    table = count_binary(data.y_true, data.y_pred, data.sensitive)
+    table = count_binary(data.y_true, data.y_pred, data.sensitive, weights=data.weights)
     results = compute_binary_metrics(
         table, references=request.references, min_group_size=request.min_group_size
     )
     if request.cross_check:
         from bias_ledger.metrics.crosscheck import cross_check
+
+        if data.weights is not None:
+            raise InputError(
+                f"--cross-check needs the rows themselves; the {request.engine} engine "
+                "aggregates them (use --engine arrow)"
+            )
 
         sensitive = {
             column.name: np.asarray(column.categories, dtype=object)[column.codes]
@@ -211,14 +219,60 @@ def _binary(
     return results, statistics, seed
 
 
+def _load(request: AuditRequest, progress: Callable[[int], None] | None) -> AuditData:
+    """The validated input rows, counted by the requested engine."""
+    from bias_ledger.engines import Engine
+
+    engines = ", ".join(item.value for item in Engine)
+    try:
+        engine = Engine(request.engine)
+    except ValueError:
+        raise InputError(f"--engine {request.engine!r}: expected one of {engines}") from None
+    if engine is Engine.ARROW:
+        if request.table is not None:
+            raise InputError("--table names a catalog table: it needs --engine spark")
+        return load_audit_data(
+            request.data,
+            predictions=request.predictions,
+            mapping=request.mapping,
+            progress=progress,
+        )
+    from bias_ledger.engines.aggregated import check_supported
+    from bias_ledger.io.load import check_mapping
+
+    check_mapping(request.mapping)
+    check_supported(request.mapping, engine.value)
+    for source in (request.data, request.predictions):
+        if source is not None and not isinstance(source, Path):
+            raise InputError(
+                f"the {engine.value} engine reads files, directories and tables; an in-memory "
+                "table is audited with engine='arrow'"
+            )
+    if engine is Engine.DUCKDB:
+        from bias_ledger.engines import duckdb_engine
+
+        if request.table is not None:
+            raise InputError("--table names a Spark catalog table: it needs --engine spark")
+        return duckdb_engine.load(
+            request.data, predictions=request.predictions, mapping=request.mapping
+        )
+    from bias_ledger.engines import spark_engine
+
+    return spark_engine.load(
+        request.data if request.table is None else None,
+        predictions=request.predictions,
+        mapping=request.mapping,
+        table=request.table,
+        master=request.spark_master,
+    )
+
+
 def run_audit(
     request: AuditRequest, *, progress: Callable[[int], None] | None = None
 ) -> AuditResult:
     """Read the inputs, count, and compute every metric; raise InputError on bad input."""
     _check_request(request)
-    data = load_audit_data(
-        request.data, predictions=request.predictions, mapping=request.mapping, progress=progress
-    )
+    data = _load(request, progress)
     statistics: dict[str, Any] | None = None
     seed: int | None = None
     results: AnyResults
@@ -242,6 +296,7 @@ def run_audit(
             data.sensitive,
             references=request.references,
             min_group_size=request.min_group_size,
+            weights=data.weights,
         )
     else:
         results, statistics, seed = _binary(request, data)
@@ -304,19 +359,26 @@ def audit(
     model_version: str | None = None,
     data_name: str | None = None,
     predictions_name: str | None = None,
+    engine: str = "arrow",
+    spark_master: str | None = None,
+    table: str | None = None,
 ) -> AuditResult:
     """Audit a model's predictions for fairness; the Python face of ``bias-ledger audit``.
 
     ``data`` (and ``predictions``) is a path to a CSV, Parquet or JSON Lines file, or a pandas
     DataFrame, a polars DataFrame or LazyFrame, or a pyarrow Table. A table is fingerprinted by
     the BLAKE3 of a canonical Arrow IPC stream of the audited columns (docs/FORMAT.md);
-    ``data_name`` names it in the record. Every other argument is keyword-only and means what
+    ``data_name`` names it in the record. ``engine`` is ``"arrow"`` (default), ``"duckdb"``
+    (files, directories, globs) or ``"spark"`` (also ``table=`` a catalog table, on
+    ``spark_master``). Every other argument is keyword-only and means what
     the CLI option of the same name means (``bias-ledger audit --help``).
 
     Nothing is recorded: ``bias_ledger.Ledger.open(path).append(result)`` signs and appends it.
     """
     if label is None:
         raise InputError("no label column given; expected label=COLUMN")
+    if data is None and table is None:
+        raise InputError("no data given: expected a path, a table, or table=NAME (Spark)")
     mapping = ColumnMapping(
         label=label,
         prediction=prediction,
@@ -332,7 +394,7 @@ def audit(
         task=Task(task),
     )
     request = AuditRequest(
-        data=_source(data, role="data", name=data_name),
+        data=_source(data if data is not None else table, role="data", name=data_name),
         mapping=mapping,
         predictions=(
             _source(predictions, role="predictions", name=predictions_name)
@@ -348,5 +410,8 @@ def audit(
         bootstrap=bootstrap,
         seed=seed,
         thresholds=tuple(thresholds) if thresholds is not None else DEFAULT_THRESHOLDS,
+        engine=engine,
+        spark_master=spark_master,
+        table=table,
     )
     return run_audit(request)

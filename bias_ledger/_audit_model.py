@@ -86,6 +86,12 @@ class AuditRequest:
     """Thresholds of the per-group sweep over a score column."""
     cross_check: bool = False
     """Recompute every metric fairlearn defines with MetricFrame and fail on any difference."""
+    engine: str = "arrow"
+    """Where rows are counted: ``arrow``, ``duckdb`` or ``spark`` (:mod:`bias_ledger.engines`)."""
+    spark_master: str | None = None
+    """Spark's master URL for ``engine="spark"`` (default ``local[*]``, or ``$SPARK_REMOTE``)."""
+    table: str | None = None
+    """A Spark catalog table to audit instead of ``data`` (``engine="spark"``)."""
 
 
 @dataclass(frozen=True)
@@ -155,8 +161,9 @@ class AuditResult:
 
     def input_json(self) -> list[dict[str, Any]]:
         roles = ("data", "predictions")
-        return [
-            {
+        documents = []
+        for role, item in zip(roles, self.inputs, strict=False):
+            document: dict[str, Any] = {
                 "role": role,
                 "name": item.name,
                 "format": item.format.value,
@@ -165,8 +172,10 @@ class AuditResult:
                 "rows": item.rows,
                 **({"sha256": item.sha256} if item.sha256 is not None else {}),
             }
-            for role, item in zip(roles, self.inputs, strict=False)
-        ]
+            if item.manifest is not None:
+                document["manifest"] = [entry.to_json() for entry in item.manifest]
+            documents.append(document)
+        return documents
 
     def to_json(self) -> dict[str, Any]:
         """The documented audit JSON (``schema_version`` 2), also the ledger record payload."""

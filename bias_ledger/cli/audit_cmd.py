@@ -81,6 +81,9 @@ def audit(
     ci: opt.CiOpt = None,
     bootstrap: opt.BootstrapOpt = None,
     seed: opt.SeedOpt = None,
+    engine: opt.EngineOpt = None,
+    spark_master: opt.SparkMasterOpt = None,
+    table: opt.TableOpt = None,
     policy: Annotated[
         Path | None, typer.Option("--policy", help="Judge the results with this policy file.")
     ] = None,

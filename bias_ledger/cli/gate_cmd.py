@@ -56,6 +56,9 @@ def gate(
     ci: opt.CiOpt = None,
     bootstrap: opt.BootstrapOpt = None,
     seed: opt.SeedOpt = None,
+    engine: opt.EngineOpt = None,
+    spark_master: opt.SparkMasterOpt = None,
+    table: opt.TableOpt = None,
     record: Annotated[
         int | None, typer.Option("--record", help="Judge existing audit record N instead.")
     ] = None,

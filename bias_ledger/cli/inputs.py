@@ -115,6 +115,29 @@ BootstrapOpt = Annotated[
 SeedOpt = Annotated[
     int | None, typer.Option("--seed", help="Bootstrap seed (default: drawn and recorded).")
 ]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="Where rows are counted: arrow (default), duckdb (files, directories, globs, "
+        "hive-partitioned Parquet) or spark.",
+        show_default=False,
+    ),
+]
+SparkMasterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        help="Spark master URL for --engine spark (default local[*], or $SPARK_REMOTE).",
+        show_default=False,
+    ),
+]
+TableOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--table", help="A Spark catalog table to audit (--engine spark).", show_default=False
+    ),
+]
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
@@ -152,6 +175,9 @@ class InputOptions:
     ci: float | None = None
     bootstrap: int | None = None
     seed: int | None = None
+    engine: str | None = None
+    spark_master: str | None = None
+    table: str | None = None
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> InputOptions:
@@ -214,10 +240,13 @@ def build_request(options: InputOptions) -> tuple[AuditRequest, Path | None]:
         task=options.task,
         min_group_size=options.min_group_size,
     )
-    if config.data is None:
-        raise InputError("no dataset given: expected a DATA argument or `data` in bias-ledger.toml")
+    if config.data is None and options.table is None:
+        raise InputError(
+            "no dataset given: expected a DATA argument, `data` in bias-ledger.toml, or "
+            "--table NAME with --engine spark"
+        )
     request = AuditRequest(
-        data=config.data,
+        data=config.data if config.data is not None else Path(f"table:{options.table}"),
         mapping=config.column_mapping(),
         predictions=config.predictions,
         references=dict(config.reference),
@@ -230,5 +259,8 @@ def build_request(options: InputOptions) -> tuple[AuditRequest, Path | None]:
         ci_level=None if options.ci == 0 else (0.95 if options.ci is None else options.ci),
         bootstrap=options.bootstrap or 0,
         seed=options.seed,
+        engine=options.engine or "arrow",
+        spark_master=options.spark_master,
+        table=options.table,
     )
     return request, config.policy

@@ -35,6 +35,19 @@ class JoinMode(StrEnum):
 
 
 @dataclass(frozen=True)
+class ManifestEntry:
+    """One file of a directory or glob input (docs/FORMAT.md, "Directories and globs")."""
+
+    path: str
+    """The path relative to the directory (or to the glob's fixed prefix), with ``/``."""
+    size: int
+    blake3: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "size": self.size, "blake3": self.blake3}
+
+
+@dataclass(frozen=True)
 class InputFile:
     """One input file, fingerprinted for the ledger."""
 
@@ -50,8 +63,11 @@ class InputFile:
     """Hex BLAKE3 digest of the raw file bytes (compressed bytes for ``.gz``)."""
     rows: int
     """Data rows in the file (before any were dropped)."""
+    manifest: tuple[ManifestEntry, ...] | None = None
+    """For a directory or glob: every file read, and ``blake3`` is the manifest's digest."""
     sha256: str | None = None
-    """Hex SHA-256 of the raw file bytes (None in results recorded before format 2)."""
+    """Hex SHA-256 of the raw file bytes (None for directories, globs, tables and tables in
+    memory, and in records made before it was added)."""
 
 
 @dataclass(frozen=True)
@@ -112,3 +128,6 @@ class AuditData:
     """What ``y_true`` and ``y_pred`` hold."""
     classes: tuple[str, ...] = ()
     """Multiclass: the class names, indexed by code."""
+    weights: npt.NDArray[np.int64] | None = None
+    """How many input rows each row stands for, when an engine aggregated the input already
+    (:mod:`bias_ledger.engines`); None when every row is one input row."""

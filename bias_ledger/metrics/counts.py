@@ -191,10 +191,22 @@ def _cell_codes(
     return codes
 
 
+def _bincount(
+    codes: npt.NDArray[np.int64], weights: npt.NDArray[np.int64] | None, minlength: int
+) -> npt.NDArray[np.int64]:
+    """Counts of each code, or sums of ``weights`` (row counts of pre-aggregated rows)."""
+    if weights is None:
+        return np.bincount(codes, minlength=minlength)
+    # bincount sums weights as float64: exact for integer totals below 2**53.
+    summed = np.bincount(codes, weights=weights, minlength=minlength)
+    return np.rint(summed).astype(np.int64)
+
+
 def _blockwise(
     y_true: npt.NDArray[np.bool_],
     y_pred: npt.NDArray[np.bool_],
     sensitive: Sequence[SensitiveColumn],
+    weights: npt.NDArray[np.int64] | None = None,
 ) -> tuple[CombinedCodes, npt.NDArray[np.int64]] | None:
     """Cell counts over the dense code space, block by block; None unless that space is small.
 
@@ -208,8 +220,10 @@ def _blockwise(
         rows = slice(start, start + BLOCK_ROWS)
         block = [replace(column, codes=column.codes[rows]) for column in sensitive]
         combined = combine_codes(block)
-        counts += np.bincount(
-            _cell_codes(combined, y_true[rows], y_pred[rows]), minlength=space * CELLS
+        counts += _bincount(
+            _cell_codes(combined, y_true[rows], y_pred[rows]),
+            weights[rows] if weights is not None else None,
+            space * CELLS,
         )
     return combined, counts
 
@@ -218,13 +232,19 @@ def count_binary(
     y_true: npt.NDArray[np.bool_],
     y_pred: npt.NDArray[np.bool_],
     sensitive: Sequence[SensitiveColumn],
+    *,
+    weights: npt.NDArray[np.int64] | None = None,
 ) -> CountTable:
     """Confusion counts of every observed combination of the sensitive columns.
 
     One ``np.bincount`` over ``combined group code * 4 + cell``; no Python loop over rows.
+    ``weights`` counts each row that many times: the row counts of rows an engine has
+    aggregated already (:mod:`bias_ledger.engines`).
     """
     _check_inputs(y_true, y_pred, sensitive)
-    blocks = _blockwise(y_true, y_pred, sensitive)
+    if weights is not None and (len(weights) != len(y_true) or (weights < 0).any()):
+        raise InputError(f"row weights must be {len(y_true)} counts >= 0")
+    blocks = _blockwise(y_true, y_pred, sensitive, weights)
     if blocks is not None:
         combined, flat = blocks
         observed = np.arange(combined.space, dtype=np.int64)
@@ -237,7 +257,7 @@ def count_binary(
             observed, combined = _compacted(combined)
         else:
             observed = np.arange(combined.space, dtype=np.int64)
-        flat = np.bincount(_cell_codes(combined, y_true, y_pred), minlength=len(observed) * CELLS)
+        flat = _bincount(_cell_codes(combined, y_true, y_pred), weights, len(observed) * CELLS)
     n_codes = len(observed)
     counts = flat.reshape(n_codes, CELLS)
     present = np.flatnonzero(counts.sum(axis=1))

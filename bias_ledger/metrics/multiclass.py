@@ -22,13 +22,22 @@ Ints = npt.NDArray[np.int64]
 
 
 def class_tables(
-    true_codes: Ints, pred_codes: Ints, n_classes: int, sensitive: Sequence[SensitiveColumn]
+    true_codes: Ints,
+    pred_codes: Ints,
+    n_classes: int,
+    sensitive: Sequence[SensitiveColumn],
+    weights: Ints | None = None,
 ) -> list[CountTable]:
-    """One-vs-rest count tables, one per class, of the intersection of the sensitive columns."""
+    """One-vs-rest count tables, one per class, of the intersection of the sensitive columns
+    (each row counted ``weights`` times, when given)."""
     grouping = row_grouping(sensitive)
     n_groups = len(grouping.groups)
     index = (grouping.codes * n_classes + true_codes) * n_classes + pred_codes
-    joint = np.bincount(index, minlength=n_groups * n_classes * n_classes)
+    size = n_groups * n_classes * n_classes
+    if weights is None:
+        joint = np.bincount(index, minlength=size)
+    else:
+        joint = np.rint(np.bincount(index, weights=weights, minlength=size))
     joint = joint.reshape(n_groups, n_classes, n_classes).astype(np.int64)
     totals = joint.sum(axis=(1, 2))
     tables = []
@@ -67,12 +76,14 @@ def multiclass_metrics(
     *,
     references: Mapping[str, str] | None = None,
     min_group_size: int = 0,
+    weights: Ints | None = None,
 ) -> MulticlassResults:
     """Binary metrics of every class against the rest, per group, with macro summaries.
 
     Classes are the distinct values of labels and predictions together, in ``np.unique``
     order and named as text. ``references`` and ``min_group_size`` are as for
-    :func:`~bias_ledger.metrics.engine.compute_binary_metrics`.
+    :func:`~bias_ledger.metrics.engine.compute_binary_metrics`; ``weights`` counts each row
+    that many times (rows an engine aggregated).
     """
     labels, predictions = np.asarray(y_true), np.asarray(y_pred)
     if labels.ndim != 1 or predictions.shape != labels.shape:
@@ -89,7 +100,7 @@ def multiclass_metrics(
     if len(set(classes)) != len(classes):
         raise InputError(f"class values must have distinct text forms, got {list(classes)}")
     true_codes, pred_codes = codes[: len(labels)], codes[len(labels) :]
-    tables = class_tables(true_codes, pred_codes, len(classes), sensitive)
+    tables = class_tables(true_codes, pred_codes, len(classes), sensitive, weights)
     per_class = tuple(
         ClassResult(
             label,

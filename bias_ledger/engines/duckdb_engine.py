@@ -1,0 +1,213 @@
+"""The DuckDB engine: one ``GROUP BY`` over the audited columns of files, directories, globs
+or hive-partitioned Parquet, out of core and on every core; only the aggregated rows (one per
+distinct combination, with its count) come back to Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from bias_ledger.engines.aggregated import ROWS_COLUMN, audit_data, audited_columns
+from bias_ledger.engines.sources import Dataset, fingerprint, resolve_dataset
+from bias_ledger.errors import InputError
+from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, JoinMode
+
+EXAMPLES = 5
+
+
+def quote(name: str) -> str:
+    """An SQL identifier for a column name, whatever characters it holds."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _null_values() -> str:
+    import pyarrow.csv as pcsv
+
+    # The arrow engine's missing-value spellings, so that both read the same rows as missing.
+    return "[" + ", ".join(_literal(value) for value in pcsv.ConvertOptions().null_values) + "]"
+
+
+def relation(dataset: Dataset) -> str:
+    """The SQL table function reading every file of ``dataset``."""
+    files = "[" + ", ".join(_literal(str(path)) for path in dataset.files) + "]"
+    hive = "true" if dataset.hive else "false"
+    if dataset.format is FileFormat.PARQUET:
+        return f"read_parquet({files}, hive_partitioning = {hive}, union_by_name = true)"
+    if dataset.format is FileFormat.CSV:
+        return (
+            f"read_csv({files}, header = true, nullstr = {_null_values()}, "
+            f"hive_partitioning = {hive}, union_by_name = true)"
+        )
+    if dataset.format is FileFormat.JSONL:
+        return (
+            f"read_json({files}, format = 'newline_delimited', hive_partitioning = {hive}, "
+            "union_by_name = true)"
+        )
+    raise InputError(f"{dataset.spec}: the duckdb engine reads CSV, Parquet and JSON Lines")
+
+
+def _columns(connection: Any, source: str, dataset: Dataset) -> list[str]:
+    import duckdb
+
+    try:
+        described = connection.sql(f"DESCRIBE SELECT * FROM {source}").fetchall()
+    except duckdb.Error as exc:
+        raise InputError(f"{dataset.spec}: cannot read: {_first_line(exc)}") from None
+    return [str(row[0]) for row in described]
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _require(names: Sequence[str], wanted: Sequence[tuple[str, str]], where: str) -> None:
+    import difflib
+
+    for name, role in wanted:
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+            hint = (
+                ("did you mean " + ", ".join(repr(c) for c in close) + "?")
+                if close
+                else ("columns are " + ", ".join(repr(c) for c in list(names)[:10]))
+            )
+            raise InputError(f"{where}: no {role} column {name!r}; {hint}")
+
+
+def _check_join(
+    connection: Any, data: str, predictions: str, key: str, names: tuple[str, str]
+) -> None:
+    column = quote(key)
+    for source, name in ((data, names[0]), (predictions, names[1])):
+        ((missing, extra),) = connection.sql(
+            f"SELECT count(*) - count({column}), count({column}) - count(DISTINCT {column}) "
+            f"FROM {source}"
+        ).fetchall()
+        if missing:
+            raise InputError(
+                f"{name}: id column {key!r} has {missing} missing ids; expected an id on every row"
+            )
+        if extra:
+            examples = connection.sql(
+                f"SELECT {column} FROM {source} GROUP BY ALL HAVING count(*) > 1 "
+                f"ORDER BY 1 LIMIT {EXAMPLES}"
+            ).fetchall()
+            shown = ", ".join(repr(str(row[0])) for row in examples)
+            raise InputError(
+                f"{name}: id column {key!r} has duplicated ids ({extra} extra rows), e.g. "
+                f"{shown}; expected each id once"
+            )
+    parts = []
+    for here, there, label_here, label_there in (
+        (data, predictions, names[0], names[1]),
+        (predictions, data, names[1], names[0]),
+    ):
+        ((count,),) = connection.sql(
+            f"SELECT count(*) FROM {here} AS a ANTI JOIN {there} AS b USING ({column})"
+        ).fetchall()
+        if count:
+            examples = connection.sql(
+                f"SELECT {column} FROM {here} AS a ANTI JOIN {there} AS b USING ({column}) "
+                f"ORDER BY 1 LIMIT {EXAMPLES}"
+            ).fetchall()
+            shown = ", ".join(repr(str(row[0])) for row in examples)
+            parts.append(f"{count} ids in {label_here} are not in {label_there} (e.g. {shown})")
+    if parts:
+        raise InputError(f"id column {key!r} does not match between the files: " + "; ".join(parts))
+
+
+def aggregate_sql(
+    source: str, columns: Sequence[str], *, identifier: Callable[[str], str] = quote
+) -> str:
+    """The query every engine runs: rows per distinct combination of the audited columns
+    (``identifier`` quotes a column name in the engine's SQL dialect)."""
+    selected = ", ".join(identifier(name) for name in columns)
+    return (
+        f"SELECT {selected}, CAST(count(*) AS BIGINT) AS {identifier(ROWS_COLUMN)} "
+        f"FROM {source} GROUP BY {selected}"
+    )
+
+
+def load(
+    data: Any, *, predictions: Any | None, mapping: ColumnMapping, threads: int | None = None
+) -> AuditData:
+    """Aggregate the inputs with DuckDB and validate the aggregated rows."""
+    import duckdb
+
+    datasets = [resolve_dataset(data)] + ([resolve_dataset(predictions)] if predictions else [])
+    connection = duckdb.connect(config={"threads": threads} if threads else {})
+    try:
+        sources = [f"({'SELECT * FROM ' + relation(item)})" for item in datasets]
+        names = [
+            _columns(connection, source, item)
+            for source, item in zip(sources, datasets, strict=True)
+        ]
+        wanted = [(name, role) for name, role in _roles(mapping)]
+        columns = audited_columns(mapping)
+        if len(datasets) == 1:
+            _require(names[0], wanted, datasets[0].spec)
+            source = sources[0]
+        else:
+            source = _joined(connection, sources, names, datasets, mapping, wanted)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # Hashing reads the files while DuckDB scans them: the two overlap.
+            hashing = pool.submit(lambda: [fingerprint(item, rows=0) for item in datasets])
+            try:
+                table = connection.sql(aggregate_sql(source, columns)).to_arrow_table()
+            except duckdb.Error as exc:
+                raise InputError(f"{datasets[0].spec}: cannot read: {_first_line(exc)}") from None
+            digests = hashing.result()
+    finally:
+        connection.close()
+    total = int(sum(table.column(ROWS_COLUMN).to_pylist())) if table.num_rows else 0
+    if total == 0:
+        raise InputError(
+            f"{datasets[0].spec}: no data rows; expected a header and at least one row"
+        )
+    from dataclasses import replace
+
+    inputs = [replace(item, rows=total) for item in digests]
+    where = " joined with ".join(item.spec for item in datasets)
+    return audit_data(table, mapping, source=where, inputs=inputs)
+
+
+def _roles(mapping: ColumnMapping) -> list[tuple[str, str]]:
+    pairs = [(mapping.label, "label")]
+    if mapping.prediction is not None:
+        pairs.append((mapping.prediction, "prediction"))
+    pairs += [(name, "sensitive") for name in mapping.sensitive]
+    return pairs
+
+
+def _joined(
+    connection: Any,
+    sources: Sequence[str],
+    names: Sequence[list[str]],
+    datasets: Sequence[Dataset],
+    mapping: ColumnMapping,
+    wanted: Sequence[tuple[str, str]],
+) -> str:
+    mode = mapping.join or (JoinMode.ID if mapping.id_column else None)
+    if mode is not JoinMode.ID or mapping.id_column is None:
+        raise InputError(
+            f"the duckdb engine joins {datasets[0].spec} with {datasets[1].spec} on an id column: "
+            "expected --id COLUMN (row order is not defined across files and threads)"
+        )
+    key = mapping.id_column
+    for item, columns in zip(datasets, names, strict=True):
+        _require(columns, [(key, "id")], item.spec)
+    shared = [n for n in names[0] if n in names[1] and n != key]
+    if shared:
+        raise InputError(
+            f"columns {', '.join(repr(n) for n in shared[:10])} are in both {datasets[0].spec} and "
+            f"{datasets[1].spec}; expected each column other than the id in one file only"
+        )
+    _require(names[0] + names[1], wanted, f"{datasets[0].spec} or {datasets[1].spec}")
+    _check_join(connection, sources[0], sources[1], key, (datasets[0].spec, datasets[1].spec))
+    return f"({sources[0]} AS d JOIN {sources[1]} AS p USING ({quote(key)}))"

@@ -1,0 +1,95 @@
+"""A real local Spark gives exactly the arrow engine's results, from files, a hive-partitioned
+directory and a catalog table, with only aggregated rows reaching the driver."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import bias_ledger
+from bias_ledger.errors import InputError
+from tests.engines.data import frame, hive_directory, write
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs a Java runtime"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+]
+
+BINARY: dict[str, Any] = {
+    "label": "label",
+    "prediction": "prediction",
+    "sensitive": ["sex", "region"],
+}
+
+
+@pytest.fixture(scope="module")
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from pyspark.sql import SparkSession
+
+    warehouse = tmp_path_factory.mktemp("warehouse")
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("bias-ledger-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.warehouse.dir", str(warehouse))
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def _document(result: Any) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(json.dumps(result.to_json()))
+    document["parameters"].pop("engine")
+    return document
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_files_give_the_arrow_engines_json(spark: Any, tmp_path: Path, suffix: str) -> None:
+    path = write(frame(11, 4_000, missing=True), tmp_path / f"data{suffix}")
+    args = {**BINARY, "missing_as_group": True, "drop_missing": True, "bootstrap": 100, "seed": 3}
+    arrow = bias_ledger.audit(path, **args)
+    on_spark = bias_ledger.audit(path, **args, engine="spark")
+    assert on_spark.parameters["engine"] == "spark"
+    assert _document(on_spark) == _document(arrow)
+
+
+def test_hive_directory_multiclass_and_catalog_table(spark: Any, tmp_path: Path) -> None:
+    table = frame(12, 5_000)
+    single = write(table, tmp_path / "all.parquet")
+    root = hive_directory(table, tmp_path / "dataset", by="region")
+    for args in (
+        BINARY,
+        {
+            "label": "klass",
+            "prediction": "guess",
+            "sensitive": ["sex"],
+            "task": "multiclass_classification",
+        },
+    ):
+        expected = _document(bias_ledger.audit(single, **args))
+        found = _document(bias_ledger.audit(root, **args, engine="spark"))
+        assert found["results"] == expected["results"]
+        assert found["statistics"] == expected["statistics"]
+    assert found["inputs"][0]["manifest"]
+
+    spark.read.parquet(str(single)).write.saveAsTable("audited")
+    from_table = bias_ledger.audit(None, **BINARY, engine="spark", table="audited")
+    document = _document(from_table)
+    assert document["results"] == _document(bias_ledger.audit(single, **BINARY))["results"]
+    (recorded,) = document["inputs"]
+    assert (recorded["format"], recorded["name"], recorded["blake3"]) == ("table", "audited", "")
+    assert any("cannot be re-identified" in line for line in document["warnings"])
+
+    with pytest.raises(InputError, match=r"table missing_table: cannot read"):
+        bias_ledger.audit(None, **BINARY, engine="spark", table="missing_table")
