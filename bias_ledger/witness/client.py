@@ -13,8 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from bias_ledger.errors import BiasLedgerError, LedgerError, VerificationError
 from bias_ledger.ledger.files import write_atomically
@@ -22,6 +21,9 @@ from bias_ledger.ledger.note import NoteSignature, open_note, parse_note, with_s
 from bias_ledger.ledger.tlog_checkpoint import parse_checkpoint
 from bias_ledger.witness.config import WitnessConfig, load_hints, load_witnesses, save_hints
 from bias_ledger.witness.protocol import ADD_CHECKPOINT_PATH, AddCheckpoint, parse_size_body
+
+if TYPE_CHECKING:
+    import httpx
 
 CHECKPOINT_FILE = "checkpoint"
 TIMEOUT_ENV = "BIAS_LEDGER_WITNESS_TIMEOUT"
@@ -62,6 +64,8 @@ class _Refused(Exception):
 
 
 def _timeout() -> httpx.Timeout:
+    import httpx
+
     try:
         seconds = float(os.environ.get(TIMEOUT_ENV, "5"))
     except ValueError:
@@ -120,6 +124,9 @@ def push_checkpoint(
     """
     if not witnesses:
         return []
+    # Imported here: every append calls this, and most ledgers have no witnesses.
+    import httpx
+
     hints = load_hints(ledger_dir)
 
     def one(witness: WitnessConfig) -> tuple[PushResult, NoteSignature | None]:

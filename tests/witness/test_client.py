@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -175,3 +177,13 @@ def test_a_witness_that_never_answers_costs_only_the_timeout(
         assert time.monotonic() - started < 3
     assert not result.cosigned
     assert result.message.startswith("unreachable")
+
+
+def test_an_append_without_witnesses_does_not_load_an_http_client(tmp_path: Path) -> None:
+    """The append hook runs on every append; httpx alone takes 0.1-0.8 s to import."""
+    code = (
+        "import sys, pathlib; from bias_ledger.witness.client import push_after_append; "
+        f"push_after_append(pathlib.Path({str(tmp_path)!r}), b''); print('httpx' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert (done.stdout, done.stderr) == ("False\n", "")
