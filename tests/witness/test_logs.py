@@ -14,9 +14,11 @@ from bias_ledger.ledger.keys import write_private_key_file
 from bias_ledger.ledger.note import COSIGNATURE_V1, note_verifier, parse_verifier_key
 from bias_ledger.witness.logs import parse_logs
 
-LOG = Ed25519PrivateKey.generate()
+# Fixed keys: parametrize ids contain them, and pytest-xdist needs the same ids in each worker.
+LOG = Ed25519PrivateKey.from_private_bytes(bytes([7]) * 32)
 VKEY = note_verifier("example.com/log", LOG.public_key()).verifier_key()
-OTHER = note_verifier("example.com/log", Ed25519PrivateKey.generate().public_key()).verifier_key()
+OTHER_KEY = Ed25519PrivateKey.from_private_bytes(bytes([8]) * 32)
+OTHER = note_verifier("example.com/log", OTHER_KEY.public_key()).verifier_key()
 
 
 def test_logs_with_several_keys() -> None:

@@ -21,10 +21,14 @@ from bias_ledger.ledger.note import (
 from bias_ledger.ledger.tlog_checkpoint import Checkpoint
 from bias_ledger.witness.policy import check_witness_quorum, parse_witness_policy
 
-LOG_KEY = Ed25519PrivateKey.generate()
+# Fixed keys: parametrize ids contain them, and pytest-xdist needs the same ids in each worker.
+LOG_KEY = Ed25519PrivateKey.from_private_bytes(bytes([9]) * 32)
 ORIGIN = "example.com/audits"
 TEXT = Checkpoint(ORIGIN, 12, bytes(range(32))).text()
-KEYS = {name: Ed25519PrivateKey.generate() for name in ("w1", "w2", "w3")}
+KEYS = {
+    name: Ed25519PrivateKey.from_private_bytes(bytes([number]) * 32)
+    for number, name in enumerate(("w1", "w2", "w3"), start=1)
+}
 
 
 def vkey(name: str) -> str:
