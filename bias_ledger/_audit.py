@@ -6,6 +6,7 @@ that the CLI renders and records.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from bias_ledger.io.model import AuditData, ColumnMapping, JoinMode
 from bias_ledger.io.read import Source
 from bias_ledger.metrics.counts import count_binary
 from bias_ledger.metrics.engine import compute_binary_metrics
-from bias_ledger.metrics.model import MetricResults, Task
+from bias_ledger.metrics.model import ImpactDenominator, MetricResults, Task
 from bias_ledger.metrics.model_extra import MulticlassResults
 
 __all__ = [
@@ -77,12 +78,17 @@ def parameters_json(
         "missing_as_group": mapping.missing_as_group,
         "drop_missing": mapping.drop_missing,
         "max_groups": mapping.max_groups,
+        "default_na": mapping.default_na,
         "min_group_size": request.min_group_size,
-        "ci_level": request.ci_level,
+        # Intervals are computed for binary classification only; other tasks record none.
+        "ci_level": request.ci_level if results.task is Task.BINARY_CLASSIFICATION else None,
         "bootstrap": request.bootstrap,
         "seed": seed,
         "thresholds": list(request.thresholds) if data.score is not None else None,
         "classes": list(data.classes),
+        "impact_ratio_denominator": (
+            request.impact_rule.value if results.task is not Task.REGRESSION else None
+        ),
         "engine": request.engine,
     }
 
@@ -106,6 +112,10 @@ def request_from_parameters(
         bootstrap=int(parameters.get("bootstrap", 0)),
         seed=parameters.get("seed"),
         thresholds=tuple(thresholds) if thresholds else DEFAULT_THRESHOLDS,
+        # Records without the key divided by the most-selected group however small.
+        impact_rule=ImpactDenominator(
+            parameters.get("impact_ratio_denominator") or ImpactDenominator.MOST_SELECTED.value
+        ),
         engine=str(parameters.get("engine", "arrow")),
     )
 
@@ -125,6 +135,7 @@ def mapping_from_parameters(parameters: Mapping[str, Any]) -> ColumnMapping:
         missing_as_group=bool(parameters.get("missing_as_group", False)),
         drop_missing=bool(parameters.get("drop_missing", False)),
         max_groups=int(parameters.get("max_groups", 1000)),
+        default_na=bool(parameters.get("default_na", True)),
         task=Task(parameters.get("task", Task.BINARY_CLASSIFICATION.value)),
     )
 
@@ -140,6 +151,10 @@ def _artifact(path: Path | None) -> ModelArtifact | None:
     )
 
 
+MAX_SEED = 2**53 - 1
+"""The largest seed a record can hold exactly (RFC 8785 numbers are IEEE doubles)."""
+
+
 def _check_request(request: AuditRequest) -> None:
     if request.min_group_size < 0:
         raise InputError(f"--min-group-size must be >= 0; got {request.min_group_size}")
@@ -151,6 +166,32 @@ def _check_request(request: AuditRequest) -> None:
         raise InputError(f"--bootstrap must be >= 0 resamples; got {request.bootstrap}")
     if request.bootstrap and request.ci_level is None:
         raise InputError("--bootstrap needs a confidence level (--ci)")
+    if request.bootstrap and request.mapping.task is not Task.BINARY_CLASSIFICATION:
+        raise InputError(
+            f"--bootstrap applies to binary classification; a {request.mapping.task.value} "
+            "audit has no bootstrap intervals"
+        )
+    if request.seed is not None and not request.bootstrap:
+        raise InputError("--seed sets the bootstrap's draws: it needs --bootstrap N")
+    _check_thresholds(request.thresholds)
+    # The seed is recorded, and a record holds only integers JSON numbers keep exact.
+    if request.seed is not None and not 0 <= request.seed <= MAX_SEED:
+        raise InputError(f"--seed must be an integer from 0 to {MAX_SEED}; got {request.seed}")
+
+
+MAX_THRESHOLDS = 1000
+
+
+def _check_thresholds(thresholds: Sequence[float]) -> None:
+    if not thresholds:
+        raise InputError("--thresholds: expected at least one threshold")
+    if len(thresholds) > MAX_THRESHOLDS:
+        raise InputError(f"--thresholds: expected at most {MAX_THRESHOLDS}, got {len(thresholds)}")
+    for value in thresholds:
+        if not math.isfinite(value):
+            raise InputError(f"--thresholds: expected finite numbers, got {value}")
+    if len(set(thresholds)) != len(thresholds):
+        raise InputError("--thresholds: a threshold is given more than once")
 
 
 def _binary(
@@ -161,7 +202,10 @@ def _binary(
 
     table = count_binary(data.y_true, data.y_pred, data.sensitive, weights=data.weights)
     results = compute_binary_metrics(
-        table, references=request.references, min_group_size=request.min_group_size
+        table,
+        references=request.references,
+        min_group_size=request.min_group_size,
+        impact_rule=request.impact_rule,
     )
     if request.cross_check:
         from bias_ledger.metrics.crosscheck import cross_check
@@ -296,6 +340,7 @@ def run_audit(
             data.sensitive,
             references=request.references,
             min_group_size=request.min_group_size,
+            impact_rule=request.impact_rule,
             weights=data.weights,
         )
     else:
@@ -348,6 +393,7 @@ def audit(
     missing_as_group: bool = False,
     drop_missing: bool = False,
     max_groups: int = 1000,
+    default_na: bool = True,
     task: str = Task.BINARY_CLASSIFICATION.value,
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
     ci: float | None = 0.95,
@@ -391,6 +437,7 @@ def audit(
         missing_as_group=missing_as_group,
         drop_missing=drop_missing,
         max_groups=max_groups,
+        default_na=default_na,
         task=Task(task),
     )
     request = AuditRequest(

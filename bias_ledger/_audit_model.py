@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bias_ledger.errors import InputError
 from bias_ledger.io.model import ColumnMapping, InputFile
 from bias_ledger.io.read import Source
-from bias_ledger.metrics.model import MetricResults
+from bias_ledger.metrics.model import ImpactDenominator, MetricResults
 from bias_ledger.metrics.model_extra import MulticlassResults, RegressionResults
 
 if TYPE_CHECKING:
@@ -84,6 +84,8 @@ class AuditRequest:
     """Bootstrap seed; None draws one, which is recorded."""
     thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS
     """Thresholds of the per-group sweep over a score column."""
+    impact_rule: ImpactDenominator = ImpactDenominator.MOST_SELECTED_SUFFICIENT
+    """Which group impact ratios divide by; older records recompute with their own rule."""
     cross_check: bool = False
     """Recompute every metric fairlearn defines with MetricFrame and fail on any difference."""
     engine: str = "arrow"

@@ -2,112 +2,125 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bias_ledger.baselines import Baseline, audit_record_results
 from bias_ledger.errors import InputError, VerificationError
-from bias_ledger.ledger.entry import armor, parse_line
-from bias_ledger.ledger.reader import read_ledger
+from bias_ledger.gate_trust import GateTrust, VerifiedLedger
 from bias_ledger.ledger.record import RecordKind
-from bias_ledger.ledger.trust import TrustedKeys
 from bias_ledger.metrics.model import MetricResults
-from bias_ledger.results_json import results_from_json
+
+__all__ = ["LATEST_APPROVED", "Baseline", "audit_record_results", "resolve_baseline"]
 
 LATEST_APPROVED = "latest-approved"
 
 
-@dataclass(frozen=True)
-class Baseline:
-    """The results a regression rule compares against, and where they came from."""
-
-    results: MetricResults
-    source: Mapping[str, Any]
-    """JSON description: record index and hash, approval index and approver, or bundle."""
-
-
-def _records(path: Path) -> list[tuple[dict[str, Any], bytes]]:
-    stored = read_ledger(path)
-    items = []
-    for index, line in enumerate(stored.lines):
-        entry = parse_line(line, where=f"{path} record {index}")
-        items.append((json.loads(entry.record_bytes), line))
-    return items
+def _approval(ledger: VerifiedLedger, index: int, approvers: str) -> dict[str, Any]:
+    """The baseline source fields of approval record ``index``."""
+    record = ledger.records[index]
+    return {
+        "approval_index": index,
+        "approver": record["signer"]["fingerprint"],
+        "principal": ledger.approver_principal(index) or "",
+        "trusted_by": approvers,
+    }
 
 
-def audit_record_results(record: Mapping[str, Any], *, where: str) -> MetricResults:
-    if record.get("kind") != RecordKind.AUDIT.value:
-        raise InputError(f"{where}: expected an audit record, found a {record.get('kind')} record")
-    return results_from_json(record["audit"]["results"])
+def _approvals_of(ledger: VerifiedLedger, target: int | None) -> list[int]:
+    """Approval records (of ``target``, or of any record), latest first."""
+    return [
+        index
+        for index in range(len(ledger.entries) - 1, -1, -1)
+        if ledger.entries[index].header.kind is RecordKind.APPROVAL
+        and (target is None or (ledger.entries[index].approves or (-1, ""))[0] == target)
+    ]
 
 
-def _approval_signed_by_trusted(line: bytes, trusted: TrustedKeys, where: str) -> str:
-    from bias_ledger.ledger import sshsig
+def _from_record(ledger: VerifiedLedger, index: int, option: str) -> tuple[MetricResults, str]:
+    record = ledger.record(index, option=option)
+    return audit_record_results(record, where=ledger.where(index)), ledger.entries[
+        index
+    ].record_hash
 
-    entry = parse_line(line, where=where)
-    signer = sshsig.verify(armor(entry.signature), entry.record_bytes)
-    return trusted.require(signer, what=where).principals
+
+def _trust_source(trust: GateTrust) -> str:
+    if trust.approvers is not None:
+        return trust.approvers.source
+    return "--trust-ledger-keys" if trust.trusted is None else trust.trusted.source
 
 
-def resolve_baseline(path: Path, spec: str, *, approvers: TrustedKeys | None = None) -> Baseline:
-    """``latest-approved``, a record index, or a bundle file."""
-    import blake3
-
-    if spec == LATEST_APPROVED:
-        records = _records(path)
-        for index in range(len(records) - 1, -1, -1):
-            record, line = records[index]
-            if record.get("kind") != RecordKind.APPROVAL.value:
-                continue
-            where = f"{path} record {index}"
-            principal = ""
-            if approvers is not None:
-                try:
-                    principal = _approval_signed_by_trusted(line, approvers, where)
-                except VerificationError:
-                    continue
-            target = record["approval"]["approves"]
-            approved, approved_line = records[target["index"]]
-            record_bytes = parse_line(approved_line, where=where).record_bytes
-            if blake3.blake3(record_bytes).hexdigest() != target["record_hash"]:
-                raise VerificationError(
-                    f"{where}: approval names record {target['index']} with hash "
-                    f"{target['record_hash']}, which does not match; run 'bias-ledger verify'"
-                )
-            return Baseline(
-                results=audit_record_results(approved, where=f"{path} record {target['index']}"),
-                source={
-                    "kind": "approval",
-                    "approval_index": index,
-                    "record_index": target["index"],
-                    "record_hash": target["record_hash"],
-                    "approver": record["signer"]["fingerprint"],
-                    "principal": principal,
-                },
-            )
-        trusted_note = " by a trusted approver" if approvers is not None else ""
+def _latest_approved(ledger: VerifiedLedger, trust: GateTrust) -> Baseline:
+    approvals = _approvals_of(ledger, None)
+    if not approvals:
         raise InputError(
-            f"--baseline latest-approved: no approval record{trusted_note} in {path}; "
+            f"--baseline latest-approved: no approval record in {ledger.path}; "
             "approve one with 'bias-ledger approve N'"
         )
-    if spec.isdigit():
-        index = int(spec)
-        records = _records(path)
-        if index >= len(records):
-            raise InputError(f"--baseline {index}: the ledger has records 0..{len(records) - 1}")
-        record, line = records[index]
-        digest = blake3.blake3(parse_line(line, where=spec).record_bytes).hexdigest()
-        return Baseline(
-            results=audit_record_results(record, where=f"{path} record {index}"),
-            source={"kind": "record", "record_index": index, "record_hash": digest},
+    usable = [index for index in approvals if ledger.approver_principal(index) is not None]
+    if not usable:
+        raise VerificationError(
+            f"--baseline latest-approved: no approval record in {ledger.path} is signed by a key "
+            f"trusted in {_trust_source(trust)} (approvals {', '.join(map(str, approvals))} are "
+            "signed by other keys)"
         )
+    approval = usable[0]
+    target = ledger.entries[approval].approves
+    assert target is not None  # check_entries requires it of an approval
+    results, digest = _from_record(ledger, target[0], "--baseline")
+    source = {"kind": "approval", "record_index": target[0], "record_hash": digest}
+    return Baseline(results, {**source, **_approval(ledger, approval, _trust_source(trust))})
+
+
+def _numbered(ledger: VerifiedLedger, index: int, trust: GateTrust) -> Baseline:
+    results, digest = _from_record(ledger, index, "--baseline")
+    source: dict[str, Any] = {"kind": "record", "record_index": index, "record_hash": digest}
+    if trust.approvers is not None:
+        approvals = [i for i in _approvals_of(ledger, index) if ledger.approver_principal(i)]
+        if not approvals:
+            raise VerificationError(
+                f"--baseline {index}: no approval of record {index} is signed by a key trusted in "
+                f"{trust.approvers.source}; approve it with 'bias-ledger approve {index}'"
+            )
+        return Baseline(
+            results, {**source, **_approval(ledger, approvals[0], trust.approvers.source)}
+        )
+    principal = ledger.signer_principal(index)
+    if principal is None:
+        raise VerificationError(
+            f"{ledger.where(index)}: not signed by a trusted key that may sign it"
+            f"{ledger.invalid_reason(index)}"
+        )
+    return Baseline(results, {**source, "principal": principal, "trusted_by": _trust_source(trust)})
+
+
+def judged_record(ledger: VerifiedLedger, index: int) -> tuple[Mapping[str, Any], str]:
+    """Record ``index`` (JSON) and its hash, once verified and signed by a trusted key."""
+    record = ledger.record(index, option="--record")
+    if ledger.signer_principal(index) is None:
+        raise VerificationError(
+            f"--record {index}: {ledger.where(index)} is signed by "
+            f"{record['signer']['fingerprint']}, not a trusted key that may sign it"
+            f"{ledger.invalid_reason(index)}; pass --trusted-keys FILE listing it"
+        )
+    return record, ledger.entries[index].record_hash
+
+
+def resolve_baseline(ledger: VerifiedLedger | None, spec: str, trust: GateTrust) -> Baseline:
+    """``latest-approved``, a record index, or a bundle file, verified before it is used."""
+    if not trust.anchored:
+        raise trust.refusal(f"--baseline {spec}")
     bundle = Path(spec)
-    if bundle.is_file():
+    if spec != LATEST_APPROVED and not spec.isdigit():
+        if not bundle.is_file():
+            raise InputError(
+                f"--baseline {spec!r}: expected 'latest-approved', a record index, or a bundle file"
+            )
         from bias_ledger.bundle import read_bundle_baseline
 
-        return read_bundle_baseline(bundle, trusted=approvers)
-    raise InputError(
-        f"--baseline {spec!r}: expected 'latest-approved', a record index, or a bundle file"
-    )
+        return read_bundle_baseline(bundle, trust=trust)
+    assert ledger is not None, "the ledger is verified for a ledger baseline"
+    if spec == LATEST_APPROVED:
+        return _latest_approved(ledger, trust)
+    return _numbered(ledger, int(spec), trust)

@@ -10,6 +10,7 @@ from typing import Any
 
 from bias_ledger.errors import InputError, LedgerError
 from bias_ledger.ledger.entry import parse_line
+from bias_ledger.ledger.key_records import computed_fingerprint
 from bias_ledger.ledger.reader import RECORDS_FILE, StoredLedger, read_ledger
 from bias_ledger.ledger.record import SUPPORTED_FORMAT_VERSIONS
 
@@ -73,7 +74,12 @@ def summarise(record: dict[str, Any]) -> LogLine:
         if payload.get("note"):
             detail += f": {payload['note']}"
     elif kind == "key_rotation":
-        detail = f"new key {payload.get('new_fingerprint')}"
+        detail = f"new key {computed_fingerprint(payload.get('new_public_key'))}"
+    elif kind == "key_revocation":
+        detail = (
+            f"revokes key {computed_fingerprint(payload.get('revoked_public_key'))} after "
+            f"record {payload.get('invalid_after')}"
+        )
     elif kind == "audit":
         parameters = payload.get("parameters") or {}
         task = parameters.get("task", "binary_classification")
@@ -89,7 +95,7 @@ def summarise(record: dict[str, Any]) -> LogLine:
         model_name=subject.get("model_name"),
         model_version=subject.get("model_version"),
         verdict=policy.get("verdict") if isinstance(policy, dict) else None,
-        signer=str((record.get("signer") or {}).get("fingerprint")),
+        signer=computed_fingerprint((record.get("signer") or {}).get("public_key")),
         detail=detail,
     )
 

@@ -10,6 +10,7 @@ from bias_ledger.metrics.model import (
     Disparity,
     FeatureResult,
     GroupMetrics,
+    ImpactDenominator,
     ImpactRatio,
     MetricResults,
     ReferenceComparison,
@@ -51,10 +52,13 @@ def _disparity(data: Mapping[str, Any]) -> Disparity:
 
 
 def _feature(data: Mapping[str, Any]) -> FeatureResult:
+    groups = tuple(_group(item) for item in data["groups"])
+    sufficient = {item.group: item.sufficient for item in groups}
+    denominator = data.get("impact_ratio_denominator")
     return FeatureResult(
         features=tuple(data["features"]),
         reference=tuple(data["reference"]),
-        groups=tuple(_group(item) for item in data["groups"]),
+        groups=groups,
         disparities=tuple(_disparity(item) for item in data["disparities"]),
         summaries=_values(data["summaries"]),
         impact_ratios=tuple(
@@ -63,8 +67,18 @@ def _feature(data: Mapping[str, Any]) -> FeatureResult:
                 selection_rate=Value.from_json(item["selection_rate"]),
                 impact_ratio=Value.from_json(item["impact_ratio"]),
                 below_four_fifths=item["below_four_fifths"],
+                # Records before 0.2 do not say; their groups do.
+                sufficient=item.get("sufficient", sufficient.get(tuple(item["group"]), True)),
             )
             for item in data["impact_ratios"]
+        ),
+        impact_ratio_denominator=tuple(denominator) if denominator is not None else None,
+        # Whatever rule made them, these are the numbers recorded; the rule only matters when
+        # computing, and a record before 0.2 names no denominator.
+        impact_ratio_rule=(
+            ImpactDenominator.MOST_SELECTED_SUFFICIENT
+            if "impact_ratio_denominator" in data
+            else ImpactDenominator.MOST_SELECTED
         ),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -31,20 +32,23 @@ def load_signing_key(
     *,
     env: Mapping[str, str] | None = None,
     ask_passphrase: Callable[[str], str] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Ed25519PrivateKey:
     """Load the signing key, asking for a passphrase only when the key is encrypted.
 
     Order: ``option``; ``$BIAS_LEDGER_KEY`` (a path); ``$BIAS_LEDGER_KEY_DATA`` (the key
     itself); the default path; ``~/.ssh/id_ed25519``. The passphrase comes from
-    ``$BIAS_LEDGER_KEY_PASSPHRASE``, else ``ask_passphrase``.
+    ``$BIAS_LEDGER_KEY_PASSPHRASE``, else ``ask_passphrase``. A key file that others than
+    its owner may read is used, but ``warn`` is told (ssh refuses such a key; a CI runner's
+    checkout may not keep modes, so this warns instead).
     """
     env = os.environ if env is None else env
     data: bytes
     if option is not None:
-        source, data = str(option), _read(option)
+        source, data = str(option), _read(option, warn)
     elif env.get(KEY_PATH_ENV):
         path = Path(env[KEY_PATH_ENV])
-        source, data = f"{path} (from {KEY_PATH_ENV})", _read(path)
+        source, data = f"{path} (from {KEY_PATH_ENV})", _read(path, warn)
     elif env.get(KEY_DATA_ENV):
         source, data = f"${KEY_DATA_ENV}", env[KEY_DATA_ENV].encode()
     else:
@@ -55,7 +59,7 @@ def load_signing_key(
                 f"no signing key: expected --key, ${KEY_PATH_ENV}, ${KEY_DATA_ENV} or a key at "
                 f"{tried}; create one with 'bias-ledger key generate'"
             )
-        source, data = str(found), _read(found)
+        source, data = str(found), _read(found, warn)
     _, encrypted = private_key_info(data, source=source)
     passphrase: bytes | None = None
     if encrypted:
@@ -70,8 +74,16 @@ def load_signing_key(
     return load_private_key(data, passphrase, source=source)
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path, warn: Callable[[str], None] | None) -> bytes:
     try:
-        return path.read_bytes()
+        data = path.read_bytes()
+        mode = path.stat().st_mode
     except OSError as exc:
         raise KeyFileError(f"{path}: cannot read the signing key ({exc.strerror})") from exc
+    exposed = stat.S_IMODE(mode) & (stat.S_IRWXG | stat.S_IRWXO)
+    if exposed and warn is not None:
+        warn(
+            f"{path}: the private key is accessible by others (mode "
+            f"{stat.S_IMODE(mode):04o}); ssh would refuse it: run chmod 600 {path}"
+        )
+    return data

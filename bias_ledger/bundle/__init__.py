@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from bias_ledger.gate import Baseline
-    from bias_ledger.ledger.trust import TrustedKeys
+    from bias_ledger.baselines import Baseline
+    from bias_ledger.gate_trust import GateTrust
 
 
-def read_bundle_baseline(path: Path, *, trusted: TrustedKeys | None = None) -> Baseline:
-    """The latest audit record of a bundle that verifies (against ``trusted``, when given), as
+def read_bundle_baseline(path: Path, *, trust: GateTrust) -> Baseline:
+    """The latest audit record of a bundle that verifies against the gate's trusted keys, as
     a gate baseline."""
     from bias_ledger.bundle.baseline import baseline_from_bundle
 
-    return baseline_from_bundle(path, trusted=trusted)
+    return baseline_from_bundle(path, trust=trust)

@@ -1,30 +1,41 @@
-"""A gate baseline from a bundle: its latest audit record, once the bundle's integrity verifies."""
+"""A gate baseline from a bundle: its latest audit record, once the bundle verifies."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
 
+from bias_ledger.baselines import Baseline, audit_record_results
 from bias_ledger.bundle.model import record_json
 from bias_ledger.bundle.read import read_bundle
 from bias_ledger.bundle.verify import BundleUntrustedError, verify_contents
 from bias_ledger.errors import InputError
-from bias_ledger.gate import Baseline, audit_record_results
+from bias_ledger.gate_trust import GateTrust
 from bias_ledger.ledger.trust import TrustedKeys
 
 
-def baseline_from_bundle(path: Path, *, trusted: TrustedKeys | None = None) -> Baseline:
-    """With ``trusted`` keys (the gate's ``--approved-by``), a full verification: every record
-    and the checkpoint signed by one of them. Without, integrity only (hashes, signatures,
-    proofs, checkpoint): the source says ``"trusted": false`` and names the signer."""
+def _explicit_keys(trust: GateTrust) -> TrustedKeys | None:
+    """``--trusted-keys`` and ``--approved-by`` together, when either is given."""
+    given = [t for t in (trust.trusted, trust.approvers) if t is not None]
+    if not given:
+        return None
+    keys = {fp: key for t in reversed(given) for fp, key in t.keys.items()}
+    return TrustedKeys(keys, " and ".join(t.source for t in given))
+
+
+def baseline_from_bundle(path: Path, *, trust: GateTrust) -> Baseline:
+    """Fully verified: every record and the checkpoint signed by a trusted key, following the
+    bundle's key rotations (as ``verify BUNDLE --trusted-keys`` does); with only
+    ``--trust-ledger-keys``, by the keys that signed the bundle."""
     contents = read_bundle(path)
-    if trusted is not None:
-        verify_contents(contents, trusted)
-    else:
-        # BundleUntrustedError means every integrity check passed; trust we do not claim.
-        with contextlib.suppress(BundleUntrustedError):
+    keys = _explicit_keys(trust)
+    if keys is None:
+        try:
             verify_contents(contents, None)
+        except BundleUntrustedError as exc:  # integrity holds; trust is what is missing
+            keys = TrustedKeys.from_fingerprints(exc.signers, source="--trust-ledger-keys")
+    assert keys is not None, "verify_contents without keys always raises"
+    verify_contents(contents, keys)
     audits = [
         (index, json.loads(contents.members[record_json(index)]))
         for index in contents.record_indexes()
@@ -43,6 +54,7 @@ def baseline_from_bundle(path: Path, *, trusted: TrustedKeys | None = None) -> B
             "record_index": index,
             "record_hash": listed[index],
             "signer": record["signer"]["fingerprint"],
-            "trusted": trusted is not None,
+            "trusted": True,
+            "trusted_by": keys.source,
         },
     )

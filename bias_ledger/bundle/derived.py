@@ -1,7 +1,7 @@
 """The members derived from a bundle's records: the signers list and the two reports.
 
-The exporter writes them and the verifier recomputes them and compares bytes, so a number
-edited in a report (but not in its signed record) is caught.
+The exporter writes them. The verifier re-derives ``keys/allowed_signers`` only: the reports
+are informative views, not evidence (docs/FORMAT.md, "Bundle format").
 """
 
 from __future__ import annotations
@@ -11,21 +11,9 @@ from collections.abc import Iterable, Mapping
 
 from bias_ledger.bundle.model import REPORT_HTML, REPORT_MD, SIGNERS
 from bias_ledger.bundle.report import ReportData, ReportRecord
-from bias_ledger.ledger.sshsig import NAMESPACE
+from bias_ledger.bundle.signers import signers_text
 from bias_ledger.render.report_html import render_html
 from bias_ledger.render.report_md import render_markdown
-
-SIGNERS_HEADER = (
-    "# Keys that signed this bundle's records or checkpoint, in OpenSSH allowed_signers format.\n"
-    "# Listed for reference and integrity checks only: a verifier never trusts them because\n"
-    "# they are here. The principal of each key is its fingerprint.\n"
-)
-
-
-def signers_text(signers: Iterable[tuple[str, str]]) -> bytes:
-    """``keys/allowed_signers``: one line per (fingerprint, public key), sorted by fingerprint."""
-    lines = [f'{fp} namespaces="{NAMESPACE}" {key}\n' for fp, key in sorted(set(signers))]
-    return (SIGNERS_HEADER + "".join(lines)).encode("ascii")
 
 
 def report_data(

@@ -5,6 +5,7 @@ The zip is deterministic: members sorted by name, fixed timestamps and permissio
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import zipfile
@@ -32,6 +33,7 @@ from bias_ledger.ledger import sshsig
 from bias_ledger.ledger.checkpoint import Checkpoint, parse_signed_checkpoint
 from bias_ledger.ledger.entry import armor, parse_line
 from bias_ledger.ledger.entry_checks import CheckedEntry, check_entries
+from bias_ledger.ledger.key_records import key_of
 from bias_ledger.ledger.keys import fingerprint, public_key_openssh
 from bias_ledger.ledger.merkle import BLAKE3_HASHER, MerkleTree
 from bias_ledger.ledger.reader import StoredLedger, read_ledger
@@ -80,9 +82,13 @@ def _matches(selection: Selection, entry: CheckedEntry, line: bytes) -> bool:
 
 
 def select(
-    selection: Selection, entries: Sequence[CheckedEntry], lines: Sequence[bytes]
+    selection: Selection,
+    entries: Sequence[CheckedEntry],
+    lines: Sequence[bytes],
+    *,
+    checkpoint_signers: Sequence[str] = (),
 ) -> list[int]:
-    """Selected indexes, plus every key rotation before the last (so trust can be followed)."""
+    """Selected indexes, plus the key records a verifier needs to trust what is shipped."""
     size = len(entries)
     if selection.indexes:
         for index in selection.indexes:
@@ -98,9 +104,33 @@ def select(
     if selection.model is not None:  # approvals of the chosen audits come with them
         approvals = {i: entries[i].approves for i in range(size)}
         chosen |= {i for i, target in approvals.items() if target and target[0] in chosen}
-    last = max(chosen)
-    chosen |= {i for i in range(last) if entries[i].header.kind is RecordKind.KEY_ROTATION}
-    return sorted(chosen)
+    return sorted(with_key_records(chosen, entries, checkpoint_signers))
+
+
+def with_key_records(
+    chosen: set[int], entries: Sequence[CheckedEntry], checkpoint_signers: Sequence[str]
+) -> set[int]:
+    """``chosen`` plus every revocation, and every rotation on the path from a key that no
+    rotation introduced to each key that signed a shipped record or checkpoint (the bundle's,
+    and the kept one a consistency proof starts from)."""
+    introduced: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        if entry.new_key is not None:
+            successor = fingerprint(key_of(entry.new_key, where=f"record {index}"))
+            introduced.setdefault(successor, index)
+    shipped = chosen | {i for i, entry in enumerate(entries) if entry.revokes is not None}
+    pending = [entries[i].header.signer.fingerprint for i in shipped]
+    pending += checkpoint_signers
+    seen: set[str] = set()
+    while pending:
+        signer = pending.pop()
+        if signer in seen or signer not in introduced:
+            continue
+        seen.add(signer)
+        rotation = introduced[signer]
+        shipped.add(rotation)
+        pending.append(entries[rotation].header.signer.fingerprint)
+    return shipped
 
 
 def _consistency(
@@ -172,7 +202,19 @@ def export_bundle(
     listed: list[ManifestRecord] = []
     signers: set[tuple[str, str]] = set()
     records: list[tuple[int, str, bytes]] = []
-    for index in select(selection, entries, lines):
+    key = sshsig.embedded_public_key(armored)
+    kept = None
+    checkpoint_signers = [fingerprint(key)]
+    if consistent_with is not None:
+        try:
+            kept = consistent_with.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{consistent_with}: cannot read ({exc.strerror})") from None
+        with contextlib.suppress(VerificationError):  # _consistency reports a bad one
+            _, kept_armored = parse_signed_checkpoint(kept, source=str(consistent_with))
+            checkpoint_signers.append(fingerprint(sshsig.embedded_public_key(kept_armored)))
+    chosen = select(selection, entries, lines, checkpoint_signers=checkpoint_signers)
+    for index in chosen:
         entry, checked = parse_line(lines[index], where=f"record {index}"), entries[index]
         members[record_json(index)] = entry.record_bytes
         members[record_sig(index)] = armor(entry.signature).encode("ascii")
@@ -185,7 +227,6 @@ def export_bundle(
         signer = checked.header.signer
         signers.add((signer.fingerprint, signer.public_key.strip()))
         records.append((index, checked.record_hash, entry.record_bytes))
-    key = sshsig.embedded_public_key(armored)
     signers.add((fingerprint(key), public_key_openssh(key)))
     manifest = Manifest(
         FORMAT_VERSION,
@@ -200,11 +241,7 @@ def export_bundle(
     members[CHECKPOINT_BODY] = checkpoint.body()
     members[CHECKPOINT_SIG] = armored.encode("ascii")
     consistency = None
-    if consistent_with is not None:
-        try:
-            kept = consistent_with.read_bytes()
-        except OSError as exc:
-            raise InputError(f"{consistent_with}: cannot read ({exc.strerror})") from None
+    if consistent_with is not None and kept is not None:
         consistency = _consistency(tree, checkpoint, kept, str(consistent_with))
         members[CONSISTENCY] = consistency.encode()
     data = report_data(

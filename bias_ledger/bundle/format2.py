@@ -9,7 +9,7 @@ trust and rotations) are format 1's own functions.
 
 from __future__ import annotations
 
-import base64
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +18,7 @@ from typing import Any
 
 import blake3
 
-from bias_ledger.bundle.checks import check_chain_links, check_derived
+from bias_ledger.bundle.checks import check_signers_member
 from bias_ledger.bundle.model import (
     CHECKPOINT,
     CONSISTENCY,
@@ -36,7 +36,6 @@ from bias_ledger.bundle.model import (
     record_sig,
 )
 from bias_ledger.bundle.read import BundleContents
-from bias_ledger.bundle.verify import BundleUntrustedError, BundleVerification, _Checked, _trust
 from bias_ledger.errors import BundleError, VerificationError
 from bias_ledger.ledger import note
 from bias_ledger.ledger.checkpoint import Checkpoint as BodyCheckpoint
@@ -51,6 +50,8 @@ from bias_ledger.ledger.tlog_entry import parse_entry
 from bias_ledger.ledger.tlog_sig import check_signature
 from bias_ledger.ledger.tlog_tiles import leaf_hash
 from bias_ledger.ledger.trust import TrustedKeys
+from bias_ledger.verify import Checklist, Integrity, Verification, check_links, verify_source
+from bias_ledger.verify.result import Check, Status
 
 BUNDLE_FORMAT_VERSION = 2
 HASH_NAME = "sha256"
@@ -265,63 +266,74 @@ def _checkpoint_key(
     return opened, verifiers[opened.verified_by[0]]
 
 
+class Format2BundleSource:
+    """A format-2 bundle as a source of the one verification core (bias_ledger.verify)."""
+
+    kind = "bundle"
+    trust_hint = (
+        "pass --trusted-keys FILE or --trusted-key FINGERPRINT (keys inside the bundle are "
+        "never trusted)"
+    )
+
+    def __init__(self, contents: BundleContents) -> None:
+        self.contents = contents
+        self.name = contents.source
+        self.keys: dict[str, Any] = {}
+        self.checkpoint: Checkpoint | None = None
+
+    def integrity(self, checklist: Checklist) -> Integrity:
+        contents, manifest, where = self.contents, self.contents.manifest, self.contents.source
+        with checklist.check("bundle format", "docs/FORMAT.md, 10.15") as check:
+            if not manifest.records:
+                raise BundleError(f"{where}: bundle.json lists no records: nothing to verify")
+            indexes = [item.index for item in manifest.records]
+            if indexes != sorted(set(indexes)):
+                raise VerificationError(f"{where}: bundle.json lists {indexes}: out of order")
+            check.detail = f"{FORMAT_NAME} version 2: members as listed"
+        size, root = manifest.checkpoint_size, bytes.fromhex(manifest.checkpoint_root)
+        with checklist.check("records") as check:
+            entries = {item.index: _record(contents, item, size, root) for item in manifest.records}
+            check.detail = (
+                f"{len(entries)} records: BLAKE3 as the entry commits, SSHSIG by the signer, "
+                "header as the entry, RFC 6962 SHA-256 inclusion in the checkpoint's root"
+            )
+        self.keys = {
+            e.header.signer.public_key: parse_public_key(e.header.signer.public_key)
+            for e in entries.values()
+        }
+        with checklist.check("checkpoint signature") as check:
+            checkpoint, key = _checkpoint(contents, self.keys)
+            self.checkpoint = checkpoint
+            check.detail = f"Ed25519 signed note by {fingerprint(key)}"
+        with checklist.check("hash chain") as check:
+            links = check_links(entries, source=where)
+            check.detail = f"{links} previous_hash link(s) between adjacent records"
+        with checklist.check("signers") as check:
+            check.detail = check_signers_member(contents, key, entries)
+        proven = _consistency(contents, checkpoint)
+        if proven is not None:
+            checklist.add(proven.what, proven.detail)
+        body = BodyCheckpoint(checkpoint.origin, checkpoint.size, checkpoint.root_hash)
+        return Integrity(manifest.origin, size, body, key, entries)
+
+    def root_at(self, size: int, *, wanted_by: str) -> bytes:
+        raise VerificationError(f"{wanted_by}: checked by the format-2 bundle itself")
+
+
 def verify_contents_v2(
     contents: BundleContents,
     trusted: TrustedKeys | None,
     *,
     kept_checkpoint: bytes | None = None,
     kept_source: str = "--since",
-) -> BundleVerification:
-    """Verify a format-2 bundle: the same checklist as format 1 with format-2 evidence."""
-    manifest, where = contents.manifest, contents.source
-    steps = [Step("bundle format", f"{FORMAT_NAME} version 2: members as listed, safe names")]
-    if not manifest.records:
-        raise BundleError(f"{where}: bundle.json lists no records: nothing to verify")
-    indexes = [item.index for item in manifest.records]
-    if indexes != sorted(set(indexes)):
-        raise VerificationError(f"{where}: bundle.json lists records {indexes} out of order")
-    size, root = manifest.checkpoint_size, bytes.fromhex(manifest.checkpoint_root)
-    entries = {item.index: _record(contents, item, size, root) for item in manifest.records}
-    keys = {
-        e.header.signer.public_key: parse_public_key(e.header.signer.public_key)
-        for e in entries.values()
-    }
-    checkpoint, key = _checkpoint(contents, keys)
-    steps.append(Step("checkpoint signature", f"Ed25519 signed note by {fingerprint(key)}"))
-    steps.append(Step("records", f"{len(entries)} records: BLAKE3, entry, SSHSIG, inclusion"))
-    links = check_chain_links(entries, source=where)
-    steps.append(Step("hash chain", f"{links} previous_hash link(s) between adjacent records"))
-    body = BodyCheckpoint(checkpoint.origin, checkpoint.size, checkpoint.root_hash)
-    steps.append(check_derived(contents, body, key, entries))
-    proven = _consistency(contents, checkpoint)
-    if proven is not None:
-        steps.append(proven)
-    signer_fps = tuple(
-        dict.fromkeys([fingerprint(key)] + [e.header.signer.fingerprint for e in entries.values()])
-    )
-    if trusted is None:
-        raise BundleUntrustedError(
-            "no trusted key given: integrity verified, but the signers "
-            f"({', '.join(signer_fps)}) are not trusted; pass --trusted-keys FILE or "
-            "--trusted-key FINGERPRINT (keys inside the bundle are never trusted)",
-            tuple(steps),
-            signer_fps,
+) -> Verification:
+    """Verify a format-2 bundle with the one core; ``--since`` (a kept signed note) after it."""
+    source = Format2BundleSource(contents)
+    result = verify_source(source, trusted=trusted)
+    if kept_checkpoint is not None and trusted is not None and source.checkpoint is not None:
+        step = _since(
+            contents, source.checkpoint, kept_checkpoint, kept_source, source.keys, trusted
         )
-    principals, trusted = _trust(_Checked(body, key, entries), trusted, where)
-    steps.append(
-        Step("trust", f"checkpoint and every record signed by a key trusted in {trusted.source}")
-    )
-    if kept_checkpoint is not None:
-        steps.append(_since(contents, checkpoint, kept_checkpoint, kept_source, keys, trusted))
-    return BundleVerification(
-        source=where,
-        origin=manifest.origin,
-        checkpoint=body,
-        indexes=tuple(sorted(entries)),
-        signers=tuple(principals.items()),
-        steps=tuple(steps),
-    )
-
-
-def b64(value: bytes) -> str:
-    return base64.b64encode(value).decode()
+        check = Check(step.what, step.detail, Status.PASSED, kept_source)
+        result = dataclasses.replace(result, checks=(*result.checks, check))
+    return result

@@ -34,6 +34,11 @@ FIXED_MEMBERS = frozenset(
 OPTIONAL_MEMBERS = frozenset({CONSISTENCY})
 RECORD_MEMBER = re.compile(r"records/(0|[1-9][0-9]{0,15})\.(json|sig)")
 
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+"""Every member's timestamp: the earliest a zip can hold, so exports are reproducible."""
+ZIP_MODE = 0o100644
+"""Every member's Unix mode: a regular file, rw-r--r--."""
+
 MEMBER_LIMIT = 64 * 1024 * 1024
 """Largest uncompressed member accepted (bytes)."""
 TOTAL_LIMIT = 512 * 1024 * 1024
@@ -149,6 +154,10 @@ def load_json(data: bytes, *, member: str) -> Any:
         return json.loads(data.decode("utf-8"), object_pairs_hook=_pairs)
     except (UnicodeDecodeError, ValueError) as exc:
         raise BundleError(f"{member}: expected JSON, found invalid data ({exc})") from None
+    except RecursionError:
+        raise BundleError(
+            f"{member}: expected JSON, found values nested too deeply to parse"
+        ) from None
 
 
 def _get(obj: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
@@ -181,7 +190,8 @@ def check_format(data: Any) -> int:
     if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
         raise BundleError(f"{MANIFEST}: expected format {FORMAT_NAME!r}: not a bias-ledger bundle")
     version = data.get("format_version")
-    if version not in SUPPORTED_VERSIONS or isinstance(version, bool):
+    # Checked for type first: a list or an object is unhashable and cannot be looked up.
+    if type(version) is not int or version not in SUPPORTED_VERSIONS:
         raise BundleError(
             f"{MANIFEST}: unknown bundle format_version {version!r} (this bias-ledger reads "
             f"{sorted(SUPPORTED_VERSIONS)}); upgrade bias-ledger to verify it"

@@ -6,7 +6,9 @@ declared size and while reading), duplicate and unexpected members, and unknown 
 
 from __future__ import annotations
 
+import io
 import re
+import struct
 import zipfile
 import zlib
 from collections import Counter
@@ -23,6 +25,8 @@ from bias_ledger.bundle.model import (
     OPTIONAL_MEMBERS,
     RECORD_MEMBER,
     TOTAL_LIMIT,
+    ZIP_MODE,
+    ZIP_TIME,
     Manifest,
     check_format,
     load_json,
@@ -34,6 +38,12 @@ from bias_ledger.errors import BundleError, InputError
 
 _CHUNK = 1024 * 1024
 _DRIVE = re.compile(r"[A-Za-z]:")
+_LOCAL_HEADER = b"PK\x03\x04"
+_END_RECORD = b"PK\x05\x06"
+_END_RECORD_SIZE = 22
+"""The end-of-central-directory record without a comment (APPNOTE 4.3.16)."""
+_EXTRACT_VERSION = 20
+"""Deflate needs version 2.0; the exporter writes nothing newer (no zip64, no encryption)."""
 
 
 @dataclass(frozen=True)
@@ -78,25 +88,97 @@ def _check_name(name: str, source: str) -> None:
         raise BundleError(f"{source}: member {name!r}: expected a plain file name")
 
 
-def _open(path: Path) -> zipfile.ZipFile:
+def _open(path: Path) -> tuple[zipfile.ZipFile, bytes]:
+    """The archive and its bytes (a bundle is at most a few hundred MiB, read once)."""
     if not path.exists():
         raise InputError(f"{path}: bundle file not found")
     if not path.is_file():
         raise InputError(f"{path}: expected a bundle file, found a directory or special file")
     try:
-        with path.open("rb") as handle:
-            head = handle.read(4)
-        return zipfile.ZipFile(path)
+        data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read the bundle ({exc.strerror or exc})") from None
+    if not data.startswith(_LOCAL_HEADER) and _END_RECORD not in data[-65_557:]:
+        raise BundleError(
+            f"{path}: not a bundle: expected a zip archive, found {data[:4]!r} at the start"
+        )
+    try:
+        return zipfile.ZipFile(io.BytesIO(data)), data
+    except NotImplementedError as exc:
+        # zipfile refuses a "version needed to extract" above 6.3 while opening.
+        needed = str(exc).removeprefix("zip file ")
+        raise BundleError(
+            f"{path}: a member needs {needed} to extract; expected 2.0 (deflate)"
+        ) from None
     except (zipfile.BadZipFile, ValueError, EOFError) as exc:
-        if head == b"PK\x03\x04":
+        if data.startswith(_LOCAL_HEADER):
             raise BundleError(
                 f"{path}: truncated or corrupt zip archive ({exc}); expected a whole bundle"
             ) from None
         raise BundleError(
-            f"{path}: not a bundle: expected a zip archive, found {head!r} at the start"
+            f"{path}: not a bundle: expected a zip archive, found {data[:4]!r} at the start"
         ) from None
+
+
+def _check_framing(archive: zipfile.ZipFile, data: bytes, source: str) -> None:
+    """The members, the central directory and the end record, back to back, from byte 0 to
+    the last: no byte before, between or after them (docs/FORMAT.md, "Members").
+
+    zipfile accepts prefixed data (self-extracting archives), gaps and comments, so bytes a
+    verifier never looks at could ride along in evidence; the exporter writes none of them.
+    """
+    if not data.startswith(_LOCAL_HEADER):
+        raise BundleError(
+            f"{source}: expected the zip to start at byte 0 with a member, found other bytes "
+            "first (junk before the archive)"
+        )
+    end = len(data) - _END_RECORD_SIZE
+    if end < 0 or data[end : end + 4] != _END_RECORD:
+        raise BundleError(
+            f"{source}: expected the zip's end record to end the file, found more bytes after "
+            "it (junk or a comment after the archive)"
+        )
+    directory_size, directory_offset = struct.unpack("<LL", data[end + 12 : end + 20])
+    offset = 0
+    for info in archive.infolist():
+        if info.header_offset != offset or data[offset : offset + 4] != _LOCAL_HEADER:
+            raise BundleError(
+                f"{source}: member {info.filename!r} starts at byte {info.header_offset}; "
+                f"expected byte {offset}, right after the previous member (bytes between members)"
+            )
+        if info.flag_bits & 0x08:
+            raise BundleError(
+                f"{source}: member {info.filename!r} has a data descriptor; expected sizes in "
+                "its header"
+            )
+        name_length, extra_length = struct.unpack("<HH", data[offset + 26 : offset + 30])
+        offset += 30 + name_length + extra_length + info.compress_size
+    if directory_offset != offset or directory_offset + directory_size != end:
+        raise BundleError(
+            f"{source}: expected the central directory at bytes {offset}..{end}, right after "
+            f"the last member, found it at {directory_offset}..{directory_offset + directory_size}"
+        )
+
+
+def _check_layout(infos: list[zipfile.ZipInfo], source: str) -> None:
+    """The deterministic layout the exporter writes: sorted, deflated, fixed time and mode."""
+    names = [info.filename for info in infos]
+    if names != sorted(names):
+        raise BundleError(f"{source}: members are not sorted by name; expected {sorted(names)}")
+    for info in infos:
+        where = f"{source}: member {info.filename!r}"
+        if info.compress_type != zipfile.ZIP_DEFLATED:
+            kind = "stored" if info.compress_type == zipfile.ZIP_STORED else "compressed"
+            raise BundleError(f"{where} is {kind} (method {info.compress_type}); expected deflated")
+        if info.date_time != ZIP_TIME:
+            found = "{:04}-{:02}-{:02} {:02}:{:02}:{:02}".format(*info.date_time)
+            raise BundleError(f"{where} has the timestamp {found}; expected 1980-01-01 00:00:00")
+        mode = info.external_attr >> 16
+        if info.create_system != 3 or mode != ZIP_MODE:
+            raise BundleError(
+                f"{where} has mode {oct(mode)} (system {info.create_system}); expected "
+                f"{oct(ZIP_MODE)} (system 3, Unix)"
+            )
 
 
 def _check_entries(infos: list[zipfile.ZipInfo], limits: Limits, source: str) -> None:
@@ -114,6 +196,12 @@ def _check_entries(infos: list[zipfile.ZipInfo], limits: Limits, source: str) ->
             raise BundleError(
                 f"{source}: member {info.filename!r} declares {info.file_size} bytes, over the "
                 f"limit of {limits.member} bytes per member (zip bomb?)"
+            )
+        if info.extract_version > _EXTRACT_VERSION:
+            version = f"{info.extract_version // 10}.{info.extract_version % 10}"
+            raise BundleError(
+                f"{source}: member {info.filename!r} needs zip version {version} to extract; "
+                "expected 2.0 (deflate)"
             )
         total += info.file_size
     if total > limits.total:
@@ -175,7 +263,9 @@ def read_bundle(path: Path, *, limits: Limits | None = None) -> BundleContents:
     """Read and safety-check the bundle at ``path``; InputError if missing, BundleError if bad."""
     limits = limits or Limits()
     source = str(path)
-    with _open(path) as archive:
+    archive, data = _open(path)
+    with archive:
+        _check_framing(archive, data, source)
         infos = archive.infolist()
         _check_entries(infos, limits, source)
         members: dict[str, bytes] = {}
@@ -195,5 +285,6 @@ def read_bundle(path: Path, *, limits: Limits | None = None) -> BundleContents:
         manifest = parse_manifest(members[MANIFEST])
     except BundleError as exc:
         raise BundleError(f"{source}: {exc.message}") from None
+    _check_layout(infos, source)
     _check_member_set(set(members), manifest, source)
     return BundleContents(source=source, members=MappingProxyType(members), manifest=manifest)

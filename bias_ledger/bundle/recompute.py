@@ -7,7 +7,6 @@ The audit engine (pandas, numpy) is imported only here, and only when something 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,33 +14,15 @@ from typing import Any
 
 import blake3
 
+from bias_ledger.bundle.compare import FLOAT_TOLERANCE, Mismatch, compare
 from bias_ledger.bundle.model import record_json
 from bias_ledger.bundle.read import BundleContents
-from bias_ledger.errors import InputError
+from bias_ledger.errors import BiasLedgerError, InputError, VerificationError
 from bias_ledger.ledger import canonical
 
-FLOAT_TOLERANCE = 1e-9
-"""Largest absolute difference accepted between a recorded and a recomputed float."""
 COMPARED = ("parameters", "data", "results", "statistics")
 """The parts of an audit payload that recomputation re-derives (``statistics`` from results
 schema 2 on; older records are compared on the parts they have)."""
-
-
-@dataclass(frozen=True)
-class Mismatch:
-    """One number (or value) that differs, named by its JSON path inside the record."""
-
-    path: str
-    expected: Any
-    """As recorded."""
-    found: Any
-    """As recomputed."""
-
-    def describe(self) -> str:
-        return f"{self.path}: recorded {self.expected!r}, recomputed {self.found!r}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "recorded": self.expected, "recomputed": self.found}
 
 
 @dataclass(frozen=True)
@@ -58,6 +39,16 @@ class FileCheck:
     @property
     def matches(self) -> bool:
         return self.recorded_digest == self.given_digest
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "recorded_name": self.recorded_name,
+            "recorded_blake3": self.recorded_digest,
+            "given": self.given,
+            "given_blake3": self.given_digest,
+            "matches": self.matches,
+        }
 
     def describe(self) -> str:
         if self.recorded_digest is None:
@@ -78,6 +69,8 @@ class RecordRecompute:
     mismatches: tuple[Mismatch, ...] = ()
     recomputed: bool = False
     """False when the given files are not this record's inputs (skipped)."""
+    verdict: str | None = None
+    """With ``--policy``: whether the recorded verdict was re-judged, or why not."""
 
 
 @dataclass(frozen=True)
@@ -97,44 +90,14 @@ class RecomputeReport:
                 {
                     "index": r.index,
                     "recomputed": r.recomputed,
+                    "verdict": r.verdict,
                     "files": [f.describe() for f in r.files],
+                    "inputs": [f.to_json() for f in r.files],
                     "mismatches": [m.to_json() for m in r.mismatches],
                 }
                 for r in self.records
             ],
         }
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def compare(expected: Any, found: Any, path: str = "$") -> list[Mismatch]:
-    """Every difference between two JSON values, by path; integers exact, floats to tolerance."""
-    if isinstance(expected, Mapping) and isinstance(found, Mapping):
-        out: list[Mismatch] = []
-        for key in sorted(set(expected) | set(found)):
-            where = f"{path}.{key}"
-            if key not in found or key not in expected:
-                out.append(Mismatch(where, expected.get(key), found.get(key)))
-            else:
-                out += compare(expected[key], found[key], where)
-        return out
-    if isinstance(expected, list) and isinstance(found, list):
-        if len(expected) != len(found):
-            return [Mismatch(f"{path}.length", len(expected), len(found))]
-        out = []
-        for position, (a, b) in enumerate(zip(expected, found, strict=True)):
-            out += compare(a, b, f"{path}[{position}]")
-        return out
-    if _number(expected) and _number(found):
-        if isinstance(expected, int) and isinstance(found, int):
-            return [] if expected == found else [Mismatch(path, expected, found)]
-        close = math.isclose(expected, found, rel_tol=0.0, abs_tol=FLOAT_TOLERANCE)
-        return [] if close else [Mismatch(path, expected, found)]
-    if type(expected) is not type(found) or expected != found:
-        return [Mismatch(path, expected, found)]
-    return []
 
 
 def _digest(path: Path) -> str:
@@ -184,26 +147,74 @@ def _recompute(payload: Mapping[str, Any], data: Path, predictions: Path | None)
     return dict(canonical.decode(canonical.encode(present)))
 
 
-def _policy_mismatches(
-    payload: Mapping[str, Any], fresh: Mapping[str, Any], policy: Any, index: int
-) -> list[Mismatch]:
-    """The recorded verdict against the policy re-evaluated on the recomputed results.
+def _checked_payload(record: Any, index: int) -> Mapping[str, Any]:
+    """The audit payload, refusing shapes no version of ``audit`` writes (a record can be
+    signed by a trusted key and still be malformed: a verification failure, not a crash)."""
+    payload = record.get("audit") if isinstance(record, Mapping) else None
+    where = f"record {index}: audit payload"
+    if not isinstance(payload, Mapping):
+        raise VerificationError(f"{where}: expected an object")
+    shapes = {"parameters": Mapping, "results": Mapping, "inputs": list}
+    for key, kind in shapes.items():
+        if not isinstance(payload.get(key), kind):
+            found = type(payload.get(key)).__name__ if key in payload else "nothing"
+            raise VerificationError(
+                f"{where}: expected {key!r} to be {kind.__name__}, found {found}"
+            )
+    if not all(isinstance(item, Mapping) for item in payload["inputs"]):
+        raise VerificationError(f"{where}: expected 'inputs' to list objects")
+    if payload.get("policy") is not None and not isinstance(payload["policy"], Mapping):
+        raise VerificationError(f"{where}: expected 'policy' to be an object or null")
+    return payload
 
-    Only a record judged by this very policy file (same BLAKE3 digest) and without a baseline
-    is re-judged: a baseline's results are not in the bundle to compare against.
+
+def _rerun(
+    payload: Mapping[str, Any], index: int, data: Path, predictions: Path | None
+) -> dict[str, Any]:
+    """:func:`_recompute`, with parameters the engine cannot re-run reported against the record
+    (its input files matched: what fails is what the record says)."""
+    try:
+        return _recompute(payload, data, predictions)
+    except BiasLedgerError as exc:
+        raise VerificationError(
+            f"record {index}: its recorded parameters do not re-run on the matching files: "
+            f"{exc.message}"
+        ) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # A recorded parameter of the wrong type reaches the engine's own code.
+        raise VerificationError(
+            f"record {index}: malformed recorded parameters ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _policy_mismatches(
+    payload: Mapping[str, Any], fresh: Mapping[str, Any], policy: Any
+) -> tuple[list[Mismatch], str]:
+    """The recorded verdict against the policy re-evaluated on the recomputed results, and
+    what was done: only a record judged by this very policy file (same BLAKE3 digest) and
+    without a baseline is re-judged; any other is skipped, saying why.
     """
     from bias_ledger.policy import evaluate_policy
     from bias_ledger.results_json import results_from_json
 
     recorded = payload.get("policy")
-    if not recorded or payload.get("baseline"):
-        return []
-    digest = recorded["policy"]["digest"]
+    if not isinstance(recorded, Mapping) or not isinstance(recorded.get("policy"), Mapping):
+        return [], "verdict not re-judged: the record holds no policy verdict"
+    named = recorded["policy"]
+    digest = named.get("digest")
     if digest != policy.digest:
-        return [Mismatch("$.audit.policy.policy.digest", digest, policy.digest)]
+        return [], (
+            f"verdict not re-judged: judged by policy {named.get('name')!r} (blake3 {digest}), "
+            f"not by the given {policy.name!r} (blake3 {policy.digest})"
+        )
+    if payload.get("baseline"):
+        return [], (
+            "verdict not re-judged: judged against a baseline, whose results are not in the "
+            "bundle to compare against"
+        )
     report = evaluate_policy(policy, results_from_json(fresh["results"]))
     judged = dict(canonical.decode(canonical.encode(report.to_json())))
-    return compare(recorded, judged, "$.audit.policy")
+    return compare(recorded, judged, "$.audit.policy"), f"verdict re-judged by {policy.name!r}"
 
 
 def recompute_bundle(
@@ -229,17 +240,21 @@ def recompute_bundle(
         record = json.loads(contents.members[record_json(index)])
         if record.get("kind") != "audit":
             continue
-        payload = record["audit"]
+        payload = _checked_payload(record, index)
         files = _file_checks(payload, given)
         if not files or not all(check.matches for check in files):
             results.append(RecordRecompute(index, files))
             continue
-        fresh = _recompute(payload, data, predictions)
+        fresh = _rerun(payload, index, data, predictions)
         recorded = {key: payload[key] for key in COMPARED if key in payload}
         mismatches = compare(recorded, fresh, "$.audit")
+        verdict = None
         if loaded is not None:
-            mismatches += _policy_mismatches(payload, fresh, loaded, index)
-        results.append(RecordRecompute(index, files, tuple(mismatches), recomputed=True))
+            extra, verdict = _policy_mismatches(payload, fresh, loaded)
+            mismatches += extra
+        results.append(
+            RecordRecompute(index, files, tuple(mismatches), recomputed=True, verdict=verdict)
+        )
     if not results:
         raise InputError(f"{contents.source}: the bundle holds no audit record to recompute")
     return RecomputeReport(tuple(results))

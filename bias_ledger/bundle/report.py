@@ -22,6 +22,7 @@ from bias_ledger.bundle.report_blocks import (
     group,
     text,
 )
+from bias_ledger.ledger.key_records import computed_fingerprint
 
 __all__ = [
     "Block",
@@ -91,7 +92,9 @@ def record_blocks(item: ReportRecord) -> list[Block]:
             )
         )
     elif kind == "key_rotation":
-        blocks.append(Paragraph(f"Introduces key {text(payload.get('new_fingerprint'))}."))
+        # The fingerprint of the key itself: trust follows the key, not the field.
+        introduced = computed_fingerprint(payload.get("new_public_key"))
+        blocks.append(Paragraph(f"Introduces key {text(introduced)}."))
     elif kind == "gate":
         judged = payload.get("judges", {})
         blocks.append(Paragraph(f"Gate decision on record {text(judged.get('index'))}."))

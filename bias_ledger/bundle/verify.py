@@ -1,89 +1,59 @@
-"""Verify a bundle offline: record hashes and signatures, inclusion proofs, checkpoint, trust.
+"""A bundle as a verification source: records, inclusion proofs, checkpoint, consistency proof.
 
-The trusted core: standard library, blake3, cryptography and ``bias_ledger.ledger`` only (plus
-the standard-library report renderers, to re-derive the reports). Raises or returns a checklist.
+Trusted core: standard library, blake3, cryptography and ``bias_ledger.ledger`` only (plus the
+bundle's own format modules). Trust and ``--since`` are checked by the one core,
+:mod:`bias_ledger.verify.core`; this module answers its :class:`~bias_ledger.verify.Source`
+questions for a bundle. The reports inside a bundle are informative views and are not read.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any
+from dataclasses import replace
+from pathlib import Path
 
 import blake3
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from bias_ledger.bundle.checks import (
-    check_chain_links,
-    check_consistency,
-    check_derived,
-    check_kept_checkpoint,
-)
+from bias_ledger.bundle.checks import check_consistency, check_signers_member
 from bias_ledger.bundle.model import (
     CHECKPOINT,
     CHECKPOINT_BODY,
     CHECKPOINT_SIG,
+    CONSISTENCY,
     FORMAT_NAME,
+    REPORT_HTML,
+    REPORT_MD,
+    ConsistencyJson,
     ManifestRecord,
     record_json,
     record_sig,
 )
-from bias_ledger.bundle.read import BundleContents
+from bias_ledger.bundle.read import BundleContents, read_bundle
 from bias_ledger.errors import BundleError, VerificationError
 from bias_ledger.ledger import sshsig
 from bias_ledger.ledger.checkpoint import Checkpoint, parse_signed_checkpoint
 from bias_ledger.ledger.entry import SEPARATOR, armor, dearmor
-from bias_ledger.ledger.entry_checks import CheckedEntry, Step, check_entry
-from bias_ledger.ledger.keys import fingerprint, parse_public_key
+from bias_ledger.ledger.entry_checks import CheckedEntry, check_entry
+from bias_ledger.ledger.keys import fingerprint
 from bias_ledger.ledger.merkle import BLAKE3_HASHER
 from bias_ledger.ledger.merkle_verify import verify_inclusion
-from bias_ledger.ledger.trust import TrustedKey, TrustedKeys
+from bias_ledger.ledger.trust import TrustedKeys
+from bias_ledger.verify import (
+    Checklist,
+    Integrity,
+    Kept,
+    UntrustedError,
+    Verification,
+    check_links,
+    verify_source,
+)
+
+BundleVerification = Verification
+BundleUntrustedError = UntrustedError
 
 
-@dataclass(frozen=True)
-class BundleVerification:
-    """What a successful bundle verification checked."""
-
-    source: str
-    origin: str
-    checkpoint: Checkpoint
-    indexes: tuple[int, ...]
-    signers: tuple[tuple[str, str], ...]
-    """(fingerprint, principals or "") of every key that signed a record or the checkpoint."""
-    steps: tuple[Step, ...]
-    warnings: tuple[str, ...] = field(default=())
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "valid": True,
-            "bundle": self.source,
-            "origin": self.origin,
-            "records": list(self.indexes),
-            "checkpoint": self.checkpoint.to_json(),
-            "signers": [{"fingerprint": fp, "principal": who} for fp, who in self.signers],
-            "steps": [step.to_json() for step in self.steps],
-            "warnings": list(self.warnings),
-        }
-
-
-class BundleUntrustedError(VerificationError):
-    """Integrity holds, but no trust anchor was given; the checklist so far is attached."""
-
-    def __init__(self, message: str, steps: tuple[Step, ...], signers: tuple[str, ...]) -> None:
-        super().__init__(message)
-        self.steps = steps
-        self.signers = signers
-
-
-@dataclass(frozen=True)
-class _Checked:
-    checkpoint: Checkpoint
-    checkpoint_key: Any
-    entries: Mapping[int, CheckedEntry]
-
-
-def _checkpoint(contents: BundleContents) -> tuple[Checkpoint, Any]:
+def _checkpoint(contents: BundleContents) -> tuple[Checkpoint, Ed25519PublicKey]:
     members, manifest, where = contents.members, contents.manifest, contents.source
     data = members[CHECKPOINT]
     checkpoint, armored = parse_signed_checkpoint(data, source=f"{where}: {CHECKPOINT}")
@@ -167,78 +137,128 @@ def _record(contents: BundleContents, item: ManifestRecord, checkpoint: Checkpoi
     return checked
 
 
-def _integrity(contents: BundleContents, steps: list[Step]) -> _Checked:
-    manifest, where = contents.manifest, contents.source
-    steps.append(
-        Step(
-            "bundle format",
-            f"{FORMAT_NAME} version {manifest.format_version}: {len(contents.members)} members, "
-            "safe names, within size limits, none missing or unexpected",
-        )
-    )
-    if not manifest.records:
-        raise BundleError(f"{where}: bundle.json lists no records: nothing to verify")
-    indexes = [item.index for item in manifest.records]
-    if indexes != sorted(set(indexes)):
-        raise VerificationError(
-            f"{where}: bundle.json lists records {indexes}; expected strictly ascending indexes "
-            "(records duplicated or reordered)"
-        )
-    checkpoint, key = _checkpoint(contents)
-    steps.append(
-        Step(
-            "checkpoint signature",
-            f"SSHSIG by {fingerprint(key)} over {CHECKPOINT_BODY} (origin {checkpoint.origin}, "
-            f"tree size {checkpoint.size}, root {checkpoint.root_hash.hex()})",
-        )
-    )
-    entries = {item.index: _record(contents, item, checkpoint) for item in manifest.records}
-    steps.append(
-        Step(
-            "records",
-            f"{len(entries)} records ({', '.join(map(str, entries))}): BLAKE3 hash as listed, "
-            "SSHSIG signature by the key in their signer field, origin and index as listed",
-        )
-    )
-    steps.append(
-        Step(
-            "inclusion proofs",
-            f"each record's entry line is a leaf of the signed checkpoint's tree "
-            f"(size {checkpoint.size}, RFC 9162 inclusion proofs)",
-        )
-    )
-    links = check_chain_links(entries, source=where)
-    steps.append(Step("hash chain", f"{links} previous_hash link(s) between adjacent records"))
-    return _Checked(checkpoint, key, entries)
+class BundleSource:
+    """A bundle file (read safely when first checked) or contents already read."""
 
+    kind = "bundle"
+    trust_hint = (
+        "pass --trusted-keys FILE or --trusted-key FINGERPRINT (keys inside the bundle are "
+        "never trusted)"
+    )
 
-def _trust(
-    checked: _Checked, trusted: TrustedKeys, source: str
-) -> tuple[dict[str, str], TrustedKeys]:
-    """Principals of every signer, and the trust set extended by the bundle's key rotations."""
-    what = f"{source}: {CHECKPOINT} (tree size {checked.checkpoint.size})"
-    principals = {fingerprint(checked.checkpoint_key): ""}
-    for index in sorted(checked.entries):
-        entry = checked.entries[index]
-        where = f"{source} record {index}"
-        signer = entry.header.signer
-        key = parse_public_key(signer.public_key, source=where)
-        stamp = datetime.fromisoformat(entry.header.timestamp.replace("Z", "+00:00"))
-        trusted_key = trusted.require(key, what=where, at=stamp)
-        principals[signer.fingerprint] = trusted_key.principals
-        if entry.new_key is not None:
-            new_key = parse_public_key(entry.new_key, source=f"{where} new_public_key")
-            successor = TrustedKey(
-                fingerprint(new_key),
-                trusted_key.principals,
-                public_key=new_key,
-                origin=f"rotation in {where} from {signer.fingerprint}",
+    def __init__(self, path: Path | None = None, *, contents: BundleContents | None = None):
+        if contents is not None:
+            self.name = contents.source
+        elif path is not None:
+            self.name = str(path)
+        else:
+            raise ValueError("a BundleSource is read from a path or from contents")
+        self._path = path
+        self._contents = contents
+        self._checkpoint: Checkpoint | None = None
+        self._proof: ConsistencyJson | None = None
+
+    @property
+    def contents(self) -> BundleContents:
+        if self._contents is None:
+            raise RuntimeError("the bundle is read by integrity() first")
+        return self._contents
+
+    def integrity(self, checklist: Checklist) -> Integrity:
+        with checklist.check("bundle format", "docs/FORMAT.md, Bundle format") as check:
+            if self._contents is None:
+                assert self._path is not None
+                self._contents = read_bundle(self._path)
+            contents = self._contents
+            manifest, where = contents.manifest, contents.source
+            if not manifest.records:
+                raise BundleError(f"{where}: bundle.json lists no records: nothing to verify")
+            indexes = [item.index for item in manifest.records]
+            if indexes != sorted(set(indexes)):
+                raise VerificationError(
+                    f"{where}: bundle.json lists records {indexes}; expected strictly ascending "
+                    "indexes (records duplicated or reordered)"
+                )
+            check.detail = (
+                f"{FORMAT_NAME} version {manifest.format_version}: {len(contents.members)} "
+                "members, safe names, within size limits, none missing or unexpected, "
+                "deterministic zip layout"
             )
-            trusted = replace(trusted, keys={**trusted.keys, successor.fingerprint: successor})
-    principals[fingerprint(checked.checkpoint_key)] = trusted.require(
-        checked.checkpoint_key, what=what
-    ).principals
-    return principals, trusted
+        with checklist.check("checkpoint signature", f"the key in {CHECKPOINT_SIG}") as check:
+            checkpoint, key = _checkpoint(contents)
+            check.detail = (
+                f"SSHSIG by {fingerprint(key)} over {CHECKPOINT_BODY} (origin "
+                f"{checkpoint.origin}, tree size {checkpoint.size}, root "
+                f"{checkpoint.root_hash.hex()})"
+            )
+        self._checkpoint = checkpoint
+        with checklist.check("records", "bundle.json and each record's signer field") as check:
+            entries = {item.index: _record(contents, item, checkpoint) for item in manifest.records}
+            check.detail = (
+                f"{len(entries)} records ({', '.join(map(str, entries))}): BLAKE3 hash as "
+                "listed, SSHSIG signature by the key in their signer field, origin and index "
+                "as listed"
+            )
+        checklist.add(
+            "inclusion proofs",
+            "each record's entry line is a leaf of the signed checkpoint's tree "
+            f"(size {checkpoint.size}, RFC 9162 inclusion proofs)",
+            f"the checkpoint's root {checkpoint.root_hash.hex()}",
+        )
+        with checklist.check("hash chain", "the records' previous_hash fields") as check:
+            links = check_links(entries, source=where)
+            check.detail = f"{links} previous_hash link(s) between adjacent records"
+        with checklist.check("signers list", "the keys that signed") as check:
+            check.detail = check_signers_member(contents, key, entries)
+        checklist.skip(
+            "reports",
+            f"{REPORT_MD} and {REPORT_HTML} are informative views derived from the records, "
+            "not evidence: not compared (read the numbers in the records)",
+        )
+        with checklist.check("consistency proof", "the checkpoint's tree") as check:
+            self._proof = check_consistency(contents, checkpoint)
+            if self._proof is None:
+                check.detail = f"no {CONSISTENCY} in the bundle"
+            else:
+                check.detail = (
+                    f"the tree of size {self._proof.old_size} (root {self._proof.old_root}) is "
+                    f"a prefix of the checkpoint's tree of size {self._proof.new_size} "
+                    "(RFC 9162 consistency proof)"
+                )
+        return Integrity(
+            origin=manifest.origin,
+            size=checkpoint.size,
+            checkpoint=checkpoint,
+            checkpoint_key=key,
+            entries=entries,
+        )
+
+    def root_at(self, size: int, *, wanted_by: str) -> bytes:
+        assert self._checkpoint is not None
+        if size == self._checkpoint.size:
+            return self._checkpoint.root_hash
+        if self._proof is None:
+            raise BundleError(
+                f"{self.name}: no {CONSISTENCY} to prove it extends {wanted_by} (size {size}); "
+                f"export with --consistent-with {wanted_by}"
+            )
+        if self._proof.old_size != size:
+            raise VerificationError(
+                f"{self.name}: {CONSISTENCY} starts at tree size {self._proof.old_size}, but "
+                f"the kept checkpoint {wanted_by} has size {size}"
+            )
+        return bytes.fromhex(self._proof.old_root)
+
+
+def verify_bundle(
+    source: BundleSource, trusted: TrustedKeys | None, *, since: Kept | None = None
+) -> Verification:
+    """Verify a bundle; a consistency proof not anchored by ``since`` is a warning."""
+    result = verify_source(source, trusted=trusted, since=since)
+    if since is None and CONSISTENCY in source.contents.members:
+        warning = "consistency.json present but not anchored: pass --since CHECKPOINT_FILE"
+        result = replace(result, warnings=(*result.warnings, warning))
+    return result
 
 
 def verify_contents(
@@ -247,55 +267,13 @@ def verify_contents(
     *,
     kept_checkpoint: bytes | None = None,
     kept_source: str = "--since",
-) -> BundleVerification:
-    """Verify everything in a safely read bundle; raise on the first failure."""
+) -> Verification:
+    """Verify a safely read bundle; raise on the first failure."""
     if contents.manifest.format_version == 2:
         from bias_ledger.bundle.format2 import verify_contents_v2
 
         return verify_contents_v2(
             contents, trusted, kept_checkpoint=kept_checkpoint, kept_source=kept_source
         )
-    steps: list[Step] = []
-    warnings: list[str] = []
-    checked = _integrity(contents, steps)
-    steps.append(
-        check_derived(contents, checked.checkpoint, checked.checkpoint_key, checked.entries)
-    )
-    proven = check_consistency(contents, checked.checkpoint)
-    if proven is not None:
-        steps.append(proven)
-    signer_fps = tuple(
-        dict.fromkeys(
-            [fingerprint(checked.checkpoint_key)]
-            + [e.header.signer.fingerprint for e in checked.entries.values()]
-        )
-    )
-    if trusted is None:
-        raise BundleUntrustedError(
-            "no trusted key given: integrity verified, but the signers "
-            f"({', '.join(signer_fps)}) are not trusted; pass --trusted-keys FILE or "
-            "--trusted-key FINGERPRINT (keys inside the bundle are never trusted)",
-            tuple(steps),
-            signer_fps,
-        )
-    principals, trusted = _trust(checked, trusted, contents.source)
-    steps.append(
-        Step("trust", f"checkpoint and every record signed by a key trusted in {trusted.source}")
-    )
-    if kept_checkpoint is not None:
-        steps.append(
-            check_kept_checkpoint(
-                contents, checked.checkpoint, kept_checkpoint, kept_source, trusted
-            )
-        )
-    elif proven is not None:
-        warnings.append("consistency.json present but not anchored: pass --since CHECKPOINT_FILE")
-    return BundleVerification(
-        source=contents.source,
-        origin=contents.manifest.origin,
-        checkpoint=checked.checkpoint,
-        indexes=tuple(sorted(checked.entries)),
-        signers=tuple(principals.items()),
-        steps=tuple(steps),
-        warnings=tuple(warnings),
-    )
+    since = None if kept_checkpoint is None else Kept(kept_checkpoint, kept_source)
+    return verify_bundle(BundleSource(contents=contents), trusted, since=since)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
-from typing import Any
+import traceback
+from typing import Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -34,32 +36,64 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except BiasLedgerError as error:
-            if debug:
-                raise
-            from bias_ledger.cli.output import error_line
-
-            error_line(error.diagnostics())
-            raise typer.Exit(int(error.exit_code)) from None
+            _fail(error.diagnostics(), error.exit_code, debug=debug)
         except OSError as error:
-            if debug:
-                raise
-            from bias_ledger.cli.output import error_line
-
             where = f"{error.filename}: " if error.filename else ""
-            error_line(f"{where}{error.strerror or error}")
-            raise typer.Exit(int(ExitCode.USAGE)) from None
+            _fail(f"{where}{error.strerror or error}", ExitCode.USAGE, debug=debug)
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
         except Exception as error:  # a bug: still one line, the traceback behind --debug
-            if debug or _is_usage_error(error):
+            if _is_usage_error(error):
                 raise
-            from bias_ledger.cli.output import error_line
-
-            error_line(
+            _fail(
                 f"internal error: {type(error).__name__}: {error} "
-                "(this is a bug; rerun with --debug for the traceback and report it)"
+                "(this is a bug; rerun with --debug for the traceback and report it)",
+                ExitCode.USAGE,
+                debug=debug,
             )
-            raise typer.Exit(int(ExitCode.USAGE)) from None
+
+
+def _fail(message: str, code: ExitCode, *, debug: bool) -> NoReturn:
+    """One line on stderr and the error's exit code; ``--debug`` adds the traceback before it
+    and never changes the code (an uncaught exception would exit 1, "policy violated")."""
+    from bias_ledger.cli.output import error_line
+
+    if debug:
+        sys.stderr.write(redact_secrets(traceback.format_exc()))
+    error_line(redact_secrets(message))
+    raise typer.Exit(int(code)) from None
+
+
+_KEY_DATA_ENV = "BIAS_LEDGER_KEY_DATA"
+_PASSPHRASE_ENV = "BIAS_LEDGER_KEY_PASSPHRASE"
+_TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{8,}")
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with the passphrase and any piece of key data from the environment blanked out.
+
+    Messages are written not to quote key material; this is the net under that rule, for
+    errors raised by code that does not know its input was a secret (a library, a bug).
+    """
+    passphrase = os.environ.get(_PASSPHRASE_ENV, "")
+    if len(passphrase) >= 4:
+        text = text.replace(passphrase, "[redacted]")
+    # A PEM key's armour lines are public text (and appear in messages); the rest is not, and
+    # any 8 characters of it quoted are too many.
+    secret = "".join(
+        "".join(line.split())
+        for line in os.environ.get(_KEY_DATA_ENV, "").splitlines()
+        if "-----" not in line
+    )
+    if len(secret) < 8:
+        return text
+
+    def blank(match: re.Match[str]) -> str:
+        run = match.group()
+        quoted = any(run[i : i + 8] in secret for i in range(len(run) - 7))
+        return "[redacted]" if quoted else run
+
+    return _TOKEN.sub(blank, text)
 
 
 def _is_usage_error(error: Exception) -> bool:

@@ -51,7 +51,12 @@ def append(ledger: Path | None, key: Path | None, kind: str, payload: dict[str, 
     from bias_ledger.records.append import sign_and_append
 
     return sign_and_append(
-        resolve_ledger_path(ledger), kind, payload, key, ask_passphrase=ask_passphrase
+        resolve_ledger_path(ledger),
+        kind,
+        payload,
+        key,
+        ask_passphrase=ask_passphrase,
+        warn=warning_line,
     )
 
 
@@ -75,12 +80,14 @@ def audit(
     missing_as_group: opt.MissingAsGroupOpt = None,
     drop_missing: opt.DropMissingOpt = None,
     max_groups: opt.MaxGroupsOpt = None,
+    no_default_na: opt.NoDefaultNaOpt = None,
     config: opt.ConfigOpt = None,
     task: opt.TaskOpt = None,
     min_group_size: opt.MinGroupSizeOpt = None,
     ci: opt.CiOpt = None,
     bootstrap: opt.BootstrapOpt = None,
     seed: opt.SeedOpt = None,
+    thresholds: opt.ThresholdsOpt = None,
     engine: opt.EngineOpt = None,
     spark_master: opt.SparkMasterOpt = None,
     table: opt.TableOpt = None,
@@ -153,6 +160,11 @@ def audit(
                 f"checkpoint size {record['checkpoint_size']}"
             )
     if report is not None and not report.passed:
+        if quiet and not json_output:
+            # Quiet prints nothing on success; a violation still says what exit 1 means.
+            from bias_ledger.render.policy_terminal import policy_verdict_line
+
+            out().print(policy_verdict_line(report))
         raise typer.Exit(int(ExitCode.POLICY_VIOLATED))
 
 

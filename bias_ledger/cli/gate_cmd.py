@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bias_ledger.cli import inputs as opt
 from bias_ledger.cli.audit_cmd import append, record_payload, run_with_progress
 from bias_ledger.cli.options import JsonOption, KeyOption, LedgerOption
-from bias_ledger.cli.output import out, print_json, write_text
+from bias_ledger.cli.output import out, print_json, warning_line, write_text
 from bias_ledger.errors import ExitCode, InputError
+
+if TYPE_CHECKING:
+    from bias_ledger.gate_trust import GateTrust
 
 
 def _github_outputs(report: Any, results: Any) -> None:
@@ -70,10 +73,26 @@ def gate(
         Path | None,
         typer.Option(
             "--approved-by",
-            help="allowed_signers file: the baseline's approval (or a baseline bundle's "
-            "records) must be signed by one of these keys.",
+            help="allowed_signers file of approvers: the baseline (latest-approved or N) must be "
+            "approved by one of these keys; a baseline bundle must be signed by them.",
         ),
     ] = None,
+    trusted_keys: Annotated[
+        Path | None,
+        typer.Option(
+            "--trusted-keys",
+            help="allowed_signers file: every ledger record and the checkpoint must be signed "
+            "by one of these keys (for --record N and --baseline).",
+        ),
+    ] = None,
+    trust_ledger_keys: Annotated[
+        bool,
+        typer.Option(
+            "--trust-ledger-keys",
+            help="Trust the keys found in the ledger (or baseline bundle) itself. Unsafe: "
+            "anyone who can write to it can forge a baseline.",
+        ),
+    ] = False,
     junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML here.")] = None,
     no_record: Annotated[
         bool, typer.Option("--no-record", help="Do not record the verdict in the ledger.")
@@ -83,36 +102,38 @@ def gate(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only violations.")] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Evaluate a fairness policy; record the verdict; exit 0 pass, 1 violated, 2 bad input."""
-    from bias_ledger.gate import audit_record_results, resolve_baseline
+    """Evaluate a fairness policy; record the verdict; exit 0 pass, 1 violated, 2 bad input,
+    3 a baseline or record that does not verify."""
+    from bias_ledger.gate import resolve_baseline
     from bias_ledger.ledger.reader import read_meta, resolve_ledger_path
-    from bias_ledger.ledger.trust import load_allowed_signers
     from bias_ledger.policy import evaluate_policy, load_policy
 
     path = resolve_ledger_path(ledger)
     loaded = load_policy(policy)
-    if not no_record or record is not None or (baseline and baseline != "-"):
+    trust = _gate_trust(approved_by, trusted_keys, trust_ledger_keys, baseline, record)
+    if record is not None and (data is not None or data_file is not None):
+        raise InputError("--record judges an existing record: give no DATA with it")
+    if not no_record or record is not None or (baseline and _uses_ledger(baseline)):
         read_meta(path)
-    approvers = load_allowed_signers(approved_by) if approved_by else None
-    base = resolve_baseline(path, baseline, approvers=approvers) if baseline else None
+    verified = None
+    if record is not None or (baseline and _uses_ledger(baseline)):
+        from bias_ledger.gate_trust import verify_for_gate
+
+        if not trust.anchored:
+            what = f"--record {record}" if record is not None else f"--baseline {baseline}"
+            raise trust.refusal(what)
+        verified = verify_for_gate(path, trust)
+    base = resolve_baseline(verified, baseline, trust) if baseline else None
     payload: dict[str, Any]
     if record is not None:
-        if data is not None or data_file is not None:
-            raise InputError("--record judges an existing record: give no DATA with it")
-        import blake3
+        from bias_ledger.gate import audit_record_results, judged_record
+        from bias_ledger.records.payloads import gate_payload
 
-        from bias_ledger.history import read_record
-        from bias_ledger.ledger.entry import parse_line
-
-        judged, line = read_record(path, record)
+        assert verified is not None
+        judged, digest = judged_record(verified, record)
         results = audit_record_results(judged, where=f"{path} record {record}")
         report = evaluate_policy(loaded, results, baseline=base.results if base else None)
-        digest = blake3.blake3(parse_line(line, where=str(record)).record_bytes).hexdigest()
-        payload = {
-            "judges": {"index": record, "record_hash": digest},
-            "subject": judged["audit"]["subject"],
-            "policy": report.to_json(),
-        }
+        payload = gate_payload(record, digest, judged["audit"]["subject"], report)
         kind = "gate"
     else:
         # The input options above reach the core by name, through ctx.params.
@@ -123,15 +144,17 @@ def gate(
         payload = record_payload(result, report)
         kind = "audit"
     payload["baseline"] = dict(base.source) if base else None
+    # Outputs first: a verdict is recorded only once every output it promised is written.
+    if junit is not None:
+        from bias_ledger.render.junit import render_junit
+
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        write_text(junit, render_junit(report, suite_name=f"bias-ledger gate: {loaded.name}"))
+    _github_outputs(report, results)
     recorded = None
     if not no_record:
         appended = append(ledger, key, kind, payload)
         recorded = {"index": appended.index, "record_hash": appended.record_hash}
-    if junit is not None:
-        from bias_ledger.render.junit import render_junit
-
-        write_text(junit, render_junit(report, suite_name=f"bias-ledger gate: {loaded.name}"))
-    _github_outputs(report, results)
     if json_output:
         print_json(
             {
@@ -149,6 +172,37 @@ def gate(
             out().print(f"verdict recorded as record {recorded['index']}")
     if not report.passed:
         raise typer.Exit(int(ExitCode.POLICY_VIOLATED))
+
+
+def _uses_ledger(baseline: str) -> bool:
+    from bias_ledger.gate import LATEST_APPROVED
+
+    return baseline == LATEST_APPROVED or baseline.isdigit()
+
+
+def _gate_trust(
+    approved_by: Path | None,
+    trusted_keys: Path | None,
+    trust_ledger_keys: bool,
+    baseline: str | None,
+    record: int | None,
+) -> GateTrust:
+    """The gate's trust anchors; an anchor with nothing to anchor is a usage error."""
+    from bias_ledger.gate_trust import TRUST_LEDGER_KEYS_WARNING, GateTrust
+    from bias_ledger.ledger.trust import load_allowed_signers
+
+    if approved_by is not None and not baseline:
+        raise InputError("--approved-by names who may approve a baseline: give --baseline too")
+    if (trusted_keys is not None or trust_ledger_keys) and not baseline and record is None:
+        option = "--trusted-keys" if trusted_keys is not None else "--trust-ledger-keys"
+        raise InputError(f"{option}: nothing to verify without --baseline or --record")
+    if trust_ledger_keys:
+        warning_line(TRUST_LEDGER_KEYS_WARNING)
+    return GateTrust(
+        trusted=load_allowed_signers(trusted_keys) if trusted_keys else None,
+        approvers=load_allowed_signers(approved_by) if approved_by else None,
+        trust_ledger_keys=trust_ledger_keys,
+    )
 
 
 def register(app: typer.Typer) -> None:

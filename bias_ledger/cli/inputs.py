@@ -20,8 +20,9 @@ DataArg = Annotated[
         help="Dataset file: CSV (.csv, .csv.gz), Parquet or JSON Lines.", show_default=False
     ),
 ]
+# Lists, so that a repeated --data or --predictions is an error rather than the last one winning.
 DataOpt = Annotated[
-    Path | None,
+    list[Path] | None,
     typer.Option(
         "--data",
         help="Dataset file, as an option (instead of the DATA argument).",
@@ -29,7 +30,7 @@ DataOpt = Annotated[
     ),
 ]
 PredictionsOpt = Annotated[
-    Path | None,
+    list[Path] | None,
     typer.Option(
         "--predictions", help="Separate predictions file, joined on --id.", show_default=False
     ),
@@ -77,6 +78,15 @@ DropMissingOpt = Annotated[
         show_default=False,
     ),
 ]
+NoDefaultNaOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--no-default-na",
+        help='Only empty CSV cells are missing; "NA", "N/A", "null", "NaN" ... are values '
+        "(a group may be named NA).",
+        show_default=False,
+    ),
+]
 MaxGroupsOpt = Annotated[
     int | None, typer.Option("--max-groups", help="Max groups per feature (default 1000).")
 ]
@@ -114,6 +124,15 @@ BootstrapOpt = Annotated[
 ]
 SeedOpt = Annotated[
     int | None, typer.Option("--seed", help="Bootstrap seed (default: drawn and recorded).")
+]
+ThresholdsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--thresholds",
+        help="Thresholds of the per-group sweep over --score, comma-separated "
+        "(default 0.1,0.2,...,0.9).",
+        show_default=False,
+    ),
 ]
 EngineOpt = Annotated[
     str | None,
@@ -175,6 +194,8 @@ class InputOptions:
     ci: float | None = None
     bootstrap: int | None = None
     seed: int | None = None
+    thresholds: str | None = None
+    no_default_na: bool | None = None
     engine: str | None = None
     spark_master: str | None = None
     table: str | None = None
@@ -185,10 +206,21 @@ class InputOptions:
         come as the argument or as ``--data`` (``data_file``)."""
         names = {field.name for field in fields(cls)}
         values = {name: params[name] for name in names if name in params}
-        values["data"] = pick_data(params.get("data"), params.get("data_file"))
+        values["data"] = pick_data(params.get("data"), once("--data", params.get("data_file")))
+        values["predictions"] = once("--predictions", params.get("predictions"))
         values["sensitive"] = params.get("sensitive") or []
         values["reference"] = params.get("reference") or []
         return cls(**values)
+
+
+def once(option: str, values: Sequence[Path] | Path | None) -> Path | None:
+    """The one file an option names; InputError when it is repeated (typer keeps the last)."""
+    if values is None or isinstance(values, Path):
+        return values
+    if len(values) > 1:
+        given = " ".join(f"{option} {value}" for value in values)
+        raise InputError(f"{option} is given {len(values)} times ({given}); give it once")
+    return values[0] if values else None
 
 
 def pick_data(argument: Path | None, option: Path | None) -> Path | None:
@@ -210,7 +242,7 @@ def parse_references(values: Sequence[str]) -> dict[str, str]:
 
 def build_request(options: InputOptions) -> tuple[AuditRequest, Path | None]:
     """The AuditRequest, and the policy file named in the config (if any)."""
-    from bias_ledger._audit import DEFAULT_MIN_GROUP_SIZE, AuditRequest
+    from bias_ledger._audit_model import DEFAULT_MIN_GROUP_SIZE, DEFAULT_THRESHOLDS, AuditRequest
     from bias_ledger.io.config import load_config
     from bias_ledger.metrics.model import Task
 
@@ -237,6 +269,7 @@ def build_request(options: InputOptions) -> tuple[AuditRequest, Path | None]:
         missing_as_group=options.missing_as_group,
         drop_missing=options.drop_missing,
         max_groups=options.max_groups,
+        default_na=False if options.no_default_na else None,
         task=options.task,
         min_group_size=options.min_group_size,
     )
@@ -245,6 +278,26 @@ def build_request(options: InputOptions) -> tuple[AuditRequest, Path | None]:
             "no dataset given: expected a DATA argument, `data` in bias-ledger.toml, or "
             "--table NAME with --engine spark"
         )
+    task = config.task or Task.BINARY_CLASSIFICATION
+    if task is not Task.BINARY_CLASSIFICATION:
+        # Intervals exist for binary classification only: refuse rather than record options
+        # that changed nothing.
+        given = [
+            name
+            for name, value in (
+                ("--ci", options.ci not in (None, 0)),
+                ("--bootstrap", bool(options.bootstrap)),
+                ("--seed", options.seed is not None),
+                ("--thresholds", options.thresholds is not None),
+            )
+            if value
+        ]
+        if given:
+            raise InputError(
+                f"{given[0]} applies to binary classification; a {task.value} audit has no "
+                "confidence intervals or threshold sweep (leave it out)"
+            )
+    ci_level = None if options.ci == 0 else (0.95 if options.ci is None else options.ci)
     request = AuditRequest(
         data=config.data if config.data is not None else Path(f"table:{options.table}"),
         mapping=config.column_mapping(),
@@ -256,11 +309,27 @@ def build_request(options: InputOptions) -> tuple[AuditRequest, Path | None]:
         min_group_size=(
             DEFAULT_MIN_GROUP_SIZE if config.min_group_size is None else config.min_group_size
         ),
-        ci_level=None if options.ci == 0 else (0.95 if options.ci is None else options.ci),
+        ci_level=ci_level if task is Task.BINARY_CLASSIFICATION else None,
         bootstrap=options.bootstrap or 0,
         seed=options.seed,
+        thresholds=(
+            parse_thresholds(options.thresholds) if options.thresholds else DEFAULT_THRESHOLDS
+        ),
         engine=options.engine or "arrow",
         spark_master=options.spark_master,
         table=options.table,
     )
     return request, config.policy
+
+
+def parse_thresholds(text: str) -> tuple[float, ...]:
+    """``--thresholds 0.2,0.5,0.8`` as numbers (their checks are the core's)."""
+    values = []
+    for item in text.split(","):
+        try:
+            values.append(float(item))
+        except ValueError:
+            raise InputError(
+                f"--thresholds {text!r}: expected numbers separated by commas, got {item!r}"
+            ) from None
+    return tuple(values)

@@ -1,4 +1,4 @@
-"""``bias-ledger key``: generate, show and rotate Ed25519 signing keys (OpenSSH format)."""
+"""``bias-ledger key``: generate, show, rotate and revoke Ed25519 signing keys (OpenSSH)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from bias_ledger.cli.options import JsonOption, KeyOption, LedgerOption
-from bias_ledger.cli.output import out, print_json
+from bias_ledger.cli.output import out, print_json, warning_line
 from bias_ledger.errors import KeyFileError
 
 key_app = typer.Typer(help="Ed25519 signing keys in OpenSSH format.", no_args_is_help=True)
@@ -80,7 +80,7 @@ def generate(
     if ledger_dir == path.resolve().parent or ledger_dir in path.resolve().parents:
         raise KeyFileError(f"{path}: a signing key must never be stored inside the ledger")
     if path.exists() and exist_ok:
-        key = load_signing_key(path, ask_passphrase=ask_passphrase)
+        key = load_signing_key(path, ask_passphrase=ask_passphrase, warn=warning_line)
         public = key.public_key()
         _describe(public_key_openssh(public, comment), fingerprint(public), path, json_output)
         return
@@ -121,7 +121,7 @@ def show(
     from bias_ledger.ledger.reader import LEDGER_FILE, resolve_ledger_path
     from bias_ledger.signing import load_signing_key
 
-    public = load_signing_key(key, ask_passphrase=ask_passphrase).public_key()
+    public = load_signing_key(key, ask_passphrase=ask_passphrase, warn=warning_line).public_key()
     if note_key:
         from bias_ledger.cli.tlog_cmd import print_note_key
 
@@ -156,22 +156,23 @@ def rotate(
     ledger: LedgerOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Append a key-rotation record, signed by the current key, introducing --new-key."""
-    from bias_ledger.ledger.keys import fingerprint, public_key_openssh
+    """Append a key-rotation record, signed by the current key, introducing --new-key; from then
+    on the current key signs nothing more (the successor does)."""
+    from bias_ledger.ledger.keys import fingerprint
     from bias_ledger.ledger.reader import resolve_ledger_path
     from bias_ledger.ledger.record import RecordKind
     from bias_ledger.ledger.store import append_record
     from bias_ledger.provenance import ci_labels
+    from bias_ledger.records.keys import rotation_payload
     from bias_ledger.signing import load_signing_key
 
-    old = load_signing_key(key, ask_passphrase=ask_passphrase)
-    successor = load_signing_key(new_key, ask_passphrase=ask_passphrase).public_key()
+    old = load_signing_key(key, ask_passphrase=ask_passphrase, warn=warning_line)
+    successor = load_signing_key(
+        new_key, ask_passphrase=ask_passphrase, warn=warning_line
+    ).public_key()
     if fingerprint(successor) == fingerprint(old.public_key()):
         raise KeyFileError(f"{new_key}: the new key is the current key")
-    payload = {
-        "new_public_key": public_key_openssh(successor),
-        "new_fingerprint": fingerprint(successor),
-    }
+    payload = rotation_payload(successor)
     appended = append_record(
         resolve_ledger_path(ledger), RecordKind.KEY_ROTATION, payload, old, labels=ci_labels()
     )
@@ -181,6 +182,62 @@ def rotate(
     out().print(
         f"record {appended.index}: key {fingerprint(old.public_key())} hands over to "
         f"{payload['new_fingerprint']}"
+    )
+
+
+@key_app.command("revoke")
+def revoke(
+    revoked: Annotated[
+        str,
+        typer.Argument(
+            help="The compromised key: its fingerprint (SHA256:..., a key that signed a record "
+            "or that a rotation introduced) or its .pub file.",
+            show_default=False,
+        ),
+    ],
+    after: Annotated[
+        int,
+        typer.Option(
+            "--after",
+            help="Records it signed after this index are invalid (-1: every record it signed).",
+            show_default=False,
+        ),
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the record).")] = "",
+    key: KeyOption = None,
+    ledger: LedgerOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Append a key-revocation record, signed by --key (a trusted key, such as the successor):
+    whatever the revoked key signed after record --after is invalid, and it signs no more."""
+    from bias_ledger.ledger.keys import fingerprint
+    from bias_ledger.ledger.reader import resolve_ledger_path
+    from bias_ledger.ledger.record import RecordKind
+    from bias_ledger.ledger.store import append_record
+    from bias_ledger.provenance import ci_labels
+    from bias_ledger.records.keys import known_key, revocation_payload
+    from bias_ledger.signing import load_signing_key
+
+    path = resolve_ledger_path(ledger)
+    signing_key = load_signing_key(key, ask_passphrase=ask_passphrase)
+    target, size = known_key(path, revoked)
+    if fingerprint(target) == fingerprint(signing_key.public_key()):
+        raise KeyFileError(
+            f"{revoked}: a key does not revoke itself (what it signs after the revocation "
+            "vouches for nothing); sign the revocation with another trusted key, such as its "
+            "successor, with --key"
+        )
+    payload = revocation_payload(target, after=after, size=size, reason=reason)
+    appended = append_record(
+        path, RecordKind.KEY_REVOCATION, payload, signing_key, labels=ci_labels()
+    )
+    if json_output:
+        print_json({"index": appended.index, "record_hash": appended.record_hash, **payload})
+        return
+    by = fingerprint(signing_key.public_key())
+    out().print(
+        f"record {appended.index}: {by} revokes key {fingerprint(target)}: what it signed after "
+        f"record {after} is invalid"
     )
 
 

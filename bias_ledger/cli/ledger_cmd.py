@@ -153,6 +153,13 @@ def verify(
             "verdicts are re-judged on the recomputed numbers."
         ),
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write a verification report here (.html, .md or .json): each check, "
+            "its result and what it was checked against; written on failure too."
+        ),
+    ] = None,
     json_output: JsonOption = False,
     witnesses: Annotated[
         Path | None,
@@ -202,6 +209,7 @@ def verify(
         predictions=predictions,
         json_output=json_output,
         policy=policy,
+        report=report,
     )
     if cosigned is not None and not json_output:
         out().print(f"[green]✓[/] witnesses: cosigned by {', '.join(cosigned)} (quorum met)")

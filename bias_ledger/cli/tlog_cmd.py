@@ -48,9 +48,14 @@ def print_note_key(public: Ed25519PublicKey, ledger: Path, json_output: bool) ->
         sys.stdout.write(verifier + "\n")
 
 
-def _fail(error: VerificationError, json_output: bool, steps: Sequence[Any] = ()) -> None:
-    from bias_ledger.cli.verify_view import print_steps
+def print_steps(steps: Sequence[Any], warnings: Sequence[str]) -> None:
+    for step in steps:
+        out().print(f"[green]✓[/] {escape(step.what)}: {escape(step.detail)}")
+    for warning in warnings:
+        warning_line(warning)
 
+
+def _fail(error: VerificationError, json_output: bool, steps: Sequence[Any] = ()) -> None:
     if json_output:
         print_json(
             {
@@ -78,7 +83,7 @@ def run_verify_log(
     json_output: bool,
 ) -> None:
     """Verify a format-2 log in a directory or at a URL and print the checklist."""
-    from bias_ledger.cli.verify_view import load_trust, print_steps
+    from bias_ledger.cli.verify_view import load_trust
     from bias_ledger.ledger.entry_checks import Step
     from bias_ledger.ledger.tlog_source import open_source
     from bias_ledger.ledger.tlog_verify import UntrustedLogError, verify_log

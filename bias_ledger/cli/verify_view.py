@@ -1,24 +1,19 @@
-"""``bias-ledger verify``: load trust anchors, verify a ledger or a bundle, print the checklist."""
+"""``bias-ledger verify``: load trust anchors, verify a ledger or a bundle, show the outcome."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
-import typer
-from rich.markup import escape
-
-from bias_ledger.cli.output import error_line, out, print_json, warning_line
-from bias_ledger.errors import ExitCode, InputError, VerificationError
-from bias_ledger.ledger.entry_checks import Step
+from bias_ledger.cli.verify_output import Shown, check_report_path, show_failure, show_success
+from bias_ledger.errors import InputError
 from bias_ledger.ledger.trust import TrustedKeys, load_allowed_signers
-from bias_ledger.verify import LedgerVerification, UntrustedError
+from bias_ledger.verify import Kept, Verification, VerificationFailed, verify_source
 
 
 def load_trust(trusted_keys: Path | None, trusted_key: Sequence[str]) -> TrustedKeys | None:
     """The trust set from --trusted-keys and --trusted-key (their union), or None."""
-    from dataclasses import replace
-
     sets: list[TrustedKeys] = []
     if trusted_keys is not None:
         sets.append(load_allowed_signers(trusted_keys))
@@ -34,43 +29,13 @@ def load_trust(trusted_keys: Path | None, trusted_key: Sequence[str]) -> Trusted
     return merged
 
 
-def print_steps(steps: Sequence[Step], warnings: Sequence[str]) -> None:
-    for step in steps:
-        out().print(f"[green]✓[/] {escape(step.what)}: {escape(step.detail)}")
-    for warning in warnings:
-        warning_line(warning)
-
-
-def _report(result: LedgerVerification, json_output: bool) -> None:
-    if json_output:
-        print_json(result.to_json())
-        return
-    print_steps(result.steps, result.warnings)
-    signers = ", ".join(f"{fp} ({who})" if who else fp for fp, who in result.signers)
-    out().print(f"[bold green]VALID[/]: {result.size} records of {escape(result.origin)}")
-    out().print(f"signers: {escape(signers)}")
-
-
-def _fail(
-    error: VerificationError,
-    json_output: bool,
-    steps: Sequence[Step] = (),
-    signers: Sequence[tuple[str, str]] = (),
-) -> None:
-    if json_output:
-        document: dict[str, object] = {
-            "valid": False,
-            "error": error.diagnostics(),
-            "steps": [step.to_json() for step in steps],
-        }
-        if signers:
-            document["signers"] = [{"fingerprint": fp, "principal": who} for fp, who in signers]
-        print_json(document)
-    else:
-        print_steps(steps, ())
-        error_line(error.diagnostics())
-        out().print("[bold red]INVALID[/]")
-    raise typer.Exit(int(ExitCode.VERIFICATION_FAILED))
+def _read_kept(since: Path | None) -> Kept | None:
+    if since is None:
+        return None
+    try:
+        return Kept(since.read_bytes(), str(since))
+    except OSError as exc:
+        raise InputError(f"{since}: cannot read the kept checkpoint ({exc.strerror})") from None
 
 
 def run_verify(
@@ -86,51 +51,61 @@ def run_verify(
     predictions: Path | None,
     json_output: bool,
     policy: Path | None = None,
+    report: Path | None = None,
 ) -> None:
+    from bias_ledger.bundle.verify import BundleSource, verify_bundle
     from bias_ledger.ledger.reader import resolve_ledger_path
-    from bias_ledger.verify import verify_ledger
+    from bias_ledger.verify import LedgerSource
 
-    trusted = load_trust(trusted_keys, trusted_key)
-    if bundle is not None:
-        from bias_ledger.cli.bundle_view import run_verify_bundle
-
-        if trust_ledger_keys:
-            raise InputError(
-                "--trust-ledger-keys does not apply to a bundle: a bundle's keys are never "
-                "trusted; pass --trusted-keys FILE or --trusted-key FINGERPRINT"
-            )
-        run_verify_bundle(
-            bundle,
-            trusted=trusted,
-            since=since,
-            recompute=recompute,
-            data=data,
-            predictions=predictions,
-            json_output=json_output,
-            policy=policy,
-        )
-        return
-    if recompute or policy is not None:
+    check_report_path(report)
+    if bundle is None and (recompute or policy is not None):
         raise InputError(
             "--recompute and --policy apply to a bundle: bias-ledger verify BUNDLE --recompute"
         )
-    kept = None
-    if since is not None:
-        try:
-            kept = (since.read_bytes(), str(since))
-        except OSError as exc:
-            raise InputError(f"{since}: cannot read the kept checkpoint ({exc.strerror})") from exc
+    if recompute and data is None:
+        raise InputError("--recompute needs --data FILE (and --predictions FILE if one was used)")
+    if not recompute and (data is not None or predictions is not None or policy is not None):
+        raise InputError("--data, --predictions and --policy are used with --recompute")
+    trusted = load_trust(trusted_keys, trusted_key)
+    kept = _read_kept(since)
+    trust_source = "" if trusted is None else trusted.source
+
+    def shown_as(outcome: Verification | VerificationFailed) -> Shown:
+        return Shown(outcome, report=report, trust_source=trust_source, since=since)
+
     try:
-        result = verify_ledger(
-            resolve_ledger_path(ledger),
-            trusted=trusted,
-            trust_ledger_keys=trust_ledger_keys,
-            since=kept,
+        if bundle is not None:
+            if trust_ledger_keys:
+                raise InputError(
+                    "--trust-ledger-keys does not apply to a bundle: a bundle's keys are never "
+                    "trusted; pass --trusted-keys FILE or --trusted-key FINGERPRINT"
+                )
+            source = BundleSource(bundle)
+            result = verify_bundle(source, trusted, since=kept)
+        else:
+            result = verify_source(
+                LedgerSource(resolve_ledger_path(ledger)),
+                trusted=trusted,
+                trust_source_keys=trust_ledger_keys,
+                since=kept,
+            )
+    except VerificationFailed as failure:
+        show_failure(shown_as(failure), json_output)
+        return
+    shown = shown_as(result)
+    if recompute and data is not None and bundle is not None:
+        from bias_ledger.cli.bundle_view import recompute_shown
+
+        done = recompute_shown(
+            result, source.contents, data=data, predictions=predictions, policy=policy
         )
-    except UntrustedError as error:
-        _fail(error, json_output, error.report.steps, error.report.signers)
-        return
-    except VerificationError as error:
-        _fail(error, json_output)
-        return
-    _report(result, json_output)
+        shown = replace(
+            shown,
+            extra_checks=done.extra_checks,
+            extra_warnings=done.extra_warnings,
+            recompute=done.recompute,
+            error=done.error,
+        )
+    if shown.error is not None:
+        show_failure(shown, json_output)
+    show_success(shown, json_output)

@@ -193,6 +193,12 @@ def to_bool(column: Located, domain: BinaryDomain, role: str) -> npt.NDArray[np.
             unexpected = []  # the label had one value; the prediction may show the other
         positive = [v for v in values if text(v) == domain.positive]
         expected = " or ".join(repr(v) for v in sorted(allowed))
+        meanings = {text(v): _ZERO_ONE.get(text(v).strip().lower()) for v in values}
+        if unexpected and all(meanings.values()) and not any(text(v) in allowed for v in values):
+            # A 0/1 (or true/false) prediction of a label written otherwise ("yes"/"no"): 1 is
+            # the positive label, as the README promises; mixing the two spellings is refused.
+            unexpected = []
+            positive = [v for v in values if meanings[text(v)] == "1"]
     if unexpected:
         hits = bool_values(pc.is_in(data, value_set=pa.array(unexpected, type=data.type)))
         raise InputError(

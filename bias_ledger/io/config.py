@@ -67,6 +67,8 @@ class AuditConfig:
     """Groups smaller than this are marked as having insufficient data."""
     task: Task | None = None
     """binary_classification (default), regression or multiclass_classification."""
+    default_na: bool | None = None
+    """Whether "NA", "N/A", "null", ... in CSV cells are missing (default yes)."""
 
     def with_options(self, **options: Any) -> AuditConfig:
         """These settings overridden by every option that is not None (command line wins).
@@ -111,6 +113,7 @@ class AuditConfig:
             missing_as_group=bool(self.missing_as_group),
             drop_missing=bool(self.drop_missing),
             max_groups=1000 if self.max_groups is None else self.max_groups,
+            default_na=True if self.default_na is None else self.default_na,
             task=self.task or Task.BINARY_CLASSIFICATION,
         )
 
@@ -137,6 +140,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "policy": ("policy", "path"),
     "min-group-size": ("min_group_size", "count"),
     "task": ("task", "task"),
+    "default-na": ("default_na", "bool"),
 }
 EXPECTED = {
     "path": "a path (string)",

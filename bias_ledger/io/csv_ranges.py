@@ -81,8 +81,12 @@ def read_compact(
 
     size = path.stat().st_size
     split = _split_point(path, size)
+    from bias_ledger.io.read import csv_read_options
+
     with pcsv.open_csv(
-        pa.PythonFile(_Range(path, 0, split or size), mode="r"), convert_options=convert_options
+        pa.PythonFile(_Range(path, 0, split or size), mode="r"),
+        read_options=csv_read_options(path),
+        convert_options=convert_options,
     ) as first:
         schema = first.schema
         if split is None:
@@ -90,12 +94,13 @@ def read_compact(
         second_options = pcsv.ConvertOptions(
             include_columns=convert_options.include_columns,
             strings_can_be_null=convert_options.strings_can_be_null,
+            null_values=convert_options.null_values,
             column_types={field.name: field.type for field in schema},
         )
         with (
             pcsv.open_csv(
                 pa.PythonFile(_Range(path, split, size), mode="r"),
-                read_options=pcsv.ReadOptions(column_names=_header_names(path)),
+                read_options=csv_read_options(path, column_names=_header_names(path)),
                 convert_options=second_options,
             ) as second,
             ThreadPoolExecutor(max_workers=1) as pool,
@@ -135,5 +140,7 @@ def _header_names(path: Path) -> list[str]:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    with pcsv.open_csv(pa.input_stream(str(path))) as reader:
+    from bias_ledger.io.read import csv_read_options
+
+    with pcsv.open_csv(pa.input_stream(str(path)), read_options=csv_read_options(path)) as reader:
         return list(reader.schema.names)

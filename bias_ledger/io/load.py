@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,7 @@ from bias_ledger.io.join import check_row_counts, join_on_id
 from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, InputFile, JoinMode
 from bias_ledger.io.read import (
     Source,
+    check_columns,
     check_readable,
     detect_format,
     read_columns,
@@ -56,6 +58,8 @@ def check_mapping(mapping: ColumnMapping) -> None:
         )
     if mapping.threshold is not None and mapping.score is None:
         raise InputError("--threshold was given without --score COLUMN to apply it to")
+    if mapping.threshold is not None and not math.isfinite(mapping.threshold):
+        raise InputError(f"--threshold must be a finite number; got {mapping.threshold}")
     if not mapping.sensitive:
         raise InputError("no sensitive feature given; expected one or more --sensitive COLUMN")
     repeated = sorted({n for n in mapping.sensitive if mapping.sensitive.count(n) > 1})
@@ -114,7 +118,9 @@ def _read_one(
     # Labels and predictions are integers of a few values: held narrow, they cost a byte a row.
     # Integer ids of up to 2**31 rows fit in four bytes (the join compares them by value).
     narrow = [n for n in (mapping.label, mapping.prediction, mapping.id_column) if n in columns]
-    table = read_columns(path, fmt, columns, as_dictionary=text, narrow=narrow)
+    table = read_columns(
+        path, fmt, columns, as_dictionary=text, narrow=narrow, default_na=mapping.default_na
+    )
     if table.num_rows == 0:
         raise InputError(f"{path}: no data rows; expected a header and at least one row")
     return {n: Located(n, table.column(n), path) for n in columns}, table.num_rows
@@ -125,16 +131,19 @@ def read_inputs(
 ) -> tuple[dict[str, Located], list[int]]:
     """The mapped columns, aligned row by row with the dataset, and each file's row count."""
     needed = _needed(mapping)
-    data_schema = read_schema(data, formats[0])
+    data_schema = read_schema(data, formats[0], default_na=mapping.default_na)
     names = list(data_schema.names)
+    used = [n for n, _ in needed] + ([mapping.id_column] if mapping.id_column else [])
+    check_columns(data, data_schema, used)
     if predictions is None:
         for name, role in needed:
             if name not in names:
                 raise _no_column(name, role, [data], names)
         located, rows = _read_one(data, formats[0], data_schema, [n for n, _ in needed], mapping)
         return located, [rows]
-    pred_schema = read_schema(predictions, formats[1])
+    pred_schema = read_schema(predictions, formats[1], default_na=mapping.default_na)
     other = list(pred_schema.names)
+    check_columns(predictions, pred_schema, used)
     mode = mapping.join or (JoinMode.ID if mapping.id_column else None)
     if mode is None:
         raise InputError(

@@ -96,6 +96,9 @@ class ColumnMapping:
     """Drop rows missing the label, prediction or score instead of failing."""
     max_groups: int = 1000
     """More groups than this in one sensitive feature is an error (probably an id column)."""
+    default_na: bool = True
+    """CSV cells reading ``NA``, ``N/A``, ``null``, ``NaN``, ... are missing (pyarrow's list);
+    False: only empty cells are, so a group may be named "NA"."""
     task: Task = Task.BINARY_CLASSIFICATION
     """Binary classification (default), regression (numeric label and prediction) or
     multiclass classification (any label values)."""

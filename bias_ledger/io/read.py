@@ -69,22 +69,66 @@ def check_readable(path: Source) -> int:
 
 def _fail(path: Source, fmt: FileFormat, exc: Exception) -> InputError:
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "straddl" in detail and isinstance(path, Path):
+        return InputError(
+            f"{path}: a line is longer than the {csv_block_size(path) >> 20} MiB the CSV reader "
+            "takes at a time; expected shorter lines (is a quote left open?)"
+        )
     return InputError(f"{path}: cannot read as {fmt.value}: {detail}")
 
 
-def _csv_options(columns: Sequence[str] | None, as_dictionary: Sequence[str] = ()) -> Any:
+# pyarrow's CSV reader must see the header line in its first block, whose default is 1 MiB;
+# longer headers (a million columns) get a block that fits them, up to this bound.
+MAX_CSV_BLOCK = 1 << 24
+_DEFAULT_CSV_BLOCK = 1 << 20
+
+
+def csv_block_size(path: Path) -> int:
+    """A block size for reading ``path`` whose first block holds the whole header line."""
+    import pyarrow as pa
+
+    with pa.input_stream(str(path)) as stream:
+        seen = 0
+        while seen <= MAX_CSV_BLOCK:
+            chunk = stream.read(1 << 20)
+            if not chunk:
+                break
+            newline = chunk.find(b"\n")
+            if newline >= 0:
+                seen += newline + 1
+                break
+            seen += len(chunk)
+    if seen > MAX_CSV_BLOCK:
+        raise InputError(
+            f"{path}: the first line is longer than {MAX_CSV_BLOCK >> 20} MiB; expected a "
+            "header line of column names (is the file one long line?)"
+        )
+    return max(_DEFAULT_CSV_BLOCK, 1 << seen.bit_length())
+
+
+def csv_read_options(path: Path, **options: Any) -> Any:
+    import pyarrow.csv as pcsv
+
+    return pcsv.ReadOptions(block_size=csv_block_size(path), **options)
+
+
+def _csv_options(
+    columns: Sequence[str] | None, as_dictionary: Sequence[str] = (), *, default_na: bool = True
+) -> Any:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    # Empty strings in text columns are missing values, as they are in numeric columns.
+    # Empty strings in text columns are missing values, as they are in numeric columns; so are
+    # pyarrow's usual spellings of missing ("NA", "null", ...) unless default_na is False.
     return pcsv.ConvertOptions(
         include_columns=list(columns) if columns is not None else None,
         strings_can_be_null=True,
         column_types={name: pa.dictionary(pa.int32(), pa.string()) for name in as_dictionary},
+        **({} if default_na else {"null_values": [""]}),
     )
 
 
-def read_schema(path: Source, fmt: FileFormat) -> Any:
+def read_schema(path: Source, fmt: FileFormat, *, default_na: bool = True) -> Any:
     """The pyarrow schema of ``path`` without reading its data (text files: first block only)."""
     import pyarrow as pa
 
@@ -95,24 +139,99 @@ def read_schema(path: Source, fmt: FileFormat) -> Any:
         if fmt is FileFormat.PARQUET:
             import pyarrow.parquet as pq
 
-            return pq.read_schema(path)
-        if fmt is FileFormat.CSV:
+            schema = pq.read_schema(path)
+        elif fmt is FileFormat.CSV:
             import pyarrow.csv as pcsv
 
             with pcsv.open_csv(
-                pa.input_stream(str(path)), convert_options=_csv_options(None)
+                pa.input_stream(str(path)),
+                read_options=csv_read_options(path),
+                convert_options=_csv_options(None, default_na=default_na),
             ) as reader:
-                return reader.schema
-        import pyarrow.json as pj
+                schema = reader.schema
+        else:
+            import pyarrow.json as pj
 
-        with pj.open_json(pa.input_stream(str(path))) as reader:
-            return reader.schema
+            with pj.open_json(pa.input_stream(str(path))) as reader:
+                schema = reader.schema
+        schema.names  # noqa: B018 (decodes the names: a non-UTF-8 one raises here)
+        return schema
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: a column name is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+            f"position {exc.start} of the name); expected UTF-8 names (re-encode the file, "
+            "e.g. with iconv -t utf-8)"
+        ) from None
     except (pa.ArrowException, OSError, ValueError) as exc:
-        if "empty" in str(exc).lower():
+        if "empty" in str(exc).lower() and _blank(path):
             raise InputError(
                 f"{path}: the file is empty, expected a header and data rows"
             ) from None
         raise _fail(path, fmt, exc) from None
+
+
+def _blank(path: Path) -> bool:
+    """Whether the file holds nothing but white space (pyarrow says "empty" for more)."""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            if chunk.strip():
+                return False
+    return True
+
+
+def check_columns(path: Source, schema: Any, names: Sequence[str]) -> None:
+    """InputError unless each of ``names`` is one flat column of text, numbers or booleans."""
+    import pyarrow as pa
+
+    everything = list(schema.names)
+    for name in names:
+        positions = [i + 1 for i, found in enumerate(everything) if found == name]
+        if len(positions) > 1:
+            where = ", ".join(str(i) for i in positions)
+            raise InputError(
+                f"{path}: column {name!r} appears {len(positions)} times (columns {where}); "
+                "expected each column name once"
+            )
+        if not positions:
+            continue
+        kind = schema.field(name).type
+        if (
+            pa.types.is_nested(kind)
+            or pa.types.is_dictionary(kind)
+            and pa.types.is_nested(kind.value_type)
+        ):
+            raise InputError(
+                f"{path}: column {name!r} holds nested values ({kind}); expected a flat column "
+                "of text, numbers or booleans"
+            )
+        if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+            raise InputError(
+                f"{path}: column {name!r} is not UTF-8 text{_first_bad_row(path, name)}; "
+                "expected UTF-8 (re-encode the file, e.g. with iconv -t utf-8)"
+            )
+
+
+def _first_bad_row(path: Source, name: str) -> str:
+    """`` (row N holds bytes ...)`` for the first value that is not UTF-8, for the message."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    if not isinstance(path, Path) or detect_format(path) is not FileFormat.CSV:
+        return ""
+    options = pcsv.ConvertOptions(include_columns=[name], column_types={name: pa.binary()})
+    row = 0
+    with pcsv.open_csv(
+        pa.input_stream(str(path)), read_options=csv_read_options(path), convert_options=options
+    ) as reader:
+        for batch in reader:
+            for value in batch.column(0).to_pylist():
+                row += 1
+                try:
+                    if value is not None:
+                        value.decode("utf-8")
+                except UnicodeDecodeError:
+                    return f" (data row {row} holds {value[:20]!r})"
+    return ""
 
 
 def text_columns(schema: Any, names: Sequence[str]) -> list[str]:
@@ -130,6 +249,7 @@ def read_columns(
     *,
     as_dictionary: Sequence[str] = (),
     narrow: Sequence[str] = (),
+    default_na: bool = True,
 ) -> Any:
     """A pyarrow Table of exactly ``columns`` (in that order) read from ``path``.
 
@@ -162,11 +282,15 @@ def read_columns(
 
             # Streaming frees the raw text block by block, and each block is compacted at once;
             # a large file is parsed as two halves at once (one streaming reader uses one core).
-            options = _csv_options(columns, as_dictionary)
+            options = _csv_options(columns, as_dictionary, default_na=default_na)
             if parallel_worthwhile(path):
                 table = read_compact(path, options, columns, shared=shared, narrow=narrow)
             else:
-                with pcsv.open_csv(pa.input_stream(str(path)), convert_options=options) as reader:
+                with pcsv.open_csv(
+                    pa.input_stream(str(path)),
+                    read_options=csv_read_options(path),
+                    convert_options=options,
+                ) as reader:
                     table = compact_table(
                         reader, reader.schema, columns, shared=shared, narrow=narrow
                     )

@@ -64,6 +64,11 @@ def parse_json(data: bytes, *, where: str = "value") -> Any:
         raise CanonicalEncodingError(f"{where}: record is not valid JSON ({exc.message})") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CanonicalEncodingError(f"{where}: record is not valid JSON ({exc})") from exc
+    except RecursionError:
+        # A hostile record of 100 000 nested brackets: refused, never an internal error.
+        raise CanonicalEncodingError(
+            f"{where}: record is not valid JSON (values nested too deeply to parse)"
+        ) from None
 
 
 def decode(data: bytes, *, where: str = "value") -> Any:

@@ -10,7 +10,6 @@ line as ``body`` and the armor after it as ``body.sig``, then run
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass
 
@@ -83,7 +82,7 @@ class Checkpoint:
             )
         try:
             root_hash = base64.b64decode(root, validate=True)
-        except binascii.Error as exc:
+        except ValueError as exc:  # binascii.Error, or a non-ASCII character
             raise VerificationError(f"{source}: root hash is not base64: {root!r}") from exc
         if base64.b64encode(root_hash).decode() != root:
             raise VerificationError(f"{source}: root hash is not canonical base64: {root!r}")

@@ -66,5 +66,5 @@ def dearmor(text: str, *, where: str) -> bytes:
         raise VerificationError(f"{where}: expected an armoured SSH SIGNATURE block")
     try:
         return base64.b64decode("".join(lines[1:-1]), validate=True)
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error, or a non-ASCII character
         raise VerificationError(f"{where}: signature armour is not valid base64 ({exc})") from exc

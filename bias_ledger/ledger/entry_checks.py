@@ -20,6 +20,7 @@ from bias_ledger.errors import VerificationError
 from bias_ledger.ledger import sshsig
 from bias_ledger.ledger.canonical import parse_json
 from bias_ledger.ledger.entry import armor, parse_line
+from bias_ledger.ledger.key_records import revocation_target, rotation_successor
 from bias_ledger.ledger.keys import fingerprint, public_key_openssh
 from bias_ledger.ledger.merkle import BLAKE3_HASHER
 from bias_ledger.ledger.record import RecordHeader, RecordKind, parse_header
@@ -52,6 +53,8 @@ class CheckedEntry:
     """For an approval or a gate verdict: the index and hash of the record it refers to."""
     new_key: str | None = None
     """For a key rotation: the OpenSSH public key it introduces."""
+    revokes: tuple[str, int] | None = None
+    """For a key revocation: the revoked key's fingerprint and its ``invalid_after`` index."""
 
 
 @functools.lru_cache(maxsize=256)
@@ -119,7 +122,7 @@ def check_entry(line: bytes, position: int, *, source: str) -> CheckedEntry:
     mismatch = _signer_mismatch(header, signer)
     if mismatch:
         raise VerificationError(f"{where}: {mismatch}")
-    approves = new_key = None
+    approves = new_key = revokes = None
     payload = record[header.kind.value]
     if header.kind is RecordKind.APPROVAL:
         approves = _referenced(payload, "approves", where, required=True)
@@ -128,16 +131,16 @@ def check_entry(line: bytes, position: int, *, source: str) -> CheckedEntry:
         # is an audit record, so a gate record without "judges" refers to nothing.
         approves = _referenced(payload, "judges", where, required=False)
     elif header.kind is RecordKind.KEY_ROTATION:
-        text = payload.get("new_public_key") if isinstance(payload, dict) else None
-        if not isinstance(text, str):
-            raise VerificationError(f"{where}: key rotation must hold 'new_public_key'")
-        new_key = text
+        new_key = rotation_successor(payload, where=where)
+    elif header.kind is RecordKind.KEY_REVOCATION:
+        revokes = revocation_target(payload, where=where)
     return CheckedEntry(
         header=header,
         record_hash=blake3.blake3(entry.record_bytes).hexdigest(),
         leaf_hash=BLAKE3_HASHER.hash_leaf(line),
         approves=approves,
         new_key=new_key,
+        revokes=revokes,
     )
 
 

@@ -111,28 +111,48 @@ def parse_public_key(text: str, *, source: str = "public key") -> Ed25519PublicK
         raise KeyFileError(f"{source}: expected an {KEY_TYPE} key, found {fields[0]}")
     try:
         blob = base64.b64decode(fields[1], validate=True)
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error, or a non-ASCII character
         raise KeyFileError(f"{source}: public key is not valid base64: {exc}") from exc
     return public_key_from_blob(blob, source=source)
 
 
 def _openssh_body(data: bytes, source: str) -> WireReader:
-    """Return a reader past the magic of an ``openssh-key-v1`` private key file."""
+    """Return a reader past the magic of an ``openssh-key-v1`` private key file.
+
+    Errors describe what was found without quoting it: whatever was passed as a private key
+    may be one (a raw seed, a key in another format, a truncated file).
+    """
     text = data.strip()
     if not (text.startswith(_PRIVATE_HEADER) and text.endswith(_PRIVATE_FOOTER)):
-        first = text.split(b"\n", 1)[0][:40].decode("utf-8", "replace")
         raise KeyFileError(
-            f"{source}: expected an OpenSSH private key ({_PRIVATE_HEADER.decode()}), "
-            f"found {first!r}"
+            f"{source}: expected an OpenSSH private key from {_PRIVATE_HEADER.decode()} to "
+            f"{_PRIVATE_FOOTER.decode()}, found {_describe(text)} (contents not shown)"
         )
     inner = text[len(_PRIVATE_HEADER) : -len(_PRIVATE_FOOTER)]
     try:
         decoded = base64.b64decode(b"".join(inner.split()), validate=True)
     except binascii.Error as exc:
-        raise KeyFileError(f"{source}: OpenSSH private key is not valid base64: {exc}") from exc
+        raise KeyFileError(f"{source}: OpenSSH private key is not valid base64") from exc
     if not decoded.startswith(_PRIVATE_MAGIC):
         raise KeyFileError(f"{source}: expected the openssh-key-v1 format")
     return WireReader(decoded[len(_PRIVATE_MAGIC) :])
+
+
+def _describe(text: bytes) -> str:
+    """What a would-be private key looks like, in words that reveal none of its bytes."""
+    if not text:
+        return "nothing"
+    if text.startswith(_PRIVATE_HEADER):
+        return f"{len(text)} bytes with no {_PRIVATE_FOOTER.decode()} line (truncated?)"
+    if text.startswith(b"-----BEGIN "):
+        return "a PEM block of another kind (convert it with ssh-keygen -p -f FILE)"
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raw = b""
+    if len(raw) in (32, 64):
+        return f"base64 of {len(raw)} raw bytes (expected the whole OpenSSH key file)"
+    return f"{len(text)} bytes of something else"
 
 
 def private_key_info(data: bytes, *, source: str) -> tuple[str, bool]:
@@ -143,10 +163,16 @@ def private_key_info(data: bytes, *, source: str) -> tuple[str, bool]:
         reader.string()  # KDF name
         reader.string()  # KDF options
         reader.uint32()  # number of keys
-        key_type = WireReader(reader.string()).string().decode("ascii", "replace")
+        key_type = _printable(WireReader(reader.string()).string())
     except ValueError as exc:
         raise KeyFileError(f"{source}: malformed OpenSSH private key: {exc}") from exc
     return key_type, cipher != b"none"
+
+
+def _printable(name: bytes) -> str:
+    """A key type name, or a stand-in when the bytes are no plausible name."""
+    text = name.decode("ascii", "replace")
+    return text if len(text) <= 64 and text.isprintable() and text.isascii() else "unknown"
 
 
 def load_private_key(data: bytes, passphrase: bytes | None, *, source: str) -> Ed25519PrivateKey:
@@ -164,7 +190,7 @@ def load_private_key(data: bytes, passphrase: bytes | None, *, source: str) -> E
     except ValueError as exc:
         if encrypted:
             raise KeyFileError(f"{source}: wrong passphrase (the key did not decrypt)") from exc
-        raise KeyFileError(f"{source}: malformed OpenSSH private key: {exc}") from exc
+        raise KeyFileError(f"{source}: malformed OpenSSH private key") from exc
     except UnsupportedAlgorithm as exc:
         raise KeyFileError(f"{source}: unsupported key encryption: {exc}") from exc
     if not isinstance(key, Ed25519PrivateKey):

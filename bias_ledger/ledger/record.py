@@ -38,6 +38,8 @@ class RecordKind(StrEnum):
     """Introduces a new signing key, signed by the key it succeeds."""
     GATE = "gate"
     """A policy verdict on an earlier audit record (``bias-ledger gate --record N``)."""
+    KEY_REVOCATION = "key_revocation"
+    """Revokes a (compromised) key: what it signed after ``invalid_after`` is invalid."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ Signatures made here verify with ``ssh-keygen -Y verify -n bias-ledger`` and vic
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 from dataclasses import dataclass
 
@@ -31,6 +30,9 @@ END = "-----END SSH SIGNATURE-----"
 _MAGIC = b"SSHSIG"
 _VERSION = 1
 _HASHES = {"sha512": hashlib.sha512, "sha256": hashlib.sha256}
+"""What :func:`sign` can make (sha256 only for tests of the refusal)."""
+VERIFIED_HASH = "sha512"
+"""The only SSHSIG message hash a bias-ledger signature may use (as ssh-keygen's default)."""
 _LINE_WIDTH = 70  # as ssh-keygen wraps its armor
 
 
@@ -92,7 +94,7 @@ def _dearmor(armored: str) -> bytes:
         raise VerificationError(f"SSH signature: expected {END!r} as the last line")
     try:
         return base64.b64decode("".join(line.strip() for line in lines[1:-1]), validate=True)
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error, or a non-ASCII character
         raise VerificationError(f"SSH signature: the armor is not valid base64: {exc}") from exc
 
 
@@ -122,9 +124,11 @@ def parse(armored: str) -> SSHSignature:
         public_key = public_key_from_blob(key_blob, source="SSH signature")
     except KeyFileError as exc:
         raise VerificationError(exc.message) from exc
-    if hash_algorithm not in _HASHES:
+    if hash_algorithm != VERIFIED_HASH:
+        # docs/FORMAT.md section 5: bias-ledger signs with sha512 only, and refuses the rest so
+        # that one signed thing has one signature form.
         raise VerificationError(
-            f"SSH signature: expected hash algorithm sha512 or sha256, got {hash_algorithm!r}"
+            f"SSH signature: expected hash algorithm {VERIFIED_HASH!r}, got {hash_algorithm!r}"
         )
     if signature_type != KEY_TYPE or len(raw) != 64:
         raise VerificationError(

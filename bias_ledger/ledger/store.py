@@ -24,6 +24,7 @@ from bias_ledger.ledger import canonical, sshsig
 from bias_ledger.ledger.checkpoint import Checkpoint, parse_signed_checkpoint, sign_checkpoint
 from bias_ledger.ledger.entry import Entry, dearmor, parse_line
 from bias_ledger.ledger.files import append_durably, fsync_directory, write_atomically
+from bias_ledger.ledger.key_history import refuse_retired_signer
 from bias_ledger.ledger.keys import fingerprint, public_key_openssh
 from bias_ledger.ledger.merkle import BLAKE3_HASHER, CompactRange
 from bias_ledger.ledger.reader import (
@@ -240,6 +241,7 @@ def append_record(
     try:
         with ledger_lock(path):
             state = _load_state(path)
+            refuse_retired_signer(path / RECORDS_FILE, signer.fingerprint)
             header = RecordHeader(
                 format_version=FORMAT_VERSION,
                 kind=kind,

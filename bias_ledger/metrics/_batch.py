@@ -142,6 +142,8 @@ class FeatureBatch:
     """Index of the reference group (fixed by the point estimate)."""
     eligible: npt.NDArray[np.bool_]
     """Groups that take part in disparities and summaries (the sufficient ones)."""
+    denominators: npt.NDArray[np.bool_]
+    """Groups that can be the impact ratios' denominator (fixed by the point estimate's rule)."""
 
 
 def feature_quantities(
@@ -172,7 +174,7 @@ def feature_quantities(
         combined = stacked.max(axis=0) if part.endswith("difference") else stacked.min(axis=0)
         yield MetricPath(PathKind.SUMMARY, names, name), combined
     selection = rates["selection_rate"]
-    has_rate = ~np.isnan(selection)
+    has_rate = ~np.isnan(selection) & batch.denominators[None, :]
     highest = np.where(has_rate.any(axis=1), _max(selection, has_rate), np.nan)
     impact = _divide(selection, highest[:, None])
     for index, group in enumerate(batch.groups):

@@ -33,6 +33,7 @@ from bias_ledger.metrics.model import (
     Disparity,
     FeatureResult,
     GroupMetrics,
+    ImpactDenominator,
     ImpactRatio,
     Interval,
     MetricResults,
@@ -142,6 +143,12 @@ def _feature_batch(
         cells=cells,
         reference=index[result.reference],
         eligible=np.array([g.sufficient for g in result.groups]),
+        denominators=np.array(
+            [
+                g.sufficient or result.impact_ratio_rule is ImpactDenominator.MOST_SELECTED
+                for g in result.groups
+            ]
+        ),
     )
 
 

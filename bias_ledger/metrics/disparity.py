@@ -11,6 +11,7 @@ from bias_ledger.metrics.model import (
     FOUR_FIFTHS,
     Disparity,
     GroupMetrics,
+    ImpactDenominator,
     ImpactRatio,
     ReferenceComparison,
     Value,
@@ -113,18 +114,40 @@ def disparity(
     )
 
 
-def impact_ratios(groups: Sequence[GroupMetrics]) -> tuple[ImpactRatio, ...]:
-    """Each group's selection rate over the highest one, flagged below four fifths."""
-    rates = [item.metrics["selection_rate"] for item in groups]
-    highest = max((rate.value for rate in rates if rate.value is not None), default=None)
+def impact_ratios(
+    groups: Sequence[GroupMetrics],
+    rule: ImpactDenominator = ImpactDenominator.MOST_SELECTED_SUFFICIENT,
+) -> tuple[tuple[ImpactRatio, ...], Group | None]:
+    """Each group's selection rate over the denominator group's, flagged below four fifths;
+    and the denominator group.
+
+    The denominator is the most-selected group with enough rows (the first of equal rates):
+    a group of a handful of rows would otherwise set the bar for everyone, and one extra row
+    could flip every verdict. Groups without enough rows are shown with their ratio but not
+    judged (``below_four_fifths`` None). ``MOST_SELECTED`` is the rule of records before 0.2.
+    """
+    legacy = rule is ImpactDenominator.MOST_SELECTED
+    candidates = [
+        item
+        for item in groups
+        if item.metrics["selection_rate"].value is not None and (legacy or item.sufficient)
+    ]
+    denominator = max(
+        candidates, key=lambda item: item.metrics["selection_rate"].value or 0.0, default=None
+    )
+    highest = None if denominator is None else denominator.metrics["selection_rate"].value
     results = []
-    for item, rate in zip(groups, rates, strict=True):
-        if rate.value is None or not highest:
+    for item in groups:
+        rate = item.metrics["selection_rate"]
+        flag: bool | None = None
+        if denominator is None and any(g.metrics["selection_rate"].defined for g in groups):
+            ratio = Value(None, reason="no group with enough rows to be the denominator")
+        elif rate.value is None or not highest:
             why = "no group was selected" if highest == 0 else "selection rate undefined"
             ratio = Value(None, reason=f"0/0: {why}")
-            flag = None
         else:
             ratio = Value(rate.value / highest)
-            flag = ratio.value is not None and ratio.value < FOUR_FIFTHS
-        results.append(ImpactRatio(item.group, rate, ratio, flag))
-    return tuple(results)
+            if legacy or item.sufficient:
+                flag = ratio.value is not None and ratio.value < FOUR_FIFTHS
+        results.append(ImpactRatio(item.group, rate, ratio, flag, sufficient=item.sufficient))
+    return tuple(results), (denominator.group if denominator is not None and highest else None)

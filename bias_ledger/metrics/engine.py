@@ -14,6 +14,7 @@ from bias_ledger.metrics.model import (
     Disparity,
     FeatureResult,
     GroupMetrics,
+    ImpactDenominator,
     MetricResults,
     Task,
     Value,
@@ -87,6 +88,7 @@ def _feature_result(
     overall: GroupMetrics,
     reference: GroupMetrics | Group | None,
     min_group_size: int,
+    impact_rule: ImpactDenominator,
 ) -> tuple[FeatureResult, list[str]]:
     groups = _groups(table, min_group_size)
     if not isinstance(reference, GroupMetrics):
@@ -95,13 +97,16 @@ def _feature_result(
     disparities = {
         metric: disparity(metric, groups, overall, reference) for metric in BINARY_GROUP_METRICS
     }
+    impacts, denominator = impact_ratios(groups, impact_rule)
     result = FeatureResult(
         features=table.features,
         reference=reference.group,
         groups=groups,
         disparities=tuple(disparities.values()),
         summaries=_summaries(disparities),
-        impact_ratios=impact_ratios(groups),
+        impact_ratios=impacts,
+        impact_ratio_denominator=denominator,
+        impact_ratio_rule=impact_rule,
     )
     return result, _notes(result, min_group_size)
 
@@ -110,11 +115,17 @@ def _notes(result: FeatureResult, min_group_size: int) -> list[str]:
     notes = []
     small = [item.group for item in result.groups if not item.sufficient]
     if small:
+        # Records made before 0.2 hold the older wording: it recomputes as it was.
+        kept = (
+            "(kept in the comparisons to the reference group and the impact ratios)"
+            if result.impact_ratio_rule is ImpactDenominator.MOST_SELECTED
+            else "and never the impact ratios' denominator (kept in the comparisons to the "
+            "reference group, and in the impact ratios, not judged)"
+        )
         notes.append(
             f"{result.name}: {len(small)} group(s) with fewer than {min_group_size} rows "
             f"({_listing(small)}) are insufficient data, left out of the between-groups and "
-            f"to-overall disparities and the summaries (kept in the comparisons to the "
-            f"reference group and the impact ratios)"
+            f"to-overall disparities and the summaries {kept}"
         )
     by_group = {item.group: item for item in result.groups}
     for item in result.disparities:
@@ -133,7 +144,11 @@ def _notes(result: FeatureResult, min_group_size: int) -> list[str]:
 
 
 def compute_binary_metrics(
-    table: CountTable, *, references: Mapping[str, str] | None = None, min_group_size: int = 0
+    table: CountTable,
+    *,
+    references: Mapping[str, str] | None = None,
+    min_group_size: int = 0,
+    impact_rule: ImpactDenominator = ImpactDenominator.MOST_SELECTED_SUFFICIENT,
 ) -> MetricResults:
     """Metrics, disparities, summaries and impact ratios of every feature and their intersection.
 
@@ -143,7 +158,8 @@ def compute_binary_metrics(
     reference is the combination of the per-feature references when it was observed, else the
     largest intersectional group. Groups of fewer than ``min_group_size`` rows are marked
     ``sufficient=False`` and left out of the between-groups and to-overall disparities and the
-    summaries, with a note. Every metric of :data:`BINARY_GROUP_METRICS` gets disparities,
+    summaries, with a note; impact ratios divide by the most-selected sufficient group
+    (``impact_rule``). Every metric of :data:`BINARY_GROUP_METRICS` gets disparities,
     ``count`` included: its between-groups ratio is the smallest group's size relative to the
     largest, its to-overall ratio the smallest group's share of the rows.
     """
@@ -169,12 +185,16 @@ def compute_binary_metrics(
             reference = _explicit_reference(
                 name, references[name], _groups(marginal, min_group_size)
             )
-        result, feature_notes = _feature_result(marginal, overall, reference, min_group_size)
+        result, feature_notes = _feature_result(
+            marginal, overall, reference, min_group_size, impact_rule
+        )
         chosen.append(result.reference[0])
         features.append(result)
         notes.extend(feature_notes)
     if len(table.features) >= 2:
-        result, feature_notes = _feature_result(table, overall, tuple(chosen), min_group_size)
+        result, feature_notes = _feature_result(
+            table, overall, tuple(chosen), min_group_size, impact_rule
+        )
         features.append(result)
         notes.extend(feature_notes)
     return MetricResults(

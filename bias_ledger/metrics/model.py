@@ -56,6 +56,16 @@ BINARY_SUMMARIES: tuple[str, ...] = (
 FOUR_FIFTHS = 0.8
 
 
+class ImpactDenominator(StrEnum):
+    """Which group's selection rate impact ratios divide by."""
+
+    MOST_SELECTED_SUFFICIENT = "most_selected_sufficient"
+    """The most-selected group among those with at least the minimum group size (since 0.2)."""
+    MOST_SELECTED = "most_selected"
+    """The most-selected group however small: how records made before 0.2 were computed, kept
+    so that they recompute to the numbers they hold."""
+
+
 @dataclass(frozen=True, eq=False)
 class SensitiveColumn:
     """One sensitive feature, dictionary-encoded: the engine's input for grouping."""
@@ -233,7 +243,11 @@ class ImpactRatio:
     selection_rate: Value
     impact_ratio: Value
     below_four_fifths: bool | None
-    """True when the impact ratio is below 0.8; None when it is undefined."""
+    """True when the impact ratio is below 0.8; None when it is undefined or the group is too
+    small to judge (``sufficient`` False)."""
+    sufficient: bool = True
+    """False when the group is smaller than the minimum group size: shown, judged
+    "insufficient data", never the denominator."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -241,6 +255,7 @@ class ImpactRatio:
             "selection_rate": self.selection_rate.to_json(),
             "impact_ratio": self.impact_ratio.to_json(),
             "below_four_fifths": self.below_four_fifths,
+            "sufficient": self.sufficient,
         }
 
 
@@ -281,6 +296,11 @@ class FeatureResult:
     summaries: Mapping[str, Value]
     """fairlearn's summary metrics (demographic_parity_difference, ...)."""
     impact_ratios: tuple[ImpactRatio, ...]
+    impact_ratio_denominator: tuple[str, ...] | None = None
+    """The group impact ratios divide by (the most-selected one with enough rows); None when
+    no group qualifies."""
+    impact_ratio_rule: ImpactDenominator = ImpactDenominator.MOST_SELECTED_SUFFICIENT
+    """How the denominator was chosen (recorded in the audit's parameters, not here)."""
 
     @property
     def name(self) -> str:
@@ -300,6 +320,11 @@ class FeatureResult:
             "disparities": [item.to_json() for item in self.disparities],
             "summaries": {name: value.to_json() for name, value in self.summaries.items()},
             "impact_ratios": [item.to_json() for item in self.impact_ratios],
+            "impact_ratio_denominator": (
+                list(self.impact_ratio_denominator)
+                if self.impact_ratio_denominator is not None
+                else None
+            ),
         }
 
 

@@ -15,7 +15,7 @@ from bias_ledger.errors import InputError
 from bias_ledger.metrics._rowgroups import check_sensitive, row_grouping
 from bias_ledger.metrics.counts import CountTable
 from bias_ledger.metrics.engine import compute_binary_metrics
-from bias_ledger.metrics.model import SensitiveColumn, Value
+from bias_ledger.metrics.model import ImpactDenominator, SensitiveColumn, Value
 from bias_ledger.metrics.model_extra import ClassResult, MacroSummary, MulticlassResults
 
 Ints = npt.NDArray[np.int64]
@@ -76,6 +76,7 @@ def multiclass_metrics(
     *,
     references: Mapping[str, str] | None = None,
     min_group_size: int = 0,
+    impact_rule: ImpactDenominator = ImpactDenominator.MOST_SELECTED_SUFFICIENT,
     weights: Ints | None = None,
 ) -> MulticlassResults:
     """Binary metrics of every class against the rest, per group, with macro summaries.
@@ -104,7 +105,12 @@ def multiclass_metrics(
     per_class = tuple(
         ClassResult(
             label,
-            compute_binary_metrics(table, references=references, min_group_size=min_group_size),
+            compute_binary_metrics(
+                table,
+                references=references,
+                min_group_size=min_group_size,
+                impact_rule=impact_rule,
+            ),
         )
         for label, table in zip(classes, tables, strict=True)
     )

@@ -77,9 +77,17 @@ def find_feature(results: MetricResults, names: tuple[str, ...]) -> FeatureResul
 def measurements(rule: Rule, feature: FeatureResult, source: str) -> list[Measurement]:
     """Every value ``rule`` measures in ``feature``, in a stable order."""
     if rule.target is TargetKind.IMPACT_RATIO:
+        # A ratio rests on its own group and on the denominator group: too few rows in either
+        # and the ratio is "insufficient data" (the engine picks a sufficient denominator).
+        denominator = feature.impact_ratio_denominator
         return [
             Measurement(
-                "impact_ratio", item.group, item.impact_ratio, _groups(feature, item.group), False
+                "impact_ratio",
+                item.group,
+                item.impact_ratio,
+                _groups(feature, item.group)
+                + (_groups(feature, denominator) if denominator not in (None, item.group) else ()),
+                False,
             )
             for item in feature.impact_ratios
         ]

@@ -13,7 +13,10 @@ if TYPE_CHECKING:
 
 
 def signing_key(
-    key: Path | Ed25519PrivateKey | None, *, ask_passphrase: Callable[[str], str] | None = None
+    key: Path | Ed25519PrivateKey | None,
+    *,
+    ask_passphrase: Callable[[str], str] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Ed25519PrivateKey:
     """A loaded key as given, or the key found as ``bias-ledger`` finds it (``--key``, the
     environment, the default paths)."""
@@ -23,7 +26,7 @@ def signing_key(
 
     if isinstance(key, Ed25519PrivateKey):
         return key
-    return load_signing_key(key, ask_passphrase=ask_passphrase)
+    return load_signing_key(key, ask_passphrase=ask_passphrase, warn=warn)
 
 
 def sign_and_append(
@@ -33,11 +36,13 @@ def sign_and_append(
     key: Path | Ed25519PrivateKey | None,
     *,
     ask_passphrase: Callable[[str], str] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Appended:
-    """Append one signed record of ``kind`` to the ledger at ``ledger`` (already resolved)."""
+    """Append one signed record of ``kind`` to the ledger at ``ledger`` (already resolved);
+    ``warn`` hears of a key file others may read."""
     from bias_ledger.ledger.record import RecordKind
     from bias_ledger.ledger.store import append_record
     from bias_ledger.provenance import ci_labels
 
-    loaded = signing_key(key, ask_passphrase=ask_passphrase)
+    loaded = signing_key(key, ask_passphrase=ask_passphrase, warn=warn)
     return append_record(ledger, RecordKind(kind), payload, loaded, labels=ci_labels())

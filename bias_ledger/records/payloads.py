@@ -1,7 +1,9 @@
-"""The payloads of audit and approval records (the header and signature are the store's)."""
+"""The payloads of audit, approval and gate records (the header and signature are the store's);
+key records' payloads are in :mod:`bias_ledger.records.keys`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -22,3 +24,15 @@ def audit_payload(result: AuditResult, policy_report: PolicyReport | None) -> di
 def approval_payload(index: int, record_hash: str, note: str | None) -> dict[str, Any]:
     """An ``approval`` record's payload: which audit record it approves (by hash), and why."""
     return {"approves": {"index": index, "record_hash": record_hash}, "note": note or ""}
+
+
+def gate_payload(
+    index: int, record_hash: str, subject: Mapping[str, Any], report: PolicyReport
+) -> dict[str, Any]:
+    """A ``gate`` record's payload: the verdict on audit record ``index`` (by hash); the gate
+    adds ``baseline``."""
+    return {
+        "judges": {"index": index, "record_hash": record_hash},
+        "subject": dict(subject),
+        "policy": report.to_json(),
+    }

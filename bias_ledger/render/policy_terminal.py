@@ -43,3 +43,10 @@ def policy_summary(report: PolicyReport) -> RenderableType:
             escape(item.message),
         )
     return Group(head, table)
+
+
+def policy_verdict_line(report: PolicyReport) -> Text:
+    """The verdict in one line, for ``--quiet``: the policy, PASS or FAIL, counts per status."""
+    verdict = Text("PASS", style="bold green") if report.passed else Text("FAIL", style="bold red")
+    counts = ", ".join(f"{count} {status}" for status, count in report.counts.items() if count)
+    return Text.assemble("policy ", (report.policy_name, "bold"), ": ", verdict, f"  ({counts})")

@@ -60,6 +60,8 @@ def _generic_groups(results: Mapping[str, Any]) -> list[RenderableType]:
 
 
 def record_report(record: Mapping[str, Any]) -> RenderableType:
+    from bias_ledger.ledger.key_records import computed_fingerprint
+
     kind = record["kind"]
     signer = record["signer"]
     rows = [
@@ -68,7 +70,7 @@ def record_report(record: Mapping[str, Any]) -> RenderableType:
         ("time (UTC)", record["timestamp"]),
         ("previous hash", str(record["previous_hash"])),
         ("origin", record["origin"]),
-        ("signer", f"{signer['fingerprint']}  {signer['public_key']}"),
+        ("signer", f"{computed_fingerprint(signer['public_key'])}  {signer['public_key']}"),
         ("format version", str(record["format_version"])),
     ]
     rows += [(f"label {name}", str(value)) for name, value in record.get("labels", {}).items()]
@@ -100,7 +102,13 @@ def record_report(record: Mapping[str, Any]) -> RenderableType:
         else:
             parts.extend(_generic_groups(payload["results"]))
     else:
-        parts.append(_grid([(key, str(value)) for key, value in payload.items()]))
+        shown = dict(payload)
+        for key_field in ("new_public_key", "revoked_public_key"):  # key records
+            if key_field in shown:
+                shown[key_field.replace("public_key", "fingerprint")] = computed_fingerprint(
+                    shown[key_field]
+                )
+        parts.append(_grid([(key, str(value)) for key, value in shown.items()]))
     policy = payload.get("policy") if isinstance(payload, dict) else None
     if policy:
         from bias_ledger.policy.report import PolicyReport

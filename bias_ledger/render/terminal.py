@@ -135,22 +135,32 @@ def disparity_table(feature: FeatureResult) -> Table:
 
 
 def impact_table(feature: FeatureResult) -> Table:
+    denominator = feature.impact_ratio_denominator
+    over = f" (denominator: {escape(', '.join(denominator))})" if denominator is not None else ""
     table = Table(
-        title=f"Impact ratios (four-fifths rule): {escape(feature.name)}", title_justify="left"
+        title=f"Impact ratios (four-fifths rule): {escape(feature.name)}{over}",
+        title_justify="left",
     )
     table.add_column("group")
     table.add_column("selection rate", justify="right")
     table.add_column("impact ratio", justify="right")
     table.add_column("four-fifths")
     for item in feature.impact_ratios:
-        if item.below_four_fifths is None:
+        if not item.sufficient:
+            flag = Text("insufficient data", style="yellow")
+        elif item.below_four_fifths is None:
             flag = Text("n/a", style="dim")
         elif item.below_four_fifths:
             flag = Text("FAIL (< 0.8)", style="bold red")
         else:
             flag = Text("pass", style="green")
+        # The group every ratio divides by is named on its row, as the reference group is.
+        over = " (denominator)" if item.group == feature.impact_ratio_denominator else ""
         table.add_row(
-            escape(", ".join(item.group)), fmt(item.selection_rate), fmt(item.impact_ratio), flag
+            escape(", ".join(item.group)) + over,
+            fmt(item.selection_rate),
+            fmt(item.impact_ratio),
+            flag,
         )
     return table
 

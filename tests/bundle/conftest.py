@@ -14,7 +14,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bias_ledger._audit import AuditRequest, run_audit
 from bias_ledger.bundle.export import Selection, export_bundle
-from bias_ledger.records.payloads import audit_payload as record_payload
 from bias_ledger.io.model import ColumnMapping
 from bias_ledger.ledger.keys import fingerprint, generate_key, public_key_openssh
 from bias_ledger.ledger.reader import CHECKPOINT_FILE
@@ -23,6 +22,7 @@ from bias_ledger.ledger.store import append_record, init_ledger
 from bias_ledger.metrics.model import MetricResults
 from bias_ledger.policy.evaluate import evaluate_policy
 from bias_ledger.policy.load import parse_policy
+from bias_ledger.records.payloads import audit_payload as record_payload
 
 SCRIPT = "<script>alert(1)</script>"
 FORMULA = '=HYPERLINK("http://x","y")'

@@ -65,8 +65,8 @@ def test_member_layout(world: World, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("selection", "expected"),
     [
-        (["0"], [0]),
-        (["4", "0"], [0, 2, 4]),  # the key rotation before the last record comes along
+        (["0"], [0, 2]),  # the rotation to the checkpoint's signer comes along
+        (["4", "0"], [0, 2, 4]),  # and the rotation to record 4's signer
         (["--model", "nothing-by-this-name"], None),
         (["--model", "credit"], [0, 1, 2, 3, 4]),  # audits 0, 1, 3, rotation 2, approval 4
         (["--since", "2000-01-01"], [0, 1, 2, 3, 4]),
@@ -112,7 +112,9 @@ def test_no_trust_anchor_json(world: World) -> None:
     assert "no trusted key given" in document["error"]
     found = {item["fingerprint"] for item in document["signers"]}
     assert found == {fingerprint(k.public_key()) for k in (world.key_a, world.key_b)}
-    assert "derived members" in [step["what"] for step in document["steps"]]
+    assert "signers list" in [step["what"] for step in document["steps"]]
+    reports = next(c for c in document["checks"] if c["what"] == "reports")
+    assert reports["status"] == "skipped" and "not evidence" in reports["detail"]
 
 
 def test_keys_in_bundle_are_not_trusted(world: World, tmp_path: Path) -> None:
@@ -138,11 +140,13 @@ def test_trusted_key_fingerprints(world: World) -> None:
 
 def test_failure_json(world: World, tmp_path: Path) -> None:
     items = members(world.bundle)
-    items["report.md"] = items["report.md"].replace(b"Summary", b"Summery")
+    items["keys/allowed_signers"] = items["keys/allowed_signers"].replace(b"SHA256:", b"SHA256:x")
     code, output = cli("verify", write_members(tmp_path / "t.zip", items), "--json")
     document = json.loads(output)
     assert code == 3
-    assert document["valid"] is False and "report.md differs" in document["error"]
+    assert document["valid"] is False and "keys/allowed_signers differs" in document["error"]
+    assert document["checks"][-1]["status"] == "failed"
+    assert document["checks"][-1]["what"] == "signers list"
 
 
 class _Collector(HTMLParser):
@@ -207,16 +211,24 @@ def test_reports_show_four_fifths_and_policy(world: World) -> None:
 
 
 def test_gate_baseline_from_bundle(world: World, tmp_path: Path) -> None:
-    baseline = resolve_baseline(world.ledger, str(world.bundle))
+    from bias_ledger.errors import VerificationError
+    from bias_ledger.gate_trust import GateTrust
+    from bias_ledger.ledger.trust import load_allowed_signers
+
+    with pytest.raises(VerificationError, match="refusing to rely on it without a trusted key"):
+        resolve_baseline(None, str(world.bundle), GateTrust())
+    approvers = GateTrust(approvers=load_allowed_signers(world.trusted))
+    baseline = resolve_baseline(None, str(world.bundle), approvers)
     record = json.loads(members(world.bundle)["records/3.json"])
     assert baseline.results == results_from_json(record["audit"]["results"])
-    assert baseline.source["record_index"] == 3 and baseline.source["trusted"] is False
+    assert baseline.source["record_index"] == 3 and baseline.source["trusted"] is True
+    assert baseline.source["trusted_by"] == str(world.trusted)
+    loud = resolve_baseline(None, str(world.bundle), GateTrust(trust_ledger_keys=True))
+    assert loud.source["trusted_by"] == "--trust-ledger-keys"
     items = members(world.bundle)
     items["records/3.json"] = items["records/3.json"].replace(b'"audit"', b'"audiT"', 1)
-    from bias_ledger.errors import VerificationError
-
     with pytest.raises(VerificationError, match="the record was altered"):
-        resolve_baseline(world.ledger, str(write_members(tmp_path / "t.zip", items)))
+        resolve_baseline(None, str(write_members(tmp_path / "t.zip", items)), approvers)
 
 
 def test_manifest_names_the_format(world: World) -> None:
@@ -249,16 +261,14 @@ def test_export_consistent_with_then_verify_since(world: World, tmp_path: Path) 
 
 def test_gate_baseline_bundle_with_trusted_approvers(world: World) -> None:
     from bias_ledger.errors import VerificationError
+    from bias_ledger.gate_trust import GateTrust
     from bias_ledger.ledger.trust import TrustedKeys, load_allowed_signers
 
-    trusted = resolve_baseline(
-        world.ledger, str(world.bundle), approvers=load_allowed_signers(world.trusted)
-    )
+    officers = GateTrust(approvers=load_allowed_signers(world.trusted))
+    trusted = resolve_baseline(None, str(world.bundle), officers)
     assert trusted.source["trusted"] is True
     stranger = TrustedKeys.from_fingerprints([fingerprint(world.key_c.public_key())])
     with pytest.raises(VerificationError, match="untrusted key"):
-        resolve_baseline(
-            world.ledger, str(world.other_bundle), approvers=load_allowed_signers(world.trusted)
-        )
+        resolve_baseline(None, str(world.other_bundle), officers)
     with pytest.raises(VerificationError, match="untrusted key"):
-        resolve_baseline(world.ledger, str(world.bundle), approvers=stranger)
+        resolve_baseline(None, str(world.bundle), GateTrust(approvers=stranger))

@@ -8,13 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from bias_ledger._audit import AuditRequest, run_audit
+from bias_ledger.bundle.compare import FLOAT_TOLERANCE, compare
 from bias_ledger.bundle.export import Selection, export_bundle
 from bias_ledger.bundle.read import read_bundle
-from bias_ledger.bundle.recompute import FLOAT_TOLERANCE, compare, recompute_bundle
-from bias_ledger.records.payloads import audit_payload as record_payload
+from bias_ledger.bundle.recompute import recompute_bundle
 from bias_ledger.ledger.checkpoint import parse_signed_checkpoint, sign_checkpoint
 from bias_ledger.ledger.record import RecordKind
 from bias_ledger.ledger.store import append_record, init_ledger
+from bias_ledger.records.payloads import audit_payload as record_payload
 
 from .conftest import MAPPING, World, audit_payload, write_hostile_csv
 from .helpers import cli
@@ -188,7 +189,10 @@ def test_compare_rules() -> None:
     assert [m.path for m in compare({"x": None}, {"x": 0.5})] == ["$.x"]
     assert [m.path for m in compare({"x": [1, 2]}, {"x": [1]})] == ["$.x.length"]
     assert [m.path for m in compare({"a": {"b": [0, True]}}, {"a": {"b": [0, 1]}})] == ["$.a.b[1]"]
-    assert [m.path for m in compare({"a": 1}, {"b": 1})] == ["$.a", "$.b"]
+    # Only what the record holds is compared (issue 9 item 7): a key the recomputation adds
+    # (a metric added by a later version) is no difference; a recorded key it lacks is one.
+    assert [m.path for m in compare({"a": 1}, {"b": 1})] == ["$.a"]
+    assert compare({"m": {"rate": 0.5}}, {"m": {"rate": 0.5, "new_metric": 1.0}}) == []
 
 
 def test_recompute_with_a_predictions_file(world: World, tmp_path: Path) -> None:

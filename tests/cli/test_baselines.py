@@ -23,11 +23,11 @@ def test_baseline_must_be_approved_by_a_trusted_approver(tmp_path: Path) -> None
         tmp_path, BIAS_LEDGER_DIR=str(tmp_path / "ledger"), BIAS_LEDGER_KEY=str(auditor.path)
     )
     assert run_cli("init", env=env).returncode == 0
-    v2 = ["--config", CONFIG, "--prediction", "approved_v2", "-q"]
+    v2: list[str | Path] = ["--config", CONFIG, "--prediction", "approved_v2", "-q"]
     assert run_cli("audit", *v2, env=env).returncode == 0
     officers = tmp_path / "officers"
     officers.write_text(f"officer {public_key_openssh(officer.key.public_key())}\n")
-    gate = [
+    gate: list[str | Path] = [
         "gate",
         "--policy",
         REGRESSION,
@@ -42,12 +42,14 @@ def test_baseline_must_be_approved_by_a_trusted_approver(tmp_path: Path) -> None
         "--json",
     ]
 
-    # Approved only by someone the gate does not trust: no usable baseline (exit 2).
+    # Approved only by someone the gate does not trust: no usable baseline (exit 3).
     approval = run_cli("approve", "0", "--key", stranger.path, env=env)
     assert approval.returncode == 0, approval.stderr
     refused = run_cli(*gate, env=env)
-    assert refused.returncode == 2
-    assert "no approval record by a trusted approver" in refused.stderr
+    assert refused.returncode == 3, refused.stderr
+    assert "no approval record" in refused.stderr
+    assert "is signed by a key trusted in" in refused.stderr
+    assert "approvals 1 are signed by other keys" in refused.stderr
 
     # The compliance officer approves record 0: the gate compares against it and passes.
     assert run_cli("approve", "0", "--key", officer.path, env=env).returncode == 0

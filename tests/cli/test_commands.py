@@ -13,7 +13,7 @@ import pytest
 from bias_ledger.ledger.checkpoint import parse_signed_checkpoint
 from bias_ledger.ledger.merkle import BLAKE3_HASHER
 from bias_ledger.ledger.merkle_verify import verify_consistency, verify_inclusion
-from tests.ledger.helpers import cli_env, read_lines, run_cli, write_small_csv
+from tests.ledger.helpers import cli_env, line_hash, read_lines, run_cli, write_small_csv
 
 AUDIT_ARGS = ["--label", "label", "--prediction", "pred", "--sensitive", "group"]
 
@@ -80,7 +80,12 @@ def test_show(session: Session) -> None:
     assert shown["record"]["index"] == 1 and shown["record"]["kind"] == "audit"
     assert shown["record"]["audit"]["subject"]["model_version"] == "2"
     assert shown["signature"].startswith("-----BEGIN SSH SIGNATURE-----")
-    assert "m" in session.run("show", "0")
+    text = session.run("show", "0")
+    record = session.json("show", "0")["record"]
+    assert record["kind"] == "audit" and record["audit"]["subject"]["model_version"] == "1"
+    for shown in ("kind", "audit", session.fingerprint, record["timestamp"]):
+        assert shown in text, shown
+    assert f"blake3:{record['audit']['inputs'][0]['blake3']}" in text
     session.run("show", "7", code=2)
 
 
@@ -165,7 +170,7 @@ def test_audit_json_document(session: Session, tmp_path: Path) -> None:
     assert documented | {"warnings", "policy", "environment", "record"} <= set(document)
     assert document["record"] == {
         "index": 0,
-        "record_hash": document["record"]["record_hash"],
+        "record_hash": line_hash(read_lines(tmp_path / "l2")[0]),  # the record as stored
         "checkpoint_size": 1,
     }
     assert document["inputs"][0]["name"] == "data.csv"

@@ -66,11 +66,11 @@ def test_error_as_a_process_and_with_debug(env: dict[str, str], tmp_path: Path) 
     assert "label column 'label' must be binary" in _one_line(done.stderr)
     for debug in (["--debug", *args], [*args, "--debug"]):
         done = run_cli(*debug, env=env, cwd=tmp_path)
-        assert done.returncode != 0
+        assert done.returncode == 2  # --debug adds the traceback, never changes the code
         assert "Traceback (most recent call last)" in done.stderr
         assert "bias_ledger.errors.InputError" in done.stderr
     done = run_cli(*args, env={**env, "BIAS_LEDGER_DEBUG": "1"}, cwd=tmp_path)
-    assert "Traceback" in done.stderr
+    assert "Traceback" in done.stderr and done.returncode == 2
 
 
 def test_unknown_option_is_a_usage_error(env: dict[str, str]) -> None:

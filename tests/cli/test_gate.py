@@ -68,7 +68,9 @@ def test_gate_flow(tmp_path: Path) -> None:
         "--config",
         CONFIG,
     ]
-    done = run_cli(*regression, "--baseline", "latest-approved", "--json", env=env)
+    trusted = signer.allowed_signers(tmp_path / "allowed_signers")
+    by_trusted: list[str | Path] = ["--baseline", "latest-approved", "--approved-by", trusted]
+    done = run_cli(*regression, *by_trusted, "--json", env=env)
     assert done.returncode == 1, done.stderr
     document = json.loads(done.stdout)
     assert document["verdict"] == "fail"
@@ -81,7 +83,14 @@ def test_gate_flow(tmp_path: Path) -> None:
         "fail",
     ]
     # Judging existing records records a gate verdict that names the judged record's hash.
-    judge: list[str | Path] = ["gate", "--policy", POLICIES / "four-fifths.toml", "--json"]
+    judge: list[str | Path] = [
+        "gate",
+        "--policy",
+        POLICIES / "four-fifths.toml",
+        "--json",
+        "--trusted-keys",
+        trusted,
+    ]
     done = run_cli(*judge, "--record", "1", env=env)
     assert done.returncode == 0, done.stderr
     assert run_cli(*judge, "--record", "0", env=env).returncode == 1
@@ -117,6 +126,8 @@ def test_gate_without_an_approval_is_a_usage_error(tmp_path: Path) -> None:
         CONFIG,
         "--baseline",
         "latest-approved",
+        "--approved-by",
+        signer.allowed_signers(tmp_path / "allowed_signers"),
         env=env,
     )
     assert done.returncode == 2

@@ -20,7 +20,7 @@ def test_recorded_verdicts_are_rejudged(tmp_path: Path) -> None:
     ledger = tmp_path / "ledger"
     env = cli_env(tmp_path, BIAS_LEDGER_DIR=str(ledger), BIAS_LEDGER_KEY=str(signer.path))
     assert run_cli("init", env=env).returncode == 0
-    audit = [
+    audit: list[str | Path] = [
         "audit",
         DATA,
         "--label",
@@ -45,7 +45,7 @@ def test_recorded_verdicts_are_rejudged(tmp_path: Path) -> None:
     append_record(ledger, RecordKind.AUDIT, lying, signer.key)
     bundle = tmp_path / "b.zip"
     assert run_cli("export", "-o", bundle, "0", env=env).returncode == 0
-    check = [
+    check: list[str | Path] = [
         "verify",
         bundle,
         "--trusted-key",
@@ -65,5 +65,11 @@ def test_recorded_verdicts_are_rejudged(tmp_path: Path) -> None:
     assert "$.audit.policy.verdict: recorded 'pass', recomputed 'fail'" in lied.stderr
     other_policy = SAMPLE / "policies" / "standard.toml"
     check[-1] = other_policy
+    # Another policy judged nothing in this bundle: the records are recomputed, their
+    # verdicts are not re-judged, and the output says which and why (issue 9 item 6).
     wrong = run_cli(*check, env=env)
-    assert wrong.returncode == 3 and "policy.digest" in wrong.stderr
+    assert wrong.returncode == 0, wrong.stdout + wrong.stderr
+    assert "record 1: verdict not re-judged: judged by policy 'four-fifths' (blake3 " in " ".join(
+        wrong.stderr.split()
+    )
+    assert "not by the given 'standard'" in " ".join(wrong.stderr.split())

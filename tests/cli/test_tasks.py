@@ -4,6 +4,7 @@ exported and recomputed; numbers checked against fairlearn and scikit-learn."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,11 @@ def test_regression_audit_equals_fairlearn(workspace: tuple[Path, dict[str, str]
             expected, abs=1e-12
         )
     assert document["parameters"]["task"] == "regression"
-    assert document["record"]["index"] >= 0
+    # The record it names holds this very audit.
+    recorded = _json(workspace, "show", str(document["record"]["index"]))["record"]
+    assert recorded["kind"] == "audit"
+    assert recorded["audit"]["parameters"]["task"] == "regression"
+    assert recorded["audit"]["results"] == document["results"]
 
 
 def test_multiclass_audit_equals_sklearn(workspace: tuple[Path, dict[str, str], Path]) -> None:
@@ -158,6 +163,12 @@ def test_log_show_export_and_recompute_every_task(
     for line in lines:
         shown = run_cli("show", str(line["index"]), env=env, cwd=root)
         assert shown.returncode == 0 and "Traceback" not in shown.stderr, shown.stderr
+        record = _json(workspace, "show", str(line["index"]))["record"]
+        task = record["audit"]["parameters"]["task"]
+        # The human-readable record names its index, its task and its data file's digest.
+        assert re.search(rf"^record\s+{line['index']}\s*$", shown.stdout, flags=re.M)
+        assert "param task" in shown.stdout and task in shown.stdout
+        assert record["audit"]["inputs"][0]["blake3"] in shown.stdout
     bundle = root / "all.zip"
     assert run_cli("export", "-o", bundle, "--all", env=env, cwd=root).returncode == 0
     fingerprint = _json(workspace, "key", "show")["fingerprint"]

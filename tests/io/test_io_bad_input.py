@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from io_helpers import basic_columns, write_table
 
 from bias_ledger.errors import ExitCode, InputError
 from bias_ledger.io.load import load_audit_data
 from bias_ledger.io.model import ColumnMapping, JoinMode
+from tests.io.io_helpers import basic_columns, write_table
 
 MAPPING = ColumnMapping(label="y", prediction="pred", sensitive=("sex",))
 

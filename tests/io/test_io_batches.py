@@ -9,13 +9,13 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
-from io_helpers import assert_same, write_table
 
 from bias_ledger.errors import InputError
 from bias_ledger.io.batches import SHARED_LIMIT, compact_table
 from bias_ledger.io.load import load_audit_data
 from bias_ledger.io.model import ColumnMapping
 from bias_ledger.io.read import BATCH_ROWS
+from tests.io.io_helpers import assert_same, write_table
 
 TEXT = pa.dictionary(pa.int32(), pa.string())
 

@@ -8,10 +8,10 @@ from typing import Any
 import blake3
 import numpy as np
 import pytest
-from io_helpers import assert_same, basic_columns, write_table
 
 from bias_ledger.io.load import load_audit_data
 from bias_ledger.io.model import ColumnMapping, FileFormat
+from tests.io.io_helpers import assert_same, basic_columns, write_table
 
 MAPPING = ColumnMapping(label="y", prediction="pred", score="score", sensitive=("sex", "band"))
 FORMATS = {

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pytest
-from io_helpers import assert_same, basic_columns, write_table
 
 from bias_ledger.errors import InputError
 from bias_ledger.io.load import load_audit_data
 from bias_ledger.io.model import ColumnMapping, JoinMode
+from tests.io.io_helpers import assert_same, basic_columns, write_table
 
 SENSITIVE = ("sex", "band")
 FULL = ColumnMapping(label="y", prediction="pred", score="score", sensitive=SENSITIVE)
@@ -118,10 +119,10 @@ def test_progress_counts_the_bytes_of_both_files(tmp_path: Path) -> None:
 @pytest.mark.parametrize("scale", [1, -3, 10**9], ids=["dense", "negative", "sparse"])
 def test_integer_id_joins_dense_and_sparse(tmp_path: Path, scale: int) -> None:
     data, pred = _halves()
-    data["id"] = [v * scale for v in data["id"]]
+    data["id"] = [cast(int, v) * scale for v in data["id"]]
     order = np.random.default_rng(2).permutation(40)
     shuffled = {k: [v[i] for i in order] for k, v in pred.items()}
-    shuffled["id"] = [v * scale for v in shuffled["id"]]
+    shuffled["id"] = [cast(int, v) * scale for v in shuffled["id"]]
     single = load_audit_data(write_table(tmp_path / "all.csv", basic_columns(40)), mapping=FULL)
     mapping = ColumnMapping(
         label="y", prediction="pred", score="score", sensitive=SENSITIVE, id_column="id"

@@ -168,7 +168,7 @@ def flip_char(text: str, position: int = -1) -> str:
 
 def cli_env(tmp: Path, **extra: str) -> dict[str, str]:
     """An environment for subprocesses: no CI variables, no user config, no inherited key."""
-    # PYTHONPATH: a worktree's subprocesses run its own code, not the installed copy's.
+    # PYTHONPATH stays: it is how a checkout (a worktree) runs its own code, not the installed one.
     keep = {"PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "PYTHONPATH"}
     env = {k: v for k, v in os.environ.items() if k in keep}
     env.update({"XDG_CONFIG_HOME": str(tmp / "config"), "COLUMNS": "200", **extra})

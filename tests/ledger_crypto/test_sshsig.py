@@ -137,7 +137,7 @@ def test_parse_reports_each_malformation() -> None:
         ("\n".join([lines[0], "!!!!", lines[-1]]), "the armor is not valid base64"),
         (_reblob(armored, b"SSHSIH", 0), "expected magic 'SSHSIG', got b'SSHSIH'"),
         (_reblob(armored, b"\x00\x00\x00\x02", 6), "expected version 1, got 2"),
-        (_reblob(armored, b"sha384", hash_at), "expected hash algorithm sha512 or sha256"),
+        (_reblob(armored, b"sha384", hash_at), "expected hash algorithm 'sha512', got 'sha384'"),
         ("\n".join([lines[0], base64.b64encode(b"SSHSIG").decode(), lines[-1]]), "malformed"),
     ]
     for text, message in cases:

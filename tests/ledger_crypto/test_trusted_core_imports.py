@@ -30,6 +30,8 @@ CORE = [
     "tlog_sig",
     "tlog_tiles_check",
     "tlog_verify",
+    "key_records",
+    "key_history",
 ]
 # httpx: only tlog_source's HttpSource, which `verify URL` uses to read a published log.
 ALLOWED_THIRD_PARTY = {"blake3", "cryptography", "httpx"}
@@ -39,7 +41,18 @@ ALLOWED_OWN = {
     "bias_ledger.ledger.canonical",
     *(f"bias_ledger.ledger.{name}" for name in CORE),
 }
-LEDGER = Path(bias_ledger.__file__).parent / "ledger"
+PACKAGE = Path(bias_ledger.__file__).parent
+LEDGER = PACKAGE / "ledger"
+VERIFY_MODULES = sorted((PACKAGE / "verify").glob("*.py"))
+BUNDLE_VERIFY = ["verify", "checks", "read", "model", "signers", "compare"]
+"""The bundle modules on the verification path (the bundle source and what it reads)."""
+ALLOWED_ON_PATH = {
+    *ALLOWED_OWN,
+    "bias_ledger.verify",
+    *(f"bias_ledger.verify.{path.stem}" for path in VERIFY_MODULES),
+    *(f"bias_ledger.bundle.{name}" for name in BUNDLE_VERIFY),
+}
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "format1"
 
 
 def _imports(path: Path) -> set[str]:
@@ -66,6 +79,23 @@ def test_core_modules_import_only_what_a_verifier_may_need() -> None:
                 )
 
 
+def test_verification_modules_import_only_the_core() -> None:
+    """The one verification core (bias_ledger/verify/) and the bundle source build on the
+    ledger core only: no metrics, no policy, no renderers, nothing of the CLI."""
+    paths = [*VERIFY_MODULES, *(PACKAGE / "bundle" / f"{name}.py" for name in BUNDLE_VERIFY)]
+    assert len(VERIFY_MODULES) >= 6
+    for path in paths:
+        for imported in _imports(path):
+            top = imported.split(".")[0]
+            if top == "bias_ledger":
+                module = imported if imported in ALLOWED_ON_PATH else imported.rsplit(".", 1)[0]
+                assert module in ALLOWED_ON_PATH, f"{path.name} imports {imported}"
+            else:
+                assert top in sys.stdlib_module_names | ALLOWED_THIRD_PARTY | {"__future__"}, (
+                    f"{path.name} imports {imported}"
+                )
+
+
 def test_importing_the_core_loads_no_data_science_stack() -> None:
     modules = ", ".join(f"bias_ledger.ledger.{name}" for name in CORE)
     code = f"import sys, {modules}; print(' '.join(sys.modules))"
@@ -80,7 +110,17 @@ def test_verifying_a_ledger_or_bundle_needs_only_blake3_and_cryptography() -> No
     """Issue 4's boundary: the verification path loads the standard library, blake3 and
     cryptography (with what cryptography itself loads), and nothing else of a third party."""
     code = (
-        "import sys, bias_ledger.verify, bias_ledger.bundle.verify, bias_ledger.bundle.read; "
+        "import sys, bias_ledger.verify, bias_ledger.bundle.verify, bias_ledger.bundle.read\n"
+        "from pathlib import Path\n"
+        "from bias_ledger.ledger.trust import load_allowed_signers\n"
+        "from bias_ledger.verify.report import Context, document, render\n"
+        f"root = Path({str(FIXTURES)!r})\n"
+        "trusted = load_allowed_signers(root / 'allowed_signers')\n"
+        "bias_ledger.verify.verify_ledger(root / 'ledger', trusted=trusted)\n"
+        "source = bias_ledger.bundle.verify.BundleSource(root / 'bundle.zip')\n"
+        "result = bias_ledger.bundle.verify.verify_bundle(source, trusted)\n"
+        "import datetime\n"
+        "render(document(result, Context('x', (), datetime.datetime.now())), '.html')\n"
         "print(' '.join(sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -90,6 +130,7 @@ def test_verifying_a_ledger_or_bundle_needs_only_blake3_and_cryptography() -> No
         for name in loaded - set(sys.stdlib_module_names)
         if not name.startswith("__") and name not in {"_distutils_hack"}
     }
+    assert "rfc8785" not in loaded  # the canonical encoder: verifiers only parse
     # bcrypt, _cffi_backend and _openssl come with cryptography's own imports.
     assert third_party <= {
         "bias_ledger",

@@ -112,7 +112,10 @@ def test_holm_adjustment_matches_its_definition() -> None:
         )
         for i, p in enumerate(raw)
     ]
-    adjusted = [t.p_value_holm.value for t in holm(tests)]
+    adjusted: list[float] = []
+    for adjusted_test in holm(tests):
+        assert adjusted_test.p_value_holm.value is not None
+        adjusted.append(adjusted_test.p_value_holm.value)
     ranked = sorted(raw)
     m = len(raw)
     expected = {}

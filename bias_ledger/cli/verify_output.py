@@ -1,0 +1,136 @@
+"""How ``bias-ledger verify`` shows its outcome: the checklist, JSON, and the --report file."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.markup import escape
+
+from bias_ledger.cli.output import error_line, out, print_json, warning_line, write_text
+from bias_ledger.errors import ExitCode, InputError
+from bias_ledger.verify import Check, Status, Verification, VerificationFailed
+
+
+def check_report_path(path: Path | None) -> None:
+    """Refuse an unknown report extension before anything is verified."""
+    from bias_ledger.verify.report import FORMATS
+
+    if path is not None and path.suffix.lower() not in FORMATS:
+        raise InputError(
+            f"--report {path}: expected a file name ending in {', '.join(FORMATS)}, "
+            f"found {path.suffix or 'no extension'!r}"
+        )
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Everything one verification prints: its outcome, plus what the CLI added."""
+
+    outcome: Verification | VerificationFailed
+    extra_checks: tuple[Check, ...] = ()
+    extra_warnings: tuple[str, ...] = ()
+    recompute: Mapping[str, Any] | None = None
+    error: str | None = None
+    """A failure after the core passed (a recomputed number differs)."""
+    report: Path | None = None
+    trust_source: str = ""
+    since: Path | None = None
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        return (*self.outcome.checks, *self.extra_checks)
+
+
+def _write_report(shown: Shown) -> None:
+    if shown.report is None:
+        return
+    from dataclasses import replace
+
+    from bias_ledger import __version__
+    from bias_ledger.verify.report import Context, document, render
+
+    outcome = shown.outcome
+    if isinstance(outcome, Verification):
+        outcome = replace(
+            outcome,
+            checks=shown.checks,
+            warnings=(*outcome.warnings, *shown.extra_warnings),
+        )
+    context = Context(
+        tool_version=__version__,
+        command_line=("bias-ledger", *sys.argv[1:]),
+        time=datetime.now(UTC),
+        trust_source=shown.trust_source,
+        since=None if shown.since is None else str(shown.since),
+    )
+    doc = document(outcome, context, recompute=shown.recompute, error=shown.error)
+    write_text(shown.report, render(doc, shown.report.suffix.lower()))
+
+
+def _print_checks(checks: Sequence[Check], warnings: Sequence[str]) -> None:
+    marks = {Status.PASSED: "[green]✓[/]", Status.SKIPPED: "[dim]-[/]"}
+    for check in checks:
+        if check.status is Status.FAILED:
+            continue  # said once, by the error line
+        out().print(f"{marks[check.status]} {escape(check.what)}: {escape(check.detail)}")
+    for warning in warnings:
+        warning_line(warning)
+
+
+def show_failure(shown: Shown, json_output: bool) -> None:
+    """Print the checks that passed and the one line that failed; write the report; exit 3."""
+    _write_report(shown)
+    message = shown.error or str(getattr(shown.outcome, "message", ""))
+    if json_output:
+        document: dict[str, Any] = {
+            "valid": False,
+            "error": message,
+            "steps": [c.to_json() for c in shown.checks if c.status is not Status.FAILED],
+            "checks": [c.to_json() for c in shown.checks],
+        }
+        signers = (
+            shown.outcome.signers
+            if isinstance(shown.outcome, VerificationFailed)
+            else tuple(fp for fp, _ in shown.outcome.signers)
+        )
+        if signers:
+            document["signers"] = [{"fingerprint": fp, "principal": ""} for fp in signers]
+        if shown.recompute is not None:
+            document["recompute"] = dict(shown.recompute)
+        print_json(document)
+    else:
+        _print_checks(shown.checks, ())
+        error_line(message)
+        out().print("[bold red]INVALID[/]")
+    raise typer.Exit(int(ExitCode.VERIFICATION_FAILED))
+
+
+def show_success(shown: Shown, json_output: bool) -> None:
+    result = shown.outcome
+    assert isinstance(result, Verification)
+    _write_report(shown)
+    warnings = (*result.warnings, *shown.extra_warnings)
+    if json_output:
+        document = result.to_json()
+        document["steps"] = [check.to_json() for check in shown.checks]
+        document["warnings"] = list(warnings)
+        if result.kind == "bundle":
+            document["recompute"] = None if shown.recompute is None else dict(shown.recompute)
+        print_json(document)
+        return
+    _print_checks(shown.checks, warnings)
+    signers = ", ".join(f"{fp} ({who})" if who else fp for fp, who in result.signers)
+    if result.kind == "bundle":
+        out().print(
+            f"[bold green]VALID[/]: bundle {escape(result.source)}: records "
+            f"{', '.join(map(str, result.indexes))} of {escape(result.origin)}"
+        )
+    else:
+        out().print(f"[bold green]VALID[/]: {result.size} records of {escape(result.origin)}")
+    out().print(f"signers: {escape(signers)}")

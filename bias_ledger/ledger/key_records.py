@@ -1,0 +1,68 @@
+"""The payloads of key records: ``key_rotation`` and ``key_revocation``, strictly read.
+
+Part of the verifier's trusted core. A key record names a key by its OpenSSH line and repeats
+its fingerprint for people; the two must agree, and everything shows the fingerprint computed
+from the key.
+"""
+
+from __future__ import annotations
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from bias_ledger.errors import KeyFileError, VerificationError
+from bias_ledger.ledger.keys import fingerprint, parse_public_key
+
+ROTATION = "key_rotation"
+REVOCATION = "key_revocation"
+
+
+def key_of(text: object, *, where: str) -> Ed25519PublicKey:
+    """An OpenSSH public key line held in a record; a bad one fails verification."""
+    if not isinstance(text, str):
+        raise VerificationError(f"{where}: expected an OpenSSH public key line")
+    try:
+        return parse_public_key(text, source=where)
+    except KeyFileError as exc:
+        raise VerificationError(exc.message) from exc
+
+
+def _named_key(payload: object, key_field: str, fp_field: str, *, where: str) -> str:
+    """The fingerprint of the key a payload holds, which must be the fingerprint it states."""
+    fields = payload if isinstance(payload, dict) else {}
+    key = key_of(fields.get(key_field), where=f"{where} {key_field}")
+    found = fingerprint(key)
+    stated = fields.get(fp_field)
+    if stated != found:
+        raise VerificationError(
+            f"{where}: {fp_field} reads {stated!r}, but {key_field} is the key {found} "
+            "(a record that displays one key and authorises another)"
+        )
+    return found
+
+
+def rotation_successor(payload: object, *, where: str) -> str:
+    """The new key's OpenSSH line of a ``key_rotation`` payload, its fingerprint checked."""
+    _named_key(payload, "new_public_key", "new_fingerprint", where=where)
+    assert isinstance(payload, dict)
+    return str(payload["new_public_key"])
+
+
+def revocation_target(payload: object, *, where: str) -> tuple[str, int]:
+    """(revoked fingerprint, invalid_after) of a ``key_revocation`` payload."""
+    found = _named_key(payload, "revoked_public_key", "revoked_fingerprint", where=where)
+    assert isinstance(payload, dict)
+    after = payload.get("invalid_after")
+    if type(after) is not int or after < -1:
+        raise VerificationError(
+            f"{where}: invalid_after must be a record index (or -1: every record), found {after!r}"
+        )
+    return found, after
+
+
+def computed_fingerprint(public_key: object) -> str:
+    """The fingerprint of an OpenSSH key line held in a record, computed from the key: a
+    fingerprint field could name another key than the one trust follows."""
+    try:
+        return fingerprint(parse_public_key(str(public_key)))
+    except KeyFileError:
+        return "(unreadable key)"

@@ -1,0 +1,149 @@
+"""Checks over a run of records: the hash chain, approvals, and the Merkle root of a checkpoint.
+
+Trusted core: standard library, blake3, cryptography and ``bias_ledger.ledger`` only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import blake3
+
+from bias_ledger.errors import VerificationError
+from bias_ledger.ledger import sshsig
+from bias_ledger.ledger.checkpoint import Checkpoint, parse_signed_checkpoint
+from bias_ledger.ledger.entry import parse_line
+from bias_ledger.ledger.entry_checks import CheckedEntry
+from bias_ledger.ledger.merkle import BLAKE3_HASHER, MerkleTree
+from bias_ledger.ledger.trust import TrustedKeys
+
+
+def edited_field(lines: Sequence[bytes], position: int, origin: str) -> str:
+    """Which header field of an altered record disagrees with its place in the ledger, if any."""
+    try:
+        record = json.loads(parse_line(lines[position], where="").record_bytes)
+    except (ValueError, RecursionError, VerificationError):
+        return ""
+    if not isinstance(record, dict):
+        return ""
+    previous = parse_line(lines[position - 1], where="").record_bytes if position else None
+    expected = {
+        "index": position,
+        "previous_hash": blake3.blake3(previous).hexdigest() if previous is not None else None,
+        "origin": origin,
+    }
+    for name, value in expected.items():
+        if record.get(name) != value:
+            return f"; its {name} reads {record.get(name)!r} where {value!r} was expected"
+    return ""
+
+
+def _misplaced(entries: Sequence[CheckedEntry], position: int, hashes: Sequence[str]) -> str:
+    """Why the record at ``position`` has the wrong index: removed, duplicated or reordered."""
+    item = entries[position]
+    found = item.header.index
+    if 0 <= found < position and hashes[found] == item.record_hash:
+        return f"a duplicate of record {found}: records were duplicated"
+    if any(later.header.index == position for later in entries[position + 1 :]):
+        return f"record {position} appears later: records were reordered"
+    if found > position:
+        return f"records {position}..{found - 1} are missing: records were removed"
+    return "records were removed, duplicated or reordered"
+
+
+def check_chain(entries: Sequence[CheckedEntry], *, origin: str, source: str) -> None:
+    """Every record from 0: indexes count up, each names its predecessor's hash, one origin."""
+    previous: str | None = None
+    hashes: list[str] = []
+    for position, item in enumerate(entries):
+        where = f"{source} record {position}"
+        header = item.header
+        if header.index != position:
+            raise VerificationError(
+                f"{where}: expected index {position}, found {header.index} "
+                f"({_misplaced(entries, position, hashes)})"
+            )
+        if header.previous_hash != previous:
+            raise VerificationError(
+                f"{where}: expected previous_hash {previous}, found {header.previous_hash} "
+                "(the chain of record hashes is broken)"
+            )
+        if header.origin != origin:
+            raise VerificationError(
+                f"{where}: expected origin {origin!r}, found {header.origin!r} "
+                "(a record from another ledger)"
+            )
+        if item.approves is not None:
+            index, digest = item.approves
+            if not 0 <= index < position or hashes[index] != digest:
+                raise VerificationError(
+                    f"{where}: {header.kind.value} names record {index} with hash {digest}, "
+                    "which is not an earlier record of this ledger"
+                )
+        previous = item.record_hash
+        hashes.append(item.record_hash)
+
+
+def check_links(entries: Mapping[int, CheckedEntry], *, source: str) -> int:
+    """A selection of records: adjacent ones (N and N+1) link by previous_hash, record 0's is
+    null, an approval of a present record names its hash. Returns the number of links."""
+    links = 0
+    for index, entry in entries.items():
+        if index == 0 and entry.header.previous_hash is not None:
+            raise VerificationError(f"{source} record 0: expected previous_hash null")
+        before = entries.get(index - 1)
+        if before is not None:
+            if entry.header.previous_hash != before.record_hash:
+                raise VerificationError(
+                    f"{source} record {index}: expected previous_hash {before.record_hash} "
+                    f"(record {index - 1}), found {entry.header.previous_hash}"
+                )
+            links += 1
+        if entry.approves is not None:
+            target, digest = entry.approves
+            approved = entries.get(target)
+            if approved is not None and approved.record_hash != digest:
+                raise VerificationError(
+                    f"{source} record {index}: approves record {target} with hash {digest}, "
+                    f"but that record hashes to {approved.record_hash}"
+                )
+    return links
+
+
+def check_checkpoint(
+    data: bytes,
+    leaf_hashes: Sequence[bytes],
+    trusted: TrustedKeys | None,
+    *,
+    origin: str,
+    source: str,
+) -> Checkpoint:
+    """The checkpoint is for this origin, covers a prefix of the records, and is signed."""
+    checkpoint, armored = parse_signed_checkpoint(data, source=source)
+    if checkpoint.origin != origin:
+        raise VerificationError(
+            f"{source}: expected origin {origin!r}, found {checkpoint.origin!r}"
+        )
+    if checkpoint.size > len(leaf_hashes):
+        raise VerificationError(
+            f"{source}: checkpoint covers {checkpoint.size} records, but only "
+            f"{len(leaf_hashes)} are present (records were removed or truncated)"
+        )
+    root = (
+        MerkleTree(BLAKE3_HASHER, leaf_hashes).root(checkpoint.size)
+        if checkpoint.size
+        else (BLAKE3_HASHER.empty_root())
+    )
+    if root != checkpoint.root_hash:
+        raise VerificationError(
+            f"{source}: expected root hash {checkpoint.root_hash.hex()} over the first "
+            f"{checkpoint.size} records, computed {root.hex()} (records were altered)"
+        )
+    try:
+        signer = sshsig.verify(armored, checkpoint.body())
+    except VerificationError as exc:
+        raise VerificationError(f"{source}: {exc.message}") from exc
+    if trusted is not None:
+        trusted.require(signer, what=f"{source} (tree size {checkpoint.size})")
+    return checkpoint
