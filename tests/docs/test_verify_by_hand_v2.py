@@ -45,7 +45,7 @@ def test_format2_bundle_checks_by_hand(
         archive.extractall(folder)
     signer.allowed_signers(tmp_path / "allowed_signers", principal="you@example.org")
     (folder / "trusted.pub").write_text(signer.public_line + "\n")
-    first = _blocks("sh")[0].split("\n", 1)[1]  # without the unzip line
+    first = _blocks("shell")[0].split("\n", 1)[1]  # without the unzip line
     script = first.replace("~/allowed_signers", str(tmp_path / "allowed_signers"))
     done = subprocess.run(["sh", "-ec", script], cwd=folder, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -55,11 +55,11 @@ def test_format2_bundle_checks_by_hand(
     listed = json.loads((folder / "bundle.json").read_text())["records"][0]
     assert lines[3].split()[0] == listed["leaf_hash"]
     done = subprocess.run(
-        ["sh", "-ec", _blocks("sh")[1]], cwd=folder, capture_output=True, text=True
+        ["sh", "-ec", _blocks("shell")[1]], cwd=folder, capture_output=True, text=True
     )
     assert done.returncode == 0 and "Signature Verified Successfully" in done.stdout, done.stderr
     prove = tmp_path / "prove2.py"
-    prove.write_text(_blocks("python")[0])
+    prove.write_text(_blocks("py")[0])
     done = subprocess.run([sys.executable, prove, folder, "3"], capture_output=True, text=True)
     assert done.returncode == 0 and "included in the checkpoint" in done.stdout
     entry = folder / "entries/3"

@@ -84,7 +84,7 @@ def test_since_with_a_consistency_proof(built: tuple[Path, Signer], tmp_path: Pa
         ("records/3.json", lambda b: b.replace(b"record 3", b"record X"), "the record was altered"),
         ("entries/3", lambda b: b.replace(b'"index":3', b'"index":4'), "disagrees|altered|proven"),
         ("checkpoint", lambda b: b.replace(b"\n260\n", b"\n259\n"), "checkpoint was replaced"),
-        ("report.md", lambda b: b + b"edited\n", "report.md differs"),
+        ("keys/allowed_signers", lambda b: b + b"# added\n", "allowed_signers differs"),
         ("records/3.sig", lambda b: b.replace(b"U1NIU0lH", b"U1NIU0lI"), "not the entry's"),
     ],
 )

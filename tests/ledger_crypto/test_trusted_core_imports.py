@@ -44,7 +44,7 @@ ALLOWED_OWN = {
 PACKAGE = Path(bias_ledger.__file__).parent
 LEDGER = PACKAGE / "ledger"
 VERIFY_MODULES = sorted((PACKAGE / "verify").glob("*.py"))
-BUNDLE_VERIFY = ["verify", "checks", "read", "model", "signers", "compare"]
+BUNDLE_VERIFY = ["verify", "checks", "read", "model", "signers", "compare", "format2"]
 """The bundle modules on the verification path (the bundle source and what it reads)."""
 ALLOWED_ON_PATH = {
     *ALLOWED_OWN,
