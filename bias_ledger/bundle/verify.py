@@ -184,6 +184,10 @@ class BundleSource:
                 "members, safe names, within size limits, none missing or unexpected, "
                 "deterministic zip layout"
             )
+        if manifest.format_version == 2:  # entries, SHA-256 proofs, a signed-note checkpoint
+            from bias_ledger.bundle.format2 import Format2BundleSource
+
+            return Format2BundleSource(contents).integrity(checklist, format_checked=True)
         with checklist.check("checkpoint signature", f"the key in {CHECKPOINT_SIG}") as check:
             checkpoint, key = _checkpoint(contents)
             check.detail = (
