@@ -80,8 +80,9 @@ def parameters_json(
         "max_groups": mapping.max_groups,
         "default_na": mapping.default_na,
         "min_group_size": request.min_group_size,
-        # Intervals are computed for binary classification only; other tasks record none.
-        "ci_level": request.ci_level if results.task is Task.BINARY_CLASSIFICATION else None,
+        # As requested: the CLI and audit() ask for no level in tasks without intervals, and
+        # older records of those tasks hold the 0.95 they were made with (and recompute so).
+        "ci_level": request.ci_level,
         "bootstrap": request.bootstrap,
         "seed": seed,
         "thresholds": list(request.thresholds) if data.score is not None else None,
@@ -91,6 +92,37 @@ def parameters_json(
         ),
         "engine": request.engine,
     }
+
+
+RECOMPUTE_INPUTS = frozenset(
+    {
+        "task",
+        "label",
+        "prediction",
+        "score",
+        "threshold",
+        "pos_label",
+        "sensitive",
+        "id_column",
+        "join",
+        "missing_as_group",
+        "drop_missing",
+        "max_groups",
+        "default_na",
+        "references",
+        "min_group_size",
+        "ci_level",
+        "bootstrap",
+        "seed",
+        "thresholds",
+        "impact_ratio_denominator",
+        "engine",
+    }
+)
+"""The recorded parameters :func:`request_from_parameters` reads: a recomputation takes them
+from the record as its input, so they are not compared with its output (a newer version may
+record them differently, e.g. ``ci_level`` null for tasks without intervals). The parameters
+an audit derives from the data (``positive_label``, ``classes``) are compared."""
 
 
 def request_from_parameters(
@@ -453,7 +485,8 @@ def audit(
         model_name=model_name,
         model_version=model_version,
         min_group_size=min_group_size,
-        ci_level=ci,
+        # Intervals are computed for binary classification only: other tasks record none.
+        ci_level=ci if Task(task) is Task.BINARY_CLASSIFICATION else None,
         bootstrap=bootstrap,
         seed=seed,
         thresholds=tuple(thresholds) if thresholds is not None else DEFAULT_THRESHOLDS,

@@ -8,8 +8,8 @@ from pathlib import Path
 from bias_ledger.baselines import Baseline, audit_record_results
 from bias_ledger.bundle.model import record_json
 from bias_ledger.bundle.read import read_bundle
-from bias_ledger.bundle.verify import BundleUntrustedError, verify_contents
-from bias_ledger.errors import InputError
+from bias_ledger.bundle.verify import verify_contents
+from bias_ledger.errors import InputError, VerificationError
 from bias_ledger.gate_trust import GateTrust
 from bias_ledger.ledger.trust import TrustedKeys
 
@@ -25,16 +25,15 @@ def _explicit_keys(trust: GateTrust) -> TrustedKeys | None:
 
 def baseline_from_bundle(path: Path, *, trust: GateTrust) -> Baseline:
     """Fully verified: every record and the checkpoint signed by a trusted key, following the
-    bundle's key rotations (as ``verify BUNDLE --trusted-keys`` does); with only
-    ``--trust-ledger-keys``, by the keys that signed the bundle."""
-    contents = read_bundle(path)
+    bundle's key rotations (as ``verify BUNDLE --trusted-keys`` does). A bundle's own keys are
+    never trusted, as ``verify`` never trusts them: ``--trust-ledger-keys`` is not enough."""
     keys = _explicit_keys(trust)
     if keys is None:
-        try:
-            verify_contents(contents, None)
-        except BundleUntrustedError as exc:  # integrity holds; trust is what is missing
-            keys = TrustedKeys.from_fingerprints(exc.signers, source="--trust-ledger-keys")
-    assert keys is not None, "verify_contents without keys always raises"
+        raise VerificationError(
+            f"--baseline {path}: a bundle's own keys are never trusted (--trust-ledger-keys is "
+            "for a ledger); pass --approved-by FILE or --trusted-keys FILE"
+        )
+    contents = read_bundle(path)
     verify_contents(contents, keys)
     audits = [
         (index, json.loads(contents.members[record_json(index)]))

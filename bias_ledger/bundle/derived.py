@@ -24,6 +24,8 @@ def report_data(
     checkpoint_signer: str,
     records: Iterable[tuple[int, str, bytes]],
     signers: Iterable[tuple[str, str]],
+    verified: str = "",
+    ledger: bool = False,
 ) -> ReportData:
     """Collect what the report shows; ``records`` are (index, hash, canonical bytes)."""
     items = tuple(ReportRecord(index, digest, _load(raw)) for index, digest, raw in sorted(records))
@@ -34,6 +36,8 @@ def report_data(
         checkpoint_signer=checkpoint_signer,
         records=items,
         signers=tuple(sorted(set(signers))),
+        verified=verified,
+        ledger=ledger,
     )
 
 

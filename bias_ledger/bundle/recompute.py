@@ -132,6 +132,13 @@ def _file_checks(
     return tuple(checks)
 
 
+def _derived_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters an audit derives from its data, the ones a recomputation re-derives."""
+    from bias_ledger._audit import RECOMPUTE_INPUTS
+
+    return {key: value for key, value in parameters.items() if key not in RECOMPUTE_INPUTS}
+
+
 def _recompute(payload: Mapping[str, Any], data: Path, predictions: Path | None) -> dict[str, Any]:
     from bias_ledger._audit import request_from_parameters, run_audit
 
@@ -142,7 +149,9 @@ def _recompute(payload: Mapping[str, Any], data: Path, predictions: Path | None)
     # An older record names fewer parameters; the ones it lacks took their old defaults.
     recorded_parameters = payload.get("parameters") or {}
     present["parameters"] = {
-        key: value for key, value in fresh["parameters"].items() if key in recorded_parameters
+        key: value
+        for key, value in _derived_parameters(fresh["parameters"]).items()
+        if key in recorded_parameters
     }
     return dict(canonical.decode(canonical.encode(present)))
 
@@ -247,6 +256,7 @@ def recompute_bundle(
             continue
         fresh = _rerun(payload, index, data, predictions)
         recorded = {key: payload[key] for key in COMPARED if key in payload}
+        recorded["parameters"] = _derived_parameters(payload["parameters"])
         mismatches = compare(recorded, fresh, "$.audit")
         verdict = None
         if loaded is not None:

@@ -9,17 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bias_ledger.bundle.report_audit import audit_blocks, policy_blocks
+from bias_ledger.bundle.report_audit import audit_blocks, below_four_fifths, policy_blocks
 from bias_ledger.bundle.report_blocks import (
     Block,
     Bullets,
+    Callout,
     Code,
+    Figure,
     Heading,
+    PageBreak,
     Paragraph,
     ReportData,
     ReportRecord,
     Table,
-    group,
+    bounded,
     text,
 )
 from bias_ledger.ledger.key_records import computed_fingerprint
@@ -27,8 +30,11 @@ from bias_ledger.ledger.key_records import computed_fingerprint
 __all__ = [
     "Block",
     "Bullets",
+    "Callout",
     "Code",
+    "Figure",
     "Heading",
+    "PageBreak",
     "Paragraph",
     "ReportData",
     "ReportRecord",
@@ -56,34 +62,36 @@ def _below(record: Mapping[str, Any]) -> str:
     payload = record.get("audit")
     if not isinstance(payload, Mapping):
         return "-"
-    flagged = [
-        f"{' x '.join(text(f) for f in feature.get('features', ()))}: {group(i.get('group'))}"
-        for feature in payload.get("results", {}).get("features", ())
-        for i in feature.get("impact_ratios", ())
-        if i.get("below_four_fifths") is True
-    ]
-    return "; ".join(flagged) or "none"
+    return bounded(below_four_fifths(payload.get("results", {})), 4) or "none"
+
+
+def _labels(record: Mapping[str, Any]) -> list[Block]:
+    labels = record.get("labels", {})
+    if not isinstance(labels, Mapping) or not labels:
+        return []
+    return [Bullets(tuple(f"label {text(k)}: {text(v)}" for k, v in labels.items()))]
 
 
 def record_blocks(item: ReportRecord) -> list[Block]:
     record = item.record
     kind = text(record.get("kind"))
+    heading = Heading(2, f"Record {item.index}: {kind} of {_subject(record)}")
+    payload = record.get(kind, {})
+    if kind == "audit":
+        return [heading, *audit_blocks(item, f"r{item.index}"), *_labels(record)]
     signer = record.get("signer", {})
     blocks: list[Block] = [
-        Heading(3, f"Record {item.index}: {kind} of {_subject(record)}"),
+        heading,
         Bullets(
             (
                 f"time (UTC): {text(record.get('timestamp'))}",
                 f"record hash (BLAKE3): {item.record_hash}",
                 f"signed by: {text(signer.get('fingerprint'))}",
-                *(f"label {text(k)}: {text(v)}" for k, v in record.get("labels", {}).items()),
             )
         ),
+        *_labels(record),
     ]
-    payload = record.get(kind, {})
-    if kind == "audit":
-        blocks.extend(audit_blocks(payload))
-    elif kind == "approval":
+    if kind == "approval":
         target = payload.get("approves", {})
         blocks.append(
             Paragraph(
@@ -104,52 +112,80 @@ def record_blocks(item: ReportRecord) -> list[Block]:
 
 
 def verify_commands(data: ReportData) -> str:
+    """Commands that check this report's records; by hand with ``ssh-keygen`` and ``b3sum``.
+
+    ``allowed_signers`` is the reader's own file, made as the README says (``principal key``),
+    so the signer's principal is looked up in it (``find-principals``), never assumed.
+    """
     first = data.records[0]
-    signer = text(first.record.get("signer", {}).get("fingerprint"))
+    n = first.index
+    if data.ledger:
+        return "\n".join(
+            [
+                "# with bias-ledger (trust comes from YOUR allowed_signers file):",
+                "bias-ledger verify --trusted-keys allowed_signers",
+                f"bias-ledger show {n} --json   # the record and its signature",
+                f"bias-ledger export -o bundle.zip {n}   # a bundle to verify offline",
+            ]
+        )
     return "\n".join(
         [
             "# with bias-ledger (trust comes from YOUR allowed_signers file, not the bundle):",
             "bias-ledger verify BUNDLE.zip --trusted-keys allowed_signers",
             "bias-ledger verify BUNDLE.zip --trusted-keys allowed_signers \\",
             "    --recompute --data DATA_FILE [--predictions PREDICTIONS_FILE]",
-            "# by hand (docs/VERIFY_BY_HAND.md):",
-            "unzip BUNDLE.zip -d bundle && cd bundle",
-            f"b3sum records/{first.index}.json   # expect {first.record_hash}",
-            f"ssh-keygen -Y verify -f allowed_signers -I {signer} -n bias-ledger \\",
-            f"    -s records/{first.index}.sig < records/{first.index}.json",
-            f"ssh-keygen -Y verify -f allowed_signers -I {data.checkpoint_signer} \\",
-            "    -n bias-ledger -s checkpoint.sig < checkpoint.body",
+            "# by hand (docs/VERIFY_BY_HAND.md), in the directory of YOUR allowed_signers:",
+            "unzip BUNDLE.zip -d bundle",
+            f"b3sum bundle/records/{n}.json   # expect {first.record_hash}",
+            f"signer=$(ssh-keygen -Y find-principals -f allowed_signers -s bundle/records/{n}.sig)",
+            'ssh-keygen -Y verify -f allowed_signers -I "$signer" -n bias-ledger \\',
+            f"    -s bundle/records/{n}.sig < bundle/records/{n}.json",
+            "signer=$(ssh-keygen -Y find-principals -f allowed_signers -s bundle/checkpoint.sig)",
+            'ssh-keygen -Y verify -f allowed_signers -I "$signer" -n bias-ledger \\',
+            "    -s bundle/checkpoint.sig < bundle/checkpoint.body",
         ]
     )
 
 
+def _records_table(data: ReportData) -> Table:
+    return Table(
+        ("record", "time (UTC)", "kind", "model", "verdict", "below four-fifths"),
+        tuple(
+            (
+                str(item.index),
+                text(item.record.get("timestamp")),
+                text(item.record.get("kind")),
+                _subject(item.record),
+                _verdict(item.record),
+                _below(item.record),
+            )
+            for item in data.records
+        ),
+    )
+
+
 def build_report(data: ReportData) -> list[Block]:
-    """The whole report: summary, each record, provenance, and how to verify it."""
+    """The whole report: each record (its verdict first), provenance, and how to verify it."""
     indexes = ", ".join(str(item.index) for item in data.records)
+    where = "ledger" if data.ledger else "bundle"
     blocks: list[Block] = [
-        Heading(1, "bias-ledger audit bundle"),
+        Heading(
+            1,
+            f"Fairness audit report: {_subject(data.records[0].record)}"
+            if len(data.records) == 1
+            else "Fairness audit report (bias-ledger bundle)",
+        ),
         Paragraph(
-            f"Ledger {text(data.origin)}: records {indexes}, each proven included in the "
-            f"signed checkpoint that covers the first {data.checkpoint_size} record(s)."
+            f"From the {where} of {text(data.origin)}: record(s) {indexes}, each included in "
+            f"the signed checkpoint that covers the first {data.checkpoint_size} record(s)."
+            + (f" This report was made after they were {data.verified}." if data.verified else "")
         ),
-        Heading(2, "Summary"),
-        Table(
-            ("record", "time (UTC)", "kind", "model", "verdict", "below four-fifths"),
-            tuple(
-                (
-                    str(item.index),
-                    text(item.record.get("timestamp")),
-                    text(item.record.get("kind")),
-                    _subject(item.record),
-                    _verdict(item.record),
-                    _below(item.record),
-                )
-                for item in data.records
-            ),
-        ),
-        Heading(2, "Records"),
     ]
-    for item in data.records:
+    if len(data.records) > 1:
+        blocks += [Heading(2, "Summary"), _records_table(data)]
+    for position, item in enumerate(data.records):
+        if position or len(data.records) > 1:
+            blocks.append(PageBreak())
         try:
             blocks.extend(record_blocks(item))
         except (AttributeError, KeyError, TypeError, ValueError):
@@ -160,6 +196,7 @@ def build_report(data: ReportData) -> list[Block]:
                 )
             )
     blocks += [
+        PageBreak(),
         Heading(2, "Provenance"),
         Bullets(
             (
@@ -169,8 +206,8 @@ def build_report(data: ReportData) -> list[Block]:
             )
         ),
         Table(("signer fingerprint", "public key"), tuple(data.signers)),
-        Paragraph("Keys in the bundle are listed for reference and are never trusted."),
-        Heading(2, "How to verify this bundle"),
+        Paragraph(f"Keys in the {where} are listed for reference and are never trusted."),
+        Heading(2, f"How to verify this {where}"),
         Code(verify_commands(data)),
     ]
     return blocks

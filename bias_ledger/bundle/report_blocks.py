@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bias_ledger.bundle.report_figures import Chart
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 GROUP_COLUMNS = (
     ("selection_rate", "selection rate"),
@@ -39,6 +41,8 @@ class Bullets:
 class Table:
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    tones: tuple[str, ...] = ()
+    """Per row: "fail", "warn", "small" or "" (how the row is highlighted)."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,28 @@ class Code:
     text: str
 
 
-Block = Heading | Paragraph | Bullets | Table | Code
+@dataclass(frozen=True)
+class Callout:
+    """The verdict box at the top of an audit: its tone is "fail", "warn", "pass" or "info"."""
+
+    tone: str
+    title: str
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A chart; HTML draws it as inline SVG, Markdown writes its title and description."""
+
+    chart: Chart
+
+
+@dataclass(frozen=True)
+class PageBreak:
+    """Printing starts a new page here (before each record of a bundle)."""
+
+
+Block = Heading | Paragraph | Bullets | Table | Code | Callout | Figure | PageBreak
 
 
 @dataclass(frozen=True)
@@ -70,6 +95,10 @@ class ReportData:
     records: tuple[ReportRecord, ...]
     signers: tuple[tuple[str, str], ...]
     """(fingerprint, OpenSSH public key) of every key that signed something in the bundle."""
+    verified: str = ""
+    """How the records were verified before this report was made from them (``report``)."""
+    ledger: bool = False
+    """The records come from a ledger directory (``report N``), not a bundle."""
 
 
 def text(value: Any) -> str:
@@ -100,6 +129,12 @@ def value(item: Any) -> str:
         low, high = number(interval.get("low")), number(interval.get("high"))
         return f"{number(item['value'])} [{low}, {high}]"
     return number(item["value"])
+
+
+def bounded(items: Sequence[str], limit: int = 8) -> str:
+    """At most ``limit`` items, then "and N more"."""
+    shown = "; ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 def group(names: Any) -> str:

@@ -144,7 +144,15 @@ def _root(
 
 
 def _register() -> None:
-    from bias_ledger.cli import audit_cmd, export_cmd, gate_cmd, key_cmd, ledger_cmd, witness_cmd
+    from bias_ledger.cli import (
+        audit_cmd,
+        export_cmd,
+        gate_cmd,
+        key_cmd,
+        ledger_cmd,
+        report_cmd,
+        witness_cmd,
+    )
 
     ledger_cmd.register(app)
     key_cmd.register(app)
@@ -152,6 +160,7 @@ def _register() -> None:
     gate_cmd.register(app)
     export_cmd.register(app)
     witness_cmd.register(app)
+    report_cmd.register(app)
 
 
 _register()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bias_ledger.cli import inputs as opt
-from bias_ledger.cli.options import JsonOption, KeyOption, LedgerOption
+from bias_ledger.cli.options import JsonOption, KeyOption, LedgerOption, WideOption, print_fitted
 from bias_ledger.cli.output import err, json_text, out, print_json, warning_line, write_text
 from bias_ledger.errors import ExitCode
 
@@ -107,6 +107,7 @@ def audit(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Also write the JSON result here.")
     ] = None,
+    wide: WideOption = False,
 ) -> None:
     """Compute fairness metrics per group and append a signed record to the ledger."""
     from dataclasses import replace
@@ -148,11 +149,11 @@ def audit(
 
         for warning in result.warnings:
             warning_line(warning)
-        out().print(audit_report(result))
+        print_fitted(audit_report(result), wide)
         if report is not None:
             from bias_ledger.render.policy_terminal import policy_summary
 
-            out().print(policy_summary(report))
+            print_fitted(policy_summary(report), wide)
         if document["record"] is not None:
             record = document["record"]
             out().print(

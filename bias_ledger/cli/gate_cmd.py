@@ -10,7 +10,7 @@ import typer
 
 from bias_ledger.cli import inputs as opt
 from bias_ledger.cli.audit_cmd import append, record_payload, run_with_progress
-from bias_ledger.cli.options import JsonOption, KeyOption, LedgerOption
+from bias_ledger.cli.options import JsonOption, KeyOption, LedgerOption, WideOption, print_fitted
 from bias_ledger.cli.output import out, print_json, warning_line, write_text
 from bias_ledger.errors import ExitCode, InputError
 
@@ -101,6 +101,7 @@ def gate(
     ledger: LedgerOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only violations.")] = False,
     json_output: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Evaluate a fairness policy; record the verdict; exit 0 pass, 1 violated, 2 bad input,
     3 a baseline or record that does not verify."""
@@ -167,7 +168,7 @@ def gate(
     elif not quiet or not report.passed:
         from bias_ledger.render.policy_terminal import policy_summary
 
-        out().print(policy_summary(report))
+        print_fitted(policy_summary(report), wide)
         if recorded is not None:
             out().print(f"verdict recorded as record {recorded['index']}")
     if not report.passed:

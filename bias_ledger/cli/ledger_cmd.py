@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from bias_ledger.cli.options import JsonOption, LedgerOption, TrustedKeyOption, TrustedKeysOption
+from bias_ledger.cli.options import (
+    JsonOption,
+    LedgerOption,
+    TrustedKeyOption,
+    TrustedKeysOption,
+    WideOption,
+    print_fitted,
+)
 from bias_ledger.cli.output import out, print_json, warning_line
 from bias_ledger.errors import ExitCode, InputError
 
@@ -95,6 +102,7 @@ def show(
     index: Annotated[int, typer.Argument(help="Record index (from 'bias-ledger log').")],
     ledger: LedgerOption = None,
     json_output: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """One record in full."""
     from bias_ledger.history import read_record, torn_tail_warning
@@ -111,7 +119,7 @@ def show(
     if json_output:
         print_json({"record": record, "signature": entry.armored_signature()})
         return
-    out().print(record_report(record))
+    print_fitted(record_report(record), wide)
 
 
 def verify(

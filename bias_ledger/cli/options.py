@@ -45,3 +45,29 @@ TrustedKeyOption = Annotated[
         show_default=False,
     ),
 ]
+WideOption = Annotated[
+    bool,
+    typer.Option(
+        "--wide",
+        help="Show every column of a table in one table and every row (default: fit the "
+        "terminal's width, continuing tables that do not fit, and bound long lists).",
+    ),
+]
+
+
+def print_fitted(renderable: object, wide: bool) -> None:
+    """Print at the terminal's width, or ``--wide``: everything at full width."""
+    from bias_ledger.cli.output import out
+    from bias_ledger.render.fit import WIDE
+
+    console = out()
+    if not wide:
+        console.print(renderable)
+        return
+    # Console.print clamps a wider width to the console's own: widen the console instead.
+    width = console.width
+    console.width = WIDE
+    try:
+        console.print(renderable)
+    finally:
+        console.width = width

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+
+from bias_ledger.render.safe_text import install, json_safe
 
 _stdout: Console | None = None
 _stderr: Console | None = None
@@ -18,9 +21,10 @@ def out() -> Console:
     """The console for results (stdout); created lazily so tests can swap streams."""
     global _stdout
     if _stdout is None or _stdout.file is not sys.stdout:
-        # Piped output (CI logs, files) is not cut to 80 columns: tables keep whole names.
-        width = None if sys.stdout.isatty() else 160
-        _stdout = Console(file=sys.stdout, highlight=False, soft_wrap=False, width=width)
+        # Piped output (CI logs, files) is not cut to 80 columns: tables keep whole names;
+        # an explicit COLUMNS (a terminal's, or a test's) is obeyed.
+        width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+        _stdout = install(Console(file=sys.stdout, highlight=False, soft_wrap=False, width=width))
     return _stdout
 
 
@@ -28,7 +32,7 @@ def err() -> Console:
     """The console for diagnostics, warnings and progress (stderr)."""
     global _stderr
     if _stderr is None or _stderr.file is not sys.stderr:
-        _stderr = Console(file=sys.stderr, highlight=False)
+        _stderr = install(Console(file=sys.stderr, highlight=False))
     return _stderr
 
 
@@ -42,7 +46,7 @@ def warning_line(message: str) -> None:
 
 
 def json_text(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json_safe(json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
 def print_json(value: Any) -> None:

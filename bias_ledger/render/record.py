@@ -6,17 +6,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.markup import escape
 from rich.table import Table
 
+from bias_ledger.render.fit import Column, FittedTable
+from bias_ledger.render.safe_text import safe as escape
 from bias_ledger.render.terminal import disparity_table, group_table, impact_table, summary_table
 from bias_ledger.results_json import results_from_json
 
 
 def _grid(rows: list[tuple[str, str]]) -> Table:
     table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")  # keys and digests are never cut
     for name, value in rows:
         table.add_row(name, escape(value))
     return table
@@ -27,9 +28,7 @@ def _value(cell: Mapping[str, Any]) -> str:
     return "n/a" if number is None else f"{number:.4g}"
 
 
-def _feature_table(title: str, feature: Mapping[str, Any]) -> Table:
-    table = Table(title=escape(title), title_justify="left")
-    table.add_column("group")
+def _feature_table(title: str, feature: Mapping[str, Any]) -> FittedTable:
     from bias_ledger.metrics.model import BINARY_GROUP_METRICS
     from bias_ledger.metrics.model_extra import REGRESSION_GROUP_METRICS
 
@@ -37,8 +36,9 @@ def _feature_table(title: str, feature: Mapping[str, Any]) -> Table:
     # Records store members sorted by name (RFC 8785); show them in the usual order.
     known = [n for n in (*REGRESSION_GROUP_METRICS, *BINARY_GROUP_METRICS) if n in found]
     names = known + sorted(found - set(known))
-    for name in names:
-        table.add_column(name.replace("_", " "), justify="right")
+    table = FittedTable(
+        escape(title), [Column("group", "left"), *(Column(n.replace("_", " ")) for n in names)]
+    )
     for group in feature["groups"]:
         table.add_row(
             escape(", ".join(group["group"])), *[_value(group["metrics"][n]) for n in names]

@@ -1,20 +1,36 @@
-"""Markdown rendering of the bundle report (standard library only; every cell escaped)."""
+"""Markdown rendering of the report (standard library only; every cell escaped).
+
+Charts cannot be inlined in Markdown: each is written as its title and description (the
+numbers it draws are all in the tables).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bias_ledger.bundle.report import Block, Bullets, Code, Heading, Paragraph, ReportData, Table
+from bias_ledger.bundle.report import (
+    Block,
+    Bullets,
+    Callout,
+    Code,
+    Figure,
+    Heading,
+    PageBreak,
+    Paragraph,
+    ReportData,
+    Table,
+)
 from bias_ledger.bundle.report import build_report as _build
 
 # CommonMark lets a backslash escape any ASCII punctuation; these are the ones that can start
 # markup (emphasis, code, links, HTML, tables, headings, lists) anywhere in a line.
-_SPECIAL = frozenset("\\`*_{}[]()<>#|!~&")
+_SPECIAL = frozenset("\\`*_{}[]()<>#|!~&$")
+_TONE_WORDS = {"fail": "FAIL", "warn": "attention", "pass": "PASS", "info": "note"}
 
 
 def escape(value: str) -> str:
     """Inline Markdown text that renders as exactly ``value`` (tables included)."""
-    return "".join("\\" + ch if ch in _SPECIAL else ch for ch in value)
+    return "".join("\\" + ch if ch in _SPECIAL else ch for ch in value.replace("\n", " "))
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -36,6 +52,14 @@ def render_block(block: Block) -> list[str]:
     if isinstance(block, Code):
         # Code text holds only fixed words, digests and fingerprints: no backtick can occur.
         return ["```sh", block.text, "```"]
+    if isinstance(block, Callout):
+        head = f"> **{escape(block.title)}**"
+        return [head, *(f"> {escape(line)}" for line in block.lines)]
+    if isinstance(block, Figure):
+        chart = block.chart
+        return [f"*Chart: {escape(chart.title)}.* {escape(chart.description)}"]
+    if isinstance(block, PageBreak):
+        return ["---"]
     raise TypeError(f"unknown block {block!r}")
 
 

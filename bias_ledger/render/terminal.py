@@ -6,11 +6,13 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from bias_ledger.metrics.model import FOUR_FIFTHS, FeatureResult, MetricResults, Value
+from bias_ledger.render.fit import Column, FittedTable
+from bias_ledger.render.safe_text import safe as escape
+from bias_ledger.render.safe_text import visible
 
 if TYPE_CHECKING:
     from bias_ledger._audit import AuditResult
@@ -47,8 +49,8 @@ def fmt(value: Value, *, digits: int = 3) -> Text:
 
 def header(result: AuditResult) -> Table:
     table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")  # digests are never cut
     subject = result.subject
     model = " ".join(part for part in (subject.model_name, subject.model_version) if part)
     table.add_row("model", escape(model) or "(unnamed)")
@@ -81,14 +83,12 @@ def header(result: AuditResult) -> Table:
     return table
 
 
-def group_table(feature: FeatureResult, overall_label: str = "overall") -> Table:
-    table = Table(title=f"Per group: {escape(feature.name)}", title_justify="left")
-    table.add_column("group")
-    for _, short in TABLE_METRICS:
-        table.add_column(short, justify="right")
+def group_table(feature: FeatureResult, overall_label: str = "overall") -> FittedTable:
     interval = feature.groups[0].metrics["selection_rate"].interval if feature.groups else None
+    columns = [Column("group", "left"), *(Column(short) for _, short in TABLE_METRICS)]
     if interval is not None:
-        table.add_column(f"selection {interval.level:.0%} CI ({interval.method})", justify="right")
+        columns.append(Column(f"selection {interval.level:.0%} CI"))
+    table = FittedTable(f"Per group: {escape(feature.name)}", columns)
     for item in feature.groups:
         reference = " (ref)" if item.group == feature.reference else ""
         small = " [dim](insufficient data)[/]" if not item.sufficient else ""
@@ -109,17 +109,18 @@ def _ratio_text(value: Value) -> Text:
     return text
 
 
-def disparity_table(feature: FeatureResult) -> Table:
+def disparity_table(feature: FeatureResult) -> FittedTable:
     reference = ", ".join(feature.reference)
-    table = Table(
-        title=f"Disparities: {escape(feature.name)} (reference: {escape(reference)})",
-        title_justify="left",
+    table = FittedTable(
+        f"Disparities: {escape(feature.name)} (reference: {escape(reference)})",
+        [
+            Column("metric", "left"),
+            Column("max-min"),
+            Column("min/max"),
+            Column("worst vs overall"),
+            Column("worst ratio vs reference"),
+        ],
     )
-    table.add_column("metric")
-    table.add_column("max-min", justify="right")
-    table.add_column("min/max", justify="right")
-    table.add_column("worst vs overall", justify="right")
-    table.add_column("worst ratio vs reference", justify="right")
     for name in DISPARITY_METRICS:
         item = feature.disparity(name)
         vs_reference = [c.ratio for c in item.to_reference if c.ratio.value is not None]
@@ -134,17 +135,18 @@ def disparity_table(feature: FeatureResult) -> Table:
     return table
 
 
-def impact_table(feature: FeatureResult) -> Table:
+def impact_table(feature: FeatureResult) -> FittedTable:
     denominator = feature.impact_ratio_denominator
     over = f" (denominator: {escape(', '.join(denominator))})" if denominator is not None else ""
-    table = Table(
-        title=f"Impact ratios (four-fifths rule): {escape(feature.name)}{over}",
-        title_justify="left",
+    table = FittedTable(
+        f"Impact ratios (four-fifths rule): {escape(feature.name)}{over}",
+        [
+            Column("group", "left"),
+            Column("selection rate"),
+            Column("impact ratio"),
+            Column("four-fifths", "left"),
+        ],
     )
-    table.add_column("group")
-    table.add_column("selection rate", justify="right")
-    table.add_column("impact ratio", justify="right")
-    table.add_column("four-fifths")
     for item in feature.impact_ratios:
         if not item.sufficient:
             flag = Text("insufficient data", style="yellow")
@@ -165,12 +167,12 @@ def impact_table(feature: FeatureResult) -> Table:
     return table
 
 
-def summary_table(results: MetricResults) -> Table:
-    table = Table(title="Summaries (fairlearn definitions)", title_justify="left")
-    table.add_column("feature")
+def summary_table(results: MetricResults) -> FittedTable:
     names: Sequence[str] = list(results.features[0].summaries) if results.features else []
-    for name in names:
-        table.add_column(name.replace("_", " "), justify="right")
+    table = FittedTable(
+        "Summaries (fairlearn definitions)",
+        [Column("feature", "left"), *(Column(name.replace("_", " ")) for name in names)],
+    )
     for feature in results.features:
         table.add_row(escape(feature.name), *[fmt(feature.summaries[n]) for n in names])
     return table
@@ -215,4 +217,4 @@ def audit_report(result: AuditResult) -> RenderableType:
 
 
 def _notes(notes: Iterable[str]) -> list[RenderableType]:
-    return [Text(f"note: {note}", style="dim") for note in notes]
+    return [Text(f"note: {visible(note)}", style="dim") for note in notes]

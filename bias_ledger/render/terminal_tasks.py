@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from bias_ledger.metrics.model import Value
@@ -16,6 +14,8 @@ from bias_ledger.metrics.model_extra import (
     MulticlassResults,
     RegressionFeatureResult,
 )
+from bias_ledger.render.fit import Column, FittedTable, Listing
+from bias_ledger.render.safe_text import safe as escape
 
 
 def fmt_json(value: Mapping[str, Any] | None, digits: int = 3) -> Text:
@@ -34,15 +34,19 @@ def interval_text(value: Value) -> Text:
     return Text(f"{value.value:.3f} [{value.interval.low:.3f}, {value.interval.high:.3f}]")
 
 
-def significance_table(feature: Mapping[str, Any]) -> Table:
+def significance_table(feature: Mapping[str, Any]) -> FittedTable:
     reference = ", ".join(feature["reference"])
-    table = Table(
-        title=f"Selection rate vs reference ({escape(reference)}): "
+    table = FittedTable(
+        f"Selection rate vs reference ({escape(reference)}): "
         f"{escape(' x '.join(feature['features']))}",
-        title_justify="left",
+        [
+            Column("group", "left"),
+            Column("selected / n"),
+            Column("test", "left"),
+            Column("p-value"),
+            Column("p (Holm, all groups)"),
+        ],
     )
-    for column in ("group", "selected / n", "test", "p-value", "p (Holm, all groups)"):
-        table.add_column(column, justify="left" if column in ("group", "test") else "right")
     for test in feature["tests"]:
         table.add_row(
             escape(", ".join(test["group"])),
@@ -65,10 +69,12 @@ def _p_text(p_value: Mapping[str, Any] | None) -> Text:
     return text
 
 
-def scores_table(feature: Mapping[str, Any]) -> Table:
-    table = Table(title=f"Scores: {escape(' x '.join(feature['features']))}", title_justify="left")
-    for column in ("group", "n", "positives", "ROC AUC", "ECE"):
-        table.add_column(column, justify="left" if column == "group" else "right")
+def scores_table(feature: Mapping[str, Any]) -> FittedTable:
+    table = FittedTable(
+        f"Scores: {escape(' x '.join(feature['features']))}",
+        [Column("group", "left"), Column("n"), Column("positives"), Column("ROC AUC"),
+         Column("ECE")],
+    )  # fmt: skip
     for group in feature["groups"]:
         table.add_row(
             escape(", ".join(group["group"])),
@@ -80,19 +86,21 @@ def scores_table(feature: Mapping[str, Any]) -> Table:
     return table
 
 
-def regression_tables(feature: RegressionFeatureResult) -> list[Table]:
-    groups = Table(title=f"Per group: {escape(feature.name)}", title_justify="left")
-    groups.add_column("group")
-    for name in REGRESSION_GROUP_METRICS:
-        groups.add_column(name.replace("_", " "), justify="right")
+def regression_tables(feature: RegressionFeatureResult) -> list[FittedTable]:
+    groups = FittedTable(
+        f"Per group: {escape(feature.name)}",
+        [Column("group", "left"), *(Column(n.replace("_", " ")) for n in REGRESSION_GROUP_METRICS)],
+    )
     for item in feature.groups:
         reference = " (ref)" if item.group == feature.reference else ""
         small = " [dim](insufficient data)[/]" if not item.sufficient else ""
         cells = [interval_text(item.metrics[name]) for name in REGRESSION_GROUP_METRICS]
         groups.add_row(escape(item.label) + reference + small, *cells)
-    disparities = Table(title=f"Disparities: {escape(feature.name)}", title_justify="left")
-    for column in ("metric", "max-min", "min/max", "worst vs overall"):
-        disparities.add_column(column, justify="left" if column == "metric" else "right")
+    disparities = FittedTable(
+        f"Disparities: {escape(feature.name)}",
+        [Column("metric", "left"), Column("max-min"), Column("min/max"),
+         Column("worst vs overall")],
+    )  # fmt: skip
     for disparity in feature.disparities:
         if disparity.metric == "count":
             continue
@@ -105,23 +113,23 @@ def regression_tables(feature: RegressionFeatureResult) -> list[Table]:
     return [groups, disparities]
 
 
-def multiclass_tables(results: MulticlassResults) -> list[Table]:
-    tables: list[Table] = []
+def multiclass_tables(results: MulticlassResults) -> list[FittedTable]:
+    tables: list[FittedTable] = []
     for macro in results.macro:
-        table = Table(
-            title=f"Macro summaries (mean over classes): {escape(' x '.join(macro.features))}",
-            title_justify="left",
+        table = FittedTable(
+            f"Macro summaries (mean over classes): {escape(' x '.join(macro.features))}",
+            [Column("summary", "left"), Column("value")],
         )
-        table.add_column("summary")
-        table.add_column("value", justify="right")
         for name, value in macro.summaries.items():
             table.add_row(name, interval_text(value))
         tables.append(table)
-    per_class = Table(title="Selection rate per class and group", title_justify="left")
-    per_class.add_column("class")
-    per_class.add_column("feature")
-    per_class.add_column("groups (selection rate)")
-    per_class.add_column("demographic parity ratio", justify="right")
+    per_class = FittedTable(
+        "Selection rate per class and group",
+        [Column("class", "left"), Column("feature", "left"),
+         Column("groups (selection rate)", "left", wraps=True),
+         Column("demographic parity ratio")],
+        keys=2,
+    )  # fmt: skip
     for item in results.per_class:
         for feature in item.results.features:
             rates: Sequence[str] = [
@@ -133,7 +141,7 @@ def multiclass_tables(results: MulticlassResults) -> list[Table]:
             per_class.add_row(
                 escape(item.label),
                 escape(feature.name),
-                "; ".join(rates),
+                Listing(tuple(rates)),
                 interval_text(feature.summaries["demographic_parity_ratio"]),
             )
     tables.append(per_class)

@@ -1,0 +1,109 @@
+"""``bias-ledger report RECORD|BUNDLE -o FILE.html|FILE.md``: the audit report, after verifying."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bias_ledger.cli.options import LedgerOption, TrustedKeyOption, TrustedKeysOption
+from bias_ledger.cli.output import out
+from bias_ledger.errors import InputError
+
+FORMATS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
+
+
+def report_format(output: Path) -> str:
+    """``html`` or ``markdown``, from the output file's extension."""
+    kind = FORMATS.get(output.suffix.lower())
+    if kind is None:
+        raise InputError(f"{output}: expected a file name ending in .html or .md")
+    return kind
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    try:
+        path.resolve().relative_to(directory.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def check_output(output: Path, ledger: Path) -> None:
+    """Refuse an output path inside the ledger (it would damage it)."""
+    if ledger.is_dir() and _inside(output, ledger):
+        raise InputError(f"{output}: refusing to write a report inside the ledger {ledger}")
+    if not output.parent.is_dir():
+        raise InputError(f"{output.parent}: no such directory for the report")
+
+
+def write_atomically(output: Path, text: str) -> None:
+    """Write to a fresh temporary file beside ``output``, then rename it over ``output``."""
+    handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        # mkstemp makes the file 0600; a report gets the usual mode (0666 less the umask).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, output)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def report(
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="A record index of --ledger, or a bundle (.zip) to report from.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="Report file: .html or .md (by extension).", show_default=False
+        ),
+    ],
+    ledger: LedgerOption = None,
+    trusted_keys: TrustedKeysOption = None,
+    trusted_key: TrustedKeyOption = None,
+) -> None:
+    """Write the audit report of record N (or of a bundle), verified first; exit 3 if not valid.
+
+    A record is verified with its ledger (integrity; and trust with --trusted-keys); a bundle
+    as 'bias-ledger verify BUNDLE' does (--trusted-keys required).
+    """
+    from bias_ledger.bundle.report_source import bundle_data, ledger_record_data
+    from bias_ledger.cli.verify_view import load_trust
+    from bias_ledger.ledger.reader import resolve_ledger_path
+
+    kind = report_format(output)
+    path = resolve_ledger_path(ledger)
+    check_output(output, path)
+    trusted = load_trust(trusted_keys, trusted_key or [])
+    if target.isdigit():
+        data = ledger_record_data(path, int(target), trusted)
+    elif Path(target).is_file():
+        data = bundle_data(Path(target), trusted)
+    else:
+        raise InputError(f"{target}: expected a record index or a bundle file")
+    if kind == "html":
+        from bias_ledger.render.report_html import render_html
+
+        text = render_html(data)
+    else:
+        from bias_ledger.render.report_md import render_markdown
+
+        text = render_markdown(data)
+    write_atomically(output, text)
+    out().print(f"report written to {output} ({data.verified})", markup=False, soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(report)
