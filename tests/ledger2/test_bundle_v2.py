@@ -58,6 +58,7 @@ def test_export_and_verify_a_format2_bundle(built: tuple[Path, Signer], tmp_path
     assert sorted(contents.members)[:4] == ["bundle.json", "checkpoint", "entries/257", "entries/3"]
     assert json.loads(contents.members["bundle.json"])["hash"] == "sha256"
     verified = verify_contents(contents, _trusted(tmp_path, signer))
+    assert verified.checkpoint is not None
     assert verified.indexes == (3, 257) and verified.checkpoint.size == 260
     with pytest.raises(BundleUntrustedError, match="no trusted key given"):
         verify_contents(contents, None)
