@@ -26,7 +26,7 @@ from bias_ledger._audit_model import (
     Subject,
 )
 from bias_ledger.errors import InputError
-from bias_ledger.io.digest import digest_file
+from bias_ledger.io.digest import file_digests
 from bias_ledger.io.load import load_audit_data
 from bias_ledger.io.model import AuditData, ColumnMapping, JoinMode
 from bias_ledger.io.read import Source
@@ -177,10 +177,10 @@ def model_artifact(path: Path | None) -> ModelArtifact | None:
         return None
     if not path.is_file():
         raise InputError(f"{path}: model artifact not found (expected a file to fingerprint)")
-    from bias_ledger.exports.digests import sha256_file
-
-    digest, size = digest_file(path)
-    return ModelArtifact(name=path.name, size=size, blake3=digest, sha256=sha256_file(path))
+    digests = file_digests(path)
+    return ModelArtifact(
+        name=path.name, size=digests.size, blake3=digests.blake3, sha256=digests.sha256
+    )
 
 
 MAX_SEED = 2**53 - 1

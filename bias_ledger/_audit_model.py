@@ -32,10 +32,10 @@ class ModelArtifact:
     size: int
     blake3: str
     sha256: str | None = None
-    """SHA-256 of the file too: in-toto subjects and model registries name artifacts by it."""
+    """Hex SHA-256 of the artifact, for ecosystems that key on it (in-toto, model signing)."""
 
     def to_json(self) -> dict[str, Any]:
-        document = {"name": self.name, "size": self.size, "blake3": self.blake3}
+        document: dict[str, Any] = {"name": self.name, "size": self.size, "blake3": self.blake3}
         if self.sha256 is not None:
             document["sha256"] = self.sha256
         return document
@@ -172,6 +172,7 @@ class AuditResult:
                 "size": item.size,
                 "blake3": item.blake3,
                 "rows": item.rows,
+                **({"sha256": item.sha256} if item.sha256 is not None else {}),
             }
             if item.manifest is not None:
                 document["manifest"] = [entry.to_json() for entry in item.manifest]

@@ -49,7 +49,7 @@ class Ledger:
 
         target = Path(path)
         default = "".join((target.resolve().parent.name or "bias-ledger").split())
-        init_ledger(target, name=name or default or "bias-ledger")
+        init_ledger(target, name=name or default or "bias-ledger", format_version=2)
         return cls.open(target)
 
     def append(

@@ -250,6 +250,15 @@ def _check_member_set(names: set[str], manifest: Manifest, source: str) -> None:
         raise BundleError(f"{source}: unexpected member {name!r}")
 
 
+def _is_format2(raw: bytes) -> bool:
+    """A format-2 bundle's manifest (bundle/format2.py reads it)."""
+    try:
+        data = load_json(raw, member=MANIFEST)
+    except BundleError:
+        return False
+    return isinstance(data, dict) and data.get("format_version") == 2
+
+
 def read_bundle(path: Path, *, limits: Limits | None = None) -> BundleContents:
     """Read and safety-check the bundle at ``path``; InputError if missing, BundleError if bad."""
     limits = limits or Limits()
@@ -267,6 +276,10 @@ def read_bundle(path: Path, *, limits: Limits | None = None) -> BundleContents:
             members[info.filename] = data
     if MANIFEST not in members:
         raise BundleError(f"{source}: not a bias-ledger bundle: no {MANIFEST} member")
+    if _is_format2(members[MANIFEST]):
+        from bias_ledger.bundle.format2 import contents_v2
+
+        return contents_v2(source, members)
     try:
         check_format(load_json(members[MANIFEST], member=MANIFEST))
         manifest = parse_manifest(members[MANIFEST])

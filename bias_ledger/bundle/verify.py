@@ -184,6 +184,10 @@ class BundleSource:
                 "members, safe names, within size limits, none missing or unexpected, "
                 "deterministic zip layout"
             )
+        if manifest.format_version == 2:  # entries, SHA-256 proofs, a signed-note checkpoint
+            from bias_ledger.bundle.format2 import Format2BundleSource
+
+            return Format2BundleSource(contents).integrity(checklist, format_checked=True)
         with checklist.check("checkpoint signature", f"the key in {CHECKPOINT_SIG}") as check:
             checkpoint, key = _checkpoint(contents)
             check.detail = (
@@ -269,5 +273,11 @@ def verify_contents(
     kept_source: str = "--since",
 ) -> Verification:
     """Verify a safely read bundle; raise on the first failure."""
+    if contents.manifest.format_version == 2:
+        from bias_ledger.bundle.format2 import verify_contents_v2
+
+        return verify_contents_v2(
+            contents, trusted, kept_checkpoint=kept_checkpoint, kept_source=kept_source
+        )
     since = None if kept_checkpoint is None else Kept(kept_checkpoint, kept_source)
     return verify_bundle(BundleSource(contents=contents), trusted, since=since)

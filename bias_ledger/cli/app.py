@@ -144,13 +144,22 @@ def _root(
 
 
 def _register() -> None:
-    from bias_ledger.cli import audit_cmd, export_cmd, gate_cmd, key_cmd, ledger_cmd, report_cmd
+    from bias_ledger.cli import (
+        audit_cmd,
+        export_cmd,
+        gate_cmd,
+        key_cmd,
+        ledger_cmd,
+        report_cmd,
+        witness_cmd,
+    )
 
     ledger_cmd.register(app)
     key_cmd.register(app)
     audit_cmd.register(app)
     gate_cmd.register(app)
     export_cmd.register(app)
+    witness_cmd.register(app)
     report_cmd.register(app)
     from bias_ledger.cli import attest_cmd
 

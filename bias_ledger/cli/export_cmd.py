@@ -79,8 +79,16 @@ def export(
         since=parse_since(since) if since is not None else None,
         everything=everything,
     )
-    result = export_bundle(resolve_ledger_path(ledger), selection, consistent_with=consistent_with)
-    write_output(output, result.data, ledger=resolve_ledger_path(ledger), what="export -o")
+    path = resolve_ledger_path(ledger)
+    from bias_ledger.cli.tlog_cmd import is_format2
+
+    if is_format2(path):
+        from bias_ledger.bundle.export2 import export_bundle_v2
+
+        result = export_bundle_v2(path, selection, consistent_with=consistent_with)
+    else:
+        result = export_bundle(path, selection, consistent_with=consistent_with)
+    write_output(output, result.data, ledger=path, what="export -o")
     indexes_out = [item.index for item in result.manifest.records]
     document = {
         "path": str(output),

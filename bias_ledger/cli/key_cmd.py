@@ -107,6 +107,14 @@ def show(
     key: KeyOption = None,
     ledger: LedgerOption = None,
     json_output: JsonOption = False,
+    note_key: Annotated[
+        bool,
+        typer.Option(
+            "--note-key",
+            help="Print the signed-note verifier key <origin>+<key id>+<base64> of the "
+            "ledger's checkpoints (C2SP signed-note, Go's sumdb/note).",
+        ),
+    ] = False,
 ) -> None:
     """Print the public key and fingerprint of the signing key that would be used, and how
     many records of the ledger (when there is one) it signed."""
@@ -116,6 +124,11 @@ def show(
     from bias_ledger.signing import load_signing_key
 
     public = load_signing_key(key, ask_passphrase=ask_passphrase, warn=warning_line).public_key()
+    if note_key:
+        from bias_ledger.cli.tlog_cmd import print_note_key
+
+        print_note_key(public, resolve_ledger_path(ledger), json_output)
+        return
     found = fingerprint(public)
     path = resolve_ledger_path(ledger)
     signed = None

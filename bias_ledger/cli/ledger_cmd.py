@@ -16,7 +16,7 @@ from bias_ledger.cli.options import (
     print_fitted,
 )
 from bias_ledger.cli.output import out, print_json, warning_line
-from bias_ledger.errors import ExitCode
+from bias_ledger.errors import ExitCode, InputError
 
 
 def init(
@@ -28,6 +28,13 @@ def init(
         ),
     ] = None,
     json_output: JsonOption = False,
+    format_version: Annotated[
+        int,
+        typer.Option(
+            "--format",
+            help="Ledger format: 2 (C2SP tiles, SHA-256 tree, signed-note checkpoints) or 1.",
+        ),
+    ] = 2,
 ) -> None:
     """Create a ledger (default ./.bias-ledger). Already initialised: reports it, exit 0."""
     from bias_ledger.ledger.reader import LEDGER_FILE, read_meta, resolve_ledger_path
@@ -39,7 +46,15 @@ def init(
         meta = read_meta(path)
     else:
         default = path.resolve().parent.name or "bias-ledger"
-        meta = init_ledger(path, name=name or "".join(default.split()) or "bias-ledger")
+        if format_version not in (1, 2):
+            from bias_ledger.errors import InputError
+
+            raise InputError(f"--format {format_version}: expected 1 or 2")
+        meta = init_ledger(
+            path,
+            name=name or "".join(default.split()) or "bias-ledger",
+            format_version=format_version,
+        )
     if json_output:
         print_json({"path": str(path), "origin": meta.origin, "created": not existed})
     elif existed:
@@ -108,9 +123,14 @@ def show(
 
 
 def verify(
-    bundle: Annotated[
-        Path | None,
-        typer.Argument(help="A bundle to verify instead of the ledger.", show_default=False),
+    target: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[BUNDLE|DIR|URL]",
+            help="A bundle, or a published log (directory or http(s) URL), to verify instead "
+            "of the ledger.",
+            show_default=False,
+        ),
     ] = None,
     ledger: LedgerOption = None,
     trusted_keys: TrustedKeysOption = None,
@@ -157,18 +177,59 @@ def verify(
             show_default=False,
         ),
     ] = None,
+    witnesses: Annotated[
+        Path | None,
+        typer.Option(
+            help="Format 2: a witness policy file; the checkpoint must carry a quorum of "
+            "valid cosignatures.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Verify every hash, signature, the chain and the checkpoint; exit 0 valid, 3 not."""
+    from bias_ledger.cli import tlog_cmd
     from bias_ledger.cli.verify_view import run_verify
+    from bias_ledger.ledger.reader import read_meta, resolve_ledger_path
 
     if attestation is not None:
         from bias_ledger.cli.attest_verify_view import run_verify_attestation
 
         run_verify_attestation(
-            attestation, trusted_keys, trusted_key or [], bundle=bundle, json_output=json_output
+            attestation,
+            trusted_keys,
+            trusted_key or [],
+            bundle=Path(target) if target is not None else None,
+            json_output=json_output,
         )
         return
 
+    published = target is not None and tlog_cmd.is_published_log(target)
+    path = resolve_ledger_path(ledger)
+    if published or (target is None and tlog_cmd.is_format2(path)):
+        if recompute or policy is not None:
+            raise InputError("--recompute and --policy apply to a bundle")
+        if report is not None:
+            raise InputError(
+                "--report is written for bundles and format-1 ledgers in this version; "
+                "verify a format-2 ledger with --json for a machine-readable result"
+            )
+        tlog_cmd.run_verify_log(
+            target if target is not None else str(path),
+            origin=None if published else read_meta(path).origin,
+            trusted_keys=trusted_keys,
+            trusted_key=trusted_key or [],
+            trust_ledger_keys=trust_ledger_keys,
+            since=since,
+            witnesses=witnesses,
+            json_output=json_output,
+        )
+        return
+    bundle = Path(target) if target is not None else None
+    cosigned = None
+    if witnesses is not None:
+        if bundle is None:
+            raise InputError("--witnesses applies to a format-2 ledger, bundle or published log")
+        cosigned = tlog_cmd.check_bundle_witnesses(bundle, witnesses)
     run_verify(
         bundle=bundle,
         ledger=ledger,
@@ -183,6 +244,8 @@ def verify(
         policy=policy,
         report=report,
     )
+    if cosigned is not None and not json_output:
+        out().print(f"[green]✓[/] witnesses: cosigned by {', '.join(cosigned)} (quorum met)")
 
 
 proof_app = typer.Typer(help="Merkle inclusion and consistency proofs.", no_args_is_help=True)
@@ -198,9 +261,13 @@ def proof_inclusion(
     json_output: JsonOption = False,
 ) -> None:
     """Prove that record N is in the tree of the given size."""
+    from bias_ledger.cli import tlog_cmd
     from bias_ledger.ledger.proofs import inclusion
     from bias_ledger.ledger.reader import resolve_ledger_path
 
+    if tlog_cmd.is_format2(resolve_ledger_path(ledger)):
+        tlog_cmd.inclusion_v2(resolve_ledger_path(ledger), index, size, json_output)
+        return
     proof = inclusion(resolve_ledger_path(ledger), index, size)
     if json_output:
         print_json(proof.to_json())
@@ -221,9 +288,13 @@ def proof_consistency(
     json_output: JsonOption = False,
 ) -> None:
     """Prove that the tree of size A is a prefix of the tree of size B."""
+    from bias_ledger.cli import tlog_cmd
     from bias_ledger.ledger.proofs import consistency
     from bias_ledger.ledger.reader import resolve_ledger_path
 
+    if tlog_cmd.is_format2(resolve_ledger_path(ledger)):
+        tlog_cmd.consistency_v2(resolve_ledger_path(ledger), old_size, new_size, json_output)
+        return
     proof = consistency(resolve_ledger_path(ledger), old_size, new_size)
     if json_output:
         print_json(proof.to_json())
@@ -250,7 +321,11 @@ def checkpoint(ledger: LedgerOption = None, json_output: JsonOption = False) -> 
     )
 
     path = resolve_ledger_path(ledger)
-    read_meta(path)
+    if read_meta(path).format_version == 2:
+        from bias_ledger.cli.tlog_cmd import checkpoint_v2
+
+        checkpoint_v2(path, json_output)
+        return
     checkpoint_path = path / CHECKPOINT_FILE
     data = read_ledger_file(checkpoint_path, missing_ok=True)
     if data is None:
@@ -270,9 +345,13 @@ def fsck(
     json_output: JsonOption = False,
 ) -> None:
     """Check the ledger's files for an interrupted write; --repair fixes it (exit 3 if unfixed)."""
+    from bias_ledger.cli import tlog_cmd
     from bias_ledger.ledger.reader import resolve_ledger_path
     from bias_ledger.ledger.repair import fsck as run_fsck
 
+    if tlog_cmd.is_format2(resolve_ledger_path(ledger)):
+        tlog_cmd.fsck_v2(resolve_ledger_path(ledger), json_output)
+        return
     report = run_fsck(resolve_ledger_path(ledger), repair=repair)
     if json_output:
         print_json(report.to_json())
@@ -297,3 +376,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(proof_app, name="proof")
     app.command()(checkpoint)
     app.command()(fsck)
+    from bias_ledger.cli import tlog_cmd
+
+    tlog_cmd.register(app)

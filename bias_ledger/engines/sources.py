@@ -138,8 +138,20 @@ def fingerprint(
 
     Files are hashed two at a time (BLAKE3 is itself multi-threaded on large files).
     """
-    from bias_ledger.io.digest import digest_file
+    from bias_ledger.io.digest import digest_file, file_digests
 
+    if dataset.kind is DatasetKind.FILE and digest is None:
+        path = dataset.files[0]
+        found = file_digests(path)  # a single file also gets its SHA-256 (format 2 records)
+        return InputFile(
+            str(path),
+            path.name,
+            dataset.format,
+            found.size,
+            found.blake3,
+            rows,
+            sha256=found.sha256,
+        )
     hash_one = digest or (lambda path: digest_file(path))
     with ThreadPoolExecutor(max_workers=2) as pool:
         digests = list(pool.map(hash_one, dataset.files))

@@ -21,7 +21,7 @@ from bias_ledger.io.columns import (
     to_classes,
     to_score,
 )
-from bias_ledger.io.digest import digest_file
+from bias_ledger.io.digest import FileDigests, file_digests
 from bias_ledger.io.encode import encode_sensitive
 from bias_ledger.io.join import check_row_counts, join_on_id
 from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, InputFile, JoinMode
@@ -222,12 +222,13 @@ def _drop_missing(
     return subset, dropped, (warning,)
 
 
-def _digest_one(path: Source, mapping: ColumnMapping, tick: Progress) -> tuple[str, int]:
+def _digest_one(path: Source, mapping: ColumnMapping, tick: Progress) -> FileDigests:
     if isinstance(path, InMemoryTable):
         wanted = [name for name, _ in _needed(mapping)] + [mapping.id_column or ""]
         present = [name for name in wanted if name in path.table.column_names]
-        return table_digest(path.table, present)
-    return digest_file(path, progress=tick)
+        digest, size = table_digest(path.table, present)
+        return FileDigests(digest, "", size)  # no file bytes: no SHA-256 to give
+    return file_digests(path, progress=tick)
 
 
 def _digest_all(
@@ -235,7 +236,7 @@ def _digest_all(
     mapping: ColumnMapping,
     progress: Progress | None,
     cancel: threading.Event,
-) -> list[tuple[str, int]]:
+) -> list[FileDigests]:
     def tick(count: int) -> None:
         if cancel.is_set():
             raise _Cancelled
@@ -326,8 +327,16 @@ def load_audit_data(
             raise
         digests = hashing.result()
     inputs = tuple(
-        InputFile(path=str(path), name=path.name, format=fmt, size=size, blake3=digest, rows=rows)
-        for path, fmt, (digest, size), rows in zip(paths, formats, digests, file_rows, strict=True)
+        InputFile(
+            path=str(path),
+            name=path.name,
+            format=fmt,
+            size=digest.size,
+            blake3=digest.blake3,
+            rows=rows,
+            sha256=digest.sha256 or None,
+        )
+        for path, fmt, digest, rows in zip(paths, formats, digests, file_rows, strict=True)
     )
     return AuditData(
         y_true=y_true,

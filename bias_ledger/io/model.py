@@ -65,6 +65,9 @@ class InputFile:
     """Data rows in the file (before any were dropped)."""
     manifest: tuple[ManifestEntry, ...] | None = None
     """For a directory or glob: every file read, and ``blake3`` is the manifest's digest."""
+    sha256: str | None = None
+    """Hex SHA-256 of the raw file bytes (None for directories, globs, tables and tables in
+    memory, and in records made before it was added)."""
 
 
 @dataclass(frozen=True)

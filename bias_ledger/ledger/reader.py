@@ -161,6 +161,13 @@ def read_ledger(
     symlink): ``verify`` passes VerificationError (exit 3), other commands keep LedgerError.
     """
     meta = read_meta(path, error=error)
+    if meta.format_version == 2:
+        from bias_ledger.ledger.tlog_read import v1_lines
+
+        lines2, checkpoint2 = v1_lines(path)
+        return StoredLedger(
+            path=path, meta=meta, lines=lines2, torn_tail=b"", checkpoint=checkpoint2
+        )
     # The checkpoint first: appends write the record before the checkpoint, so records read
     # afterwards cover at least what it signed, even while another process appends.
     checkpoint = read_ledger_file(path / CHECKPOINT_FILE, error=error, missing_ok=True)

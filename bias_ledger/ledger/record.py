@@ -17,7 +17,8 @@ from bias_ledger.errors import VerificationError
 
 FORMAT_VERSION = 1
 """The version of the record and ledger format this code writes and reads."""
-SUPPORTED_FORMAT_VERSIONS = frozenset({1})
+SUPPORTED_FORMAT_VERSIONS = frozenset({1, 2})
+"""1: ``records.log`` with a BLAKE3 tree; 2: C2SP tiles with an RFC 6962 SHA-256 tree."""
 HASH_HEX_LENGTH = 64
 _HEX = re.compile(r"[0-9a-f]{64}")
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
@@ -106,15 +107,21 @@ def _field(record: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
     return value
 
 
-def parse_header(record: Any, *, where: str) -> RecordHeader:
-    """Validate and return a record's header; raise VerificationError naming the bad field."""
+def parse_header(
+    record: Any, *, where: str, versions: frozenset[int] = frozenset({FORMAT_VERSION})
+) -> RecordHeader:
+    """Validate and return a record's header; raise VerificationError naming the bad field.
+
+    ``versions``: the record format versions the ledger being read may hold (a format-1
+    ledger holds only format-1 records, a format-2 ledger only format-2 ones).
+    """
     if not isinstance(record, dict):
         raise VerificationError(f"{where}: expected a JSON object record")
     version = _field(record, "format_version", int, where)
-    if version not in SUPPORTED_FORMAT_VERSIONS:
+    if version not in versions:
         raise VerificationError(
             f"{where}: unknown record format_version {version} (this bias-ledger reads "
-            f"{sorted(SUPPORTED_FORMAT_VERSIONS)}); upgrade bias-ledger to read it"
+            f"{sorted(versions)} here); upgrade bias-ledger to read it"
         )
     kind_text = _field(record, "kind", str, where)
     try:

@@ -76,6 +76,7 @@ def init_ledger(
     name: str,
     clock: Callable[[], datetime] | None = None,
     random_id: str | None = None,
+    format_version: int = FORMAT_VERSION,
 ) -> LedgerMeta:
     """Create an empty ledger at ``path``; refuses a directory that already holds one.
 
@@ -95,6 +96,11 @@ def init_ledger(
         "created": created,
         "hash": "blake3-256",
     }
+    if format_version == 2:
+        from bias_ledger.ledger.tlog_store import init_v2
+
+        init_v2(path, {**meta, "format_version": 2, "hash": "sha256"})
+        return read_meta(path)
     try:
         write_atomically(path / LEDGER_FILE, canonical.encode(meta) + b"\n")
         fsync_directory(path.parent)
@@ -171,6 +177,8 @@ def append_record(
     meta = read_meta(path)
     public = key.public_key()
     signer = Signer(fingerprint=fingerprint(public), public_key=public_key_openssh(public))
+    if meta.format_version == 2:
+        return _append_v2(path, meta.origin, kind, payload, key, labels=labels, clock=clock)
     with ledger_lock(path):
         state = load_state(path)
         refuse_retired_signer(path / RECORDS_FILE, signer.fingerprint)
@@ -210,6 +218,24 @@ def append_record(
         signed_checkpoint=signed,
         warnings=tuple(w for w in warnings if w),
     )
+
+
+def _append_v2(
+    path: Path,
+    origin: str,
+    kind: RecordKind,
+    payload: Mapping[str, Any],
+    key: Ed25519PrivateKey,
+    *,
+    labels: Mapping[str, str] | None,
+    clock: Callable[[], datetime] | None,
+) -> Appended:
+    from bias_ledger.ledger.tlog_store import append_record_v2
+
+    with ledger_lock(path):  # turns a timeout into a one-line LedgerError
+        done = append_record_v2(path, origin, kind, payload, key, labels=labels, clock=clock)
+    checkpoint = Checkpoint(done.checkpoint.origin, done.checkpoint.size, done.checkpoint.root_hash)
+    return Appended(done.index, done.record_hash, done.record, checkpoint, done.signed_checkpoint)
 
 
 def rebuild_state_file(path: Path) -> AppendState:

@@ -75,7 +75,7 @@ def repo(tmp_path: Path) -> Path:
 def test_pull_requests_gate_without_recording_and_merge_cleanly(repo: Path) -> None:
     ci, officer = new_signer(repo.parent / "ci"), new_signer(repo.parent / "officer")
     officers = officer.allowed_signers(repo.parent / "officers", "officer")
-    assert bias_ledger(repo, ci, "init").exit_code == 0
+    assert bias_ledger(repo, ci, "init", "--format", "1").exit_code == 0
     (repo / ".bias-ledger" / ".gitignore").write_text(LEDGER_GITIGNORE)
     done = bias_ledger(repo, ci, "audit", "--config", repo / "bias-ledger.toml", "-q")
     assert done.exit_code == 0, done.stderr
@@ -112,7 +112,7 @@ def test_pull_requests_gate_without_recording_and_merge_cleanly(repo: Path) -> N
 
 def test_two_branches_that_both_record_conflict(repo: Path) -> None:
     ci = new_signer(repo.parent / "ci")
-    assert bias_ledger(repo, ci, "init").exit_code == 0
+    assert bias_ledger(repo, ci, "init", "--format", "1").exit_code == 0
     (repo / ".bias-ledger" / ".gitignore").write_text(LEDGER_GITIGNORE)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "empty ledger")

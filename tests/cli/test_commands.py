@@ -44,7 +44,8 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
     env = cli_env(root, BIAS_LEDGER_DIR=str(ledger))
     data = write_small_csv(root / "data.csv")
     made = Session(root, ledger, env, "", data)
-    created = made.json("init", "--name", "cli-test")
+    # Format 1: these tests check its BLAKE3 proofs (format 2 has its own, tests/ledger2).
+    created = made.json("init", "--name", "cli-test", "--format", "1")
     assert created["created"] is True and created["path"] == str(ledger)
     assert created["origin"].startswith("cli-test/")
     key = made.json("key", "generate")

@@ -56,7 +56,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     env = cli_env(
         tmp_path, BIAS_LEDGER_DIR=str(tmp_path / "ledger"), BIAS_LEDGER_KEY=str(signer.path)
     )
-    assert CliRunner().invoke(app, ["init"], env=env).exit_code == 0
+    assert CliRunner().invoke(app, ["init", "--format", "1"], env=env).exit_code == 0
     data = write_small_csv(tmp_path / "data.csv")
     assert CliRunner().invoke(app, ["audit", str(data), *SMALL], env=env).exit_code == 0
     write_unfair_csv(tmp_path / "unfair.csv")

@@ -132,4 +132,4 @@ def test_gate_without_an_approval_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "no approval record" in done.stderr and "Traceback" not in done.stderr
-    assert not (tmp_path / "l" / "records.log").exists()
+    assert not any((tmp_path / "l" / name).exists() for name in ("records.log", "checkpoint"))

@@ -105,6 +105,12 @@ def build_ledger(root: Path) -> Built:
 
 
 def read_lines(path: Path) -> list[bytes]:
+    """The entry lines of a format-1 ledger; for format 2, its records as format-1 style lines
+    (record bytes, TAB, base64 signature), as the readers of both formats see them."""
+    if not (path / RECORDS_FILE).exists() and read_meta(path).format_version == 2:
+        from bias_ledger.ledger.reader import read_ledger
+
+        return list(read_ledger(path).lines)
     return (path / RECORDS_FILE).read_bytes().split(b"\n")[:-1]
 
 

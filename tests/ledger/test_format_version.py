@@ -51,7 +51,7 @@ def _cli(ledger: Path, args: list[str]) -> tuple[int, str]:
     return result.exit_code, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("version", [2, 0, "1", True, 1.0, None])
+@pytest.mark.parametrize("version", [3, 0, "1", True, 1.0, None, 2.0])
 def test_unknown_ledger_version_is_refused_by_the_library(ledger: Path, version: Any) -> None:
     _set_meta(ledger, format_version=version)
     with pytest.raises(LedgerError, match=rf"unknown ledger format_version {version!r}"):
@@ -65,11 +65,11 @@ def test_unknown_ledger_version_is_refused_by_the_library(ledger: Path, version:
 
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda a: "-".join(a))
 def test_unknown_ledger_version_is_refused_by_every_command(ledger: Path, args: list[str]) -> None:
-    _set_meta(ledger, format_version=2)
+    _set_meta(ledger, format_version=3)
     code, output = _cli(ledger, args)
     assert code == ExitCode.USAGE, output
     assert output.startswith("bias-ledger: error: ")
-    assert "unknown ledger format_version 2 (this bias-ledger reads [1])" in output
+    assert "unknown ledger format_version 3 (this bias-ledger reads [1, 2])" in output
     assert output.count("\n") == 1
 
 
@@ -83,15 +83,15 @@ def test_not_a_bias_ledger_file_is_refused(ledger: Path) -> None:
 def test_unknown_record_version_is_refused_not_rendered(ledger: Path) -> None:
     lines = read_lines(ledger)
     record = record_of(lines[1])
-    record["format_version"] = 2
+    record["format_version"] = 3
     lines[1] = with_record(lines[1], record)
     write_lines(ledger, lines)
     code, output = _cli(ledger, ["verify", "--trust-ledger-keys"])
     assert code == ExitCode.VERIFICATION_FAILED
-    assert "record 1: unknown record format_version 2" in output
+    assert "record 1: unknown record format_version 3" in output
     for args in (["log"], ["show", "1"], ["log", "--json"]):
         code, output = _cli(ledger, args)
         assert code == ExitCode.USAGE, output
-        assert "record 1: unknown record format_version 2" in output
+        assert "record 1: unknown record format_version 3" in output
     code, output = _cli(ledger, ["show", "0"])
     assert code == ExitCode.OK, output

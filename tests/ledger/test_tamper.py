@@ -214,11 +214,11 @@ def test_public_key_substituted_and_everything_resigned(built: Built) -> None:
 
 def test_ledger_format_version_change_is_refused(built: Built) -> None:
     meta = json.loads((built.path / LEDGER_FILE).read_bytes())
-    meta["format_version"] = 2
+    meta["format_version"] = 3
     (built.path / LEDGER_FILE).write_text(json.dumps(meta))
     code, output = verify(built)
     assert code == ExitCode.USAGE
-    assert "unknown ledger format_version 2" in output
+    assert "unknown ledger format_version 3" in output
     assert output.count("\n") == 1  # one error line, nothing misread
 
 

@@ -21,10 +21,21 @@ CORE = [
     "entry_checks",
     "reader",
     "files",
+    "note",
+    "tlog_checkpoint",
+    "tlog_tiles",
+    "tlog_entry",
+    "tlog_source",
+    "tlog_tree",
+    "tlog_read",
+    "tlog_sig",
+    "tlog_tiles_check",
+    "tlog_verify",
     "key_records",
     "key_history",
 ]
-ALLOWED_THIRD_PARTY = {"blake3", "cryptography"}
+# httpx: only tlog_source's HttpSource, which `verify URL` uses to read a published log.
+ALLOWED_THIRD_PARTY = {"blake3", "cryptography", "httpx"}
 ALLOWED_OWN = {
     "bias_ledger.errors",
     "bias_ledger.ledger",
@@ -34,7 +45,7 @@ ALLOWED_OWN = {
 PACKAGE = Path(bias_ledger.__file__).parent
 LEDGER = PACKAGE / "ledger"
 VERIFY_MODULES = sorted((PACKAGE / "verify").glob("*.py"))
-BUNDLE_VERIFY = ["verify", "checks", "read", "model", "signers", "compare"]
+BUNDLE_VERIFY = ["verify", "checks", "read", "model", "signers", "compare", "format2"]
 """The bundle modules on the verification path (the bundle source and what it reads)."""
 ALLOWED_ON_PATH = {
     *ALLOWED_OWN,

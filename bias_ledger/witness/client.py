@@ -1,0 +1,213 @@
+"""Pushing a ledger's checkpoint to its witnesses and keeping their cosignatures with it.
+
+Every witness is asked at once, with short timeouts. A witness that is down or refuses costs
+the append nothing: it is reported, and asked again, with a proof from the size it last
+cosigned, at the next push. Valid cosignatures are added to the ledger's ``checkpoint`` note.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bias_ledger.errors import BiasLedgerError, LedgerError, VerificationError
+from bias_ledger.ledger.files import write_atomically
+from bias_ledger.ledger.note import NoteSignature, open_note, parse_note, with_signatures
+from bias_ledger.ledger.tlog_checkpoint import parse_checkpoint
+from bias_ledger.witness.config import WitnessConfig, load_hints, load_witnesses, save_hints
+from bias_ledger.witness.protocol import ADD_CHECKPOINT_PATH, AddCheckpoint, parse_size_body
+
+if TYPE_CHECKING:
+    import httpx
+
+CHECKPOINT_FILE = "checkpoint"
+TIMEOUT_ENV = "BIAS_LEDGER_WITNESS_TIMEOUT"
+"""Seconds a push waits for each witness (default 5; connecting gets at most 2)."""
+_MAX_CONFLICTS = 2
+
+ProofSource = Callable[[int, int], list[bytes]]
+"""``(old_size, new_size) -> RFC 6962 consistency proof`` of the ledger being pushed."""
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What one witness did with the checkpoint."""
+
+    witness: str
+    """The witness's name in ``witnesses.json``."""
+    cosigned: bool
+    """Whether a valid cosignature came back and was stored."""
+    size: int | None
+    """The size the witness has cosigned, when it said."""
+    message: str
+    """What happened, in one line."""
+
+    def to_json(self) -> dict[str, object]:
+        """The result in ``witness push --json``."""
+        return {
+            "witness": self.witness,
+            "cosigned": self.cosigned,
+            "size": self.size,
+            "message": self.message,
+        }
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, size: int | None = None) -> None:
+        super().__init__(message)
+        self.message, self.size = message, size
+
+
+def _timeout() -> httpx.Timeout:
+    import httpx
+
+    try:
+        seconds = float(os.environ.get(TIMEOUT_ENV, "5"))
+    except ValueError:
+        seconds = 5.0
+    return httpx.Timeout(seconds, connect=min(seconds, 2.0))
+
+
+def _cosignature(witness: WitnessConfig, note: bytes, response: bytes) -> NoteSignature:
+    text = parse_note(note).text
+    try:
+        opened = open_note(text.encode() + b"\n" + response, [witness.verifier], "response")
+    except VerificationError as exc:
+        raise _Refused(f"answered 200 without a valid cosignature: {exc.message}") from exc
+    return opened.verified[0]
+
+
+def _first_line(response: httpx.Response) -> str:
+    """The start of a refusal's body, printable only: it goes to a terminal."""
+    lines = response.text.strip().splitlines() or [""]
+    return "".join(char for char in lines[0][:200] if char.isprintable())
+
+
+def _ask(
+    client: httpx.Client, witness: WitnessConfig, note: bytes, old: int, proofs: ProofSource
+) -> tuple[NoteSignature, int]:
+    size = parse_checkpoint(parse_note(note).text).size
+    for _ in range(_MAX_CONFLICTS + 1):
+        if old > size:
+            raise _Refused(f"has cosigned size {old}, beyond this checkpoint's {size}", old)
+        proof = proofs(old, size) if 0 < old < size else []
+        body = AddCheckpoint(old, tuple(proof), note).encode()
+        response = client.post(witness.url + ADD_CHECKPOINT_PATH, content=body)
+        if response.status_code == 200:
+            return _cosignature(witness, note, response.content), size
+        if response.status_code != 409:
+            raise _Refused(f"refused with HTTP {response.status_code}: {_first_line(response)}")
+        try:
+            reported = parse_size_body(response.content)
+        except VerificationError as exc:
+            raise _Refused(f"answered 409 with a malformed size: {exc.message}") from exc
+        if reported == old:
+            raise _Refused(f"holds a different tree at size {old}: a fork of this log", old)
+        old = reported
+    raise _Refused("kept answering 409 with other sizes", old)
+
+
+def push_checkpoint(
+    ledger_dir: Path,
+    note: bytes,
+    witnesses: Sequence[WitnessConfig],
+    proofs: ProofSource,
+) -> list[PushResult]:
+    """Ask every witness to cosign ``note``; add the cosignatures to ``<ledger>/checkpoint``.
+
+    The caller holds the ledger lock, and ``note`` is the checkpoint file's current content.
+    """
+    if not witnesses:
+        return []
+    # Imported here: every append calls this, and most ledgers have no witnesses.
+    import httpx
+
+    hints = load_hints(ledger_dir)
+
+    def one(witness: WitnessConfig) -> tuple[PushResult, NoteSignature | None]:
+        try:
+            cosignature, size = _ask(client, witness, note, hints.get(witness.name, 0), proofs)
+        except _Refused as refused:
+            return PushResult(witness.name, False, refused.size, refused.message), None
+        except httpx.HTTPError as exc:
+            reason = str(exc) or type(exc).__name__
+            return PushResult(witness.name, False, None, f"unreachable: {reason}"), None
+        except BiasLedgerError as exc:
+            return PushResult(witness.name, False, None, exc.message), None
+        return PushResult(witness.name, True, size, "cosigned"), cosignature
+
+    # Loading the CA bundle costs ~0.1-0.2 s, on every append; only https witnesses need it.
+    tls = any(witness.url.startswith("https://") for witness in witnesses)
+    with (
+        httpx.Client(timeout=_timeout(), trust_env=False, verify=tls) as client,
+        ThreadPoolExecutor(max_workers=len(witnesses)) as pool,
+    ):
+        outcomes = list(pool.map(one, witnesses))
+    cosignatures = [cosignature for _, cosignature in outcomes if cosignature is not None]
+    if cosignatures:
+        cosigned = with_signatures(parse_note(note), cosignatures).encode()
+        write_atomically(ledger_dir / CHECKPOINT_FILE, cosigned)
+    for result, _ in outcomes:
+        if result.size is not None:
+            hints[result.witness] = result.size
+    save_hints(ledger_dir, hints)
+    return [result for result, _ in outcomes]
+
+
+def _ledger_proofs(ledger_dir: Path) -> ProofSource:
+    from bias_ledger.ledger.tlog_tree import consistency_hashes
+
+    return lambda old, new: consistency_hashes(ledger_dir, old, new)
+
+
+def push(ledger_dir: Path) -> list[PushResult]:
+    """``bias-ledger witness push``: push the ledger's current checkpoint, under its lock."""
+    from filelock import Timeout
+
+    from bias_ledger.ledger.store import ledger_lock
+
+    witnesses = load_witnesses(ledger_dir)
+    try:
+        with ledger_lock(ledger_dir):
+            try:
+                note = (ledger_dir / CHECKPOINT_FILE).read_bytes()
+            except OSError as exc:
+                raise LedgerError(
+                    f"{ledger_dir / CHECKPOINT_FILE}: cannot read the checkpoint "
+                    f"({exc.strerror}); append a record first"
+                ) from exc
+            return push_checkpoint(ledger_dir, note, witnesses, _ledger_proofs(ledger_dir))
+    except Timeout as exc:
+        raise LedgerError(f"{ledger_dir}: the ledger lock is held by another process") from exc
+
+
+def push_after_append(ledger_dir: Path, signed_checkpoint: bytes) -> None:
+    """The append hook: push, report each witness that did not cosign on stderr, never raise.
+
+    Called by the format-2 append while it holds the ledger lock, after writing ``checkpoint``.
+    """
+    try:
+        witnesses = load_witnesses(ledger_dir)
+        results = push_checkpoint(
+            ledger_dir, signed_checkpoint, witnesses, _ledger_proofs(ledger_dir)
+        )
+    except (BiasLedgerError, OSError) as exc:
+        print(f"warning: witnesses not asked: {exc}", file=sys.stderr)
+        return
+    except Exception as exc:
+        # The record is already durable: an unexpected failure here must not turn a good
+        # append into a reported failure. 'witness push --debug' shows the traceback.
+        print(f"warning: witnesses not asked: internal error: {exc!r}", file=sys.stderr)
+        return
+    for result in results:
+        if not result.cosigned:
+            print(
+                f"warning: witness {result.witness} did not cosign: {result.message} "
+                "(asked again at the next push)",
+                file=sys.stderr,
+            )

@@ -1,0 +1,125 @@
+"""Witness policies: which witnesses' cosignatures a checkpoint needs, and how many.
+
+A text file, one statement per line (``#`` starts a comment; blank lines are ignored)::
+
+    witness <name> <cosignature verifier key>
+    quorum <k>
+
+A checkpoint counts only when at least ``k`` of the listed witnesses cosigned it validly.
+On the verifier's trusted path: the standard library, cryptography and ``note.py`` only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bias_ledger.errors import InputError, VerificationError
+from bias_ledger.ledger.note import COSIGNATURE_V1, NoteVerifier, parse_note, parse_verifier_key
+from bias_ledger.ledger.tlog_checkpoint import parse_checkpoint
+
+
+@dataclass(frozen=True)
+class PolicyWitness:
+    """A witness a policy trusts."""
+
+    name: str
+    """The policy's name for it (reports use it)."""
+    verifier: NoteVerifier
+    """Its cosignature/v1 verifier key."""
+
+
+@dataclass(frozen=True)
+class WitnessPolicy:
+    """The witnesses trusted to cosign and the quorum of them a checkpoint needs."""
+
+    witnesses: tuple[PolicyWitness, ...]
+    """The trusted witnesses, in file order."""
+    quorum: int
+    """How many of them must have cosigned (1 <= quorum <= len(witnesses))."""
+
+
+def _witness(fields: list[str], where: str) -> PolicyWitness:
+    if len(fields) != 3:
+        raise InputError(f"{where}: expected 'witness <name> <verifier key>'")
+    try:
+        verifier = parse_verifier_key(fields[2])
+    except VerificationError as exc:
+        raise InputError(f"{where}: {exc.message}") from exc
+    if verifier.signature_type != COSIGNATURE_V1:
+        raise InputError(f"{where}: expected a cosignature/v1 key (type 0x04)")
+    return PolicyWitness(fields[1], verifier)
+
+
+def parse_witness_policy(text: str, source: str) -> WitnessPolicy:
+    """Parse a witness policy file's text; ``source`` names it in errors."""
+    witnesses: list[PolicyWitness] = []
+    quorum: int | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        where = f"{source}:{number}"
+        fields = raw.split("#", 1)[0].split()
+        if not fields:
+            continue
+        if fields[0] == "witness":
+            witness = _witness(fields, where)
+            if any(w.name == witness.name for w in witnesses):
+                raise InputError(f"{where}: witness {witness.name!r} is listed twice")
+            if any(w.verifier == witness.verifier for w in witnesses):
+                raise InputError(f"{where}: the key of {witness.name!r} is listed twice")
+            witnesses.append(witness)
+        elif fields[0] == "quorum":
+            if quorum is not None:
+                raise InputError(f"{where}: expected one quorum line, found another")
+            if len(fields) != 2 or not fields[1].isdecimal() or not fields[1].isascii():
+                raise InputError(f"{where}: expected 'quorum <positive integer>'")
+            quorum = int(fields[1])
+        else:
+            raise InputError(f"{where}: expected 'witness' or 'quorum', got {fields[0]!r}")
+    if not witnesses:
+        raise InputError(f"{source}: expected at least one 'witness' line")
+    if quorum is None or not 1 <= quorum <= len(witnesses):
+        raise InputError(
+            f"{source}: expected a 'quorum' line between 1 and {len(witnesses)} (the witnesses)"
+        )
+    return WitnessPolicy(tuple(witnesses), quorum)
+
+
+def load_witness_policy(path: Path) -> WitnessPolicy:
+    """Read and parse a witness policy file (``verify --witnesses FILE``)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the witness policy: {exc}") from exc
+    return parse_witness_policy(text, str(path))
+
+
+def check_witness_quorum(checkpoint_note: bytes, policy: WitnessPolicy) -> list[str]:
+    """The names of the policy's witnesses that validly cosigned the checkpoint note.
+
+    Raises :class:`VerificationError` when a policy witness's cosignature is invalid or fewer
+    than the quorum cosigned. The log's own signature is the caller's to check.
+    """
+    note = parse_note(checkpoint_note, "checkpoint")
+    checkpoint = parse_checkpoint(note.text)
+    what = f"checkpoint of {checkpoint.origin} at size {checkpoint.size}"
+    cosigned: list[str] = []
+    for witness in policy.witnesses:
+        verifier = witness.verifier
+        lines = [
+            sig
+            for sig in note.signatures
+            if (sig.name, sig.key_id) == (verifier.name, verifier.key_id)
+        ]
+        for line in lines:
+            if not verifier.verify(note.text, line.signature):
+                raise VerificationError(f"{what}: invalid cosignature by witness {witness.name}")
+        if lines:
+            cosigned.append(witness.name)
+    if len(cosigned) < policy.quorum:
+        missing = [w.name for w in policy.witnesses if w.name not in cosigned]
+        raise VerificationError(
+            f"{what}: expected cosignatures by at least {policy.quorum} of the policy's "
+            f"witnesses, got {len(cosigned)} ({', '.join(cosigned) or 'none'}); "
+            f"missing: {', '.join(missing)}"
+        )
+    return cosigned

@@ -1,0 +1,112 @@
+"""``POST /add-checkpoint`` over aiohttp: the witness's HTTP face (c2sp.org/tlog-witness).
+
+Requests for different logs run concurrently; those for one origin are serialised by a lock
+held from reading the cosigned state to persisting the new one, so two requests can never
+both advance from the same size, nor one roll the other back. The state is on disk before the
+cosignature is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from bias_ledger.errors import BiasLedgerError
+from bias_ledger.ledger.note import COSIGNATURE_V1, cosign_text, note_verifier
+from bias_ledger.witness.core import WitnessRefusal, admit, check_consistency
+from bias_ledger.witness.logs import LogKeys
+from bias_ledger.witness.protocol import ADD_CHECKPOINT_PATH, MAX_BODY_BYTES
+from bias_ledger.witness.state import WitnessState
+
+
+@dataclass
+class Witness:
+    """A cosigner: its name and key, the logs it knows, and its durable state."""
+
+    name: str
+    key: Ed25519PrivateKey = field(repr=False)
+    logs: LogKeys
+    state: WitnessState
+    clock: Callable[[], float] = time.time
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict, repr=False)
+
+    def verifier_key(self) -> str:
+        """The witness's cosignature verifier key (type 0x04), for clients' configuration."""
+        return note_verifier(self.name, self.key.public_key(), COSIGNATURE_V1).verifier_key()
+
+    def _lock(self, origin: str) -> asyncio.Lock:
+        # Only origins from the logs file get here, so this stays bounded.
+        return self._locks.setdefault(origin, asyncio.Lock())
+
+    async def add_checkpoint(self, body: bytes) -> bytes:
+        """Cosign the request's checkpoint, returning the signature line, or raise a refusal."""
+        submission = admit(body, self.logs)
+        origin = submission.checkpoint.origin
+        async with self._lock(origin):
+            # Disk work in a thread: other origins' requests keep being served meanwhile.
+            last = await asyncio.to_thread(self.state.load, origin)
+            try:
+                check_consistency(submission, last)
+            except WitnessRefusal as refusal:
+                if refusal.status == 422 or (refusal.status == 409 and last is not None):
+                    _log(f"refused {origin} size {submission.checkpoint.size}: {refusal.message}")
+                raise
+            await asyncio.to_thread(self.state.store, submission.checkpoint, submission.note_bytes)
+        timestamp = int(self.clock())
+        line = cosign_text(submission.note.text, self.name, self.key, timestamp).line()
+        return line.encode()
+
+
+def _log(message: str) -> None:
+    print(f"witness: {message}", file=sys.stderr, flush=True)
+
+
+def build_app(witness: Witness) -> web.Application:
+    """The aiohttp application serving ``witness``."""
+
+    async def add_checkpoint(request: web.Request) -> web.Response:
+        try:
+            body = await request.read()
+            line = await witness.add_checkpoint(body)
+        except WitnessRefusal as refusal:
+            return web.Response(
+                status=refusal.status, body=refusal.body, content_type=refusal.content_type
+            )
+        except BiasLedgerError as exc:
+            # A damaged state file: refuse to cosign rather than guess.
+            _log(exc.message)
+            return web.Response(status=500, text="witness state unavailable\n")
+        return web.Response(body=line, content_type="text/plain", charset="utf-8")
+
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.router.add_post(ADD_CHECKPOINT_PATH, add_checkpoint)
+    return app
+
+
+async def _serve(witness: Witness, host: str, port: int, ready: Callable[[str], None]) -> None:
+    runner = web.AppRunner(build_app(witness), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound_host, bound_port = runner.addresses[0][:2]
+    ready(f"http://{bound_host}:{bound_port}")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def serve(witness: Witness, host: str, port: int, ready: Callable[[str], None]) -> None:
+    """Serve until SIGINT or SIGTERM; ``ready`` gets the base URL once the socket listens."""
+    asyncio.run(_serve(witness, host, port, ready))
