@@ -118,21 +118,36 @@ def verify_for_gate(path: Path, trust: GateTrust) -> VerifiedLedger:
         return VerifiedLedger(path, (), (), None, None)  # nothing to rely on, nothing forged
     if stored.checkpoint is None:
         raise VerificationError(f"{source}: the ledger has no signed checkpoint: nothing verified")
-    # Every line is checked, also those after the checkpoint: bytes appended to the log make the
-    # gate fail loudly rather than be silently skipped.
-    entries = check_entries(stored.lines, source=source)
-    check_chain(entries, origin=stored.meta.origin, source=source)
-    checkpoint = check_checkpoint(
-        stored.checkpoint,
-        [item.leaf_hash for item in entries],
-        None,
-        origin=stored.meta.origin,
-        source=f"{source}/checkpoint",
-    )
-    covered = entries[: checkpoint.size]
-    _, armored = parse_signed_checkpoint(stored.checkpoint, source=f"{source}/checkpoint")
-    checkpoint_key = sshsig.embedded_public_key(armored)
-    what = f"{source}/checkpoint (tree size {checkpoint.size})"
+    if stored.meta.format_version == 2:
+        # The format-2 verifier checks every entry, record, tile and the signed note; the
+        # records it read back then go through the same trust walk as format 1's.
+        from bias_ledger.ledger.keys import parse_public_key
+        from bias_ledger.ledger.tlog_source import DirectorySource
+        from bias_ledger.ledger.tlog_verify import verify_log
+
+        log = verify_log(
+            DirectorySource(path), trusted=None, trust_log_keys=True, origin=stored.meta.origin
+        )
+        entries = check_entries(stored.lines, source=source, versions=frozenset({2}))
+        check_chain(entries, origin=stored.meta.origin, source=source)
+        size = log.size
+        checkpoint_key = parse_public_key(log.checkpoint_signer, source=f"{source}/checkpoint")
+    else:
+        # Every line is checked, also those after the checkpoint: bytes appended to the log
+        # make the gate fail loudly rather than be silently skipped.
+        entries = check_entries(stored.lines, source=source)
+        check_chain(entries, origin=stored.meta.origin, source=source)
+        size = check_checkpoint(
+            stored.checkpoint,
+            [item.leaf_hash for item in entries],
+            None,
+            origin=stored.meta.origin,
+            source=f"{source}/checkpoint",
+        ).size
+        _, armored = parse_signed_checkpoint(stored.checkpoint, source=f"{source}/checkpoint")
+        checkpoint_key = sshsig.embedded_public_key(armored)
+    covered = entries[:size]
+    what = f"{source}/checkpoint (tree size {size})"
     signers = approvals = None
     keys = trust.trusted
     if keys is None and trust.trust_ledger_keys:
@@ -143,15 +158,14 @@ def verify_for_gate(path: Path, trust: GateTrust) -> VerifiedLedger:
         if trust.approvers is not None:
             keys = _union(keys, trust.approvers)
         signers = follow_keys(enumerate(covered), keys, source=source)
-        signers.checkpoint_signer(checkpoint_key, checkpoint.size, what=what)
+        signers.checkpoint_signer(checkpoint_key, size, what=what)
     if trust.approvers is not None:
         approvals = follow_keys(
             enumerate(covered), trust.approvers, source=source, untrusted=Untrusted.SKIP
         )
         if signers is None:  # the checkpoint's signer need not be an approver, only usable
-            approvals.usable_at(fingerprint(checkpoint_key), checkpoint.size - 1, what=what)
+            approvals.usable_at(fingerprint(checkpoint_key), size - 1, what=what)
     records = tuple(
-        json.loads(parse_line(line, where=source).record_bytes)
-        for line in stored.lines[: checkpoint.size]
+        json.loads(parse_line(line, where=source).record_bytes) for line in stored.lines[:size]
     )
     return VerifiedLedger(path, records, tuple(covered), signers, approvals)

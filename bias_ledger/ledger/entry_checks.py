@@ -99,12 +99,17 @@ def _referenced(
     return target["index"], str(target.get("record_hash"))
 
 
-def check_entry(line: bytes, position: int, *, source: str) -> CheckedEntry:
-    """Check one entry on its own: format, header, signature, and the signer field's key."""
+def check_entry(
+    line: bytes, position: int, *, source: str, versions: frozenset[int] = frozenset({1})
+) -> CheckedEntry:
+    """Check one entry on its own: format, header, signature, and the signer field's key.
+
+    ``versions``: the record format versions the ledger may hold (a format-2 ledger's records,
+    read as format-1 style lines, are format 2)."""
     where = f"{source} record {position}"
     entry = parse_line(line, where=where)
     record = parse_json(entry.record_bytes, where=where)
-    header = parse_header(record, where=where)
+    header = parse_header(record, where=where, versions=versions)
     armored = armor(entry.signature)
     try:
         signer = sshsig.verify(armored, entry.record_bytes)
@@ -144,20 +149,31 @@ def check_entry(line: bytes, position: int, *, source: str) -> CheckedEntry:
     )
 
 
-def _check_chunk(args: tuple[Sequence[bytes], int, str]) -> list[CheckedEntry]:
-    lines, start, source = args
-    return [check_entry(line, start + i, source=source) for i, line in enumerate(lines)]
+def _check_chunk(
+    args: tuple[Sequence[bytes], int, str, frozenset[int]],
+) -> list[CheckedEntry]:
+    lines, start, source, versions = args
+    return [
+        check_entry(line, start + i, source=source, versions=versions)
+        for i, line in enumerate(lines)
+    ]
 
 
 def check_entries(
-    lines: Sequence[bytes], *, source: str, first_index: int = 0
+    lines: Sequence[bytes],
+    *,
+    source: str,
+    first_index: int = 0,
+    versions: frozenset[int] = frozenset({1}),
 ) -> list[CheckedEntry]:
     """Check every entry, in parallel on every core for large ledgers; first failure raises."""
     workers = os.cpu_count() or 1
     if len(lines) <= PARALLEL_THRESHOLD or workers == 1:
-        return _check_chunk((lines, first_index, source))
+        return _check_chunk((lines, first_index, source, versions))
     size = max(256, len(lines) // (workers * 8))
-    chunks = [(lines[i : i + size], first_index + i, source) for i in range(0, len(lines), size)]
+    chunks = [
+        (lines[i : i + size], first_index + i, source, versions) for i in range(0, len(lines), size)
+    ]
     checked: list[CheckedEntry] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for part in pool.map(_check_chunk, chunks):
