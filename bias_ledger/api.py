@@ -43,13 +43,13 @@ class Ledger:
         return cls(path=resolved)
 
     @classmethod
-    def init(cls, path: str | Path, *, name: str | None = None) -> Ledger:
-        """Create a ledger at ``path`` (as ``bias-ledger init``) and open it."""
+    def init(cls, path: str | Path, *, name: str | None = None, format_version: int = 1) -> Ledger:
+        """Create a ledger at ``path`` (as ``bias-ledger init [--format N]``) and open it."""
         from bias_ledger.ledger.store import init_ledger
 
         target = Path(path)
         default = "".join((target.resolve().parent.name or "bias-ledger").split())
-        init_ledger(target, name=name or default or "bias-ledger", format_version=2)
+        init_ledger(target, name=name or default or "bias-ledger", format_version=format_version)
         return cls.open(target)
 
     def append(
