@@ -16,7 +16,7 @@ from bias_ledger.cli.options import (
     print_fitted,
 )
 from bias_ledger.cli.output import out, print_json, warning_line
-from bias_ledger.errors import ExitCode, InputError
+from bias_ledger.errors import ExitCode, InputError, VerificationError
 
 
 def init(
@@ -207,7 +207,7 @@ def verify(
 
     published = target is not None and tlog_cmd.is_published_log(target)
     path = resolve_ledger_path(ledger)
-    if published or (target is None and tlog_cmd.is_format2(path)):
+    if published or (target is None and tlog_cmd.is_format2(path, error=VerificationError)):
         if recompute or policy is not None:
             raise InputError("--recompute and --policy apply to a bundle")
         if report is not None:

@@ -14,18 +14,22 @@ from rich.markup import escape
 
 from bias_ledger.cli.options import JsonOption, LedgerOption
 from bias_ledger.cli.output import error_line, out, print_json, warning_line
-from bias_ledger.errors import ExitCode, InputError, VerificationError
+from bias_ledger.errors import BiasLedgerError, ExitCode, InputError, VerificationError
 
 
 def _b64(value: bytes) -> str:
     return base64.b64encode(value).decode("ascii")
 
 
-def is_format2(path: Path) -> bool:
-    """Whether the ledger at ``path`` exists and is format 2."""
+def is_format2(path: Path, *, error: type[BiasLedgerError] | None = None) -> bool:
+    """Whether the ledger at ``path`` exists and is format 2; ``error`` is raised for a
+    ledger file that is not a regular file (``verify`` passes VerificationError: exit 3)."""
     from bias_ledger.ledger.reader import LEDGER_FILE, read_meta
 
-    return (path / LEDGER_FILE).exists() and read_meta(path).format_version == 2
+    if not (path / LEDGER_FILE).exists():
+        return False
+    meta = read_meta(path) if error is None else read_meta(path, error=error)
+    return meta.format_version == 2
 
 
 def is_published_log(target: str) -> bool:

@@ -18,7 +18,9 @@ def test_format2_cli_end_to_end(tmp_path: Path) -> None:
     signer = new_signer(tmp_path / "key")
     ledger = tmp_path / "ledger"
     env = cli_env(tmp_path, BIAS_LEDGER_DIR=str(ledger), BIAS_LEDGER_KEY=str(signer.path))
-    created = json.loads(run_cli("init", "--name", "example.org/cli", "--json", env=env).stdout)
+    created = json.loads(
+        run_cli("init", "--name", "example.org/cli", "--format", "2", "--json", env=env).stdout
+    )
     assert json.loads((ledger / "ledger.json").read_text())["format_version"] == 2
     assert run_cli("fsck", env=env).stdout.startswith("ok: 0 records")
     new = new_signer(tmp_path / "new")
