@@ -48,7 +48,7 @@ def _frame(spark: Any, dataset: Dataset) -> Any:
 
     paths = [str(path) for path in dataset.files]
     reader = spark.read
-    if dataset.kind is not None and dataset.hive:
+    if dataset.hive:
         reader = reader.option("basePath", str(dataset.root))
     if dataset.format is FileFormat.PARQUET:
         return reader.parquet(*paths)
