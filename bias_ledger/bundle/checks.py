@@ -9,7 +9,14 @@ from collections.abc import Mapping
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from bias_ledger.bundle.model import CONSISTENCY, SIGNERS, ConsistencyJson, parse_consistency
+from bias_ledger.bundle.model import (
+    CHECKPOINT,
+    CONSISTENCY,
+    SIGNERS,
+    ConsistencyJson,
+    Manifest,
+    parse_consistency,
+)
 from bias_ledger.bundle.read import BundleContents
 from bias_ledger.bundle.signers import signers_text
 from bias_ledger.errors import BundleError, VerificationError
@@ -72,3 +79,21 @@ def check_consistency(contents: BundleContents, checkpoint: Checkpoint) -> Consi
     except VerificationError as exc:
         raise VerificationError(f"{where}: {exc.message}") from None
     return proof
+
+
+def check_checkpoint_matches_manifest(
+    origin: str, size: int, root_hash: bytes, manifest: Manifest, *, where: str
+) -> None:
+    """The bundle's checkpoint (either format's) is the one ``bundle.json`` lists: same origin
+    as the records, same size and root; VerificationError naming the difference otherwise."""
+    if origin != manifest.origin:
+        raise VerificationError(
+            f"{where}: {CHECKPOINT} is for origin {origin!r}, but the bundle's records "
+            f"are of {manifest.origin!r} (a checkpoint from another ledger)"
+        )
+    if (size, root_hash.hex()) != (manifest.checkpoint_size, manifest.checkpoint_root):
+        raise VerificationError(
+            f"{where}: {CHECKPOINT} has size {size} and root {root_hash.hex()}, but "
+            f"bundle.json lists size {manifest.checkpoint_size} and root "
+            f"{manifest.checkpoint_root} (the checkpoint was replaced)"
+        )

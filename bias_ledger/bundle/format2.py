@@ -18,7 +18,7 @@ from typing import Any
 
 import blake3
 
-from bias_ledger.bundle.checks import check_signers_member
+from bias_ledger.bundle.checks import check_checkpoint_matches_manifest, check_signers_member
 from bias_ledger.bundle.model import (
     CHECKPOINT,
     CONSISTENCY,
@@ -127,20 +127,9 @@ def _checkpoint(contents: BundleContents, keys: Mapping[str, Any]) -> tuple[Chec
     where, manifest = contents.source, contents.manifest
     data = contents.members[CHECKPOINT]
     checkpoint = parse_checkpoint(note.parse_note(data, f"{where}: {CHECKPOINT}").text)
-    if checkpoint.origin != manifest.origin:
-        raise VerificationError(
-            f"{where}: {CHECKPOINT} is for origin {checkpoint.origin!r}, but the bundle's "
-            f"records are of {manifest.origin!r} (a checkpoint from another ledger)"
-        )
-    if (checkpoint.size, checkpoint.root_hash.hex()) != (
-        manifest.checkpoint_size,
-        manifest.checkpoint_root,
-    ):
-        raise VerificationError(
-            f"{where}: {CHECKPOINT} has size {checkpoint.size} and root "
-            f"{checkpoint.root_hash.hex()}, but bundle.json lists size {manifest.checkpoint_size} "
-            f"and root {manifest.checkpoint_root} (the checkpoint was replaced)"
-        )
+    check_checkpoint_matches_manifest(
+        checkpoint.origin, checkpoint.size, checkpoint.root_hash, manifest, where=where
+    )
     verifiers = {note.note_verifier(checkpoint.origin, key): key for key in keys.values()}
     opened = note.open_note(data, verifiers, f"{where}: {CHECKPOINT}")
     return checkpoint, verifiers[opened.verified_by[0]]

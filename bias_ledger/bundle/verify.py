@@ -15,7 +15,11 @@ from pathlib import Path
 import blake3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from bias_ledger.bundle.checks import check_consistency, check_signers_member
+from bias_ledger.bundle.checks import (
+    check_checkpoint_matches_manifest,
+    check_consistency,
+    check_signers_member,
+)
 from bias_ledger.bundle.model import (
     CHECKPOINT,
     CHECKPOINT_BODY,
@@ -66,20 +70,9 @@ def _checkpoint(contents: BundleContents) -> tuple[Checkpoint, Ed25519PublicKey]
         raise BundleError(
             f"{where}: {CHECKPOINT}: expected body, empty line, signature; found more"
         )
-    if checkpoint.origin != manifest.origin:
-        raise VerificationError(
-            f"{where}: {CHECKPOINT} is for origin {checkpoint.origin!r}, but the bundle's records "
-            f"are of {manifest.origin!r} (a checkpoint from another ledger)"
-        )
-    if (checkpoint.size, checkpoint.root_hash.hex()) != (
-        manifest.checkpoint_size,
-        manifest.checkpoint_root,
-    ):
-        raise VerificationError(
-            f"{where}: {CHECKPOINT} has size {checkpoint.size} and root "
-            f"{checkpoint.root_hash.hex()}, but bundle.json lists size {manifest.checkpoint_size} "
-            f"and root {manifest.checkpoint_root} (the checkpoint was replaced)"
-        )
+    check_checkpoint_matches_manifest(
+        checkpoint.origin, checkpoint.size, checkpoint.root_hash, manifest, where=where
+    )
     try:
         key = sshsig.verify(armored, body)
     except VerificationError as exc:
