@@ -62,6 +62,49 @@ def _split(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
+SubtreeHash = Callable[[int, int], bytes]
+"""MTH(D[start:end]) of a tree, as ``subtree_hash(start, end)``."""
+
+
+def inclusion_path(index: int, size: int, subtree_hash: SubtreeHash) -> list[bytes]:
+    """PATH(index, D[0:size]) of RFC 9162 section 2.1.3.1, leaf-side hash first, for any tree
+    that gives its subtree hashes (in memory, or read from tiles); arguments already checked."""
+    path: list[bytes] = []
+    start, end = 0, size
+    while end - start > 1:
+        k = _split(end - start)
+        if index < start + k:
+            path.append(subtree_hash(start + k, end))
+            end = start + k
+        else:
+            path.append(subtree_hash(start, start + k))
+            start += k
+    path.reverse()
+    return path
+
+
+def consistency_path(old_size: int, new_size: int, subtree_hash: SubtreeHash) -> list[bytes]:
+    """PROOF(old_size, D[0:new_size]) of RFC 9162 section 2.1.4.1 for
+    ``1 <= old_size < new_size`` (arguments already checked)."""
+    proof: list[bytes] = []
+    start, end, complete = 0, new_size, True
+    m = old_size
+    while m != end - start:
+        k = _split(end - start)
+        if m <= k:
+            proof.append(subtree_hash(start + k, end))
+            end = start + k
+        else:
+            proof.append(subtree_hash(start, start + k))
+            m -= k
+            start += k
+            complete = False
+    if not complete:
+        proof.append(subtree_hash(start, end))
+    proof.reverse()
+    return proof
+
+
 class MerkleTree:
     """Every full subtree hash of a growing list of leaf hashes, for fast proof building.
 
@@ -147,18 +190,7 @@ class MerkleTree:
         size = self._check_size(size)
         if not 0 <= index < size:
             raise LedgerError(f"expected a leaf index below the tree size {size}, got {index}")
-        path: list[bytes] = []
-        start, end = 0, size
-        while end - start > 1:
-            k = _split(end - start)
-            if index < start + k:
-                path.append(self.subtree_hash(start + k, end))
-                end = start + k
-            else:
-                path.append(self.subtree_hash(start, start + k))
-                start += k
-        path.reverse()
-        return path
+        return inclusion_path(index, size, self.subtree_hash)
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
         """Return PROOF(old_size, D[0:new_size]) of RFC 9162 section 2.1.4.1.
@@ -171,23 +203,7 @@ class MerkleTree:
             raise LedgerError(f"expected an old size between 1 and {new_size}, got {old_size}")
         if old_size == new_size:
             return []
-        proof: list[bytes] = []
-        start, end, complete = 0, new_size, True
-        m = old_size
-        while m != end - start:
-            k = _split(end - start)
-            if m <= k:
-                proof.append(self.subtree_hash(start + k, end))
-                end = start + k
-            else:
-                proof.append(self.subtree_hash(start, start + k))
-                m -= k
-                start += k
-                complete = False
-        if not complete:
-            proof.append(self.subtree_hash(start, end))
-        proof.reverse()
-        return proof
+        return consistency_path(old_size, new_size, self.subtree_hash)
 
     def compact_range(self, size: int | None = None) -> CompactRange:
         """Return the compact range of the first ``size`` leaves (default: all)."""

@@ -10,7 +10,12 @@ from collections import OrderedDict
 from pathlib import Path
 
 from bias_ledger.errors import InputError
-from bias_ledger.ledger.merkle import SHA256_HASHER, CompactRange
+from bias_ledger.ledger.merkle import (
+    SHA256_HASHER,
+    CompactRange,
+    consistency_path,
+    inclusion_path,
+)
 from bias_ledger.ledger.merkle_verify import verify_consistency, verify_inclusion
 from bias_ledger.ledger.tlog_source import DirectorySource, LogSource, read_tile
 from bias_ledger.ledger.tlog_tiles import (
@@ -90,18 +95,7 @@ class TileTree:
             raise InputError(f"tree size {size}: expected 1..{self.size}")
         if not 0 <= index < size:
             raise InputError(f"record {index}: expected an index below the tree size {size}")
-        path: list[bytes] = []
-        start, end = 0, size
-        while end - start > 1:
-            k = _split(end - start)
-            if index < start + k:
-                path.append(self.subtree_hash(start + k, end))
-                end = start + k
-            else:
-                path.append(self.subtree_hash(start, start + k))
-                start += k
-        path.reverse()
-        return path
+        return inclusion_path(index, size, self.subtree_hash)
 
     def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
         """RFC 9162 section 2.1.4.1 PROOF(old_size, D[0:new_size])."""
@@ -111,22 +105,7 @@ class TileTree:
             )
         if old_size == new_size:
             return []
-        proof: list[bytes] = []
-        start, end, complete, m = 0, new_size, True, old_size
-        while m != end - start:
-            k = _split(end - start)
-            if m <= k:
-                proof.append(self.subtree_hash(start + k, end))
-                end = start + k
-            else:
-                proof.append(self.subtree_hash(start, start + k))
-                m -= k
-                start += k
-                complete = False
-        if not complete:
-            proof.append(self.subtree_hash(start, end))
-        proof.reverse()
-        return proof
+        return consistency_path(old_size, new_size, self.subtree_hash)
 
     def checked_inclusion(self, index: int, size: int, leaf: bytes) -> list[bytes]:
         proof = self.inclusion_proof(index, size)
