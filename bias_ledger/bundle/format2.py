@@ -40,11 +40,11 @@ from bias_ledger.errors import BundleError, VerificationError
 from bias_ledger.ledger import note
 from bias_ledger.ledger.checkpoint import Checkpoint as BodyCheckpoint
 from bias_ledger.ledger.entry import armor, dearmor
-from bias_ledger.ledger.entry_checks import CheckedEntry, Step
+from bias_ledger.ledger.entry_checks import CheckedEntry, Step, record_links
 from bias_ledger.ledger.keys import fingerprint, parse_public_key
 from bias_ledger.ledger.merkle import SHA256_HASHER
 from bias_ledger.ledger.merkle_verify import verify_consistency, verify_inclusion
-from bias_ledger.ledger.record import RecordKind, parse_header
+from bias_ledger.ledger.record import parse_header
 from bias_ledger.ledger.tlog_checkpoint import Checkpoint, parse_checkpoint
 from bias_ledger.ledger.tlog_entry import parse_entry
 from bias_ledger.ledger.tlog_sig import check_signature
@@ -168,15 +168,8 @@ def _record(contents: BundleContents, item: ManifestRecord, size: int, root: byt
         verify_inclusion(SHA256_HASHER, index, size, leaf, proof, root)
     except (ValueError, VerificationError) as exc:
         raise VerificationError(f"{where} is not proven in the signed checkpoint: {exc}") from None
-    payload = record.get(header.kind.value)
-    approves = new_key = None
-    if header.kind in (RecordKind.APPROVAL, RecordKind.GATE) and isinstance(payload, dict):
-        target = payload.get("approves" if header.kind is RecordKind.APPROVAL else "judges")
-        if isinstance(target, dict) and type(target.get("index")) is int:
-            approves = (target["index"], str(target.get("record_hash")))
-    if header.kind is RecordKind.KEY_ROTATION and isinstance(payload, dict):
-        new_key = payload.get("new_public_key")
-    return CheckedEntry(header, digest, leaf, approves, new_key)
+    approves, new_key, revokes = record_links(record, header, where=where)
+    return CheckedEntry(header, digest, leaf, approves, new_key, revokes)
 
 
 def _consistency(contents: BundleContents, checkpoint: Checkpoint) -> Step | None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import blake3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -99,6 +100,27 @@ def _referenced(
     return target["index"], str(target.get("record_hash"))
 
 
+def record_links(
+    record: Mapping[str, Any], header: RecordHeader, *, where: str
+) -> tuple[tuple[int, str] | None, str | None, tuple[str, int] | None]:
+    """What a record says about other records and keys, strictly read, in every format:
+    (the record an approval or gate verdict names, a rotation's new key, a revocation's
+    target and ``invalid_after``)."""
+    approves = new_key = revokes = None
+    payload = record[header.kind.value]
+    if header.kind is RecordKind.APPROVAL:
+        approves = _referenced(payload, "approves", where, required=True)
+    elif header.kind is RecordKind.GATE:
+        # `gate --record N` names the audit it judges; a verdict given with its own audit
+        # is an audit record, so a gate record without "judges" refers to nothing.
+        approves = _referenced(payload, "judges", where, required=False)
+    elif header.kind is RecordKind.KEY_ROTATION:
+        new_key = rotation_successor(payload, where=where)
+    elif header.kind is RecordKind.KEY_REVOCATION:
+        revokes = revocation_target(payload, where=where)
+    return approves, new_key, revokes
+
+
 def check_entry(
     line: bytes, position: int, *, source: str, versions: frozenset[int] = frozenset({1})
 ) -> CheckedEntry:
@@ -127,18 +149,7 @@ def check_entry(
     mismatch = _signer_mismatch(header, signer)
     if mismatch:
         raise VerificationError(f"{where}: {mismatch}")
-    approves = new_key = revokes = None
-    payload = record[header.kind.value]
-    if header.kind is RecordKind.APPROVAL:
-        approves = _referenced(payload, "approves", where, required=True)
-    elif header.kind is RecordKind.GATE:
-        # `gate --record N` names the audit it judges; a verdict given with its own audit
-        # is an audit record, so a gate record without "judges" refers to nothing.
-        approves = _referenced(payload, "judges", where, required=False)
-    elif header.kind is RecordKind.KEY_ROTATION:
-        new_key = rotation_successor(payload, where=where)
-    elif header.kind is RecordKind.KEY_REVOCATION:
-        revokes = revocation_target(payload, where=where)
+    approves, new_key, revokes = record_links(record, header, where=where)
     return CheckedEntry(
         header=header,
         record_hash=blake3.blake3(entry.record_bytes).hexdigest(),

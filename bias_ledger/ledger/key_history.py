@@ -18,20 +18,16 @@ checkpoint signed by a key after it could no longer sign fails verification.
 
 from __future__ import annotations
 
-import mmap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from bias_ledger.errors import LedgerError, VerificationError
-from bias_ledger.ledger.canonical import parse_json
-from bias_ledger.ledger.entry import parse_line
+from bias_ledger.errors import VerificationError
 from bias_ledger.ledger.entry_checks import CheckedEntry
-from bias_ledger.ledger.key_records import REVOCATION, ROTATION, key_of, revocation_target
+from bias_ledger.ledger.key_records import key_of
 from bias_ledger.ledger.keys import fingerprint
 from bias_ledger.ledger.trust import TrustedKey, TrustedKeys
 
@@ -112,44 +108,58 @@ class _Candidate:
     after: int
 
 
-def _walk(
-    items: Sequence[tuple[int, CheckedEntry]],
-    trusted: TrustedKeys,
-    revoked: Mapping[str, tuple[int, int]],
-    *,
-    source: str,
-    untrusted: Untrusted,
-) -> tuple[KeyWalk, list[_Candidate]]:
-    principals: dict[str, str] = {}
-    trusted_records: dict[int, str] = {}
-    retired: dict[str, tuple[int, str]] = {}
-    invalid: dict[int, str] = {}
-    candidates: list[_Candidate] = []
-    parsed: dict[str, Ed25519PublicKey] = {}  # few signers, many records
-    for index, item in items:
-        where = f"{source} record {index}"
+class KeyWalker:
+    """The walk of :func:`follow_keys`, one record at a time, in index order.
+
+    A streaming verifier feeds it every record as it reads them (a format-2 log); the
+    revocations in effect must be known first (:func:`revocations_in_effect`), because a
+    revocation reaches back to records written before it.
+    """
+
+    def __init__(
+        self,
+        trusted: TrustedKeys,
+        revoked: Mapping[str, tuple[int, int]],
+        *,
+        source: str,
+        untrusted: Untrusted = Untrusted.FAIL,
+    ) -> None:
+        self.trusted = trusted
+        self.revoked = dict(revoked)
+        self.source = source
+        self.untrusted = untrusted
+        self.principals: dict[str, str] = {}
+        self.trusted_records: dict[int, str] = {}
+        self.retired: dict[str, tuple[int, str]] = {}
+        self.invalid: dict[int, str] = {}
+        self.candidates: list[_Candidate] = []
+        self._parsed: dict[str, Ed25519PublicKey] = {}  # few signers, many records
+
+    def add(self, index: int, item: CheckedEntry) -> None:
+        """Walk record ``index``; raise for an untrusted signer when ``untrusted`` is FAIL."""
+        where = f"{self.source} record {index}"
         signer = item.header.signer
-        reason = _invalidity(retired, revoked, signer.fingerprint, index)
+        reason = _invalidity(self.retired, self.revoked, signer.fingerprint, index)
         if reason:
-            invalid[index] = reason  # nothing it says counts: no trust, rotation or revocation
-            continue
-        key = parsed.get(signer.public_key)
+            self.invalid[index] = reason  # nothing it says counts: no trust, rotation, revocation
+            return
+        key = self._parsed.get(signer.public_key)
         if key is None:
-            key = parsed[signer.public_key] = key_of(signer.public_key, where=where)
+            key = self._parsed[signer.public_key] = key_of(signer.public_key, where=where)
         entry: TrustedKey | None = None
         try:
-            entry = trusted.require(key, what=where, at=_timestamp(item.header.timestamp))
+            entry = self.trusted.require(key, what=where, at=_timestamp(item.header.timestamp))
         except VerificationError:
-            if untrusted is Untrusted.FAIL:
+            if self.untrusted is Untrusted.FAIL:
                 raise
         if entry is not None:
-            principals[signer.fingerprint] = entry.principals
-            trusted_records[index] = entry.principals
+            self.principals[signer.fingerprint] = entry.principals
+            self.trusted_records[index] = entry.principals
         if item.new_key is not None:
             new_key = key_of(item.new_key, where=f"{where} new_public_key")
             successor_fp = fingerprint(new_key)
             # Retirement needs no trust: the retiring key itself signed the rotation.
-            retired[signer.fingerprint] = (index, successor_fp)
+            self.retired[signer.fingerprint] = (index, successor_fp)
             if entry is not None:
                 successor = TrustedKey(
                     successor_fp,
@@ -157,11 +167,27 @@ def _walk(
                     public_key=new_key,
                     origin=f"rotation in {where} from {signer.fingerprint}",
                 )
-                trusted = replace(trusted, keys={**trusted.keys, successor_fp: successor})
+                keys = {**self.trusted.keys, successor_fp: successor}
+                self.trusted = replace(self.trusted, keys=keys)
         if item.revokes is not None and (entry or item.revokes[0] == signer.fingerprint):
-            candidates.append(_Candidate(index, signer.fingerprint, *item.revokes))
-    walk = KeyWalk(trusted, principals, trusted_records, retired, dict(revoked), invalid)
-    return walk, candidates
+            self.candidates.append(_Candidate(index, signer.fingerprint, *item.revokes))
+
+    @property
+    def walk(self) -> KeyWalk:
+        """What the walk found so far."""
+        return KeyWalk(
+            self.trusted,
+            self.principals,
+            self.trusted_records,
+            self.retired,
+            dict(self.revoked),
+            self.invalid,
+        )
+
+
+def is_key_record(item: CheckedEntry) -> bool:
+    """Whether a record can change what the walk trusts (a rotation or a revocation)."""
+    return item.new_key is not None or item.revokes is not None
 
 
 def _in_effect(candidates: Iterable[_Candidate]) -> dict[str, tuple[int, int]]:
@@ -174,6 +200,18 @@ def _in_effect(candidates: Iterable[_Candidate]) -> dict[str, tuple[int, int]]:
         if item.target not in revoked or item.after < revoked[item.target][0]:
             revoked[item.target] = (item.after, item.index)
     return revoked
+
+
+def revocations_in_effect(
+    key_items: Iterable[tuple[int, CheckedEntry]], trusted: TrustedKeys, *, source: str
+) -> dict[str, tuple[int, int]]:
+    """The revocations in effect, found from the key records alone (in index order; other
+    records may be left out: they neither extend trust nor revoke)."""
+    walker = KeyWalker(trusted, {}, source=source, untrusted=Untrusted.SKIP)
+    for index, item in key_items:
+        if is_key_record(item):
+            walker.add(index, item)
+    return _in_effect(walker.candidates)
 
 
 def follow_keys(
@@ -189,77 +227,8 @@ def follow_keys(
     items = list(entries)
     # A revocation reaches back to records written before it: find the revocations in effect
     # first, then walk again knowing them.
-    _, candidates = _walk(items, trusted, {}, source=source, untrusted=Untrusted.SKIP)
-    walk, _ = _walk(items, trusted, _in_effect(candidates), source=source, untrusted=untrusted)
-    return walk
-
-
-def refuse_retired_signer(records: Path, signer_fingerprint: str) -> None:
-    """Refuse to append with a key the ledger rotated out or revoked (an append-time check).
-
-    When the key signed the last record, and that record is no key record, nothing retired it
-    since (the store refuses a retired key), so only the last line is read: a writer that keeps
-    appending with one key stays O(1). Otherwise the file is scanned, by memory map, for the few
-    lines that mention a key record.
-    """
-    if not records.exists() or records.stat().st_size == 0:
-        return
-    with (
-        records.open("rb") as handle,
-        mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data,
-    ):
-        end = data.rfind(b"\n")
-        last = bytes(data[data.rfind(b"\n", 0, end) + 1 : end]) if end >= 0 else b""
-        if _signed_by(last, signer_fingerprint) and b"key_r" not in last:
-            return
-        # One pass for both kinds: "key_rotation" and "key_revocation" share this prefix.
-        marker = b"key_r"
-        position = data.find(marker)
-        while position >= 0:
-            start = data.rfind(b"\n", 0, position) + 1
-            stop = data.find(b"\n", position)
-            if stop < 0:
-                break  # bytes after the last LF are an interrupted append, never a record
-            _refuse_line(bytes(data[start:stop]), signer_fingerprint, records)
-            position = data.find(marker, stop)
-
-
-def _signed_by(line: bytes, signer_fingerprint: str) -> bool:
-    try:
-        record = parse_json(parse_line(line, where="").record_bytes)
-    except VerificationError:
-        return False
-    signer = record.get("signer") if isinstance(record, dict) else None
-    return isinstance(signer, dict) and signer.get("fingerprint") == signer_fingerprint
-
-
-def _refuse_line(line: bytes, signer_fingerprint: str, records: Path) -> None:
-    try:
-        record = parse_json(parse_line(line, where=str(records)).record_bytes)
-    except VerificationError:
-        return  # not a record (verify and fsck report it); nothing it says is relied on
-    if not isinstance(record, dict):
-        return
-    kind, payload = record.get("kind"), record.get(str(record.get("kind")))
-    signer = record.get("signer")
-    index = record.get("index")
-    mine = isinstance(signer, dict) and signer.get("fingerprint") == signer_fingerprint
-    if kind == ROTATION and mine and isinstance(payload, dict):
-        try:
-            successor = fingerprint(key_of(payload.get("new_public_key"), where=""))
-        except VerificationError:
-            successor = "an unreadable key (run 'bias-ledger verify')"
-        raise LedgerError(
-            f"key {signer_fingerprint} was rotated out by record {index} of {records}: "
-            f"sign with its successor {successor}"
-        )
-    if kind == REVOCATION and isinstance(payload, dict):
-        try:
-            target, _ = revocation_target(payload, where=f"{records} record {index}")
-        except VerificationError:
-            return
-        if target == signer_fingerprint:
-            raise LedgerError(
-                f"key {signer_fingerprint} was revoked by record {index} of {records}: "
-                "it signs no new records"
-            )
+    revoked = revocations_in_effect(items, trusted, source=source)
+    walker = KeyWalker(trusted, revoked, source=source, untrusted=untrusted)
+    for index, item in items:
+        walker.add(index, item)
+    return walker.walk

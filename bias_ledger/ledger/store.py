@@ -26,7 +26,6 @@ from bias_ledger.ledger import canonical, sshsig
 from bias_ledger.ledger.checkpoint import Checkpoint, sign_checkpoint
 from bias_ledger.ledger.entry import Entry, dearmor
 from bias_ledger.ledger.files import describe_mode, fsync_directory, write_atomically
-from bias_ledger.ledger.key_history import refuse_retired_signer
 from bias_ledger.ledger.keys import fingerprint, public_key_openssh
 from bias_ledger.ledger.logfile import append_entry
 from bias_ledger.ledger.merkle import BLAKE3_HASHER
@@ -47,6 +46,7 @@ from bias_ledger.ledger.record import (
     build_record,
     utc_timestamp,
 )
+from bias_ledger.ledger.retired import refuse_retired_signer
 from bias_ledger.ledger.state import AppendState, load_state, rebuild_state, record_hash
 
 __all__ = ["AppendState", "Appended", "append_record", "init_ledger", "record_hash"]
@@ -230,9 +230,13 @@ def _append_v2(
     labels: Mapping[str, str] | None,
     clock: Callable[[], datetime] | None,
 ) -> Appended:
-    from bias_ledger.ledger.tlog_store import append_record_v2
+    from bias_ledger.ledger.retired import refuse_retired_signer_v2
+    from bias_ledger.ledger.tlog_store import append_record_v2, read_checkpoint_text
 
     with ledger_lock(path):  # turns a timeout into a one-line LedgerError
+        current = read_checkpoint_text(path)
+        size = 0 if current is None else current.size
+        refuse_retired_signer_v2(path, size, fingerprint(key.public_key()))
         done = append_record_v2(path, origin, kind, payload, key, labels=labels, clock=clock)
     checkpoint = Checkpoint(done.checkpoint.origin, done.checkpoint.size, done.checkpoint.root_hash)
     return Appended(done.index, done.record_hash, done.record, checkpoint, done.signed_checkpoint)

@@ -9,27 +9,33 @@ the O(log n) tree edge and 32 bytes per record (to check approvals name earlier 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bias_ledger.errors import VerificationError
 from bias_ledger.ledger import note
-from bias_ledger.ledger.entry_checks import Step
+from bias_ledger.ledger.entry_checks import CheckedEntry, Step, record_links
+from bias_ledger.ledger.key_history import KeyWalker, revocations_in_effect
 from bias_ledger.ledger.keys import fingerprint, parse_public_key, public_key_openssh
 from bias_ledger.ledger.merkle import SHA256_HASHER, CompactRange
 from bias_ledger.ledger.record import RecordHeader, RecordKind, parse_header
 from bias_ledger.ledger.tlog_checkpoint import Checkpoint, parse_checkpoint
-from bias_ledger.ledger.tlog_entry import LogEntry
-from bias_ledger.ledger.tlog_read import LoggedRecord, iter_records, read_signed_checkpoint
+from bias_ledger.ledger.tlog_entry import LogEntry, parse_entry
+from bias_ledger.ledger.tlog_read import (
+    LoggedRecord,
+    iter_entries,
+    iter_records,
+    read_record,
+    read_signed_checkpoint,
+)
 from bias_ledger.ledger.tlog_sig import blob_prefix, check_signature
 from bias_ledger.ledger.tlog_source import LogSource
 from bias_ledger.ledger.tlog_tiles import leaf_hash
 from bias_ledger.ledger.tlog_tiles_check import TileChecker
-from bias_ledger.ledger.trust import TrustedKey, TrustedKeys
+from bias_ledger.ledger.trust import TrustedKeys
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,10 @@ class LogVerification:
     warnings: tuple[str, ...] = field(default=())
     checkpoint_signer: str = ""
     """The OpenSSH public key line of the key whose note signature the checkpoint carries."""
+    trusted: TrustedKeys | None = None
+    """The trusted keys after following rotations (None: integrity only)."""
+    invalid: Mapping[int, str] = field(default_factory=dict)
+    """Records signed by a key after it was rotated out or revoked, and why: never trusted."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -72,52 +82,59 @@ class UntrustedLogError(VerificationError):
         self.signers = signers
 
 
-def _timestamp(header: RecordHeader) -> datetime:
-    return datetime.fromisoformat(header.timestamp.replace("Z", "+00:00"))
-
-
 class _Trust:
-    """Trust followed through the log: rotations signed by a trusted key extend it."""
+    """Trust followed through the log by the one key walk (ledger/key_history.py): rotations
+    signed by a trusted key extend it, rotated-out and revoked keys' later records are invalid."""
 
-    def __init__(self, trusted: TrustedKeys | None) -> None:
-        self.trusted = trusted
+    def __init__(self, walker: KeyWalker | None) -> None:
+        self.walker = walker
         self.principals: dict[str, str] = {}
+        """Every signer seen (principals filled in by the walk, when there is trust)."""
 
-    def check(
-        self, key: Ed25519PublicKey, header: RecordHeader, new_key: str | None, where: str
-    ) -> None:
-        if self.trusted is None:
-            self.principals.setdefault(header.signer.fingerprint, "")
-            return
-        entry = self.trusted.require(key, what=where, at=_timestamp(header))
-        self.principals[header.signer.fingerprint] = entry.principals
-        if new_key is not None:
-            successor_key = parse_public_key(new_key, source=f"{where} new_public_key")
-            successor = TrustedKey(
-                fingerprint(successor_key),
-                entry.principals,
-                public_key=successor_key,
-                origin=f"rotation in {where} from {header.signer.fingerprint}",
-            )
-            keys = {**self.trusted.keys, successor.fingerprint: successor}
-            self.trusted = replace(self.trusted, keys=keys)
+    @property
+    def trusted(self) -> TrustedKeys | None:
+        return None if self.walker is None else self.walker.trusted
+
+    def check(self, index: int, item: CheckedEntry) -> None:
+        self.principals.setdefault(item.header.signer.fingerprint, "")
+        if self.walker is not None:
+            self.walker.add(index, item)
 
 
-def _payload_reference(
-    record: dict[str, Any], header: RecordHeader, where: str
-) -> tuple[int, str] | None:
-    payload = record.get(header.kind.value)
-    field_name = {RecordKind.APPROVAL: "approves", RecordKind.GATE: "judges"}.get(header.kind)
-    if field_name is None:
+_KEY_KINDS = (RecordKind.KEY_ROTATION.value, RecordKind.KEY_REVOCATION.value)
+
+
+def _checked(item: LoggedRecord, record: Any, header: RecordHeader, where: str) -> CheckedEntry:
+    approves, new_key, revokes = record_links(record, header, where=where)
+    return CheckedEntry(
+        header, item.entry.record, leaf_hash(item.entry_bytes), approves, new_key, revokes
+    )
+
+
+def _key_walker(
+    source: LogSource, size: int, trusted: TrustedKeys | None, trust_log_keys: bool
+) -> KeyWalker | None:
+    """The walk to feed the records to, knowing the revocations in effect (a revocation
+    reaches back to records before it): a first pass over the entries reads only the key
+    records. None without trust (integrity only)."""
+    if trusted is None and not trust_log_keys:
         return None
-    target = payload.get(field_name) if isinstance(payload, dict) else None
-    if target is None and header.kind is RecordKind.GATE:
-        return None
-    if not isinstance(target, dict) or type(target.get("index")) is not int:
-        raise VerificationError(
-            f"{where}: expected {field_name!r} naming a record's index and hash"
-        )
-    return target["index"], str(target.get("record_hash"))
+    signers: set[str] = set()
+    key_items: list[tuple[int, CheckedEntry]] = []
+    for index, data in iter_entries(source, size):
+        if trusted is None or b"key_r" in data:
+            entry = parse_entry(data, where=f"{source.name} record {index}")
+            signers.add(entry.signer)
+            if entry.kind in _KEY_KINDS:
+                where = f"{source.name} record {index}"
+                logged = LoggedRecord(data, entry, read_record(source, entry, where=where))
+                record = json.loads(logged.record_bytes)
+                header = parse_header(record, where=where, versions=_VERSIONS)
+                key_items.append((index, _checked(logged, record, header, where)))
+    if trusted is None:
+        trusted = TrustedKeys.from_fingerprints(sorted(signers), source="--trust-ledger-keys")
+    revoked = revocations_in_effect(key_items, trusted, source=source.name)
+    return KeyWalker(trusted, revoked, source=source.name)
 
 
 _EXPECTED_VERSION = 2
@@ -156,16 +173,6 @@ def _check_header(header: RecordHeader, entry: LogEntry, origin: str, previous: 
     return ""
 
 
-def _rotation(record: dict[str, Any], header: RecordHeader, where: str) -> str | None:
-    if header.kind is not RecordKind.KEY_ROTATION:
-        return None
-    payload = record.get("key_rotation")
-    new_key = payload.get("new_public_key") if isinstance(payload, dict) else None
-    if not isinstance(new_key, str):
-        raise VerificationError(f"{where}: key rotation must hold 'new_public_key'")
-    return new_key
-
-
 @dataclass
 class _Pass:
     """The state of one streaming pass over the log."""
@@ -192,17 +199,17 @@ class _Pass:
             raise VerificationError(f"{where}: {problem}")
         key, prefix = self.keys.get(header.signer.public_key, where)
         check_signature(entry.signature, item.record_bytes, key, where=where, prefix=prefix)
-        reference = _payload_reference(record, header, where)
-        if reference is not None:
-            target, digest = reference
+        checked = _checked(item, record, header, where)
+        if checked.approves is not None:
+            target, digest = checked.approves
             stored = self.hashes[32 * target : 32 * target + 32].hex()
             if not 0 <= target < entry.index or stored != digest:
                 raise VerificationError(
                     f"{where}: {header.kind.value} names record {target} with hash {digest}, "
                     "which is not an earlier record of this ledger"
                 )
-        self.trust.check(key, header, _rotation(record, header, where), where)
-        leaf = leaf_hash(item.entry_bytes)
+        self.trust.check(entry.index, checked)
+        leaf = checked.leaf_hash
         self.tree = self.tree.append(SHA256_HASHER, leaf)
         if self.tree.size == self.kept_size:
             self.kept_root = self.tree.root(SHA256_HASHER)
@@ -229,7 +236,8 @@ def verify_log(
     if size == 0:
         raise VerificationError(f"{name}: the log holds no records: nothing to verify")
     kept = _parse_kept(since, checkpoint.origin, size) if since else None
-    state = _Pass(checkpoint.origin, _Trust(trusted), kept.size if kept else None)
+    walker = _key_walker(source, size, trusted, trust_log_keys)
+    state = _Pass(checkpoint.origin, _Trust(walker), kept.size if kept else None)
     tiles = TileChecker(source, size)
     for item in iter_records(source, size):
         tiles.add_leaf(state.record(item, f"{name} record {item.entry.index}"))
@@ -251,7 +259,7 @@ def verify_log(
     steps.append(Step("checkpoint", f"RFC 6962 root of {size} entries matches the signed note"))
     warnings: list[str] = []
     trust = state.trust
-    if trust.trusted is None:
+    if trust.walker is None:
         if not trust_log_keys:
             raise UntrustedLogError(
                 "no trusted key given: integrity verified, but the signers "
@@ -260,12 +268,20 @@ def verify_log(
                 tuple(steps),
                 tuple(trust.principals),
             )
-        warnings.append("trusting the keys found in the ledger itself (--trust-ledger-keys)")
     else:
-        trust.trusted.require(log_key, what=f"{name}/checkpoint (tree size {size})")
+        walk = trust.walker.walk
+        if trust_log_keys and trusted is None:
+            warnings.append("trusting the keys found in the ledger itself (--trust-ledger-keys)")
+        for index, why in walk.invalid.items():
+            warnings.append(f"{name} record {index}: invalid, not trusted: {why}")
+        who = walk.checkpoint_signer(log_key, size, what=f"{name}/checkpoint (tree size {size})")
+        trust.principals.update(walk.principals)
+        trust.principals = {fingerprint(log_key): who, **trust.principals}
         steps.append(
             Step(
-                "trust", f"records and checkpoint signed by keys trusted in {trust.trusted.source}"
+                "trust",
+                f"records and checkpoint signed by keys trusted in {walk.trusted.source}, "
+                "following key rotations and revocations",
             )
         )
     if kept is not None and since is not None:
@@ -280,6 +296,8 @@ def verify_log(
         tuple(steps),
         tuple(warnings),
         public_key_openssh(log_key),
+        trust.trusted,
+        {} if trust.walker is None else dict(trust.walker.invalid),
     )
 
 

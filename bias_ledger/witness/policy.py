@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bias_ledger.errors import InputError, VerificationError
-from bias_ledger.ledger.note import COSIGNATURE_V1, NoteVerifier, parse_note, parse_verifier_key
+from bias_ledger.ledger.note import (
+    COSIGNATURE_V1,
+    NoteSignature,
+    NoteVerifier,
+    cosignature_timestamp,
+    parse_note,
+    parse_verifier_key,
+)
 from bias_ledger.ledger.tlog_checkpoint import parse_checkpoint
 
 
@@ -93,6 +100,64 @@ def load_witness_policy(path: Path) -> WitnessPolicy:
     return parse_witness_policy(text, str(path))
 
 
+@dataclass(frozen=True)
+class Cosignature:
+    """One witness's cosignature on a checkpoint, as a verification report lists it."""
+
+    witness: str
+    """The policy's name for the witness, or the signature line's key name without a policy."""
+    key: str
+    """The witness's verifier key (``name+id+base64``; public), or ``name+id`` when unknown."""
+    status: str
+    """``valid``, ``invalid``, ``absent`` (a policy witness that did not cosign) or
+    ``not checked`` (no policy names the key)."""
+    timestamp: int | None = None
+    """The time the cosignature states (POSIX seconds), when it has one."""
+
+    def to_json(self) -> dict[str, str | int | None]:
+        return {
+            "witness": self.witness,
+            "key": self.key,
+            "status": self.status,
+            "timestamp": self.timestamp,
+        }
+
+
+def _timestamp(line: NoteSignature) -> int | None:
+    try:
+        return cosignature_timestamp(line)
+    except VerificationError:
+        return None
+
+
+def list_cosignatures(
+    checkpoint_note: bytes, policy: WitnessPolicy | None, *, log_name: str
+) -> list[Cosignature]:
+    """Every cosignature the note carries, and each policy witness's, checked against the
+    policy when one is given. ``log_name`` (the origin) names the log's own signature, which
+    is not a cosignature and is left out."""
+    note = parse_note(checkpoint_note, "checkpoint")
+    found: list[Cosignature] = []
+    listed: set[tuple[str, int]] = set()
+    for witness in policy.witnesses if policy is not None else ():
+        verifier = witness.verifier
+        slot = (verifier.name, verifier.key_id)
+        listed.add(slot)
+        lines = [sig for sig in note.signatures if (sig.name, sig.key_id) == slot]
+        if not lines:
+            found.append(Cosignature(witness.name, verifier.verifier_key(), "absent"))
+        for line in lines:
+            status = "valid" if verifier.verify(note.text, line.signature) else "invalid"
+            key = verifier.verifier_key()
+            found.append(Cosignature(witness.name, key, status, _timestamp(line)))
+    found += [
+        Cosignature(line.name, line.key(), "not checked", _timestamp(line))
+        for line in note.signatures
+        if line.name != log_name and (line.name, line.key_id) not in listed
+    ]
+    return found
+
+
 def check_witness_quorum(checkpoint_note: bytes, policy: WitnessPolicy) -> list[str]:
     """The names of the policy's witnesses that validly cosigned the checkpoint note.
 
@@ -103,18 +168,11 @@ def check_witness_quorum(checkpoint_note: bytes, policy: WitnessPolicy) -> list[
     checkpoint = parse_checkpoint(note.text)
     what = f"checkpoint of {checkpoint.origin} at size {checkpoint.size}"
     cosigned: list[str] = []
-    for witness in policy.witnesses:
-        verifier = witness.verifier
-        lines = [
-            sig
-            for sig in note.signatures
-            if (sig.name, sig.key_id) == (verifier.name, verifier.key_id)
-        ]
-        for line in lines:
-            if not verifier.verify(note.text, line.signature):
-                raise VerificationError(f"{what}: invalid cosignature by witness {witness.name}")
-        if lines:
-            cosigned.append(witness.name)
+    for item in list_cosignatures(checkpoint_note, policy, log_name=checkpoint.origin):
+        if item.status == "invalid":
+            raise VerificationError(f"{what}: invalid cosignature by witness {item.witness}")
+        if item.status == "valid" and item.witness not in cosigned:
+            cosigned.append(item.witness)
     if len(cosigned) < policy.quorum:
         missing = [w.name for w in policy.witnesses if w.name not in cosigned]
         raise VerificationError(
