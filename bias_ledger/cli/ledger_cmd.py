@@ -210,11 +210,6 @@ def verify(
     if published or (target is None and tlog_cmd.is_format2(path, error=VerificationError)):
         if recompute or policy is not None:
             raise InputError("--recompute and --policy apply to a bundle")
-        if report is not None:
-            raise InputError(
-                "--report is written for bundles and format-1 ledgers in this version; "
-                "verify a format-2 ledger with --json for a machine-readable result"
-            )
         tlog_cmd.run_verify_log(
             target if target is not None else str(path),
             origin=None if published else read_meta(path).origin,
@@ -224,16 +219,11 @@ def verify(
             since=since,
             witnesses=witnesses,
             json_output=json_output,
+            report=report,
         )
         return
-    bundle = Path(target) if target is not None else None
-    cosigned = None
-    if witnesses is not None:
-        if bundle is None:
-            raise InputError("--witnesses applies to a format-2 ledger, bundle or published log")
-        cosigned = tlog_cmd.check_bundle_witnesses(bundle, witnesses)
     run_verify(
-        bundle=bundle,
+        bundle=Path(target) if target is not None else None,
         ledger=ledger,
         trusted_keys=trusted_keys,
         trusted_key=trusted_key or [],
@@ -245,9 +235,8 @@ def verify(
         json_output=json_output,
         policy=policy,
         report=report,
+        witnesses=witnesses,
     )
-    if cosigned is not None and not json_output:
-        out().print(f"[green]✓[/] witnesses: cosigned by {', '.join(cosigned)} (quorum met)")
 
 
 proof_app = typer.Typer(help="Merkle inclusion and consistency proofs.", no_args_is_help=True)

@@ -10,11 +10,10 @@ from typing import Annotated, Any
 
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from rich.markup import escape
 
 from bias_ledger.cli.options import JsonOption, LedgerOption
-from bias_ledger.cli.output import error_line, out, print_json, warning_line
-from bias_ledger.errors import BiasLedgerError, ExitCode, InputError, VerificationError
+from bias_ledger.cli.output import out, print_json, warning_line
+from bias_ledger.errors import BiasLedgerError, InputError, VerificationError
 
 
 def _b64(value: bytes) -> str:
@@ -52,29 +51,6 @@ def print_note_key(public: Ed25519PublicKey, ledger: Path, json_output: bool) ->
         sys.stdout.write(verifier + "\n")
 
 
-def print_steps(steps: Sequence[Any], warnings: Sequence[str]) -> None:
-    for step in steps:
-        out().print(f"[green]✓[/] {escape(step.what)}: {escape(step.detail)}")
-    for warning in warnings:
-        warning_line(warning)
-
-
-def _fail(error: VerificationError, json_output: bool, steps: Sequence[Any] = ()) -> None:
-    if json_output:
-        print_json(
-            {
-                "valid": False,
-                "error": error.diagnostics(),
-                "steps": [step.to_json() for step in steps],
-            }
-        )
-    else:
-        print_steps(steps, ())
-        error_line(error.diagnostics())
-        out().print("[bold red]INVALID[/]")
-    raise typer.Exit(int(ExitCode.VERIFICATION_FAILED))
-
-
 def run_verify_log(
     location: str,
     *,
@@ -85,68 +61,61 @@ def run_verify_log(
     since: Path | None,
     witnesses: Path | None,
     json_output: bool,
+    report: Path | None = None,
 ) -> None:
-    """Verify a format-2 log in a directory or at a URL and print the checklist."""
-    from bias_ledger.cli.verify_view import load_trust
-    from bias_ledger.ledger.entry_checks import Step
+    """Verify a format-2 log in a directory or at a URL; print the checklist, write --report."""
+    from bias_ledger.cli.verify_output import (
+        Shown,
+        check_report_path,
+        show_failure,
+        show_success,
+    )
+    from bias_ledger.cli.verify_view import load_trust, read_kept
     from bias_ledger.ledger.tlog_source import open_source
-    from bias_ledger.ledger.tlog_verify import UntrustedLogError, verify_log
+    from bias_ledger.verify import VerificationFailed
+    from bias_ledger.verify.log import verify_log_source
 
+    check_report_path(report)
     trusted = load_trust(trusted_keys, trusted_key)
-    kept = None
-    if since is not None:
-        try:
-            kept = (since.read_bytes(), str(since))
-        except OSError as exc:
-            raise InputError(f"{since}: cannot read the kept checkpoint ({exc.strerror})") from exc
-    policy = None
-    if witnesses is not None:
-        from bias_ledger.witness.policy import load_witness_policy
-
-        policy = load_witness_policy(witnesses)
+    kept = read_kept(since)
+    policy = load_witnesses(witnesses)
     source = open_source(location)
+    trust_source = "" if trusted is None else trusted.source
+    labels: dict[str, Any] = {
+        "report": report,
+        "trust_source": trust_source,
+        "since": since,
+        "witnesses": witnesses,
+    }
     try:
-        result = verify_log(
-            source, trusted=trusted, trust_log_keys=trust_ledger_keys, origin=origin, since=kept
+        verified = verify_log_source(
+            source,
+            kind="published log" if origin is None else "ledger",
+            trusted=trusted,
+            trust_log_keys=trust_ledger_keys,
+            origin=origin,
+            since=kept,
+            witnesses=policy,
         )
-        steps = list(result.steps)
-        if policy is not None:
-            from bias_ledger.witness.policy import check_witness_quorum
-
-            names = check_witness_quorum(result.signed_checkpoint, policy)
-            steps.append(Step("witnesses", f"cosigned by {', '.join(names)} (quorum met)"))
-    except UntrustedLogError as error:
-        _fail(error, json_output, error.steps)
-        return
-    except VerificationError as error:
-        _fail(error, json_output)
+    except VerificationFailed as failure:
+        shown = Shown(failure, **labels)
+        show_failure(shown, json_output)
         return
     finally:
         close = getattr(source, "close", None)
         if close is not None:
             close()
-    if json_output:
-        print_json({**result.to_json(), "steps": [step.to_json() for step in steps]})
-        return
-    print_steps(steps, result.warnings)
-    signers = ", ".join(f"{fp} ({who})" if who else fp for fp, who in result.signers)
-    out().print(f"[bold green]VALID[/]: {result.size} records of {escape(result.origin)}")
-    out().print(f"signers: {escape(signers)}")
+    show_success(Shown(verified.verification, **labels), json_output)
 
 
-def check_bundle_witnesses(bundle: Path, witnesses: Path) -> list[str]:
-    """The witnesses whose cosignatures on a format-2 bundle's checkpoint meet the policy."""
-    from bias_ledger.bundle.model import CHECKPOINT
-    from bias_ledger.bundle.read import read_bundle
-    from bias_ledger.witness.policy import check_witness_quorum, load_witness_policy
+def load_witnesses(witnesses: Path | None) -> Any:
+    """The ``--witnesses`` policy (a :class:`bias_ledger.verify.log.Witnesses`), or None."""
+    if witnesses is None:
+        return None
+    from bias_ledger.verify.log import Witnesses
+    from bias_ledger.witness.policy import load_witness_policy
 
-    policy = load_witness_policy(witnesses)
-    contents = read_bundle(bundle)
-    if contents.manifest.format_version != 2:
-        raise InputError(
-            f"{bundle}: --witnesses needs a format-2 bundle (its checkpoint is a note)"
-        )
-    return list(check_witness_quorum(contents.members[CHECKPOINT], policy))
+    return Witnesses(load_witness_policy(witnesses), str(witnesses))
 
 
 def _tree(ledger: Path) -> Any:

@@ -41,6 +41,7 @@ class Shown:
     report: Path | None = None
     trust_source: str = ""
     since: Path | None = None
+    witnesses: Path | None = None
 
     @property
     def checks(self) -> tuple[Check, ...]:
@@ -68,6 +69,7 @@ def _write_report(shown: Shown) -> None:
         time=datetime.now(UTC),
         trust_source=shown.trust_source,
         since=None if shown.since is None else str(shown.since),
+        witnesses=None if shown.witnesses is None else str(shown.witnesses),
     )
     doc = document(outcome, context, recompute=shown.recompute, error=shown.error)
     # The ledger being verified has its marker, so the guard finds it without --ledger.

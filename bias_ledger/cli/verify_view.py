@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from bias_ledger.cli.verify_output import Shown, check_report_path, show_failure, show_success
 from bias_ledger.errors import InputError
@@ -29,13 +30,33 @@ def load_trust(trusted_keys: Path | None, trusted_key: Sequence[str]) -> Trusted
     return merged
 
 
-def _read_kept(since: Path | None) -> Kept | None:
+def read_kept(since: Path | None) -> Kept | None:
     if since is None:
         return None
     try:
         return Kept(since.read_bytes(), str(since))
     except OSError as exc:
         raise InputError(f"{since}: cannot read the kept checkpoint ({exc.strerror})") from None
+
+
+def _with_cosignatures(result: Verification, source: Any, witnesses: Any) -> Verification:
+    """A format-2 bundle's result with its checkpoint's cosignatures (and the policy's quorum:
+    a failed quorum raises VerificationFailed with the checks so far)."""
+    from bias_ledger.bundle.model import CHECKPOINT
+    from bias_ledger.verify.log import cosignature_checks
+    from bias_ledger.verify.result import Status
+
+    found, quorum = cosignature_checks(
+        source.contents.members[CHECKPOINT], result.origin, witnesses
+    )
+    checks = result.checks if quorum is None else (*result.checks, quorum)
+    if quorum is not None and quorum.status is Status.FAILED:
+        signers = tuple(fp for fp, _ in result.signers)
+        raise VerificationFailed(
+            quorum.detail, kind=result.kind, source=result.source, checks=checks, signers=signers
+        )
+    cosignatures = tuple(item.to_json() for item in found)
+    return replace(result, checks=checks, cosignatures=cosignatures, format_version=2)
 
 
 def run_verify(
@@ -52,6 +73,7 @@ def run_verify(
     json_output: bool,
     policy: Path | None = None,
     report: Path | None = None,
+    witnesses: Path | None = None,
 ) -> None:
     from bias_ledger.bundle.verify import BundleSource, verify_bundle
     from bias_ledger.ledger.reader import resolve_ledger_path
@@ -66,12 +88,23 @@ def run_verify(
         raise InputError("--recompute needs --data FILE (and --predictions FILE if one was used)")
     if not recompute and (data is not None or predictions is not None or policy is not None):
         raise InputError("--data, --predictions and --policy are used with --recompute")
+    if witnesses is not None and bundle is None:
+        raise InputError("--witnesses applies to a format-2 ledger, bundle or published log")
     trusted = load_trust(trusted_keys, trusted_key)
-    kept = _read_kept(since)
+    kept = read_kept(since)
+    from bias_ledger.cli.tlog_cmd import load_witnesses
+
+    witness_policy = load_witnesses(witnesses)
     trust_source = "" if trusted is None else trusted.source
 
     def shown_as(outcome: Verification | VerificationFailed) -> Shown:
-        return Shown(outcome, report=report, trust_source=trust_source, since=since)
+        return Shown(
+            outcome,
+            report=report,
+            trust_source=trust_source,
+            since=since,
+            witnesses=witnesses,
+        )
 
     try:
         if bundle is not None:
@@ -82,6 +115,12 @@ def run_verify(
                 )
             source = BundleSource(bundle)
             result = verify_bundle(source, trusted, since=kept)
+            if witness_policy is not None and source.contents.manifest.format_version != 2:
+                raise InputError(
+                    f"{bundle}: --witnesses needs a format-2 bundle (its checkpoint is a note)"
+                )
+            if source.contents.manifest.format_version == 2:
+                result = _with_cosignatures(result, source, witness_policy)
         else:
             result = verify_source(
                 LedgerSource(resolve_ledger_path(ledger)),

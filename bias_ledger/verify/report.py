@@ -32,6 +32,8 @@ class Context:
     """The trusted keys file or fingerprints given, for a failure before trust was checked."""
     since: str | None = None
     """The kept checkpoint given with --since."""
+    witnesses: str | None = None
+    """The witness policy file given with --witnesses."""
 
 
 def document(
@@ -45,9 +47,12 @@ def document(
     failed = isinstance(outcome, VerificationFailed) or error is not None
     checks = [check.to_json() for check in outcome.checks]
     since = next((c for c in checks if c["what"] == "since"), None)
+    quorum = next((c for c in checks if c["what"] == "witnesses"), None)
     verified: dict[str, Any] = {"kind": outcome.kind, "source": outcome.source}
     if isinstance(outcome, Verification):
         verified.update(origin=outcome.origin, size=outcome.size)
+        if outcome.format_version is not None:
+            verified["format_version"] = outcome.format_version
         if outcome.kind == "bundle":  # a ledger's records are all of 0..size-1
             verified["records"] = list(outcome.indexes)
         keys = [key.to_json() for key in outcome.trusted_keys]
@@ -75,6 +80,13 @@ def document(
         "since": None
         if context.since is None
         else {"kept": context.since, "result": since["status"] if since else "not reached"},
+        "witnesses": None
+        if context.witnesses is None
+        else {
+            "policy": context.witnesses,
+            "result": quorum["status"] if quorum else "not reached",
+            "detail": quorum["detail"] if quorum else "",
+        },
         "recompute": None if recompute is None else dict(recompute),
         "checks": checks,
         "warnings": warnings,
@@ -115,13 +127,33 @@ def _records(verified: Mapping[str, Any]) -> str:
     return "not reached"
 
 
+def _cosignatures(items: Sequence[Mapping[str, Any]]) -> str:
+    """Each cosignature: the witness, its key, the outcome and the time it states."""
+    if not items:
+        return "none"
+    shown = []
+    for item in items:
+        when = item.get("timestamp")
+        stamp = (
+            f", at {datetime.fromtimestamp(when, UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+            if isinstance(when, int)
+            else ""
+        )
+        shown.append(f"{item['witness']} (key {item['key']}): {item['status']}{stamp}")
+    return "; ".join(shown)
+
+
 def _facts(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     verified = doc["verified"]
     keys = doc["trusted_keys"]["keys"]
     checkpoint = doc["checkpoint"]
     facts = [
         ("Result", doc["result"].upper() + (f": {doc['error']}" if doc["error"] else "")),
-        ("Verified", f"{verified['kind']} {verified['source']}"),
+        (
+            "Verified",
+            f"{verified['kind']} {verified['source']}"
+            + (f" (format {verified['format_version']})" if "format_version" in verified else ""),
+        ),
         ("Origin", str(verified.get("origin", "not reached"))),
         ("Records", _records(verified)),
         (
@@ -130,7 +162,14 @@ def _facts(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
             if checkpoint is None
             else f"size {checkpoint['size']}, root {checkpoint['root_hash']}",
         ),
-        ("Witness cosignatures", ", ".join(map(str, doc["cosignatures"])) or "none"),
+        ("Witness cosignatures", _cosignatures(doc["cosignatures"])),
+        (
+            "Witness quorum",
+            "not asked"
+            if doc.get("witnesses") is None
+            else f"{doc['witnesses']['policy']}: {doc['witnesses']['result']}"
+            + (f" ({doc['witnesses']['detail']})" if doc["witnesses"]["detail"] else ""),
+        ),
         ("Trust anchor", doc["trusted_keys"]["source"] or "none given"),
         (
             "Trusted keys",

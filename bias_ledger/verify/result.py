@@ -6,7 +6,7 @@ Reports (terminal, JSON, ``verify --report``) are built from these objects, neve
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -107,8 +107,11 @@ class Verification:
     """What the trust anchor was read from; empty when nothing was trusted."""
     trusted_keys: tuple[KeyInfo, ...] = ()
     """The trusted keys, after following key rotations."""
-    cosignatures: tuple[dict[str, str], ...] = ()
-    """Witness cosignatures on the checkpoint (none are verified yet: always empty)."""
+    cosignatures: tuple[Mapping[str, object], ...] = ()
+    """Witness cosignatures on the checkpoint: witness, key, status, timestamp (format 2;
+    :class:`bias_ledger.witness.policy.Cosignature`)."""
+    format_version: int | None = None
+    """The ledger format verified, when the source says (format-2 logs)."""
 
     @property
     def steps(self) -> tuple[Check, ...]:
@@ -128,6 +131,8 @@ class Verification:
             "steps": [check.to_json() for check in self.checks],
             "warnings": list(self.warnings),
         }
+        if self.format_version is not None:
+            document["format_version"] = self.format_version
         if self.kind == "bundle":  # a ledger's records are all of 0..size-1
             document["bundle"] = self.source
             document["records"] = list(self.indexes)
