@@ -9,75 +9,45 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from bias_ledger.bundle.derived import report_data
 from bias_ledger.bundle.model import CHECKPOINT, record_json
 from bias_ledger.bundle.report_blocks import ReportData
-from bias_ledger.errors import InputError, VerificationError
+from bias_ledger.errors import VerificationError
 from bias_ledger.ledger import sshsig
 from bias_ledger.ledger.checkpoint import parse_signed_checkpoint
-from bias_ledger.ledger.entry_checks import check_entries
 from bias_ledger.ledger.keys import fingerprint, public_key_openssh
-from bias_ledger.ledger.reader import read_ledger
 from bias_ledger.ledger.record import parse_header
 from bias_ledger.ledger.trust import TrustedKeys
 
 
 def ledger_record_data(path: Path, index: int, trusted: TrustedKeys | None) -> ReportData:
-    """Record ``index`` of the ledger at ``path``, after verifying the whole ledger.
+    """Record ``index`` of the ledger at ``path`` (format 1 or 2), after verifying the ledger.
 
     Without ``trusted`` keys the ledger's integrity is verified (hashes, chain, signatures,
     checkpoint) and the report says that its signers were not checked against trusted keys.
     """
-    from bias_ledger.verify import UntrustedError, verify_ledger
+    from bias_ledger.verify.records import open_verified
 
-    try:
-        verification = verify_ledger(path, trusted=trusted)
-        source = trusted.source if trusted else "-"
-        how = f"verified for integrity and trust (keys trusted in {source})"
-    except UntrustedError as untrusted:
-        verification = untrusted.report
-        how = (
-            "verified for integrity only (hashes, chain, signatures, checkpoint); the signer was "
-            "NOT checked against trusted keys (pass --trusted-keys FILE)"
-        )
-    checkpoint = verification.checkpoint
-    if checkpoint is None:
-        raise VerificationError(f"{path}: the ledger has no signed checkpoint: nothing to report")
-    if not 0 <= index < checkpoint.size:
-        raise InputError(
-            f"record {index}: the ledger's signed checkpoint covers records "
-            f"0..{checkpoint.size - 1}"
-        )
-    # Read once more and check it is the ledger just verified: same root over the same records.
-    stored = read_ledger(path)
-    if stored.checkpoint is None:
-        raise VerificationError(f"{path}/checkpoint: removed while reporting")
-    signed, armored = parse_signed_checkpoint(stored.checkpoint, source=f"{path}/checkpoint")
-    entries = check_entries(stored.lines[: checkpoint.size], source=str(path))
-    if signed != checkpoint:
-        raise VerificationError(f"{path}: the ledger changed while it was being reported")
-    from bias_ledger.ledger.merkle import BLAKE3_HASHER, MerkleTree
-
-    root = MerkleTree(BLAKE3_HASHER, [e.leaf_hash for e in entries]).root()
-    if root != checkpoint.root_hash:
-        raise VerificationError(f"{path}: the ledger changed while it was being reported")
-    from bias_ledger.ledger.entry import parse_line
-
-    entry = entries[index]
-    raw = parse_line(stored.lines[index], where=f"{path} record {index}").record_bytes
-    key = sshsig.embedded_public_key(armored)
-    signer = entry.header.signer
+    ledger = open_verified(path, trusted)
+    item = ledger.record(index)
+    header = parse_header(
+        item.record(), where=f"{path} record {index}", versions=frozenset({ledger.format_version})
+    )
+    key = ledger.checkpoint_key
+    signer = header.signer
     return report_data(
-        origin=stored.meta.origin,
-        checkpoint_size=checkpoint.size,
-        checkpoint_root=checkpoint.root_hash.hex(),
+        origin=ledger.origin,
+        checkpoint_size=ledger.size,
+        checkpoint_root=ledger.root_hash.hex(),
         checkpoint_signer=fingerprint(key),
-        records=[(index, entry.record_hash, raw)],
+        records=[(index, item.record_hash, item.data)],
         signers=[
             (signer.fingerprint, signer.public_key.strip()),
             (fingerprint(key), public_key_openssh(key)),
         ],
-        verified=how,
+        verified=ledger.how,
         ledger=True,
     )
 
@@ -91,16 +61,18 @@ def bundle_data(path: Path, trusted: TrustedKeys | None) -> ReportData:
     result = verify_contents(contents, trusted)
     if result.checkpoint is None:  # a verified bundle always has one
         raise VerificationError(f"{path}: no verified checkpoint")
-    _, armored = parse_signed_checkpoint(contents.members[CHECKPOINT], source=f"{path}: checkpoint")
-    key = sshsig.embedded_public_key(armored)
     records = []
-    signers = {(fingerprint(key), public_key_openssh(key))}
+    signers: set[tuple[str, str]] = set()
+    version = frozenset({contents.manifest.format_version})
     for item in contents.manifest.records:
         raw = contents.members[record_json(item.index)]
         records.append((item.index, item.record_hash, raw))
-    for _, _, raw in records:
-        header = parse_header(json.loads(raw), where=f"{path}: records")
+        header = parse_header(json.loads(raw), where=f"{path}: records", versions=version)
         signers.add((header.signer.fingerprint, header.signer.public_key.strip()))
+    key = _checkpoint_key(
+        contents.members[CHECKPOINT], result.origin, signers, path, contents.manifest.format_version
+    )
+    signers.add((fingerprint(key), public_key_openssh(key)))
     return report_data(
         origin=result.origin,
         checkpoint_size=result.checkpoint.size,
@@ -111,3 +83,22 @@ def bundle_data(path: Path, trusted: TrustedKeys | None) -> ReportData:
         verified=f"verified as 'bias-ledger verify' does, against keys trusted in "
         f"{trusted.source if trusted else '(none)'}",
     )
+
+
+def _checkpoint_key(
+    data: bytes, origin: str, signers: set[tuple[str, str]], path: Path, format_version: int
+) -> Ed25519PublicKey:
+    """The key that signed a verified bundle's checkpoint: the SSHSIG key of a format-1
+    checkpoint, or the record signer whose Ed25519 note signature a format-2 one carries."""
+    where = f"{path}: {CHECKPOINT}"
+    if format_version == 1:
+        _, armored = parse_signed_checkpoint(data, source=where)
+        return sshsig.embedded_public_key(armored)
+    from bias_ledger.ledger import note
+    from bias_ledger.ledger.keys import parse_public_key
+
+    candidates = {
+        note.note_verifier(origin, key): key
+        for key in (parse_public_key(line, source=where) for _, line in sorted(signers))
+    }
+    return candidates[note.open_note(data, candidates, where).verified_by[0]]

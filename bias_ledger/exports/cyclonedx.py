@@ -8,8 +8,6 @@ component's properties tie it to the ledger record it was read from.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -138,32 +136,26 @@ def export_cyclonedx(path: Path, index: int | None, *, model: str | None) -> dic
 
     The ledger is verified (integrity) first; nothing unverified is exported.
     """
-    import blake3
-
     from bias_ledger import __version__
-    from bias_ledger.ledger.entry import parse_line
-    from bias_ledger.ledger.reader import read_ledger
-    from bias_ledger.verify import UntrustedError, verify_ledger
+    from bias_ledger.verify.records import open_verified
 
-    # Integrity holds when only trust is missing; trust is the reader's decision.
-    with contextlib.suppress(UntrustedError):
-        verify_ledger(path, trusted=None)
-    stored = read_ledger(path)
-    records = [json.loads(parse_line(line, where="record").record_bytes) for line in stored.lines]
-    audits = [
-        r
-        for r in records
-        if r.get("kind") == "audit"
-        and (model is None or (r["audit"].get("subject") or {}).get("model_name") == model)
-    ]
+    # Integrity first (format 1 or 2); trust is the reader's decision.
+    ledger = open_verified(path, None)
     if index is not None:
-        if not 0 <= index < len(records) or records[index].get("kind") != "audit":
+        item = ledger.record(index) if 0 <= index < ledger.size else None
+        if item is None or item.record().get("kind") != "audit":
             raise InputError(f"record {index}: expected an audit record of {path}")
-        chosen = records[index]
-    elif audits:
-        chosen = audits[-1]
+        chosen, digest = item.record(), item.record_hash
     else:
-        raise LedgerError(f"{path}: no audit record" + (f" of model {model!r}" if model else ""))
-    line = stored.lines[chosen["index"]]
-    digest = blake3.blake3(parse_line(line, where="record").record_bytes).hexdigest()
+        latest = None  # one record held at a time: a ledger can be larger than memory
+        for item in ledger.records():
+            record = item.record()
+            subject = (record.get("audit") or {}).get("subject") or {}
+            if record.get("kind") == "audit" and model in (None, subject.get("model_name")):
+                latest = (record, item.record_hash)
+        if latest is None:
+            raise LedgerError(
+                f"{path}: no audit record" + (f" of model {model!r}" if model else "")
+            )
+        chosen, digest = latest
     return model_bom(chosen, record_hash=digest, version=__version__)

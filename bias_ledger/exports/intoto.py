@@ -9,8 +9,6 @@ signed checkpoint), so it can be checked against the log. With a gate verdict, a
 from __future__ import annotations
 
 import base64
-import contextlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +16,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bias_ledger.errors import InputError, LedgerError
+from bias_ledger.errors import InputError
 from bias_ledger.exports.intoto_model import (
     FAIRNESS_PREDICATE,
     PAYLOAD_TYPE,
@@ -30,11 +28,8 @@ from bias_ledger.exports.intoto_model import (
     verdict_of,
 )
 from bias_ledger.ledger.canonical import encode
-from bias_ledger.ledger.checkpoint import parse_signed_checkpoint
-from bias_ledger.ledger.entry import parse_line
 from bias_ledger.ledger.keys import fingerprint
-from bias_ledger.ledger.merkle import BLAKE3_HASHER, MerkleTree
-from bias_ledger.ledger.reader import StoredLedger, read_ledger
+from bias_ledger.verify.records import VerifiedLedger
 
 
 @dataclass(frozen=True)
@@ -65,41 +60,38 @@ def sign_envelope(statement: Mapping[str, Any], key: Ed25519PrivateKey) -> dict[
     }
 
 
-def _record(stored: StoredLedger, index: int) -> dict[str, Any]:
-    value = json.loads(parse_line(stored.lines[index], where=f"record {index}").record_bytes)
-    if not isinstance(value, dict):
-        raise LedgerError(f"{stored.path} record {index}: expected a JSON object")
-    return value
-
-
-def _gate(stored: StoredLedger, index: int, size: int) -> int | None:
+def _gate(ledger: VerifiedLedger, index: int) -> int | None:
     """The latest gate record (within the checkpoint) that judges record ``index``."""
     latest = None
-    for position in range(index + 1, size):
-        record = _record(stored, position)
-        if record.get("kind") == "gate":
-            judged = (record.get("gate") or {}).get("judges") or {}
-            if judged.get("index") == index:
-                latest = position
+    for item in ledger.records():
+        if item.index > index:
+            record = item.record()
+            if record.get("kind") == "gate":
+                judged = (record.get("gate") or {}).get("judges") or {}
+                if judged.get("index") == index:
+                    latest = item.index
     return latest
 
 
-def _link(stored: StoredLedger, tree: MerkleTree, index: int, size: int) -> dict[str, Any]:
-    """A record's entry line and its inclusion proof in the tree of the signed checkpoint."""
-    import blake3
-
-    entry = parse_line(stored.lines[index], where=f"record {index}")
-    return {
+def _link(ledger: VerifiedLedger, index: int) -> dict[str, Any]:
+    """A record's entry and its inclusion proof in the tree of the signed checkpoint: format 1's
+    entry line holds the record; a format-2 entry commits to it, so the record comes along."""
+    item = ledger.record(index)
+    leaf, proof = ledger.inclusion_proof(index)
+    link: dict[str, Any] = {
         "index": index,
-        "record_hash": blake3.blake3(entry.record_bytes).hexdigest(),
-        "entry": base64.b64encode(stored.lines[index]).decode("ascii"),
+        "record_hash": item.record_hash,
+        "entry": base64.b64encode(item.entry).decode("ascii"),
         "inclusion_proof": {
-            "hash": "blake3-256",
-            "tree_size": size,
-            "leaf_hash": tree.subtree_hash(index, index + 1).hex(),
-            "hashes": [node.hex() for node in tree.inclusion_proof(index, size)],
+            "hash": "blake3-256" if ledger.format_version == 1 else "sha256",
+            "tree_size": ledger.size,
+            "leaf_hash": leaf.hex(),
+            "hashes": [node.hex() for node in proof],
         },
     }
+    if ledger.format_version == 2:
+        link["record"] = base64.b64encode(item.data).decode("ascii")
+    return link
 
 
 def subject_of(audit: Mapping[str, Any], model: Path | None, *, where: str) -> dict[str, Any]:
@@ -136,36 +128,29 @@ def attest_record(
     path: Path, index: int, key: Ed25519PrivateKey, *, model: Path | None = None
 ) -> Attestation:
     """Attest audit record ``index`` of the ledger at ``path`` (verified first)."""
-    from bias_ledger.verify import UntrustedError, verify_ledger
+    from bias_ledger.verify.records import open_verified
 
-    # Integrity holds when only trust is missing: who is trusted is the attestation
-    # verifier's decision, made with its own keys.
-    with contextlib.suppress(UntrustedError):
-        verify_ledger(path, trusted=None)
-    stored = read_ledger(path)
-    if stored.checkpoint is None:
-        raise LedgerError(f"{path}: the ledger has no signed checkpoint yet: nothing to attest")
-    checkpoint, _ = parse_signed_checkpoint(stored.checkpoint, source=f"{path}/checkpoint")
-    if not 0 <= index < checkpoint.size:
+    # Integrity (format 1 or 2): who is trusted is the attestation verifier's decision, made
+    # with its own keys.
+    ledger = open_verified(path, None)
+    size = ledger.size
+    if not 0 <= index < size:
         raise InputError(
-            f"record {index}: the latest signed checkpoint covers records 0..{checkpoint.size - 1}"
+            f"record {index}: the latest signed checkpoint covers records 0..{size - 1}"
         )
-    record = _record(stored, index)
+    record = ledger.record(index).record()
     where = f"{path} record {index}"
     if record.get("kind") != "audit":
         raise InputError(f"{where}: expected an audit record, found {record.get('kind')}")
     audit = record["audit"]
-    size = checkpoint.size
-    gate = _gate(stored, index, size)
-    verdict = verdict_of(audit, _record(stored, gate)["gate"] if gate is not None else None)
-    tree = MerkleTree(
-        BLAKE3_HASHER, (BLAKE3_HASHER.hash_leaf(line) for line in stored.lines[:size])
-    )
+    gate = _gate(ledger, index)
+    verdict = verdict_of(audit, ledger.record(gate).record()["gate"] if gate is not None else None)
     ledger_link = {
-        "origin": stored.meta.origin,
-        **_link(stored, tree, index, size),
-        "gate": _link(stored, tree, gate, size) if gate is not None else None,
-        "checkpoint": stored.checkpoint.decode("utf-8"),
+        "origin": ledger.origin,
+        **({"format_version": 2} if ledger.format_version == 2 else {}),
+        **_link(ledger, index),
+        "gate": _link(ledger, gate) if gate is not None else None,
+        "checkpoint": ledger.signed_checkpoint.decode("utf-8"),
     }
     subject = [subject_of(audit, model, where=where)]
     statements: list[dict[str, Any]] = [

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import blake3
+
 from bias_ledger.errors import VerificationError
 from bias_ledger.exports.dsse_verify import b64, json_object, open_envelope
 from bias_ledger.exports.intoto_model import (
@@ -24,13 +26,19 @@ from bias_ledger.exports.intoto_model import (
     test_result,
     verdict_of,
 )
+from bias_ledger.ledger import note
 from bias_ledger.ledger.canonical import parse_json
 from bias_ledger.ledger.checkpoint import Checkpoint, verify_signed_checkpoint
 from bias_ledger.ledger.entry import parse_line
-from bias_ledger.ledger.entry_checks import Step, check_entry
+from bias_ledger.ledger.entry_checks import CheckedEntry, Step, check_entry, record_links
 from bias_ledger.ledger.keys import parse_public_key
-from bias_ledger.ledger.merkle import BLAKE3_HASHER
+from bias_ledger.ledger.merkle import BLAKE3_HASHER, SHA256_HASHER
 from bias_ledger.ledger.merkle_verify import verify_inclusion
+from bias_ledger.ledger.record import parse_header
+from bias_ledger.ledger.tlog_checkpoint import parse_checkpoint
+from bias_ledger.ledger.tlog_entry import parse_entry
+from bias_ledger.ledger.tlog_sig import check_signature
+from bias_ledger.ledger.tlog_tiles import leaf_hash
 from bias_ledger.ledger.trust import TrustedKeys
 
 
@@ -59,15 +67,47 @@ class AttestationVerification:
         }
 
 
+def _checked_v2(link: Mapping[str, Any], index: int, *, where: str) -> tuple[CheckedEntry, bytes]:
+    """A format-2 link's entry and the record it commits to: BLAKE3, header, SSHSIG."""
+    data = b64(link.get("entry"), f"{where} entry")
+    raw = b64(link.get("record"), f"{where} record")
+    entry = parse_entry(data, where=f"{where} entry")
+    if blake3.blake3(raw).hexdigest() != entry.record or len(raw) != entry.size:
+        raise VerificationError(f"{where}: the record does not hash to {entry.record}")
+    record = parse_json(raw, where=where)
+    header = parse_header(record, where=where, versions=frozenset({2}))
+    found = (header.index, header.kind.value, header.timestamp, header.signer.fingerprint)
+    if found != (entry.index, entry.kind, entry.timestamp, entry.signer):
+        raise VerificationError(f"{where}: the record's header disagrees with its entry")
+    key = parse_public_key(header.signer.public_key, source=where)
+    check_signature(entry.signature, raw, key, where=where)
+    approves, new_key, revokes = record_links(record, header, where=where)
+    leaf = leaf_hash(data)
+    return CheckedEntry(header, entry.record, leaf, approves, new_key, revokes), raw
+
+
 def _proven_record(
-    link: Mapping[str, Any], checkpoint: Checkpoint, trusted: TrustedKeys, *, where: str
+    link: Mapping[str, Any],
+    checkpoint: Checkpoint,
+    trusted: TrustedKeys,
+    *,
+    where: str,
+    format_version: int = 1,
 ) -> dict[str, Any]:
     """The record whose entry the link carries, proven in the checkpoint's tree."""
     index = link.get("index")
     if type(index) is not int or not 0 <= index < checkpoint.size:
         raise VerificationError(f"{where}: expected a record index below {checkpoint.size}")
-    line = b64(link.get("entry"), f"{where} entry")
-    checked = check_entry(line, index, source=where)
+    if format_version == 2:
+        checked, raw = _checked_v2(link, index, where=where)
+        hasher = SHA256_HASHER
+    else:
+        line = b64(link.get("entry"), f"{where} entry")
+        checked, raw = (
+            check_entry(line, index, source=where),
+            parse_line(line, where=where).record_bytes,
+        )
+        hasher = BLAKE3_HASHER
     if checked.header.index != index:
         raise VerificationError(f"{where}: entry is record {checked.header.index}, not {index}")
     if checked.record_hash != link.get("record_hash"):
@@ -92,10 +132,31 @@ def _proven_record(
         nodes = [bytes.fromhex(h) for h in hashes]
     except ValueError as exc:
         raise VerificationError(f"{where}: a proof hash is not hex ({exc})") from exc
-    verify_inclusion(
-        BLAKE3_HASHER, index, checkpoint.size, checked.leaf_hash, nodes, checkpoint.root_hash
-    )
-    return dict(parse_json(parse_line(line, where=where).record_bytes, where=where))
+    if proof.get("hash") != ("sha256" if format_version == 2 else "blake3-256"):
+        raise VerificationError(f"{where}: the proof's hash is not format {format_version}'s")
+    verify_inclusion(hasher, index, checkpoint.size, checked.leaf_hash, nodes, checkpoint.root_hash)
+    return dict(parse_json(raw, where=where))
+
+
+def _note_checkpoint(
+    data: bytes, ledger: Mapping[str, Any], trusted: TrustedKeys, where: str
+) -> Checkpoint:
+    """A format-2 checkpoint: a C2SP signed note whose Ed25519 signature is by a trusted key
+    (the candidates are the keys of the records the attestation carries)."""
+    body = parse_checkpoint(note.parse_note(data, f"{where} checkpoint").text, where)
+    keys = {}
+    for name in ("record", "gate"):
+        link = ledger if name == "record" else ledger.get("gate")
+        raw = link.get("record") if isinstance(link, Mapping) else None
+        if isinstance(raw, str):
+            record = parse_json(b64(raw, f"{where} {name}"), where=where)
+            signer = record.get("signer") if isinstance(record, dict) else None
+            if isinstance(signer, dict) and isinstance(signer.get("public_key"), str):
+                key = parse_public_key(signer["public_key"], source=where)
+                keys[note.note_verifier(body.origin, key)] = key
+    opened = note.open_note(data, keys, f"{where} checkpoint")
+    trusted.require(keys[opened.verified_by[0]], what=f"{where} checkpoint")
+    return Checkpoint(body.origin, body.size, body.root_hash)
 
 
 def _check_subject(subject: Sequence[Any], audit: Mapping[str, Any], where: str) -> None:
@@ -123,21 +184,33 @@ def _fairness(
     text = ledger.get("checkpoint")
     if not isinstance(text, str):
         raise VerificationError(f"{where}: expected the signed checkpoint in predicate.ledger")
-    checkpoint = verify_signed_checkpoint(
-        text.encode("utf-8"), trusted, source=f"{where} checkpoint"
-    )
+    format_version = ledger.get("format_version", 1)
+    if format_version == 2:
+        checkpoint = _note_checkpoint(text.encode("utf-8"), ledger, trusted, where)
+    elif format_version == 1:
+        checkpoint = verify_signed_checkpoint(
+            text.encode("utf-8"), trusted, source=f"{where} checkpoint"
+        )
+    else:
+        raise VerificationError(f"{where}: unknown ledger format_version {format_version!r}")
     if checkpoint.origin != ledger.get("origin"):
         raise VerificationError(
             f"{where}: checkpoint origin {checkpoint.origin!r}, predicate says "
             f"{ledger.get('origin')!r}"
         )
-    record = _proven_record(ledger, checkpoint, trusted, where=f"{where} audit")
+    record = _proven_record(
+        ledger, checkpoint, trusted, where=f"{where} audit", format_version=format_version
+    )
     if record.get("kind") != "audit" or record.get("origin") != checkpoint.origin:
         raise VerificationError(f"{where}: the proven record is not an audit of this log")
     gate_payload = None
     if ledger.get("gate") is not None:
         gate = _proven_record(
-            json_object(ledger["gate"], f"{where} gate"), checkpoint, trusted, where=f"{where} gate"
+            json_object(ledger["gate"], f"{where} gate"),
+            checkpoint,
+            trusted,
+            where=f"{where} gate",
+            format_version=format_version,
         )
         gate_payload = json_object(gate.get("gate"), f"{where} gate record")
         judged = gate_payload.get("judges") or {}

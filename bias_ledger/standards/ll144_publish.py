@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +14,20 @@ from bias_ledger.standards.ll144_view import ll144_payload
 SUMMARIES = ("nyc-ll144",)
 
 
-def _countersignatures(records: list[dict[str, Any]], index: int, record_hash: str) -> list[str]:
-    """Fingerprints of the declared auditor key among the approvals of record ``index``."""
-    declared = (records[index]["audit"].get("declaration") or {}).get("auditor_key")
+def _countersignatures(
+    record: dict[str, Any], later: Iterable[dict[str, Any]], record_hash: str
+) -> list[str]:
+    """Fingerprints of the declared auditor key among the approvals of ``record``."""
+    declared = (record["audit"].get("declaration") or {}).get("auditor_key")
     if not declared:
         return []
+    approved = {"index": record["index"], "record_hash": record_hash}
     return sorted(
         {
             str(r["signer"]["fingerprint"])
-            for r in records[index + 1 :]
+            for r in later
             if r.get("kind") == "approval"
-            and (r.get("approval") or {}).get("approves")
-            == {"index": index, "record_hash": record_hash}
+            and (r.get("approval") or {}).get("approves") == approved
             and r["signer"]["fingerprint"] == declared
         }
     )
@@ -36,34 +37,25 @@ def summary_text(
     ledger: Path, index: int, *, summary: str, output: Path, trusted: TrustedKeys | None = None
 ) -> str:
     """The page for ``output``'s extension (.html, .htm or .md) of LL144 audit record ``index``."""
-    import blake3
-
-    from bias_ledger.ledger.entry import parse_line
-    from bias_ledger.ledger.reader import read_ledger
-    from bias_ledger.verify import UntrustedError, verify_ledger
+    from bias_ledger.verify.records import open_verified
 
     if summary not in SUMMARIES:
         raise InputError(f"--summary {summary!r}: expected one of {', '.join(SUMMARIES)}")
     suffix = output.suffix.lower()
     if suffix not in (".html", ".htm", ".md"):
         raise InputError(f"{output}: expected a .html or .md file for the summary")
-    # Integrity first: a summary of an altered record would publish numbers nobody signed;
-    # with trusted keys, trust too.
-    with contextlib.suppress(UntrustedError):
-        verify_ledger(ledger, trusted=trusted)
-    stored = read_ledger(ledger)
-    if not 0 <= index < len(stored.lines):
-        raise InputError(f"record {index}: the ledger has records 0..{len(stored.lines) - 1}")
-    entries = [parse_line(line, where="record") for line in stored.lines]
-    records = [json.loads(entry.record_bytes) for entry in entries]
-    record = records[index]
+    # Integrity first (format 1 or 2): a summary of an altered record would publish numbers
+    # nobody signed; with trusted keys, trust too.
+    verified = open_verified(ledger, trusted)
+    item = verified.record(index)
+    record = item.record()
     ll144_payload(record)
-    digest = blake3.blake3(entries[index].record_bytes).hexdigest()
+    later = (other.record() for other in verified.records() if other.index > index)
     provenance = Provenance(
-        origin=stored.meta.origin,
+        origin=verified.origin,
         index=index,
-        record_hash=digest,
-        countersigned_by=tuple(_countersignatures(records, index, digest)),
+        record_hash=item.record_hash,
+        countersigned_by=tuple(_countersignatures(record, later, item.record_hash)),
     )
     if suffix == ".md":
         return render_markdown(record, provenance)

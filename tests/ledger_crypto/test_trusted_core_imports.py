@@ -52,6 +52,7 @@ ALLOWED_ON_PATH = {
     "bias_ledger.verify",
     *(f"bias_ledger.verify.{path.stem}" for path in VERIFY_MODULES),
     *(f"bias_ledger.bundle.{name}" for name in BUNDLE_VERIFY),
+    "bias_ledger.witness.policy",  # format 2's --witnesses quorum, in verify/log.py
 }
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "format1"
 
@@ -83,7 +84,11 @@ def test_core_modules_import_only_what_a_verifier_may_need() -> None:
 def test_verification_modules_import_only_the_core() -> None:
     """The one verification core (bias_ledger/verify/) and the bundle source build on the
     ledger core only: no metrics, no policy, no renderers, nothing of the CLI."""
-    paths = [*VERIFY_MODULES, *(PACKAGE / "bundle" / f"{name}.py" for name in BUNDLE_VERIFY)]
+    paths = [
+        *VERIFY_MODULES,
+        *(PACKAGE / "bundle" / f"{name}.py" for name in BUNDLE_VERIFY),
+        PACKAGE / "witness" / "policy.py",
+    ]
     assert len(VERIFY_MODULES) >= 6
     for path in paths:
         for imported in _imports(path):
