@@ -43,7 +43,7 @@ class Ledger:
         return cls(path=resolved)
 
     @classmethod
-    def init(cls, path: str | Path, *, name: str | None = None, format_version: int = 1) -> Ledger:
+    def init(cls, path: str | Path, *, name: str | None = None, format_version: int = 2) -> Ledger:
         """Create a ledger at ``path`` (as ``bias-ledger init [--format N]``) and open it."""
         from bias_ledger.ledger.store import init_ledger
 

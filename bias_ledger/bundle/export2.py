@@ -37,7 +37,7 @@ from bias_ledger.ledger.tlog_verify import verify_log
 
 
 def _chosen(selection: Selection, headers: Sequence[dict[str, Any]]) -> list[int]:
-    """Selected indexes, approvals of chosen audits (--model) and earlier key rotations."""
+    """Selected indexes, approvals of chosen audits (--model) and the key records."""
     size = len(headers)
     if selection.indexes:
         for index in selection.indexes:
@@ -50,8 +50,9 @@ def _chosen(selection: Selection, headers: Sequence[dict[str, Any]]) -> list[int
         raise InputError("no record matches the selection: nothing to export")
     if selection.model is not None:
         chosen |= {i for i, h in enumerate(headers) if h.get("approves") in chosen}
-    last = max(chosen)
-    chosen |= {i for i in range(last) if headers[i]["kind"] == "key_rotation"}
+    # The key records, as format 1 ships them: every revocation, and the rotations (also those
+    # after the selection) that lead to the checkpoint's signer.
+    chosen |= {i for i in range(size) if headers[i]["kind"] in ("key_rotation", "key_revocation")}
     return sorted(chosen)
 
 

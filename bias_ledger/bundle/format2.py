@@ -280,10 +280,10 @@ class Format2BundleSource:
                 f"{len(entries)} records: BLAKE3 as the entry commits, SSHSIG by the signer, "
                 "header as the entry, RFC 6962 SHA-256 inclusion in the checkpoint's root"
             )
-        self.keys = {
-            e.header.signer.public_key: parse_public_key(e.header.signer.public_key)
-            for e in entries.values()
-        }
+        # The checkpoint's signer is a record signer or a key a shipped rotation introduced.
+        lines = {e.header.signer.public_key for e in entries.values()}
+        lines |= {e.new_key for e in entries.values() if e.new_key is not None}
+        self.keys = {line: parse_public_key(line) for line in sorted(lines)}
         with checklist.check("checkpoint signature") as check:
             checkpoint, key = _checkpoint(contents, self.keys)
             self.checkpoint = checkpoint

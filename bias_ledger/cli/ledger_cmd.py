@@ -32,11 +32,10 @@ def init(
         int,
         typer.Option(
             "--format",
-            help="Ledger format: 1 (default) or 2 (C2SP tiles, SHA-256 tree, signed-note "
-            "checkpoints, witnesses; reports, attestations and key rotation checks of records "
-            "are not yet wired to it).",
+            help="Ledger format: 2 (default: C2SP tiles, RFC 6962 SHA-256 tree, signed-note "
+            "checkpoints, witnesses) or 1 (records.log with a BLAKE3 tree).",
         ),
-    ] = 1,
+    ] = 2,
 ) -> None:
     """Create a ledger (default ./.bias-ledger). Already initialised: reports it, exit 0."""
     from bias_ledger.ledger.reader import LEDGER_FILE, read_meta, resolve_ledger_path

@@ -50,13 +50,18 @@ def _with_cosignatures(result: Verification, source: Any, witnesses: Any) -> Ver
         source.contents.members[CHECKPOINT], result.origin, witnesses
     )
     checks = result.checks if quorum is None else (*result.checks, quorum)
-    if quorum is not None and quorum.status is Status.FAILED:
-        signers = tuple(fp for fp, _ in result.signers)
-        raise VerificationFailed(
-            quorum.detail, kind=result.kind, source=result.source, checks=checks, signers=signers
-        )
     cosignatures = tuple(item.to_json() for item in found)
-    return replace(result, checks=checks, cosignatures=cosignatures, format_version=2)
+    result = replace(result, checks=checks, cosignatures=cosignatures, format_version=2)
+    if quorum is not None and quorum.status is Status.FAILED:
+        raise VerificationFailed(
+            quorum.detail,
+            kind=result.kind,
+            source=result.source,
+            checks=checks,
+            signers=tuple(fp for fp, _ in result.signers),
+            report=result,
+        )
+    return result
 
 
 def run_verify(

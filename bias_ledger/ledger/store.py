@@ -70,15 +70,21 @@ class Appended:
     record is in the ledger regardless, and the next append writes them again."""
 
 
+DEFAULT_FORMAT_VERSION = 2
+"""The format new ledgers get (``init``, ``Ledger.init``): 2, the C2SP tiled transparency log.
+Format 1 (``records.log`` with a BLAKE3 tree) is made on request and read for ever."""
+
+
 def init_ledger(
     path: Path,
     *,
     name: str,
     clock: Callable[[], datetime] | None = None,
     random_id: str | None = None,
-    format_version: int = FORMAT_VERSION,
+    format_version: int = DEFAULT_FORMAT_VERSION,
 ) -> LedgerMeta:
-    """Create an empty ledger at ``path``; refuses a directory that already holds one.
+    """Create an empty ledger at ``path`` (format 2 unless ``format_version=1``); refuses a
+    directory that already holds one.
 
     ``random_id`` (16 hex digits) pins the origin's random part, for reproducible examples.
     """
@@ -96,6 +102,8 @@ def init_ledger(
         "created": created,
         "hash": "blake3-256",
     }
+    if format_version not in (1, 2):
+        raise LedgerError(f"format_version {format_version!r}: expected 1 or 2")
     if format_version == 2:
         from bias_ledger.ledger.tlog_store import init_v2
 

@@ -140,14 +140,6 @@ def verify_log_source(
     cosignatures, quorum = cosignature_checks(log.signed_checkpoint, log.origin, witnesses)
     if quorum is not None:
         checks.append(quorum)
-        if quorum.status is Status.FAILED:
-            raise VerificationFailed(
-                quorum.detail,
-                kind=kind,
-                source=name,
-                checks=tuple(checks),
-                signers=tuple(fp for fp, _ in log.signers),
-            )
     keys = () if log.trusted is None else tuple(log.trusted)
     verification = Verification(
         kind=kind,
@@ -164,4 +156,13 @@ def verify_log_source(
         cosignatures=tuple(item.to_json() for item in cosignatures),
         format_version=FORMAT_VERSION,
     )
+    if quorum is not None and quorum.status is Status.FAILED:
+        raise VerificationFailed(
+            quorum.detail,
+            kind=kind,
+            source=name,
+            checks=tuple(checks),
+            signers=tuple(fp for fp, _ in log.signers),
+            report=verification,
+        )
     return LogVerified(verification, log)

@@ -63,6 +63,14 @@ def document(
     else:
         keys, checkpoint, cosignatures, warnings = [], None, [], []
         signers = [{"fingerprint": fp, "principals": ""} for fp in outcome.signers]
+        partial = outcome.report
+        if partial is not None and partial.checkpoint is not None:  # failed after these held
+            verified.update(origin=partial.origin, size=partial.size)
+            if partial.format_version is not None:
+                verified["format_version"] = partial.format_version
+            checkpoint = partial.checkpoint.to_json()
+            cosignatures = list(partial.cosignatures)
+            warnings = list(partial.warnings)
     message = error if error is not None else getattr(outcome, "message", None)
     trust_source = context.trust_source
     if isinstance(outcome, Verification) and outcome.trust_source:

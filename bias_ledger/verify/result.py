@@ -150,6 +150,7 @@ class VerificationFailed(VerificationError):
         source: str,
         checks: tuple[Check, ...],
         signers: tuple[str, ...] = (),
+        report: Verification | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
@@ -157,6 +158,9 @@ class VerificationFailed(VerificationError):
         self.checks = checks
         self.signers = signers
         """Fingerprints of the signers seen, when integrity held."""
+        self.report = report
+        """What was established before the failure (origin, checkpoint, cosignatures), when
+        the failure came after it (a witness quorum not met)."""
 
     @property
     def steps(self) -> tuple[Check, ...]:
@@ -171,6 +175,11 @@ class UntrustedError(VerificationFailed):
 
     def __init__(self, message: str, *, report: Verification, signers: tuple[str, ...]) -> None:
         super().__init__(
-            message, kind=report.kind, source=report.source, checks=report.checks, signers=signers
+            message,
+            kind=report.kind,
+            source=report.source,
+            checks=report.checks,
+            signers=signers,
+            report=report,
         )
-        self.report = report
+        self.report: Verification = report

@@ -119,7 +119,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     write_hostile_csv(data)
     key_a, key_b, key_c = generate_key(), generate_key(), generate_key()
     ledger = root / "main"
-    init_ledger(ledger, name="main")
+    # Format-1 bundles, byte for byte (tests/ledger2/test_bundle_v2.py covers format 2's).
+    init_ledger(ledger, name="main", format_version=1)
     append_record(ledger, RecordKind.AUDIT, audit_payload(data), key_a)
     append_record(ledger, RecordKind.AUDIT, audit_payload(data, policy=True), key_a)
     kept2 = (ledger / CHECKPOINT_FILE).read_bytes()
@@ -136,7 +137,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     for _ in range(2):
         append_record(fork, RecordKind.AUDIT, audit_payload(data), key_a)
     other = root / "other"
-    init_ledger(other, name="other")
+    init_ledger(other, name="other", format_version=1)
     for _ in range(2):
         append_record(other, RecordKind.AUDIT, audit_payload(data), key_c)
     bundle, plain, other_bundle = root / "all.zip", root / "plain.zip", root / "other.zip"

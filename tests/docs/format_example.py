@@ -37,6 +37,7 @@ def build(directory: Path) -> dict[str, str]:
         name="example.org/credit-audits",
         clock=lambda: MOMENTS[0],
         random_id="0123456789abcdef",
+        format_version=1,  # FORMAT.md's worked example of format 1
     )
     values: dict[str, str] = {
         "public_key": public_key_openssh(key.public_key()),

@@ -93,7 +93,7 @@ def build_ledger(root: Path) -> Built:
     mallory = new_signer(root / "mallory")
     payload = audit_payload(write_small_csv(root / "data.csv"))
     path = root / "ledger"
-    init_ledger(path, name="tamper-test")
+    init_ledger(path, name="tamper-test", format_version=1)
     first = append_record(path, RecordKind.AUDIT, payload, alice.key)
     approval = {"approves": {"index": 0, "record_hash": first.record_hash}, "note": "ok"}
     append_record(path, RecordKind.APPROVAL, approval, alice.key)

@@ -45,7 +45,7 @@ WORKER = Path(__file__).with_name("append_worker.py")
 @pytest.fixture
 def ledger(tmp_path: Path) -> Path:
     path = tmp_path / "ledger"
-    init_ledger(path, name="concurrency")
+    init_ledger(path, name="concurrency", format_version=1)
     return path
 
 

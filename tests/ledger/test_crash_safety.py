@@ -72,7 +72,7 @@ def _kill_during_write(ledger: Path, signer: Signer) -> bytes:
 def test_kill_9_in_the_middle_of_a_36_mb_record(tmp_path: Path) -> None:
     alice = new_signer(tmp_path / "alice")
     ledger = tmp_path / "ledger"
-    init_ledger(ledger, name="crash")
+    init_ledger(ledger, name="crash", format_version=1)
     for note in ("one", "two"):
         append_record(ledger, RecordKind.GATE, {"note": note}, alice.key)
     committed = (ledger / RECORDS_FILE).read_bytes()
@@ -142,7 +142,7 @@ def _ledger_on(disk: Path, template: Path) -> Path:
 
 def _template(tmp_path: Path, signer: Signer) -> Path:
     template = tmp_path / "template"
-    init_ledger(template, name="full-disk")
+    init_ledger(template, name="full-disk", format_version=1)
     append_record(template, RecordKind.GATE, {"note": "first"}, signer.key)
     return template
 
@@ -210,7 +210,7 @@ def test_every_amount_of_free_space_gives_the_whole_record_or_none(
 def test_a_full_disk_exits_2_naming_the_file(tmp_path: Path, small_disk: Path) -> None:
     alice = new_signer(tmp_path / "alice")
     template = tmp_path / "template"
-    init_ledger(template, name="full-disk")
+    init_ledger(template, name="full-disk", format_version=1)
     payload = audit_payload(write_small_csv(tmp_path / "data.csv"))
     append_record(template, RecordKind.AUDIT, payload, alice.key)
     ledger = _ledger_on(small_disk, template)
@@ -279,7 +279,7 @@ def test_the_cli_reports_a_committed_record_as_a_success_with_a_warning(
     """Free space for the record but not for the checkpoint after it: exit 0 and a warning."""
     alice = new_signer(tmp_path / "alice")
     template = tmp_path / "template"
-    init_ledger(template, name="full-disk")
+    init_ledger(template, name="full-disk", format_version=1)
     payload = audit_payload(write_small_csv(tmp_path / "data.csv"))
     append_record(template, RecordKind.AUDIT, payload, alice.key)
     page = os.sysconf("SC_PAGE_SIZE")

@@ -32,7 +32,7 @@ COMMANDS = [
 @pytest.fixture
 def ledger(tmp_path: Path) -> Path:
     path = tmp_path / "ledger"
-    init_ledger(path, name="versions")
+    init_ledger(path, name="versions", format_version=1)
     signer = new_signer(tmp_path / "key")
     for note in ("one", "two"):
         append_record(path, RecordKind.GATE, {"note": note}, signer.key)

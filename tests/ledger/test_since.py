@@ -66,7 +66,7 @@ def test_rewritten_history_is_a_fork(tmp_path: Path) -> None:
 def test_checkpoint_of_another_ledger_or_untrusted_signer(tmp_path: Path) -> None:
     built = build_ledger(tmp_path / "a")
     other = tmp_path / "other"
-    init_ledger(other, name="elsewhere")
+    init_ledger(other, name="elsewhere", format_version=1)
     append_record(other, RecordKind.GATE, {"note": "x"}, built.alice.key)
     foreign = (other / "checkpoint").read_bytes()
     with pytest.raises(VerificationError, match=r"not the same ledger"):

@@ -32,7 +32,7 @@ def alice(tmp_path: Path) -> Signer:
 @pytest.fixture
 def ledger(tmp_path: Path, alice: Signer) -> Path:
     path = tmp_path / "ledger"
-    init_ledger(path, name="untrusted")
+    init_ledger(path, name="untrusted", format_version=1)
     for note in ("zero", "one", "two"):
         append_record(path, RecordKind.GATE, {"note": note}, alice.key)
     return path
