@@ -20,7 +20,30 @@ from tests.ledger.helpers import cli_env, run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "sample_data"
-AUDIT: list[str | Path] = ["--config", SAMPLE / "bias-ledger.toml"]
+AUDIT: list[str | Path] = ["--label", "label", "--sensitive", "sex", "--model-name", "m"]
+V1, V2 = ["--prediction", "pred_v1"], ["--prediction", "pred_v2"]
+"""Version 1 selects one woman in ten and every man (fails the four-fifths rule), version 2
+half of each (passes)."""
+
+
+def write_data(path: Path, rows: int = 400) -> Path:
+    lines = ["id,sex,label,pred_v1,pred_v2"]
+    for i in range(rows):
+        sex = "f" if i % 2 else "m"
+        v1 = int(sex == "m" or i % 20 == 1)
+        lines.append(f"{i},{sex},{(i // 2) % 2},{v1},{(i // 2) % 2}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+POLICY = """version = 1
+name = "four-fifths"
+[[rules]]
+name = "four-fifths"
+four_fifths = true
+features = ["sex"]
+severity = "error"
+"""
 
 
 @dataclass(frozen=True)
@@ -40,6 +63,10 @@ class Made:
     def json(self, *args: str | Path) -> Any:
         return json.loads(self.run(*args, "--json").stdout)
 
+    def audit(self, key: Path, code: int = 0) -> subprocess.CompletedProcess[str]:
+        """Append an audit of version 2 on the test data, signed by ``key``."""
+        return self.run("audit", self.root / "data.csv", *AUDIT, *V2, "--key", key, "-q", code=code)
+
     def record_hash(self, index: int) -> str:
         """The BLAKE3 record hash the log entry of record ``index`` commits to."""
         entry = base64.b64decode(self.json("proof", "inclusion", str(index))["entry"])
@@ -58,9 +85,11 @@ def make(root: Path, *init_args: str) -> Made:
     made.run("key", "generate", "-o", key)
     made.allowed.write_text(f"alice {(root / 'key.pub').read_text()}")
     made.model.write_bytes(b"a model artifact\n")
-    made.run("audit", *AUDIT, "--model", made.model, "--key", key, "-q")
-    made.run("audit", *AUDIT, "--prediction", "approved_v2", "--key", key, "-q")
-    policy = SAMPLE / "policies" / "four-fifths.toml"
+    data = write_data(root / "data.csv")
+    made.run("audit", data, *AUDIT, *V1, "--model", made.model, "--key", key, "-q")
+    made.run("audit", data, *AUDIT, *V2, "--key", key, "-q")
+    policy = root / "policy.toml"
+    policy.write_text(POLICY)
     gate = ("gate", "--record", "0", "--policy", policy, "--trusted-keys", made.allowed)
     made.run(*gate, "--key", key, code=1)  # version 1 fails the four-fifths rule
     made.run("approve", "1", "--note", "reviewed", "--key", key)
@@ -98,8 +127,8 @@ def test_log_show_verify_and_the_gate_baseline_on_the_default(made: Made) -> Non
     verified = made.json("verify", "--trusted-keys", made.allowed)
     assert verified["valid"] and verified["format_version"] == 2 and verified["size"] == 4
     gate: tuple[str | Path, ...] = (
-        "gate", *AUDIT, "--prediction", "approved_v2", "--baseline", "1",
-        "--approved-by", made.allowed, "--policy", SAMPLE / "policies" / "four-fifths.toml",
+        "gate", made.root / "data.csv", *AUDIT, *V2, "--baseline", "1",
+        "--approved-by", made.allowed, "--policy", made.root / "policy.toml",
         "--no-record",
     )  # fmt: skip
     baseline = made.json(*gate)["baseline"]
@@ -188,7 +217,8 @@ def test_verify_report_of_a_format2_ledger_and_its_failure(made: Made, tmp_path:
     broken = tmp_path / "broken"
     shutil.copytree(made.ledger, broken)
     record = next((broken / "records").iterdir())
-    record.write_bytes(record.read_bytes().replace(b'"audit"', b'"gate"', 1))
+    data = record.read_bytes()
+    record.write_bytes(data[:-1] + b" " + data[-1:])  # still JSON, no longer what was signed
     doc = _report(made, "--ledger", broken, "--trusted-keys", made.allowed, code=3)
     assert doc["result"] == "invalid" and "was altered" in doc["error"]
     assert doc["checks"][-1]["status"] == "failed"
@@ -229,12 +259,16 @@ def test_rotation_and_revocation_are_followed_alike_in_both_formats(
     with made.allowed.open("a") as trust:
         trust.write(f"bob {(tmp_path / 'other.pub').read_text()}")
     made.run("key", "rotate", "--new-key", new, "--key", made.key)  # record 4
-    refused = made.run("audit", *AUDIT, "--key", made.key, "-q", code=2)
+    refused = made.run(
+        "audit", made.root / "data.csv", *AUDIT, *V2, "--key", made.key, "-q", code=2
+    )
     assert "rotated out by record 4" in refused.stderr
-    made.run("audit", *AUDIT, "--key", new, "-q")  # record 5
+    made.audit(new)  # record 5
     # The old key signs anyway (bypassing the store), then the new key appends after it.
     (_forge_old_key_record if version == "2" else _forge_old_key_line)(made.ledger, made.key)
-    made.run("audit", *AUDIT, "--key", new, "-q")  # record 7, and the checkpoint
+    made.run(
+        "audit", made.root / "data.csv", *AUDIT, *V2, "--key", new, "-q"
+    )  # record 7, and the checkpoint
     verified = made.json("verify", "--trusted-keys", made.allowed)
     assert verified["valid"], verified
     invalid = [w for w in verified["warnings"] if "invalid, not trusted" in w]
@@ -249,7 +283,7 @@ def test_rotation_and_revocation_are_followed_alike_in_both_formats(
     made.run("verify", tmp_path / "good.zip", "--trusted-keys", made.allowed)
     # The new key is stolen: bob revokes what it signed after record 5 (record 8).
     made.run("key", "revoke", f"{new}.pub", "--after", "5", "--key", other)
-    refused = made.run("audit", *AUDIT, "--key", new, "-q", code=2)
+    refused = made.audit(new, code=2)
     assert "revoked by record 8" in refused.stderr
     verified = made.json("verify", "--trusted-keys", made.allowed)
     invalid = [w for w in verified["warnings"] if "invalid, not trusted" in w]
