@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 import socket
@@ -35,7 +36,7 @@ from tests.ledger.helpers import audit_payload, write_small_csv
 from tests.witness.servers import RunningWitness, start_witness
 
 KEY = generate_key()
-LEDGERS = ["alpha", "fork", "down", "cli", "bundle", *(f"many{i}" for i in range(4))]
+LEDGERS = ["alpha", "fork", "down", "cli", "bundle", "report", *(f"many{i}" for i in range(4))]
 
 
 def origin_of(name: str) -> str:
@@ -177,6 +178,92 @@ def test_bundles_carry_the_cosignatures_and_verify_checks_them(
     altered = _rezip(bundle, tmp_path / "altered.zip", b"\n".join(lines))
     code, output = cli("verify", altered, "--witnesses", two, *trust)
     assert code == 3 and "invalid cosignature by witness w1" in output, output
+
+
+def _render_in_chromium(path: Path) -> tuple[str, list[str], list[str]]:
+    """The report's heading, console errors and requests, as headless Chromium shows it."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("Debian's chromium is not installed")
+    errors: list[str] = []
+    requests: list[str] = []
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(chromium))
+        page = browser.new_page()
+        page.on("console", lambda message: errors.append(message.text))
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(path.as_uri())
+        heading = page.inner_text("h1")
+        browser.close()
+    return heading, errors, requests
+
+
+@pytest.mark.slow
+def test_verify_report_names_the_checkpoint_and_each_cosignature(
+    tmp_path: Path, witnesses: Witnesses
+) -> None:
+    path = new_ledger(tmp_path, "report", witnesses)
+    append(path, witnesses)
+    kept = tmp_path / "kept"
+    kept.write_bytes((path / "checkpoint").read_bytes())
+    append(path, witnesses)
+    good = policy_file(tmp_path / "two.policy", 2, *both(witnesses))
+    out = tmp_path / "vr.json"
+    trust = ("--trusted-key", fingerprint(KEY.public_key()))
+    code, output = cli(
+        "verify", "--ledger", path, "--witnesses", good, *trust, "--since", kept, "--report", out
+    )
+    assert code == 0, output
+    doc = json.loads(out.read_text())
+    assert doc["result"] == "valid" and doc["verified"]["format_version"] == 2
+    assert doc["checkpoint"]["size"] == 2 and doc["since"]["result"] == "passed"
+    assert doc["witnesses"]["result"] == "passed" and doc["witnesses"]["policy"] == str(good)
+    by_name = {item["witness"]: item for item in doc["cosignatures"]}
+    assert set(by_name) == {"w1", "w2"}
+    for name, witness in (("w1", witnesses.w1), ("w2", witnesses.w2)):
+        assert by_name[name]["status"] == "valid"
+        assert by_name[name]["key"] == witness.verifier_key
+        assert abs(by_name[name]["timestamp"] - time.time()) < 600
+    # Without a policy the cosignatures are listed, not counted.
+    code, output = cli("verify", "--ledger", path, *trust, "--report", tmp_path / "plain.md")
+    assert code == 0, output
+    plain = (tmp_path / "plain.md").read_text()
+    assert "w1.example/witness (key w1.example/witness+" in plain and "not checked" in plain
+    # A published copy against a policy one witness short: exit 3, and the report says who.
+    code, output = cli("publish", tmp_path / "site", "--ledger", path)
+    assert code == 0, output
+    stranger = note_verifier(
+        "w3.example/witness", Ed25519PrivateKey.generate().public_key(), COSIGNATURE_V1
+    )
+    three = policy_file(
+        tmp_path / "three.policy", 3, *both(witnesses), ("w3", stranger.verifier_key())
+    )
+    failed = tmp_path / "failed.json"
+    code, output = cli(
+        "verify", tmp_path / "site", "--witnesses", three, *trust, "--report", failed
+    )
+    assert code == 3 and "missing: w3" in output, output
+    doc = json.loads(failed.read_text())
+    assert doc["result"] == "invalid" and "missing: w3" in doc["error"]
+    assert doc["verified"]["kind"] == "published log" and doc["checkpoint"]["size"] == 2
+    statuses = {item["witness"]: item["status"] for item in doc["cosignatures"]}
+    assert statuses == {"w1": "valid", "w2": "valid", "w3": "absent"}
+    assert doc["witnesses"]["result"] == "failed"
+    # A bundle's report lists the cosignatures its checkpoint carries.
+    bundle = tmp_path / "audit.zip"
+    code, output = cli("export", "-o", bundle, "--all", "--ledger", path)
+    assert code == 0, output
+    html = tmp_path / "bundle.html"
+    code, output = cli("verify", bundle, "--witnesses", good, *trust, "--report", html)
+    assert code == 0, output
+    text = html.read_text()
+    assert f"w1 (key {witnesses.w1.verifier_key}): valid" in text
+    assert "quorum met" in text
+    heading, errors, requests = _render_in_chromium(html)
+    assert heading == "Verification report: VALID"
+    assert errors == [] and requests == [html.as_uri()]
 
 
 def test_a_fork_with_the_same_key_is_refused_and_fails_verify(
