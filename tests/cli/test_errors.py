@@ -8,7 +8,6 @@ import pytest
 from typer.testing import CliRunner
 
 from bias_ledger.cli.app import app
-from bias_ledger.ledger.reader import RECORDS_FILE
 from bias_ledger.ledger.store import init_ledger
 from tests.ledger.helpers import cli_env, new_signer, run_cli, write_small_csv
 
@@ -24,6 +23,15 @@ def env(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "data.xyz").write_text("label,pred,group\n1,0,a\n")
     (tmp_path / "nonbinary.csv").write_text("label,pred,group\n0,1,a\n2,0,b\n1,1,a\n")
     return cli_env(tmp_path, BIAS_LEDGER_DIR=str(ledger), BIAS_LEDGER_KEY=str(signer.path))
+
+
+def _files(ledger: Path) -> dict[str, bytes]:
+    """Every file of the ledger (any format) but its lock, by relative path."""
+    return {
+        str(path.relative_to(ledger)): path.read_bytes()
+        for path in sorted(ledger.rglob("*"))
+        if path.is_file() and path.name != "lock"
+    }
 
 
 def _one_line(stderr: str) -> str:
@@ -50,13 +58,13 @@ def test_bad_input_is_one_line_exit_2_and_leaves_the_ledger_alone(
     ledger = Path(env["BIAS_LEDGER_DIR"])
     ok = CliRunner().invoke(app, ["audit", str(tmp_path / "data.csv"), *GOOD, "-q"], env=env)
     assert ok.exit_code == 0, ok.stderr
-    before = (ledger / RECORDS_FILE).read_bytes()
+    before = _files(ledger)
     args, expected = BAD_INPUT[case]
     result = CliRunner().invoke(app, ["audit", str(tmp_path / args[0]), *args[1:]], env=env)
     assert result.exit_code == 2, result.output
     assert expected in _one_line(result.stderr)
     assert result.stdout == ""
-    assert (ledger / RECORDS_FILE).read_bytes() == before
+    assert _files(ledger) == before
 
 
 def test_error_as_a_process_and_with_debug(env: dict[str, str], tmp_path: Path) -> None:
