@@ -3,6 +3,7 @@ tools (b3sum, ssh-keygen, sha256sum, openssl) and the document's own scripts."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -66,3 +67,47 @@ def test_format2_bundle_checks_by_hand(
     entry.write_bytes(entry.read_bytes().replace(b'"index":3', b'"index":2'))
     done = subprocess.run([sys.executable, prove, folder, "3"], capture_output=True, text=True)
     assert done.returncode == 1 and "NOT PROVEN" in done.stdout
+
+
+def test_witness_cosignatures_by_hand(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Section 9 step 6 on a checkpoint a real Ed25519 witness key cosigned (cosignature/v1)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from bias_ledger.ledger.note import (
+        COSIGNATURE_V1,
+        cosign_text,
+        note_verifier,
+        parse_note,
+        with_signatures,
+    )
+
+    ledger, _ = copied_v2(tmp_path_factory, tmp_path, 5)
+    folder = tmp_path / "audit"
+    with zipfile.ZipFile(io.BytesIO(export_bundle_v2(ledger, Selection(indexes=(3,))).data)) as z:
+        z.extractall(folder)
+    witness = Ed25519PrivateKey.generate()
+    name = "w1.example/witness"
+    signed = parse_note((folder / "checkpoint").read_bytes())
+    cosignature = cosign_text(signed.text, name, witness, 1764633600)
+    (folder / "checkpoint").write_bytes(with_signatures(signed, [cosignature]).encode())
+    vkey = note_verifier(name, witness.public_key(), COSIGNATURE_V1).verifier_key()
+    block = _blocks("shell")[2]
+
+    def run(key: str) -> subprocess.CompletedProcess[str]:
+        script = re.sub(r'WITNESS="[^"]*"', f'WITNESS="{key}"', block, count=1)
+        return subprocess.run(["sh", "-ec", script], cwd=folder, capture_output=True, text=True)
+
+    done = run(vkey)
+    assert done.returncode == 0, done.stderr
+    assert f"cosignature by {name} at 1764633600" in done.stdout
+    assert "Signature Verified Successfully" in done.stdout
+    other = note_verifier(name, Ed25519PrivateKey.generate().public_key(), COSIGNATURE_V1)
+    assert run(other.verifier_key()).returncode != 0  # another key: its ID does not match
+    payload = bytearray(cosignature.signature)
+    payload[3] ^= 1  # the timestamp, which the signature covers
+    tampered = type(cosignature)(cosignature.name, cosignature.key_id, bytes(payload))
+    (folder / "checkpoint").write_bytes(with_signatures(signed, [tampered]).encode())
+    done = run(vkey)
+    assert done.returncode != 0 and "Signature Verified Successfully" not in done.stdout
