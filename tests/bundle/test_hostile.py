@@ -239,7 +239,7 @@ def test_a_trusted_but_malformed_audit_payload_fails_recompute_cleanly(
     payload = copy.deepcopy(record["audit"])
     change(payload)
     ledger = tmp_path / "ledger"
-    init_ledger(ledger, name="hostile")
+    init_ledger(ledger, name="hostile", format_version=1)  # export_bundle: format 1
     append_record(ledger, RecordKind.AUDIT, payload, world.key_a)
     bundle = tmp_path / "b.zip"
     bundle.write_bytes(export_bundle(ledger, Selection(everything=True)).data)
@@ -265,7 +265,7 @@ def test_verification_never_renders_a_payload(
     record = json.loads(members(BUNDLE)["records/1.json"])
     payload = {**record["audit"], "results": None}
     ledger = tmp_path / "ledger"
-    init_ledger(ledger, name="hostile")
+    init_ledger(ledger, name="hostile", format_version=1)  # export_bundle: format 1
     append_record(ledger, RecordKind.AUDIT, payload, world.key_a)
 
     def placeholder_reports(data: Any) -> dict[str, bytes]:

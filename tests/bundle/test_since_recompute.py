@@ -159,7 +159,7 @@ def test_recompute_catches_a_lying_auditor(world: World, tmp_path: Path) -> None
     group["metrics"]["selection_rate"]["value"] += 1e-6
     group["metrics"]["precision_score"] = {"value": None, "reason": "made up"}
     ledger = tmp_path / "liar"
-    init_ledger(ledger, name="liar")
+    init_ledger(ledger, name="liar", format_version=1)  # export_bundle: format 1
     append_record(ledger, RecordKind.AUDIT, payload, world.key_a)
     bundle = tmp_path / "liar.zip"
     bundle.write_bytes(export_bundle(ledger, Selection(everything=True)).data)
@@ -211,7 +211,7 @@ def test_recompute_with_a_predictions_file(world: World, tmp_path: Path) -> None
     mapping = replace(MAPPING, id_column="id")
     result = run_audit(AuditRequest(data=data, predictions=predictions, mapping=mapping))
     ledger = tmp_path / "joined"
-    init_ledger(ledger, name="joined")
+    init_ledger(ledger, name="joined", format_version=1)  # export_bundle: format 1
     append_record(ledger, RecordKind.AUDIT, record_payload(result, None), world.key_a)
     bundle = tmp_path / "joined.zip"
     bundle.write_bytes(export_bundle(ledger, Selection(everything=True)).data)

@@ -39,7 +39,7 @@ def test_two_compromised_keys_cannot_cancel_each_other_out(tmp_path: Path) -> No
     k, m = new_signer(tmp_path / "k"), new_signer(tmp_path / "m")
     trusted = TrustedKeys.from_fingerprints([k.fingerprint, m.fingerprint])
     path = tmp_path / "ledger"
-    init_ledger(path, name="walk")
+    init_ledger(path, name="walk", format_version=1)
     append_record(path, RecordKind.GATE, {"note": "k"}, k.key)
     append_record(path, RecordKind.GATE, {"note": "m"}, m.key)
     append_record(path, RecordKind.KEY_REVOCATION, revocation(m, 0), k.key)
@@ -70,7 +70,7 @@ def test_two_compromised_keys_cannot_cancel_each_other_out(tmp_path: Path) -> No
 def test_a_revocation_counts_only_when_its_signer_is_trusted(tmp_path: Path) -> None:
     k, stranger = new_signer(tmp_path / "k"), new_signer(tmp_path / "s")
     path = tmp_path / "ledger"
-    init_ledger(path, name="walk")
+    init_ledger(path, name="walk", format_version=1)
     append_record(path, RecordKind.GATE, {"note": "k"}, k.key)
     append_record(path, RecordKind.KEY_REVOCATION, revocation(k, -1), stranger.key)
     both = TrustedKeys.from_fingerprints([k.fingerprint, stranger.fingerprint])
