@@ -64,7 +64,7 @@ def payload(number: int) -> dict[str, Any]:
 
 def write_ledger(path: Path, size: int, key: Ed25519PrivateKey) -> None:
     """A valid, signed ledger of ``size`` records with a checkpoint, as append_record writes it."""
-    init_ledger(path, name="bench")
+    init_ledger(path, name="bench", format_version=1)  # writes records.log itself
     origin = read_meta(path).origin
     public = key.public_key()
     signer = Signer(fingerprint=fingerprint(public), public_key=public_key_openssh(public))

@@ -140,11 +140,19 @@ def verify_commands(data: ReportData) -> str:
             f"signer=$(ssh-keygen -Y find-principals -f allowed_signers -s bundle/records/{n}.sig)",
             'ssh-keygen -Y verify -f allowed_signers -I "$signer" -n bias-ledger \\',
             f"    -s bundle/records/{n}.sig < bundle/records/{n}.json",
-            "signer=$(ssh-keygen -Y find-principals -f allowed_signers -s bundle/checkpoint.sig)",
-            'ssh-keygen -Y verify -f allowed_signers -I "$signer" -n bias-ledger \\',
-            "    -s bundle/checkpoint.sig < bundle/checkpoint.body",
+            *(_CHECKPOINT_NOTE if first.record.get("format_version") == 2 else _CHECKPOINT_SIG),
         ]
     )
+
+
+_CHECKPOINT_SIG = (
+    "signer=$(ssh-keygen -Y find-principals -f allowed_signers -s bundle/checkpoint.sig)",
+    'ssh-keygen -Y verify -f allowed_signers -I "$signer" -n bias-ledger \\',
+    "    -s bundle/checkpoint.sig < bundle/checkpoint.body",
+)
+_CHECKPOINT_NOTE = (  # format 2: the checkpoint is a C2SP signed note, checked with OpenSSL
+    "# the checkpoint (a signed note): docs/VERIFY_BY_HAND.md section 9, steps 4 to 6",
+)
 
 
 def _records_table(data: ReportData) -> Table:

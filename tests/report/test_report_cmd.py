@@ -38,8 +38,11 @@ def test_tampered_ledger_is_not_reported(workspace: Workspace, tmp_path: Path) -
 
     copy = tmp_path / "ledger"
     shutil.copytree(workspace.root / ".bias-ledger", copy)
-    log = copy / "records.log"
-    log.write_bytes(log.read_bytes().replace(b'"credit-model"', b'"credit-modem"', 1))
+    # The record's bytes, wherever its format keeps them (format 2: records/<hash>.json).
+    stored = [copy / "records.log"] if (copy / "records.log").exists() else []
+    stored += sorted((copy / "records").glob("*.json")) if (copy / "records").is_dir() else []
+    changed = next(path for path in stored if b'"credit-model"' in path.read_bytes())
+    changed.write_bytes(changed.read_bytes().replace(b'"credit-model"', b'"credit-modem"', 1))
     out = tmp_path / "r.html"
     done = run_cli("report", "0", "-o", out, "--ledger", copy, env=workspace.env, cwd=tmp_path)
     assert done.returncode == 3, done.stderr
