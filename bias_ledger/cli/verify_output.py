@@ -52,7 +52,7 @@ def _write_report(shown: Shown) -> None:
         return
     from dataclasses import replace
 
-    from bias_ledger import __version__
+    from bias_ledger._version import __version__
     from bias_ledger.verify.report import Context, document, render
 
     outcome = shown.outcome
