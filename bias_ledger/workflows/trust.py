@@ -8,9 +8,9 @@ from pathlib import Path
 
 from bias_ledger.ledger.trust import TrustedKeys, load_allowed_signers
 
-TrustSpec = TrustedKeys | Path | str | Sequence[str]
-"""A loaded set, an allowed_signers path, or ``SHA256:...`` fingerprints (a ``str`` starting
-with ``SHA256:`` is a fingerprint, any other ``str`` a path)."""
+TrustSpec = TrustedKeys | Path | str | Sequence[str | Path]
+"""A loaded set, an allowed_signers path, a ``SHA256:...`` fingerprint, or a list of paths and
+fingerprints (a ``str`` starting with ``SHA256:`` is a fingerprint, any other ``str`` a path)."""
 
 
 def merge(sets: Sequence[TrustedKeys]) -> TrustedKeys | None:

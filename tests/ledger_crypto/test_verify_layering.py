@@ -29,9 +29,8 @@ def test_the_core_imports_no_source_renderer_or_engine(
 @pytest.mark.parametrize(
     ("first", "second"),
     [
-        ("bias_ledger.cli.verify_view", "bias_ledger.cli.bundle_view"),
         ("bias_ledger.cli.verify_view", "bias_ledger.cli.verify_output"),
-        ("bias_ledger.cli.bundle_view", "bias_ledger.cli.verify_output"),
+        ("bias_ledger.cli.verify_output", "bias_ledger.workflows.verify"),
         ("bias_ledger.bundle.verify", "bias_ledger.verify.core"),
     ],
 )
