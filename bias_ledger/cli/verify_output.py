@@ -13,20 +13,17 @@ import typer
 from rich.markup import escape
 
 from bias_ledger.cli.output import error_line, out, print_json, warning_line, write_text
-from bias_ledger.errors import ExitCode, InputError
+from bias_ledger.errors import ExitCode
 from bias_ledger.verify import Check, Status, Verification, VerificationFailed
 from bias_ledger.workflows.verify import RecomputeFailed, Verified
 
 
 def check_report_path(path: Path | None) -> None:
     """Refuse an unknown report extension before anything is verified."""
-    from bias_ledger.verify.report import FORMATS
+    from bias_ledger.render.formats import VERIFICATION_REPORT
 
-    if path is not None and path.suffix.lower() not in FORMATS:
-        raise InputError(
-            f"--report {path}: expected a file name ending in {', '.join(FORMATS)}, "
-            f"found {path.suffix or 'no extension'!r}"
-        )
+    if path is not None:
+        VERIFICATION_REPORT.for_path(path, option="--report")
 
 
 @dataclass(frozen=True)
@@ -56,7 +53,8 @@ def _write_report(shown: Shown) -> None:
     from dataclasses import replace
 
     from bias_ledger._version import __version__
-    from bias_ledger.verify.report import Context, document, render
+    from bias_ledger.render.formats import VERIFICATION_REPORT
+    from bias_ledger.verify.report import Context, document
 
     outcome: Verification | VerificationFailed
     error = None
@@ -79,7 +77,8 @@ def _write_report(shown: Shown) -> None:
     )
     doc = document(outcome, context, recompute=shown.recompute, error=error)
     # The ledger being verified has its marker, so the guard finds it without --ledger.
-    write_text(shown.report, render(doc, shown.report.suffix.lower()), ledger=None, what="--report")
+    text = VERIFICATION_REPORT.render(doc, shown.report, option="--report")
+    write_text(shown.report, text, ledger=None, what="--report")
 
 
 def _print_checks(checks: Sequence[Check], warnings: Sequence[str]) -> None:

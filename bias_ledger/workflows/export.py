@@ -128,8 +128,10 @@ def export_cyclonedx_file(
 
     from bias_ledger.exports.cyclonedx import export_cyclonedx
     from bias_ledger.outputs import check_output_path, write_output
+    from bias_ledger.render.formats import CYCLONEDX
     from bias_ledger.render.safe_text import json_safe
 
+    CYCLONEDX.for_path(output, option="export --cyclonedx")
     check_output_path(output, ledger=ledger, what="export --cyclonedx")
     bom = export_cyclonedx(ledger, index, model=model)
     text = json_safe(json.dumps(bom, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
