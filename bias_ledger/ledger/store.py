@@ -47,7 +47,7 @@ from bias_ledger.ledger.record import (
 )
 from bias_ledger.ledger.state import AppendState, load_state, rebuild_state, record_hash
 
-__all__ = ["AppendState", "Appended", "append_record", "init_ledger", "record_hash"]
+__all__ = ["AppendState", "Appended", "append_record", "init_ledger", "ledger_lock", "record_hash"]
 
 NAMESPACE = "bias-ledger"
 

@@ -117,8 +117,10 @@ def read_kept(since: Path | None) -> Kept | None:
     """The checkpoint kept earlier (``--since``), read; InputError when it cannot be read."""
     if since is None:
         return None
+    from bias_ledger.ledger.files import read_regular
+
     try:
-        return Kept(since.read_bytes(), str(since))
+        return Kept(read_regular(since), str(since))
     except OSError as exc:
         raise InputError(f"{since}: cannot read the kept checkpoint ({exc.strerror})") from None
 
