@@ -10,107 +10,29 @@ this module picks the source, reads the kept checkpoint and witness policy, and 
 
 from __future__ import annotations
 
-import html
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bias_ledger.errors import InputError
 from bias_ledger.ledger.trust import TrustedKeys
 from bias_ledger.verify import Check, Kept, Status, Verification, VerificationFailed
+from bias_ledger.workflows.recompute import RecomputeInputs, recomputed
+from bias_ledger.workflows.verified import RecomputeFailed, Verified
+
+__all__ = [
+    "RecomputeFailed",
+    "RecomputeInputs",
+    "Verified",
+    "read_kept",
+    "verify_bundle_file",
+    "verify_ledger_dir",
+    "verify_log_at",
+]
 
 if TYPE_CHECKING:
     from bias_ledger.bundle.read import BundleContents
-    from bias_ledger.ledger.tlog_verify import LogVerification
     from bias_ledger.witness.policy import WitnessPolicy
-
-
-@dataclass(frozen=True)
-class RecomputeInputs:
-    """``verify BUNDLE --recompute``: the original files, and the policy that judged them."""
-
-    data: Path
-    predictions: Path | None = None
-    policy: Path | None = None
-    """With it, the verdicts of the records it judged are re-judged on the recomputed numbers."""
-
-
-@dataclass(frozen=True)
-class Verified:
-    """A verification that passed: what was verified, by whom it was signed, every check."""
-
-    kind: str
-    """``ledger``, ``bundle`` or ``log`` (a format-2 ledger or published log)."""
-    source: str
-    """The path or URL verified."""
-    origin: str
-    size: int
-    """How many records the verified tree holds."""
-    records: tuple[int, ...]
-    """The records verified: all of a ledger, a bundle's selection."""
-    signers: tuple[tuple[str, str], ...]
-    """(fingerprint, principals or "") of every key that signed a record or the checkpoint."""
-    checks: tuple[Check, ...]
-    warnings: tuple[str, ...] = ()
-    trust_source: str = ""
-    recompute: Mapping[str, Any] | None = None
-    """The ``--recompute`` report, when asked for."""
-    outcome: Verification | LogVerification | None = field(default=None, repr=False, compare=False)
-    """The core's own result (``to_json`` and ``verify --report`` are built from it)."""
-
-    @property
-    def valid(self) -> bool:
-        return True  # a failure raises; kept for symmetry with the JSON document's "valid"
-
-    def to_json(self) -> dict[str, Any]:
-        """The document ``bias-ledger verify --json`` prints."""
-        if self.outcome is None:
-            raise ValueError("a Verified built by hand has no core result to print")
-        document = self.outcome.to_json()
-        if isinstance(self.outcome, Verification):
-            document["steps"] = [check.to_json() for check in self.checks]
-        else:
-            document["steps"] = [{"what": c.what, "detail": c.detail} for c in self.checks]
-        document["warnings"] = list(self.warnings)
-        if self.kind == "bundle":
-            document["recompute"] = None if self.recompute is None else dict(self.recompute)
-        return document
-
-    def __repr__(self) -> str:
-        who = ", ".join(fp for fp, _ in self.signers)
-        return (
-            f"<Verified {self.kind} {self.source}: {len(self.records)} of {self.size} records "
-            f"of {self.origin}, {len(self.checks)} checks passed, signed by {who}>"
-        )
-
-    def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td>{html.escape(c.what)}</td><td>{html.escape(c.status.value)}</td>"
-            f"<td>{html.escape(c.detail)}</td></tr>"
-            for c in self.checks
-        )
-        return (
-            f"<p><b>VALID</b>: {html.escape(self.kind)} {html.escape(self.source)}, "
-            f"{self.size} records of {html.escape(self.origin)}</p>"
-            f"<table><tr><th>check</th><th>status</th><th>detail</th></tr>{rows}</table>"
-        )
-
-
-class RecomputeFailed(VerificationFailed):
-    """The bundle verified, but a recomputed number differs (or no input matched)."""
-
-    def __init__(self, message: str, verified: Verified) -> None:
-        outcome = verified.outcome
-        assert isinstance(outcome, Verification)
-        super().__init__(
-            message,
-            kind=outcome.kind,
-            source=outcome.source,
-            checks=verified.checks,
-            signers=tuple(fp for fp, _ in outcome.signers),
-        )
-        self.verified = verified
 
 
 def read_kept(since: Path | None) -> Kept | None:
@@ -278,55 +200,5 @@ def verify_bundle_file(
     if policy is not None:
         verified = _witnessed(verified, source.contents, policy)
     if recompute is not None:
-        verified = _recomputed(verified, source.contents, recompute)
+        verified = recomputed(verified, source.contents, recompute)
     return verified
-
-
-def _recomputed(verified: Verified, contents: BundleContents, inputs: RecomputeInputs) -> Verified:
-    """``verified`` with its recompute check and notes added; RecomputeFailed on a mismatch."""
-    from bias_ledger.bundle.compare import FLOAT_TOLERANCE
-    from bias_ledger.bundle.recompute import recompute_bundle
-
-    report = recompute_bundle(
-        contents, data=inputs.data, predictions=inputs.predictions, policy=inputs.policy
-    )
-    done = [r.index for r in report.records if r.recomputed]
-    notes = [
-        f"record {r.index} skipped: {f.describe()}"
-        for r in report.records
-        if not r.recomputed
-        for f in r.files
-    ]
-    notes += [f"record {r.index}: {r.verdict}" for r in report.records if r.verdict]
-    inputs_text = "; ".join(
-        dict.fromkeys(
-            f"{f.role} {f.given} (blake3 {f.given_digest})"
-            for r in report.records
-            for f in r.files
-            if f.given is not None
-        )
-    )
-    with_notes = replace(
-        verified, warnings=(*verified.warnings, *notes), recompute=report.to_json()
-    )
-    if not report.ok:
-        mismatches = [
-            f"record {r.index}: {m.describe()}" for r in report.records for m in r.mismatches
-        ]
-        reason = (
-            f"{len(mismatches)} recomputed value(s) differ: " + "; ".join(mismatches[:20])
-            if done
-            else "no audit record of the bundle was made from the given files: " + "; ".join(notes)
-        )
-        error = f"--recompute: {reason}"
-        failed = Check("recompute", error, Status.FAILED, inputs_text)
-        raise RecomputeFailed(error, replace(with_notes, checks=(*verified.checks, failed)))
-    passed = Check(
-        "recompute",
-        f"records {', '.join(map(str, done))}: input files hash to the recorded BLAKE3 "
-        f"digests; every count equal and every float within {FLOAT_TOLERANCE:g} after "
-        "re-running the audit with the recorded parameters",
-        Status.PASSED,
-        inputs_text,
-    )
-    return replace(with_notes, checks=(*verified.checks, passed))
