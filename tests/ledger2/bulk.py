@@ -128,12 +128,13 @@ def write_ledger(
         (path / record_path(digest)).write_bytes(data)
         blob = dearmor(sshsig.sign(key, data), where="bulk ledger")
         entry = LogEntry(index, kind.value, digest, len(data), stamp, signer.fingerprint, blob)
-        bundle.append(entry.encode())
+        entry_bytes = entry.encode()
+        bundle.append(entry_bytes)
         if len(bundle) == TILE_WIDTH:
             tile = Tile(ENTRIES_LEVEL, index // TILE_WIDTH, TILE_WIDTH)
             write_tile(path, tile, encode_bundle(bundle))
             bundle = []
-        node = leaf_hash(entry.encode())
+        node = leaf_hash(entry_bytes)
         tree = tree.append(SHA256_HASHER, node)
         tiles.add(0, node)
         previous = digest
