@@ -76,7 +76,8 @@ print("BENCH", time.perf_counter() - started, peak / 1024, code, file=sys.stderr
 
 
 def timed_cli(*args: str, env: dict[str, str]) -> dict[str, Any]:
-    """Run bias-ledger in a fresh process: seconds, peak RSS in MiB, exit code."""
+    """Run bias-ledger in a fresh process: seconds, peak RSS in MiB, exit code (each printed
+    as it comes: a large run takes long)."""
     done = subprocess.run(
         [sys.executable, "-c", _TIMED, *args], env=env, capture_output=True, text=True
     )
@@ -84,7 +85,9 @@ def timed_cli(*args: str, env: dict[str, str]) -> dict[str, Any]:
     if not lines:
         raise RuntimeError(f"bias-ledger {' '.join(args)} failed: {done.stderr[-2000:]}")
     _, seconds, peak, code = lines[-1].split()
-    return {"s": round(float(seconds), 2), "peak_mib": round(float(peak)), "exit": int(code)}
+    measured = {"s": round(float(seconds), 2), "peak_mib": round(float(peak)), "exit": int(code)}
+    print(json.dumps({" ".join(args[:2]): measured}), file=sys.stderr, flush=True)
+    return measured
 
 
 def bench_appends(root: Path, appends: int, witnesses: int) -> dict[str, float]:
