@@ -1,0 +1,148 @@
+"""Format-2 entries (FORMAT.md 10.3) and records (sections 4 and 10.2)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import blake3
+
+from .sshsig import SpecError, fingerprint, verify_sshsig, wire_of_line
+
+ENTRY_KEYS = (
+    "format_version", "index", "kind", "record", "signature", "signer", "size", "timestamp"
+)  # fmt: skip
+KINDS = {"audit", "approval", "gate", "key_rotation", "key_revocation"}
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Entry:
+    index: int
+    kind: str
+    record: str
+    signature: bytes
+    signer: str
+    size: int
+    timestamp: str
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise SpecError(f"duplicate JSON member among {sorted(keys)[:5]}")
+    return dict(pairs)
+
+
+def load_json(data: bytes, what: str) -> Any:
+    try:
+        return json.loads(data.decode("utf-8"), object_pairs_hook=_unique)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise SpecError(f"{what}: not JSON: {exc}") from exc
+
+
+def parse_entry(data: bytes, where: str) -> Entry:
+    """Exactly the eight members, ASCII strings or non-negative integers, canonical spelling."""
+    value = load_json(data, where)
+    if not isinstance(value, dict) or tuple(sorted(value)) != ENTRY_KEYS:
+        raise SpecError(f"{where}: members are not exactly {', '.join(ENTRY_KEYS)}")
+    for key, item in value.items():
+        ok_int = isinstance(item, int) and not isinstance(item, bool) and item >= 0
+        ok_str = isinstance(item, str) and item.isascii()
+        if not (ok_str or ok_int):
+            raise SpecError(f"{where}: {key} is neither an ASCII string nor an integer >= 0")
+    if json.dumps(value, sort_keys=True, separators=(",", ":")).encode() != data:
+        raise SpecError(f"{where}: not in canonical form (RFC 8785)")
+    if value["format_version"] != 2:
+        raise SpecError(f"{where}: format_version {value['format_version']!r}, expected 2")
+    for key in ("index", "size"):
+        if not isinstance(value[key], int):
+            raise SpecError(f"{where}: {key} is not an integer")
+    for key in ("kind", "record", "signature", "signer", "timestamp"):
+        if not isinstance(value[key], str):
+            raise SpecError(f"{where}: {key} is not a string")
+    if not HEX64.fullmatch(value["record"]):
+        raise SpecError(f"{where}: record is not 64 lowercase hex digits")
+    blob = base64.b64decode(value["signature"], validate=True)
+    if base64.b64encode(blob).decode() != value["signature"]:
+        raise SpecError(f"{where}: signature is not canonical padded base64")
+    return Entry(
+        value["index"], value["kind"], value["record"], blob, value["signer"], value["size"],
+        value["timestamp"],
+    )  # fmt: skip
+
+
+def check_record(
+    entry: Entry,
+    data: bytes,
+    *,
+    index: int,
+    origin: str,
+    previous: str | None,
+    chained: bool = True,
+) -> tuple[dict[str, Any], bytes]:
+    """The record's bytes against its entry, its header, chain and SSHSIG; returns it and its key.
+
+    `chained` False (a bundle without record index - 1): `previous_hash` is only checked to be
+    null for record 0 and a BLAKE3 hex digest otherwise.
+    """
+    where = f"record {index}"
+    if entry.index != index:
+        raise SpecError(f"entry {index}: says index {entry.index}")
+    if blake3.blake3(data).hexdigest() != entry.record:
+        raise SpecError(f"{where}: BLAKE3 of the record bytes is not the entry's record")
+    if len(data) != entry.size:
+        raise SpecError(f"{where}: {len(data)} bytes, the entry says {entry.size}")
+    record = load_json(data, where)
+    if not isinstance(record, dict):
+        raise SpecError(f"{where}: not a JSON object")
+    expected: dict[str, object] = {
+        "format_version": 2,
+        "index": index,
+        "origin": origin,
+        "previous_hash": previous,
+        "kind": entry.kind,
+        "timestamp": entry.timestamp,
+    }
+    if not chained:
+        link = record.get("previous_hash")
+        if (link is None) != (index == 0) or not (link is None or HEX64.fullmatch(str(link))):
+            raise SpecError(f"{where}: previous_hash {link!r} is not a record hash (null for 0)")
+        del expected["previous_hash"]
+    for key, want in expected.items():
+        if key not in record or record[key] != want or type(record[key]) is not type(want):
+            raise SpecError(f"{where}: {key} is {record.get(key)!r}, expected {want!r}")
+    if entry.kind not in KINDS or not isinstance(record.get(entry.kind), dict):
+        raise SpecError(f"{where}: kind {entry.kind!r} without its payload object")
+    if not TIMESTAMP.fullmatch(entry.timestamp):
+        raise SpecError(f"{where}: timestamp {entry.timestamp!r}, not YYYY-MM-DDTHH:MM:SS.ffffffZ")
+    if not isinstance(record.get("labels"), dict):
+        raise SpecError(f"{where}: labels is not an object")
+    signer = record.get("signer")
+    if not isinstance(signer, dict) or sorted(signer) != ["fingerprint", "public_key"]:
+        raise SpecError(f"{where}: signer is not {{fingerprint, public_key}}")
+    wire = wire_of_line(signer["public_key"])
+    if fingerprint(wire) != signer["fingerprint"] or entry.signer != signer["fingerprint"]:
+        raise SpecError(f"{where}: signer fingerprint is not the fingerprint of its public key")
+    if verify_sshsig(entry.signature, data) != wire:
+        raise SpecError(f"{where}: SSHSIG made by another key than signer.public_key")
+    return record, wire
+
+
+def check_reference(record: dict[str, Any], hashes: dict[int, str], index: int) -> None:
+    """An approval's `approves` / a gate's `judges`: an earlier index with its record hash."""
+    field = {"approval": "approves", "gate": "judges"}.get(record["kind"])
+    ref = record[record["kind"]].get(field) if field else None
+    if not isinstance(ref, dict):
+        if field == "approves":
+            raise SpecError(f"record {index}: approval without approves")
+        return
+    target = ref.get("index")
+    if not isinstance(target, int) or not 0 <= target < index:
+        raise SpecError(f"record {index}: {field} names index {target!r}, not an earlier one")
+    if target in hashes and ref.get("record_hash") != hashes[target]:
+        raise SpecError(f"record {index}: {field} {target} with the wrong record_hash")
