@@ -78,8 +78,8 @@ def test_a_record_signature_checks_with_ssh_keygen_too(made: Made, tmp_path: Pat
     entry = parse_entry(entries_of(made.ledger)[3], "entry 3")
     (tmp_path / "sig").write_text(armor(entry.signature))
     done = subprocess.run(
-        ["ssh-keygen", "-Y", "verify", "-f", made.trusted12, "-I", "spec@example.org"]
-        + ["-n", "bias-ledger", "-s", tmp_path / "sig"],
+        ["ssh-keygen", "-Y", "verify", "-f", str(made.trusted12), "-I", "spec@example.org"]
+        + ["-n", "bias-ledger", "-s", str(tmp_path / "sig")],
         input=record_file(made.ledger, 3).read_bytes(),
         capture_output=True,
     )
@@ -139,8 +139,8 @@ def test_tampered_copies_are_rejected_by_both_verifiers(
     with pytest.raises(SpecError, match=expected):
         verify_log(ledger, read_allowed_signers(made.trusted1))
     tool = subprocess.run(
-        [sys.executable, "-m", "bias_ledger", "verify", "--ledger", ledger]
-        + ["--trusted-keys", made.trusted1, "--json"],
+        [sys.executable, "-m", "bias_ledger", "verify", "--ledger", str(ledger)]
+        + ["--trusted-keys", str(made.trusted1), "--json"],
         env=cli_env(tmp_path),
         capture_output=True,
         text=True,
