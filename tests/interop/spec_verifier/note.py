@@ -71,10 +71,14 @@ def parse_note(data: bytes) -> Note:
 
 
 def parse_checkpoint(text: bytes) -> Checkpoint:
-    """tlog-checkpoint body as FORMAT.md 10.6 fixes it: exactly origin, size, base64 root."""
+    """tlog-checkpoint body: origin, size, base64 root, then optional non-empty extension lines.
+
+    FORMAT.md 10.6 shows only the three lines; C2SP tlog-checkpoint (and the tool) also accept
+    extension lines, which carry nothing a verifier uses (spec_findings F4).
+    """
     lines = text.decode("utf-8").split("\n")
-    if len(lines) != 4 or lines[3] != "":
-        raise SpecError(f"checkpoint: {len(lines) - 1} body lines, expected 3")
+    if len(lines) < 4 or lines[-1] != "" or "" in lines[:-1]:
+        raise SpecError(f"checkpoint: {len(lines) - 1} body lines, expected 3 and extensions")
     origin, size, root = lines[:3]
     if not _valid_name(origin):
         raise SpecError(f"checkpoint: origin {origin!r} is not a valid key name")
