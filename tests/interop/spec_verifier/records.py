@@ -85,28 +85,46 @@ def check_record(
     previous: str | None,
     chained: bool = True,
 ) -> tuple[dict[str, Any], bytes]:
-    """The record's bytes against its entry, its header, chain and SSHSIG; returns it and its key.
-
-    `chained` False (a bundle without record index - 1): `previous_hash` is only checked to be
-    null for record 0 and a BLAKE3 hex digest otherwise.
-    """
-    where = f"record {index}"
+    """The record's bytes against its entry (10.3), then `check_header` with format_version 2."""
     if entry.index != index:
         raise SpecError(f"entry {index}: says index {entry.index}")
     if blake3.blake3(data).hexdigest() != entry.record:
-        raise SpecError(f"{where}: BLAKE3 of the record bytes is not the entry's record")
+        raise SpecError(f"record {index}: BLAKE3 of the record bytes is not the entry's record")
     if len(data) != entry.size:
-        raise SpecError(f"{where}: {len(data)} bytes, the entry says {entry.size}")
+        raise SpecError(f"record {index}: {len(data)} bytes, the entry says {entry.size}")
+    record, wire = check_header(
+        data, entry.signature, index=index, origin=origin, previous=previous, chained=chained
+    )
+    mirrored = (record["kind"], record["timestamp"], record["signer"]["fingerprint"])
+    if mirrored != (entry.kind, entry.timestamp, entry.signer):
+        raise SpecError(f"record {index}: kind, timestamp or signer differ from the entry's")
+    return record, wire
+
+
+def check_header(
+    data: bytes,
+    signature: bytes,
+    *,
+    index: int,
+    origin: str,
+    previous: str | None,
+    chained: bool = True,
+    version: int = 2,
+) -> tuple[dict[str, Any], bytes]:
+    """Section 4's checks of record `index`: header, chain, signer and its SSHSIG signature.
+
+    `chained` False (a bundle without record index - 1): `previous_hash` is only checked to be
+    null for record 0 and a BLAKE3 hex digest otherwise. Returns the record and its key (wire).
+    """
+    where = f"record {index}"
     record = load_json(data, where)
     if not isinstance(record, dict):
         raise SpecError(f"{where}: not a JSON object")
     expected: dict[str, object] = {
-        "format_version": 2,
+        "format_version": version,
         "index": index,
         "origin": origin,
         "previous_hash": previous,
-        "kind": entry.kind,
-        "timestamp": entry.timestamp,
     }
     if not chained:
         link = record.get("previous_hash")
@@ -116,19 +134,21 @@ def check_record(
     for key, want in expected.items():
         if key not in record or record[key] != want or type(record[key]) is not type(want):
             raise SpecError(f"{where}: {key} is {record.get(key)!r}, expected {want!r}")
-    if entry.kind not in KINDS or not isinstance(record.get(entry.kind), dict):
-        raise SpecError(f"{where}: kind {entry.kind!r} without its payload object")
-    if not TIMESTAMP.fullmatch(entry.timestamp):
-        raise SpecError(f"{where}: timestamp {entry.timestamp!r}, not YYYY-MM-DDTHH:MM:SS.ffffffZ")
+    kind = record.get("kind")
+    if kind not in KINDS or not isinstance(record.get(str(kind)), dict):
+        raise SpecError(f"{where}: kind {kind!r} without its payload object")
+    stamp = record.get("timestamp")
+    if not isinstance(stamp, str) or not TIMESTAMP.fullmatch(stamp):
+        raise SpecError(f"{where}: timestamp {stamp!r}, not YYYY-MM-DDTHH:MM:SS.ffffffZ")
     if not isinstance(record.get("labels"), dict):
         raise SpecError(f"{where}: labels is not an object")
     signer = record.get("signer")
     if not isinstance(signer, dict) or sorted(signer) != ["fingerprint", "public_key"]:
         raise SpecError(f"{where}: signer is not {{fingerprint, public_key}}")
     wire = wire_of_line(signer["public_key"])
-    if fingerprint(wire) != signer["fingerprint"] or entry.signer != signer["fingerprint"]:
+    if fingerprint(wire) != signer["fingerprint"]:
         raise SpecError(f"{where}: signer fingerprint is not the fingerprint of its public key")
-    if verify_sshsig(entry.signature, data) != wire:
+    if verify_sshsig(signature, data) != wire:
         raise SpecError(f"{where}: SSHSIG made by another key than signer.public_key")
     return record, wire
 
