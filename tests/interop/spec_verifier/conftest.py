@@ -5,6 +5,7 @@ Built once per session (the CLI is slow to start); every test works on its own c
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -36,6 +37,39 @@ def run_cli(*args: str | Path, env: dict[str, str], cwd: Path) -> str:
     )
     assert done.returncode == 0, f"bias-ledger {args}: {done.stdout}{done.stderr}"
     return done.stdout
+
+
+BATCH = """
+import json, sys
+from bias_ledger.cli.app import app
+codes = []
+for args in json.loads(sys.argv[1]):
+    try:
+        app(prog_name="bias-ledger", args=args)
+    except SystemExit as exc:
+        codes.append(exc.code if isinstance(exc.code, int) else 1)
+    else:
+        codes.append(0)
+print("\\nEXIT CODES " + json.dumps(codes))
+"""
+
+
+def run_cli_batch(commands: list[list[str]], env: dict[str, str], cwd: Path) -> list[int]:
+    """Exit codes of several CLI invocations run one after the other in one real process.
+
+    For the many verifications of tampered copies: one interpreter start instead of one each.
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", BATCH, json.dumps(commands)],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "EXIT CODES " in done.stdout, done.stderr
+    codes: list[int] = json.loads(done.stdout.rsplit("EXIT CODES ", 1)[1])
+    return codes
 
 
 def ssh_key(path: Path) -> Path:
