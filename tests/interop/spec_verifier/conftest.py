@@ -101,6 +101,7 @@ class Made:
     trusted1: Path  # key 1 only: the anchor; key 2 is reached through the rotation
     trusted12: Path  # both keys
     kept: Path  # the checkpoint at size 2, kept by `bias-ledger checkpoint`
+    bundle_consistent: Path  # record 4 (and rotation 2) with a consistency proof from `kept`
 
 
 @pytest.fixture(scope="session")
@@ -124,6 +125,8 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Made:
     early, late = root / "early.zip", root / "late.zip"
     run_cli("export", "-o", early, "0", "1", *common, env=env, cwd=root)
     run_cli("export", "-o", late, "3", "4", *common, env=env, cwd=root)
+    consistent = root / "consistent.zip"
+    run_cli("export", "-o", consistent, "4", "--consistent-with", kept, *common, env=env, cwd=root)
     return Made(
         root,
         ledger,
@@ -135,4 +138,5 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Made:
         allowed_signers(root / "trusted1", key1),
         allowed_signers(root / "trusted12", key1, key2),
         kept,
+        consistent,
     )

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Made, cli_env
+from .bundle2 import verify_bundle
+from .conftest import Made, cli_env, run_cli_batch
 from .forge import forge_append, load_key, sign_note
 from .log2 import verify_log
 from .sshsig import SpecError
 from .tiles import split_bundle
 from .trust import read_allowed_signers
+from .zipcheck import read_bundle
 
 
 def tool_verify(ledger: Path, trusted: Path, tmp: Path) -> tuple[int, dict[str, object]]:
@@ -95,3 +97,45 @@ def test_f7_the_tool_flags_a_record_by_the_rotated_out_key(made: Made, tmp_path:
     code, report = tool_verify(ledger, made.trusted1, tmp_path)
     # Section 4: listed as a warning (or a failure); never silently VALID.
     assert code == 3 or "5" in json.dumps(report.get("warnings")), report
+
+
+def test_f10_a_bundle_extends_the_kept_format2_note(made: Made) -> None:
+    data = made.bundle_consistent.read_bytes()
+    result = verify_bundle(data, read_allowed_signers(made.trusted1), since=made.kept)
+    assert result.indexes == (2, 4)
+    with pytest.raises(SpecError, match="rollback"):
+        verify_bundle(data, read_allowed_signers(made.trusted1), since=kept_later(made))
+
+
+def kept_later(made: Made) -> Path:
+    """A kept note larger than the bundle's tree (size 6, signed by the current key)."""
+    path = made.root / "kept-6"
+    body = (made.ledger / "checkpoint").read_bytes().split(b"\n\n", 1)[0].split(b"\n")
+    body[1] = b"6"
+    path.write_bytes(sign_note(b"\n".join(body) + b"\n", load_key(made.key2)))
+    return path
+
+
+@pytest.mark.xfail(strict=True, reason="spec_findings F10: bundle --since reads KEPT as format 1")
+def test_f10_the_tool_checks_a_bundle_since_a_kept_format2_note(made: Made, tmp_path: Path) -> None:
+    commands = [
+        ["verify", str(made.bundle_consistent), "--trusted-keys", str(made.trusted1)]
+        + ["--since", str(made.kept)]
+    ]
+    assert run_cli_batch(commands, cli_env(tmp_path), tmp_path) == [0]
+
+
+@pytest.mark.xfail(strict=True, reason="spec_findings F1b: export omits key_revocation records")
+def test_f1b_an_export_carries_the_revocations_its_checkpoint_covers(
+    made: Made, tmp_path: Path
+) -> None:
+    ledger = tmp_path / "ledger"
+    shutil.copytree(made.ledger, ledger)
+    bundle = tmp_path / "b.zip"
+    revoke = ["key", "revoke", str(made.key1.with_suffix(".pub")), "--after", "1"]
+    commands = [
+        [*revoke, "--key", str(made.key2), "--ledger", str(ledger)],
+        ["export", "-o", str(bundle), "3", "--ledger", str(ledger)],
+    ]
+    assert run_cli_batch(commands, cli_env(tmp_path), tmp_path) == [0, 0]
+    assert "entries/5" in read_bundle(bundle.read_bytes())
