@@ -29,6 +29,7 @@ def tool_verify(ledger: Path, trusted: Path, tmp: Path) -> tuple[int, dict[str, 
         [sys.executable, "-m", "bias_ledger", "verify", "--ledger", str(ledger)]
         + ["--trusted-keys", str(trusted), "--json"],
         env=cli_env(tmp),
+        cwd=tmp,
         capture_output=True,
         text=True,
         timeout=120,

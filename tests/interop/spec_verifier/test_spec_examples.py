@@ -128,6 +128,7 @@ def test_the_tools_proofs_verify_with_the_rfc_algorithms(made: Made, tmp_path: P
             [sys.executable, "-m", "bias_ledger", "proof", *args, "--json"]
             + ["--ledger", str(made.ledger)],
             env=cli_env(tmp_path),
+            cwd=tmp_path,
             capture_output=True,
             text=True,
             timeout=120,

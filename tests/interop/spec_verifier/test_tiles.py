@@ -46,6 +46,7 @@ def append(tmp: Path, ledger: Path, count: int) -> str:
     done = subprocess.run(
         [sys.executable, "-c", APPEND, str(ledger), str(tmp / "key"), str(count)],
         env=cli_env(tmp),
+        cwd=tmp,
         capture_output=True,
         text=True,
         timeout=300,

@@ -47,6 +47,7 @@ def witnessed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Witnessed]:
         [sys.executable, "-m", "bias_ledger", "witness", "serve", "--key", str(witness_key)]
         + ["--logs", str(logs), "--name", "witness.example/spec", "--state", str(tmp / "state")],
         env=env,
+        cwd=tmp,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
@@ -118,6 +119,7 @@ def test_a_flipped_cosignature_fails_the_quorum_for_both(
         [sys.executable, "-m", "bias_ledger", "verify", str(tmp_path / "b.zip")]
         + ["--trusted-keys", str(witnessed.trusted), "--witnesses", str(witnessed.policy)],
         env=cli_env(tmp_path),
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=120,
