@@ -38,9 +38,18 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
+def _no_constant(name: str) -> Any:
+    raise SpecError(f"{name} is not JSON (section 1: NaN and Infinity cannot be encoded)")
+
+
 def load_json(data: bytes, what: str) -> Any:
+    """Strict JSON (10.2): UTF-8, no member name repeated in an object, no NaN or Infinity."""
     try:
-        return json.loads(data.decode("utf-8"), object_pairs_hook=_unique)
+        return json.loads(
+            data.decode("utf-8"), object_pairs_hook=_unique, parse_constant=_no_constant
+        )
+    except SpecError as exc:
+        raise SpecError(f"{what}: {exc}") from exc
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise SpecError(f"{what}: not JSON: {exc}") from exc
 

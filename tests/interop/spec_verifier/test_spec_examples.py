@@ -25,8 +25,8 @@ from .note import (
     verify_cosignature,
     verify_ed25519,
 )
-from .records import check_record, parse_entry
-from .sshsig import fingerprint, raw_ed25519, wire_of_line
+from .records import check_record, load_json, parse_entry
+from .sshsig import SpecError, fingerprint, raw_ed25519, wire_of_line
 from .tiles import encode_index, split_bundle, tile_path
 
 FORMAT = REPO / "docs" / "FORMAT.md"
@@ -174,3 +174,18 @@ def test_the_verifier_shares_no_code_with_bias_ledger(module: str) -> None:
             assert top not in {"bias_ledger", "tests"}, f"{module} imports {name}"
             allowed = top in sys.stdlib_module_names or top in {"blake3", "cryptography"}
             assert allowed or top in {"pytest"}, f"{module} imports {name}"
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        (b'{"a":1,"a":2}', "duplicate JSON member"),
+        (b'{"a":NaN}', "NaN is not JSON"),
+        (b'{"a":[Infinity]}', "Infinity is not JSON"),
+        (b'{"a":"\xff"}', "not JSON"),
+    ],
+)
+def test_records_are_parsed_strictly(text: bytes, why: str) -> None:
+    """FORMAT.md 10.2 (and section 1): what a strict parser refuses, whatever Python allows."""
+    with pytest.raises(SpecError, match=f"record 7: .*{why}"):
+        load_json(text, "record 7")

@@ -20,7 +20,7 @@ def read_bundle(data: bytes) -> dict[str, bytes]:
     if len(data) < END.size:
         raise SpecError("bundle: not a ZIP file")
     sig, disk, cd_disk, count, total, cd_size, cd_offset, comment = END.unpack(data[-END.size :])
-    if sig != 0x06054B50 or comment or disk or cd_disk or count != total:
+    if sig != 0x06054B50 or comment or disk or cd_disk or count != total or count == 0xFFFF:
         raise SpecError("bundle: the end record (22 bytes, no comment) does not end the file")
     if cd_offset + cd_size != len(data) - END.size:
         raise SpecError("bundle: bytes between the central directory and the end record")
