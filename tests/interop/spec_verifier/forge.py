@@ -91,14 +91,25 @@ def forge_append(ledger: Path, key: Ed25519PrivateKey, payload: dict[str, Any]) 
             "timestamp": record["timestamp"],
         }
     )
-    entries.append(entry)
+    write_log(ledger, [*entries, entry], key)
+
+
+def read_entries(ledger: Path) -> list[bytes]:
+    """The entries of a log of fewer than 256 records."""
+    size = parse_checkpoint(parse_note((ledger / "checkpoint").read_bytes()).text).size
+    return split_bundle((ledger / tile_path("entries", 0, size)).read_bytes(), "e", size)
+
+
+def write_log(ledger: Path, entries: list[bytes], key: Ed25519PrivateKey) -> None:
+    """Entry bundle, hash tile and a checkpoint signed by `key` for these (< 256) entries."""
+    origin = parse_checkpoint(parse_note((ledger / "checkpoint").read_bytes()).text).origin
     leaves = [leaf_hash(sha256, e) for e in entries]
     for level, data in (
         ("entries", b"".join(len(e).to_bytes(2, "big") + e for e in entries)),
         (0, b"".join(leaves)),
     ):
-        path = ledger / tile_path(level, 0, size + 1)
+        path = ledger / tile_path(level, 0, len(entries))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-    text = f"{cp.origin}\n{size + 1}\n{base64.b64encode(root(sha256, leaves)).decode()}\n"
+    text = f"{origin}\n{len(entries)}\n{base64.b64encode(root(sha256, leaves)).decode()}\n"
     (ledger / "checkpoint").write_bytes(sign_note(text.encode(), key))
