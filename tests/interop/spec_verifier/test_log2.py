@@ -53,13 +53,21 @@ def test_the_tools_ledger_verifies_from_the_spec_following_its_rotation(made: Ma
     assert result.checkpoint_signer == key_fingerprint(made.key2)
     assert result.invalid == {}
     assert result.tiles == 1
+    # 10.1: nothing but these names in a format-2 ledger directory.
+    known = {"ledger.json", "checkpoint", "tile", "records", "lock", "witnesses.json"}
+    assert {p.name for p in made.ledger.iterdir()} <= known | {
+        "witnesses.json",
+        "witness-state.json",
+    }
 
 
 def test_the_published_log_verifies_and_extends_the_kept_checkpoint(made: Made) -> None:
     trusted = read_allowed_signers(made.trusted1)
     result = verify_log(made.published, trusted, published=True, since=made.kept)
     assert result.checkpoint == verify_log(made.ledger, trusted).checkpoint
-    assert not (made.published / "ledger.json").exists()
+    # 10.10: the ledger's checkpoint, tiles and records, nothing else.
+    assert sorted(p.name for p in made.published.iterdir()) == ["checkpoint", "records", "tile"]
+    assert (made.published / "checkpoint").read_bytes() == (made.ledger / "checkpoint").read_bytes()
     assert sorted(p.name for p in (made.published / "records").iterdir()) == sorted(
         p.name for p in (made.ledger / "records").iterdir()
     )
