@@ -66,6 +66,7 @@ def grown(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path, P
     run_cli("publish", published, "--ledger", ledger, env=env, cwd=tmp)
     first = tmp / "checkpoint-300"
     shutil.copy(published / "checkpoint", first)
+    shutil.copytree(published / "tile", tmp / "tiles-300")
     append(tmp, ledger, 20)
     run_cli("publish", published, "--ledger", ledger, env=env, cwd=tmp)
     return ledger, published, first, tmp / "trusted"
@@ -83,6 +84,17 @@ def test_tile_paths_are_those_tlog_tiles_names(grown: tuple[Path, Path, Path, Pa
     # Publishing keeps the partial tiles of the older checkpoint (10.10).
     assert expected_now | {tile_path(0, 1, 44), tile_path("entries", 1, 44)} <= files(published)
     assert tile_path(0, 1, 64) == "tile/0/001.p/64"
+    # 10.7 step 5: the writer removed its superseded partial tiles.
+    assert not {tile_path(0, 1, 44), tile_path("entries", 1, 44)} & files(ledger)
+
+
+def test_full_tiles_never_change(grown: tuple[Path, Path, Path, Path]) -> None:
+    ledger, published, first, _ = grown
+    before = first.parent / "tiles-300"
+    for level in (0, "entries"):
+        path = tile_path(level, 0, 256)
+        assert (before / path.removeprefix("tile/")).read_bytes() == (ledger / path).read_bytes()
+        assert (published / path).read_bytes() == (ledger / path).read_bytes()
 
 
 def test_the_grown_log_and_its_older_checkpoint_verify(
