@@ -142,6 +142,11 @@ def test_the_tools_proofs_verify_with_the_rfc_algorithms(made: Made, tmp_path: P
         return base64.b64decode(value)
 
     included = proof("inclusion", "3")
+    # 10.5: exactly these fields, hashes in padded base64.
+    assert sorted(included) == sorted(
+        ["hash", "index", "size", "entry", "leaf_hash", "root_hash", "proof"]
+    )
+    assert (included["hash"], included["index"], included["size"]) == ("sha256", 3, 5)
     entries = split_bundle((made.ledger / "tile/entries/000.p/5").read_bytes(), "bundle", 5)
     assert b64(included["entry"]) == entries[3]
     leaf = leaf_hash(sha256, entries[3])
@@ -152,6 +157,9 @@ def test_the_tools_proofs_verify_with_the_rfc_algorithms(made: Made, tmp_path: P
     path = [b64(h) for h in included["proof"]]
     assert verify_inclusion(sha256, 3, 5, leaf, path, top)
     consistent = proof("consistency", "2", "5")
+    assert sorted(consistent) == sorted(
+        ["hash", "old_size", "new_size", "old_root", "new_root", "proof"]
+    )
     assert isinstance(consistent["proof"], list)
     hashes = [b64(h) for h in consistent["proof"]]
     old, new = b64(consistent["old_root"]), b64(consistent["new_root"])
