@@ -107,7 +107,27 @@ def check_record(
     mirrored = (record["kind"], record["timestamp"], record["signer"]["fingerprint"])
     if mirrored != (entry.kind, entry.timestamp, entry.signer):
         raise SpecError(f"record {index}: kind, timestamp or signer differ from the entry's")
+    if record["kind"] == "audit":
+        check_sha256_digests(record["audit"], index)
     return record, wire
+
+
+def check_sha256_digests(audit: dict[str, Any], index: int) -> None:
+    """10.2: a format-2 audit carries `sha256` beside `blake3` for each input file and artifact."""
+    files = [
+        i for i in audit.get("inputs", []) if isinstance(i, dict) and i.get("format") != "table"
+    ]
+    subject = audit.get("subject")
+    artifact = subject.get("artifact") if isinstance(subject, dict) else None
+    if isinstance(artifact, dict):
+        files.append(artifact)
+    for item in files:
+        if not HEX64.fullmatch(str(item.get("sha256"))) or not HEX64.fullmatch(
+            str(item.get("blake3"))
+        ):
+            raise SpecError(
+                f"record {index}: {item.get('name')!r} lacks its sha256 or blake3 digest"
+            )
 
 
 def check_header(
