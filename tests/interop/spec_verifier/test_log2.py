@@ -155,3 +155,30 @@ def test_the_tool_rejects_the_same_tampered_copies(made: Made, tmp_path: Path) -
         for case in sorted(TAMPER)
     ]
     assert run_cli_batch(commands, cli_env(tmp_path), tmp_path) == [0] + [3] * len(TAMPER)
+
+
+# options -> the tool's exit code (0 valid, 3 invalid, 2: the file trusts no key for bias-ledger)
+WINDOWS = {
+    'valid-before="20200101"': 3,
+    'valid-after="20990101",namespaces="bias-ledger"': 3,
+    'valid-after="20200101"': 0,
+    'namespaces="git"': 2,
+}
+
+
+def test_allowed_signers_options_limit_trust_in_both_verifiers(made: Made, tmp_path: Path) -> None:
+    """Section 7: namespaces= is honoured, valid-after/valid-before checked against timestamps."""
+    line = made.trusted1.read_text()
+    commands, expected = [], []
+    for number, (options, code) in enumerate(WINDOWS.items()):
+        path = tmp_path / f"trusted-{number}"
+        path.write_text(line.replace("spec@example.org ", f"spec@example.org {options} ", 1))
+        trusted = read_allowed_signers(path)
+        if code == 0:
+            assert verify_log(made.ledger, trusted).checkpoint.size == 5
+        else:
+            with pytest.raises(SpecError, match="record 0: "):
+                verify_log(made.ledger, trusted)
+        commands.append(["verify", "--ledger", str(made.ledger), "--trusted-keys", str(path)])
+        expected.append(code)
+    assert run_cli_batch(commands, cli_env(tmp_path), tmp_path) == expected

@@ -11,6 +11,26 @@ from .sshsig import SpecError, fingerprint, wire_of_line
 
 _TOKEN = re.compile(r'(?:[^\s"]|"[^"]*")+')
 _NAMESPACES = re.compile(r'(?:^|,)namespaces="([^"]*)"')
+_WINDOW = re.compile(r'(?:^|,)valid-(after|before)="?([0-9]{8}(?:[0-9]{4}(?:[0-9]{2})?)?)Z?"?')
+
+
+class Principal(str):
+    """A trusted key's principal, with its allowed_signers validity window (UTC, YYYYMMDDHHMMSS)."""
+
+    after: str = ""
+    before: str = "99999999999999"
+
+
+def _principal(name: str, options: str) -> Principal:
+    principal = Principal(name)
+    for which, stamp in _WINDOW.findall(options):
+        # OpenSSH: valid-after is inclusive from the start of that time, valid-before up to its end.
+        start, end = stamp.ljust(14, "0"), stamp.ljust(14, "9")
+        if which == "after":
+            principal.after = start
+        else:
+            principal.before = end
+    return principal
 
 
 def read_allowed_signers(path: Path) -> dict[bytes, str]:
@@ -29,7 +49,8 @@ def read_allowed_signers(path: Path) -> dict[bytes, str]:
         spaces = _NAMESPACES.search(tokens[1]) if at == 2 else None
         if spaces and "bias-ledger" not in spaces.group(1).split(","):
             continue
-        keys[wire_of_line(f"ssh-ed25519 {tokens[at + 1]}")] = tokens[0]
+        options = tokens[1] if at == 2 else ""
+        keys[wire_of_line(f"ssh-ed25519 {tokens[at + 1]}")] = _principal(tokens[0], options)
     return keys
 
 
@@ -57,6 +78,15 @@ class Trust:
         """Take one signature-verified record into account (its rotation or revocation)."""
         self.signed.append((index, key))
         problem = self.usable(key, index)
+        principal = self.trusted[key]
+        if isinstance(principal, Principal):
+            # Section 7: valid-after/valid-before are checked against the record's timestamp.
+            stamp = re.sub(r"[^0-9]", "", str(record["timestamp"]))[:14]
+            if not principal.after <= stamp <= principal.before:
+                raise SpecError(
+                    f"record {index}: signed by {fingerprint(key)} at {record['timestamp']}, "
+                    "outside its allowed_signers valid-after/valid-before"
+                )
         if problem:
             self.invalid[index] = problem
             return
@@ -66,7 +96,7 @@ class Trust:
             new = wire_of_line(payload["new_public_key"])
             if fingerprint(new) != payload["new_fingerprint"]:
                 raise SpecError(f"record {index}: new_fingerprint is not new_public_key's")
-            self.trusted.setdefault(new, self.trusted[key])
+            self.trusted.setdefault(new, str(self.trusted[key]))
             self.retired[key] = index
         elif kind == "key_revocation":
             payload = record["key_revocation"]
