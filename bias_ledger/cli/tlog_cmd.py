@@ -64,58 +64,27 @@ def run_verify_log(
     report: Path | None = None,
 ) -> None:
     """Verify a format-2 log in a directory or at a URL; print the checklist, write --report."""
-    from bias_ledger.cli.verify_output import (
-        Shown,
-        check_report_path,
-        show_failure,
-        show_success,
-    )
-    from bias_ledger.cli.verify_view import load_trust, read_kept
-    from bias_ledger.ledger.tlog_source import open_source
+    from bias_ledger.cli.verify_output import Shown, check_report_path, show_failure, show_success
     from bias_ledger.verify import VerificationFailed
-    from bias_ledger.verify.log import verify_log_source
+    from bias_ledger.workflows.trust import load_trust
+    from bias_ledger.workflows.verify import verify_log_at
 
     check_report_path(report)
     trusted = load_trust(trusted_keys, trusted_key)
-    kept = read_kept(since)
-    policy = load_witnesses(witnesses)
-    source = open_source(location)
     trust_source = "" if trusted is None else trusted.source
-    labels: dict[str, Any] = {
-        "report": report,
-        "trust_source": trust_source,
-        "since": since,
-        "witnesses": witnesses,
-    }
     try:
-        verified = verify_log_source(
-            source,
-            kind="published log" if origin is None else "ledger",
+        result = verify_log_at(
+            location,
             trusted=trusted,
-            trust_log_keys=trust_ledger_keys,
+            trust_ledger_keys=trust_ledger_keys,
             origin=origin,
-            since=kept,
-            witnesses=policy,
+            since=since,
+            witnesses=witnesses,
         )
     except VerificationFailed as failure:
-        shown = Shown(failure, **labels)
-        show_failure(shown, json_output)
+        show_failure(Shown(failure, report, trust_source, since, witnesses), json_output)
         return
-    finally:
-        close = getattr(source, "close", None)
-        if close is not None:
-            close()
-    show_success(Shown(verified.verification, **labels), json_output)
-
-
-def load_witnesses(witnesses: Path | None) -> Any:
-    """The ``--witnesses`` policy (a :class:`bias_ledger.verify.log.Witnesses`), or None."""
-    if witnesses is None:
-        return None
-    from bias_ledger.verify.log import Witnesses
-    from bias_ledger.witness.policy import load_witness_policy
-
-    return Witnesses(load_witness_policy(witnesses), str(witnesses))
+    show_success(Shown(result, report, trust_source, since, witnesses), json_output)
 
 
 def _tree(ledger: Path) -> Any:

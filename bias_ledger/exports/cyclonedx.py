@@ -136,7 +136,7 @@ def export_cyclonedx(path: Path, index: int | None, *, model: str | None) -> dic
 
     The ledger is verified (integrity) first; nothing unverified is exported.
     """
-    from bias_ledger import __version__
+    from bias_ledger._version import __version__
     from bias_ledger.verify.records import open_verified
 
     # Integrity first (format 1 or 2); trust is the reader's decision.
