@@ -9,7 +9,7 @@ their numbers, which an aggregating engine does not keep (``--engine arrow`` lis
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,10 +21,25 @@ from bias_ledger.io.columns import Located, label_domain, to_bool, to_classes
 from bias_ledger.io.encode import encode_sensitive
 from bias_ledger.io.model import AuditData, ColumnMapping, InputFile
 from bias_ledger.io.tables import InMemoryTable
+from bias_ledger.io.weights import EXPECTED
 from bias_ledger.metrics.model import Task
+from bias_ledger.metrics.weights import WeightParts
 
 ROWS_COLUMN = "__bias_ledger_rows"
 """The count column of an aggregated table (a name no dataset is expected to use)."""
+EXPONENT_COLUMN = "__bias_ledger_weight_exponent"
+MANTISSA_COLUMN = "__bias_ledger_weight_mantissa"
+"""With ``--weight``: rows are also grouped by each weight's binary exponent, and the integer
+mantissas summed exactly (:mod:`bias_ledger.metrics.weights`), so that every engine's weight
+sums are exact, whatever order its threads add them in."""
+# Exponents that stand for bad weights instead (valid ones lie in [-500, 501]).
+BAD_WEIGHTS = {
+    -10001: "missing",
+    -10002: "not a number",
+    -10003: "NaN",
+    -10004: "negative",
+    -10005: "infinite or out of range",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,6 +63,38 @@ class AggregatedColumn(Located):
         return AggregatedColumn(
             self.name, self.data.filter(selector), self.file, None, self.weights[keep]
         )
+
+
+def weight_sql(column: str, identifier: Callable[[str], str]) -> str:
+    """SQL (DuckDB's and Spark's alike) of a weight's exponent and integer mantissa, the weight
+    being ``mantissa * 2**(exponent - 53)``; bad weights get an exponent of BAD_WEIGHTS.
+
+    ``floor(log2(w))`` may be off by one near a power of two; ``w * 2**(53 - e)`` is then still
+    an exact integer (below 2**55), which is all the exact sum needs.
+    """
+    value = f"TRY_CAST({column} AS DOUBLE)"
+    two = "CAST(2 AS DOUBLE)"
+    exponent = f"CAST(floor(log2({value})) AS BIGINT)"
+    good = f"({value} >= pow({two}, -500) AND {value} <= pow({two}, 500))"
+    codes = {text: code for code, text in BAD_WEIGHTS.items()}
+    return (
+        f"CASE WHEN {column} IS NULL THEN {codes['missing']} "
+        f"WHEN {value} IS NULL THEN {codes['not a number']} "
+        f"WHEN isnan({value}) THEN {codes['NaN']} "
+        f"WHEN {value} < 0 THEN {codes['negative']} "
+        f"WHEN {value} = 0 THEN 0 "
+        f"WHEN NOT {good} THEN {codes['infinite or out of range']} "
+        f"ELSE {exponent} END AS {identifier(EXPONENT_COLUMN)}, "
+        f"CASE WHEN {value} > 0 AND {good} "
+        f"THEN CAST({value} * pow({two}, 53 - {exponent}) AS BIGINT) ELSE 0 END "
+        f"AS {identifier(MANTISSA_COLUMN)}"
+    )
+
+
+def read_columns(mapping: ColumnMapping) -> list[str]:
+    """The columns an engine reads: the audited ones and the weight column."""
+    weight = [mapping.weight] if mapping.weight is not None else []
+    return list(dict.fromkeys([*audited_columns(mapping), *weight]))
 
 
 def audited_columns(mapping: ColumnMapping) -> list[str]:
@@ -85,6 +132,7 @@ def audit_data(
     import pyarrow.compute as pc
 
     weights = np.asarray(table.column(ROWS_COLUMN).to_numpy(), dtype=np.int64)
+    sample_weight = _weight_parts(table) if mapping.weight is not None else None
     origin = InMemoryTable(name=source, table=table)
     located: dict[str, Located] = {
         name: AggregatedColumn(name, table.column(name), origin, None, weights)
@@ -117,7 +165,12 @@ def audit_data(
             for name, column in located.items()
         }
         weights = weights[keep]
+        if sample_weight is not None:
+            sample_weight = sample_weight.take(keep)
         warnings += (f"dropped {dropped} rows with a missing label, prediction or score",)
+    if sample_weight is not None:
+        assert mapping.weight is not None
+        _check_weights(sample_weight, weights, source, mapping.weight)
     for name in mapping.sensitive:
         count = _missing_rows(located[name], weights)
         if count and not mapping.missing_as_group:
@@ -158,4 +211,29 @@ def audit_data(
         task=mapping.task,
         classes=classes,
         weights=weights,
+        sample_weight=sample_weight,
     )
+
+
+def _weight_parts(table: Any) -> WeightParts:
+    exponents = np.asarray(table.column(EXPONENT_COLUMN).to_numpy(), dtype=np.int64)
+    mantissas = np.empty(len(exponents), dtype=object)
+    mantissas[:] = [int(value) for value in table.column(MANTISSA_COLUMN).to_pylist()]
+    return WeightParts(exponents, mantissas)
+
+
+def _check_weights(
+    parts: WeightParts, rows: npt.NDArray[np.int64], source: str, column: str
+) -> None:
+    """InputError naming how many rows hold each kind of bad weight."""
+    found = []
+    for code, kind in BAD_WEIGHTS.items():
+        count = int(rows[parts.exponents == code].sum())
+        if count:
+            found.append(f"{count} {kind}")
+    if found:
+        raise InputError(
+            f"{source}: weight column {column!r} has bad weights in {', '.join(found)} rows "
+            f"(the engine counts rows without numbering them; --engine arrow names them); "
+            f"expected {EXPECTED}"
+        )

@@ -9,7 +9,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bias_ledger.engines.aggregated import ROWS_COLUMN, audit_data, audited_columns
+from bias_ledger.engines.aggregated import (
+    EXPONENT_COLUMN,
+    MANTISSA_COLUMN,
+    ROWS_COLUMN,
+    audit_data,
+    audited_columns,
+    weight_sql,
+)
 from bias_ledger.engines.sources import Dataset, fingerprint, resolve_dataset
 from bias_ledger.errors import InputError
 from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, JoinMode
@@ -123,14 +130,25 @@ def _check_join(
 
 
 def aggregate_sql(
-    source: str, columns: Sequence[str], *, identifier: Callable[[str], str] = quote
+    source: str,
+    columns: Sequence[str],
+    *,
+    identifier: Callable[[str], str] = quote,
+    weight: str | None = None,
 ) -> str:
     """The query every engine runs: rows per distinct combination of the audited columns
-    (``identifier`` quotes a column name in the engine's SQL dialect)."""
+    (``identifier`` quotes a column name in the engine's SQL dialect); with a ``weight``
+    column, also the exact sums of its weights (:func:`weight_sql`)."""
     selected = ", ".join(identifier(name) for name in columns)
+    rows = f"CAST(count(*) AS BIGINT) AS {identifier(ROWS_COLUMN)}"
+    if weight is None:
+        return f"SELECT {selected}, {rows} FROM {source} GROUP BY {selected}"
+    exponent, mantissa = identifier(EXPONENT_COLUMN), identifier(MANTISSA_COLUMN)
     return (
-        f"SELECT {selected}, CAST(count(*) AS BIGINT) AS {identifier(ROWS_COLUMN)} "
-        f"FROM {source} GROUP BY {selected}"
+        f"SELECT {selected}, {exponent}, {rows}, "
+        f"CAST(sum(CAST({mantissa} AS DECIMAL(38, 0))) AS DECIMAL(38, 0)) AS {mantissa} "
+        f"FROM (SELECT {selected}, {weight_sql(identifier(weight), identifier)} FROM {source}) "
+        f"GROUP BY {selected}, {exponent}"
     )
 
 
@@ -159,7 +177,8 @@ def load(
             # Hashing reads the files while DuckDB scans them: the two overlap.
             hashing = pool.submit(lambda: [fingerprint(item, rows=0) for item in datasets])
             try:
-                table = connection.sql(aggregate_sql(source, columns)).to_arrow_table()
+                query = aggregate_sql(source, columns, weight=mapping.weight)
+                table = connection.sql(query).to_arrow_table()
             except duckdb.Error as exc:
                 raise InputError(f"{datasets[0].spec}: cannot read: {_first_line(exc)}") from None
             digests = hashing.result()
@@ -182,6 +201,8 @@ def _roles(mapping: ColumnMapping) -> list[tuple[str, str]]:
     if mapping.prediction is not None:
         pairs.append((mapping.prediction, "prediction"))
     pairs += [(name, "sensitive") for name in mapping.sensitive]
+    if mapping.weight is not None:
+        pairs.append((mapping.weight, "weight"))
     return pairs
 
 

@@ -10,7 +10,7 @@ import os
 import warnings
 from typing import Any
 
-from bias_ledger.engines.aggregated import ROWS_COLUMN, audit_data, audited_columns
+from bias_ledger.engines.aggregated import ROWS_COLUMN, audit_data, audited_columns, read_columns
 from bias_ledger.engines.duckdb_engine import aggregate_sql
 from bias_ledger.engines.sources import Dataset, fingerprint, resolve_dataset
 from bias_ledger.errors import InputError
@@ -95,12 +95,14 @@ def load(
         frame = _frame(spark, dataset)
         where = dataset.spec
     names = list(frame.columns)
-    for name in audited_columns(mapping):
+    for name in read_columns(mapping):
         if name not in names:
             raise InputError(f"{where}: no column {name!r}; columns are {', '.join(names[:10])}")
     frame.createOrReplaceTempView(VIEW)
     result = spark.sql(
-        aggregate_sql(backquote(VIEW), audited_columns(mapping), identifier=backquote)
+        aggregate_sql(
+            backquote(VIEW), audited_columns(mapping), identifier=backquote, weight=mapping.weight
+        )
     )
     with warnings.catch_warnings():
         # pyspark 4.x warns that it has not been tried with pandas 3; toArrow uses no pandas.

@@ -255,8 +255,23 @@ def to_classes(
         )
     index = {name: code for code, name in enumerate(classes)}
 
-    def codes(column: Located) -> npt.NDArray[np.int64]:
-        values = _plain(column.data).to_pylist()
-        return np.fromiter((index[text(v)] for v in values), dtype=np.int64, count=len(values))
+    return _class_codes(label, index), _class_codes(prediction, index), classes
 
-    return codes(label), codes(prediction), classes
+
+def _class_codes(column: Located, index: dict[str, int]) -> npt.NDArray[np.int64]:
+    """Each row's class code, from the column's Arrow dictionary codes: only the distinct
+    values are turned into text, never each row."""
+    import pyarrow as pa
+
+    out = np.empty(len(column.data), dtype=np.int64)
+    offset = 0
+    for chunk in column.data.chunks:
+        encoded = chunk if pa.types.is_dictionary(chunk.type) else chunk.dictionary_encode()
+        lookup = np.array(
+            [index[text(v)] if v is not None else 0 for v in encoded.dictionary.to_pylist()] or [0],
+            dtype=np.int64,
+        )
+        indices = encoded.indices.fill_null(0) if encoded.null_count else encoded.indices
+        out[offset : offset + len(chunk)] = lookup[indices.to_numpy(zero_copy_only=False)]
+        offset += len(chunk)
+    return out

@@ -88,6 +88,8 @@ def _needed(mapping: ColumnMapping) -> list[tuple[str, str]]:
     if mapping.score is not None:
         pairs.append((mapping.score, "score"))
     pairs += [(name, "sensitive") for name in mapping.sensitive]
+    if mapping.weight is not None:
+        pairs.append((mapping.weight, "weight"))
     unique: dict[str, str] = {}
     for name, role in pairs:
         unique.setdefault(name, role)
@@ -308,6 +310,11 @@ def load_audit_data(
             located, dropped, warnings = _drop_missing(located, mapping)
             y_true, y_pred, score, positive_label, classes, notes = _targets(located, mapping)
             warnings += notes
+            sample_weight = None
+            if mapping.weight is not None:
+                from bias_ledger.io.weights import to_weights
+
+                sample_weight = to_weights(located[mapping.weight])
             # Each column is let go once converted, so its Arrow buffers never outlive it.
             for name in [n for n in located if n not in mapping.sensitive]:
                 del located[name]
@@ -350,4 +357,5 @@ def load_audit_data(
         positive_label=positive_label,
         task=mapping.task,
         classes=classes,
+        sample_weight=sample_weight,
     )

@@ -21,6 +21,7 @@ from bias_ledger.metrics._grouping import (
     value_sort_keys,
 )
 from bias_ledger.metrics.model import ConfusionCounts, SensitiveColumn
+from bias_ledger.metrics.weights import ExactSums, WeightParts, exact_bincount, sum_exact, zeros
 
 # Cell order of CountTable.cells, the order of sklearn's ``confusion_matrix(...).ravel()``:
 # cell = 2 * y_true + y_pred.
@@ -46,6 +47,9 @@ class CountTable:
     orders: tuple[tuple[str, ...], ...] = ()
     """Per feature, its group names in the order of the original values (as fairlearn sorts
     them); empty when the counts came without one, and the order is derived from the names."""
+    weighted: ExactSums | None = None
+    """With sample weights: the exact weight sums of each cell, shaped as ``cells`` (which
+    then counts rows); None when every row counts once."""
 
     def __post_init__(self) -> None:
         if self.cells.shape != (len(self.groups), CELLS) or self.cells.dtype != np.int64:
@@ -55,6 +59,8 @@ class CountTable:
             )
         if any(len(group) != len(self.features) for group in self.groups):
             raise ValueError(f"every group needs one name per feature of {self.features}")
+        if self.weighted is not None and self.weighted.numerators.shape != self.cells.shape:
+            raise ValueError(f"weighted cells must have the shape {self.cells.shape}")
 
     @classmethod
     def from_counts(
@@ -64,6 +70,7 @@ class CountTable:
         cells: npt.ArrayLike,
         *,
         orders: Sequence[Sequence[str]] = (),
+        weighted: ExactSums | None = None,
     ) -> CountTable:
         """Canonical table from counts of any source: duplicates summed, empty groups dropped.
 
@@ -88,22 +95,41 @@ class CountTable:
         sums = sums[present]
         kept_orders = tuple(tuple(names) for names in orders)
         keys = _sort_keys(len(features), observed, kept_orders)
-        order = sorted(range(len(observed)), key=keys.__getitem__)
+        order = np.array(sorted(range(len(observed)), key=keys.__getitem__), dtype=np.int64)
+        if weighted is not None:
+            weighted = _summed(weighted, index, len(positions), present, order)
         return cls(
             features=tuple(features),
             groups=tuple(observed[i] for i in order),
-            cells=sums[np.array(order, dtype=np.int64)].reshape(len(order), CELLS),
+            cells=sums[order].reshape(len(order), CELLS),
             orders=kept_orders,
+            weighted=weighted,
         )
 
     @property
     def n_rows(self) -> int:
         return int(self.cells.sum())
 
+    def rows(self, index: int) -> int:
+        """Rows of group ``index`` (with weights too: fairlearn's ``count``)."""
+        return int(self.cells[index].sum())
+
+    def exact_cells(self, index: int) -> tuple[int, int, int, int]:
+        """Group ``index``'s (TN, FP, FN, TP): row counts, or weight sums on a common scale
+        (exact integers, so that rates are one correctly rounded division)."""
+        source = self.cells if self.weighted is None else self.weighted.numerators
+        tn, fp, fn, tp = (int(value) for value in source[index])
+        return tn, fp, fn, tp
+
     def confusion(self, index: int) -> ConfusionCounts:
-        tn, fp, fn, tp = (int(value) for value in self.cells[index])
+        if self.weighted is not None:
+            tn, fp, fn, tp = (float(value) for value in self.weighted.rounded()[index])
+            return ConfusionCounts(
+                true_positives=tp, false_positives=fp, true_negatives=tn, false_negatives=fn
+            )
+        tn_, fp_, fn_, tp_ = (int(value) for value in self.cells[index])
         return ConfusionCounts(
-            true_positives=tp, false_positives=fp, true_negatives=tn, false_negatives=fn
+            true_positives=tp_, false_positives=fp_, true_negatives=tn_, false_negatives=fn_
         )
 
     def merge(self, other: CountTable) -> CountTable:
@@ -112,13 +138,21 @@ class CountTable:
             raise InputError(
                 f"cannot merge counts by {self.features} with counts by {other.features}"
             )
+        if (self.weighted is None) != (other.weighted is None):
+            raise InputError("cannot merge weighted counts with unweighted counts")
         # Batches of one source share their value order; counts from two sources may not.
         orders = self.orders if self.orders == other.orders else ()
+        weighted = None
+        if self.weighted is not None and other.weighted is not None:
+            scale = min(self.weighted.scale, other.weighted.scale)
+            stacked = [self.weighted.rescaled(scale), other.weighted.rescaled(scale)]
+            weighted = ExactSums(np.concatenate([s.numerators for s in stacked]), scale)
         return CountTable.from_counts(
             self.features,
             self.groups + other.groups,
             np.concatenate([self.cells, other.cells]),
             orders=orders,
+            weighted=weighted,
         )
 
     def marginal(self, features: Sequence[str]) -> CountTable:
@@ -129,11 +163,37 @@ class CountTable:
         positions = [self.features.index(name) for name in features]
         projected = [tuple(group[p] for p in positions) for group in self.groups]
         orders = tuple(self.orders[p] for p in positions) if self.orders else ()
-        return CountTable.from_counts(features, projected, self.cells, orders=orders)
+        return CountTable.from_counts(
+            features, projected, self.cells, orders=orders, weighted=self.weighted
+        )
 
     def overall(self) -> CountTable:
         """The whole population as a single group ``()`` of no feature."""
-        return CountTable(features=(), groups=((),), cells=self.cells.sum(axis=0, keepdims=True))
+        weighted = None
+        if self.weighted is not None:
+            total = self.weighted.numerators.sum(axis=0, keepdims=True)
+            weighted = ExactSums(total.reshape(1, CELLS), self.weighted.scale)
+        return CountTable(
+            features=(),
+            groups=((),),
+            cells=self.cells.sum(axis=0, keepdims=True),
+            weighted=weighted,
+        )
+
+
+def _summed(
+    weighted: ExactSums,
+    index: npt.NDArray[np.int64],
+    n_groups: int,
+    present: npt.NDArray[np.bool_],
+    order: npt.NDArray[np.int64],
+) -> ExactSums:
+    """Weight sums of duplicated groups added up, then kept and ordered as the row counts."""
+    sums = zeros((n_groups, CELLS))
+    for position, row in zip(index.tolist(), weighted.numerators, strict=True):
+        sums[position] += row
+    kept = sums[present][order] if len(order) else zeros((0, CELLS))
+    return ExactSums(kept.reshape(len(order), CELLS), weighted.scale)
 
 
 def _sort_keys(
@@ -207,7 +267,8 @@ def _blockwise(
     y_pred: npt.NDArray[np.bool_],
     sensitive: Sequence[SensitiveColumn],
     weights: npt.NDArray[np.int64] | None = None,
-) -> tuple[CombinedCodes, npt.NDArray[np.int64]] | None:
+    sample_weight: WeightParts | None = None,
+) -> tuple[CombinedCodes, npt.NDArray[np.int64], ExactSums | None] | None:
     """Cell counts over the dense code space, block by block; None unless that space is small.
 
     Equal to one bincount over all rows, without a combined code per row of the whole input.
@@ -216,16 +277,16 @@ def _blockwise(
     if len(y_true) == 0 or space * CELLS > BLOCK_ROWS:
         return None
     counts = np.zeros(space * CELLS, dtype=np.int64)
+    sums: list[ExactSums] = []
     for start in range(0, len(y_true), BLOCK_ROWS):
         rows = slice(start, start + BLOCK_ROWS)
         block = [replace(column, codes=column.codes[rows]) for column in sensitive]
         combined = combine_codes(block)
-        counts += _bincount(
-            _cell_codes(combined, y_true[rows], y_pred[rows]),
-            weights[rows] if weights is not None else None,
-            space * CELLS,
-        )
-    return combined, counts
+        codes = _cell_codes(combined, y_true[rows], y_pred[rows])
+        counts += _bincount(codes, weights[rows] if weights is not None else None, space * CELLS)
+        if sample_weight is not None:
+            sums.append(exact_bincount(codes, sample_weight.take_slice(rows), space * CELLS))
+    return combined, counts, sum_exact(sums) if sums else None
 
 
 def count_binary(
@@ -234,19 +295,24 @@ def count_binary(
     sensitive: Sequence[SensitiveColumn],
     *,
     weights: npt.NDArray[np.int64] | None = None,
+    sample_weight: WeightParts | None = None,
 ) -> CountTable:
     """Confusion counts of every observed combination of the sensitive columns.
 
     One ``np.bincount`` over ``combined group code * 4 + cell``; no Python loop over rows.
     ``weights`` counts each row that many times: the row counts of rows an engine has
-    aggregated already (:mod:`bias_ledger.engines`).
+    aggregated already (:mod:`bias_ledger.engines`). ``sample_weight`` (one per row) gives
+    the table exact weight sums per cell (:attr:`CountTable.weighted`).
     """
     _check_inputs(y_true, y_pred, sensitive)
     if weights is not None and (len(weights) != len(y_true) or (weights < 0).any()):
         raise InputError(f"row weights must be {len(y_true)} counts >= 0")
-    blocks = _blockwise(y_true, y_pred, sensitive, weights)
+    if sample_weight is not None and len(sample_weight) != len(y_true):
+        raise InputError(f"sample weights must be {len(y_true)} numbers, one per row")
+    weighted: ExactSums | None = None
+    blocks = _blockwise(y_true, y_pred, sensitive, weights, sample_weight)
     if blocks is not None:
-        combined, flat = blocks
+        combined, flat, weighted = blocks
         observed = np.arange(combined.space, dtype=np.int64)
     else:
         combined = combine_codes(sensitive)
@@ -257,10 +323,16 @@ def count_binary(
             observed, combined = _compacted(combined)
         else:
             observed = np.arange(combined.space, dtype=np.int64)
-        flat = _bincount(_cell_codes(combined, y_true, y_pred), weights, len(observed) * CELLS)
+        codes = _cell_codes(combined, y_true, y_pred)
+        flat = _bincount(codes, weights, len(observed) * CELLS)
+        if sample_weight is not None:
+            weighted = exact_bincount(codes, sample_weight, len(observed) * CELLS)
     n_codes = len(observed)
     counts = flat.reshape(n_codes, CELLS)
     present = np.flatnonzero(counts.sum(axis=1))
+    if weighted is not None:
+        cells = weighted.numerators.reshape(n_codes, CELLS)[present]
+        weighted = ExactSums(cells.reshape(len(present), CELLS), weighted.scale)
     keys = combined.decode(observed[present])
     groups = [
         tuple(column.categories[code] for column, code in zip(sensitive, row, strict=True))
@@ -268,7 +340,9 @@ def count_binary(
     ]
     features = tuple(column.name for column in sensitive)
     orders = tuple(column.categories for column in sensitive)
-    return CountTable.from_counts(features, groups, counts[present].astype(np.int64), orders=orders)
+    return CountTable.from_counts(
+        features, groups, counts[present].astype(np.int64), orders=orders, weighted=weighted
+    )
 
 
 def _compacted(combined: CombinedCodes) -> tuple[npt.NDArray[np.int64], CombinedCodes]:
