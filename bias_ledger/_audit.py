@@ -193,6 +193,10 @@ MAX_SEED = 2**53 - 1
 
 
 def _check_request(request: AuditRequest) -> None:
+    if request.mapping.weight is not None:
+        from bias_ledger.metrics.weighted import check_weighted_request
+
+        check_weighted_request(request)
     if request.min_group_size < 0:
         raise InputError(f"--min-group-size must be >= 0; got {request.min_group_size}")
     if request.ci_level is not None and not 0 < request.ci_level < 1:
@@ -211,10 +215,6 @@ def _check_request(request: AuditRequest) -> None:
     if request.seed is not None and not request.bootstrap:
         raise InputError("--seed sets the bootstrap's draws: it needs --bootstrap N")
     _check_thresholds(request.thresholds)
-    if request.mapping.weight is not None:
-        from bias_ledger.metrics.weighted import check_weighted_request
-
-        check_weighted_request(request)
     # The seed is recorded, and a record holds only integers JSON numbers keep exact.
     if request.seed is not None and not 0 <= request.seed <= MAX_SEED:
         raise InputError(f"--seed must be an integer from 0 to {MAX_SEED}; got {request.seed}")

@@ -21,7 +21,14 @@ from bias_ledger.metrics._grouping import (
     value_sort_keys,
 )
 from bias_ledger.metrics.model import ConfusionCounts, SensitiveColumn
-from bias_ledger.metrics.weights import ExactSums, WeightParts, exact_bincount, sum_exact, zeros
+from bias_ledger.metrics.weights import (
+    ExactSums,
+    WeightParts,
+    exact_bincount,
+    sum_exact,
+    to_float,
+    zeros,
+)
 
 # Cell order of CountTable.cells, the order of sklearn's ``confusion_matrix(...).ravel()``:
 # cell = 2 * y_true + y_pred.
@@ -123,7 +130,8 @@ class CountTable:
 
     def confusion(self, index: int) -> ConfusionCounts:
         if self.weighted is not None:
-            tn, fp, fn, tp = (float(value) for value in self.weighted.rounded()[index])
+            scale = self.weighted.scale
+            tn, fp, fn, tp = (to_float(int(n), scale) for n in self.weighted.numerators[index])
             return ConfusionCounts(
                 true_positives=tp, false_positives=fp, true_negatives=tn, false_negatives=fn
             )
