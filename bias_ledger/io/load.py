@@ -116,7 +116,11 @@ def _read_one(
     columns: list[str],
     mapping: ColumnMapping,
 ) -> tuple[dict[str, Located], int]:
-    text = text_columns(schema, [n for n in columns if n in mapping.sensitive])
+    grouped = set(mapping.sensitive)
+    if mapping.task is Task.MULTICLASS_CLASSIFICATION:
+        # Classes are coded from the dictionaries (io.columns.to_classes): read them so.
+        grouped |= {mapping.label, mapping.prediction or mapping.label}
+    text = text_columns(schema, [n for n in columns if n in grouped])
     # Labels and predictions are integers of a few values: held narrow, they cost a byte a row.
     # Integer ids of up to 2**31 rows fit in four bytes (the join compares them by value).
     narrow = [n for n in (mapping.label, mapping.prediction, mapping.id_column) if n in columns]
