@@ -76,14 +76,9 @@ def _explicit_reference(feature: str, wanted: str, groups: Sequence[GroupMetrics
     )
 
 
-def _rows(item: GroupMetrics) -> float:
-    """The group's rows: its ``count`` (weighted counts hold weight sums instead)."""
-    return float(item.metrics["count"].value or 0)
-
-
 def _groups(table: CountTable, min_group_size: int) -> tuple[GroupMetrics, ...]:
     return tuple(
-        item if _rows(item) >= min_group_size else dataclasses.replace(item, sufficient=False)
+        item if item.rows >= min_group_size else dataclasses.replace(item, sufficient=False)
         for item in group_metrics(table)
     )
 

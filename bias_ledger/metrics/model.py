@@ -179,6 +179,14 @@ class GroupMetrics:
     def label(self) -> str:
         return ", ".join(self.group) if self.group else "overall"
 
+    @property
+    def rows(self) -> int:
+        """The group's rows: its ``count`` (in a weighted audit ``counts`` sums weights)."""
+        count = self.metrics.get("count")
+        if count is None or count.value is None:
+            return int(self.counts.total)
+        return int(count.value)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "group": list(self.group),
