@@ -173,7 +173,7 @@ class ScoreHistogram:
     def _reindex(self, targets: Ints, width: int) -> None:
         """Move the fine bins to positions ``targets`` of ``width`` bins (merging equal ones)."""
         out = np.zeros((self.groups, width, 2))
-        np.add.at(out, (slice(None), targets), self.fine)
+        np.add.at(out.swapaxes(0, 1), targets, self.fine.swapaxes(0, 1))
         self.fine = out
 
     def _to_bins(self) -> None:

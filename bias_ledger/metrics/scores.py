@@ -29,7 +29,7 @@ from bias_ledger.metrics.model_extra import (
     ScoreResults,
     ThresholdSweep,
 )
-from bias_ledger.metrics.score_histogram import MAX_BINS, ScoreHistogram, calibration_edges
+from bias_ledger.metrics.score_histogram import MAX_BINS, ScoreHistogram
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -45,21 +45,22 @@ EXACT_AUC = (
 )
 
 
-def roc_auc_from_counts(negatives: Floats, positives: Floats) -> tuple[Floats, Floats]:
+def roc_auc_from_counts(
+    negatives: Floats, positives: Floats, *, distinct: bool = False
+) -> tuple[Floats, Floats]:
     """(ROC AUC, error bound) per group from ``(G, bins)`` counts in ascending score order.
 
     Scores in one bin count as tied (half a pair each), which is the area
     ``sklearn.metrics.roc_auc_score`` integrates when a bin holds one distinct score. A bin
     holding both classes of a group at different scores can be off by its pairs: the bound is
-    half of those pairs over all pairs. NaN AUC for a group with a single class.
+    half of those pairs over all pairs; 0 with ``distinct`` bins (one score each, so a bin's
+    pairs are true ties). NaN AUC for a group with a single class.
     """
     integral = bool(
         np.all(negatives == np.floor(negatives)) and np.all(positives == np.floor(positives))
     )
-    if integral:
-        neg, pos = negatives.astype(np.int64), positives.astype(np.int64)
-    else:
-        neg, pos = negatives, positives
+    neg: npt.NDArray[Any] = negatives.astype(np.int64) if integral else negatives
+    pos: npt.NDArray[Any] = positives.astype(np.int64) if integral else positives
     below = np.cumsum(neg, axis=1) - neg
     twice_u = (pos * (2 * below + neg)).sum(axis=1)
     mixed = (pos * neg).sum(axis=1)
@@ -70,7 +71,7 @@ def roc_auc_from_counts(negatives: Floats, positives: Floats) -> tuple[Floats, F
         if n1[g] > 0 and n0[g] > 0:
             pairs = 2 * int(n1[g]) * int(n0[g]) if integral else 2 * float(n1[g]) * float(n0[g])
             auc[g] = (int(twice_u[g]) if integral else float(twice_u[g])) / pairs
-            bound[g] = (int(mixed[g]) if integral else float(mixed[g])) / pairs
+            bound[g] = 0.0 if distinct else (int(mixed[g]) if integral else float(mixed[g])) / pairs
     return auc, bound
 
 
@@ -135,7 +136,8 @@ def _groups(
     min_group_size: int,
 ) -> list[GroupScores]:
     fine, coarse, sums = _summed(histogram, regrouping)
-    auc, bound = roc_auc_from_counts(fine[:, :, 0], fine[:, :, 1])
+    distinct = histogram.binning.distinct
+    auc, bound = roc_auc_from_counts(fine[:, :, 0], fine[:, :, 1], distinct=distinct)
     probabilities = histogram.low >= 0 and histogram.high <= 1
     by_threshold = coarse.sum(axis=1)  # (G, reached, 2)
     at_least = np.cumsum(by_threshold[:, ::-1], axis=1)[:, ::-1]
@@ -217,19 +219,16 @@ def score_results(
     )
     every = [everyone, *(g for feature in features for g in feature.groups)]
     exact = all(item.roc_auc_error_bound == 0 for item in every)
-    notes = () if everyone.calibration else (_NOT_PROBABILITIES,)
-    if not exact:
-        worst = max(item.roc_auc_error_bound for item in every)
-        notes += (
-            f"ROC AUC from {histogram.fine.shape[1]} equal-width score bins: within "
-            f"{worst:.3g} of the exact value (roc_auc_error_bound per group); exact AUC "
-            f"needs at most max_distinct={histogram.max_distinct} distinct scores",
-        )
+    notes: tuple[str, ...] = () if everyone.calibration else (_NOT_PROBABILITIES,)
+    # Stated in the histogram's description, not in the notes: records made before the
+    # histograms hold notes without it, and recompute by comparing them.
+    description = binning_json(histogram, exact)
+    description["roc_auc_max_error_bound"] = max(item.roc_auc_error_bound for item in every)
     return ScoreResults(
         overall=everyone,
         features=features,
         notes=notes,
-        histogram=binning_json(histogram, exact),
+        histogram=description,
     )
 
 
