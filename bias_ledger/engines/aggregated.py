@@ -56,20 +56,6 @@ def audited_columns(mapping: ColumnMapping) -> list[str]:
     return list(dict.fromkeys(name for name in names if name is not None))
 
 
-def check_supported(mapping: ColumnMapping, engine: str) -> None:
-    """InputError for what the aggregating engines do not compute yet."""
-    if mapping.score is not None:
-        raise InputError(
-            f"--engine {engine} does not take --score yet (score metrics need per-group score "
-            "histograms); use --engine arrow, or a --prediction column"
-        )
-    if mapping.task is Task.REGRESSION:
-        raise InputError(
-            f"--engine {engine} computes binary and multiclass classification audits; "
-            "regression audits use --engine arrow"
-        )
-
-
 def _missing_rows(column: Located, weights: npt.NDArray[np.int64]) -> int:
     if not column.data.null_count:
         return 0

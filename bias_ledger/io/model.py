@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from bias_ledger.metrics.model import SensitiveColumn, Task
+
+if TYPE_CHECKING:
+    from bias_ledger.metrics._cells import Precomputed
 
 MISSING_GROUP = "<missing>"
 """The group name given to missing sensitive values with ``missing_as_group``."""
@@ -134,3 +137,5 @@ class AuditData:
     weights: npt.NDArray[np.int64] | None = None
     """How many input rows each row stands for, when an engine aggregated the input already
     (:mod:`bias_ledger.engines`); None when every row is one input row."""
+    statistics: Precomputed | None = None
+    """Score histograms or regression sums an SQL engine computed (no rows then)."""

@@ -15,6 +15,8 @@ import numpy.typing as npt
 
 from bias_ledger.metrics._rowgroups import RowGrouping, feature_groupings, row_grouping
 from bias_ledger.metrics.model import SensitiveColumn
+from bias_ledger.metrics.regression_sums import RegressionSums
+from bias_ledger.metrics.score_histogram import ScoreHistogram
 
 Group = tuple[str, ...]
 
@@ -52,3 +54,15 @@ def regroupings(sensitive: Sequence[SensitiveColumn], groups: Sequence[Group]) -
 def overall(groups: Sequence[Group]) -> Regrouping:
     """Every intersection group in one: the whole population."""
     return Regrouping((), ((),), np.zeros(len(groups), dtype=np.int64))
+
+
+@dataclass(frozen=True, eq=False)
+class Precomputed:
+    """Sufficient statistics an engine computed itself, keyed by intersection group."""
+
+    groups: tuple[Group, ...]
+    """The intersection groups the statistics are keyed by (their codes index this)."""
+    scores: ScoreHistogram | None = None
+    """The score histograms, for a score audit."""
+    regression: RegressionSums | None = None
+    """The regression sums, for a regression audit."""
