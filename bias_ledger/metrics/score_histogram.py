@@ -172,9 +172,11 @@ class ScoreHistogram:
 
     def _reindex(self, targets: Ints, width: int) -> None:
         """Move the fine bins to positions ``targets`` of ``width`` bins (merging equal ones)."""
-        out = np.zeros((self.groups, width, 2))
-        np.add.at(out.swapaxes(0, 1), targets, self.fine.swapaxes(0, 1))
-        self.fine = out
+        groups = np.arange(self.groups, dtype=np.int64)[:, None, None]
+        index = (groups * width + targets[None, :, None]) * 2 + np.arange(2)[None, None, :]
+        size = self.groups * width * 2
+        out = np.bincount(index.ravel(), weights=self.fine.ravel(), minlength=size)
+        self.fine = out.reshape(self.groups, width, 2)
 
     def _to_bins(self) -> None:
         exponent = bin_exponent(self.low, self.high, self.max_bins)
