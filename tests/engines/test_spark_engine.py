@@ -93,3 +93,17 @@ def test_hive_directory_multiclass_and_catalog_table(spark: Any, tmp_path: Path)
 
     with pytest.raises(InputError, match=r"table missing_table: cannot read"):
         bias_ledger.audit(None, **BINARY, engine="spark", table="missing_table")
+
+
+def test_score_and_regression_audits(spark: Any, tmp_path: Path) -> None:
+    from tests.engines.scored import scored
+
+    path = write(scored(13, 3_000, missing=True), tmp_path / "scored.parquet")
+    options = {"drop_missing": True, "missing_as_group": True, "sensitive": ["sex", "region"]}
+    for args in (
+        {"label": "label", "score": "logit", "threshold": 0.25, "thresholds": [-1.0, 0.0]},
+        {"label": "label", "prediction": "prediction", "score": "probability"},
+        {"label": "target", "prediction": "estimate", "task": "regression"},
+    ):
+        expected = _document(bias_ledger.audit(path, **args, **options))
+        assert _document(bias_ledger.audit(path, **args, **options, engine="spark")) == expected
