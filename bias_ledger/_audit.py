@@ -88,7 +88,7 @@ def parameters_json(
         "ci_level": request.ci_level,
         "bootstrap": request.bootstrap,
         "seed": seed,
-        "thresholds": list(request.thresholds) if data.score is not None else None,
+        "thresholds": list(request.thresholds) if mapping.score is not None else None,
         "classes": list(data.classes),
         "impact_ratio_denominator": (
             request.impact_rule.value if results.task is not Task.REGRESSION else None
@@ -301,7 +301,17 @@ def _binary(
         }
     statistics["significance"] = [item.to_json() for item in selection_rate_tests(results)]
     statistics["scores"] = None
-    if data.score is not None:
+    if data.statistics is not None and data.statistics.scores is not None:
+        from bias_ledger.metrics.scores import score_results
+
+        statistics["scores"] = score_results(
+            data.statistics.scores,
+            data.sensitive,
+            data.statistics.groups,
+            thresholds=request.thresholds,
+            min_group_size=request.min_group_size,
+        ).to_json()
+    elif data.score is not None:
         from bias_ledger.metrics.scores import score_metrics
 
         scores = score_metrics(
@@ -333,11 +343,9 @@ def _load(request: AuditRequest, progress: Callable[[int], None] | None) -> Audi
             mapping=request.mapping,
             progress=progress,
         )
-    from bias_ledger.engines.aggregated import check_supported
     from bias_ledger.io.load import check_mapping
 
     check_mapping(request.mapping)
-    check_supported(request.mapping, engine.value)
     for source in (request.data, request.predictions):
         if source is not None and not isinstance(source, Path):
             raise InputError(
@@ -350,7 +358,10 @@ def _load(request: AuditRequest, progress: Callable[[int], None] | None) -> Audi
         if request.table is not None:
             raise InputError("--table names a Spark catalog table: it needs --engine spark")
         return duckdb_engine.load(
-            request.data, predictions=request.predictions, mapping=request.mapping
+            request.data,
+            predictions=request.predictions,
+            mapping=request.mapping,
+            thresholds=request.thresholds,
         )
     from bias_ledger.engines import spark_engine
 
@@ -360,6 +371,7 @@ def _load(request: AuditRequest, progress: Callable[[int], None] | None) -> Audi
         mapping=request.mapping,
         table=request.table,
         master=request.spark_master,
+        thresholds=request.thresholds,
     )
 
 
@@ -372,7 +384,18 @@ def run_audit(
     statistics: dict[str, Any] | None = None
     seed: int | None = None
     results: AnyResults
-    if data.task is Task.REGRESSION:
+    if data.task is Task.REGRESSION and data.statistics is not None:
+        from bias_ledger.metrics.regression import regression_results
+
+        assert data.statistics.regression is not None
+        results = regression_results(
+            data.statistics.regression,
+            data.sensitive,
+            data.statistics.groups,
+            references=request.references,
+            min_group_size=request.min_group_size,
+        )
+    elif data.task is Task.REGRESSION:
         from bias_ledger.metrics.regression import regression_metrics
 
         results = regression_metrics(

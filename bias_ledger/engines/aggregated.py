@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bias_ledger.engines import statistics_sql as sql
 from bias_ledger.errors import InputError
 from bias_ledger.io.columns import Located, label_domain, to_bool, to_classes
 from bias_ledger.io.encode import encode_sensitive
@@ -23,14 +24,14 @@ from bias_ledger.io.model import AuditData, ColumnMapping, InputFile
 from bias_ledger.io.tables import InMemoryTable
 from bias_ledger.io.weights import EXPECTED
 from bias_ledger.metrics.model import Task
-from bias_ledger.metrics.weights import WeightParts
+from bias_ledger.metrics.weights import LARGEST, SMALLEST, WeightParts
 
 ROWS_COLUMN = "__bias_ledger_rows"
 """The count column of an aggregated table (a name no dataset is expected to use)."""
 EXPONENT_COLUMN = "__bias_ledger_weight_exponent"
 MANTISSA_COLUMN = "__bias_ledger_weight_mantissa"
 """With ``--weight``: rows are also grouped by each weight's binary exponent, and the integer
-mantissas summed exactly (:mod:`bias_ledger.metrics.weights`), so that every engine's weight
+mantissas summed exactly (:mod:`bias_ledger.metrics.exact_sum`), so that every engine's weight
 sums are exact, whatever order its threads add them in."""
 # Exponents that stand for bad weights instead (valid ones lie in [-500, 501]).
 BAD_WEIGHTS = {
@@ -66,28 +67,23 @@ class AggregatedColumn(Located):
 
 
 def weight_sql(column: str, identifier: Callable[[str], str]) -> str:
-    """SQL (DuckDB's and Spark's alike) of a weight's exponent and integer mantissa, the weight
-    being ``mantissa * 2**(exponent - 53)``; bad weights get an exponent of BAD_WEIGHTS.
-
-    ``floor(log2(w))`` may be off by one near a power of two; ``w * 2**(53 - e)`` is then still
-    an exact integer (below 2**55), which is all the exact sum needs.
-    """
+    """SQL (DuckDB's and Spark's alike) of a weight's exponent and integer mantissa, as the
+    score and regression sums write values (:mod:`bias_ledger.engines.statistics_sql`); bad
+    weights get an exponent of BAD_WEIGHTS instead."""
     value = f"TRY_CAST({column} AS DOUBLE)"
-    two = "CAST(2 AS DOUBLE)"
-    exponent = f"CAST(floor(log2({value})) AS BIGINT)"
-    good = f"({value} >= pow({two}, -500) AND {value} <= pow({two}, 500))"
+    good = (
+        f"({value} = 0 OR ({value} >= {sql.double(SMALLEST)} AND {value} <= {sql.double(LARGEST)}))"
+    )
     codes = {text: code for code, text in BAD_WEIGHTS.items()}
     return (
         f"CASE WHEN {column} IS NULL THEN {codes['missing']} "
         f"WHEN {value} IS NULL THEN {codes['not a number']} "
         f"WHEN isnan({value}) THEN {codes['NaN']} "
         f"WHEN {value} < 0 THEN {codes['negative']} "
-        f"WHEN {value} = 0 THEN 0 "
         f"WHEN NOT {good} THEN {codes['infinite or out of range']} "
-        f"ELSE {exponent} END AS {identifier(EXPONENT_COLUMN)}, "
-        f"CASE WHEN {value} > 0 AND {good} "
-        f"THEN CAST({value} * pow({two}, 53 - {exponent}) AS BIGINT) ELSE 0 END "
-        f"AS {identifier(MANTISSA_COLUMN)}"
+        f"ELSE {sql.exponent(value)} END AS {identifier(EXPONENT_COLUMN)}, "
+        f"CASE WHEN NOT isnan({value}) AND {good} THEN {sql.mantissa(value, sql.exponent(value))} "
+        f"ELSE CAST(0 AS BIGINT) END AS {identifier(MANTISSA_COLUMN)}"
     )
 
 
@@ -101,20 +97,6 @@ def audited_columns(mapping: ColumnMapping) -> list[str]:
     """The columns an engine aggregates by: label, prediction, sensitive features (once each)."""
     names = [mapping.label, mapping.prediction, *mapping.sensitive]
     return list(dict.fromkeys(name for name in names if name is not None))
-
-
-def check_supported(mapping: ColumnMapping, engine: str) -> None:
-    """InputError for what the aggregating engines do not compute yet."""
-    if mapping.score is not None:
-        raise InputError(
-            f"--engine {engine} does not take --score yet (score metrics need per-group score "
-            "histograms); use --engine arrow, or a --prediction column"
-        )
-    if mapping.task is Task.REGRESSION:
-        raise InputError(
-            f"--engine {engine} computes binary and multiclass classification audits; "
-            "regression audits use --engine arrow"
-        )
 
 
 def _missing_rows(column: Located, weights: npt.NDArray[np.int64]) -> int:
@@ -216,10 +198,11 @@ def audit_data(
 
 
 def _weight_parts(table: Any) -> WeightParts:
+    # The query's exponent x stands for units of 2**(x - MANTISSA_BITS).
     exponents = np.asarray(table.column(EXPONENT_COLUMN).to_numpy(), dtype=np.int64)
-    mantissas = np.empty(len(exponents), dtype=object)
-    mantissas[:] = [int(value) for value in table.column(MANTISSA_COLUMN).to_pylist()]
-    return WeightParts(exponents, mantissas)
+    integers = np.empty(len(exponents), dtype=object)
+    integers[:] = [int(value) for value in table.column(MANTISSA_COLUMN).to_pylist()]
+    return WeightParts(integers=integers, exponents=exponents - sql.MANTISSA_BITS)
 
 
 def _check_weights(
@@ -228,7 +211,8 @@ def _check_weights(
     """InputError naming how many rows hold each kind of bad weight."""
     found = []
     for code, kind in BAD_WEIGHTS.items():
-        count = int(rows[parts.exponents == code].sum())
+        assert parts.exponents is not None
+        count = int(rows[parts.exponents == code - sql.MANTISSA_BITS].sum())
         if count:
             found.append(f"{count} {kind}")
     if found:

@@ -18,6 +18,8 @@ from bias_ledger.engines.aggregated import (
     weight_sql,
 )
 from bias_ledger.engines.sources import Dataset, fingerprint, resolve_dataset
+from bias_ledger.engines.statistics import SqlInput, needs_statistics, statistics_audit
+from bias_ledger.engines.statistics_sql import duckdb_dialect
 from bias_ledger.errors import InputError
 from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, JoinMode
 
@@ -153,7 +155,12 @@ def aggregate_sql(
 
 
 def load(
-    data: Any, *, predictions: Any | None, mapping: ColumnMapping, threads: int | None = None
+    data: Any,
+    *,
+    predictions: Any | None,
+    mapping: ColumnMapping,
+    threads: int | None = None,
+    thresholds: Sequence[float] = (0.5,),
 ) -> AuditData:
     """Aggregate the inputs with DuckDB and validate the aggregated rows."""
     import duckdb
@@ -176,6 +183,9 @@ def load(
         with ThreadPoolExecutor(max_workers=1) as pool:
             # Hashing reads the files while DuckDB scans them: the two overlap.
             hashing = pool.submit(lambda: [fingerprint(item, rows=0) for item in datasets])
+            if needs_statistics(mapping):
+                found = _statistics_input(connection, source, datasets, hashing.result)
+                return statistics_audit(found, mapping, thresholds=thresholds)
             try:
                 query = aggregate_sql(source, columns, weight=mapping.weight)
                 table = connection.sql(query).to_arrow_table()
@@ -196,10 +206,37 @@ def load(
     return audit_data(table, mapping, source=where, inputs=inputs)
 
 
+def _statistics_input(
+    connection: Any, source: str, datasets: Sequence[Dataset], digests: Callable[[], Any]
+) -> SqlInput:
+    """Score and regression audits: the engine computes histograms and sums (no rows back)."""
+    from dataclasses import replace
+
+    import duckdb
+
+    def run(query: str) -> Any:
+        try:
+            return connection.sql(query).to_arrow_table()
+        except duckdb.Error as exc:
+            raise InputError(f"{datasets[0].spec}: cannot read: {_first_line(exc)}") from None
+
+    described = connection.sql(f"DESCRIBE SELECT * FROM {source}").fetchall()
+    return SqlInput(
+        run=run,
+        source=source,
+        dialect=duckdb_dialect(quote),
+        where=" joined with ".join(item.spec for item in datasets),
+        types={str(row[0]): str(row[1]) for row in described},
+        inputs=lambda rows: [replace(item, rows=rows) for item in digests()],
+    )
+
+
 def _roles(mapping: ColumnMapping) -> list[tuple[str, str]]:
     pairs = [(mapping.label, "label")]
     if mapping.prediction is not None:
         pairs.append((mapping.prediction, "prediction"))
+    if mapping.score is not None:
+        pairs.append((mapping.score, "score"))
     pairs += [(name, "sensitive") for name in mapping.sensitive]
     if mapping.weight is not None:
         pairs.append((mapping.weight, "weight"))

@@ -8,7 +8,7 @@ import numpy as np
 
 from bias_ledger.errors import InputError
 from bias_ledger.io.columns import Located, _listing, _plain, _uniques
-from bias_ledger.metrics.weights import RANGE_TEXT, WeightParts, bad_weights, split_weights
+from bias_ledger.metrics.weights import RANGE_TEXT, WeightParts, bad_weights
 
 EXAMPLES = 3
 EXPECTED = f"a number >= 0 on every row ({RANGE_TEXT})"
@@ -30,7 +30,7 @@ def to_weights(column: Located) -> WeightParts:
     values = float_values(data)
     bad = bad_weights(values)
     if not bad.any():
-        return split_weights(values)
+        return WeightParts(values=values)
     positions = np.flatnonzero(bad)
     nulls = bool_values(data.is_null()) if data.null_count else np.zeros(len(values), bool)
     found = ", ".join(

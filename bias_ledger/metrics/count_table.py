@@ -12,7 +12,7 @@ import numpy.typing as npt
 from bias_ledger.errors import InputError
 from bias_ledger.metrics._grouping import value_sort_keys
 from bias_ledger.metrics.model import ConfusionCounts
-from bias_ledger.metrics.weights import ExactSums, to_float, zeros
+from bias_ledger.metrics.weights import WeightSums, to_float, zeros
 
 # Cell order of CountTable.cells, the order of sklearn's ``confusion_matrix(...).ravel()``:
 # cell = 2 * y_true + y_pred.
@@ -35,7 +35,7 @@ class CountTable:
     orders: tuple[tuple[str, ...], ...] = ()
     """Per feature, its group names in the order of the original values (as fairlearn sorts
     them); empty when the counts came without one, and the order is derived from the names."""
-    weighted: ExactSums | None = None
+    weighted: WeightSums | None = None
     """With sample weights: the exact weight sums of each cell, shaped as ``cells`` (which
     then counts rows); None when every row counts once."""
 
@@ -58,7 +58,7 @@ class CountTable:
         cells: npt.ArrayLike,
         *,
         orders: Sequence[Sequence[str]] = (),
-        weighted: ExactSums | None = None,
+        weighted: WeightSums | None = None,
     ) -> CountTable:
         """Canonical table from counts of any source: duplicates summed, empty groups dropped.
 
@@ -135,7 +135,7 @@ class CountTable:
         if self.weighted is not None and other.weighted is not None:
             scale = min(self.weighted.scale, other.weighted.scale)
             stacked = [self.weighted.rescaled(scale), other.weighted.rescaled(scale)]
-            weighted = ExactSums(np.concatenate([s.numerators for s in stacked]), scale)
+            weighted = WeightSums(np.concatenate([s.numerators for s in stacked]), scale)
         return CountTable.from_counts(
             self.features,
             self.groups + other.groups,
@@ -161,7 +161,7 @@ class CountTable:
         weighted = None
         if self.weighted is not None:
             total = self.weighted.numerators.sum(axis=0, keepdims=True)
-            weighted = ExactSums(total.reshape(1, CELLS), self.weighted.scale)
+            weighted = WeightSums(total.reshape(1, CELLS), self.weighted.scale)
         return CountTable(
             features=(),
             groups=((),),
@@ -171,18 +171,18 @@ class CountTable:
 
 
 def _summed(
-    weighted: ExactSums,
+    weighted: WeightSums,
     index: npt.NDArray[np.int64],
     n_groups: int,
     present: npt.NDArray[np.bool_],
     order: npt.NDArray[np.int64],
-) -> ExactSums:
+) -> WeightSums:
     """Weight sums of duplicated groups added up, then kept and ordered as the row counts."""
     sums = zeros((n_groups, CELLS))
     for position, row in zip(index.tolist(), weighted.numerators, strict=True):
         sums[position] += row
     kept = sums[present][order] if len(order) else zeros((0, CELLS))
-    return ExactSums(kept.reshape(len(order), CELLS), weighted.scale)
+    return WeightSums(kept.reshape(len(order), CELLS), weighted.scale)
 
 
 def _sort_keys(

@@ -17,7 +17,7 @@ from bias_ledger.errors import InputError
 from bias_ledger.metrics._grouping import DENSE_LIMIT, CombinedCodes, combine_codes
 from bias_ledger.metrics.count_table import CELLS, FN, FP, TN, TP, CountTable, Group
 from bias_ledger.metrics.model import SensitiveColumn
-from bias_ledger.metrics.weights import ExactSums, WeightParts, exact_bincount, sum_exact
+from bias_ledger.metrics.weights import WeightParts, WeightSums, exact_bincount, sum_exact
 
 __all__ = ["CELLS", "FN", "FP", "TN", "TP", "CountTable", "Group", "count_binary", "encode_column"]
 
@@ -79,7 +79,7 @@ def _blockwise(
     sensitive: Sequence[SensitiveColumn],
     weights: npt.NDArray[np.int64] | None = None,
     sample_weight: WeightParts | None = None,
-) -> tuple[CombinedCodes, npt.NDArray[np.int64], ExactSums | None] | None:
+) -> tuple[CombinedCodes, npt.NDArray[np.int64], WeightSums | None] | None:
     """Cell counts over the dense code space, block by block; None unless that space is small.
 
     Equal to one bincount over all rows, without a combined code per row of the whole input.
@@ -88,7 +88,7 @@ def _blockwise(
     if len(y_true) == 0 or space * CELLS > BLOCK_ROWS:
         return None
     counts = np.zeros(space * CELLS, dtype=np.int64)
-    sums: list[ExactSums] = []
+    sums: list[WeightSums] = []
     for start in range(0, len(y_true), BLOCK_ROWS):
         rows = slice(start, start + BLOCK_ROWS)
         block = [replace(column, codes=column.codes[rows]) for column in sensitive]
@@ -96,7 +96,7 @@ def _blockwise(
         codes = _cell_codes(combined, y_true[rows], y_pred[rows])
         counts += _bincount(codes, weights[rows] if weights is not None else None, space * CELLS)
         if sample_weight is not None:
-            sums.append(exact_bincount(codes, sample_weight.take_slice(rows), space * CELLS))
+            sums.append(exact_bincount(codes, sample_weight.take(rows), space * CELLS))
     return combined, counts, sum_exact(sums) if sums else None
 
 
@@ -120,7 +120,7 @@ def count_binary(
         raise InputError(f"row weights must be {len(y_true)} counts >= 0")
     if sample_weight is not None and len(sample_weight) != len(y_true):
         raise InputError(f"sample weights must be {len(y_true)} numbers, one per row")
-    weighted: ExactSums | None = None
+    weighted: WeightSums | None = None
     blocks = _blockwise(y_true, y_pred, sensitive, weights, sample_weight)
     if blocks is not None:
         combined, flat, weighted = blocks
@@ -143,7 +143,7 @@ def count_binary(
     present = np.flatnonzero(counts.sum(axis=1))
     if weighted is not None:
         cells = weighted.numerators.reshape(n_codes, CELLS)[present]
-        weighted = ExactSums(cells.reshape(len(present), CELLS), weighted.scale)
+        weighted = WeightSums(cells.reshape(len(present), CELLS), weighted.scale)
     keys = combined.decode(observed[present])
     groups = [
         tuple(column.categories[code] for column, code in zip(sensitive, row, strict=True))

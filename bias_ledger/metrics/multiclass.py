@@ -18,7 +18,7 @@ from bias_ledger.metrics.counts import CountTable
 from bias_ledger.metrics.engine import compute_binary_metrics
 from bias_ledger.metrics.model import ImpactDenominator, SensitiveColumn, Value
 from bias_ledger.metrics.model_extra import ClassResult, MacroSummary, MulticlassResults
-from bias_ledger.metrics.weights import ExactSums, WeightParts, exact_bincount
+from bias_ledger.metrics.weights import WeightParts, WeightSums, exact_bincount
 
 Ints = npt.NDArray[np.int64]
 
@@ -55,7 +55,7 @@ def class_tables(
         weighted = None
         if exact is not None:
             sums = _one_vs_rest(exact.numerators.reshape(n_groups, n_classes, n_classes), c)
-            weighted = ExactSums(sums, exact.scale)
+            weighted = WeightSums(sums, exact.scale)
         tables.append(
             CountTable.from_counts(grouping.features, grouping.groups, cells, weighted=weighted)
         )

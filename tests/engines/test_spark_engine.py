@@ -111,3 +111,17 @@ def test_weighted_binary_and_multiclass_give_the_arrow_engines_json(
     bad.write_text("\n".join(text) + "\n")
     with pytest.raises(InputError, match=r"weight column 'w' has bad weights in 1 negative rows"):
         bias_ledger.audit(bad, **WEIGHTED, engine="spark")
+
+
+def test_score_and_regression_audits(spark: Any, tmp_path: Path) -> None:
+    from tests.engines.scored import scored
+
+    path = write(scored(13, 3_000, missing=True), tmp_path / "scored.parquet")
+    options = {"drop_missing": True, "missing_as_group": True, "sensitive": ["sex", "region"]}
+    for args in (
+        {"label": "label", "score": "logit", "threshold": 0.25, "thresholds": [-1.0, 0.0]},
+        {"label": "label", "prediction": "prediction", "score": "probability"},
+        {"label": "target", "prediction": "estimate", "task": "regression"},
+    ):
+        expected = _document(bias_ledger.audit(path, **args, **options))
+        assert _document(bias_ledger.audit(path, **args, **options, engine="spark")) == expected

@@ -22,10 +22,10 @@ from bias_ledger.metrics.engine import compute_binary_metrics
 from bias_ledger.metrics.multiclass import multiclass_from_codes
 from bias_ledger.metrics.significance import selection_rate_tests
 from bias_ledger.metrics.weights import (
-    ExactSums,
+    WeightParts,
+    WeightSums,
     bad_weights,
     exact_bincount,
-    split_weights,
     to_float,
 )
 from bias_ledger.metrics.wilson import with_wilson_intervals
@@ -83,7 +83,7 @@ def test_binary_metrics_equal_fairlearn_with_sample_weight(kind: str) -> None:
     y_true, y_pred, sensitive = _dataset(len(kind), 3_000)
     weights = _weights(kind, len(y_true), np.random.default_rng(5))
     columns = [encode_column(name, values) for name, values in sensitive.items()]
-    table = count_binary(y_true, y_pred, columns, sample_weight=split_weights(weights))
+    table = count_binary(y_true, y_pred, columns, sample_weight=WeightParts(values=weights))
     results = compute_binary_metrics(table, min_group_size=0)
     params = {name: {"sample_weight": weights} for name in RATES}
     for feature in results.features:
@@ -133,7 +133,7 @@ def test_multiclass_equals_sklearn_one_vs_rest_with_sample_weight() -> None:
         pred_codes,
         classes,
         [encode_column("g", group)],
-        sample_weight=split_weights(weights),
+        sample_weight=WeightParts(values=weights),
     )
     for code, per_class in enumerate(results.per_class):
         assert per_class.label == classes[code]
@@ -173,13 +173,13 @@ def test_exact_sums_are_exact_and_independent_of_order(
 ) -> None:
     codes = np.array([code for code, _ in rows], dtype=np.int64)
     values = np.array([value for _, value in rows], dtype=np.float64)
-    sums = exact_bincount(codes, split_weights(values), 6)
+    sums = exact_bincount(codes, WeightParts(values=values), 6)
     for code in range(6):
         expected = sum((Fraction(v) for c, v in rows if c == code), Fraction(0))
         got = Fraction(int(sums.numerators[code])) * Fraction(2) ** sums.scale
         assert got == expected
     order = np.array(random.sample(range(len(rows)), len(rows)), dtype=np.int64)
-    shuffled = exact_bincount(codes[order], split_weights(values[order]), 6)
+    shuffled = exact_bincount(codes[order], WeightParts(values=values[order]), 6)
     assert list(shuffled.rounded()) == list(sums.rounded())
 
 
@@ -187,13 +187,13 @@ def test_merged_batches_equal_one_table_bit_for_bit() -> None:
     y_true, y_pred, sensitive = _dataset(3, 4_000)
     weights = _weights("wide", 4_000, np.random.default_rng(1))
     column = encode_column("sex", sensitive["sex"])
-    whole = count_binary(y_true, y_pred, [column], sample_weight=split_weights(weights))
+    whole = count_binary(y_true, y_pred, [column], sample_weight=WeightParts(values=weights))
     halves = [
         count_binary(
             y_true[rows],
             y_pred[rows],
             [encode_column("sex", sensitive["sex"][rows])],
-            sample_weight=split_weights(weights[rows]),
+            sample_weight=WeightParts(values=weights[rows]),
         )
         for rows in (slice(0, 1_234), slice(1_234, None))
     ]
@@ -207,11 +207,11 @@ def test_merged_batches_equal_one_table_bit_for_bit() -> None:
 def test_rounding_happens_once() -> None:
     # 0.1 added ten times in float64 is 0.9999999999999999; the exact sum of those ten
     # doubles rounds to 1.0000000000000000555..., i.e. 1.0.
-    sums = exact_bincount(np.zeros(10, dtype=np.int64), split_weights(np.full(10, 0.1)), 1)
+    sums = exact_bincount(np.zeros(10, dtype=np.int64), WeightParts(values=np.full(10, 0.1)), 1)
     assert sums.rounded()[0] == float(sum(Fraction(0.1) for _ in range(10)))
     assert sum([0.1] * 10) != sums.rounded()[0]
     assert to_float(3, -1) == 1.5
-    assert ExactSums(np.array([5], dtype=object), 2).rescaled(0).numerators[0] == 20
+    assert WeightSums(np.array([5], dtype=object), 2).rescaled(0).numerators[0] == 20
 
 
 def test_bad_weights_and_statistics_that_need_rows() -> None:
@@ -223,7 +223,7 @@ def test_bad_weights_and_statistics_that_need_rows() -> None:
             y_true,
             y_pred,
             [encode_column("sex", sensitive["sex"])],
-            sample_weight=split_weights(np.full(500, 0.5)),
+            sample_weight=WeightParts(values=np.full(500, 0.5)),
         )
     )
     with pytest.raises(InputError, match="need row counts"):
