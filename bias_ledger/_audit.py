@@ -398,13 +398,20 @@ def run_audit(
     elif data.task is Task.REGRESSION:
         from bias_ledger.metrics.regression import regression_metrics
 
+        weights = data.sample_weight.values if data.sample_weight is not None else None
         results = regression_metrics(
             data.y_true,
             data.y_pred,
             data.sensitive,
             references=request.references,
             min_group_size=request.min_group_size,
+            sample_weight=weights,
         )
+        if data.sample_weight is not None:
+            from bias_ledger.metrics.weighted import weighted_statistics
+
+            assert request.mapping.weight is not None
+            statistics = weighted_statistics(request.mapping.weight, None, regression=True)
     elif data.task is Task.MULTICLASS_CLASSIFICATION:
         from bias_ledger.metrics.multiclass import multiclass_from_codes
 

@@ -33,6 +33,13 @@ BATCH_ROWS = 1 << 20
 
 def _group(group: Group, sums: RegressionSums, g: int, min_size: int) -> RegressionGroup:
     n = int(sums.rows[g])
+    if sums.weights is not None and sums.weights.units(g) == 0:
+        # Its weighted means are 0/0, and regression disparities need every group's value.
+        label = ", ".join(group) if group else "overall"
+        raise InputError(
+            f"group {label!r} has sample weights that sum to 0 ({n} rows): its weighted "
+            "regression metrics are undefined; give it a positive weight or leave it out"
+        )
     metrics = {
         "count": Value(n),
         "mean_absolute_error": Value(sums.mean(g, "absolute_error")),
@@ -126,11 +133,13 @@ def regression_metrics(
     references: Mapping[str, str] | None = None,
     min_group_size: int = 0,
     batch_rows: int = BATCH_ROWS,
+    sample_weight: npt.NDArray[np.float64] | None = None,
 ) -> RegressionResults:
     """Per-group count, MAE, RMSE, mean prediction and mean residual, with their disparities.
 
     The rows are summed per intersection group ``batch_rows`` at a time
-    (:class:`RegressionSums`), then :func:`regression_results`.
+    (:class:`RegressionSums`), then :func:`regression_results`. With ``sample_weight`` the
+    means are weighted (sklearn's ``sample_weight``); ``count`` stays the rows.
     """
     labels = np.asarray(y_true, dtype=np.float64)
     predictions = np.asarray(y_pred, dtype=np.float64)
@@ -140,7 +149,8 @@ def regression_metrics(
     sums = RegressionSums()
     for start in range(0, len(labels), batch_rows):
         part = slice(start, start + batch_rows)
-        sums.add(grouping.codes[part], labels[part], predictions[part])
+        weights = sample_weight[part] if sample_weight is not None else None
+        sums.add(grouping.codes[part], labels[part], predictions[part], weights)
     return regression_results(
         sums,
         sensitive,

@@ -28,14 +28,21 @@ COUNTS = (
 )
 
 
+REGRESSION = (
+    "every mean (prediction, residual, absolute and squared error) is the exact weighted sum "
+    "over the exact sum of the weights, rounded once (sklearn's sample_weight); count and "
+    "min_group_size count rows"
+)
+
+
 def check_weighted_request(request: AuditRequest) -> None:
     """InputError for an option a weighted audit cannot honour (one line each)."""
     mapping = request.mapping
     column = mapping.weight
-    if mapping.task is Task.REGRESSION:
+    if mapping.task is Task.REGRESSION and request.engine != "arrow":
         raise InputError(
-            f"--weight {column}: regression audits take no sample weights yet; weights apply "
-            "to binary and multiclass classification"
+            f"--weight {column} with --engine {request.engine}: weighted regression audits run "
+            "on --engine arrow (the SQL engines' regression sums take no weights yet)"
         )
     if mapping.score is not None:
         raise InputError(
@@ -54,9 +61,15 @@ def check_weighted_request(request: AuditRequest) -> None:
         )
 
 
-def weighted_statistics(column: str, table: CountTable | None) -> dict[str, Any]:
+def weighted_statistics(
+    column: str, table: CountTable | None, *, regression: bool = False
+) -> dict[str, Any]:
     """The ``statistics`` of a weighted audit: nothing that needs row counts, and why."""
-    weights: dict[str, Any] = {"column": column, "counts": COUNTS, "not_computed": NOT_COMPUTED}
+    weights: dict[str, Any] = {
+        "column": column,
+        "counts": REGRESSION if regression else COUNTS,
+        "not_computed": NOT_COMPUTED,
+    }
     overall = table.overall().weighted if table is not None else None
     if overall is not None:
         from bias_ledger.metrics.weights import to_float

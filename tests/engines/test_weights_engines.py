@@ -165,26 +165,16 @@ def test_cli_weight_option_config_key_and_refusals(tmp_path: Path) -> None:
         assert message in refused.stderr
         assert "Traceback" not in refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
-    regression = subprocess.run(
-        [
-            *base,
-            "--label",
-            "label",
-            "--prediction",
-            "prediction",
-            "--sensitive",
-            "sex",
-            "--task",
-            "regression",
-            "--weight",
-            "w",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    regression = ["--task", "regression", "--weight", "w"]
+    assert run(*regression).returncode == 0
+    refused = run(*regression, "--engine", "duckdb")
+    assert refused.returncode == 2
+    assert "weighted regression audits run on --engine arrow" in refused.stderr
+    scored = run("--weight", "w", "--score", "region", "--threshold", "2")
+    assert scored.returncode == 2
+    assert "score metrics (ROC AUC, calibration, threshold sweep) take no sample weights" in (
+        scored.stderr
     )
-    assert regression.returncode == 2
-    assert "regression audits take no sample weights yet" in regression.stderr
 
 
 def test_weighted_record_recomputes_on_every_engine(tmp_path: Path) -> None:

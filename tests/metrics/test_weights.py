@@ -230,3 +230,45 @@ def test_bad_weights_and_statistics_that_need_rows() -> None:
         selection_rate_tests(weighted)
     with pytest.raises(InputError, match="need row counts"):
         with_wilson_intervals(weighted)
+
+
+def test_weighted_regression_equals_sklearn_with_sample_weight(tmp_path: Any) -> None:
+    import pyarrow as pa
+
+    import bias_ledger
+
+    rng = np.random.default_rng(12)
+    n = 2_000
+    group = rng.choice(["a", "b", "c"], n)
+    y_true = rng.normal(3.0, 2.0, n)
+    y_pred = y_true + rng.normal(0.2, 1.0, n) * np.where(group == "a", 2.0, 1.0)
+    weights = rng.gamma(2.0, 1.0, n) * 10.0 ** rng.integers(-3, 4, n)
+    table = pa.table({"y": y_true, "p": y_pred, "g": group, "w": weights})
+    args: dict[str, Any] = {"label": "y", "prediction": "p", "sensitive": "g"}
+    result = bias_ledger.audit(table, **args, task="regression", weight="w", min_group_size=0)
+    plain = bias_ledger.audit(table, **args, task="regression", min_group_size=0)
+    feature = result.to_json()["results"]["features"][0]
+    for item in feature["groups"]:
+        mask = group == item["group"][0]
+        t, p, w = y_true[mask], y_pred[mask], weights[mask]
+        metrics = {name: value["value"] for name, value in item["metrics"].items()}
+        assert metrics["count"] == int(mask.sum())
+        expected = {
+            "mean_absolute_error": skm.mean_absolute_error(t, p, sample_weight=w),
+            "root_mean_squared_error": skm.root_mean_squared_error(t, p, sample_weight=w),
+            "mean_prediction": np.average(p, weights=w),
+            "mean_residual": np.average(p - t, weights=w),
+        }
+        for name, value in expected.items():
+            assert _close(metrics[name], float(value)), name
+    assert result.parameters["weight"] == "w"
+    assert result.to_json()["results"] != plain.to_json()["results"]
+    zero = pa.table({"y": y_true, "p": y_pred, "g": group, "w": np.where(group == "b", 0.0, 1.0)})
+    with pytest.raises(InputError, match=r"group 'b' has sample weights that sum to 0"):
+        bias_ledger.audit(zero, **args, task="regression", weight="w")
+    with pytest.raises(InputError, match=r"weighted regression audits run on --engine arrow"):
+        path = tmp_path / "r.parquet"
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, path)
+        bias_ledger.audit(path, **args, task="regression", weight="w", engine="duckdb")
