@@ -407,11 +407,6 @@ def run_audit(
             min_group_size=request.min_group_size,
             sample_weight=weights,
         )
-        if data.sample_weight is not None:
-            from bias_ledger.metrics.weighted import weighted_statistics
-
-            assert request.mapping.weight is not None
-            statistics = weighted_statistics(request.mapping.weight, None, regression=True)
     elif data.task is Task.MULTICLASS_CLASSIFICATION:
         from bias_ledger.metrics.multiclass import multiclass_from_codes
 
@@ -427,13 +422,13 @@ def run_audit(
             weights=data.weights,
             sample_weight=data.sample_weight,
         )
-        if data.sample_weight is not None:
-            from bias_ledger.metrics.weighted import weighted_statistics
-
-            assert request.mapping.weight is not None
-            statistics = weighted_statistics(request.mapping.weight, None)
     else:
         results, statistics, seed = _binary(request, data)
+    if request.mapping.weight is not None and data.task is not Task.BINARY_CLASSIFICATION:
+        from bias_ledger.metrics.weighted import weighted_statistics
+
+        regression = data.task is Task.REGRESSION
+        statistics = weighted_statistics(request.mapping.weight, None, regression=regression)
     subject = Subject(
         model_name=request.model_name,
         model_version=request.model_version,

@@ -87,6 +87,27 @@ def weight_sql(column: str, identifier: Callable[[str], str]) -> str:
     )
 
 
+def check_sql_weights(
+    run: Callable[[str], Any],
+    source: str,
+    where: str,
+    column: str,
+    identifier: Callable[[str], str],
+    name: str,
+) -> None:
+    """InputError naming how many rows hold each kind of bad weight (an SQL engine's rows)."""
+    code = identifier(EXPONENT_COLUMN)
+    found = run(
+        f"SELECT {code}, CAST(count(*) AS BIGINT) AS {identifier(ROWS_COLUMN)} FROM "
+        f"(SELECT {weight_sql(identifier(column), identifier)} FROM {source} {where}) AS w "
+        f"WHERE {code} <= {max(BAD_WEIGHTS)} GROUP BY {code}"
+    )
+    exponents = np.asarray(found.column(EXPONENT_COLUMN).to_pylist(), dtype=np.int64)
+    rows = np.asarray(found.column(ROWS_COLUMN).to_pylist(), dtype=np.int64)
+    parts = WeightParts(integers=np.zeros(len(rows), dtype=object), exponents=exponents)
+    _check_weights(parts, rows, name, column, shift=0)
+
+
 def read_columns(mapping: ColumnMapping) -> list[str]:
     """The columns an engine reads: the audited ones and the weight column."""
     weight = [mapping.weight] if mapping.weight is not None else []
@@ -206,13 +227,18 @@ def _weight_parts(table: Any) -> WeightParts:
 
 
 def _check_weights(
-    parts: WeightParts, rows: npt.NDArray[np.int64], source: str, column: str
+    parts: WeightParts,
+    rows: npt.NDArray[np.int64],
+    source: str,
+    column: str,
+    *,
+    shift: int = sql.MANTISSA_BITS,
 ) -> None:
     """InputError naming how many rows hold each kind of bad weight."""
     found = []
     for code, kind in BAD_WEIGHTS.items():
         assert parts.exponents is not None
-        count = int(rows[parts.exponents == code - sql.MANTISSA_BITS].sum())
+        count = int(rows[parts.exponents == code - shift].sum())
         if count:
             found.append(f"{count} {kind}")
     if found:

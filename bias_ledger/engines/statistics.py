@@ -24,6 +24,7 @@ from bias_ledger.io.encode import encode_sensitive
 from bias_ledger.io.model import AuditData, ColumnMapping, InputFile
 from bias_ledger.io.tables import InMemoryTable
 from bias_ledger.metrics._cells import Precomputed, intersection
+from bias_ledger.metrics.exact_sum import ExactSums
 from bias_ledger.metrics.model import SensitiveColumn, Task
 from bias_ledger.metrics.regression_sums import QUANTITIES, RegressionSums
 from bias_ledger.metrics.score_histogram import CALIBRATION_BINS, MAX_BINS, ScoreHistogram
@@ -165,9 +166,14 @@ def regression_audit(source: SqlInput, mapping: ColumnMapping) -> AuditData:
                 f"{source.where}: {role} column {name!r} must hold finite numbers; found {bad} "
                 f"NaN or infinite values in {_rows_text(int(bad))}"
             )
+    weight = q(mapping.weight) if mapping.weight is not None else None
+    if mapping.weight is not None:
+        from bias_ledger.engines.aggregated import check_sql_weights
+
+        check_sql_weights(source.run, source.source, where, mapping.weight, q, source.where)
     table = source.run(
         sql.regression_sums(
-            source.dialect, source.source, mapping.sensitive, q(label), q(prediction), where
+            source.dialect, source.source, mapping.sensitive, q(label), q(prediction), where, weight
         )
     )
     quantity, rows = _integers(table, "q"), _integers(table, "n")
@@ -180,9 +186,15 @@ def regression_audit(source: SqlInput, mapping: ColumnMapping) -> AuditData:
     sums.add_rows(codes[firsts], rows[firsts])
     exponents, totals = _integers(table, "x"), table.column("m").to_pylist()
     width = len(QUANTITIES)
+    if weight is not None:
+        sums.weights = ExactSums()
     for code, q_index, x, m in zip(
         codes.tolist(), quantity.tolist(), exponents.tolist(), totals, strict=True
     ):
+        if q_index == width:  # the weights' own sum (--weight)
+            assert sums.weights is not None
+            sums.weights.add_scaled(code, int(m), x - sql.MANTISSA_BITS)
+            continue
         sums.sums.add_scaled(code * width + q_index, int(m), x - sql.MANTISSA_BITS)
     if dropped:
         warnings = (f"dropped {dropped} rows with a missing label, prediction or score", *warnings)

@@ -137,17 +137,31 @@ def score_cells(
 
 
 def regression_sums(
-    dialect: Dialect, source: str, sensitive: Sequence[str], label: str, prediction: str, where: str
+    dialect: Dialect,
+    source: str,
+    sensitive: Sequence[str],
+    label: str,
+    prediction: str,
+    where: str,
+    weight: str | None = None,
 ) -> str:
-    """Per sensitive values, quantity ``q`` (:data:`QUANTITIES`) and exponent: rows and sums."""
+    """Per sensitive values, quantity ``q`` (:data:`QUANTITIES`) and exponent: rows and sums.
+
+    With a ``weight`` column every quantity is times the row's weight (as numpy multiplies
+    them, value first), and ``q = len(QUANTITIES)`` sums the weights themselves.
+    """
     p, y = "p", "y"
     e = f"({p} - {y})"
     values = [p, y, e, f"abs({e})", f"{e} * {e}", f"{y} * {y}"]
     assert len(values) == len(QUANTITIES)
+    weighted = ""
+    if weight is not None:
+        values = [f"({value}) * w" for value in values] + ["w"]
+        weighted = f", {as_double(weight)} AS w"
     keys = [dialect.identifier(name) for name in sensitive]
     keyed = ", ".join(keys)
     inner = (
-        f"SELECT {keyed}, {as_double(prediction)} AS p, {as_double(label)} AS y "
+        f"SELECT {keyed}, {as_double(prediction)} AS p, {as_double(label)} AS y{weighted} "
         f"FROM {source} {where}"
     )
     rows = f"SELECT {keyed}, {dialect.unpivot(values)} FROM ({inner}) AS r"

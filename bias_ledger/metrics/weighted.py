@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bias_ledger.errors import InputError
-from bias_ledger.metrics.model import Task
 
 if TYPE_CHECKING:
     from bias_ledger._audit_model import AuditRequest
@@ -39,11 +38,6 @@ def check_weighted_request(request: AuditRequest) -> None:
     """InputError for an option a weighted audit cannot honour (one line each)."""
     mapping = request.mapping
     column = mapping.weight
-    if mapping.task is Task.REGRESSION and request.engine != "arrow":
-        raise InputError(
-            f"--weight {column} with --engine {request.engine}: weighted regression audits run "
-            "on --engine arrow (the SQL engines' regression sums take no weights yet)"
-        )
     if mapping.score is not None:
         raise InputError(
             f"--weight {column} with --score {mapping.score}: score metrics (ROC AUC, "

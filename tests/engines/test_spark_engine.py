@@ -102,7 +102,7 @@ def test_weighted_binary_and_multiclass_give_the_arrow_engines_json(
     from tests.engines.test_weights_engines import MULTICLASS, weighted_frame
 
     path = write(weighted_frame(13, 4_000), tmp_path / "weighted.parquet")
-    for args in (WEIGHTED, MULTICLASS):
+    for args in (WEIGHTED, MULTICLASS, {**WEIGHTED, "task": "regression"}):
         arrow = _document(bias_ledger.audit(path, **args))
         assert _document(bias_ledger.audit(path, **args, engine="spark")) == arrow
     bad = write(weighted_frame(14, 50).drop_columns(["w"]), tmp_path / "bad.csv")

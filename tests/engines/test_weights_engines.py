@@ -70,6 +70,8 @@ def test_binary_and_multiclass_identical_on_duckdb(tmp_path: Path, suffix: str) 
     assert binary["statistics"]["significance"] is None
     multiclass = _same(path, **MULTICLASS)
     assert multiclass["statistics"]["weights"]["column"] == "w"
+    regression = _same(path, **{**BINARY, "task": "regression"})
+    assert regression["statistics"]["weights"]["column"] == "w"
     # Weighting changes the numbers: the same audit without it differs.
     plain = _document(bias_ledger.audit(path, **{**BINARY, "weight": None}))
     assert "weight" not in plain["parameters"]
@@ -167,9 +169,6 @@ def test_cli_weight_option_config_key_and_refusals(tmp_path: Path) -> None:
         assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
     regression = ["--task", "regression", "--weight", "w"]
     assert run(*regression).returncode == 0
-    refused = run(*regression, "--engine", "duckdb")
-    assert refused.returncode == 2
-    assert "weighted regression audits run on --engine arrow" in refused.stderr
     scored = run("--weight", "w", "--score", "region", "--threshold", "2")
     assert scored.returncode == 2
     assert "score metrics (ROC AUC, calibration, threshold sweep) take no sample weights" in (
