@@ -282,7 +282,8 @@ def _dictionary_chunks(column: Located) -> list[_CodedChunk]:
             encoded.indices.fill_null(0) if encoded.null_count else encoded.indices
         )
         values = encoded.dictionary.to_pylist()
-        present = np.bincount(indices, minlength=len(values))[: len(values)] > 0
+        valid = bool_values(encoded.is_valid()) if encoded.null_count else slice(None)
+        present = np.bincount(indices[valid], minlength=len(values))[: len(values)] > 0
         used = [value for value, hit in zip(values, present.tolist(), strict=True) if hit]
         chunks.append(_CodedChunk(values, used, indices))
     return chunks
