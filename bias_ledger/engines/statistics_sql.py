@@ -142,7 +142,7 @@ def regression_sums(
     """Per sensitive values, quantity ``q`` (:data:`QUANTITIES`) and exponent: rows and sums."""
     p, y = "p", "y"
     e = f"({p} - {y})"
-    values = [p, y, e, f"abs({e})", f"{e} * {e}", f"{y} * {y}"]
+    values = [p, y, e, f"abs({e})", f"{e} * {e}"]
     assert len(values) == len(QUANTITIES)
     keys = [dialect.identifier(name) for name in sensitive]
     keyed = ", ".join(keys)
