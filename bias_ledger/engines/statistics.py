@@ -85,21 +85,61 @@ def _one(source: SqlInput, query: str) -> dict[str, Any]:
     return {name: table.column(name)[0].as_py() for name in table.column_names}
 
 
-def _missing(source: SqlInput, mapping: ColumnMapping, roles: Sequence[tuple[str, str]]) -> str:
-    """The WHERE clause dropping rows with a missing value (InputError without --drop-missing)."""
-    q = source.dialect.identifier
-    counts = ", ".join(f"count(*) - count({q(name)}) AS m{i}" for i, (name, _) in enumerate(roles))
-    found = _one(source, f"SELECT {counts} FROM {source.source}")
-    if not mapping.drop_missing:
-        for i, (name, role) in enumerate(roles):
-            if found[f"m{i}"]:
-                raise InputError(
-                    f"{source.where}: {role} column {name!r} has {found[f'm{i}']} missing values, "
-                    f"in {_rows_text(found[f'm{i}'])}; expected a value on every row (pass "
-                    "--drop-missing to drop those rows)"
-                )
-        return ""
-    return "WHERE " + " AND ".join(f"{q(name)} IS NOT NULL" for name, _ in roles)
+@dataclass(frozen=True)
+class _Profile:
+    """What one scan of the input says before the aggregation proper."""
+
+    rows: int
+    """Rows read."""
+    kept: int
+    """Rows with every value the audit needs."""
+    drop: str
+    """The WHERE clause dropping rows with a missing value (empty without --drop-missing)."""
+    found: Mapping[str, Any]
+    """The extra aggregates, by alias."""
+
+
+def _profile(
+    source: SqlInput,
+    mapping: ColumnMapping,
+    *,
+    dropped: Sequence[tuple[str, str]],
+    needed: Sequence[str],
+    finite: Sequence[tuple[str, str, str]],
+    extra: Callable[[str], Sequence[tuple[str, str]]] = lambda kept: (),
+) -> _Profile:
+    """Rows, missing values of the ``dropped`` (column, role)s (InputError without
+    --drop-missing), and over the rows where every ``needed`` column has a value: non-finite
+    ``finite`` (expression, column, role)s and the ``extra`` (alias, aggregate)s, in one scan."""
+    q, nonfinite = source.dialect.identifier, source.dialect.nonfinite
+    kept = " AND ".join(f"{q(name)} IS NOT NULL" for name in needed)
+    items = ["count(*) AS n", f"sum(CASE WHEN {kept} THEN 1 ELSE 0 END) AS kept"]
+    items += [f"count(*) - count({q(name)}) AS m{i}" for i, (name, _) in enumerate(dropped)]
+    items += [
+        f"sum(CASE WHEN {kept} AND {nonfinite(expression)} THEN 1 ELSE 0 END) AS f{i}"
+        for i, (expression, _, _) in enumerate(finite)
+    ]
+    items += [f"{aggregate} AS {alias}" for alias, aggregate in extra(kept)]
+    found = _one(source, f"SELECT {', '.join(items)} FROM {source.source}")
+    for i, (name, role) in enumerate(dropped):
+        count = int(found[f"m{i}"] or 0)
+        if count and not mapping.drop_missing:
+            raise InputError(
+                f"{source.where}: {role} column {name!r} has {count} missing values, in "
+                f"{_rows_text(count)}; expected a value on every row (pass --drop-missing to "
+                "drop those rows)"
+            )
+    for i, (_, name, role) in enumerate(finite):
+        count = int(found[f"f{i}"] or 0)
+        if count:
+            raise InputError(
+                f"{source.where}: {role} column {name!r} must hold finite numbers; found "
+                f"{count} NaN or infinite values in {_rows_text(count)}"
+            )
+    drop = ""
+    if mapping.drop_missing and dropped:
+        drop = "WHERE " + " AND ".join(f"{q(name)} IS NOT NULL" for name, _ in dropped)
+    return _Profile(int(found["n"]), int(found["kept"] or 0), drop, found)
 
 
 def _sensitive(
@@ -145,27 +185,21 @@ def regression_audit(source: SqlInput, mapping: ColumnMapping) -> AuditData:
     """A regression audit's sums per intersection group, computed by the engine."""
     assert mapping.prediction is not None
     label, prediction = mapping.label, mapping.prediction
-    for name, role in ((label, "label"), (prediction, "prediction")):
+    roles = [(label, "label"), (prediction, "prediction")]
+    for name, role in roles:
         _numeric(source, name, role)
     q = source.dialect.identifier
-    total = int(_one(source, f"SELECT count(*) AS n FROM {source.source}")["n"])
-    where = _missing(source, mapping, [(label, "label"), (prediction, "prediction")])
-    kept = int(_one(source, f"SELECT count(*) AS n FROM {source.source} {where}")["n"])
+    profile = _profile(
+        source,
+        mapping,
+        dropped=[(label, "label"), (prediction, "prediction")],
+        needed=[label, prediction],
+        finite=[(sql.as_double(q(name)), name, role) for name, role in roles],
+    )
+    total, kept, where = profile.rows, profile.kept, profile.drop
     dropped = total - kept
     if kept == 0:
         raise InputError("no rows left after dropping rows with a missing label or prediction")
-    for name, role in ((label, "label"), (prediction, "prediction")):
-        column = sql.as_double(q(name))
-        bad = _one(
-            source,
-            f"SELECT count(*) AS n FROM {source.source} {where} "
-            f"{'AND' if where else 'WHERE'} {source.dialect.nonfinite(column)}",
-        )["n"]
-        if bad:
-            raise InputError(
-                f"{source.where}: {role} column {name!r} must hold finite numbers; found {bad} "
-                f"NaN or infinite values in {_rows_text(int(bad))}"
-            )
     weight = q(mapping.weight) if mapping.weight is not None else None
     if mapping.weight is not None:
         from bias_ledger.engines.aggregated import check_sql_weights
@@ -213,29 +247,17 @@ def regression_audit(source: SqlInput, mapping: ColumnMapping) -> AuditData:
     )
 
 
-def _score_range(
-    source: SqlInput, score: str, kept: str, max_distinct: int
-) -> tuple[float, float, npt.NDArray[np.float64] | None]:
-    """Min, max and (when at most ``max_distinct``) the distinct scores of the kept rows."""
-    nonfinite = source.dialect.nonfinite(score)
-    found = _one(
-        source,
-        f"SELECT min({score}) AS lo, max({score}) AS hi, approx_count_distinct({score}) AS d, "
-        f"sum(CASE WHEN {nonfinite} THEN 1 ELSE 0 END) AS bad FROM {source.source} {kept}",
-    )
-    if found["bad"]:
-        raise InputError(
-            f"score must be finite; {found['bad']} rows are not, in {_rows_text(int(found['bad']))}"
-        )
-    if found["lo"] is None:
-        raise InputError("no rows to audit")
-    values = None
-    # The sketch only rules out small counts it is far above; the exact count decides.
-    if int(found["d"]) <= 2 * max_distinct:
-        table = source.run(f"SELECT DISTINCT {score} AS v FROM {source.source} {kept}")
-        if table.num_rows <= max_distinct:
-            values = np.asarray(table.column("v").to_numpy(zero_copy_only=False), dtype=np.float64)
-    return float(found["lo"]), float(found["hi"]), values
+def _distinct_scores(
+    source: SqlInput, score: str, kept: str, estimate: int, max_distinct: int
+) -> npt.NDArray[np.float64] | None:
+    """The distinct scores of the kept rows, when there are at most ``max_distinct``."""
+    # The sketch only rules out counts it is far above; the exact count decides.
+    if estimate > 2 * max_distinct:
+        return None
+    table = source.run(f"SELECT DISTINCT {score} AS v FROM {source.source} WHERE {kept}")
+    if table.num_rows > max_distinct:
+        return None
+    return np.asarray(table.column("v").to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
 def score_audit(
@@ -250,12 +272,32 @@ def score_audit(
     _numeric(source, mapping.score, "score")
     q = source.dialect.identifier
     score = sql.as_double(q(mapping.score))
-    total = int(_one(source, f"SELECT count(*) AS n FROM {source.source}")["n"])
-    drop = _missing(source, mapping, [(mapping.score, "score")])
     roles = [mapping.label] + ([mapping.prediction] if mapping.prediction else [])
-    kept = " AND ".join(f"{q(name)} IS NOT NULL" for name in [mapping.score, *roles])
+    needed = [mapping.score, *roles]
+    kept = " AND ".join(f"{q(name)} IS NOT NULL" for name in needed)
+
+    def ranges(kept: str) -> list[tuple[str, str]]:
+        value = f"CASE WHEN {kept} THEN {score} END"
+        return [
+            ("lo", f"min({value})"),
+            ("hi", f"max({value})"),
+            ("d", f"approx_count_distinct({value})"),
+        ]
+
+    profile = _profile(
+        source,
+        mapping,
+        dropped=[(mapping.score, "score")],
+        needed=needed,
+        finite=[(score, mapping.score, "score")],
+        extra=ranges,
+    )
+    total, drop = profile.rows, profile.drop
+    if profile.found["lo"] is None:
+        raise InputError("no rows left after dropping rows with a missing label or prediction")
+    low, high = float(profile.found["lo"]), float(profile.found["hi"])
     histogram = ScoreHistogram(np.asarray(thresholds, dtype=np.float64), max_distinct=max_distinct)
-    low, high, values = _score_range(source, score, f"WHERE {kept}", max_distinct)
+    values = _distinct_scores(source, score, kept, int(profile.found["d"]), max_distinct)
     histogram.set_binning(low, high, values)
     binning = histogram.binning
     extra = [

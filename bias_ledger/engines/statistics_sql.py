@@ -152,7 +152,7 @@ def regression_sums(
     """
     p, y = "p", "y"
     e = f"({p} - {y})"
-    values = [p, y, e, f"abs({e})", f"{e} * {e}", f"{y} * {y}"]
+    values = [p, y, e, f"abs({e})", f"{e} * {e}"]
     assert len(values) == len(QUANTITIES)
     weighted = ""
     if weight is not None:

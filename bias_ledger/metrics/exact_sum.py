@@ -51,18 +51,24 @@ class ExactSums:
 
     def _add_chunk(self, cells: Ints, values: Floats) -> None:
         fraction, exponent = np.frexp(values)
-        # |fraction| in [0.5, 1): times 2**53 it is an integer below 2**53, exactly.
-        mantissa = np.ldexp(fraction, 53).astype(np.int64)
         low_exponent = int(exponent.min())
         width = int(exponent.max()) - low_exponent + 1
-        key = cells.astype(np.int64) * width + (exponent - low_exponent)
+        key = cells.astype(np.int64) * width
+        key += exponent
+        key -= low_exponent
         size = (int(cells.max()) + 1) * width
         if size > max(_DENSE, 2 * len(values)):
             present, key = np.unique(key, return_inverse=True)
         else:
             present = None
-        high = np.bincount(key, weights=(mantissa >> _LIMB).astype(np.float64))
-        low = np.bincount(key, weights=(mantissa & ((1 << _LIMB) - 1)).astype(np.float64))
+        # |fraction| in [0.5, 1) has 53 significant bits: fraction * 2**53 = high * 2**26 + low
+        # with integers |high| <= 2**27 and 0 <= low < 2**26, split exactly by float operations.
+        fraction *= 2.0 ** (53 - _LIMB)
+        top = np.floor(fraction)
+        fraction -= top
+        fraction *= 2.0**_LIMB
+        high = np.bincount(key, weights=top)
+        low = np.bincount(key, weights=fraction)
         for index in np.flatnonzero((high != 0) | (low != 0)).tolist():
             full = int(present[index]) if present is not None else index
             cell, offset = divmod(full, width)

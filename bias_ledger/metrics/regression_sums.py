@@ -1,7 +1,7 @@
 """Per-group regression sums, the additive sufficient statistic of the regression metrics.
 
 Per group: rows, and the exact sums (:class:`~bias_ledger.metrics.exact_sum.ExactSums`) of the
-prediction, the label, the residual e = prediction - label, |e|, e^2 and label^2 (each times the
+prediction, the label, the residual e = prediction - label, |e| and e^2 (each times the
 row's weight when there is one, with the sum of the weights). Built batch by batch
 (:meth:`RegressionSums.add`), merged by addition; SQL engines produce the same sums.
 """
@@ -25,15 +25,15 @@ QUANTITIES: tuple[str, ...] = (
     "error",
     "absolute_error",
     "squared_error",
-    "squared_label",
 )
-"""What is summed per group, in cell order (``group * len(QUANTITIES) + index``)."""
+"""What is summed per group, in cell order (``group * len(QUANTITIES) + index``). The records
+hold no R^2 (it would need the sum of label^2 as well): only what the metrics read is summed."""
 
 
 def quantities(y_true: Floats, y_pred: Floats) -> tuple[Floats, ...]:
     """The per-row values of :data:`QUANTITIES` (the SQL engines compute the same expressions)."""
     error = y_pred - y_true
-    return y_pred, y_true, error, np.abs(error), error * error, y_true * y_true
+    return y_pred, y_true, error, np.abs(error), error * error
 
 
 class RegressionSums:

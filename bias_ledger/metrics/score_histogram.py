@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -93,6 +94,8 @@ class ScoreHistogram:
         """Shape ``(groups, calibration bins, thresholds reached + 1, 2)``."""
         self.score_sums = ExactSums()
         """Exact sum of the scores per ``group * calibration_bins + bin``."""
+        self._cache: dict[str, Any] = {}
+        """Lookup tables of the current bins (cleared whenever the bins change)."""
 
     @property
     def groups(self) -> int:
@@ -121,30 +124,86 @@ class ScoreHistogram:
         codes = np.asarray(codes, dtype=np.int64)
         label = np.asarray(y_true, dtype=np.int64)
         self._grow(int(codes.max()) + 1)
-        calibration, reached = self.coarse_keys(scores)
-        shape = self.coarse.shape
-        index = ((codes * shape[1] + calibration) * shape[2] + reached) * 2 + label
-        self.coarse += np.bincount(index, weights=weights, minlength=self.coarse.size).reshape(
-            shape
-        )
-        cells = codes * self.calibration_bins + calibration
+        positions = self._add_fine(codes, label, scores, weights)
+        keys = self._coarse_at(positions, scores)
+        width = self.coarse.shape[2]
+        index = (codes * (self.calibration_bins * width) + keys) * 2 + label
+        counts = np.bincount(index, weights=weights, minlength=self.coarse.size)
+        self.coarse += counts.reshape(self.coarse.shape)
+        cells = codes * self.calibration_bins + keys // width
         self.score_sums.add(cells, scores if weights is None else scores * weights)
-        self._add_fine(codes, label, scores, weights)
 
-    def _add_fine(self, codes: Ints, label: Ints, scores: Floats, weights: Floats | None) -> None:
+    def _add_fine(self, codes: Ints, label: Ints, scores: Floats, weights: Floats | None) -> Ints:
+        """Add rows to the fine histogram; returns their fine bins."""
         self.low = min(self.low, float(scores.min()))
         self.high = max(self.high, float(scores.max()))
         if self.binning.distinct:
-            merged = self._distinct_values(scores)
-            if merged is not None:
-                self._reindex(np.searchsorted(merged, self.values), len(merged))
-                self.values = merged
-                self._bincount(codes, np.searchsorted(merged, scores), label, weights)
-                return
+            positions = self._lookup(scores)
+            if positions is None:
+                merged = self._distinct_values(scores)
+                if merged is not None:
+                    self._reindex(np.searchsorted(merged, self.values), len(merged))
+                    self.values = merged
+                    positions = self._lookup(scores)
+            if positions is not None:
+                self._bincount(codes, positions, label, weights)
+                return positions
             self._to_bins()
         self._rebin()
         k = np.floor(np.ldexp(scores, -self.binning.exponent)).astype(np.int64)
-        self._bincount(codes, k - self.binning.first, label, weights)
+        positions = k - self.binning.first
+        self._bincount(codes, positions, label, weights)
+        return positions
+
+    def _lookup(self, scores: Floats) -> Ints | None:
+        """Each score's position among the distinct values, or None if one is not there."""
+        values = self.values
+        if len(values) == 0:
+            return None
+        if "lookup" not in self._cache:
+            self._cache["lookup"] = _lookup_table(values)
+        table = self._cache["lookup"]
+        if table is None:
+            positions = np.minimum(np.searchsorted(values, scores), len(values) - 1)
+        else:
+            exponent, first, lut = table
+            k = np.floor(np.ldexp(scores, -exponent)) - (first - 1)
+            positions = lut[np.clip(k, 0, len(lut) - 1).astype(np.int64)]
+        found = (positions >= 0) & (values[np.maximum(positions, 0)] == scores)
+        return positions.astype(np.int64) if found.all() else None
+
+    def _coarse_at(self, positions: Ints, scores: Floats) -> Ints:
+        """``calibration bin * (thresholds + 1) + thresholds reached`` of each row, from
+        per-bin tables; rows in a bin that an edge or threshold cuts are placed one by one."""
+        width = len(self.thresholds) + 1
+        if "coarse" not in self._cache:
+            if self.binning.distinct:
+                calibration, reached = self.coarse_keys(self.values)
+                self._cache["coarse"] = (calibration * width + reached, None)
+            else:
+                self._cache["coarse"] = self._bin_tables(width)
+        keys, cut = self._cache["coarse"]
+        out: Ints = keys[positions]
+        if cut is not None:
+            rows = np.flatnonzero(cut[positions])
+            if len(rows):
+                calibration, reached = self.coarse_keys(scores[rows])
+                out[rows] = calibration * width + reached
+        return out
+
+    def _bin_tables(self, width: int) -> tuple[Ints, npt.NDArray[np.bool_]]:
+        binning = self.binning
+        k = binning.first + np.arange(self.fine.shape[1] + 1, dtype=np.float64)
+        starts = np.ldexp(k, binning.exponent)
+        calibration, reached = self.coarse_keys(starts[:-1])
+        cut = np.zeros(len(starts) - 1, dtype=bool)
+        for marks in (calibration_edges(self.calibration_bins), self.thresholds):
+            if len(marks):
+                # A bin [start, end) holding a mark has rows on both sides of it.
+                after = np.searchsorted(marks, starts[:-1], side="left")
+                inside = np.minimum(after, len(marks) - 1)
+                cut |= (after < len(marks)) & (marks[inside] < starts[1:])
+        return calibration * width + reached, cut
 
     def _distinct_values(self, scores: Floats) -> Floats | None:
         """The distinct values with this batch's, or None when they would be too many."""
@@ -175,8 +234,9 @@ class ScoreHistogram:
         groups = np.arange(self.groups, dtype=np.int64)[:, None, None]
         index = (groups * width + targets[None, :, None]) * 2 + np.arange(2)[None, None, :]
         size = self.groups * width * 2
+        self._cache = {}
         out = np.bincount(index.ravel(), weights=self.fine.ravel(), minlength=size)
-        self.fine = out.reshape(self.groups, width, 2)
+        self.fine = out.reshape(self.groups, width, 2).astype(np.float64)
 
     def _to_bins(self) -> None:
         exponent = bin_exponent(self.low, self.high, self.max_bins)
@@ -254,6 +314,7 @@ class ScoreHistogram:
         """Fix the fine bins from the whole data's range and distinct values (SQL engines):
         ``values`` when there are at most ``max_distinct``, else None."""
         self.low, self.high = low, high
+        self._cache = {}
         if values is not None:
             self.values = np.unique(np.asarray(values, dtype=np.float64) + 0.0)
             self.fine = np.zeros((self.groups, len(self.values), 2))
@@ -263,3 +324,25 @@ class ScoreHistogram:
         last = math.floor(math.ldexp(high, -exponent))
         self.binning = Binning(distinct=False, exponent=exponent, first=first)
         self.fine = np.zeros((self.groups, last - first + 1, 2))
+
+
+def _lookup_table(values: Floats) -> tuple[int, int, Ints] | None:
+    """Aligned cells of width ``2**e`` holding one distinct value each, as (e, first cell,
+    position of the value in each cell or -1, padded by -1 cells on both sides); None when
+    the values are too close together for a table of at most 2**22 cells."""
+    if len(values) < 2:
+        exponent = 0
+    else:
+        gap = float(np.diff(values).min())
+        exponent = math.frexp(gap)[1] - 1  # 2**e <= gap: no two values share a cell
+    try:
+        first = math.floor(math.ldexp(float(values[0]), -exponent))
+        last = math.floor(math.ldexp(float(values[-1]), -exponent))
+    except OverflowError:
+        return None
+    if last - first + 3 > 1 << 22:
+        return None
+    lut = np.full(last - first + 3, -1, dtype=np.int64)
+    cells = np.floor(np.ldexp(values, -exponent)).astype(np.int64) - (first - 1)
+    lut[cells] = np.arange(len(values), dtype=np.int64)
+    return exponent, first, lut

@@ -81,38 +81,41 @@ def _rates(numerator: Floats, denominator: float, reason: str) -> tuple[Value, .
     return tuple(Value(float(k) / denominator) for k in numerator)
 
 
-def _count(value: float) -> int | float:
-    return int(value) if value == math.floor(value) else float(value)
-
-
 def _calibration(
     rows: Floats, positives: Floats, sums: list[int]
 ) -> tuple[tuple[CalibrationBin, ...], Value]:
+    """Reliability bins and ECE; exact (one rounding) when the counts are integers, as they
+    are without weights; weighted counts are float sums of the weights."""
     bins = len(rows)
     edges = np.linspace(0.0, 1.0, bins + 1)
-    out, gap = [], 0
+    integral = bool(np.all(rows == np.floor(rows)) and np.all(positives == np.floor(positives)))
+    unit = 1 << UNIT_BITS
+    empty = Value(None, reason="0/0: no rows in this bin")
+    out = []
     for b in range(bins):
         count = float(rows[b])
-        empty = Value(None, reason="0/0: no rows in this bin")
-        exact_count = _count(count)
-        defined = count > 0
-        mean = (
-            sums[b] / (int(count) << UNIT_BITS)
-            if defined and isinstance(exact_count, int)
-            else (sums[b] / (1 << UNIT_BITS) / count if defined else 0.0)
-        )
+        if count > 0:
+            mean = sums[b] / (int(count) * unit) if integral else sums[b] / unit / count
+            predicted, observed = Value(mean), Value(float(positives[b]) / count)
+        else:
+            predicted = observed = empty
         out.append(
             CalibrationBin(
                 low=float(edges[b]),
                 high=float(edges[b + 1]),
                 count=int(count),
-                mean_predicted=Value(mean) if defined else empty,
-                observed_rate=Value(float(positives[b]) / count) if defined else empty,
+                mean_predicted=predicted,
+                observed_rate=observed,
             )
         )
-        gap += abs((int(positives[b]) << UNIT_BITS) - sums[b])
-    total = float(rows.sum())
-    return tuple(out), Value(gap / (int(total) << UNIT_BITS))
+    if integral:
+        gap = sum(abs(int(positives[b]) * unit - sums[b]) for b in range(bins))
+        ece = gap / (int(rows.sum()) * unit)
+    else:
+        ece = sum(abs(float(positives[b]) - sums[b] / unit) for b in range(bins)) / float(
+            rows.sum()
+        )
+    return tuple(out), Value(ece)
 
 
 def _summed(

@@ -119,8 +119,7 @@ def test_score_and_regression_audits(spark: Any, tmp_path: Path) -> None:
     path = write(scored(13, 3_000, missing=True), tmp_path / "scored.parquet")
     options = {"drop_missing": True, "missing_as_group": True, "sensitive": ["sex", "region"]}
     for args in (
-        {"label": "label", "score": "logit", "threshold": 0.25, "thresholds": [-1.0, 0.0]},
-        {"label": "label", "prediction": "prediction", "score": "probability"},
+        {"label": "label", "score": "probability", "threshold": 0.4, "thresholds": [0.2, 0.7]},
         {"label": "target", "prediction": "estimate", "task": "regression"},
     ):
         expected = _document(bias_ledger.audit(path, **args, **options))

@@ -179,3 +179,22 @@ def test_median_split_of_equal_width_bins_brackets_the_median() -> None:
     assert not split.exact
     assert (split.above <= truth).all() and (truth <= split.above + split.uncertain).all()
     assert split.uncertain.sum() < 10
+
+
+def test_integer_weights_count_like_repeated_rows() -> None:
+    y_true, scores, group = _data("random", n=3000)
+    column = encode_column("g", group)
+    codes = column.codes.astype(np.int64)
+    # Powers of two: score * weight is exact, as the score added weight times is.
+    weights = np.random.default_rng(4).choice([1, 2, 4], 3000)
+    weighted = ScoreHistogram(np.array(THRESHOLDS), max_distinct=500)
+    weighted.add(codes, y_true, scores, weights.astype(np.float64))
+    repeated = ScoreHistogram(np.array(THRESHOLDS), max_distinct=500)
+    rows = np.repeat(np.arange(3000), weights)
+    repeated.add(codes[rows], y_true[rows], scores[rows])
+    groups = [(name,) for name in column.categories]
+    documents = [
+        json.dumps(score_results(h, [column], groups, thresholds=THRESHOLDS).to_json())
+        for h in (weighted, repeated)
+    ]
+    assert documents[0] == documents[1]
