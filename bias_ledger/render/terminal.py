@@ -79,7 +79,7 @@ def header(result: AuditResult) -> Table:
     )
     rows = f"{result.rows:,} audited"
     if params.get("weight"):
-        rows += " (counts and rates weighted; n counts rows; no intervals or tests)"
+        rows += f" (weighted by {escape(params['weight'])}; n counts rows; no intervals or tests)"
     if result.dropped_rows:
         rows += f", {result.dropped_rows:,} dropped for missing values"
     table.add_row("rows", rows)
