@@ -169,6 +169,13 @@ def test_cli_weight_option_config_key_and_refusals(tmp_path: Path) -> None:
         assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
     regression = ["--task", "regression", "--weight", "w"]
     assert run(*regression).returncode == 0
+    law = subprocess.run(
+        [*base, "--label", "label", "--prediction", "prediction", "--standard", "nyc-ll144",
+         "--weight", "w"],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert law.returncode == 2
+    assert "--standard nyc-ll144 does not take --weight" in law.stderr
     scored = run("--weight", "w", "--score", "region", "--threshold", "2")
     assert scored.returncode == 2
     assert "score metrics (ROC AUC, calibration, threshold sweep) take no sample weights" in (
