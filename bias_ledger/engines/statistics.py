@@ -30,7 +30,8 @@ from bias_ledger.io.model import AuditData, ColumnMapping
 from bias_ledger.metrics._cells import Precomputed, intersection
 from bias_ledger.metrics.model import Task
 from bias_ledger.metrics.regression_sums import QUANTITIES, RegressionSums
-from bias_ledger.metrics.score_histogram import CALIBRATION_BINS, MAX_BINS, ScoreHistogram
+from bias_ledger.metrics.score_bins import MAX_BINS
+from bias_ledger.metrics.score_histogram import CALIBRATION_BINS, ScoreHistogram
 
 SELECTED = "__bias_ledger_selected"
 _FINE, _CALIBRATION, _REACHED = "__bias_ledger_fine", "__bias_ledger_cal", "__bias_ledger_reached"
