@@ -18,7 +18,8 @@ from bias_ledger.engines.aggregated import (
     weight_sql,
 )
 from bias_ledger.engines.sources import Dataset, fingerprint, resolve_dataset
-from bias_ledger.engines.statistics import SqlInput, needs_statistics, statistics_audit
+from bias_ledger.engines.sql_input import SqlInput
+from bias_ledger.engines.statistics import needs_statistics, statistics_audit
 from bias_ledger.engines.statistics_sql import duckdb_dialect
 from bias_ledger.errors import InputError
 from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, JoinMode

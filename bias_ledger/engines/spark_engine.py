@@ -14,7 +14,8 @@ from typing import Any
 from bias_ledger.engines.aggregated import ROWS_COLUMN, audit_data, audited_columns, read_columns
 from bias_ledger.engines.duckdb_engine import aggregate_sql
 from bias_ledger.engines.sources import Dataset, fingerprint, resolve_dataset
-from bias_ledger.engines.statistics import SqlInput, needs_statistics, statistics_audit
+from bias_ledger.engines.sql_input import SqlInput
+from bias_ledger.engines.statistics import needs_statistics, statistics_audit
 from bias_ledger.engines.statistics_sql import spark_dialect
 from bias_ledger.errors import InputError
 from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, InputFile, JoinMode

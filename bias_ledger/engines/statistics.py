@@ -10,175 +10,32 @@ arrow engine fills row batch by row batch, so every engine gives identical resul
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from bias_ledger.engines import statistics_sql as sql
-from bias_ledger.engines.aggregated import ROWS_COLUMN, AggregatedColumn, audit_data
+from bias_ledger.engines.aggregated import ROWS_COLUMN, audit_data
+from bias_ledger.engines.sql_input import (
+    SqlInput,
+    codes_by_name,
+    integers,
+    numeric,
+    profile,
+    sensitive_columns,
+)
 from bias_ledger.errors import InputError
-from bias_ledger.io.encode import encode_sensitive
-from bias_ledger.io.model import AuditData, ColumnMapping, InputFile
-from bias_ledger.io.tables import InMemoryTable
+from bias_ledger.io.model import AuditData, ColumnMapping
 from bias_ledger.metrics._cells import Precomputed, intersection
 from bias_ledger.metrics.exact_sum import ExactSums
-from bias_ledger.metrics.model import SensitiveColumn, Task
+from bias_ledger.metrics.model import Task
 from bias_ledger.metrics.regression_sums import QUANTITIES, RegressionSums
-from bias_ledger.metrics.score_histogram import CALIBRATION_BINS, MAX_BINS, ScoreHistogram
+from bias_ledger.metrics.score_bins import MAX_BINS
+from bias_ledger.metrics.score_histogram import CALIBRATION_BINS, ScoreHistogram
 
 SELECTED = "__bias_ledger_selected"
 _FINE, _CALIBRATION, _REACHED = "__bias_ledger_fine", "__bias_ledger_cal", "__bias_ledger_reached"
-_NUMERIC = (
-    "TINYINT",
-    "SMALLINT",
-    "INT",
-    "BIGINT",
-    "HUGEINT",
-    "FLOAT",
-    "DOUBLE",
-    "DECIMAL",
-    "REAL",
-    "UBIGINT",
-    "UINTEGER",
-    "USMALLINT",
-    "UTINYINT",
-    "LONG",
-    "SHORT",
-    "BYTE",
-)
-
-
-@dataclass(frozen=True)
-class SqlInput:
-    """What the statistics need from an engine: a way to run a query and the relation's name."""
-
-    run: Callable[[str], Any]
-    """Runs a query, returns a pyarrow Table."""
-    source: str
-    """The relation to read (a table function, view or subquery)."""
-    dialect: sql.Dialect
-    where: str
-    """The input, as messages name it."""
-    types: Mapping[str, str]
-    """Column name to its SQL type."""
-    inputs: Callable[[int], Sequence[InputFile]]
-    """The recorded inputs, given the number of rows read."""
-
-
-def _numeric(source: SqlInput, name: str, role: str) -> None:
-    kind = source.types.get(name, "").upper()
-    if not any(kind.startswith(prefix) for prefix in _NUMERIC):
-        raise InputError(f"{source.where}: {role} column {name!r} must be numeric; found {kind}")
-
-
-def _rows_text(count: int) -> str:
-    return (
-        f"{count} rows (the engine counts rows without numbering them; --engine arrow names them)"
-    )
-
-
-def _one(source: SqlInput, query: str) -> dict[str, Any]:
-    table = source.run(query)
-    return {name: table.column(name)[0].as_py() for name in table.column_names}
-
-
-@dataclass(frozen=True)
-class _Profile:
-    """What one scan of the input says before the aggregation proper."""
-
-    rows: int
-    """Rows read."""
-    kept: int
-    """Rows with every value the audit needs."""
-    drop: str
-    """The WHERE clause dropping rows with a missing value (empty without --drop-missing)."""
-    found: Mapping[str, Any]
-    """The extra aggregates, by alias."""
-
-
-def _profile(
-    source: SqlInput,
-    mapping: ColumnMapping,
-    *,
-    dropped: Sequence[tuple[str, str]],
-    needed: Sequence[str],
-    finite: Sequence[tuple[str, str, str]],
-    extra: Callable[[str], Sequence[tuple[str, str]]] = lambda kept: (),
-) -> _Profile:
-    """Rows, missing values of the ``dropped`` (column, role)s (InputError without
-    --drop-missing), and over the rows where every ``needed`` column has a value: non-finite
-    ``finite`` (expression, column, role)s and the ``extra`` (alias, aggregate)s, in one scan."""
-    q, nonfinite = source.dialect.identifier, source.dialect.nonfinite
-    kept = " AND ".join(f"{q(name)} IS NOT NULL" for name in needed)
-    items = ["count(*) AS n", f"sum(CASE WHEN {kept} THEN 1 ELSE 0 END) AS kept"]
-    items += [f"count(*) - count({q(name)}) AS m{i}" for i, (name, _) in enumerate(dropped)]
-    items += [
-        f"sum(CASE WHEN {kept} AND {nonfinite(expression)} THEN 1 ELSE 0 END) AS f{i}"
-        for i, (expression, _, _) in enumerate(finite)
-    ]
-    items += [f"{aggregate} AS {alias}" for alias, aggregate in extra(kept)]
-    found = _one(source, f"SELECT {', '.join(items)} FROM {source.source}")
-    for i, (name, role) in enumerate(dropped):
-        count = int(found[f"m{i}"] or 0)
-        if count and not mapping.drop_missing:
-            raise InputError(
-                f"{source.where}: {role} column {name!r} has {count} missing values, in "
-                f"{_rows_text(count)}; expected a value on every row (pass --drop-missing to "
-                "drop those rows)"
-            )
-    for i, (_, name, role) in enumerate(finite):
-        count = int(found[f"f{i}"] or 0)
-        if count:
-            raise InputError(
-                f"{source.where}: {role} column {name!r} must hold finite numbers; found "
-                f"{count} NaN or infinite values in {_rows_text(count)}"
-            )
-    drop = ""
-    if mapping.drop_missing and dropped:
-        drop = "WHERE " + " AND ".join(f"{q(name)} IS NOT NULL" for name, _ in dropped)
-    return _Profile(int(found["n"]), int(found["kept"] or 0), drop, found)
-
-
-def _sensitive(
-    table: Any, mapping: ColumnMapping, weights: npt.NDArray[np.int64], where: str
-) -> tuple[list[SensitiveColumn], tuple[str, ...]]:
-    origin = InMemoryTable(name=where, table=table)
-    columns: list[SensitiveColumn] = []
-    warnings: tuple[str, ...] = ()
-    for name in mapping.sensitive:
-        located = AggregatedColumn(name, table.column(name), origin, None, weights)
-        if located.data.null_count and not mapping.missing_as_group:
-            from bias_ledger.io.arrays import bool_values
-
-            count = int(weights[bool_values(located.data.is_null())].sum())
-            raise InputError(
-                f"{where}: sensitive column {name!r} has {count} missing values; expected a "
-                "group for every row (pass --missing-as-group to make them a group of their own)"
-            )
-        encoded, notes = encode_sensitive(
-            located, missing_as_group=mapping.missing_as_group, max_groups=mapping.max_groups
-        )
-        columns.append(encoded)
-        warnings += notes
-    return columns, warnings
-
-
-def _codes_by_name(
-    table: Any, mapping: ColumnMapping, groups: Sequence[tuple[str, ...]], where: str
-) -> npt.NDArray[np.int64]:
-    """Each row's intersection code, matching its sensitive values by name to ``groups``."""
-    weights = np.ones(table.num_rows, dtype=np.int64)
-    columns, _ = _sensitive(table, mapping, weights, where)
-    lookup = {group: code for code, group in enumerate(groups)}
-    names = [[column.categories[code] for code in column.codes.tolist()] for column in columns]
-    return np.array([lookup[tuple(row)] for row in zip(*names, strict=True)], dtype=np.int64)
-
-
-def _integers(table: Any, name: str) -> npt.NDArray[np.int64]:
-    return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def regression_audit(source: SqlInput, mapping: ColumnMapping) -> AuditData:
@@ -187,16 +44,16 @@ def regression_audit(source: SqlInput, mapping: ColumnMapping) -> AuditData:
     label, prediction = mapping.label, mapping.prediction
     roles = [(label, "label"), (prediction, "prediction")]
     for name, role in roles:
-        _numeric(source, name, role)
+        numeric(source, name, role)
     q = source.dialect.identifier
-    profile = _profile(
+    scan = profile(
         source,
         mapping,
         dropped=[(label, "label"), (prediction, "prediction")],
         needed=[label, prediction],
         finite=[(sql.as_double(q(name)), name, role) for name, role in roles],
     )
-    total, kept, where = profile.rows, profile.kept, profile.drop
+    total, kept, where = scan.rows, scan.kept, scan.drop
     dropped = total - kept
     if kept == 0:
         raise InputError("no rows left after dropping rows with a missing label or prediction")
@@ -210,15 +67,15 @@ def regression_audit(source: SqlInput, mapping: ColumnMapping) -> AuditData:
             source.dialect, source.source, mapping.sensitive, q(label), q(prediction), where, weight
         )
     )
-    quantity, rows = _integers(table, "q"), _integers(table, "n")
+    quantity, rows = integers(table, "q"), integers(table, "n")
     firsts = np.flatnonzero(quantity == 0)
     counted = table.take(firsts)
-    sensitive, warnings = _sensitive(counted, mapping, rows[firsts], source.where)
+    sensitive, warnings = sensitive_columns(counted, mapping, rows[firsts], source.where)
     grouping = intersection(sensitive)
-    codes = _codes_by_name(table, mapping, grouping.groups, source.where)
+    codes = codes_by_name(table, mapping, grouping.groups, source.where)
     sums = RegressionSums()
     sums.add_rows(codes[firsts], rows[firsts])
-    exponents, totals = _integers(table, "x"), table.column("m").to_pylist()
+    exponents, totals = integers(table, "x"), table.column("m").to_pylist()
     width = len(QUANTITIES)
     if weight is not None:
         sums.weights = ExactSums()
@@ -269,7 +126,7 @@ def score_audit(
 ) -> AuditData:
     """Binary counts and per-group score histograms, computed by the engine."""
     assert mapping.score is not None
-    _numeric(source, mapping.score, "score")
+    numeric(source, mapping.score, "score")
     q = source.dialect.identifier
     score = sql.as_double(q(mapping.score))
     roles = [mapping.label] + ([mapping.prediction] if mapping.prediction else [])
@@ -284,7 +141,7 @@ def score_audit(
             ("d", f"approx_count_distinct({value})"),
         ]
 
-    profile = _profile(
+    scan = profile(
         source,
         mapping,
         dropped=[(mapping.score, "score")],
@@ -292,12 +149,12 @@ def score_audit(
         finite=[(score, mapping.score, "score")],
         extra=ranges,
     )
-    total, drop = profile.rows, profile.drop
-    if profile.found["lo"] is None:
+    total, drop = scan.rows, scan.drop
+    if scan.found["lo"] is None:
         raise InputError("no rows left after dropping rows with a missing label or prediction")
-    low, high = float(profile.found["lo"]), float(profile.found["hi"])
+    low, high = float(scan.found["lo"]), float(scan.found["hi"])
     histogram = ScoreHistogram(np.asarray(thresholds, dtype=np.float64), max_distinct=max_distinct)
-    values = _distinct_scores(source, score, kept, int(profile.found["d"]), max_distinct)
+    values = _distinct_scores(source, score, kept, int(scan.found["d"]), max_distinct)
     histogram.set_binning(low, high, values)
     binning = histogram.binning
     extra = [
@@ -323,8 +180,8 @@ def score_audit(
         grouping.codes,
         data.y_true,
         fine.astype(np.float64 if binning.distinct else np.int64),
-        _integers(table, _CALIBRATION)[keep],
-        _integers(table, _REACHED)[keep],
+        integers(table, _CALIBRATION)[keep],
+        integers(table, _REACHED)[keep],
         weights.astype(np.float64),
     )
     if low >= 0 and high <= 1:
@@ -338,8 +195,8 @@ def score_audit(
                 f"WHERE {kept}",
             )
         )
-        codes = _codes_by_name(sums, mapping, grouping.groups, source.where)
-        bins, exponents = _integers(sums, "c"), _integers(sums, "x")
+        codes = codes_by_name(sums, mapping, grouping.groups, source.where)
+        bins, exponents = integers(sums, "c"), integers(sums, "x")
         for code, c, x, m in zip(
             codes.tolist(),
             bins.tolist(),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bias_ledger.metrics.regression_sums import QUANTITIES
-from bias_ledger.metrics.score_histogram import calibration_edges
+from bias_ledger.metrics.score_bins import calibration_edges
 
 MANTISSA_BITS = 54
 """``m = v * 2**(54 - x)``: an integer below 2**56 for any ``x`` within 2 of the true one."""

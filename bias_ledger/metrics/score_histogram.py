@@ -17,55 +17,25 @@ Counts are held as float64 (exact integers below 2**53; weighted sums with ``wei
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from bias_ledger.metrics.exact_sum import ExactSums
+from bias_ledger.metrics.score_bins import (
+    MAX_BINS,
+    Binning,
+    bin_exponent,
+    calibration_edges,
+    lookup_table,
+)
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 
-MAX_BINS = 1 << 16
-"""Fine bins when the scores take more distinct values than that."""
 CALIBRATION_BINS = 10
-
-
-def calibration_edges(bins: int) -> Floats:
-    """Inner edges of equal-width bins over [0, 1], as ``sklearn.calibration_curve`` has them."""
-    inner: Floats = np.linspace(0.0, 1.0, bins + 1)[1:-1]
-    return inner
-
-
-def bin_exponent(low: float, high: float, bins: int = MAX_BINS) -> int:
-    """The smallest ``e`` such that aligned bins of width ``2**e`` cover [low, high] in ``bins``."""
-
-    def span(e: int) -> int:
-        return math.floor(math.ldexp(high, -e)) - math.floor(math.ldexp(low, -e)) + 1
-
-    width = high - low
-    e = math.frexp(width / bins)[1] - 2 if width > 0 else -1074
-    e = max(e, -1074)
-    while span(e) > bins:
-        e += 1
-    while e > -1074 and span(e - 1) <= bins:
-        e -= 1
-    return e
-
-
-@dataclass(frozen=True)
-class Binning:
-    """How the fine histogram is binned: distinct values, or aligned bins of width ``2**e``."""
-
-    distinct: bool
-    """True: one bin per distinct score (exact)."""
-    exponent: int = 0
-    """Bins ``[k 2**e, (k + 1) 2**e)`` (``distinct`` False)."""
-    first: int = 0
-    """The ``k`` of the first bin."""
 
 
 class ScoreHistogram:
@@ -161,7 +131,7 @@ class ScoreHistogram:
         if len(values) == 0:
             return None
         if "lookup" not in self._cache:
-            self._cache["lookup"] = _lookup_table(values)
+            self._cache["lookup"] = lookup_table(values)
         table = self._cache["lookup"]
         if table is None:
             positions = np.minimum(np.searchsorted(values, scores), len(values) - 1)
@@ -324,25 +294,3 @@ class ScoreHistogram:
         last = math.floor(math.ldexp(high, -exponent))
         self.binning = Binning(distinct=False, exponent=exponent, first=first)
         self.fine = np.zeros((self.groups, last - first + 1, 2))
-
-
-def _lookup_table(values: Floats) -> tuple[int, int, Ints] | None:
-    """Aligned cells of width ``2**e`` holding one distinct value each, as (e, first cell,
-    position of the value in each cell or -1, padded by -1 cells on both sides); None when
-    the values are too close together for a table of at most 2**22 cells."""
-    if len(values) < 2:
-        exponent = 0
-    else:
-        gap = float(np.diff(values).min())
-        exponent = math.frexp(gap)[1] - 1  # 2**e <= gap: no two values share a cell
-    try:
-        first = math.floor(math.ldexp(float(values[0]), -exponent))
-        last = math.floor(math.ldexp(float(values[-1]), -exponent))
-    except OverflowError:
-        return None
-    if last - first + 3 > 1 << 22:
-        return None
-    lut = np.full(last - first + 3, -1, dtype=np.int64)
-    cells = np.floor(np.ldexp(values, -exponent)).astype(np.int64) - (first - 1)
-    lut[cells] = np.arange(len(values), dtype=np.int64)
-    return exponent, first, lut

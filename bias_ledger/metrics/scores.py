@@ -29,7 +29,8 @@ from bias_ledger.metrics.model_extra import (
     ScoreResults,
     ThresholdSweep,
 )
-from bias_ledger.metrics.score_histogram import MAX_BINS, ScoreHistogram
+from bias_ledger.metrics.score_bins import MAX_BINS
+from bias_ledger.metrics.score_histogram import ScoreHistogram
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]

@@ -117,7 +117,11 @@ def test_score_and_regression_audits(spark: Any, tmp_path: Path) -> None:
     from tests.engines.scored import scored
 
     path = write(scored(13, 3_000, missing=True), tmp_path / "scored.parquet")
-    options = {"drop_missing": True, "missing_as_group": True, "sensitive": ["sex", "region"]}
+    options: dict[str, Any] = {
+        "drop_missing": True,
+        "missing_as_group": True,
+        "sensitive": ["sex", "region"],
+    }
     for args in (
         {"label": "label", "score": "probability", "threshold": 0.4, "thresholds": [0.2, 0.7]},
         {"label": "target", "prediction": "estimate", "task": "regression"},

@@ -49,7 +49,11 @@ def test_score_audits(tmp_path: Path, suffix: str, args: dict[str, Any]) -> None
 def test_equal_width_histograms_with_missing_values(tmp_path: Path) -> None:
     # More distinct logits than 2**16 bins: the histograms are binned, in SQL as in numpy.
     path = write(scored(2, 70_000, missing=True), tmp_path / "data.parquet")
-    options = {"drop_missing": True, "missing_as_group": True, "sensitive": SENSITIVE}
+    options: dict[str, Any] = {
+        "drop_missing": True,
+        "missing_as_group": True,
+        "sensitive": SENSITIVE,
+    }
     document = _same(path, **SCORES[1], **options)
     histogram = document["statistics"]["scores"]["histogram"]
     assert histogram["fine_bins"].startswith("equal width")
@@ -60,7 +64,11 @@ def test_equal_width_histograms_with_missing_values(tmp_path: Path) -> None:
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
 def test_regression_audits(tmp_path: Path, suffix: str) -> None:
     path = write(scored(3, 5_000, missing=True), tmp_path / f"data{suffix}")
-    options = {"drop_missing": True, "missing_as_group": True, "sensitive": SENSITIVE}
+    options: dict[str, Any] = {
+        "drop_missing": True,
+        "missing_as_group": True,
+        "sensitive": SENSITIVE,
+    }
     document = _same(path, **REGRESSION, **options)
     assert document["results"]["task"] == "regression" and document["data"]["dropped_rows"] > 0
 
@@ -78,7 +86,7 @@ def test_hive_directory(tmp_path: Path) -> None:
 
 def test_bad_values_are_one_line(tmp_path: Path) -> None:
     path = write(scored(5, 500, missing=True), tmp_path / "data.parquet")
-    base = {"sensitive": ["region"], "engine": "duckdb"}
+    base: dict[str, Any] = {"sensitive": ["region"], "engine": "duckdb"}
     with pytest.raises(InputError, match=r"score column 'sex' must be numeric"):
         bias_ledger.audit(path, label="label", score="sex", threshold=0.5, **base)
     with pytest.raises(InputError, match=r"score column 'logit' has \d+ missing values"):

@@ -72,3 +72,27 @@ def test_weighted_regression_sums_give_weighted_means() -> None:
             math.sqrt(np.average(error**2, weights=w)), rel=1e-14
         )
         assert int(sums.rows[g]) == int(mask.sum())
+
+
+def test_regression_results_do_not_depend_on_batching_or_order() -> None:
+    import json
+
+    from bias_ledger.metrics.counts import encode_column
+    from bias_ledger.metrics.regression import regression_metrics
+
+    rng = np.random.default_rng(8)
+    n = 5000
+    y_true = rng.gamma(2.0, 30.0, n)
+    y_pred = y_true * rng.lognormal(0, 0.3, n)
+    sex, race = rng.choice(["f", "m"], n), rng.choice(["a", "b", "c"], n)
+    documents = set()
+    for rows, batch in ((np.arange(n), n), (rng.permutation(n), 333), (np.arange(n)[::-1], 7)):
+        columns = [encode_column("sex", sex[rows]), encode_column("race", race[rows])]
+        results = regression_metrics(y_true[rows], y_pred[rows], columns, batch_rows=batch)
+        documents.add(json.dumps(results.to_json()))
+    assert len(documents) == 1
+    (document,) = documents
+    overall = json.loads(document)["overall"]["metrics"]
+    error = y_pred - y_true
+    assert overall["mean_absolute_error"]["value"] == pytest.approx(np.abs(error).mean(), rel=1e-14)
+    assert overall["mean_residual"]["value"] == float(sum(Fraction(v) for v in error.tolist()) / n)
