@@ -25,6 +25,7 @@ from bias_ledger.bundle.model import (
     REPORT_HTML,
     REPORT_MD,
     SIGNERS,
+    BundleContents,
     ConsistencyJson,
     Manifest,
     ManifestRecord,
@@ -33,7 +34,6 @@ from bias_ledger.bundle.model import (
     record_json,
     record_sig,
 )
-from bias_ledger.bundle.read import BundleContents
 from bias_ledger.errors import BundleError, VerificationError
 from bias_ledger.ledger import note
 from bias_ledger.ledger.checkpoint import Checkpoint as BodyCheckpoint
