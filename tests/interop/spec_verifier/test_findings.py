@@ -117,7 +117,6 @@ def kept_later(made: Made) -> Path:
     return path
 
 
-@pytest.mark.xfail(strict=True, reason="spec_findings F10: bundle --since reads KEPT as format 1")
 def test_f10_the_tool_checks_a_bundle_since_a_kept_format2_note(made: Made, tmp_path: Path) -> None:
     commands = [
         ["verify", str(made.bundle_consistent), "--trusted-keys", str(made.trusted1)]
