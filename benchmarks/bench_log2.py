@@ -8,8 +8,9 @@ Run: python benchmarks/bench_log2.py                   (small: 2000 records)
 
 Ledgers are written by ``tests/ledger2/bulk.py`` (real signed records through the library's
 own pieces, not N calls of append_record, which would spend the time in fsync). Every measured
-command runs in a fresh process; its peak RSS is the larger of its own and its worker
-processes' (``ru_maxrss`` of RUSAGE_SELF and RUSAGE_CHILDREN). Nothing is kept afterwards.
+command runs in a fresh process; its peak RSS is the larger of its own (``VmHWM``: Linux
+carries ``ru_maxrss`` over exec from the parent) and its worker processes' (RUSAGE_CHILDREN).
+Nothing is kept afterwards.
 """
 
 from __future__ import annotations
@@ -69,8 +70,10 @@ except SystemExit as exc:
     code = exc.code or 0
 else:
     code = 0
-usage = resource.getrusage
-peak = max(usage(resource.RUSAGE_SELF).ru_maxrss, usage(resource.RUSAGE_CHILDREN).ru_maxrss)
+# VmHWM, not RUSAGE_SELF: Linux carries ru_maxrss over exec, so a child of a large process
+# would report its parent's peak. Worker processes are forked from this small one.
+own = next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM"))
+peak = max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 print("BENCH", time.perf_counter() - started, peak / 1024, code, file=sys.stderr)
 """
 

@@ -7,6 +7,7 @@ source only fetches bytes by relative path, so the verifier is written once for 
 from __future__ import annotations
 
 import os
+import queue
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -56,7 +57,9 @@ class DirectorySource:
 
 class HttpSource:
     """A log published on a static web server, read with httpx: one client (one pooled
-    connection) per reading thread, since threads sharing a client's pool wait on each other."""
+    connection) per concurrent request, since threads sharing a client's pool wait on each
+    other. Idle clients are kept for the next request, so their number stays the largest
+    number of requests ever in flight, whatever threads come and go."""
 
     read_workers = 2
     """Concurrent requests for records (static servers often close every connection);
@@ -66,27 +69,28 @@ class HttpSource:
         self.name = base_url
         self._base = base_url.rstrip("/") + "/"
         self._timeout = timeout
-        self._local = threading.local()
+        self._idle: queue.SimpleQueue[httpx.Client] = queue.SimpleQueue()
         self._clients: list[httpx.Client] = []
         self._lock = threading.Lock()
 
     def _client(self) -> httpx.Client:
-        client: httpx.Client | None = getattr(self._local, "client", None)
-        if client is None:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
             import httpx
 
             client = httpx.Client(timeout=self._timeout, follow_redirects=False)
-            self._local.client = client
             with self._lock:
                 self._clients.append(client)
-        return client
+            return client
 
     def read(self, path: str) -> bytes | None:
         import httpx
 
         url = self._base + path
+        client = self._client()
         try:
-            with self._client().stream("GET", url) as response:
+            with client.stream("GET", url) as response:
                 if response.status_code == 404:
                     return None
                 if response.status_code != 200:
@@ -101,6 +105,8 @@ class HttpSource:
                 return b"".join(chunks)
         except httpx.HTTPError as exc:
             raise VerificationError(f"{url}: {type(exc).__name__}: {exc}") from exc
+        finally:
+            self._idle.put(client)
 
     def close(self) -> None:
         with self._lock:

@@ -110,7 +110,9 @@ from pathlib import Path
 from bias_ledger.ledger.tlog_source import DirectorySource
 from bias_ledger.ledger.tlog_verify import verify_log
 result = verify_log(DirectorySource(Path(sys.argv[1])), trusted=None, trust_log_keys=True)
-own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# VmHWM, not RUSAGE_SELF: Linux carries ru_maxrss over exec, so this process would report the
+# test runner's peak. The workers are forked from this process: RUSAGE_CHILDREN is theirs.
+own = next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM"))
 children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(result.size, max(own, children))
 """
