@@ -52,7 +52,7 @@ def check_readable(path: Source) -> int:
     return size
 
 
-def _fail(path: Source, fmt: FileFormat, exc: Exception) -> InputError:
+def read_fail(path: Source, fmt: FileFormat, exc: Exception) -> InputError:
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if "straddl" in detail and isinstance(path, Path):
         return InputError(
@@ -125,7 +125,7 @@ def read_schema(path: Source, fmt: FileFormat, *, default_na: bool = True) -> An
             raise InputError(
                 f"{path}: the file is empty, expected a header and data rows"
             ) from None
-        raise _fail(path, fmt, exc) from None
+        raise read_fail(path, fmt, exc) from None
 
 
 def _blank(path: Path) -> bool:
@@ -260,7 +260,7 @@ def read_columns(
             )
             table = compact_table(batches, schema, columns, shared=(), narrow=narrow)
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise _fail(path, fmt, exc) from None
+        raise read_fail(path, fmt, exc) from None
     release_freed_memory()
     return table.select(list(columns))
 
