@@ -16,12 +16,15 @@ def recompute_shown(
     data: Path,
     predictions: Path | None,
     policy: Path | None,
+    engine: str | None = None,
 ) -> Shown:
     """The verification with its recompute check appended (or the recompute's failure)."""
     from bias_ledger.bundle.compare import FLOAT_TOLERANCE
     from bias_ledger.bundle.recompute import recompute_bundle
 
-    report = recompute_bundle(contents, data=data, predictions=predictions, policy=policy)
+    report = recompute_bundle(
+        contents, data=data, predictions=predictions, policy=policy, engine=engine
+    )
     document = report.to_json()
     done = [r.index for r in report.records if r.recomputed]
     skipped = [r for r in report.records if not r.recomputed]

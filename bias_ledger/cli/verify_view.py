@@ -52,6 +52,7 @@ def run_verify(
     json_output: bool,
     policy: Path | None = None,
     report: Path | None = None,
+    engine: str | None = None,
 ) -> None:
     from bias_ledger.bundle.verify import BundleSource, verify_bundle
     from bias_ledger.ledger.reader import resolve_ledger_path
@@ -66,6 +67,8 @@ def run_verify(
         raise InputError("--recompute needs --data FILE (and --predictions FILE if one was used)")
     if not recompute and (data is not None or predictions is not None or policy is not None):
         raise InputError("--data, --predictions and --policy are used with --recompute")
+    if not recompute and engine is not None:
+        raise InputError("--engine chooses the engine of --recompute: it needs --recompute")
     trusted = load_trust(trusted_keys, trusted_key)
     kept = _read_kept(since)
     trust_source = "" if trusted is None else trusted.source
@@ -97,7 +100,12 @@ def run_verify(
         from bias_ledger.cli.bundle_view import recompute_shown
 
         done = recompute_shown(
-            result, source.contents, data=data, predictions=predictions, policy=policy
+            result,
+            source.contents,
+            data=data,
+            predictions=predictions,
+            policy=policy,
+            engine=engine,
         )
         shown = replace(
             shown,
