@@ -75,6 +75,13 @@ def _without_nan(batch: Any, columns: Sequence[str]) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    floating = [
+        name
+        for name in columns
+        if name in batch.schema.names and pa.types.is_floating(batch.schema.field(name).type)
+    ]
+    if not floating:
+        return batch
     arrays = []
     for name in batch.schema.names:
         column = batch.column(name)

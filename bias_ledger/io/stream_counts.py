@@ -10,14 +10,15 @@ batches are added up. The result is the aggregated table every engine hands to
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from bias_ledger.errors import InputError
-from bias_ledger.io.arrays import arrow_integers, numeric_view
+from bias_ledger.io.arrays import arrow_integers, bool_values, numeric_view
 
 DENSE_LIMIT = 1 << 20
 """Largest product of column sizes counted with one dense ``bincount`` per batch."""
@@ -31,6 +32,31 @@ class TooManyValues(Exception):
     def __init__(self, column: str, limit: int, rows: int) -> None:
         super().__init__(column)
         self.column, self.limit, self.rows = column, limit, rows
+
+
+SMALL_RANGE = 1 << 12
+"""Integer columns spanning at most this many values are coded by offset, without hashing."""
+
+
+@dataclass(frozen=True)
+class Local:
+    """One batch's codes of a column, with the map from those codes to the column's own."""
+
+    codes: npt.NDArray[Any]
+    """Per row, ``0 <= code < size``."""
+    size: int
+    to_global: Callable[[npt.NDArray[Any]], npt.NDArray[np.int64]]
+    """Codes of this batch to the column's stable codes (registering new values)."""
+
+
+def _small_range(array: Any) -> tuple[int, int] | None:
+    import pyarrow.compute as pc
+
+    bounds = pc.min_max(array).as_py()
+    low, high = bounds["min"], bounds["max"]
+    if low is None or high - low >= SMALL_RANGE:
+        return None
+    return int(low), int(high)
 
 
 class _NaN:
@@ -53,40 +79,77 @@ class _Coder:
         self.pieces: list[Any] = []
         self.type: Any = None
 
-    def encode(self, array: Any) -> npt.NDArray[np.int64]:
-        """The code of each value of a pyarrow ``array``."""
+    def _register(self, value: Any, piece: Any) -> int:
+        key = _NAN if isinstance(value, float) and math.isnan(value) else value
+        code = self.codes.get(key)
+        if code is None:
+            code = self.codes[key] = self.size
+            self.size += 1
+            self.has_null = self.has_null or value is None
+            self.pieces.append(piece)
+        return code
+
+    def _check(self) -> None:
+        if self.size - self.has_null > self.limit:
+            raise TooManyValues(self.name, self.limit, 0)
+
+    def local(self, array: Any) -> Local:
+        """The batch's values as codes of its own (cheap to compute), and a map to ours."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
         if self.type is None:
             self.type = array.type.value_type if pa.types.is_dictionary(array.type) else array.type
+        if pa.types.is_integer(array.type):
+            small = _small_range(array)
+            if small is not None:
+                return self._offsets(array, *small)
+        if pa.types.is_boolean(array.type):
+            return self._offsets(pc.cast(array, pa.int8()), 0, 1)
         if not pa.types.is_dictionary(array.type):
             array = pc.dictionary_encode(array)
         dictionary = array.dictionary
-        local = np.empty(len(dictionary) + 1, dtype=np.int64)
-        fresh = []
+        lookup = np.empty(len(dictionary) + 1, dtype=np.int64)
         for position, value in enumerate(dictionary.to_pylist()):
-            key = _NAN if isinstance(value, float) and math.isnan(value) else value
-            code = self.codes.get(key)
-            if code is None:
-                code = self.codes[key] = self.size
-                self.size += 1
-                fresh.append(position)
-            local[position] = code
-        if fresh:
-            self.pieces.append(dictionary.take(arrow_integers(np.asarray(fresh))))
+            lookup[position] = self._register(value, dictionary.slice(position, 1))
         indices = array.indices
         if indices.null_count:
-            if None not in self.codes:
-                self.codes[None] = self.size
-                self.size += 1
-                self.has_null = True
-                self.pieces.append(pa.nulls(1, dictionary.type))
-            local[-1] = self.codes[None]
-            indices = pc.fill_null(indices, len(local) - 1)
-        if self.size - self.has_null > self.limit:
-            raise TooManyValues(self.name, self.limit, 0)
-        return local.take(numeric_view(indices))
+            lookup[-1] = self._register(None, pa.nulls(1, dictionary.type))
+            indices = pc.fill_null(indices, len(lookup) - 1)
+        self._check()
+        return Local(numeric_view(indices), len(lookup), lookup.take)
+
+    def _offsets(self, array: Any, low: int, high: int) -> Local:
+        """Codes ``value - low`` (``high - low + 1`` for a missing value): no hashing."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        span = high - low + 1
+        missing = bool_values(array.is_null()) if array.null_count else None
+        if missing is not None:
+            array = pc.fill_null(array, pa.scalar(low, array.type))
+        values = numeric_view(array)
+        # Widened before the shift: int8 values from -5 to 127 have offsets up to 132.
+        offsets = values if low == 0 and missing is None else values.astype(np.int64) - low
+        if missing is not None:
+            offsets[missing] = span
+
+        def to_global(slots: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+            # Only the values present are registered: a value in the range but absent from
+            # the data must not count towards the column's limit.
+            mapping = np.full(span + 1, -1, dtype=np.int64)
+            for slot in np.unique(slots).tolist():
+                if slot == span:
+                    mapping[slot] = self._register(None, pa.nulls(1, self.type))
+                else:
+                    value = low + slot
+                    piece = arrow_integers(np.asarray([value], dtype=np.int64)).cast(self.type)
+                    mapping[slot] = self._register(value, piece)
+            self._check()
+            result: npt.NDArray[np.int64] = mapping[slots]
+            return result
+
+        return Local(offsets, span + 1, to_global)
 
     def array(self, codes: npt.NDArray[np.int64]) -> Any:
         """The values of ``codes`` as a pyarrow array of the column's type."""
@@ -117,34 +180,43 @@ class CombinationCounter:
     def add(self, batch: Any, weights: npt.NDArray[np.int64] | None = None) -> None:
         """Count the rows of a record ``batch`` holding (at least) the counter's columns."""
         try:
-            codes = [
-                coder.encode(batch.column(name))
-                for coder, name in zip(self.coders, self.columns, strict=True)
-            ]
+            self._add(batch, weights)
         except TooManyValues as error:
             error.rows = self.rows + len(batch)
             raise
-        sizes = [coder.size for coder in self.coders]
         self.rows += len(batch) if weights is None else int(weights.sum())
-        if not self.wide and math.prod(sizes) <= DENSE_LIMIT and weights is None:
+
+    def _add(self, batch: Any, weights: npt.NDArray[np.int64] | None) -> None:
+        found = [
+            coder.local(batch.column(name))
+            for coder, name in zip(self.coders, self.columns, strict=True)
+        ]
+        sizes = [item.size for item in found]
+        if math.prod(sizes) <= DENSE_LIMIT:
+            # One key per row in the batch's own small codes, one bincount; only the
+            # combinations present are mapped to the stable codes.
             dense = np.zeros(len(batch), dtype=np.int64)
-            for column, size in zip(codes, sizes, strict=True):
-                dense *= size
-                dense += column
-            tally = np.bincount(dense, minlength=math.prod(sizes))
+            for item in found:
+                dense *= item.size
+                dense += item.codes
+            tally = np.bincount(dense, weights=weights, minlength=math.prod(sizes))
             present = np.flatnonzero(tally)
-            found = np.unravel_index(present, sizes)
-            self._pending(self._key(list(found)), tally[present])
+            slots = np.unravel_index(present, sizes)
+            codes = [item.to_global(slot) for item, slot in zip(found, slots, strict=True)]
+            self._pending(self._stable(codes), tally[present].astype(np.int64))
             return
+        codes = [item.to_global(item.codes) for item in found]
+        keys = self._stable(codes)
         if self.wide:
-            rows = np.stack(codes, axis=1)
-            unique, inverse = np.unique(rows, axis=0, return_inverse=True)
-            tally = np.bincount(inverse.ravel(), weights=weights, minlength=len(unique))
-            self._pending(unique, tally.astype(np.int64))
-            return
-        unique, inverse = np.unique(self._key(codes), return_inverse=True)
+            unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+            inverse = inverse.ravel()
+        else:
+            unique, inverse = np.unique(keys, return_inverse=True)
         tally = np.bincount(inverse, weights=weights, minlength=len(unique))
         self._pending(unique, tally.astype(np.int64))
+
+    def _stable(self, codes: Sequence[npt.NDArray[np.int64]]) -> npt.NDArray[Any]:
+        return np.stack(codes, axis=1) if self.wide else self._key(codes)
 
     def _key(self, codes: Sequence[npt.NDArray[Any]]) -> npt.NDArray[np.int64]:
         key = np.zeros(len(codes[0]) if codes else 0, dtype=np.int64)

@@ -120,6 +120,31 @@ def test_bad_predictions_are_named_by_row(tmp_path: Path, monkeypatch: pytest.Mo
         _same(streamed, whole)
 
 
+def test_integer_and_boolean_columns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = 400
+    columns: dict[str, list[Any]] = {
+        "y": [bool(i % 3) for i in range(rows)],
+        "pred": [bool(i % 5) for i in range(rows)],
+        # int8 from -100 to 120: offsets past int8; a missing value; a wide-ranging feature.
+        "sex": [None if i == 7 else (-100 + (i * 37) % 221) // 20 * 20 for i in range(rows)],
+        "band": [(i % 4) * 10**12 for i in range(rows)],
+    }
+    table = pa.table(
+        columns,
+        schema=pa.schema(
+            [("y", pa.bool_()), ("pred", pa.bool_()), ("sex", pa.int8()), ("band", pa.int64())]
+        ),
+    )
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "d.parquet"
+    pq.write_table(table, path)
+    streamed, whole = _both(monkeypatch, _audit(path))
+    assert isinstance(streamed, str) and "rows 8 (1-based data rows)" in streamed
+    _same(streamed, whole)
+    _same(*_both(monkeypatch, _audit(path, missing_as_group=True)))
+
+
 def test_text_labels_and_multiclass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     columns = _columns()
     columns["y"] = [">50K" if v else "<=50K" for v in columns["y"]]
