@@ -7,7 +7,9 @@ the files are hashed on another thread meanwhile. The aggregated rows are valida
 engine's are (:func:`bias_ledger.engines.aggregated.audit_data`); a bad value's file rows are
 found by reading its column again, so messages name them as the row-by-row reader's do.
 
-Score and regression audits, id joins and ``--cross-check`` still read the columns whole
+Two files are joined by row order in step, or on an id by a partitioned hash join on disk
+(:mod:`bias_ledger.engines.arrow_join`). Score and regression audits and ``--cross-check``
+still read the columns whole
 (:func:`bias_ledger.io.load.load_audit_data`).
 """
 
@@ -53,11 +55,7 @@ ROW_EXAMPLES = 5
 
 def streams(mapping: ColumnMapping, *, predictions: Source | None, cross_check: bool) -> bool:
     """Whether this engine streams the audit (else it reads the columns whole)."""
-    if mapping.score is not None or mapping.task is Task.REGRESSION or cross_check:
-        return False
-    if predictions is None:
-        return True
-    return (mapping.join or (JoinMode.ID if mapping.id_column else None)) is JoinMode.ROW_ORDER
+    return not (mapping.score is not None or mapping.task is Task.REGRESSION or cross_check)
 
 
 def _limits(mapping: ColumnMapping, columns: Sequence[str]) -> list[int]:
@@ -99,10 +97,12 @@ def batches(
     *,
     default_na: bool,
     split: bool = False,
+    encode: bool = True,
 ) -> list[Iterator[Any]]:
     """Batch streams of ``columns`` covering the file in order (two byte ranges of a large
-    CSV file when ``split``, to be read on two cores)."""
-    dictionary = text_columns(schema, columns)
+    CSV file when ``split``, to be read on two cores); text columns dictionary-encoded unless
+    ``encode`` is false."""
+    dictionary = text_columns(schema, columns) if encode else []
     if isinstance(path, InMemoryTable):
         return [column_batches(path, columns, formats.BATCH_ROWS, dictionary=dictionary)]
     if split and fmt is FileFormat.CSV:
@@ -212,6 +212,55 @@ def _count_row_order(
     return counter.table(ROWS_COLUMN), seen
 
 
+def _join_key(
+    paths: Sequence[Source], names: Sequence[list[str]], mapping: ColumnMapping
+) -> str | None:
+    """The id column two files are joined on; None for one file or a row-order join."""
+    if len(paths) == 1:
+        return None
+    mode = mapping.join or (JoinMode.ID if mapping.id_column else None)
+    if mode is None:
+        raise InputError(
+            f"cannot join {paths[0]} with {paths[1]}: expected --id COLUMN (in both files), "
+            "or --join row-order to pair rows by position"
+        )
+    if mode is JoinMode.ROW_ORDER:
+        return None
+    key = mapping.id_column
+    if key is None:
+        raise InputError("--join id needs --id COLUMN naming the id column of both files")
+    for path, columns in zip(paths, names, strict=True):
+        if key not in columns:
+            raise no_column_error(key, "id", [path], columns)
+    return key
+
+
+def _count_id_join(
+    paths: Sequence[Source],
+    fmts: Sequence[FileFormat],
+    schemas: Sequence[Any],
+    parts: Sequence[list[str]],
+    mapping: ColumnMapping,
+    key: str,
+) -> tuple[Any, list[int]]:
+    import pyarrow as pa
+
+    from bias_ledger.engines.arrow_join import count_joined
+
+    columns = [name for part in parts for name in part]
+    counter = CombinationCounter(columns, _limits(mapping, columns))
+    sources = [
+        batches(path, fmt, schema, [key, *part], default_na=mapping.default_na, encode=False)[0]
+        for path, fmt, schema, part in zip(paths, fmts, schemas, parts, strict=True)
+    ]
+    as_text = not all(pa.types.is_integer(schema.field(key).type) for schema in schemas)
+    try:
+        rows = count_joined(paths, sources, key, as_text, counter, columns)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise InputError(f"{paths[0]} joined with {paths[1]}: cannot read: {exc}") from None
+    return counter.table(ROWS_COLUMN), rows
+
+
 def locator(
     fmt: dict[str, tuple[Source, FileFormat, Any]], default_na: bool
 ) -> Callable[[Located, npt.NDArray[np.int64]], str]:
@@ -273,18 +322,19 @@ def load(
     columns = audited_columns(mapping)
     roles = _roles(mapping)
     for path, schema in zip(paths, schemas, strict=True):
-        check_columns(path, schema, columns)
+        check_columns(path, schema, [*columns, *([mapping.id_column] if mapping.id_column else [])])
     names = [list(schema.names) for schema in schemas]
-    parts = [[name for name in columns if name in found] for found in names]
+    key = _join_key(paths, names, mapping)
+    parts = [[name for name in columns if name in found and name != key] for found in names]
     if len(paths) == 2:
-        shared = [n for n in names[0] if n in names[1]]
+        shared = [n for n in names[0] if n in names[1] and n != key]
         if shared:
             raise InputError(
                 f"columns {', '.join(repr(n) for n in shared[:10])} are in both {data} and "
                 f"{predictions}; expected each column other than the id in one file only"
             )
         for path, used in zip(paths, parts, strict=True):
-            if not used:
+            if not used and key is None:
                 raise InputError(f"{path}: none of the mapped columns is in this file")
     for name, role in needed_columns(mapping):
         if not any(name in found for found in names):
@@ -301,8 +351,10 @@ def load(
             if len(paths) == 1:
                 table, rows = _count_file(data, fmts[0], schemas[0], parts[0], mapping, pool)
                 file_rows = [rows]
-            else:
+            elif key is None:
                 table, file_rows = _count_row_order(paths, fmts, schemas, parts, mapping)
+            else:
+                table, file_rows = _count_id_join(paths, fmts, schemas, parts, mapping, key)
             table = table.select([*columns, ROWS_COLUMN])
         except TooManyValues as error:
             cancel.set()

@@ -190,3 +190,55 @@ def test_unknown_extension_names_the_known_ones(tmp_path: Path) -> None:
     assert "d.xlsx" in message and "'.xlsx'" in message
     for suffix in (".csv", ".csv.gz", ".parquet", ".jsonl", ".jsonl.gz", ".ndjson"):
         assert suffix in message
+
+
+def _join_files(tmp_path: Path, rows: int, *, text_ids: bool = False) -> tuple[Path, Path]:
+    columns = _columns(rows)
+    ids = [f"u{i * 7919 % rows}" if text_ids else i * 7919 % rows + 5 for i in range(rows)]
+    data = write_table(
+        tmp_path / "d.csv", {"id": ids, **{k: columns[k] for k in ("y", "sex", "band")}}
+    )
+    shuffled = sorted(range(rows), key=lambda i: (i * 31) % rows)
+    predictions = write_table(
+        tmp_path / "p.parquet",
+        {"id": [ids[i] for i in shuffled], "pred": [columns["pred"][i] for i in shuffled]},
+    )
+    return data, predictions
+
+
+@pytest.mark.parametrize("text_ids", [False, True])
+def test_id_join_on_partitions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text_ids: bool
+) -> None:
+    from bias_ledger.engines import arrow_join
+
+    data, predictions = _join_files(tmp_path, 3001, text_ids=text_ids)
+    run = _audit(data, predictions=predictions, id_column="id")
+    _same(*_both(monkeypatch, run))
+    monkeypatch.setattr(arrow_join, "PARTITION_BYTES", 1000)
+    monkeypatch.setattr(formats, "BATCH_ROWS", 64)
+    assert arrow_join.partitions_for([data, predictions]) > 10
+    _same(*_both(monkeypatch, run))
+
+
+def test_id_join_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = 50
+    columns = _columns(rows)
+    ids: list[Any] = list(range(rows))
+    data = write_table(
+        tmp_path / "d.csv",
+        {"id": ids, "y": columns["y"], "sex": columns["sex"], "band": columns["band"]},
+    )
+    cases = {
+        "missing": [None if i in (3, 30) else v for i, v in enumerate(ids)],
+        "repeated": [4 if i == 9 else v for i, v in enumerate(ids)],
+        "unmatched": [v + 1000 if i in (2, 40) else v for i, v in enumerate(ids)],
+    }
+    for name, other in cases.items():
+        predictions = write_table(tmp_path / f"{name}.csv", {"id": other, "pred": columns["pred"]})
+        streamed, whole = _both(monkeypatch, _audit(data, predictions=predictions, id_column="id"))
+        assert isinstance(streamed, str), name
+        _same(streamed, whole)
+    # Text ids in one file and numbers in the other are compared as text.
+    text = write_table(tmp_path / "t.jsonl", {"id": [str(v) for v in ids], "pred": columns["pred"]})
+    _same(*_both(monkeypatch, _audit(data, predictions=text, id_column="id")))
