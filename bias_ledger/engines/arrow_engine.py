@@ -111,6 +111,10 @@ def batches(
         if parallel_worthwhile(path):
             options = formats.csv_convert_options(columns, dictionary, default_na=default_na)
             return range_batches(path, options, columns)
+    if split and fmt is FileFormat.PARQUET:
+        halves = formats.parquet_halves(path, columns, as_dictionary=dictionary)
+        if halves is not None:
+            return halves
     reader = formats.reader_for(fmt)
     return [
         reader.batches(

@@ -117,6 +117,35 @@ class ParquetReader:
             yield from parquet.iter_batches(batch_size=BATCH_ROWS, columns=list(columns))
 
 
+PARALLEL_BYTES = 64 * 1024 * 1024
+"""Parquet files smaller than this are read by one reader: two would not pay for themselves."""
+
+
+def parquet_halves(
+    path: Path, columns: Sequence[str], *, as_dictionary: Sequence[str]
+) -> list[Iterator[Any]] | None:
+    """Batch streams of the first and second half of the file's row groups, to be read on
+    two cores at once; None for a small file or a single row group."""
+    import os
+
+    import pyarrow.parquet as pq
+
+    if (os.cpu_count() or 1) < 2 or path.stat().st_size < PARALLEL_BYTES:
+        return None
+    groups = pq.ParquetFile(path).metadata.num_row_groups
+    if groups < 2:
+        return None
+
+    def stream(chosen: Sequence[int]) -> Iterator[Any]:
+        with pq.ParquetFile(path, read_dictionary=list(as_dictionary) or None) as parquet:
+            yield from parquet.iter_batches(
+                batch_size=BATCH_ROWS, columns=list(columns), row_groups=list(chosen)
+            )
+
+    middle = groups // 2
+    return [stream(range(middle)), stream(range(middle, groups))]
+
+
 class JsonLinesReader:
     """One JSON object per line; the types are those inferred from the first block."""
 

@@ -89,8 +89,13 @@ def test_many_batches_and_both_byte_ranges(tmp_path: Path, monkeypatch: pytest.M
     rows = 5000
     columns = _columns(rows)
     columns["band"] = [f"b{(i * 31) % 40}" for i in range(rows)]
-    for suffix in (".csv", ".parquet"):
-        path = write_table(tmp_path / f"d{suffix}", columns)
+    monkeypatch.setattr(formats, "PARALLEL_BYTES", 1)
+    import pyarrow.parquet as pq
+
+    parquet = tmp_path / "d.parquet"
+    pq.write_table(pa.table(columns), parquet, row_group_size=700)
+    assert formats.parquet_halves(parquet, ["y"], as_dictionary=()) is not None
+    for path in (write_table(tmp_path / "d.csv", columns), parquet):
         _same(*_both(monkeypatch, _audit(path)))
 
 
