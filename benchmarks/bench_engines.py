@@ -14,11 +14,14 @@ generated on the fly, in chunks, into a temporary directory (never committed).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -58,24 +61,26 @@ def _chunk(rng: np.random.Generator, start: int, rows: int) -> pa.Table:
     )
 
 
-def generate(rows: int, directory: Path) -> tuple[Path, Path]:
-    """``data.parquet`` and ``data.csv`` of ``rows`` rows, written chunk by chunk."""
+def generate(rows: int, directory: Path, kinds: Sequence[str]) -> None:
+    """``data.parquet`` and/or ``data.csv`` (``kinds``) of ``rows`` rows, chunk by chunk."""
     rng = np.random.default_rng(0)
-    parquet, csv = directory / "data.parquet", directory / "data.csv"
     first = _chunk(rng, 0, min(rows, CHUNK_ROWS))
-    with (
-        pq.ParquetWriter(parquet, first.schema) as parquet_writer,
-        pcsv.CSVWriter(csv, first.schema) as csv_writer,
-    ):
+    with contextlib.ExitStack() as stack:
+        writers = []
+        if "parquet" in kinds:
+            writer = pq.ParquetWriter(directory / "data.parquet", first.schema)
+            writers.append(partial(stack.enter_context(writer).write_table, row_group_size=1 << 20))
+        if "csv" in kinds:
+            writer = pcsv.CSVWriter(directory / "data.csv", first.schema)
+            writers.append(stack.enter_context(writer).write_table)
         done, table = 0, first
         while True:
-            parquet_writer.write_table(table, row_group_size=1 << 20)
-            csv_writer.write_table(table)
+            for write in writers:
+                write(table)
             done += table.num_rows
             if done >= rows:
                 break
             table = _chunk(rng, done, min(rows - done, CHUNK_ROWS))
-    return parquet, csv
 
 
 def run(code: str) -> tuple[float, float, float]:
@@ -196,31 +201,36 @@ def small_audits(directory: Path, repeats: int = 5) -> None:
         print(f"  {name:32s} {wall:7.2f} s wall {cpu:7.2f} s CPU")
 
 
-def prepare(rows: int, directory: Path) -> Path:
-    """The data files of ``rows`` rows in ``directory``, generated unless already there; the
-    marker file saying they are complete."""
+def prepare(rows: int, directory: Path, kinds: Sequence[str]) -> list[Path]:
+    """The data files (``kinds``) of ``rows`` rows in ``directory``, generated unless already
+    there (a marker file per format says a file is complete)."""
     directory.mkdir(parents=True, exist_ok=True)
-    made = directory / "rows.txt"
-    if not (made.exists() and made.read_text() == str(rows)):
+    missing = [
+        kind
+        for kind in kinds
+        if not (directory / f"{kind}.rows").exists()
+        or (directory / f"{kind}.rows").read_text() != str(rows)
+    ]
+    if missing:
         # Generated in another process: Linux keeps a process's peak memory across exec, so
         # every measured child would otherwise start from the generator's peak.
-        subprocess.run(
-            [sys.executable, __file__, "--rows", str(rows), "--generate-into", str(directory)],
-            check=True,
-        )
-        made.write_text(str(rows))
-    return made
+        command = [sys.executable, __file__, "--rows", str(rows), "--formats", *missing]
+        subprocess.run([*command, "--generate-into", str(directory)], check=True)
+        for kind in missing:
+            (directory / f"{kind}.rows").write_text(str(rows))
+    return [directory / f"data.{kind}" for kind in kinds]
 
 
 DUCKDB_ENGINE_ROWS = 10_000_000
 """The duckdb engine is timed up to this size (it is not what the targets compare)."""
 
 
-def one_size(rows: int, directory: Path, spark: bool, keep: bool) -> dict[str, float]:
+def one_size(
+    rows: int, directory: Path, spark: bool, keep: bool, kinds: Sequence[str]
+) -> dict[str, float]:
     """Every measurement at one size; the default engine's peak memory per format. Files
     already generated in ``directory`` (with ``--keep``) are measured again, not remade."""
-    made = prepare(rows, directory)
-    files = directory / "data.parquet", directory / "data.csv"
+    files = prepare(rows, directory, kinds)
     print(
         f"\n{rows:,} rows; wall s / peak MB / CPU s (all threads); ratio = wall time / faster "
         "of DuckDB GROUPING SETS and polars"
@@ -248,7 +258,7 @@ def one_size(rows: int, directory: Path, spark: bool, keep: bool) -> dict[str, f
     if not keep:
         for path in files:
             path.unlink()
-        made.unlink()
+            (directory / f"{path.suffix[1:]}.rows").unlink()
     return peaks
 
 
@@ -262,15 +272,18 @@ def main() -> None:
         "--keep", type=Path, help="generate into (and keep) this directory; reuse what is there"
     )
     parser.add_argument("--generate-only", action="store_true", help="with --keep: only generate")
+    parser.add_argument(
+        "--formats", nargs="+", choices=["parquet", "csv"], default=["parquet", "csv"]
+    )
     parser.add_argument("--generate-into", type=Path, help=argparse.SUPPRESS)
     options = parser.parse_args()
     sizes = sorted(int(rows) for rows in options.rows)
     if options.generate_into is not None:
-        generate(sizes[0], options.generate_into)
+        generate(sizes[0], options.generate_into, options.formats)
         return
     if options.generate_only and options.keep is not None:
         for rows in sizes:
-            prepare(rows, options.keep / str(rows))
+            prepare(rows, options.keep / str(rows), options.formats)
         return
     with tempfile.TemporaryDirectory() as scratch:
         directory = options.keep or Path(scratch)
@@ -282,6 +295,7 @@ def main() -> None:
                 directory / str(rows),
                 options.spark and rows == sizes[-1],
                 keep=options.keep is not None,
+                kinds=options.formats,
             )
             for rows in sizes
         }
