@@ -272,6 +272,7 @@ def main() -> None:
         "--keep", type=Path, help="generate into (and keep) this directory; reuse what is there"
     )
     parser.add_argument("--generate-only", action="store_true", help="with --keep: only generate")
+    parser.add_argument("--no-small", action="store_true", help="skip the 1,000-row audits")
     parser.add_argument(
         "--formats", nargs="+", choices=["parquet", "csv"], default=["parquet", "csv"]
     )
@@ -288,7 +289,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         directory = options.keep or Path(scratch)
         directory.mkdir(parents=True, exist_ok=True)
-        small_audits(directory)
+        if not options.no_small:
+            small_audits(directory)
         peaks = {
             rows: one_size(
                 rows,
