@@ -8,9 +8,8 @@ engine's are (:func:`bias_ledger.engines.aggregated.audit_data`); a bad value's 
 found by reading its column again, so messages name them as the row-by-row reader's do.
 
 Two files are joined by row order in step, or on an id by a partitioned hash join on disk
-(:mod:`bias_ledger.engines.arrow_join`). Score and regression audits and ``--cross-check``
-still read the columns whole
-(:func:`bias_ledger.io.load.load_audit_data`).
+(:mod:`bias_ledger.engines.arrow_join`). Score and regression audits, weighted audits and
+``--cross-check`` still read the columns whole (:func:`bias_ledger.io.load.load_audit_data`).
 """
 
 from __future__ import annotations
@@ -47,7 +46,12 @@ Progress = Callable[[int], None]
 
 def streams(mapping: ColumnMapping, *, predictions: Source | None, cross_check: bool) -> bool:
     """Whether this engine streams the audit (else it reads the columns whole)."""
-    return not (mapping.score is not None or mapping.task is Task.REGRESSION or cross_check)
+    # A weight column (--weight, another branch's work) is not counted here yet: such an audit
+    # is read whole rather than counted without its weights.
+    weighted = getattr(mapping, "weight", None) is not None
+    return not (
+        mapping.score is not None or mapping.task is Task.REGRESSION or cross_check or weighted
+    )
 
 
 def _roles(mapping: ColumnMapping) -> dict[str, str]:
