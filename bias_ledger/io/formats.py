@@ -61,7 +61,7 @@ class CsvReader:
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
-        from bias_ledger.io.read import csv_read_options
+        from bias_ledger.io.csv_options import csv_read_options
 
         with pcsv.open_csv(
             pa.input_stream(str(path)),
@@ -82,7 +82,7 @@ class CsvReader:
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
-        from bias_ledger.io.read import csv_read_options
+        from bias_ledger.io.csv_options import csv_read_options
 
         options = csv_convert_options(columns, as_dictionary, default_na=default_na)
         with pcsv.open_csv(

@@ -88,6 +88,8 @@ def needed_columns(mapping: ColumnMapping) -> list[tuple[str, str]]:
     if mapping.score is not None:
         pairs.append((mapping.score, "score"))
     pairs += [(name, "sensitive") for name in mapping.sensitive]
+    if mapping.weight is not None:
+        pairs.append((mapping.weight, "weight"))
     unique: dict[str, str] = {}
     for name, role in pairs:
         unique.setdefault(name, role)
@@ -116,7 +118,11 @@ def _read_one(
     columns: list[str],
     mapping: ColumnMapping,
 ) -> tuple[dict[str, Located], int]:
-    text = text_columns(schema, [n for n in columns if n in mapping.sensitive])
+    grouped = set(mapping.sensitive)
+    if mapping.task is Task.MULTICLASS_CLASSIFICATION:
+        # Classes are coded from the dictionaries (io.columns.to_classes): read them so.
+        grouped |= {mapping.label, mapping.prediction or mapping.label}
+    text = text_columns(schema, [n for n in columns if n in grouped])
     # Labels and predictions are integers of a few values: held narrow, they cost a byte a row.
     # Integer ids of up to 2**31 rows fit in four bytes (the join compares them by value).
     narrow = [n for n in (mapping.label, mapping.prediction, mapping.id_column) if n in columns]
@@ -310,6 +316,11 @@ def load_audit_data(
             located, dropped, warnings = _drop_missing(located, mapping)
             y_true, y_pred, score, positive_label, classes, notes = _targets(located, mapping)
             warnings += notes
+            sample_weight = None
+            if mapping.weight is not None:
+                from bias_ledger.io.weights import to_weights
+
+                sample_weight = to_weights(located[mapping.weight])
             # Each column is let go once converted, so its Arrow buffers never outlive it.
             for name in [n for n in located if n not in mapping.sensitive]:
                 del located[name]
@@ -352,4 +363,5 @@ def load_audit_data(
         positive_label=positive_label,
         task=mapping.task,
         classes=classes,
+        sample_weight=sample_weight,
     )

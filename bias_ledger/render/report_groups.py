@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bias_ledger.bundle.report_blocks import Block, Paragraph, Table, group, number, text
+from bias_ledger.render.report_blocks import Block, Paragraph, Table, group, number, text
 
 MAIN_METRICS = (
     ("selection_rate", "selection rate"),

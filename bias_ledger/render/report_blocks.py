@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bias_ledger.bundle.report_figures import Chart
+from bias_ledger.render.report_figures import Chart
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 GROUP_COLUMNS = (
