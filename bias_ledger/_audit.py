@@ -337,6 +337,17 @@ def _load(request: AuditRequest, progress: Callable[[int], None] | None) -> Audi
     if engine is Engine.ARROW:
         if request.table is not None:
             raise InputError("--table names a catalog table: it needs --engine spark")
+        from bias_ledger.engines import arrow_engine
+
+        if arrow_engine.streams(
+            request.mapping, predictions=request.predictions, cross_check=request.cross_check
+        ):
+            return arrow_engine.load(
+                request.data,
+                predictions=request.predictions,
+                mapping=request.mapping,
+                progress=progress,
+            )
         return load_audit_data(
             request.data,
             predictions=request.predictions,

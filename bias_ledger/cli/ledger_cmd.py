@@ -155,6 +155,14 @@ def verify(
     predictions: Annotated[
         Path | None, typer.Option(help="Original predictions file, for --recompute.")
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="With --recompute: the engine that recounts (arrow, duckdb or spark); by "
+            "default the one each record names. The numbers must be identical.",
+            show_default=False,
+        ),
+    ] = None,
     policy: Annotated[
         Path | None,
         typer.Option(
@@ -207,8 +215,8 @@ def verify(
     published = target is not None and tlog_cmd.is_published_log(target)
     path = resolve_ledger_path(ledger)
     if published or (target is None and tlog_cmd.is_format2(path, error=VerificationError)):
-        if recompute or policy is not None:
-            raise InputError("--recompute and --policy apply to a bundle")
+        if recompute or policy is not None or engine is not None:
+            raise InputError("--recompute, --engine and --policy apply to a bundle")
         tlog_cmd.run_verify_log(
             target if target is not None else str(path),
             origin=None if published else read_meta(path).origin,
@@ -235,6 +243,7 @@ def verify(
         policy=policy,
         report=report,
         witnesses=witnesses,
+        engine=engine,
     )
 
 

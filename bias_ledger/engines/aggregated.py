@@ -9,7 +9,7 @@ their numbers, which an aggregating engine does not keep (``--engine arrow`` lis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,8 +48,12 @@ class AggregatedColumn(Located):
     """A column of aggregated rows: messages count input rows instead of numbering them."""
 
     weights: npt.NDArray[np.int64] | None = None
+    locate: Callable[[Located, npt.NDArray[np.int64]], str] | None = None
+    """Names the input rows behind aggregated rows (the streaming engine rescans its file)."""
 
     def where(self, positions: npt.NDArray[np.int64]) -> str:
+        if self.locate is not None:
+            return self.locate(self, positions)
         assert self.weights is not None
         rows = int(self.weights[positions].sum())
         return (
@@ -62,7 +66,7 @@ class AggregatedColumn(Located):
     ) -> Located:
         assert self.weights is not None
         return AggregatedColumn(
-            self.name, self.data.filter(selector), self.file, None, self.weights[keep]
+            self.name, self.data.filter(selector), self.file, None, self.weights[keep], self.locate
         )
 
 
@@ -128,17 +132,42 @@ def _missing_rows(column: Located, weights: npt.NDArray[np.int64]) -> int:
     return int(weights[bool_values(column.data.is_null())].sum())
 
 
+def _nulls(column: Located) -> npt.NDArray[np.bool_]:
+    from bias_ledger.io.arrays import bool_values
+
+    return bool_values(column.data.is_null())
+
+
 def audit_data(
-    table: Any, mapping: ColumnMapping, *, source: str, inputs: Sequence[InputFile]
+    table: Any,
+    mapping: ColumnMapping,
+    *,
+    source: str,
+    inputs: Sequence[InputFile],
+    files: Mapping[str, Any] | None = None,
+    locate: Callable[[Located, npt.NDArray[np.int64]], str] | None = None,
 ) -> AuditData:
-    """The engine's input from an aggregated ``table`` (audited columns + :data:`ROWS_COLUMN`)."""
+    """The engine's input from an aggregated ``table`` (audited columns + :data:`ROWS_COLUMN`).
+
+    ``files`` names the file of each column and ``locate`` the input rows behind aggregated
+    rows, for messages that name rows as the row-by-row reader's do.
+    """
     import pyarrow.compute as pc
 
-    weights = np.asarray(table.column(ROWS_COLUMN).to_numpy(), dtype=np.int64)
+    from bias_ledger.io.arrays import numeric_view
+
+    # Chunk by chunk: ChunkedArray.to_numpy imports pandas (0.4 s) on first use.
+    counts = table.column(ROWS_COLUMN)
+    weights = np.concatenate(
+        [np.asarray(numeric_view(chunk), dtype=np.int64) for chunk in counts.chunks]
+        or [np.zeros(0, dtype=np.int64)]
+    )
     sample_weight = _weight_parts(table) if mapping.weight is not None else None
     origin = InMemoryTable(name=source, table=table)
     located: dict[str, Located] = {
-        name: AggregatedColumn(name, table.column(name), origin, None, weights)
+        name: AggregatedColumn(
+            name, table.column(name), (files or {}).get(name, origin), None, weights, locate
+        )
         for name in audited_columns(mapping)
     }
     dropped = 0
@@ -150,12 +179,17 @@ def audit_data(
             continue
         count = _missing_rows(located[name], weights)
         if count and not mapping.drop_missing:
+            column = located[name]
+            where = (
+                f", in {column.where(np.flatnonzero(_nulls(column)))}" if locate is not None else ""
+            )
             raise InputError(
-                f"{source}: {role} column {name!r} has {count} missing values; expected a "
-                "value on every row (pass --drop-missing to drop those rows)"
+                f"{column.file if locate else source}: {role} column {name!r} has {count} "
+                f"missing values{where}; expected a value on every row (pass --drop-missing to "
+                "drop those rows)"
             )
         if count:
-            masks.append(np.asarray(located[name].data.is_null().to_numpy(zero_copy_only=False)))
+            masks.append(_nulls(located[name]))
     if masks:
         drop = np.logical_or.reduce(masks)
         dropped = int(weights[drop].sum())
@@ -177,9 +211,14 @@ def audit_data(
     for name in mapping.sensitive:
         count = _missing_rows(located[name], weights)
         if count and not mapping.missing_as_group:
+            column = located[name]
+            where = (
+                f", in {column.where(np.flatnonzero(_nulls(column)))}" if locate is not None else ""
+            )
             raise InputError(
-                f"{source}: sensitive column {name!r} has {count} missing values; expected a "
-                "group for every row (pass --missing-as-group to make them a group of their own)"
+                f"{column.file if locate else source}: sensitive column {name!r} has {count} "
+                f"missing values{where}; expected a group for every row (pass --missing-as-group "
+                "to make them a group of their own)"
             )
     label = located[mapping.label]
     assert mapping.prediction is not None

@@ -80,7 +80,7 @@ def check_mapping(mapping: ColumnMapping) -> None:
             )
 
 
-def _needed(mapping: ColumnMapping) -> list[tuple[str, str]]:
+def needed_columns(mapping: ColumnMapping) -> list[tuple[str, str]]:
     """(column, role) pairs in reading order, each column once."""
     pairs = [(mapping.label, "label")]
     if mapping.prediction is not None:
@@ -96,7 +96,9 @@ def _needed(mapping: ColumnMapping) -> list[tuple[str, str]]:
     return list(unique.items())
 
 
-def _no_column(name: str, role: str, files: Sequence[Source], names: Sequence[str]) -> InputError:
+def no_column_error(
+    name: str, role: str, files: Sequence[Source], names: Sequence[str]
+) -> InputError:
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     hint = (
         "did you mean " + ", ".join(repr(c) for c in close) + "?"
@@ -136,7 +138,7 @@ def read_inputs(
     data: Source, predictions: Source | None, formats: Sequence[FileFormat], mapping: ColumnMapping
 ) -> tuple[dict[str, Located], list[int]]:
     """The mapped columns, aligned row by row with the dataset, and each file's row count."""
-    needed = _needed(mapping)
+    needed = needed_columns(mapping)
     data_schema = read_schema(data, formats[0], default_na=mapping.default_na)
     names = list(data_schema.names)
     used = [n for n, _ in needed] + ([mapping.id_column] if mapping.id_column else [])
@@ -144,7 +146,7 @@ def read_inputs(
     if predictions is None:
         for name, role in needed:
             if name not in names:
-                raise _no_column(name, role, [data], names)
+                raise no_column_error(name, role, [data], names)
         located, rows = _read_one(data, formats[0], data_schema, [n for n, _ in needed], mapping)
         return located, [rows]
     pred_schema = read_schema(predictions, formats[1], default_na=mapping.default_na)
@@ -162,7 +164,7 @@ def read_inputs(
             raise InputError("--join id needs --id COLUMN naming the id column of both files")
         for path, columns in ((data, names), (predictions, other)):
             if key not in columns:
-                raise _no_column(key, "id", [path], columns)
+                raise no_column_error(key, "id", [path], columns)
     shared = [n for n in names if n in other and n != key]
     if shared:
         raise InputError(
@@ -173,7 +175,7 @@ def read_inputs(
     from_pred = [n for n, _ in needed if n in other]
     for name, role in needed:
         if name not in names and name not in other:
-            raise _no_column(name, role, [data, predictions], names + other)
+            raise no_column_error(name, role, [data, predictions], names + other)
     if mode is JoinMode.ROW_ORDER:
         for path, used in ((data, from_data), (predictions, from_pred)):
             if not used:
@@ -230,14 +232,14 @@ def _drop_missing(
 
 def _digest_one(path: Source, mapping: ColumnMapping, tick: Progress) -> FileDigests:
     if isinstance(path, InMemoryTable):
-        wanted = [name for name, _ in _needed(mapping)] + [mapping.id_column or ""]
+        wanted = [name for name, _ in needed_columns(mapping)] + [mapping.id_column or ""]
         present = [name for name in wanted if name in path.table.column_names]
         digest, size = table_digest(path.table, present)
         return FileDigests(digest, "", size)  # no file bytes: no SHA-256 to give
     return file_digests(path, progress=tick)
 
 
-def _digest_all(
+def digest_inputs(
     paths: Sequence[Source],
     mapping: ColumnMapping,
     progress: Progress | None,
@@ -308,7 +310,7 @@ def load_audit_data(
         formats.append(detect_format(path))
     cancel = threading.Event()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        hashing = pool.submit(_digest_all, paths, mapping, progress, cancel)
+        hashing = pool.submit(digest_inputs, paths, mapping, progress, cancel)
         try:
             located, file_rows = read_inputs(data, predictions, formats, mapping)
             located, dropped, warnings = _drop_missing(located, mapping)
