@@ -49,11 +49,6 @@ def test_a_bundle_before_the_rotation_verifies_when_both_keys_are_trusted(made: 
     assert result.checkpoint_signer == key_fingerprint(made.key2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="spec_findings F1: export of records before a rotation omits the rotation record "
-    "that leads to the checkpoint's signer, so the first key alone cannot verify it",
-)
 def test_a_bundle_before_the_rotation_verifies_from_the_first_key(made: Made) -> None:
     verify_bundle(made.bundle_early.read_bytes(), read_allowed_signers(made.trusted1))
 

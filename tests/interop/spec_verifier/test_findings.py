@@ -53,7 +53,6 @@ def test_f3_a_checkpoint_by_the_rotated_out_key_is_invalid(made: Made, tmp_path:
         verify_log(ledger, read_allowed_signers(made.trusted1))
 
 
-@pytest.mark.xfail(strict=True, reason="spec_findings F3: ledger verify misses the rotation")
 def test_f3_the_tool_refuses_a_checkpoint_by_the_rotated_out_key(
     made: Made, tmp_path: Path
 ) -> None:
@@ -86,7 +85,6 @@ def test_f7_a_record_by_the_rotated_out_key_appended_with_its_checkpoint(
     assert list(result.invalid) == [5]
 
 
-@pytest.mark.xfail(strict=True, reason="spec_findings F7: ledger verify ignores key rotations")
 def test_f7_the_tool_flags_a_record_by_the_rotated_out_key(made: Made, tmp_path: Path) -> None:
     ledger = tmp_path / "ledger"
     shutil.copytree(made.ledger, ledger)
@@ -125,7 +123,6 @@ def test_f10_the_tool_checks_a_bundle_since_a_kept_format2_note(made: Made, tmp_
     assert run_cli_batch(commands, cli_env(tmp_path), tmp_path) == [0]
 
 
-@pytest.mark.xfail(strict=True, reason="spec_findings F1b: export omits key_revocation records")
 def test_f1b_an_export_carries_the_revocations_its_checkpoint_covers(
     made: Made, tmp_path: Path
 ) -> None:

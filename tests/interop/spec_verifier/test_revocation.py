@@ -64,12 +64,10 @@ def test_a_bundle_holding_it_fails(revoked: Revoked) -> None:
         verify_bundle(revoked.everything.read_bytes(), read_allowed_signers(revoked.trusted))
 
 
-@pytest.mark.xfail(strict=True, reason="spec_findings F1b: export omits key_revocation records")
 def test_a_bundle_of_the_revoked_record_carries_its_revocation(revoked: Revoked) -> None:
     members = read_bundle(revoked.record2.read_bytes())
     assert "entries/3" in members
 
 
-@pytest.mark.xfail(strict=True, reason="spec_findings F11: revocations not applied backwards")
 def test_the_tool_fails_the_bundle_holding_it(revoked: Revoked) -> None:
     assert revoked.codes[1] == 3
