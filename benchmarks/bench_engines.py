@@ -1,20 +1,27 @@
 """Engines side by side, in one run: `bias-ledger audit` with each engine against DuckDB's own
-GROUPING SETS query, polars' lazy group_by and a bare pyarrow read of the same columns.
+GROUPING SETS and GROUP BY queries, polars' lazy group_by and a bare pyarrow read of the same
+columns, at each size asked for, CSV and Parquet; how the default engine's peak memory grows
+from the smallest size to the largest; and a 1,000-row audit with two sensitive features.
 
 Each measurement is a fresh process; its wall time and peak resident memory are printed, and
-the ratio to the faster of DuckDB and polars (which compute the count tables and hash nothing,
-while the audit also hashes the file and computes every metric). Data is generated on the fly.
+the ratio to the faster of DuckDB's GROUPING SETS and polars (which compute the count tables
+and hash nothing, while the audit also hashes the file and computes every metric). Data is
+generated on the fly, in chunks, into a temporary directory (never committed).
 
-    python benchmarks/bench_engines.py --rows 10000000 [--spark] [--keep DIR]
+    python benchmarks/bench_engines.py --rows 1e7 1e8 [--spark] [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -25,18 +32,23 @@ import pyarrow.parquet as pq
 PEAK = (
     "import resource, sys\n"
     "def _peak():\n"
-    "    sys.stderr.write(f'PEAK {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n')\n"
+    "    usage = resource.getrusage(resource.RUSAGE_SELF)\n"
+    "    sys.stderr.write(f'PEAK {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}\\n')\n"
 )
+"""Appended to each measured program: its peak resident memory (KB) and CPU seconds (every
+thread, user and system), which a shared machine's load disturbs less than wall time."""
 
 
-def generate(rows: int, directory: Path) -> tuple[Path, Path]:
-    rng = np.random.default_rng(0)
+CHUNK_ROWS = 5_000_000
+
+
+def _chunk(rng: np.random.Generator, start: int, rows: int) -> pa.Table:
     sex = np.array(["female", "male", "nonbinary"])[rng.choice(3, rows, p=[0.48, 0.48, 0.04])]
     race = np.array(["Asian", "Black", "Hispanic", "Native American", "White"])[rng.choice(5, rows)]
     label = (rng.random(rows) < 0.6).astype(np.int8)
-    table = pa.table(
+    return pa.table(
         {
-            "id": np.arange(rows),
+            "id": np.arange(start, start + rows),
             "repaid": label,
             "approved": (rng.random(rows) < np.where(label == 1, 0.7, 0.4)).astype(np.int8),
             "sex": sex,
@@ -47,13 +59,32 @@ def generate(rows: int, directory: Path) -> tuple[Path, Path]:
             "region": rng.integers(0, 50, rows),
         }
     )
-    parquet, csv = directory / "data.parquet", directory / "data.csv"
-    pq.write_table(table, parquet)
-    pcsv.write_csv(table, csv)
-    return parquet, csv
 
 
-def run(code: str) -> tuple[float, float]:
+def generate(rows: int, directory: Path, kinds: Sequence[str]) -> None:
+    """``data.parquet`` and/or ``data.csv`` (``kinds``) of ``rows`` rows, chunk by chunk."""
+    rng = np.random.default_rng(0)
+    first = _chunk(rng, 0, min(rows, CHUNK_ROWS))
+    with contextlib.ExitStack() as stack:
+        writers = []
+        if "parquet" in kinds:
+            writer = pq.ParquetWriter(directory / "data.parquet", first.schema)
+            writers.append(partial(stack.enter_context(writer).write_table, row_group_size=1 << 20))
+        if "csv" in kinds:
+            writer = pcsv.CSVWriter(directory / "data.csv", first.schema)
+            writers.append(stack.enter_context(writer).write_table)
+        done, table = 0, first
+        while True:
+            for write in writers:
+                write(table)
+            done += table.num_rows
+            if done >= rows:
+                break
+            table = _chunk(rng, done, min(rows - done, CHUNK_ROWS))
+
+
+def run(code: str) -> tuple[float, float, float]:
+    """(wall seconds, peak MB, CPU seconds) of ``code`` in a fresh process."""
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", PEAK + code + "\n_peak()\n"], capture_output=True, text=True
@@ -61,10 +92,9 @@ def run(code: str) -> tuple[float, float]:
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"failed: {code}\n{done.stderr[-2000:]}")
-    peak = next(
-        int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("PEAK ")
-    )
-    return elapsed, peak / 1024
+    line = next(line for line in done.stderr.splitlines() if line.startswith("PEAK "))
+    _, peak, cpu = line.split()
+    return elapsed, int(peak) / 1024, float(cpu)
 
 
 def audit(path: Path, engine: str) -> str:
@@ -93,6 +123,15 @@ def audit(path: Path, engine: str) -> str:
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    try:\n        main()\n    except SystemExit as exit:\n"
         "        assert not exit.code, exit.code\n"
+    )
+
+
+def duckdb_group_by(path: Path) -> str:
+    reader = "read_parquet" if path.suffix == ".parquet" else "read_csv"
+    return (
+        "import duckdb\n"
+        f"duckdb.sql(\"SELECT sex, race, repaid, approved, count(*) FROM {reader}('{path}') "
+        'GROUP BY ALL").fetchall()\n'
     )
 
 
@@ -128,43 +167,147 @@ def arrow_read(path: Path) -> str:
     )
 
 
+SMALL = (
+    "import numpy as np, pyarrow as pa, pyarrow.csv as pcsv, sys\n"
+    "rng = np.random.default_rng(1)\n"
+    "n = 1000\n"
+    "weights = [float(w) for w in sys.argv[2].split(',')]\n"
+    "p = np.array(weights) / sum(weights)\n"
+    "pcsv.write_csv(pa.table({'y': (rng.random(n) < .5).astype(int),"
+    " 'p': (rng.random(n) < .5).astype(int),"
+    " 'sex': np.array(['f', 'm', 'x'])[rng.choice(3, n, p=p)],"
+    " 'race': np.array(['a', 'b', 'c'])[rng.integers(0, 3, n)]}), sys.argv[1])\n"
+)
+
+
+def small_audits(directory: Path, repeats: int = 5) -> None:
+    """Median wall time of a 1,000-row audit with two sensitive features, interpreter start
+    included: without small groups (no Fisher's exact test) and with one (Fisher's runs)."""
+    print("\n1,000-row audit, two sensitive features (median of 5, fresh process each)")
+    for name, weights in (("no small group", "1,1,0"), ("a group of ~20 rows", "49,49,2")):
+        path = directory / f"small-{weights.replace(',', '-')}.csv"
+        subprocess.run([sys.executable, "-c", SMALL, str(path), weights], check=True)
+        command = [sys.executable, "-m", "bias_ledger", "audit", str(path), "--label", "y"]
+        command += ["--prediction", "p", "--sensitive", "sex", "--sensitive", "race"]
+        times, cpus = [], []
+        for _ in range(repeats):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            subprocess.run([*command, "--no-record"], check=True, capture_output=True)
+            times.append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        wall, cpu = sorted(times)[repeats // 2], sorted(cpus)[repeats // 2]
+        print(f"  {name:32s} {wall:7.2f} s wall {cpu:7.2f} s CPU")
+
+
+def prepare(rows: int, directory: Path, kinds: Sequence[str]) -> list[Path]:
+    """The data files (``kinds``) of ``rows`` rows in ``directory``, generated unless already
+    there (a marker file per format says a file is complete)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    missing = [
+        kind
+        for kind in kinds
+        if not (directory / f"{kind}.rows").exists()
+        or (directory / f"{kind}.rows").read_text() != str(rows)
+    ]
+    if missing:
+        # Generated in another process: Linux keeps a process's peak memory across exec, so
+        # every measured child would otherwise start from the generator's peak.
+        command = [sys.executable, __file__, "--rows", str(rows), "--formats", *missing]
+        subprocess.run([*command, "--generate-into", str(directory)], check=True)
+        for kind in missing:
+            (directory / f"{kind}.rows").write_text(str(rows))
+    return [directory / f"data.{kind}" for kind in kinds]
+
+
+DUCKDB_ENGINE_ROWS = 10_000_000
+"""The duckdb engine is timed up to this size (it is not what the targets compare)."""
+
+
+def one_size(
+    rows: int, directory: Path, spark: bool, keep: bool, kinds: Sequence[str]
+) -> dict[str, float]:
+    """Every measurement at one size; the default engine's peak memory per format. Files
+    already generated in ``directory`` (with ``--keep``) are measured again, not remade."""
+    files = prepare(rows, directory, kinds)
+    print(
+        f"\n{rows:,} rows; wall s / peak MB / CPU s (all threads); ratio = wall time / faster "
+        "of DuckDB GROUPING SETS and polars"
+    )
+    peaks = {}
+    for path in files:
+        measured = {
+            "pyarrow read (audited columns)": run(arrow_read(path)),
+            "DuckDB GROUP BY": run(duckdb_group_by(path)),
+            "DuckDB GROUPING SETS": run(duckdb_query(path)),
+            "polars lazy group_by": run(polars_query(path)),
+            "bias-ledger (default engine)": run(audit(path, "arrow")),
+        }
+        if rows <= DUCKDB_ENGINE_ROWS:
+            measured["bias-ledger --engine duckdb"] = run(audit(path, "duckdb"))
+        if spark and path.suffix == ".parquet":  # one Spark run bounds the run's length
+            measured["bias-ledger --engine spark"] = run(audit(path, "spark"))
+        best = min(measured["DuckDB GROUPING SETS"][0], measured["polars lazy group_by"][0])
+        size = path.stat().st_size / 1e6
+        print(f"\n{path.suffix[1:]} ({size:,.0f} MB)")
+        for name, (seconds, peak, cpu) in measured.items():
+            ratio = seconds / best
+            print(f"  {name:32s} {seconds:7.2f} s {peak:8.0f} MB {cpu:7.2f} s  {ratio:5.2f}x")
+        peaks[path.suffix[1:]] = measured["bias-ledger (default engine)"][1]
+    if not keep:
+        for path in files:
+            path.unlink()
+            (directory / f"{path.suffix[1:]}.rows").unlink()
+    return peaks
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=float, default=1e7)
-    parser.add_argument("--spark", action="store_true", help="also time --engine spark")
-    parser.add_argument("--keep", type=Path, help="generate into (and keep) this directory")
+    parser.add_argument("--rows", type=float, nargs="+", default=[1e7])
+    parser.add_argument(
+        "--spark", action="store_true", help="also time --engine spark (largest size, Parquet)"
+    )
+    parser.add_argument(
+        "--keep", type=Path, help="generate into (and keep) this directory; reuse what is there"
+    )
+    parser.add_argument("--generate-only", action="store_true", help="with --keep: only generate")
+    parser.add_argument("--no-small", action="store_true", help="skip the 1,000-row audits")
+    parser.add_argument(
+        "--formats", nargs="+", choices=["parquet", "csv"], default=["parquet", "csv"]
+    )
     parser.add_argument("--generate-into", type=Path, help=argparse.SUPPRESS)
     options = parser.parse_args()
-    rows = int(options.rows)
+    sizes = sorted(int(rows) for rows in options.rows)
     if options.generate_into is not None:
-        generate(rows, options.generate_into)
+        generate(sizes[0], options.generate_into, options.formats)
+        return
+    if options.generate_only and options.keep is not None:
+        for rows in sizes:
+            prepare(rows, options.keep / str(rows), options.formats)
         return
     with tempfile.TemporaryDirectory() as scratch:
         directory = options.keep or Path(scratch)
         directory.mkdir(parents=True, exist_ok=True)
-        # Generated in another process: Linux keeps a process's peak memory across exec, so
-        # every measured child would otherwise start from the generator's peak.
-        subprocess.run(
-            [sys.executable, __file__, "--rows", str(rows), "--generate-into", str(directory)],
-            check=True,
-        )
-        files = directory / "data.parquet", directory / "data.csv"
-        print(f"{rows:,} rows; time s / peak MB; ratio = time / faster of DuckDB and polars")
-        for path in files:
-            measured = {
-                "pyarrow read (audited columns)": run(arrow_read(path)),
-                "DuckDB GROUPING SETS": run(duckdb_query(path)),
-                "polars lazy group_by": run(polars_query(path)),
-                "bias-ledger --engine arrow": run(audit(path, "arrow")),
-                "bias-ledger --engine duckdb": run(audit(path, "duckdb")),
-            }
-            if options.spark:
-                measured["bias-ledger --engine spark"] = run(audit(path, "spark"))
-            best = min(measured["DuckDB GROUPING SETS"][0], measured["polars lazy group_by"][0])
-            size = path.stat().st_size / 1e6
-            print(f"\n{path.suffix[1:]} ({size:,.0f} MB)")
-            for name, (seconds, peak) in measured.items():
-                print(f"  {name:32s} {seconds:7.2f} s {peak:8.0f} MB  {seconds / best:5.2f}x")
+        if not options.no_small:
+            small_audits(directory)
+        peaks = {
+            rows: one_size(
+                rows,
+                directory / str(rows),
+                options.spark and rows == sizes[-1],
+                keep=options.keep is not None,
+                kinds=options.formats,
+            )
+            for rows in sizes
+        }
+    if len(sizes) > 1:
+        low, high = sizes[0], sizes[-1]
+        print(f"\nDefault engine's peak memory, {low:,} -> {high:,} rows")
+        for kind in peaks[low]:
+            grown = peaks[high][kind] / peaks[low][kind]
+            before, after = peaks[low][kind], peaks[high][kind]
+            print(f"  {kind:8s} {before:6.0f} MB -> {after:6.0f} MB  {grown:.2f}x")
 
 
 if __name__ == "__main__":

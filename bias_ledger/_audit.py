@@ -63,7 +63,10 @@ def parameters_json(
     """The recorded parameters: every option that shapes a number, references as resolved."""
     mapping = request.mapping
     references = _references(results)
+    # Only weighted audits name a weight column: unweighted records stay as they were.
+    weight = {"weight": mapping.weight} if mapping.weight is not None else {}
     return {
+        **weight,
         "task": results.task.value,
         "label": mapping.label,
         "prediction": mapping.prediction,
@@ -85,7 +88,7 @@ def parameters_json(
         "ci_level": request.ci_level,
         "bootstrap": request.bootstrap,
         "seed": seed,
-        "thresholds": list(request.thresholds) if data.score is not None else None,
+        "thresholds": list(request.thresholds) if mapping.score is not None else None,
         "classes": list(data.classes),
         "impact_ratio_denominator": (
             request.impact_rule.value if results.task is not Task.REGRESSION else None
@@ -117,6 +120,7 @@ RECOMPUTE_INPUTS = frozenset(
         "thresholds",
         "impact_ratio_denominator",
         "engine",
+        "weight",
     }
 )
 """The recorded parameters :func:`request_from_parameters` reads: a recomputation takes them
@@ -169,6 +173,7 @@ def mapping_from_parameters(parameters: Mapping[str, Any]) -> ColumnMapping:
         max_groups=int(parameters.get("max_groups", 1000)),
         default_na=bool(parameters.get("default_na", True)),
         task=Task(parameters.get("task", Task.BINARY_CLASSIFICATION.value)),
+        weight=parameters.get("weight"),
     )
 
 
@@ -188,6 +193,10 @@ MAX_SEED = 2**53 - 1
 
 
 def _check_request(request: AuditRequest) -> None:
+    if request.mapping.weight is not None:
+        from bias_ledger.metrics.weighted import check_weighted_request
+
+        check_weighted_request(request)
     if request.min_group_size < 0:
         raise InputError(f"--min-group-size must be >= 0; got {request.min_group_size}")
     if request.ci_level is not None and not 0 < request.ci_level < 1:
@@ -232,7 +241,13 @@ def _binary(
     """Binary metrics with intervals, significance tests and score metrics."""
     from bias_ledger.metrics.significance import selection_rate_tests
 
-    table = count_binary(data.y_true, data.y_pred, data.sensitive, weights=data.weights)
+    table = count_binary(
+        data.y_true,
+        data.y_pred,
+        data.sensitive,
+        weights=data.weights,
+        sample_weight=data.sample_weight,
+    )
     results = compute_binary_metrics(
         table,
         references=request.references,
@@ -253,6 +268,11 @@ def _binary(
             for column in data.sensitive
         }
         cross_check(data.y_true, data.y_pred, sensitive, results)
+    if table.weighted is not None:
+        from bias_ledger.metrics.weighted import weighted_statistics
+
+        assert request.mapping.weight is not None
+        return results, weighted_statistics(request.mapping.weight, table), None
     statistics: dict[str, Any] = {"intervals": None}
     seed = None
     if request.ci_level is not None and request.bootstrap:
@@ -281,7 +301,17 @@ def _binary(
         }
     statistics["significance"] = [item.to_json() for item in selection_rate_tests(results)]
     statistics["scores"] = None
-    if data.score is not None:
+    if data.statistics is not None and data.statistics.scores is not None:
+        from bias_ledger.metrics.scores import score_results
+
+        statistics["scores"] = score_results(
+            data.statistics.scores,
+            data.sensitive,
+            data.statistics.groups,
+            thresholds=request.thresholds,
+            min_group_size=request.min_group_size,
+        ).to_json()
+    elif data.score is not None:
         from bias_ledger.metrics.scores import score_metrics
 
         scores = score_metrics(
@@ -307,17 +337,26 @@ def _load(request: AuditRequest, progress: Callable[[int], None] | None) -> Audi
     if engine is Engine.ARROW:
         if request.table is not None:
             raise InputError("--table names a catalog table: it needs --engine spark")
+        from bias_ledger.engines import arrow_engine
+
+        if arrow_engine.streams(
+            request.mapping, predictions=request.predictions, cross_check=request.cross_check
+        ):
+            return arrow_engine.load(
+                request.data,
+                predictions=request.predictions,
+                mapping=request.mapping,
+                progress=progress,
+            )
         return load_audit_data(
             request.data,
             predictions=request.predictions,
             mapping=request.mapping,
             progress=progress,
         )
-    from bias_ledger.engines.aggregated import check_supported
     from bias_ledger.io.load import check_mapping
 
     check_mapping(request.mapping)
-    check_supported(request.mapping, engine.value)
     for source in (request.data, request.predictions):
         if source is not None and not isinstance(source, Path):
             raise InputError(
@@ -330,7 +369,10 @@ def _load(request: AuditRequest, progress: Callable[[int], None] | None) -> Audi
         if request.table is not None:
             raise InputError("--table names a Spark catalog table: it needs --engine spark")
         return duckdb_engine.load(
-            request.data, predictions=request.predictions, mapping=request.mapping
+            request.data,
+            predictions=request.predictions,
+            mapping=request.mapping,
+            thresholds=request.thresholds,
         )
     from bias_ledger.engines import spark_engine
 
@@ -340,6 +382,7 @@ def _load(request: AuditRequest, progress: Callable[[int], None] | None) -> Audi
         mapping=request.mapping,
         table=request.table,
         master=request.spark_master,
+        thresholds=request.thresholds,
     )
 
 
@@ -352,31 +395,51 @@ def run_audit(
     statistics: dict[str, Any] | None = None
     seed: int | None = None
     results: AnyResults
-    if data.task is Task.REGRESSION:
+    if data.task is Task.REGRESSION and data.statistics is not None:
+        from bias_ledger.metrics.regression import regression_results
+
+        assert data.statistics.regression is not None
+        results = regression_results(
+            data.statistics.regression,
+            data.sensitive,
+            data.statistics.groups,
+            references=request.references,
+            min_group_size=request.min_group_size,
+        )
+    elif data.task is Task.REGRESSION:
         from bias_ledger.metrics.regression import regression_metrics
 
+        weights = data.sample_weight.values if data.sample_weight is not None else None
         results = regression_metrics(
             data.y_true,
             data.y_pred,
             data.sensitive,
             references=request.references,
             min_group_size=request.min_group_size,
+            sample_weight=weights,
         )
     elif data.task is Task.MULTICLASS_CLASSIFICATION:
-        from bias_ledger.metrics.multiclass import multiclass_metrics
+        from bias_ledger.metrics.multiclass import multiclass_from_codes
 
-        names = np.asarray(data.classes, dtype=object)
-        results = multiclass_metrics(
-            names[data.y_true],
-            names[data.y_pred],
+        # The readers code classes from Arrow dictionaries: no per-row text from here on.
+        results = multiclass_from_codes(
+            data.y_true,
+            data.y_pred,
+            data.classes,
             data.sensitive,
             references=request.references,
             min_group_size=request.min_group_size,
             impact_rule=request.impact_rule,
             weights=data.weights,
+            sample_weight=data.sample_weight,
         )
     else:
         results, statistics, seed = _binary(request, data)
+    if request.mapping.weight is not None and data.task is not Task.BINARY_CLASSIFICATION:
+        from bias_ledger.metrics.weighted import weighted_statistics
+
+        regression = data.task is Task.REGRESSION
+        statistics = weighted_statistics(request.mapping.weight, None, regression=regression)
     subject = Subject(
         model_name=request.model_name,
         model_version=request.model_version,
@@ -392,6 +455,45 @@ def run_audit(
         warnings=data.warnings,
         statistics=statistics,
     )
+
+
+class _DefaultLevel(float):
+    """The type of :data:`DEFAULT_CI`: ``audit()`` tells its default from an explicit 0.95."""
+
+
+DEFAULT_CI = _DefaultLevel(0.95)
+SAMPLE_WEIGHT_COLUMN = "sample_weight"
+
+
+def with_sample_weight(source: Source, values: object) -> Source:
+    """The table ``source`` with ``values`` as its column :data:`SAMPLE_WEIGHT_COLUMN`."""
+    from dataclasses import replace
+
+    import pyarrow as pa
+
+    from bias_ledger.io.tables import InMemoryTable
+
+    if not isinstance(source, InMemoryTable):
+        raise InputError(
+            f"sample_weight= an array needs data as a table; {source} is a file: name its "
+            "weight column with weight=COLUMN"
+        )
+    if SAMPLE_WEIGHT_COLUMN in source.table.column_names:
+        raise InputError(
+            f"{source}: already has a column {SAMPLE_WEIGHT_COLUMN!r}; pass weight="
+            f"{SAMPLE_WEIGHT_COLUMN!r} instead of sample_weight="
+        )
+    array = np.asarray(values).reshape(-1)
+    if len(array) != source.table.num_rows:
+        raise InputError(
+            f"sample_weight has {len(array)} values; expected one per row of {source} "
+            f"({source.table.num_rows})"
+        )
+    try:
+        column = pa.array(array.tolist() if array.dtype == object else array)
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        raise InputError(f"sample_weight: expected numbers, cannot convert ({exc})") from None
+    return replace(source, table=source.table.append_column(SAMPLE_WEIGHT_COLUMN, column))
 
 
 def _source(obj: object, *, role: str, name: str | None) -> Source:
@@ -428,7 +530,7 @@ def audit(
     default_na: bool = True,
     task: str = Task.BINARY_CLASSIFICATION.value,
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
-    ci: float | None = 0.95,
+    ci: float | None = DEFAULT_CI,
     bootstrap: int = 0,
     seed: int | None = None,
     thresholds: Sequence[float] | None = None,
@@ -440,6 +542,8 @@ def audit(
     engine: str = "arrow",
     spark_master: str | None = None,
     table: str | None = None,
+    weight: str | None = None,
+    sample_weight: object | None = None,
 ) -> AuditResult:
     """Audit a model's predictions for fairness; the Python face of ``bias-ledger audit``.
 
@@ -448,7 +552,10 @@ def audit(
     the BLAKE3 of a canonical Arrow IPC stream of the audited columns (docs/FORMAT.md);
     ``data_name`` names it in the record. ``engine`` is ``"arrow"`` (default), ``"duckdb"``
     (files, directories, globs) or ``"spark"`` (also ``table=`` a catalog table, on
-    ``spark_master``). Every other argument is keyword-only and means what
+    ``spark_master``). ``weight`` names a column of sample weights, or ``sample_weight``
+    gives them as an array aligned with the rows of a table ``data`` (fairlearn's
+    ``sample_weight``; recorded as the column ``sample_weight``); a weighted audit has no
+    intervals (``ci`` must be left out). Every other argument is keyword-only and means what
     the CLI option of the same name means (``bias-ledger audit --help``).
 
     Nothing is recorded: ``bias_ledger.Ledger.open(path).append(result)`` signs and appends it.
@@ -457,6 +564,13 @@ def audit(
         raise InputError("no label column given; expected label=COLUMN")
     if data is None and table is None:
         raise InputError("no data given: expected a path, a table, or table=NAME (Spark)")
+    source = _source(data if data is not None else table, role="data", name=data_name)
+    if sample_weight is not None:
+        if weight is not None:
+            raise InputError("give weight=COLUMN or sample_weight=ARRAY, not both")
+        source, weight = with_sample_weight(source, sample_weight), SAMPLE_WEIGHT_COLUMN
+    if weight is not None and ci is DEFAULT_CI:
+        ci = None  # a weighted audit has no intervals; an explicit ci is refused
     mapping = ColumnMapping(
         label=label,
         prediction=prediction,
@@ -471,9 +585,10 @@ def audit(
         max_groups=max_groups,
         default_na=default_na,
         task=Task(task),
+        weight=weight,
     )
     request = AuditRequest(
-        data=_source(data if data is not None else table, role="data", name=data_name),
+        data=source,
         mapping=mapping,
         predictions=(
             _source(predictions, role="predictions", name=predictions_name)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from bias_ledger.errors import InputError, VerificationError
 from bias_ledger.ledger import sshsig
 from bias_ledger.ledger.checkpoint import parse_signed_checkpoint
@@ -105,8 +107,26 @@ class VerifiedLedger:
         return None if self.signers is None else self.signers.trusted_records.get(index)
 
 
+def _verified_log(path: Path, origin: str) -> tuple[int, Ed25519PublicKey]:
+    """A format-2 ledger's size and checkpoint key, once the format-2 verifier checked every
+    entry, record, tile and the signed note (before anything reads its records: an altered
+    record is a failed verification, exit 3, not an unreadable ledger)."""
+    from bias_ledger.ledger.keys import parse_public_key
+    from bias_ledger.ledger.tlog_source import DirectorySource
+    from bias_ledger.ledger.tlog_verify import verify_log
+
+    log = verify_log(DirectorySource(path), trusted=None, trust_log_keys=True, origin=origin)
+    return log.size, parse_public_key(log.checkpoint_signer, source=f"{path}/checkpoint")
+
+
 def verify_for_gate(path: Path, trust: GateTrust) -> VerifiedLedger:
     """Verify the ledger at ``path`` with the verifier's checks before the gate uses it."""
+    from bias_ledger.ledger.reader import CHECKPOINT_FILE, read_meta
+
+    meta = read_meta(path)
+    log = None
+    if meta.format_version == 2 and (path / CHECKPOINT_FILE).exists():
+        log = _verified_log(path, meta.origin)
     stored = read_ledger(path)
     source = str(path)
     if stored.torn_tail:
@@ -118,20 +138,12 @@ def verify_for_gate(path: Path, trust: GateTrust) -> VerifiedLedger:
         return VerifiedLedger(path, (), (), None, None)  # nothing to rely on, nothing forged
     if stored.checkpoint is None:
         raise VerificationError(f"{source}: the ledger has no signed checkpoint: nothing verified")
-    if stored.meta.format_version == 2:
-        # The format-2 verifier checks every entry, record, tile and the signed note; the
-        # records it read back then go through the same trust walk as format 1's.
-        from bias_ledger.ledger.keys import parse_public_key
-        from bias_ledger.ledger.tlog_source import DirectorySource
-        from bias_ledger.ledger.tlog_verify import verify_log
-
-        log = verify_log(
-            DirectorySource(path), trusted=None, trust_log_keys=True, origin=stored.meta.origin
-        )
+    if log is not None:
+        # The records the format-2 verifier read back go through the same trust walk as
+        # format 1's.
         entries = check_entries(stored.lines, source=source, versions=frozenset({2}))
         check_chain(entries, origin=stored.meta.origin, source=source)
-        size = log.size
-        checkpoint_key = parse_public_key(log.checkpoint_signer, source=f"{source}/checkpoint")
+        size, checkpoint_key = log
     else:
         # Every line is checked, also those after the checkpoint: bytes appended to the log
         # make the gate fail loudly rather than be silently skipped.

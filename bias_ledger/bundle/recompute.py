@@ -101,10 +101,16 @@ class RecomputeReport:
 
 
 def _digest(path: Path) -> str:
+    """The digest an audit records for ``path``: a file's BLAKE3, or for a directory or glob
+    the BLAKE3 of its manifest, computed afresh from the files (docs/FORMAT.md)."""
+    from bias_ledger.engines.sources import GLOB_CHARACTERS, fingerprint, resolve_dataset
+
+    if path.is_dir() or GLOB_CHARACTERS & set(str(path)):
+        return fingerprint(resolve_dataset(path), rows=0).blake3
     try:
-        hasher = blake3.blake3()
+        hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
         with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
+            while chunk := handle.read(1 << 24):
                 hasher.update(chunk)
     except OSError as exc:
         raise InputError(f"{path}: cannot read the file to hash it ({exc.strerror})") from None
@@ -139,7 +145,11 @@ def _derived_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in parameters.items() if key not in RECOMPUTE_INPUTS}
 
 
-def _recompute(payload: Mapping[str, Any], data: Path, predictions: Path | None) -> dict[str, Any]:
+def _recompute(
+    payload: Mapping[str, Any], data: Path, predictions: Path | None, engine: str | None = None
+) -> dict[str, Any]:
+    from dataclasses import replace
+
     from bias_ledger._audit import request_from_parameters, run_audit
 
     if payload.get("standard") == "nyc-ll144":
@@ -147,6 +157,9 @@ def _recompute(payload: Mapping[str, Any], data: Path, predictions: Path | None)
 
         return recompute_ll144(payload, data, predictions)
     request = request_from_parameters(payload["parameters"], data=data, predictions=predictions)
+    if engine is not None:
+        # Any engine gives the same numbers by construction: the recorded one is a default.
+        request = replace(request, engine=engine)
     fresh = run_audit(request).to_json()
     # Through the canonical encoder, as the record went: 1.0 and 1 compare the same way.
     present = {key: fresh[key] for key in COMPARED if key in payload}
@@ -185,12 +198,16 @@ def _checked_payload(record: Any, index: int) -> Mapping[str, Any]:
 
 
 def _rerun(
-    payload: Mapping[str, Any], index: int, data: Path, predictions: Path | None
+    payload: Mapping[str, Any],
+    index: int,
+    data: Path,
+    predictions: Path | None,
+    engine: str | None = None,
 ) -> dict[str, Any]:
     """:func:`_recompute`, with parameters the engine cannot re-run reported against the record
     (its input files matched: what fails is what the record says)."""
     try:
-        return _recompute(payload, data, predictions)
+        return _recompute(payload, data, predictions, engine)
     except BiasLedgerError as exc:
         raise VerificationError(
             f"record {index}: its recorded parameters do not re-run on the matching files: "
@@ -241,9 +258,17 @@ def recompute_bundle(
     data: Path,
     predictions: Path | None,
     policy: Path | None = None,
+    engine: str | None = None,
 ) -> RecomputeReport:
     """Recompute every audit record of a verified bundle whose inputs are the given files;
-    with ``policy``, re-judge the records that policy judged."""
+    with ``policy``, re-judge the records that policy judged. ``engine`` recounts with that
+    engine instead of the one each record names (arrow, duckdb, spark)."""
+    if engine is not None:
+        from bias_ledger.engines import Engine
+
+        if engine not in {item.value for item in Engine}:
+            known = ", ".join(item.value for item in Engine)
+            raise InputError(f"--engine {engine!r}: expected one of {known}")
     loaded = None
     if policy is not None:
         from bias_ledger.policy import load_policy
@@ -263,7 +288,7 @@ def recompute_bundle(
         if not files or not all(check.matches for check in files):
             results.append(RecordRecompute(index, files))
             continue
-        fresh = _rerun(payload, index, data, predictions)
+        fresh = _rerun(payload, index, data, predictions, engine)
         if payload.get("standard") == "nyc-ll144":  # LL144 audits compare their tables
             recorded = {key: payload[key] for key in fresh}
         else:

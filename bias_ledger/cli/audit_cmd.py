@@ -93,6 +93,7 @@ def audit(
     engine: opt.EngineOpt = None,
     spark_master: opt.SparkMasterOpt = None,
     table: opt.TableOpt = None,
+    weight: opt.WeightOpt = None,
     policy: Annotated[
         Path | None, typer.Option("--policy", help="Judge the results with this policy file.")
     ] = None,

@@ -157,6 +157,15 @@ TableOpt = Annotated[
         "--table", help="A Spark catalog table to audit (--engine spark).", show_default=False
     ),
 ]
+WeightOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--weight",
+        help="Sample-weight column (fairlearn's sample_weight): counts and rates are weighted; "
+        "no intervals or significance tests.",
+        show_default=False,
+    ),
+]
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
@@ -199,6 +208,7 @@ class InputOptions:
     engine: str | None = None
     spark_master: str | None = None
     table: str | None = None
+    weight: str | None = None
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> InputOptions:
@@ -272,6 +282,7 @@ def build_request(options: InputOptions) -> tuple[AuditRequest, Path | None]:
         default_na=False if options.no_default_na else None,
         task=options.task,
         min_group_size=options.min_group_size,
+        weight=options.weight,
     )
     if config.data is None and options.table is None:
         raise InputError(
@@ -298,6 +309,8 @@ def build_request(options: InputOptions) -> tuple[AuditRequest, Path | None]:
                 "confidence intervals or threshold sweep (leave it out)"
             )
     ci_level = None if options.ci == 0 else (0.95 if options.ci is None else options.ci)
+    if config.weight is not None and options.ci is None:
+        ci_level = None  # a weighted audit has no intervals; an explicit --ci is refused
     request = AuditRequest(
         data=config.data if config.data is not None else Path(f"table:{options.table}"),
         mapping=config.column_mapping(),

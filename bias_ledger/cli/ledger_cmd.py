@@ -156,6 +156,14 @@ def verify(
     predictions: Annotated[
         Path | None, typer.Option(help="Original predictions file, for --recompute.")
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="With --recompute: the engine that recounts (arrow, duckdb or spark); by "
+            "default the one each record names. The numbers must be identical.",
+            show_default=False,
+        ),
+    ] = None,
     policy: Annotated[
         Path | None,
         typer.Option(
@@ -208,8 +216,8 @@ def verify(
     published = target is not None and tlog_cmd.is_published_log(target)
     path = resolve_ledger_path(ledger)
     if published or (target is None and tlog_cmd.is_format2(path, error=VerificationError)):
-        if recompute or policy is not None:
-            raise InputError("--recompute and --policy apply to a bundle")
+        if recompute or policy is not None or engine is not None:
+            raise InputError("--recompute, --engine and --policy apply to a bundle")
         if report is not None:
             raise InputError(
                 "--report is written for bundles and format-1 ledgers in this version; "
@@ -241,6 +249,7 @@ def verify(
         policy=policy,
         report=report,
         witnesses=witnesses,
+        engine=engine,
     )
 
 

@@ -248,6 +248,7 @@ UNUSED = {
     "engine": "--engine (LL144 audits read files with the arrow reader)",
     "spark_master": "--spark-master",
     "table": "--table",
+    "weight": "--weight (impact ratios count applicants, one each)",
 }
 
 

@@ -34,6 +34,7 @@ def run_verify(
     policy: Path | None = None,
     report: Path | None = None,
     witnesses: Path | None = None,
+    engine: str | None = None,
 ) -> None:
     from bias_ledger.ledger.reader import resolve_ledger_path
 
@@ -46,6 +47,8 @@ def run_verify(
         raise InputError("--recompute needs --data FILE (and --predictions FILE if one was used)")
     if not recompute and (data is not None or predictions is not None or policy is not None):
         raise InputError("--data, --predictions and --policy are used with --recompute")
+    if not recompute and engine is not None:
+        raise InputError("--engine chooses the engine of --recompute: it needs --recompute")
     trusted = load_trust(trusted_keys, trusted_key)
     trust_source = "" if trusted is None else trusted.source
     try:
@@ -57,7 +60,7 @@ def run_verify(
                 )
             inputs = None
             if recompute and data is not None:
-                inputs = RecomputeInputs(data, predictions, policy)
+                inputs = RecomputeInputs(data, predictions, policy, engine)
             result = verify_bundle_file(
                 bundle, trusted=trusted, since=since, witnesses=witnesses, recompute=inputs
             )

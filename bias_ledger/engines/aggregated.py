@@ -9,22 +9,38 @@ their numbers, which an aggregating engine does not keep (``--engine arrow`` lis
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from bias_ledger.engines import statistics_sql as sql
 from bias_ledger.errors import InputError
 from bias_ledger.io.columns import Located, label_domain, to_bool, to_classes
 from bias_ledger.io.encode import encode_sensitive
 from bias_ledger.io.model import AuditData, ColumnMapping, InputFile
 from bias_ledger.io.tables import InMemoryTable
+from bias_ledger.io.weights import EXPECTED
 from bias_ledger.metrics.model import Task
+from bias_ledger.metrics.weights import LARGEST, SMALLEST, WeightParts
 
 ROWS_COLUMN = "__bias_ledger_rows"
 """The count column of an aggregated table (a name no dataset is expected to use)."""
+EXPONENT_COLUMN = "__bias_ledger_weight_exponent"
+MANTISSA_COLUMN = "__bias_ledger_weight_mantissa"
+"""With ``--weight``: rows are also grouped by each weight's binary exponent, and the integer
+mantissas summed exactly (:mod:`bias_ledger.metrics.exact_sum`), so that every engine's weight
+sums are exact, whatever order its threads add them in."""
+# Exponents that stand for bad weights instead (valid ones lie in [-500, 501]).
+BAD_WEIGHTS = {
+    -10001: "missing",
+    -10002: "not a number",
+    -10003: "NaN",
+    -10004: "negative",
+    -10005: "infinite or out of range",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,8 +48,12 @@ class AggregatedColumn(Located):
     """A column of aggregated rows: messages count input rows instead of numbering them."""
 
     weights: npt.NDArray[np.int64] | None = None
+    locate: Callable[[Located, npt.NDArray[np.int64]], str] | None = None
+    """Names the input rows behind aggregated rows (the streaming engine rescans its file)."""
 
     def where(self, positions: npt.NDArray[np.int64]) -> str:
+        if self.locate is not None:
+            return self.locate(self, positions)
         assert self.weights is not None
         rows = int(self.weights[positions].sum())
         return (
@@ -46,28 +66,62 @@ class AggregatedColumn(Located):
     ) -> Located:
         assert self.weights is not None
         return AggregatedColumn(
-            self.name, self.data.filter(selector), self.file, None, self.weights[keep]
+            self.name, self.data.filter(selector), self.file, None, self.weights[keep], self.locate
         )
+
+
+def weight_sql(column: str, identifier: Callable[[str], str]) -> str:
+    """SQL (DuckDB's and Spark's alike) of a weight's exponent and integer mantissa, as the
+    score and regression sums write values (:mod:`bias_ledger.engines.statistics_sql`); bad
+    weights get an exponent of BAD_WEIGHTS instead."""
+    value = f"TRY_CAST({column} AS DOUBLE)"
+    good = (
+        f"({value} = 0 OR ({value} >= {sql.double(SMALLEST)} AND {value} <= {sql.double(LARGEST)}))"
+    )
+    codes = {text: code for code, text in BAD_WEIGHTS.items()}
+    return (
+        f"CASE WHEN {column} IS NULL THEN {codes['missing']} "
+        f"WHEN {value} IS NULL THEN {codes['not a number']} "
+        f"WHEN isnan({value}) THEN {codes['NaN']} "
+        f"WHEN {value} < 0 THEN {codes['negative']} "
+        f"WHEN NOT {good} THEN {codes['infinite or out of range']} "
+        f"ELSE {sql.exponent(value)} END AS {identifier(EXPONENT_COLUMN)}, "
+        f"CASE WHEN NOT isnan({value}) AND {good} THEN {sql.mantissa(value, sql.exponent(value))} "
+        f"ELSE CAST(0 AS BIGINT) END AS {identifier(MANTISSA_COLUMN)}"
+    )
+
+
+def check_sql_weights(
+    run: Callable[[str], Any],
+    source: str,
+    where: str,
+    column: str,
+    identifier: Callable[[str], str],
+    name: str,
+) -> None:
+    """InputError naming how many rows hold each kind of bad weight (an SQL engine's rows)."""
+    code = identifier(EXPONENT_COLUMN)
+    found = run(
+        f"SELECT {code}, CAST(count(*) AS BIGINT) AS {identifier(ROWS_COLUMN)} FROM "
+        f"(SELECT {weight_sql(identifier(column), identifier)} FROM {source} {where}) AS w "
+        f"WHERE {code} <= {max(BAD_WEIGHTS)} GROUP BY {code}"
+    )
+    exponents = np.asarray(found.column(EXPONENT_COLUMN).to_pylist(), dtype=np.int64)
+    rows = np.asarray(found.column(ROWS_COLUMN).to_pylist(), dtype=np.int64)
+    parts = WeightParts(integers=np.zeros(len(rows), dtype=object), exponents=exponents)
+    _check_weights(parts, rows, name, column, shift=0)
+
+
+def read_columns(mapping: ColumnMapping) -> list[str]:
+    """The columns an engine reads: the audited ones and the weight column."""
+    weight = [mapping.weight] if mapping.weight is not None else []
+    return list(dict.fromkeys([*audited_columns(mapping), *weight]))
 
 
 def audited_columns(mapping: ColumnMapping) -> list[str]:
     """The columns an engine aggregates by: label, prediction, sensitive features (once each)."""
     names = [mapping.label, mapping.prediction, *mapping.sensitive]
     return list(dict.fromkeys(name for name in names if name is not None))
-
-
-def check_supported(mapping: ColumnMapping, engine: str) -> None:
-    """InputError for what the aggregating engines do not compute yet."""
-    if mapping.score is not None:
-        raise InputError(
-            f"--engine {engine} does not take --score yet (score metrics need per-group score "
-            "histograms); use --engine arrow, or a --prediction column"
-        )
-    if mapping.task is Task.REGRESSION:
-        raise InputError(
-            f"--engine {engine} computes binary and multiclass classification audits; "
-            "regression audits use --engine arrow"
-        )
 
 
 def _missing_rows(column: Located, weights: npt.NDArray[np.int64]) -> int:
@@ -78,16 +132,42 @@ def _missing_rows(column: Located, weights: npt.NDArray[np.int64]) -> int:
     return int(weights[bool_values(column.data.is_null())].sum())
 
 
+def _nulls(column: Located) -> npt.NDArray[np.bool_]:
+    from bias_ledger.io.arrays import bool_values
+
+    return bool_values(column.data.is_null())
+
+
 def audit_data(
-    table: Any, mapping: ColumnMapping, *, source: str, inputs: Sequence[InputFile]
+    table: Any,
+    mapping: ColumnMapping,
+    *,
+    source: str,
+    inputs: Sequence[InputFile],
+    files: Mapping[str, Any] | None = None,
+    locate: Callable[[Located, npt.NDArray[np.int64]], str] | None = None,
 ) -> AuditData:
-    """The engine's input from an aggregated ``table`` (audited columns + :data:`ROWS_COLUMN`)."""
+    """The engine's input from an aggregated ``table`` (audited columns + :data:`ROWS_COLUMN`).
+
+    ``files`` names the file of each column and ``locate`` the input rows behind aggregated
+    rows, for messages that name rows as the row-by-row reader's do.
+    """
     import pyarrow.compute as pc
 
-    weights = np.asarray(table.column(ROWS_COLUMN).to_numpy(), dtype=np.int64)
+    from bias_ledger.io.arrays import numeric_view
+
+    # Chunk by chunk: ChunkedArray.to_numpy imports pandas (0.4 s) on first use.
+    counts = table.column(ROWS_COLUMN)
+    weights = np.concatenate(
+        [np.asarray(numeric_view(chunk), dtype=np.int64) for chunk in counts.chunks]
+        or [np.zeros(0, dtype=np.int64)]
+    )
+    sample_weight = _weight_parts(table) if mapping.weight is not None else None
     origin = InMemoryTable(name=source, table=table)
     located: dict[str, Located] = {
-        name: AggregatedColumn(name, table.column(name), origin, None, weights)
+        name: AggregatedColumn(
+            name, table.column(name), (files or {}).get(name, origin), None, weights, locate
+        )
         for name in audited_columns(mapping)
     }
     dropped = 0
@@ -99,12 +179,17 @@ def audit_data(
             continue
         count = _missing_rows(located[name], weights)
         if count and not mapping.drop_missing:
+            column = located[name]
+            where = (
+                f", in {column.where(np.flatnonzero(_nulls(column)))}" if locate is not None else ""
+            )
             raise InputError(
-                f"{source}: {role} column {name!r} has {count} missing values; expected a "
-                "value on every row (pass --drop-missing to drop those rows)"
+                f"{column.file if locate else source}: {role} column {name!r} has {count} "
+                f"missing values{where}; expected a value on every row (pass --drop-missing to "
+                "drop those rows)"
             )
         if count:
-            masks.append(np.asarray(located[name].data.is_null().to_numpy(zero_copy_only=False)))
+            masks.append(_nulls(located[name]))
     if masks:
         drop = np.logical_or.reduce(masks)
         dropped = int(weights[drop].sum())
@@ -117,13 +202,23 @@ def audit_data(
             for name, column in located.items()
         }
         weights = weights[keep]
+        if sample_weight is not None:
+            sample_weight = sample_weight.take(keep)
         warnings += (f"dropped {dropped} rows with a missing label, prediction or score",)
+    if sample_weight is not None:
+        assert mapping.weight is not None
+        _check_weights(sample_weight, weights, source, mapping.weight)
     for name in mapping.sensitive:
         count = _missing_rows(located[name], weights)
         if count and not mapping.missing_as_group:
+            column = located[name]
+            where = (
+                f", in {column.where(np.flatnonzero(_nulls(column)))}" if locate is not None else ""
+            )
             raise InputError(
-                f"{source}: sensitive column {name!r} has {count} missing values; expected a "
-                "group for every row (pass --missing-as-group to make them a group of their own)"
+                f"{column.file if locate else source}: sensitive column {name!r} has {count} "
+                f"missing values{where}; expected a group for every row (pass --missing-as-group "
+                "to make them a group of their own)"
             )
     label = located[mapping.label]
     assert mapping.prediction is not None
@@ -158,4 +253,36 @@ def audit_data(
         task=mapping.task,
         classes=classes,
         weights=weights,
+        sample_weight=sample_weight,
     )
+
+
+def _weight_parts(table: Any) -> WeightParts:
+    # The query's exponent x stands for units of 2**(x - MANTISSA_BITS).
+    exponents = np.asarray(table.column(EXPONENT_COLUMN).to_numpy(), dtype=np.int64)
+    integers = np.empty(len(exponents), dtype=object)
+    integers[:] = [int(value) for value in table.column(MANTISSA_COLUMN).to_pylist()]
+    return WeightParts(integers=integers, exponents=exponents - sql.MANTISSA_BITS)
+
+
+def _check_weights(
+    parts: WeightParts,
+    rows: npt.NDArray[np.int64],
+    source: str,
+    column: str,
+    *,
+    shift: int = sql.MANTISSA_BITS,
+) -> None:
+    """InputError naming how many rows hold each kind of bad weight."""
+    found = []
+    for code, kind in BAD_WEIGHTS.items():
+        assert parts.exponents is not None
+        count = int(rows[parts.exponents == code - shift].sum())
+        if count:
+            found.append(f"{count} {kind}")
+    if found:
+        raise InputError(
+            f"{source}: weight column {column!r} has bad weights in {', '.join(found)} rows "
+            f"(the engine counts rows without numbering them; --engine arrow names them); "
+            f"expected {EXPECTED}"
+        )

@@ -9,8 +9,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bias_ledger.engines.aggregated import ROWS_COLUMN, audit_data, audited_columns
+from bias_ledger.engines.aggregated import (
+    EXPONENT_COLUMN,
+    MANTISSA_COLUMN,
+    ROWS_COLUMN,
+    audit_data,
+    audited_columns,
+    weight_sql,
+)
 from bias_ledger.engines.sources import Dataset, fingerprint, resolve_dataset
+from bias_ledger.engines.sql_input import SqlInput
+from bias_ledger.engines.statistics import needs_statistics, statistics_audit
+from bias_ledger.engines.statistics_sql import duckdb_dialect
 from bias_ledger.errors import InputError
 from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, JoinMode
 
@@ -123,19 +133,35 @@ def _check_join(
 
 
 def aggregate_sql(
-    source: str, columns: Sequence[str], *, identifier: Callable[[str], str] = quote
+    source: str,
+    columns: Sequence[str],
+    *,
+    identifier: Callable[[str], str] = quote,
+    weight: str | None = None,
 ) -> str:
     """The query every engine runs: rows per distinct combination of the audited columns
-    (``identifier`` quotes a column name in the engine's SQL dialect)."""
+    (``identifier`` quotes a column name in the engine's SQL dialect); with a ``weight``
+    column, also the exact sums of its weights (:func:`weight_sql`)."""
     selected = ", ".join(identifier(name) for name in columns)
+    rows = f"CAST(count(*) AS BIGINT) AS {identifier(ROWS_COLUMN)}"
+    if weight is None:
+        return f"SELECT {selected}, {rows} FROM {source} GROUP BY {selected}"
+    exponent, mantissa = identifier(EXPONENT_COLUMN), identifier(MANTISSA_COLUMN)
     return (
-        f"SELECT {selected}, CAST(count(*) AS BIGINT) AS {identifier(ROWS_COLUMN)} "
-        f"FROM {source} GROUP BY {selected}"
+        f"SELECT {selected}, {exponent}, {rows}, "
+        f"CAST(sum(CAST({mantissa} AS DECIMAL(38, 0))) AS DECIMAL(38, 0)) AS {mantissa} "
+        f"FROM (SELECT {selected}, {weight_sql(identifier(weight), identifier)} FROM {source}) "
+        f"GROUP BY {selected}, {exponent}"
     )
 
 
 def load(
-    data: Any, *, predictions: Any | None, mapping: ColumnMapping, threads: int | None = None
+    data: Any,
+    *,
+    predictions: Any | None,
+    mapping: ColumnMapping,
+    threads: int | None = None,
+    thresholds: Sequence[float] = (0.5,),
 ) -> AuditData:
     """Aggregate the inputs with DuckDB and validate the aggregated rows."""
     import duckdb
@@ -158,8 +184,12 @@ def load(
         with ThreadPoolExecutor(max_workers=1) as pool:
             # Hashing reads the files while DuckDB scans them: the two overlap.
             hashing = pool.submit(lambda: [fingerprint(item, rows=0) for item in datasets])
+            if needs_statistics(mapping):
+                found = _statistics_input(connection, source, datasets, hashing.result)
+                return statistics_audit(found, mapping, thresholds=thresholds)
             try:
-                table = connection.sql(aggregate_sql(source, columns)).to_arrow_table()
+                query = aggregate_sql(source, columns, weight=mapping.weight)
+                table = connection.sql(query).to_arrow_table()
             except duckdb.Error as exc:
                 raise InputError(f"{datasets[0].spec}: cannot read: {_first_line(exc)}") from None
             digests = hashing.result()
@@ -177,11 +207,40 @@ def load(
     return audit_data(table, mapping, source=where, inputs=inputs)
 
 
+def _statistics_input(
+    connection: Any, source: str, datasets: Sequence[Dataset], digests: Callable[[], Any]
+) -> SqlInput:
+    """Score and regression audits: the engine computes histograms and sums (no rows back)."""
+    from dataclasses import replace
+
+    import duckdb
+
+    def run(query: str) -> Any:
+        try:
+            return connection.sql(query).to_arrow_table()
+        except duckdb.Error as exc:
+            raise InputError(f"{datasets[0].spec}: cannot read: {_first_line(exc)}") from None
+
+    described = connection.sql(f"DESCRIBE SELECT * FROM {source}").fetchall()
+    return SqlInput(
+        run=run,
+        source=source,
+        dialect=duckdb_dialect(quote),
+        where=" joined with ".join(item.spec for item in datasets),
+        types={str(row[0]): str(row[1]) for row in described},
+        inputs=lambda rows: [replace(item, rows=rows) for item in digests()],
+    )
+
+
 def _roles(mapping: ColumnMapping) -> list[tuple[str, str]]:
     pairs = [(mapping.label, "label")]
     if mapping.prediction is not None:
         pairs.append((mapping.prediction, "prediction"))
+    if mapping.score is not None:
+        pairs.append((mapping.score, "score"))
     pairs += [(name, "sensitive") for name in mapping.sensitive]
+    if mapping.weight is not None:
+        pairs.append((mapping.weight, "weight"))
     return pairs
 
 

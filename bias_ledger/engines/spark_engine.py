@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
-from bias_ledger.engines.aggregated import ROWS_COLUMN, audit_data, audited_columns
+from bias_ledger.engines.aggregated import ROWS_COLUMN, audit_data, audited_columns, read_columns
 from bias_ledger.engines.duckdb_engine import aggregate_sql
 from bias_ledger.engines.sources import Dataset, fingerprint, resolve_dataset
+from bias_ledger.engines.sql_input import SqlInput
+from bias_ledger.engines.statistics import needs_statistics, statistics_audit
+from bias_ledger.engines.statistics_sql import spark_dialect
 from bias_ledger.errors import InputError
 from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, InputFile, JoinMode
 
@@ -76,6 +80,7 @@ def load(
     mapping: ColumnMapping,
     table: str | None,
     master: str | None,
+    thresholds: Sequence[float] = (0.5,),
 ) -> AuditData:
     """Aggregate the inputs with Spark SQL and validate the aggregated rows."""
     if predictions is not None:
@@ -95,17 +100,31 @@ def load(
         frame = _frame(spark, dataset)
         where = dataset.spec
     names = list(frame.columns)
-    for name in audited_columns(mapping):
+    wanted = read_columns(mapping) + ([mapping.score] if mapping.score else [])
+    for name in wanted:
         if name not in names:
             raise InputError(f"{where}: no column {name!r}; columns are {', '.join(names[:10])}")
     frame.createOrReplaceTempView(VIEW)
+    if needs_statistics(mapping):
+        found = SqlInput(
+            run=lambda query: _arrow(spark.sql(query)),
+            source=backquote(VIEW),
+            dialect=spark_dialect(backquote),
+            where=where,
+            types=dict(frame.dtypes),
+            inputs=lambda rows: (
+                [_table_input(spark, table, rows)]
+                if table is not None
+                else [fingerprint(dataset, rows=rows)]
+            ),
+        )
+        return _noted(statistics_audit(found, mapping, thresholds=thresholds), table)
     result = spark.sql(
-        aggregate_sql(backquote(VIEW), audited_columns(mapping), identifier=backquote)
+        aggregate_sql(
+            backquote(VIEW), audited_columns(mapping), identifier=backquote, weight=mapping.weight
+        )
     )
-    with warnings.catch_warnings():
-        # pyspark 4.x warns that it has not been tried with pandas 3; toArrow uses no pandas.
-        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
-        aggregated = result.toArrow()
+    aggregated = _arrow(result)
     total = int(sum(aggregated.column(ROWS_COLUMN).to_pylist())) if aggregated.num_rows else 0
     if total == 0:
         raise InputError(f"{where}: no data rows")
@@ -113,7 +132,17 @@ def load(
         inputs = [_table_input(spark, table, total)]
     else:
         inputs = [fingerprint(dataset, rows=total)]
-    audited = audit_data(aggregated, mapping, source=where, inputs=inputs)
+    return _noted(audit_data(aggregated, mapping, source=where, inputs=inputs), table)
+
+
+def _arrow(result: Any) -> Any:
+    with warnings.catch_warnings():
+        # pyspark 4.x warns that it has not been tried with pandas 3; toArrow uses no pandas.
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+        return result.toArrow()
+
+
+def _noted(audited: AuditData, table: str | None) -> AuditData:
     if table is None:
         return audited
     from dataclasses import replace

@@ -239,10 +239,14 @@ def to_score(column: Located, role: str = "score") -> npt.NDArray[np.float64]:
 def to_classes(
     label: Located, prediction: Located, *, max_classes: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], tuple[str, ...]]:
-    """Multiclass label and prediction as codes into one shared, sorted list of class names."""
-    label_values = {text(v) for v in _uniques(_plain(label.data))}
-    predicted = {text(v) for v in _uniques(_plain(prediction.data))}
-    classes = tuple(sorted(label_values | predicted))
+    """Multiclass label and prediction as codes into one shared, sorted list of class names.
+
+    Computed from each chunk's Arrow dictionary codes: only distinct values become text,
+    never each row.
+    """
+    coded = [_dictionary_chunks(column) for column in (label, prediction)]
+    names = [{text(v) for chunks in parts for v in chunks.used} for parts in [coded[0], coded[1]]]
+    classes = tuple(sorted(names[0] | names[1]))
     if len(classes) > max_classes:
         raise InputError(
             f"{label.file}: label column {label.name!r} and prediction column "
@@ -254,9 +258,43 @@ def to_classes(
             f"{label.file}: label column {label.name!r} holds a single class; expected at least 2"
         )
     index = {name: code for code, name in enumerate(classes)}
+    label_codes, predicted_codes = (_class_codes(parts, index) for parts in coded)
+    return label_codes, predicted_codes, classes
 
-    def codes(column: Located) -> npt.NDArray[np.int64]:
-        values = _plain(column.data).to_pylist()
-        return np.fromiter((index[text(v)] for v in values), dtype=np.int64, count=len(values))
 
-    return codes(label), codes(prediction), classes
+@dataclass(frozen=True, eq=False)
+class _CodedChunk:
+    values: list[Any]
+    """The chunk's dictionary, as Python values."""
+    used: list[Any]
+    """The values some row holds (a dictionary may hold more)."""
+    indices: npt.NDArray[Any]
+
+
+def _dictionary_chunks(column: Located) -> list[_CodedChunk]:
+    import pyarrow as pa
+
+    chunks = []
+    for chunk in column.data.chunks:
+        encoded = chunk if pa.types.is_dictionary(chunk.type) else chunk.dictionary_encode()
+        # Missing values never reach here (they are refused or dropped before).
+        indices = numeric_view(
+            encoded.indices.fill_null(0) if encoded.null_count else encoded.indices
+        )
+        values = encoded.dictionary.to_pylist()
+        valid = bool_values(encoded.is_valid()) if encoded.null_count else slice(None)
+        present = np.bincount(indices[valid], minlength=len(values))[: len(values)] > 0
+        used = [value for value, hit in zip(values, present.tolist(), strict=True) if hit]
+        chunks.append(_CodedChunk(values, used, indices))
+    return chunks
+
+
+def _class_codes(chunks: Sequence[_CodedChunk], index: dict[str, int]) -> npt.NDArray[np.int64]:
+    """Each row's class code: its chunk's dictionary code looked up in a small table."""
+    out = np.empty(sum(len(chunk.indices) for chunk in chunks), dtype=np.int64)
+    offset = 0
+    for chunk in chunks:
+        lookup = np.array([index.get(text(v), 0) for v in chunk.values] or [0], dtype=np.int64)
+        np.take(lookup, chunk.indices, out=out[offset : offset + len(chunk.indices)])
+        offset += len(chunk.indices)
+    return out

@@ -70,6 +70,8 @@ class AuditConfig:
     """binary_classification (default), regression or multiclass_classification."""
     default_na: bool | None = None
     """Whether "NA", "N/A", "null", ... in CSV cells are missing (default yes)."""
+    weight: str | None = None
+    """Sample-weight column (``--weight``)."""
     standard: str | None = None
     """An audit shaped by a regulation (``nyc-ll144``); validated by ``bias_ledger.standards``."""
     standard_settings: Mapping[str, Any] = field(default_factory=dict)
@@ -120,6 +122,7 @@ class AuditConfig:
             max_groups=1000 if self.max_groups is None else self.max_groups,
             default_na=True if self.default_na is None else self.default_na,
             task=self.task or Task.BINARY_CLASSIFICATION,
+            weight=self.weight,
         )
 
 
@@ -146,6 +149,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "min-group-size": ("min_group_size", "count"),
     "task": ("task", "task"),
     "default-na": ("default_na", "bool"),
+    "weight": ("weight", "str"),
     "standard": ("standard", "str"),
     "nyc-ll144": ("standard_settings", "settings"),
 }

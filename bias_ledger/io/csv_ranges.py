@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -146,3 +146,44 @@ def _header_names(path: Path) -> list[str]:
 
     with pcsv.open_csv(pa.input_stream(str(path)), read_options=csv_read_options(path)) as reader:
         return list(reader.schema.names)
+
+
+def _drained(reader: Any) -> Iterator[Any]:
+    """The reader's batches; the reader (and its file) closed once they are read."""
+    try:
+        yield from reader
+    finally:
+        reader.close()
+
+
+def range_batches(path: Path, convert_options: Any, columns: Sequence[str]) -> list[Iterator[Any]]:
+    """Batch streams of the file's two halves (one if it cannot be split), to be read at once.
+
+    The second half's reader is given the first's column types, so both agree on every column.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    from bias_ledger.io.csv_options import csv_read_options
+
+    size = path.stat().st_size
+    split = _split_point(path, size)
+    first = pcsv.open_csv(
+        pa.PythonFile(_Range(path, 0, split or size), mode="r"),
+        read_options=csv_read_options(path),
+        convert_options=convert_options,
+    )
+    if split is None:
+        return [_drained(first)]
+    second_options = pcsv.ConvertOptions(
+        include_columns=convert_options.include_columns,
+        strings_can_be_null=convert_options.strings_can_be_null,
+        null_values=convert_options.null_values,
+        column_types={field.name: field.type for field in first.schema},
+    )
+    second = pcsv.open_csv(
+        pa.PythonFile(_Range(path, split, size), mode="r"),
+        read_options=csv_read_options(path, column_names=_header_names(path)),
+        convert_options=second_options,
+    )
+    return [_drained(first), _drained(second)]

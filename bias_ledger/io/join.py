@@ -17,7 +17,8 @@ EXAMPLES = 5
 BLOCK_ROWS = 1 << 20
 
 
-def _examples(values: Sequence[Any]) -> str:
+def examples(values: Sequence[Any]) -> str:
+    """The first few values for a message, then ``...`` if there are more."""
     shown = [repr(text(v)) for v in list(values[:EXAMPLES])]
     return ", ".join(shown) + (", ..." if len(values) > EXAMPLES else "")
 
@@ -38,7 +39,7 @@ def _present_ids(ids: Located) -> Any:
 def _duplicates(ids: Located, repeated: Sequence[Any], extra: int) -> InputError:
     return InputError(
         f"{ids.file}: id column {ids.name!r} has {len(repeated)} duplicated ids ({extra} extra "
-        f"rows), e.g. {_examples(repeated)}; expected each id once"
+        f"rows), e.g. {examples(repeated)}; expected each id once"
     )
 
 
@@ -46,12 +47,12 @@ def _unmatched(
     data_ids: Located, pred_ids: Located, only_left: Sequence[Any], only_right: Sequence[Any]
 ) -> InputError:
     parts = []
-    for count, examples, here, there in (
+    for count, found, here, there in (
         (len(only_left), only_left, data_ids.file, pred_ids.file),
         (len(only_right), only_right, pred_ids.file, data_ids.file),
     ):
         if count:
-            parts.append(f"{count} ids in {here} are not in {there} (e.g. {_examples(examples)})")
+            parts.append(f"{count} ids in {here} are not in {there} (e.g. {examples(found)})")
     return InputError(
         f"id column {data_ids.name!r} does not match between the files: " + "; ".join(parts)
     )

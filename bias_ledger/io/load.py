@@ -80,7 +80,7 @@ def check_mapping(mapping: ColumnMapping) -> None:
             )
 
 
-def _needed(mapping: ColumnMapping) -> list[tuple[str, str]]:
+def needed_columns(mapping: ColumnMapping) -> list[tuple[str, str]]:
     """(column, role) pairs in reading order, each column once."""
     pairs = [(mapping.label, "label")]
     if mapping.prediction is not None:
@@ -88,13 +88,17 @@ def _needed(mapping: ColumnMapping) -> list[tuple[str, str]]:
     if mapping.score is not None:
         pairs.append((mapping.score, "score"))
     pairs += [(name, "sensitive") for name in mapping.sensitive]
+    if mapping.weight is not None:
+        pairs.append((mapping.weight, "weight"))
     unique: dict[str, str] = {}
     for name, role in pairs:
         unique.setdefault(name, role)
     return list(unique.items())
 
 
-def _no_column(name: str, role: str, files: Sequence[Source], names: Sequence[str]) -> InputError:
+def no_column_error(
+    name: str, role: str, files: Sequence[Source], names: Sequence[str]
+) -> InputError:
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     hint = (
         "did you mean " + ", ".join(repr(c) for c in close) + "?"
@@ -114,7 +118,11 @@ def _read_one(
     columns: list[str],
     mapping: ColumnMapping,
 ) -> tuple[dict[str, Located], int]:
-    text = text_columns(schema, [n for n in columns if n in mapping.sensitive])
+    grouped = set(mapping.sensitive)
+    if mapping.task is Task.MULTICLASS_CLASSIFICATION:
+        # Classes are coded from the dictionaries (io.columns.to_classes): read them so.
+        grouped |= {mapping.label, mapping.prediction or mapping.label}
+    text = text_columns(schema, [n for n in columns if n in grouped])
     # Labels and predictions are integers of a few values: held narrow, they cost a byte a row.
     # Integer ids of up to 2**31 rows fit in four bytes (the join compares them by value).
     narrow = [n for n in (mapping.label, mapping.prediction, mapping.id_column) if n in columns]
@@ -130,7 +138,7 @@ def read_inputs(
     data: Source, predictions: Source | None, formats: Sequence[FileFormat], mapping: ColumnMapping
 ) -> tuple[dict[str, Located], list[int]]:
     """The mapped columns, aligned row by row with the dataset, and each file's row count."""
-    needed = _needed(mapping)
+    needed = needed_columns(mapping)
     data_schema = read_schema(data, formats[0], default_na=mapping.default_na)
     names = list(data_schema.names)
     used = [n for n, _ in needed] + ([mapping.id_column] if mapping.id_column else [])
@@ -138,7 +146,7 @@ def read_inputs(
     if predictions is None:
         for name, role in needed:
             if name not in names:
-                raise _no_column(name, role, [data], names)
+                raise no_column_error(name, role, [data], names)
         located, rows = _read_one(data, formats[0], data_schema, [n for n, _ in needed], mapping)
         return located, [rows]
     pred_schema = read_schema(predictions, formats[1], default_na=mapping.default_na)
@@ -156,7 +164,7 @@ def read_inputs(
             raise InputError("--join id needs --id COLUMN naming the id column of both files")
         for path, columns in ((data, names), (predictions, other)):
             if key not in columns:
-                raise _no_column(key, "id", [path], columns)
+                raise no_column_error(key, "id", [path], columns)
     shared = [n for n in names if n in other and n != key]
     if shared:
         raise InputError(
@@ -167,7 +175,7 @@ def read_inputs(
     from_pred = [n for n, _ in needed if n in other]
     for name, role in needed:
         if name not in names and name not in other:
-            raise _no_column(name, role, [data, predictions], names + other)
+            raise no_column_error(name, role, [data, predictions], names + other)
     if mode is JoinMode.ROW_ORDER:
         for path, used in ((data, from_data), (predictions, from_pred)):
             if not used:
@@ -224,14 +232,14 @@ def _drop_missing(
 
 def _digest_one(path: Source, mapping: ColumnMapping, tick: Progress) -> FileDigests:
     if isinstance(path, InMemoryTable):
-        wanted = [name for name, _ in _needed(mapping)] + [mapping.id_column or ""]
+        wanted = [name for name, _ in needed_columns(mapping)] + [mapping.id_column or ""]
         present = [name for name in wanted if name in path.table.column_names]
         digest, size = table_digest(path.table, present)
         return FileDigests(digest, "", size)  # no file bytes: no SHA-256 to give
     return file_digests(path, progress=tick)
 
 
-def _digest_all(
+def digest_inputs(
     paths: Sequence[Source],
     mapping: ColumnMapping,
     progress: Progress | None,
@@ -302,12 +310,17 @@ def load_audit_data(
         formats.append(detect_format(path))
     cancel = threading.Event()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        hashing = pool.submit(_digest_all, paths, mapping, progress, cancel)
+        hashing = pool.submit(digest_inputs, paths, mapping, progress, cancel)
         try:
             located, file_rows = read_inputs(data, predictions, formats, mapping)
             located, dropped, warnings = _drop_missing(located, mapping)
             y_true, y_pred, score, positive_label, classes, notes = _targets(located, mapping)
             warnings += notes
+            sample_weight = None
+            if mapping.weight is not None:
+                from bias_ledger.io.weights import to_weights
+
+                sample_weight = to_weights(located[mapping.weight])
             # Each column is let go once converted, so its Arrow buffers never outlive it.
             for name in [n for n in located if n not in mapping.sensitive]:
                 del located[name]
@@ -350,4 +363,5 @@ def load_audit_data(
         positive_label=positive_label,
         task=mapping.task,
         classes=classes,
+        sample_weight=sample_weight,
     )

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from bias_ledger.metrics.model import SensitiveColumn, Task
+from bias_ledger.metrics.weights import WeightParts
+
+if TYPE_CHECKING:
+    from bias_ledger.metrics._cells import Precomputed
 
 MISSING_GROUP = "<missing>"
 """The group name given to missing sensitive values with ``missing_as_group``."""
@@ -102,6 +106,9 @@ class ColumnMapping:
     task: Task = Task.BINARY_CLASSIFICATION
     """Binary classification (default), regression (numeric label and prediction) or
     multiclass classification (any label values)."""
+    weight: str | None = None
+    """A column of sample weights (fairlearn's ``sample_weight``): each row counts as its
+    weight in every count and rate; None counts every row once."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,3 +141,7 @@ class AuditData:
     weights: npt.NDArray[np.int64] | None = None
     """How many input rows each row stands for, when an engine aggregated the input already
     (:mod:`bias_ledger.engines`); None when every row is one input row."""
+    sample_weight: WeightParts | None = None
+    """The ``--weight`` column's weights (or their sums per aggregated row), exactly."""
+    statistics: Precomputed | None = None
+    """Score histograms or regression sums an SQL engine computed (no rows then)."""

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bias_ledger.errors import InputError
+from bias_ledger.io import formats
 from bias_ledger.io.csv_options import csv_block_size, csv_read_options
 from bias_ledger.io.model import FileFormat
 from bias_ledger.io.tables import InMemoryTable, column_batches
@@ -15,35 +16,21 @@ from bias_ledger.ledger.files import require_regular
 Source = Path | InMemoryTable
 """What an audit reads: a file, or a table handed to the Python API."""
 
-# Longest suffixes first so that ".csv.gz" is not taken for ".gz".
-SUFFIXES: tuple[tuple[str, FileFormat], ...] = (
-    (".csv.gz", FileFormat.CSV),
-    (".jsonl.gz", FileFormat.JSONL),
-    (".ndjson.gz", FileFormat.JSONL),
-    (".csv", FileFormat.CSV),
-    (".parquet", FileFormat.PARQUET),
-    (".pq", FileFormat.PARQUET),
-    (".jsonl", FileFormat.JSONL),
-    (".ndjson", FileFormat.JSONL),
+BATCH_ROWS = formats.BATCH_ROWS
+SUFFIXES: tuple[tuple[str, FileFormat], ...] = tuple(
+    sorted(
+        ((suffix, item.format) for item in formats.FORMATS for suffix in item.suffixes),
+        key=lambda pair: -len(pair[0]),
+    )
 )
-# Rows per Parquet batch: large enough that per-batch overhead is negligible, small enough
-# that a batch is a sliver of the file.
-BATCH_ROWS = 1 << 18
+"""Every known extension and its format, longest first (from :mod:`bias_ledger.io.formats`)."""
 
 
 def detect_format(path: Source) -> FileFormat:
     """The format of ``path`` from its extension; InputError for an unknown one."""
     if isinstance(path, InMemoryTable):
         return FileFormat.TABLE
-    name = path.name.lower()
-    for suffix, fmt in SUFFIXES:
-        if name.endswith(suffix):
-            return fmt
-    supported = ", ".join(suffix for suffix, _ in SUFFIXES)
-    raise InputError(
-        f"{path}: unknown file format {''.join(path.suffixes) or '(no extension)'!r}; "
-        f"expected one of {supported}"
-    )
+    return formats.format_of(path).format
 
 
 def check_readable(path: Source) -> int:
@@ -66,7 +53,7 @@ def check_readable(path: Source) -> int:
     return size
 
 
-def _fail(path: Source, fmt: FileFormat, exc: Exception) -> InputError:
+def read_fail(path: Source, fmt: FileFormat, exc: Exception) -> InputError:
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if "straddl" in detail and isinstance(path, Path):
         return InputError(
@@ -81,17 +68,7 @@ def _fail(path: Source, fmt: FileFormat, exc: Exception) -> InputError:
 def _csv_options(
     columns: Sequence[str] | None, as_dictionary: Sequence[str] = (), *, default_na: bool = True
 ) -> Any:
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-
-    # Empty strings in text columns are missing values, as they are in numeric columns; so are
-    # pyarrow's usual spellings of missing ("NA", "null", ...) unless default_na is False.
-    return pcsv.ConvertOptions(
-        include_columns=list(columns) if columns is not None else None,
-        strings_can_be_null=True,
-        column_types={name: pa.dictionary(pa.int32(), pa.string()) for name in as_dictionary},
-        **({} if default_na else {"null_values": [""]}),
-    )
+    return formats.csv_convert_options(columns, as_dictionary, default_na=default_na)
 
 
 def read_schema(path: Source, fmt: FileFormat, *, default_na: bool = True) -> Any:
@@ -102,24 +79,7 @@ def read_schema(path: Source, fmt: FileFormat, *, default_na: bool = True) -> An
         return path.table.schema
 
     try:
-        if fmt is FileFormat.PARQUET:
-            import pyarrow.parquet as pq
-
-            schema = pq.read_schema(path)
-        elif fmt is FileFormat.CSV:
-            import pyarrow.csv as pcsv
-
-            with pcsv.open_csv(
-                pa.input_stream(str(path)),
-                read_options=csv_read_options(path),
-                convert_options=_csv_options(None, default_na=default_na),
-            ) as reader:
-                schema = reader.schema
-        else:
-            import pyarrow.json as pj
-
-            with pj.open_json(pa.input_stream(str(path))) as reader:
-                schema = reader.schema
+        schema = formats.reader_for(fmt).schema(path, default_na=default_na)
         schema.names  # noqa: B018 (decodes the names: a non-UTF-8 one raises here)
         return schema
     except UnicodeDecodeError as exc:
@@ -133,7 +93,7 @@ def read_schema(path: Source, fmt: FileFormat, *, default_na: bool = True) -> An
             raise InputError(
                 f"{path}: the file is empty, expected a header and data rows"
             ) from None
-        raise _fail(path, fmt, exc) from None
+        raise read_fail(path, fmt, exc) from None
 
 
 def _blank(path: Path) -> bool:
@@ -261,15 +221,14 @@ def read_columns(
                         reader, reader.schema, columns, shared=shared, narrow=narrow
                     )
         else:
-            import pyarrow.json as pj
-
-            # pyarrow's JSON reader has no column selection: read, then keep what is needed.
-            table = pj.read_json(pa.input_stream(str(path)))
-            absent = [name for name in columns if name not in table.column_names]
-            if absent:
-                raise InputError(f"{path}: no column {absent[0]!r} in the JSON Lines records")
+            reader = formats.reader_for(fmt)
+            schema = reader.schema(path, default_na=default_na)
+            batches = reader.batches(
+                path, columns, as_dictionary=(), default_na=default_na, schema=schema
+            )
+            table = compact_table(batches, schema, columns, shared=(), narrow=narrow)
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise _fail(path, fmt, exc) from None
+        raise read_fail(path, fmt, exc) from None
     release_freed_memory()
     return table.select(list(columns))
 

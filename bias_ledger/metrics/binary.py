@@ -57,12 +57,14 @@ def group_metrics(table: CountTable) -> tuple[GroupMetrics, ...]:
     """Every metric of :data:`BINARY_GROUP_METRICS` for each group of the table, in order."""
     results = []
     for index, group in enumerate(table.groups):
-        tn, fp, fn, tp = (int(value) for value in table.cells[index])
-        cells = (tn, fp, fn, tp)
+        # With sample weights the cells are exact weight sums on one scale, so a rate is still
+        # one correctly rounded division; ``count`` stays the rows (fairlearn's count takes no
+        # sample_weight).
+        cells = table.exact_cells(index)
         metrics: dict[str, Value] = {}
         for name in BINARY_GROUP_METRICS:
             metrics[name] = (
-                Value(tn + fp + fn + tp) if name == "count" else rate_value(RATES[name], cells)
+                Value(table.rows(index)) if name == "count" else rate_value(RATES[name], cells)
             )
         results.append(GroupMetrics(group=group, counts=table.confusion(index), metrics=metrics))
     return tuple(results)

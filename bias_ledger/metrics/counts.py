@@ -7,152 +7,23 @@ Counts can come from any source (one table, batches of a stream, another engine)
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
 
 from bias_ledger.errors import InputError
-from bias_ledger.metrics._grouping import (
-    DENSE_LIMIT,
-    CombinedCodes,
-    combine_codes,
-    value_sort_keys,
-)
-from bias_ledger.metrics.model import ConfusionCounts, SensitiveColumn
+from bias_ledger.metrics._grouping import DENSE_LIMIT, CombinedCodes, combine_codes
+from bias_ledger.metrics.count_table import CELLS, FN, FP, TN, TP, CountTable, Group
+from bias_ledger.metrics.model import SensitiveColumn
+from bias_ledger.metrics.weights import WeightParts, WeightSums, exact_bincount, sum_exact
 
-# Cell order of CountTable.cells, the order of sklearn's ``confusion_matrix(...).ravel()``:
-# cell = 2 * y_true + y_pred.
-TN, FP, FN, TP = 0, 1, 2, 3
-CELLS = 4
+__all__ = ["CELLS", "FN", "FP", "TN", "TP", "CountTable", "Group", "count_binary", "encode_column"]
+
 # Rows counted per block when the group space is small: a block's combined codes are a few
 # MB, not one int64 per row of the whole input.
 BLOCK_ROWS = 1 << 20
-
-Group = tuple[str, ...]
-
-
-@dataclass(frozen=True, eq=False)
-class CountTable:
-    """Confusion counts of every observed group of one or more sensitive features."""
-
-    features: tuple[str, ...]
-    """Sensitive feature names; empty for the whole population (see :meth:`overall`)."""
-    groups: tuple[Group, ...]
-    """Observed groups, one name per feature, sorted as fairlearn's ``MetricFrame.by_group``."""
-    cells: npt.NDArray[np.int64]
-    """Shape ``(len(groups), 4)``; columns are TN, FP, FN, TP (``2 * y_true + y_pred``)."""
-    orders: tuple[tuple[str, ...], ...] = ()
-    """Per feature, its group names in the order of the original values (as fairlearn sorts
-    them); empty when the counts came without one, and the order is derived from the names."""
-
-    def __post_init__(self) -> None:
-        if self.cells.shape != (len(self.groups), CELLS) or self.cells.dtype != np.int64:
-            raise ValueError(
-                f"cells must be int64 of shape ({len(self.groups)}, {CELLS}), "
-                f"got {self.cells.dtype} {self.cells.shape}"
-            )
-        if any(len(group) != len(self.features) for group in self.groups):
-            raise ValueError(f"every group needs one name per feature of {self.features}")
-
-    @classmethod
-    def from_counts(
-        cls,
-        features: Sequence[str],
-        groups: Iterable[Group],
-        cells: npt.ArrayLike,
-        *,
-        orders: Sequence[Sequence[str]] = (),
-    ) -> CountTable:
-        """Canonical table from counts of any source: duplicates summed, empty groups dropped.
-
-        ``orders`` gives each feature's names in the order of their original values (the
-        categories of a :class:`SensitiveColumn`); without it, names that all read as numbers
-        sort numerically and others as text, which is fairlearn's order for typed values.
-        """
-        group_list = [tuple(group) for group in groups]
-        matrix = np.asarray(cells, dtype=np.int64).reshape(len(group_list), CELLS)
-        if (matrix < 0).any():
-            raise InputError(f"confusion counts of {tuple(features)} must be >= 0")
-        positions: dict[Group, int] = {}
-        index = np.fromiter(
-            (positions.setdefault(group, len(positions)) for group in group_list),
-            dtype=np.int64,
-            count=len(group_list),
-        )
-        sums = np.zeros((len(positions), CELLS), dtype=np.int64)
-        np.add.at(sums, index, matrix)
-        present = sums.sum(axis=1) > 0
-        observed = [group for group, keep in zip(positions, present, strict=True) if keep]
-        sums = sums[present]
-        kept_orders = tuple(tuple(names) for names in orders)
-        keys = _sort_keys(len(features), observed, kept_orders)
-        order = sorted(range(len(observed)), key=keys.__getitem__)
-        return cls(
-            features=tuple(features),
-            groups=tuple(observed[i] for i in order),
-            cells=sums[np.array(order, dtype=np.int64)].reshape(len(order), CELLS),
-            orders=kept_orders,
-        )
-
-    @property
-    def n_rows(self) -> int:
-        return int(self.cells.sum())
-
-    def confusion(self, index: int) -> ConfusionCounts:
-        tn, fp, fn, tp = (int(value) for value in self.cells[index])
-        return ConfusionCounts(
-            true_positives=tp, false_positives=fp, true_negatives=tn, false_negatives=fn
-        )
-
-    def merge(self, other: CountTable) -> CountTable:
-        """Counts of the union of two batches of rows with the same sensitive features."""
-        if other.features != self.features:
-            raise InputError(
-                f"cannot merge counts by {self.features} with counts by {other.features}"
-            )
-        # Batches of one source share their value order; counts from two sources may not.
-        orders = self.orders if self.orders == other.orders else ()
-        return CountTable.from_counts(
-            self.features,
-            self.groups + other.groups,
-            np.concatenate([self.cells, other.cells]),
-            orders=orders,
-        )
-
-    def marginal(self, features: Sequence[str]) -> CountTable:
-        """Counts by a subset of the features, summed over the others."""
-        missing = [name for name in features if name not in self.features]
-        if missing:
-            raise InputError(f"no sensitive feature {missing[0]!r}; counts are by {self.features}")
-        positions = [self.features.index(name) for name in features]
-        projected = [tuple(group[p] for p in positions) for group in self.groups]
-        orders = tuple(self.orders[p] for p in positions) if self.orders else ()
-        return CountTable.from_counts(features, projected, self.cells, orders=orders)
-
-    def overall(self) -> CountTable:
-        """The whole population as a single group ``()`` of no feature."""
-        return CountTable(features=(), groups=((),), cells=self.cells.sum(axis=0, keepdims=True))
-
-
-def _sort_keys(
-    n_features: int, groups: Sequence[Group], orders: Sequence[Sequence[str]]
-) -> list[tuple[object, ...]]:
-    """Each group's sort key: fairlearn's order of the values of each feature in turn."""
-    keys: list[dict[str, object]] = []
-    for i in range(n_features):
-        names = sorted({group[i] for group in groups})
-        derived = value_sort_keys(names)
-        if not orders:
-            keys.append(dict(derived))
-            continue
-        position = {name: index for index, name in enumerate(orders[i])}
-        # A name outside the given order (another source's) goes after, in derived order.
-        keys.append(
-            {name: (name not in position, position.get(name, 0), derived[name]) for name in names}
-        )
-    return [tuple(keys[i][group[i]] for i in range(n_features)) for group in groups]
 
 
 def _check_inputs(
@@ -207,7 +78,8 @@ def _blockwise(
     y_pred: npt.NDArray[np.bool_],
     sensitive: Sequence[SensitiveColumn],
     weights: npt.NDArray[np.int64] | None = None,
-) -> tuple[CombinedCodes, npt.NDArray[np.int64]] | None:
+    sample_weight: WeightParts | None = None,
+) -> tuple[CombinedCodes, npt.NDArray[np.int64], WeightSums | None] | None:
     """Cell counts over the dense code space, block by block; None unless that space is small.
 
     Equal to one bincount over all rows, without a combined code per row of the whole input.
@@ -216,16 +88,16 @@ def _blockwise(
     if len(y_true) == 0 or space * CELLS > BLOCK_ROWS:
         return None
     counts = np.zeros(space * CELLS, dtype=np.int64)
+    sums: list[WeightSums] = []
     for start in range(0, len(y_true), BLOCK_ROWS):
         rows = slice(start, start + BLOCK_ROWS)
         block = [replace(column, codes=column.codes[rows]) for column in sensitive]
         combined = combine_codes(block)
-        counts += _bincount(
-            _cell_codes(combined, y_true[rows], y_pred[rows]),
-            weights[rows] if weights is not None else None,
-            space * CELLS,
-        )
-    return combined, counts
+        codes = _cell_codes(combined, y_true[rows], y_pred[rows])
+        counts += _bincount(codes, weights[rows] if weights is not None else None, space * CELLS)
+        if sample_weight is not None:
+            sums.append(exact_bincount(codes, sample_weight.take(rows), space * CELLS))
+    return combined, counts, sum_exact(sums) if sums else None
 
 
 def count_binary(
@@ -234,19 +106,24 @@ def count_binary(
     sensitive: Sequence[SensitiveColumn],
     *,
     weights: npt.NDArray[np.int64] | None = None,
+    sample_weight: WeightParts | None = None,
 ) -> CountTable:
     """Confusion counts of every observed combination of the sensitive columns.
 
     One ``np.bincount`` over ``combined group code * 4 + cell``; no Python loop over rows.
     ``weights`` counts each row that many times: the row counts of rows an engine has
-    aggregated already (:mod:`bias_ledger.engines`).
+    aggregated already (:mod:`bias_ledger.engines`). ``sample_weight`` (one per row) gives
+    the table exact weight sums per cell (:attr:`CountTable.weighted`).
     """
     _check_inputs(y_true, y_pred, sensitive)
     if weights is not None and (len(weights) != len(y_true) or (weights < 0).any()):
         raise InputError(f"row weights must be {len(y_true)} counts >= 0")
-    blocks = _blockwise(y_true, y_pred, sensitive, weights)
+    if sample_weight is not None and len(sample_weight) != len(y_true):
+        raise InputError(f"sample weights must be {len(y_true)} numbers, one per row")
+    weighted: WeightSums | None = None
+    blocks = _blockwise(y_true, y_pred, sensitive, weights, sample_weight)
     if blocks is not None:
-        combined, flat = blocks
+        combined, flat, weighted = blocks
         observed = np.arange(combined.space, dtype=np.int64)
     else:
         combined = combine_codes(sensitive)
@@ -257,10 +134,16 @@ def count_binary(
             observed, combined = _compacted(combined)
         else:
             observed = np.arange(combined.space, dtype=np.int64)
-        flat = _bincount(_cell_codes(combined, y_true, y_pred), weights, len(observed) * CELLS)
+        codes = _cell_codes(combined, y_true, y_pred)
+        flat = _bincount(codes, weights, len(observed) * CELLS)
+        if sample_weight is not None:
+            weighted = exact_bincount(codes, sample_weight, len(observed) * CELLS)
     n_codes = len(observed)
     counts = flat.reshape(n_codes, CELLS)
     present = np.flatnonzero(counts.sum(axis=1))
+    if weighted is not None:
+        cells = weighted.numerators.reshape(n_codes, CELLS)[present]
+        weighted = WeightSums(cells.reshape(len(present), CELLS), weighted.scale)
     keys = combined.decode(observed[present])
     groups = [
         tuple(column.categories[code] for column, code in zip(sensitive, row, strict=True))
@@ -268,7 +151,9 @@ def count_binary(
     ]
     features = tuple(column.name for column in sensitive)
     orders = tuple(column.categories for column in sensitive)
-    return CountTable.from_counts(features, groups, counts[present].astype(np.int64), orders=orders)
+    return CountTable.from_counts(
+        features, groups, counts[present].astype(np.int64), orders=orders, weighted=weighted
+    )
 
 
 def _compacted(combined: CombinedCodes) -> tuple[npt.NDArray[np.int64], CombinedCodes]:

@@ -78,7 +78,7 @@ def _explicit_reference(feature: str, wanted: str, groups: Sequence[GroupMetrics
 
 def _groups(table: CountTable, min_group_size: int) -> tuple[GroupMetrics, ...]:
     return tuple(
-        item if item.counts.total >= min_group_size else dataclasses.replace(item, sufficient=False)
+        item if item.rows >= min_group_size else dataclasses.replace(item, sufficient=False)
         for item in group_metrics(table)
     )
 

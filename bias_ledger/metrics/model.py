@@ -139,20 +139,21 @@ class Value:
 
 @dataclass(frozen=True)
 class ConfusionCounts:
-    """The four confusion-matrix cells of one group (binary classification)."""
+    """The four confusion-matrix cells of one group (binary classification): row counts, or
+    sums of sample weights (floats) in a weighted audit."""
 
-    true_positives: int
-    false_positives: int
-    true_negatives: int
-    false_negatives: int
+    true_positives: int | float
+    false_positives: int | float
+    true_negatives: int | float
+    false_negatives: int | float
 
     @property
-    def total(self) -> int:
+    def total(self) -> int | float:
         return (
             self.true_positives + self.false_positives + self.true_negatives + self.false_negatives
         )
 
-    def to_json(self) -> dict[str, int]:
+    def to_json(self) -> dict[str, int | float]:
         return {
             "true_positives": self.true_positives,
             "false_positives": self.false_positives,
@@ -177,6 +178,14 @@ class GroupMetrics:
     @property
     def label(self) -> str:
         return ", ".join(self.group) if self.group else "overall"
+
+    @property
+    def rows(self) -> int:
+        """The group's rows: its ``count`` (in a weighted audit ``counts`` sums weights)."""
+        count = self.metrics.get("count")
+        if count is None or count.value is None:
+            return int(self.counts.total)
+        return int(count.value)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -243,6 +243,8 @@ class GroupScores:
     """Selection rate, TPR and FPR at each threshold."""
     sufficient: bool = True
     """False when the group is smaller than the minimum group size: "insufficient data"."""
+    roc_auc_error_bound: float = 0.0
+    """How far ``roc_auc`` can be from the exact value (0: exact), from the score histogram."""
 
     @property
     def label(self) -> str:
@@ -254,6 +256,8 @@ class GroupScores:
             "count": self.count,
             "positives": self.positives,
             "roc_auc": self.roc_auc.to_json(),
+            "roc_auc_error_bound": self.roc_auc_error_bound,
+            "roc_auc_exact": self.roc_auc_error_bound == 0,
             "calibration": [item.to_json() for item in self.calibration],
             "expected_calibration_error": self.expected_calibration_error.to_json(),
             "sweep": self.sweep.to_json(),
@@ -290,6 +294,8 @@ class ScoreResults:
     """Each sensitive feature on its own, then their intersection (when there are several)."""
     notes: tuple[str, ...] = field(default=())
     """Human-readable notes for reports."""
+    histogram: Mapping[str, Any] = field(default_factory=dict)
+    """How the score histograms were binned, and whether every ROC AUC is exact."""
 
     def feature(self, *names: str) -> ScoreFeatureResult:
         for item in self.features:
@@ -302,4 +308,5 @@ class ScoreResults:
             "overall": self.overall.to_json(),
             "features": [item.to_json() for item in self.features],
             "notes": list(self.notes),
+            "histogram": dict(self.histogram),
         }

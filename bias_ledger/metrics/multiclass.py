@@ -7,6 +7,7 @@ counts per group; each class then goes through the binary engine as its own coun
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +18,7 @@ from bias_ledger.metrics.counts import CountTable
 from bias_ledger.metrics.engine import compute_binary_metrics
 from bias_ledger.metrics.model import ImpactDenominator, SensitiveColumn, Value
 from bias_ledger.metrics.model_extra import ClassResult, MacroSummary, MulticlassResults
+from bias_ledger.metrics.weights import WeightParts, WeightSums, exact_bincount
 
 Ints = npt.NDArray[np.int64]
 
@@ -27,28 +29,46 @@ def class_tables(
     n_classes: int,
     sensitive: Sequence[SensitiveColumn],
     weights: Ints | None = None,
+    sample_weight: WeightParts | None = None,
 ) -> list[CountTable]:
     """One-vs-rest count tables, one per class, of the intersection of the sensitive columns
-    (each row counted ``weights`` times, when given)."""
+    (each row counted ``weights`` times, when given; ``sample_weight`` adds exact weight
+    sums, :attr:`CountTable.weighted`)."""
     grouping = row_grouping(sensitive)
     n_groups = len(grouping.groups)
-    index = (grouping.codes * n_classes + true_codes) * n_classes + pred_codes
+    index = grouping.codes * n_classes
+    index += true_codes
+    index *= n_classes
+    index += pred_codes
     size = n_groups * n_classes * n_classes
     if weights is None:
         joint = np.bincount(index, minlength=size)
     else:
         joint = np.rint(np.bincount(index, weights=weights, minlength=size))
     joint = joint.reshape(n_groups, n_classes, n_classes).astype(np.int64)
-    totals = joint.sum(axis=(1, 2))
+    exact = None
+    if sample_weight is not None:
+        exact = exact_bincount(index, sample_weight, size)
     tables = []
     for c in range(n_classes):
-        tp = joint[:, c, c]
-        fn = joint[:, c, :].sum(axis=1) - tp
-        fp = joint[:, :, c].sum(axis=1) - tp
-        tn = totals - tp - fn - fp
-        cells = np.column_stack([tn, fp, fn, tp])
-        tables.append(CountTable.from_counts(grouping.features, grouping.groups, cells))
+        cells = _one_vs_rest(joint, c)
+        weighted = None
+        if exact is not None:
+            sums = _one_vs_rest(exact.numerators.reshape(n_groups, n_classes, n_classes), c)
+            weighted = WeightSums(sums, exact.scale)
+        tables.append(
+            CountTable.from_counts(grouping.features, grouping.groups, cells, weighted=weighted)
+        )
     return tables
+
+
+def _one_vs_rest(joint: npt.NDArray[Any], c: int) -> npt.NDArray[Any]:
+    """(TN, FP, FN, TP) per group of class ``c`` from (group x true x predicted) counts."""
+    tp = joint[:, c, c]
+    fn = joint[:, c, :].sum(axis=1) - tp
+    fp = joint[:, :, c].sum(axis=1) - tp
+    tn = joint.sum(axis=(1, 2)) - tp - fn - fp
+    return np.column_stack([tn, fp, fn, tp])
 
 
 def _macro(per_class: Sequence[ClassResult]) -> tuple[MacroSummary, ...]:
@@ -101,7 +121,43 @@ def multiclass_metrics(
     if len(set(classes)) != len(classes):
         raise InputError(f"class values must have distinct text forms, got {list(classes)}")
     true_codes, pred_codes = codes[: len(labels)], codes[len(labels) :]
-    tables = class_tables(true_codes, pred_codes, len(classes), sensitive, weights)
+    return multiclass_from_codes(
+        true_codes,
+        pred_codes,
+        classes,
+        sensitive,
+        references=references,
+        min_group_size=min_group_size,
+        impact_rule=impact_rule,
+        weights=weights,
+    )
+
+
+def multiclass_from_codes(
+    true_codes: Ints,
+    pred_codes: Ints,
+    classes: Sequence[str],
+    sensitive: Sequence[SensitiveColumn],
+    *,
+    references: Mapping[str, str] | None = None,
+    min_group_size: int = 0,
+    impact_rule: ImpactDenominator = ImpactDenominator.MOST_SELECTED_SUFFICIENT,
+    weights: Ints | None = None,
+    sample_weight: WeightParts | None = None,
+) -> MulticlassResults:
+    """:func:`multiclass_metrics` of labels and predictions already coded into ``classes``
+    (sorted, as the readers code them from Arrow dictionaries): no per-row text."""
+    if len(true_codes) == 0:
+        raise InputError("no rows to audit")
+    check_sensitive(sensitive, len(true_codes))
+    tables = class_tables(
+        np.asarray(true_codes, dtype=np.int64),
+        np.asarray(pred_codes, dtype=np.int64),
+        len(classes),
+        sensitive,
+        weights,
+        sample_weight,
+    )
     per_class = tuple(
         ClassResult(
             label,
@@ -115,4 +171,4 @@ def multiclass_metrics(
         for label, table in zip(classes, tables, strict=True)
     )
     notes = tuple(f"class {c.label}: {note}" for c in per_class for note in c.results.notes)
-    return MulticlassResults(classes, per_class, _macro(per_class), notes)
+    return MulticlassResults(tuple(classes), per_class, _macro(per_class), notes)

@@ -1,19 +1,20 @@
 """Regression fairness metrics per group, from per-group sufficient statistics.
 
-One weighted ``np.bincount`` per statistic (n, sum |e|, sum e^2, sum prediction, sum e, with
-the residual e = prediction - label), then every metric and disparity from those sums.
+Exact per-group sums (:mod:`bias_ledger.metrics.regression_sums`: n, sum prediction, sum label,
+sum e, sum |e|, sum e^2, with the residual e = prediction - label), built batch by batch and
+merged by addition, then every metric and disparity from those sums.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from bias_ledger.errors import InputError
-from bias_ledger.metrics._rowgroups import RowGrouping, check_sensitive, feature_groupings
+from bias_ledger.metrics._cells import intersection, overall, regroupings
+from bias_ledger.metrics._rowgroups import check_sensitive
 from bias_ledger.metrics.disparity import between_groups, to_overall
 from bias_ledger.metrics.model import Disparity, ReferenceComparison, SensitiveColumn, Value
 from bias_ledger.metrics.model_extra import (
@@ -22,33 +23,31 @@ from bias_ledger.metrics.model_extra import (
     RegressionGroup,
     RegressionResults,
 )
+from bias_ledger.metrics.regression_sums import RegressionSums
 
 Group = tuple[str, ...]
 Stats = npt.NDArray[np.float64]
-"""Shape ``(G, 5)``: n, sum |e|, sum e^2, sum prediction, sum e."""
+BATCH_ROWS = 1 << 20
+"""Rows per batch when the rows are in memory."""
 
 
-def _sums(codes: npt.NDArray[np.int64], n_groups: int, y_pred: Stats, error: Stats) -> Stats:
-    columns = [
-        np.bincount(codes, minlength=n_groups).astype(np.float64),
-        np.bincount(codes, weights=np.abs(error), minlength=n_groups),
-        np.bincount(codes, weights=error * error, minlength=n_groups),
-        np.bincount(codes, weights=y_pred, minlength=n_groups),
-        np.bincount(codes, weights=error, minlength=n_groups),
-    ]
-    return np.column_stack(columns)
-
-
-def _group(group: Group, row: Stats, min_size: int) -> RegressionGroup:
-    n, abs_sum, sq_sum, pred_sum, err_sum = (float(v) for v in row)
+def _group(group: Group, sums: RegressionSums, g: int, min_size: int) -> RegressionGroup:
+    n = int(sums.rows[g])
+    if sums.weights is not None and sums.weights.units(g) == 0:
+        # Its weighted means are 0/0, and regression disparities need every group's value.
+        label = ", ".join(group) if group else "overall"
+        raise InputError(
+            f"group {label!r} has sample weights that sum to 0 ({n} rows): its weighted "
+            "regression metrics are undefined; give it a positive weight or leave it out"
+        )
     metrics = {
-        "count": Value(int(n)),
-        "mean_absolute_error": Value(abs_sum / n),
-        "root_mean_squared_error": Value(math.sqrt(sq_sum / n)),
-        "mean_prediction": Value(pred_sum / n),
-        "mean_residual": Value(err_sum / n),
+        "count": Value(n),
+        "mean_absolute_error": Value(sums.mean(g, "absolute_error")),
+        "root_mean_squared_error": Value(sums.root_mean(g, "squared_error")),
+        "mean_prediction": Value(sums.mean(g, "prediction")),
+        "mean_residual": Value(sums.mean(g, "error")),
     }
-    return RegressionGroup(group, int(n), metrics, sufficient=n >= min_size)
+    return RegressionGroup(group, n, metrics, sufficient=n >= min_size)
 
 
 def _comparisons(
@@ -91,7 +90,10 @@ def _disparity(
 
 
 def _reference(
-    grouping: RowGrouping, groups: Sequence[RegressionGroup], wanted: Group | None, explicit: bool
+    features: tuple[str, ...],
+    groups: Sequence[RegressionGroup],
+    wanted: Group | None,
+    explicit: bool,
 ) -> RegressionGroup:
     for item in groups:
         if item.group == wanted:
@@ -100,7 +102,7 @@ def _reference(
         names = "; ".join(item.label for item in groups[:20])
         raise InputError(
             f"reference group {wanted[0] if wanted else wanted!r} of sensitive feature "
-            f"{grouping.features[0]!r} was not found; groups available: {names}"
+            f"{features[0]!r} was not found; groups available: {names}"
         )
     # The largest group; the first in sorted order on ties.
     return max(groups, key=lambda item: item.count)
@@ -130,8 +132,43 @@ def regression_metrics(
     *,
     references: Mapping[str, str] | None = None,
     min_group_size: int = 0,
+    batch_rows: int = BATCH_ROWS,
+    sample_weight: npt.NDArray[np.float64] | None = None,
 ) -> RegressionResults:
     """Per-group count, MAE, RMSE, mean prediction and mean residual, with their disparities.
+
+    The rows are summed per intersection group ``batch_rows`` at a time
+    (:class:`RegressionSums`), then :func:`regression_results`. With ``sample_weight`` the
+    means are weighted (sklearn's ``sample_weight``); ``count`` stays the rows.
+    """
+    labels = np.asarray(y_true, dtype=np.float64)
+    predictions = np.asarray(y_pred, dtype=np.float64)
+    _check(labels, predictions, min_group_size)
+    check_sensitive(sensitive, len(labels))
+    grouping = intersection(sensitive)
+    sums = RegressionSums()
+    for start in range(0, len(labels), batch_rows):
+        part = slice(start, start + batch_rows)
+        weights = sample_weight[part] if sample_weight is not None else None
+        sums.add(grouping.codes[part], labels[part], predictions[part], weights)
+    return regression_results(
+        sums,
+        sensitive,
+        grouping.groups,
+        references=references,
+        min_group_size=min_group_size,
+    )
+
+
+def regression_results(
+    sums: RegressionSums,
+    sensitive: Sequence[SensitiveColumn],
+    groups: Sequence[Group],
+    *,
+    references: Mapping[str, str] | None = None,
+    min_group_size: int = 0,
+) -> RegressionResults:
+    """Regression metrics and disparities from sums keyed by the intersection ``groups``.
 
     Each feature on its own, then the intersection of all of them (two or more). ``references``
     maps a feature to its reference group (default: its largest group); the intersection's is
@@ -139,10 +176,8 @@ def regression_metrics(
     ``min_group_size`` rows are marked insufficient and left out of between-groups and
     to-overall disparities (they keep their comparison with the reference).
     """
-    labels = np.asarray(y_true, dtype=np.float64)
-    predictions = np.asarray(y_pred, dtype=np.float64)
-    _check(labels, predictions, min_group_size)
-    check_sensitive(sensitive, len(labels))
+    if min_group_size < 0:
+        raise InputError(f"the minimum group size must be >= 0, got {min_group_size}")
     references = dict(references or {})
     names = [column.name for column in sensitive]
     unknown = [name for name in references if name not in names]
@@ -151,35 +186,33 @@ def regression_metrics(
             f"reference given for {unknown[0]!r}, which is not a sensitive feature "
             f"(sensitive features: {', '.join(names)})"
         )
-    error = predictions - labels
-    overall = _group((), _sums(np.zeros(len(labels), np.int64), 1, predictions, error)[0], 0)
+    everyone = overall(groups)
+    overall_group = _group((), sums.regrouped(everyone.members.tolist(), 1), 0, 0)
     features: list[RegressionFeatureResult] = []
     notes: list[str] = []
     chosen: list[str] = []
-    for grouping in feature_groupings(sensitive):
-        stats = _sums(grouping.codes, len(grouping.groups), predictions, error)
-        groups = [
-            _group(g, row, min_group_size) for g, row in zip(grouping.groups, stats, strict=True)
-        ]
+    for grouping in regroupings(sensitive, groups):
+        summed = sums.regrouped(grouping.members.tolist(), len(grouping.groups))
+        items = [_group(g, summed, i, min_group_size) for i, g in enumerate(grouping.groups)]
         single = len(grouping.features) == 1
         explicit = single and grouping.features[0] in references
         wanted = (
             (references[grouping.features[0]],) if explicit else None if single else tuple(chosen)
         )
-        reference = _reference(grouping, groups, wanted, explicit)
+        reference = _reference(grouping.features, items, wanted, explicit)
         if single:
             chosen.append(reference.group[0])
         result = RegressionFeatureResult(
             features=grouping.features,
             reference=reference.group,
-            groups=tuple(groups),
+            groups=tuple(items),
             disparities=tuple(
-                _disparity(metric, groups, overall, reference)
+                _disparity(metric, items, overall_group, reference)
                 for metric in REGRESSION_GROUP_METRICS
             ),
         )
         features.append(result)
-        small = [item.label for item in groups if not item.sufficient]
+        small = [item.label for item in items if not item.sufficient]
         if small:
             notes.append(
                 f"{result.name}: {len(small)} group(s) with fewer than {min_group_size} rows "
@@ -187,4 +220,4 @@ def regression_metrics(
                 f"between-groups and to-overall disparities (kept in the comparisons to the "
                 f"reference group)"
             )
-    return RegressionResults(overall=overall, features=tuple(features), notes=tuple(notes))
+    return RegressionResults(overall=overall_group, features=tuple(features), notes=tuple(notes))

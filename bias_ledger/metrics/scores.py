@@ -1,21 +1,26 @@
 """Score-based metrics per group: ROC AUC, calibration (reliability bins, ECE), threshold sweep.
 
-ROC AUC comes from average ranks within each group (Mann-Whitney U; one sort of the scores
-shared by every grouping), calibration and the sweep from one ``np.bincount`` each: no loop
-over groups, thresholds or rows in Python.
+Everything is read from per-group score histograms (:mod:`bias_ledger.metrics.score_histogram`),
+built batch by batch in memory bounded by bins x groups, and merged by addition; SQL engines
+build the same histograms with ``GROUP BY``. Calibration and the sweep are exact; ROC AUC is
+exact while the scores take at most ``max_distinct`` distinct values, else within a bound
+stated per group (``roc_auc_error_bound``), computed from the histogram itself.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from bias_ledger.errors import InputError
-from bias_ledger.metrics._rowgroups import check_sensitive, feature_groupings
+from bias_ledger.metrics._cells import Regrouping, intersection, overall, regroupings
+from bias_ledger.metrics._rowgroups import check_sensitive
 from bias_ledger.metrics.binary import RATES
+from bias_ledger.metrics.exact_sum import UNIT_BITS
 from bias_ledger.metrics.model import SensitiveColumn, Value
 from bias_ledger.metrics.model_extra import (
     CalibrationBin,
@@ -24,163 +29,211 @@ from bias_ledger.metrics.model_extra import (
     ScoreResults,
     ThresholdSweep,
 )
+from bias_ledger.metrics.score_bins import MAX_BINS
+from bias_ledger.metrics.score_histogram import ScoreHistogram
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 DEFAULT_BINS = 10
+BATCH_ROWS = 1 << 20
+"""Rows per batch when the rows are in memory (each batch is one bincount per statistic)."""
 _NOT_PROBABILITIES = "scores outside [0, 1] are not probabilities: no calibration"
+_ONE_CLASS = "ROC AUC is undefined: the group has only one class of label"
+EXACT_AUC = (
+    "exact while the scores take at most max_distinct distinct values (one bin per value); "
+    "beyond that pass a larger max_distinct (memory grows with distinct values x groups), "
+    "or the rows to roc_auc_score"
+)
 
 
-def roc_auc_by_group(
-    y_true: npt.NDArray[np.bool_],
-    scores: Floats,
-    codes: Ints,
-    n_groups: int,
-    *,
-    score_order: Ints | None = None,
-) -> tuple[Floats, Ints, Ints]:
-    """(ROC AUC, positives, rows) per group; AUC is NaN for a group with a single class.
+def roc_auc_from_counts(
+    negatives: Floats, positives: Floats, *, distinct: bool = False
+) -> tuple[Floats, Floats]:
+    """(ROC AUC, error bound) per group from ``(G, bins)`` counts in ascending score order.
 
-    AUC = (sum of positives' ranks - n1 (n1 + 1) / 2) / (n1 n0), ties sharing their average
-    rank, which is the area ``sklearn.metrics.roc_auc_score`` integrates. ``score_order``
-    (``np.argsort(scores)``) can be shared by several groupings of the same rows.
+    Scores in one bin count as tied (half a pair each), which is the area
+    ``sklearn.metrics.roc_auc_score`` integrates when a bin holds one distinct score. A bin
+    holding both classes of a group at different scores can be off by its pairs: the bound is
+    half of those pairs over all pairs; 0 with ``distinct`` bins (one score each, so a bin's
+    pairs are true ties). NaN AUC for a group with a single class.
     """
-    if score_order is None:
-        score_order = np.argsort(scores).astype(np.int64)
-    rows = np.bincount(codes, minlength=n_groups)
-    if n_groups == 1:
-        order = score_order
-    else:
-        # A stable sort by group of the score-sorted rows; narrow codes get a radix sort.
-        narrow = codes[score_order].astype(np.uint16 if n_groups <= 1 << 16 else np.int64)
-        order = score_order[np.argsort(narrow, kind="stable")]
-    sorted_codes = np.repeat(np.arange(n_groups, dtype=np.int64), rows)
-    sorted_scores = scores[order]
-    n = len(order)
-    starts = np.ones(n, dtype=bool)
-    starts[1:] = (sorted_codes[1:] != sorted_codes[:-1]) | (sorted_scores[1:] != sorted_scores[:-1])
-    run_start = np.flatnonzero(starts)
-    run_end = np.append(run_start[1:], n)
-    group_start = np.cumsum(rows) - rows
-    # Twice the average 1-based rank within the group: an integer, so the sums below are exact.
-    twice_rank = run_start + run_end + 1 - 2 * group_start[sorted_codes[run_start]]
-    row_rank = np.repeat(twice_rank, run_end - run_start)
-    positive = y_true[order]
-    positives = np.bincount(sorted_codes[positive], minlength=n_groups)
-    rank_sum = np.bincount(sorted_codes[positive], weights=row_rank[positive], minlength=n_groups)
-    negatives = rows - positives
-    u = rank_sum / 2 - positives * (positives + 1) / 2
-    auc = np.full(n_groups, np.nan)
-    both = (positives > 0) & (negatives > 0)
-    auc[both] = u[both] / (positives[both] * negatives[both])
-    return auc, positives.astype(np.int64), rows.astype(np.int64)
-
-
-def score_bins(scores: Floats, bins: int) -> Ints:
-    """Each score's calibration bin, as ``sklearn.calibration.calibration_curve`` assigns it.
-
-    Equal-width bins over [0, 1]; a score on an inner edge falls in the lower bin.
-    """
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    return np.searchsorted(edges[1:-1], scores).astype(np.int64)
-
-
-def thresholds_reached(scores: Floats, thresholds: Floats) -> Ints:
-    """How many of the distinct thresholds each score reaches (``score >= t``)."""
-    return np.searchsorted(np.unique(thresholds), scores, side="right").astype(np.int64)
-
-
-def calibration_by_group(
-    y_true: npt.NDArray[np.bool_],
-    scores: Floats,
-    codes: Ints,
-    n_groups: int,
-    bins: int,
-    *,
-    row_bins: Ints | None = None,
-) -> tuple[Ints, Floats, Floats]:
-    """(rows, sum of scores, positives) per group and bin, each ``(G, bins)``.
-
-    ``row_bins`` (:func:`score_bins`) can be shared by several groupings of the same rows.
-    """
-    if row_bins is None:
-        row_bins = score_bins(scores, bins)
-    index = codes * bins + row_bins
-    size = n_groups * bins
-    rows = np.bincount(index, minlength=size).reshape(n_groups, bins)
-    score_sum = np.bincount(index, weights=scores, minlength=size).reshape(n_groups, bins)
-    positives = np.bincount(index, weights=y_true, minlength=size).reshape(n_groups, bins)
-    return rows.astype(np.int64), score_sum.astype(np.float64), positives.astype(np.float64)
-
-
-def sweep_by_group(
-    y_true: npt.NDArray[np.bool_],
-    scores: Floats,
-    codes: Ints,
-    n_groups: int,
-    thresholds: Floats,
-    *,
-    reached: Ints | None = None,
-) -> tuple[Ints, Ints, Ints]:
-    """(selected, true positives, false positives) per group and threshold, ``score >= t``.
-
-    Each row counts once, at the number of (sorted, distinct) thresholds it reaches; a
-    cumulative sum from the top then gives the counts at every threshold. ``reached``
-    (:func:`thresholds_reached`) can be shared by several groupings of the same rows.
-    """
-    distinct = np.unique(thresholds)
-    if reached is None:
-        reached = thresholds_reached(scores, thresholds)
-    width = len(distinct) + 1
-    index = (codes * width + reached) * 2 + y_true
-    cells = np.bincount(index, minlength=n_groups * width * 2).reshape(n_groups, width, 2)
-    at_least = np.cumsum(cells[:, ::-1], axis=1)[:, ::-1]
-    # Sorted threshold j is reached by rows with reached >= j + 1.
-    column = np.searchsorted(distinct, thresholds) + 1
-    true_positives, false_positives = at_least[:, column, 1], at_least[:, column, 0]
-    selected = true_positives + false_positives
-    return (
-        selected.astype(np.int64),
-        true_positives.astype(np.int64),
-        false_positives.astype(np.int64),
+    integral = bool(
+        np.all(negatives == np.floor(negatives)) and np.all(positives == np.floor(positives))
     )
+    neg: npt.NDArray[Any] = negatives.astype(np.int64) if integral else negatives
+    pos: npt.NDArray[Any] = positives.astype(np.int64) if integral else positives
+    below = np.cumsum(neg, axis=1) - neg
+    twice_u = (pos * (2 * below + neg)).sum(axis=1)
+    mixed = (pos * neg).sum(axis=1)
+    n1, n0 = pos.sum(axis=1), neg.sum(axis=1)
+    auc = np.full(len(n1), np.nan)
+    bound = np.zeros(len(n1))
+    for g in range(len(n1)):
+        if n1[g] > 0 and n0[g] > 0:
+            pairs = 2 * int(n1[g]) * int(n0[g]) if integral else 2 * float(n1[g]) * float(n0[g])
+            auc[g] = (int(twice_u[g]) if integral else float(twice_u[g])) / pairs
+            bound[g] = 0.0 if distinct else (int(mixed[g]) if integral else float(mixed[g])) / pairs
+    return auc, bound
 
 
-@dataclass(frozen=True, eq=False)
-class _Shared:
-    """Per-row work that does not depend on the grouping, done once."""
-
-    order: Ints
-    """``np.argsort(scores)``."""
-    row_bins: Ints
-    """Calibration bin of each row."""
-    reached: Ints
-    """Distinct thresholds each row reaches."""
-
-
-def _rates(numerator: Ints, denominator: int, reason: str) -> tuple[Value, ...]:
+def _rates(numerator: Floats, denominator: float, reason: str) -> tuple[Value, ...]:
     if denominator == 0:
         return tuple(Value(None, reason=f"0/0: {reason}") for _ in numerator)
-    return tuple(Value(int(k) / denominator) for k in numerator)
+    return tuple(Value(float(k) / denominator) for k in numerator)
 
 
-def _calibration(rows: Ints, score_sum: Floats, positives: Floats) -> tuple[CalibrationBin, ...]:
+def _calibration(
+    rows: Floats, positives: Floats, sums: list[int]
+) -> tuple[tuple[CalibrationBin, ...], Value]:
+    """Reliability bins and ECE; exact (one rounding) when the counts are integers, as they
+    are without weights; weighted counts are float sums of the weights."""
     bins = len(rows)
     edges = np.linspace(0.0, 1.0, bins + 1)
+    integral = bool(np.all(rows == np.floor(rows)) and np.all(positives == np.floor(positives)))
+    unit = 1 << UNIT_BITS
+    empty = Value(None, reason="0/0: no rows in this bin")
     out = []
     for b in range(bins):
-        count = int(rows[b])
-        empty = Value(None, reason="0/0: no rows in this bin")
+        count = float(rows[b])
+        if count > 0:
+            mean = sums[b] / (int(count) * unit) if integral else sums[b] / unit / count
+            predicted, observed = Value(mean), Value(float(positives[b]) / count)
+        else:
+            predicted = observed = empty
         out.append(
             CalibrationBin(
                 low=float(edges[b]),
                 high=float(edges[b + 1]),
-                count=count,
-                mean_predicted=Value(float(score_sum[b]) / count) if count else empty,
-                observed_rate=Value(float(positives[b]) / count) if count else empty,
+                count=int(count),
+                mean_predicted=predicted,
+                observed_rate=observed,
             )
         )
-    return tuple(out)
+    if integral:
+        gap = sum(abs(int(positives[b]) * unit - sums[b]) for b in range(bins))
+        ece = gap / (int(rows.sum()) * unit)
+    else:
+        ece = sum(abs(float(positives[b]) - sums[b] / unit) for b in range(bins)) / float(
+            rows.sum()
+        )
+    return tuple(out), Value(ece)
+
+
+def _summed(
+    histogram: ScoreHistogram, regrouping: Regrouping
+) -> tuple[Floats, Floats, list[list[int]]]:
+    size = len(regrouping.groups)
+    fine = np.zeros((size, *histogram.fine.shape[1:]))
+    np.add.at(fine, regrouping.members, histogram.fine)
+    coarse = np.zeros((size, *histogram.coarse.shape[1:]))
+    np.add.at(coarse, regrouping.members, histogram.coarse)
+    bins = histogram.calibration_bins
+    sums = histogram.score_sums.regrouped(regrouping.members.tolist(), bins, size * bins)
+    per_group = [[sums.units(g * bins + b) for b in range(bins)] for g in range(size)]
+    return fine, coarse, per_group
+
+
+def _groups(
+    histogram: ScoreHistogram,
+    regrouping: Regrouping,
+    thresholds: Floats,
+    min_group_size: int,
+) -> list[GroupScores]:
+    fine, coarse, sums = _summed(histogram, regrouping)
+    distinct = histogram.binning.distinct
+    auc, bound = roc_auc_from_counts(fine[:, :, 0], fine[:, :, 1], distinct=distinct)
+    probabilities = histogram.low >= 0 and histogram.high <= 1
+    by_threshold = coarse.sum(axis=1)  # (G, reached, 2)
+    at_least = np.cumsum(by_threshold[:, ::-1], axis=1)[:, ::-1]
+    column = np.searchsorted(histogram.thresholds, thresholds) + 1
+    out = []
+    for g, label in enumerate(regrouping.groups):
+        cells = coarse[g].sum(axis=1)  # (calibration bins, 2)
+        n1, n = float(cells[:, 1].sum()), float(cells.sum())
+        if probabilities:
+            bins_g, ece = _calibration(cells.sum(axis=1), cells[:, 1], sums[g])
+        else:
+            bins_g, ece = (), Value(None, reason=_NOT_PROBABILITIES)
+        tp, fp = at_least[g, column, 1], at_least[g, column, 0]
+        sweep = ThresholdSweep(
+            thresholds=tuple(float(t) for t in thresholds),
+            selection_rate=_rates(tp + fp, n, RATES["selection_rate"].empty),
+            true_positive_rate=_rates(tp, n1, RATES["true_positive_rate"].empty),
+            false_positive_rate=_rates(fp, n - n1, RATES["false_positive_rate"].empty),
+        )
+        defined = not np.isnan(auc[g])
+        out.append(
+            GroupScores(
+                group=tuple(label),
+                count=int(n),
+                positives=int(n1),
+                roc_auc=Value(float(auc[g])) if defined else Value(None, _ONE_CLASS),
+                calibration=bins_g,
+                expected_calibration_error=ece,
+                sweep=sweep,
+                sufficient=n >= min_group_size,
+                roc_auc_error_bound=float(bound[g]) if defined else 0.0,
+            )
+        )
+    return out
+
+
+def binning_json(histogram: ScoreHistogram, exact: bool) -> dict[str, Any]:
+    """How the fine histogram was binned, for the results."""
+    binning = histogram.binning
+    out: dict[str, Any] = {
+        "observed_min": histogram.low,
+        "observed_max": histogram.high,
+        "max_distinct": histogram.max_distinct,
+        "calibration_bins": histogram.calibration_bins,
+        "roc_auc_exact": exact,
+        "exact_roc_auc": EXACT_AUC,
+    }
+    if binning.distinct:
+        out |= {"fine_bins": "distinct scores", "bins": len(histogram.values)}
+    else:
+        width = math.ldexp(1.0, binning.exponent)
+        out |= {
+            "fine_bins": "equal width, aligned at multiples of the width",
+            "bins": int(histogram.fine.shape[1]),
+            "width": width,
+            "low": math.ldexp(float(binning.first), binning.exponent),
+            "high": math.ldexp(float(binning.first + histogram.fine.shape[1]), binning.exponent),
+        }
+    return out
+
+
+def score_results(
+    histogram: ScoreHistogram,
+    sensitive: Sequence[SensitiveColumn],
+    groups: Sequence[tuple[str, ...]],
+    *,
+    thresholds: Sequence[float],
+    min_group_size: int = 0,
+) -> ScoreResults:
+    """Score metrics from a histogram keyed by the intersection ``groups`` of ``sensitive``."""
+    cuts = np.asarray(thresholds, dtype=np.float64)
+    (everyone,) = _groups(histogram, overall(groups), cuts, 0)
+    features = tuple(
+        ScoreFeatureResult(
+            features=item.features,
+            groups=tuple(_groups(histogram, item, cuts, min_group_size)),
+        )
+        for item in regroupings(sensitive, groups)
+    )
+    every = [everyone, *(g for feature in features for g in feature.groups)]
+    exact = all(item.roc_auc_error_bound == 0 for item in every)
+    notes: tuple[str, ...] = () if everyone.calibration else (_NOT_PROBABILITIES,)
+    # Stated in the histogram's description, not in the notes: records made before the
+    # histograms hold notes without it, and recompute by comparing them.
+    description = binning_json(histogram, exact)
+    description["roc_auc_max_error_bound"] = max(item.roc_auc_error_bound for item in every)
+    return ScoreResults(
+        overall=everyone,
+        features=features,
+        notes=notes,
+        histogram=description,
+    )
 
 
 def _check(y_true: npt.NDArray[np.bool_], scores: Floats, thresholds: Floats, bins: int) -> None:
@@ -201,58 +254,6 @@ def _check(y_true: npt.NDArray[np.bool_], scores: Floats, thresholds: Floats, bi
         raise InputError(f"the number of calibration bins must be >= 1, got {bins}")
 
 
-def _groups(
-    y_true: npt.NDArray[np.bool_],
-    scores: Floats,
-    codes: Ints,
-    labels: Sequence[tuple[str, ...]],
-    thresholds: Floats,
-    bins: int,
-    min_group_size: int,
-    shared: _Shared,
-) -> list[GroupScores]:
-    n_groups = len(labels)
-    auc, positives, rows = roc_auc_by_group(
-        y_true, scores, codes, n_groups, score_order=shared.order
-    )
-    probabilities = bool(((scores >= 0) & (scores <= 1)).all())
-    calibration = calibration_by_group(
-        y_true, scores, codes, n_groups, bins, row_bins=shared.row_bins
-    )
-    selected, tp, fp = sweep_by_group(
-        y_true, scores, codes, n_groups, thresholds, reached=shared.reached
-    )
-    one_class = "ROC AUC is undefined: the group has only one class of label"
-    out = []
-    for g, label in enumerate(labels):
-        n, n1 = int(rows[g]), int(positives[g])
-        if probabilities:
-            bins_g = _calibration(calibration[0][g], calibration[1][g], calibration[2][g])
-            gap = np.abs(calibration[2][g] - calibration[1][g]).sum() / n
-            ece = Value(float(gap))
-        else:
-            bins_g, ece = (), Value(None, reason=_NOT_PROBABILITIES)
-        sweep = ThresholdSweep(
-            thresholds=tuple(float(t) for t in thresholds),
-            selection_rate=_rates(selected[g], n, RATES["selection_rate"].empty),
-            true_positive_rate=_rates(tp[g], n1, RATES["true_positive_rate"].empty),
-            false_positive_rate=_rates(fp[g], n - n1, RATES["false_positive_rate"].empty),
-        )
-        out.append(
-            GroupScores(
-                group=tuple(label),
-                count=n,
-                positives=n1,
-                roc_auc=Value(float(auc[g])) if not np.isnan(auc[g]) else Value(None, one_class),
-                calibration=bins_g,
-                expected_calibration_error=ece,
-                sweep=sweep,
-                sufficient=n >= min_group_size,
-            )
-        )
-    return out
-
-
 def score_metrics(
     y_true: npt.NDArray[np.bool_],
     scores: npt.ArrayLike,
@@ -261,39 +262,23 @@ def score_metrics(
     thresholds: Sequence[float] = (0.5,),
     bins: int = DEFAULT_BINS,
     min_group_size: int = 0,
+    max_distinct: int = MAX_BINS,
+    batch_rows: int = BATCH_ROWS,
 ) -> ScoreResults:
     """ROC AUC, calibration and a threshold sweep, overall and per group of every feature result.
 
-    Calibration needs probabilities: with any score outside [0, 1] it is left out (noted).
+    The rows are added to a :class:`ScoreHistogram` ``batch_rows`` at a time. Calibration needs
+    probabilities: with any score outside [0, 1] it is left out (noted).
     """
     values = np.asarray(scores, dtype=np.float64)
     cuts = np.asarray(thresholds, dtype=np.float64)
     _check(y_true, values, cuts, bins)
     check_sensitive(sensitive, len(y_true))
-    everyone = np.zeros(len(y_true), dtype=np.int64)
-    order = _Shared(
-        order=np.argsort(values).astype(np.int64),
-        row_bins=score_bins(values, bins),
-        reached=thresholds_reached(values, cuts),
+    grouping = intersection(sensitive)
+    histogram = ScoreHistogram(cuts, calibration_bins=bins, max_distinct=max_distinct)
+    for start in range(0, len(values), batch_rows):
+        part = slice(start, start + batch_rows)
+        histogram.add(grouping.codes[part], y_true[part], values[part])
+    return score_results(
+        histogram, sensitive, grouping.groups, thresholds=thresholds, min_group_size=min_group_size
     )
-    (overall,) = _groups(y_true, values, everyone, [()], cuts, bins, 0, order)
-    features = tuple(
-        ScoreFeatureResult(
-            features=grouping.features,
-            groups=tuple(
-                _groups(
-                    y_true,
-                    values,
-                    grouping.codes,
-                    grouping.groups,
-                    cuts,
-                    bins,
-                    min_group_size,
-                    order,
-                )
-            ),
-        )
-        for grouping in feature_groupings(sensitive)
-    )
-    notes = () if overall.calibration else (_NOT_PROBABILITIES,)
-    return ScoreResults(overall=overall, features=features, notes=notes)

@@ -141,7 +141,16 @@ def compare_selection(
 
 
 def _selected(counts: ConfusionCounts) -> int:
-    return counts.true_positives + counts.false_positives
+    return _whole(counts.true_positives + counts.false_positives)
+
+
+def _whole(count: int | float) -> int:
+    # The tests model row counts; weight sums (--weight) are not counts of independent rows.
+    if not isinstance(count, int):
+        raise InputError(
+            "selection-rate tests need row counts; a weighted audit (--weight) has none"
+        )
+    return count
 
 
 def feature_significance(
@@ -149,12 +158,12 @@ def feature_significance(
 ) -> FeatureSignificance:
     """Every non-reference group of one feature result tested against its reference group."""
     reference = result.group(result.reference).counts
-    s2, n2 = _selected(reference), reference.total
+    s2, n2 = _selected(reference), _whole(reference.total)
     tests = []
     for item in result.groups:
         if item.group == result.reference:
             continue
-        s1, n1 = _selected(item.counts), item.counts.total
+        s1, n1 = _selected(item.counts), _whole(item.counts.total)
         method, statistic, p, expected = compare_selection(
             s1, n1, s2, n2, min_expected=min_expected
         )

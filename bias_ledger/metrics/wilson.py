@@ -68,6 +68,9 @@ def _group(item: GroupMetrics, level: float) -> GroupMetrics:
             continue
         successes = sum(cells[i] for i in rate.numerator)
         trials = sum(cells[i] for i in rate.denominator)
+        if not isinstance(successes, int) or not isinstance(trials, int):
+            # A binomial interval needs row counts, not sums of sample weights (--weight).
+            raise InputError("Wilson intervals need row counts; a weighted audit has none")
         interval = wilson_interval(successes, trials, level=level)
         metrics[name] = dataclasses.replace(value, interval=interval)
     return dataclasses.replace(item, metrics=metrics)

@@ -162,10 +162,9 @@ def _insufficiency(rule: Rule, item: Measurement) -> _Judged | None:
     for group in item.depends_on:
         if not group.sufficient:
             reason = f"group {group.label!r} is flagged insufficient data by the audit"
-        elif minimum is not None and group.counts.total < minimum:
+        elif minimum is not None and group.rows < minimum:
             reason = (
-                f"group {group.label!r} has {group.counts.total} rows, fewer than "
-                f"min_group_size {minimum}"
+                f"group {group.label!r} has {group.rows} rows, fewer than min_group_size {minimum}"
             )
         if reason is not None:
             break

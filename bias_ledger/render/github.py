@@ -162,7 +162,7 @@ def _metrics_section(results: MetricResults) -> list[str]:
         for group in feature.groups:
             values = [_fmt(group.metrics.get(name)) for name in _SUMMARY_GROUP_METRICS]
             flag = "" if group.sufficient else "insufficient data"
-            rows.append([md(group.label), str(group.counts.total), *values, flag])
+            rows.append([md(group.label), str(group.rows), *values, flag])
         header = ["Group", "Rows", *_SUMMARY_GROUP_METRICS, "Note"]
         lines += _table(header, rows)
         lines.append("")

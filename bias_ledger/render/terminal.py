@@ -74,9 +74,12 @@ def header(result: AuditResult) -> Table:
         escape(
             f"task={params['task']}  label={label}  prediction={prediction}  "
             f"sensitive={', '.join(params['sensitive'])}"
+            + (f"  weight={params['weight']}" if params.get("weight") else "")
         ),
     )
     rows = f"{result.rows:,} audited"
+    if params.get("weight"):
+        rows += f" (weighted by {escape(params['weight'])}; n counts rows; no intervals or tests)"
     if result.dropped_rows:
         rows += f", {result.dropped_rows:,} dropped for missing values"
     table.add_row("rows", rows)

@@ -21,6 +21,8 @@ class RecomputeInputs:
     predictions: Path | None = None
     policy: Path | None = None
     """With it, the verdicts of the records it judged are re-judged on the recomputed numbers."""
+    engine: str | None = None
+    """The engine that recounts (arrow, duckdb, spark); None: the one each record names."""
 
 
 def recomputed(verified: Verified, contents: BundleContents, inputs: RecomputeInputs) -> Verified:
@@ -29,7 +31,11 @@ def recomputed(verified: Verified, contents: BundleContents, inputs: RecomputeIn
     from bias_ledger.bundle.recompute import recompute_bundle
 
     report = recompute_bundle(
-        contents, data=inputs.data, predictions=inputs.predictions, policy=inputs.policy
+        contents,
+        data=inputs.data,
+        predictions=inputs.predictions,
+        policy=inputs.policy,
+        engine=inputs.engine,
     )
     done = [r.index for r in report.records if r.recomputed]
     notes = [

@@ -15,7 +15,6 @@ import pytest
 import bias_ledger
 from bias_ledger.bundle.model import MANIFEST
 from bias_ledger.errors import InputError, VerificationError
-from bias_ledger.ledger.reader import RECORDS_FILE
 from tests.ledger.helpers import SAMPLE, Signer, cli_env, new_signer, run_cli
 
 FOUR_FIFTHS = SAMPLE / "policies" / "four-fifths.toml"
@@ -150,18 +149,26 @@ def test_verify_from_python_is_the_cli_verification(tmp_path: Path, format_versi
         ledger.verify(trusted=stranger)
 
 
-def test_verify_from_python_finds_a_tampered_record(tmp_path: Path) -> None:
-    ledger, signer, signers = _ledger(tmp_path, 1)
+@FORMATS
+def test_a_tampered_record_fails_verify_and_the_gate(tmp_path: Path, format_version: int) -> None:
+    ledger, signer, signers = _ledger(tmp_path, format_version)
     ledger.append(_audit(), key=signer.path)
-    log = ledger.path / RECORDS_FILE
-    data = log.read_bytes()
-    at = data.index(b'"credit-model"')
-    log.write_bytes(data[:at] + b'"credit-modem"' + data[at + len(b'"credit-model"') :])
-    with pytest.raises(VerificationError) as failed:
+    ledger.verify(trusted=signers)
+    edited = [  # the file holding the record's bytes: records.log, or a format-2 record file
+        path
+        for path in sorted(ledger.path.rglob("*"))
+        if path.is_file() and b'"credit-model"' in path.read_bytes()
+    ]
+    assert len(edited) == 1, edited
+    data = edited[0].read_bytes()
+    edited[0].write_bytes(data.replace(b'"credit-model"', b'"credit-modem"', 1))
+    with pytest.raises(VerificationError):
         ledger.verify(trusted=signers)
-    assert "record 0" in failed.value.message
     with pytest.raises(VerificationError):  # nor does the gate rely on it
         ledger.gate(FOUR_FIFTHS, record=0, trusted=signers, record_verdict=False)
+    with pytest.raises(VerificationError):
+        ledger.export(tmp_path / "bundle.zip", everything=True)
+    assert not (tmp_path / "bundle.zip").exists()
 
 
 @FORMATS

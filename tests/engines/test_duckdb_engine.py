@@ -133,14 +133,9 @@ def test_bad_input_is_one_line(tmp_path: Path) -> None:
         )
     with pytest.raises(InputError, match=r"the pattern matches no file"):
         bias_ledger.audit(str(tmp_path / "none-*.parquet"), **BINARY, engine="duckdb")
-    with pytest.raises(InputError, match=r"--engine duckdb does not take --score"):
+    with pytest.raises(InputError, match=r"score column 'sex' must be numeric"):
         bias_ledger.audit(
-            path,
-            label="label",
-            score="prediction",
-            threshold=0.5,
-            sensitive=["sex"],
-            engine="duckdb",
+            path, label="label", score="sex", threshold=0.5, sensitive=["sex"], engine="duckdb"
         )
     with pytest.raises(InputError, match=r"--engine 'polars': expected one of arrow, duckdb"):
         bias_ledger.audit(path, **BINARY, engine="polars")

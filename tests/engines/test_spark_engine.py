@@ -93,3 +93,38 @@ def test_hive_directory_multiclass_and_catalog_table(spark: Any, tmp_path: Path)
 
     with pytest.raises(InputError, match=r"table missing_table: cannot read"):
         bias_ledger.audit(None, **BINARY, engine="spark", table="missing_table")
+
+
+def test_weighted_binary_and_multiclass_give_the_arrow_engines_json(
+    spark: Any, tmp_path: Path
+) -> None:
+    from tests.engines.test_weights_engines import BINARY as WEIGHTED
+    from tests.engines.test_weights_engines import MULTICLASS, weighted_frame
+
+    path = write(weighted_frame(13, 4_000), tmp_path / "weighted.parquet")
+    for args in (WEIGHTED, MULTICLASS, {**WEIGHTED, "task": "regression"}):
+        arrow = _document(bias_ledger.audit(path, **args))
+        assert _document(bias_ledger.audit(path, **args, engine="spark")) == arrow
+    bad = write(weighted_frame(14, 50).drop_columns(["w"]), tmp_path / "bad.csv")
+    text = bad.read_text().splitlines()
+    text = [text[0] + ",w"] + [f"{row},{-1 if i == 3 else 2}" for i, row in enumerate(text[1:])]
+    bad.write_text("\n".join(text) + "\n")
+    with pytest.raises(InputError, match=r"weight column 'w' has bad weights in 1 negative rows"):
+        bias_ledger.audit(bad, **WEIGHTED, engine="spark")
+
+
+def test_score_and_regression_audits(spark: Any, tmp_path: Path) -> None:
+    from tests.engines.scored import scored
+
+    path = write(scored(13, 3_000, missing=True), tmp_path / "scored.parquet")
+    options: dict[str, Any] = {
+        "drop_missing": True,
+        "missing_as_group": True,
+        "sensitive": ["sex", "region"],
+    }
+    for args in (
+        {"label": "label", "score": "probability", "threshold": 0.4, "thresholds": [0.2, 0.7]},
+        {"label": "target", "prediction": "estimate", "task": "regression"},
+    ):
+        expected = _document(bias_ledger.audit(path, **args, **options))
+        assert _document(bias_ledger.audit(path, **args, **options, engine="spark")) == expected

@@ -33,8 +33,8 @@ def test_every_defined_rate_gets_its_wilson_interval() -> None:
                 continue
             rate = RATES[name]
             expected = wilson_interval(
-                sum(cells[i] for i in rate.numerator),
-                sum(cells[i] for i in rate.denominator),
+                int(sum(cells[i] for i in rate.numerator)),
+                int(sum(cells[i] for i in rate.denominator)),
                 level=0.9,
             )
             assert value.interval == expected

@@ -6,6 +6,7 @@ minutes); the verifier reads only the files.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import pytest
 from .conftest import cli_env, run_cli
 from .log2 import verify_log
 from .sshsig import SpecError
-from .tiles import tile_path
+from .tiles import tile_path, tile_paths
 from .trust import read_allowed_signers
 
 APPEND = textwrap.dedent(
@@ -127,3 +128,37 @@ def test_a_flipped_level_one_hash_is_found(
     tile.write_bytes(bytes([tile.read_bytes()[0] ^ 1]) + tile.read_bytes()[1:])
     with pytest.raises(SpecError, match="tile/1/000.p/1: hashes differ"):
         verify_log(copy, read_allowed_signers(trusted_file))
+
+
+TOOL_TILES = """
+import json, sys
+from bias_ledger.ledger import tlog_tiles as t
+out = {}
+for size in json.loads(sys.argv[1]):
+    paths = []
+    for level in range(t.tile_levels(size)):
+        paths += [tile.path() for tile in t.tiles_of(size, level)]
+        if level == 0:
+            paths += [tile.path() for tile in t.tiles_of(size, t.ENTRIES_LEVEL)]
+    out[size] = sorted(paths)
+print(json.dumps(out))
+"""
+
+
+def test_tile_paths_at_scale_are_the_tools(tmp_path: Path) -> None:
+    """Paths of trees too large to build here (x-prefixed groups, partial tiles on 3 levels)."""
+    sizes = [1, 255, 256, 257, 65536, 65537, 256 * 1001 + 3, 65536 * 5 + 256 * 3 + 7]
+    done = subprocess.run(
+        [sys.executable, "-c", TOOL_TILES, json.dumps(sizes)],
+        env=cli_env(tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    tool = json.loads(done.stdout)
+    for size in sizes:
+        assert sorted(tile_paths(size)) == tool[str(size)], size
+    assert "tile/0/x001/001.p/3" in tile_paths(256 * 1001 + 3)
+    assert "tile/2/000.p/5" in tile_paths(65536 * 5 + 256 * 3 + 7)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import base64
 import json
 import selectors
+import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ from .log2 import verify_log
 from .note import COSIGNATURE_V1, ED25519, key_id, parse_note, parse_verifier_key
 from .sshsig import SpecError, raw_ed25519, wire_of_line
 from .test_bundle2 import rezip
+from .test_by_hand2 import block, section9
 from .trust import read_allowed_signers
 from .zipcheck import read_bundle
 
@@ -134,3 +137,22 @@ def test_a_flipped_cosignature_fails_the_quorum_for_both(
         timeout=120,
     )
     assert tool.returncode == 3, tool.stdout + tool.stderr
+
+
+def test_the_guides_cosignature_check_runs_as_printed(witnessed: Witnessed, tmp_path: Path) -> None:
+    """VERIFY_BY_HAND.md section 9, step 6 (witness cosignatures), when the guide has it."""
+    guide = section9()
+    if "cosig.msg" not in guide:
+        pytest.skip("this VERIFY_BY_HAND.md has no cosignature step")
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    script = block(guide, "shell", "cosig.msg").split("\n", 1)[1]
+    script = f'WITNESS="{witnessed.verifier_key}"\n{script}'
+    with zipfile.ZipFile(witnessed.bundle) as archive:
+        archive.extractall(tmp_path)
+    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0 and "Signature Verified Successfully" in done.stdout, done
+    note = (tmp_path / "checkpoint").read_bytes()
+    (tmp_path / "checkpoint").write_bytes(note.replace(b"\n2\n", b"\n3\n", 1))
+    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode != 0, "a cosignature of another tree size must not verify"

@@ -95,3 +95,20 @@ def check_hash_tiles(base: Path, leaves: list[bytes]) -> int:
         hashes = [root(sha256, hashes[i * WIDTH : (i + 1) * WIDTH]) for i in range(full)]
         level += 1
     return read
+
+
+def tile_paths(size: int) -> list[str]:
+    """Every hash tile and entry bundle path of a tree of `size` leaves (10.4), level by level.
+
+    Level L holds floor(size / 256^L) hashes; its last tile is partial when that is not a
+    multiple of 256. Entry bundles follow level 0.
+    """
+    paths: list[str] = []
+    level, count = 0, size
+    while count:
+        names: list[int | str] = [level, "entries"] if level == 0 else [level]
+        for name in names:
+            tiles = range((count + WIDTH - 1) // WIDTH)
+            paths.extend(tile_path(name, n, min(WIDTH, count - n * WIDTH)) for n in tiles)
+        level, count = level + 1, count // WIDTH
+    return paths

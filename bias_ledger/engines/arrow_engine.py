@@ -1,0 +1,185 @@
+"""The default engine: every input streamed batch by batch with pyarrow, in this process.
+
+Each batch is reduced at once to rows per distinct combination of the audited columns
+(:mod:`bias_ledger.io.stream_counts`), so memory is bounded by the batch size and the number
+of groups, not by the rows. A large CSV file is parsed as two byte ranges on two cores, and
+the files are hashed on another thread meanwhile. The aggregated rows are validated as every
+engine's are (:func:`bias_ledger.engines.aggregated.audit_data`); a bad value's file rows are
+found by reading its column again, so messages name them as the row-by-row reader's do.
+
+Two files are joined by row order in step, or on an id by a partitioned hash join on disk
+(:mod:`bias_ledger.engines.arrow_join`). Score and regression audits, weighted audits and
+``--cross-check`` still read the columns whole (:func:`bias_ledger.io.load.load_audit_data`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from bias_ledger.engines.aggregated import ROWS_COLUMN, audit_data, audited_columns
+from bias_ledger.engines.arrow_batches import batches, limits, locator, without_nan
+from bias_ledger.engines.arrow_pairs import count_id_join, count_row_order, join_key
+from bias_ledger.errors import InputError
+from bias_ledger.io.load import check_mapping, digest_inputs, needed_columns, no_column_error
+from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, InputFile
+from bias_ledger.io.read import (
+    Source,
+    check_columns,
+    check_readable,
+    detect_format,
+    read_fail,
+    read_schema,
+)
+from bias_ledger.io.stream_counts import (
+    CombinationCounter,
+    TooManyValues,
+    merge_tables,
+    too_many,
+)
+from bias_ledger.metrics.model import Task
+
+Progress = Callable[[int], None]
+
+
+def streams(mapping: ColumnMapping, *, predictions: Source | None, cross_check: bool) -> bool:
+    """Whether this engine streams the audit (else it reads the columns whole)."""
+    # A weight column (--weight, another branch's work) is not counted here yet: such an audit
+    # is read whole rather than counted without its weights.
+    weighted = getattr(mapping, "weight", None) is not None
+    return not (
+        mapping.score is not None or mapping.task is Task.REGRESSION or cross_check or weighted
+    )
+
+
+def _roles(mapping: ColumnMapping) -> dict[str, str]:
+    return dict(needed_columns(mapping))
+
+
+def _count(
+    stream: Iterator[Any],
+    path: Source,
+    fmt: FileFormat,
+    counter: CombinationCounter,
+    floats: Sequence[str],
+) -> None:
+    import pyarrow as pa
+
+    try:
+        for batch in stream:
+            counter.add(without_nan(batch, floats))
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise read_fail(path, fmt, exc) from None
+
+
+def _count_file(
+    path: Source,
+    fmt: FileFormat,
+    schema: Any,
+    columns: Sequence[str],
+    mapping: ColumnMapping,
+    pool: ThreadPoolExecutor,
+) -> tuple[Any, int]:
+    """The aggregated table of one file, and its row count."""
+    parts = batches(path, fmt, schema, columns, default_na=mapping.default_na, split=True)
+    floats = [mapping.label, mapping.prediction or ""]
+    counters = [CombinationCounter(columns, limits(mapping, columns)) for _ in parts]
+    later = [
+        pool.submit(_count, part, path, fmt, counter, floats)
+        for part, counter in zip(parts[1:], counters[1:], strict=True)
+    ]
+    _count(parts[0], path, fmt, counters[0], floats)
+    for future in later:
+        future.result()
+    tables = [counter.table(ROWS_COLUMN) for counter in counters]
+    return merge_tables(tables, columns, ROWS_COLUMN), sum(c.rows for c in counters)
+
+
+def load(
+    data: Source,
+    *,
+    predictions: Source | None,
+    mapping: ColumnMapping,
+    progress: Progress | None = None,
+) -> AuditData:
+    """Stream, count, validate and encode an audit's inputs; InputError on any bad input."""
+    check_mapping(mapping)
+    paths: list[Source] = [data] if predictions is None else [data, predictions]
+    fmts = []
+    for path in paths:
+        check_readable(path)
+        fmts.append(detect_format(path))
+    schemas = [
+        read_schema(path, fmt, default_na=mapping.default_na)
+        for path, fmt in zip(paths, fmts, strict=True)
+    ]
+    columns = audited_columns(mapping)
+    roles = _roles(mapping)
+    for path, schema in zip(paths, schemas, strict=True):
+        check_columns(path, schema, [*columns, *([mapping.id_column] if mapping.id_column else [])])
+    names = [list(schema.names) for schema in schemas]
+    key = join_key(paths, names, mapping)
+    parts = [[name for name in columns if name in found and name != key] for found in names]
+    if len(paths) == 2:
+        shared = [n for n in names[0] if n in names[1] and n != key]
+        if shared:
+            raise InputError(
+                f"columns {', '.join(repr(n) for n in shared[:10])} are in both {data} and "
+                f"{predictions}; expected each column other than the id in one file only"
+            )
+        for path, used in zip(paths, parts, strict=True):
+            if not used and key is None:
+                raise InputError(f"{path}: none of the mapped columns is in this file")
+    for name, role in needed_columns(mapping):
+        if not any(name in found for found in names):
+            raise no_column_error(name, role, paths, [n for found in names for n in found])
+    where = {
+        name: (path, fmt, schema)
+        for path, fmt, schema, part in zip(paths, fmts, schemas, parts, strict=True)
+        for name in part
+    }
+    cancel = threading.Event()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        hashing = pool.submit(digest_inputs, paths, mapping, progress, cancel)
+        try:
+            if len(paths) == 1:
+                table, rows = _count_file(data, fmts[0], schemas[0], parts[0], mapping, pool)
+                file_rows = [rows]
+            elif key is None:
+                table, file_rows = count_row_order(paths, fmts, schemas, parts, mapping)
+            else:
+                table, file_rows = count_id_join(paths, fmts, schemas, parts, mapping, key)
+            table = table.select([*columns, ROWS_COLUMN])
+        except TooManyValues as error:
+            cancel.set()
+            raise too_many(error, where[error.column][0], roles[error.column]) from None
+        except BaseException:
+            cancel.set()
+            raise
+        digests = hashing.result()
+    if file_rows[0] == 0:
+        raise InputError(f"{data}: no data rows; expected a header and at least one row")
+    inputs = [
+        InputFile(
+            path=str(path),
+            name=path.name,
+            format=fmt,
+            size=digest.size,
+            blake3=digest.blake3,
+            rows=rows,
+            sha256=digest.sha256 or None,
+        )
+        for path, fmt, digest, rows in zip(paths, fmts, digests, file_rows, strict=True)
+    ]
+    files = {name: item[0] for name, item in where.items()}
+    result = audit_data(
+        table,
+        mapping,
+        source=str(data),
+        inputs=inputs,
+        files=files,
+        locate=locator(where, mapping.default_na),
+    )
+    return result

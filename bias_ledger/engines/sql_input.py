@@ -1,0 +1,170 @@
+"""What the SQL engines' score and regression audits share: the engine seen as a way to run
+a query, one profiling scan of the input, and the aggregated rows' sensitive values encoded as
+the arrow engine encodes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bias_ledger.engines import statistics_sql as sql
+from bias_ledger.engines.aggregated import AggregatedColumn
+from bias_ledger.errors import InputError
+from bias_ledger.io.encode import encode_sensitive
+from bias_ledger.io.model import ColumnMapping, InputFile
+from bias_ledger.io.tables import InMemoryTable
+from bias_ledger.metrics.model import SensitiveColumn
+
+_NUMERIC = (
+    "TINYINT",
+    "SMALLINT",
+    "INT",
+    "BIGINT",
+    "HUGEINT",
+    "FLOAT",
+    "DOUBLE",
+    "DECIMAL",
+    "REAL",
+    "UBIGINT",
+    "UINTEGER",
+    "USMALLINT",
+    "UTINYINT",
+    "LONG",
+    "SHORT",
+    "BYTE",
+)
+
+
+@dataclass(frozen=True)
+class SqlInput:
+    """What the statistics need from an engine: a way to run a query and the relation's name."""
+
+    run: Callable[[str], Any]
+    """Runs a query, returns a pyarrow Table."""
+    source: str
+    """The relation to read (a table function, view or subquery)."""
+    dialect: sql.Dialect
+    where: str
+    """The input, as messages name it."""
+    types: Mapping[str, str]
+    """Column name to its SQL type."""
+    inputs: Callable[[int], Sequence[InputFile]]
+    """The recorded inputs, given the number of rows read."""
+
+
+def numeric(source: SqlInput, name: str, role: str) -> None:
+    kind = source.types.get(name, "").upper()
+    if not any(kind.startswith(prefix) for prefix in _NUMERIC):
+        raise InputError(f"{source.where}: {role} column {name!r} must be numeric; found {kind}")
+
+
+def rows_text(count: int) -> str:
+    return (
+        f"{count} rows (the engine counts rows without numbering them; --engine arrow names them)"
+    )
+
+
+def one(source: SqlInput, query: str) -> dict[str, Any]:
+    table = source.run(query)
+    return {name: table.column(name)[0].as_py() for name in table.column_names}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What one scan of the input says before the aggregation proper."""
+
+    rows: int
+    """Rows read."""
+    kept: int
+    """Rows with every value the audit needs."""
+    drop: str
+    """The WHERE clause dropping rows with a missing value (empty without --drop-missing)."""
+    found: Mapping[str, Any]
+    """The extra aggregates, by alias."""
+
+
+def profile(
+    source: SqlInput,
+    mapping: ColumnMapping,
+    *,
+    dropped: Sequence[tuple[str, str]],
+    needed: Sequence[str],
+    finite: Sequence[tuple[str, str, str]],
+    extra: Callable[[str], Sequence[tuple[str, str]]] = lambda kept: (),
+) -> Profile:
+    """Rows, missing values of the ``dropped`` (column, role)s (InputError without
+    --drop-missing), and over the rows where every ``needed`` column has a value: non-finite
+    ``finite`` (expression, column, role)s and the ``extra`` (alias, aggregate)s, in one scan."""
+    q, nonfinite = source.dialect.identifier, source.dialect.nonfinite
+    kept = " AND ".join(f"{q(name)} IS NOT NULL" for name in needed)
+    items = ["count(*) AS n", f"sum(CASE WHEN {kept} THEN 1 ELSE 0 END) AS kept"]
+    items += [f"count(*) - count({q(name)}) AS m{i}" for i, (name, _) in enumerate(dropped)]
+    items += [
+        f"sum(CASE WHEN {kept} AND {nonfinite(expression)} THEN 1 ELSE 0 END) AS f{i}"
+        for i, (expression, _, _) in enumerate(finite)
+    ]
+    items += [f"{aggregate} AS {alias}" for alias, aggregate in extra(kept)]
+    found = one(source, f"SELECT {', '.join(items)} FROM {source.source}")
+    for i, (name, role) in enumerate(dropped):
+        count = int(found[f"m{i}"] or 0)
+        if count and not mapping.drop_missing:
+            raise InputError(
+                f"{source.where}: {role} column {name!r} has {count} missing values, in "
+                f"{rows_text(count)}; expected a value on every row (pass --drop-missing to "
+                "drop those rows)"
+            )
+    for i, (_, name, role) in enumerate(finite):
+        count = int(found[f"f{i}"] or 0)
+        if count:
+            raise InputError(
+                f"{source.where}: {role} column {name!r} must hold finite numbers; found "
+                f"{count} NaN or infinite values in {rows_text(count)}"
+            )
+    drop = ""
+    if mapping.drop_missing and dropped:
+        drop = "WHERE " + " AND ".join(f"{q(name)} IS NOT NULL" for name, _ in dropped)
+    return Profile(int(found["n"]), int(found["kept"] or 0), drop, found)
+
+
+def sensitive_columns(
+    table: Any, mapping: ColumnMapping, weights: npt.NDArray[np.int64], where: str
+) -> tuple[list[SensitiveColumn], tuple[str, ...]]:
+    origin = InMemoryTable(name=where, table=table)
+    columns: list[SensitiveColumn] = []
+    warnings: tuple[str, ...] = ()
+    for name in mapping.sensitive:
+        located = AggregatedColumn(name, table.column(name), origin, None, weights)
+        if located.data.null_count and not mapping.missing_as_group:
+            from bias_ledger.io.arrays import bool_values
+
+            count = int(weights[bool_values(located.data.is_null())].sum())
+            raise InputError(
+                f"{where}: sensitive column {name!r} has {count} missing values; expected a "
+                "group for every row (pass --missing-as-group to make them a group of their own)"
+            )
+        encoded, notes = encode_sensitive(
+            located, missing_as_group=mapping.missing_as_group, max_groups=mapping.max_groups
+        )
+        columns.append(encoded)
+        warnings += notes
+    return columns, warnings
+
+
+def codes_by_name(
+    table: Any, mapping: ColumnMapping, groups: Sequence[tuple[str, ...]], where: str
+) -> npt.NDArray[np.int64]:
+    """Each row's intersection code, matching its sensitive values by name to ``groups``."""
+    weights = np.ones(table.num_rows, dtype=np.int64)
+    columns, _ = sensitive_columns(table, mapping, weights, where)
+    lookup = {group: code for code, group in enumerate(groups)}
+    names = [[column.categories[code] for code in column.codes.tolist()] for column in columns]
+    return np.array([lookup[tuple(row)] for row in zip(*names, strict=True)], dtype=np.int64)
+
+
+def integers(table: Any, name: str) -> npt.NDArray[np.int64]:
+    return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.int64)

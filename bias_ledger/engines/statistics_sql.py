@@ -1,0 +1,173 @@
+"""The SQL that builds score histograms and regression sums, for DuckDB and Spark alike.
+
+Only aggregates come back: one row per (groups, label, bin, ...) cell. Float sums are exact:
+each value is written ``m * 2**(x - 54)`` with an integer ``m`` (``x = floor(log2 |v|)``, which
+may be off by one or two without harm) and the ``m`` are summed as 128-bit integers (DuckDB
+HUGEINT, Spark DECIMAL(38, 0)), returned as text; Python adds them up exactly
+(:class:`~bias_ledger.metrics.exact_sum.ExactSums`), so every engine gives the same bits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bias_ledger.metrics.regression_sums import QUANTITIES
+from bias_ledger.metrics.score_bins import calibration_edges
+
+MANTISSA_BITS = 54
+"""``m = v * 2**(54 - x)``: an integer below 2**56 for any ``x`` within 2 of the true one."""
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one SQL engine spells what the two engines spell differently."""
+
+    identifier: Callable[[str], str]
+    """Quotes a column name."""
+    big_sum: Callable[[str], str]
+    """The exact sum of a BIGINT expression, as text."""
+    nonfinite: Callable[[str], str]
+    """True where a DOUBLE expression is NaN or infinite."""
+    unpivot: Callable[[Sequence[str]], str]
+    """Select-list items giving one row per expression: ``q`` (its index) and ``v``."""
+
+
+def _duckdb_unpivot(values: Sequence[str]) -> str:
+    indices = ", ".join(str(i) for i in range(len(values)))
+    return f"UNNEST([{indices}]) AS q, UNNEST([{', '.join(values)}]) AS v"
+
+
+def _spark_unpivot(values: Sequence[str]) -> str:
+    pairs = ", ".join(f"{i}, {value}" for i, value in enumerate(values))
+    return f"stack({len(values)}, {pairs}) AS (q, v)"
+
+
+def duckdb_dialect(identifier: Callable[[str], str]) -> Dialect:
+    return Dialect(
+        identifier=identifier,
+        big_sum=lambda e: f"CAST(sum(CAST({e} AS HUGEINT)) AS VARCHAR)",
+        nonfinite=lambda e: f"NOT isfinite({e})",
+        unpivot=_duckdb_unpivot,
+    )
+
+
+def spark_dialect(identifier: Callable[[str], str]) -> Dialect:
+    return Dialect(
+        identifier=identifier,
+        big_sum=lambda e: f"CAST(sum(CAST({e} AS DECIMAL(38, 0))) AS STRING)",
+        nonfinite=lambda e: f"(isnan({e}) OR abs({e}) = CAST('Infinity' AS DOUBLE))",
+        unpivot=_spark_unpivot,
+    )
+
+
+def double(value: float) -> str:
+    """An exact DOUBLE literal (the shortest text that reads back as the same double)."""
+    return f"CAST('{float(value)!r}' AS DOUBLE)"
+
+
+def as_double(expression: str) -> str:
+    return f"CAST({expression} AS DOUBLE)"
+
+
+def exponent(v: str) -> str:
+    return f"CASE WHEN {v} = 0 THEN 0 ELSE CAST(floor(log2(abs({v}))) AS INT) END"
+
+
+def mantissa(v: str, x: str) -> str:
+    # Two factors: 2**(54 - x) alone overflows a double for subnormal v.
+    shift = f"({MANTISSA_BITS} - {x})"
+    return (
+        f"CASE WHEN {v} = 0 THEN CAST(0 AS BIGINT) ELSE CAST({v} * power(2.0, floor({shift} / 2.0))"
+        f" * power(2.0, ceil({shift} / 2.0)) AS BIGINT) END"
+    )
+
+
+def calibration_bin(score: str, bins: int) -> str:
+    """sklearn's calibration bin: how many inner edges lie below the score."""
+    terms = [
+        f"CASE WHEN {score} > {double(edge)} THEN 1 ELSE 0 END" for edge in calibration_edges(bins)
+    ]
+    return "(" + " + ".join(terms or ["0"]) + ")"
+
+
+def thresholds_reached(score: str, thresholds: np.ndarray) -> str:
+    terms = [f"CASE WHEN {score} >= {double(t)} THEN 1 ELSE 0 END" for t in thresholds.tolist()]
+    return "(" + " + ".join(terms or ["0"]) + ")"
+
+
+def fine_key(score: str, distinct: bool, exponent_: int) -> str:
+    """The fine bin: the score itself (distinct values) or ``floor(score / 2**e)``."""
+    if distinct:
+        return score
+    return f"CAST(floor({score} * {double(2.0**-exponent_)}) AS BIGINT)"
+
+
+def calibration_sums(
+    dialect: Dialect, source: str, sensitive: Sequence[str], score: str, bins: int, where: str
+) -> str:
+    """Per sensitive values, calibration bin ``c`` and exponent ``x``: the exact score sum."""
+    keyed = ", ".join(dialect.identifier(name) for name in sensitive)
+    inner = (
+        f"SELECT {keyed}, {calibration_bin(score, bins)} AS c, {score} AS v FROM {source} {where}"
+    )
+    middle = f"SELECT {keyed}, c, v, {exponent('v')} AS x FROM ({inner}) AS i"
+    return (
+        f"SELECT {keyed}, c, x, {dialect.big_sum(mantissa('v', 'x'))} AS m "
+        f"FROM ({middle}) AS e GROUP BY {keyed}, c, x"
+    )
+
+
+def score_cells(
+    source: str,
+    columns: Sequence[str],
+    extra: Sequence[tuple[str, str]],
+    rows_column: str,
+    where: str,
+) -> str:
+    """Rows per distinct (columns, extra expressions): the histogram cells."""
+    selected = [*columns, *(f"{expression} AS {alias}" for expression, alias in extra)]
+    ordinals = ", ".join(str(i + 1) for i in range(len(selected)))
+    return (
+        f"SELECT {', '.join(selected)}, CAST(count(*) AS BIGINT) AS {rows_column} "
+        f"FROM {source} {where} GROUP BY {ordinals}"
+    )
+
+
+def regression_sums(
+    dialect: Dialect,
+    source: str,
+    sensitive: Sequence[str],
+    label: str,
+    prediction: str,
+    where: str,
+    weight: str | None = None,
+) -> str:
+    """Per sensitive values, quantity ``q`` (:data:`QUANTITIES`) and exponent: rows and sums.
+
+    With a ``weight`` column every quantity is times the row's weight (as numpy multiplies
+    them, value first), and ``q = len(QUANTITIES)`` sums the weights themselves.
+    """
+    p, y = "p", "y"
+    e = f"({p} - {y})"
+    values = [p, y, e, f"abs({e})", f"{e} * {e}"]
+    assert len(values) == len(QUANTITIES)
+    weighted = ""
+    if weight is not None:
+        values = [f"({value}) * w" for value in values] + ["w"]
+        weighted = f", {as_double(weight)} AS w"
+    keys = [dialect.identifier(name) for name in sensitive]
+    keyed = ", ".join(keys)
+    inner = (
+        f"SELECT {keyed}, {as_double(prediction)} AS p, {as_double(label)} AS y{weighted} "
+        f"FROM {source} {where}"
+    )
+    rows = f"SELECT {keyed}, {dialect.unpivot(values)} FROM ({inner}) AS r"
+    middle = f"SELECT {keyed}, q, v, {exponent('v')} AS x FROM ({rows}) AS u"
+    return (
+        f"SELECT {keyed}, q, x, CAST(count(*) AS BIGINT) AS n, "
+        f"{dialect.big_sum(mantissa('v', 'x'))} AS m FROM ({middle}) AS e "
+        f"GROUP BY {keyed}, q, x"
+    )
