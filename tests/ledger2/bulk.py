@@ -108,8 +108,12 @@ def write_ledger(
     *,
     name: str = "bulk.example/log",
     kinds: Callable[[int], RecordKind] = lambda index: RecordKind.AUDIT,
+    successor: Ed25519PrivateKey | None = None,
 ) -> str:
-    """Write a valid format-2 ledger of ``size`` records at ``path``; return its origin."""
+    """Write a valid format-2 ledger of ``size`` records at ``path``; return its origin.
+
+    After a ``key_rotation`` record (whose payload must introduce ``successor``), the records
+    and the checkpoint are signed by ``successor``: a rotated-out key signs nothing more."""
     init_ledger(path, name=name, format_version=2)
     origin = read_meta(path).origin
     public = key.public_key()
@@ -138,6 +142,9 @@ def write_ledger(
         tree = tree.append(SHA256_HASHER, node)
         tiles.add(0, node)
         previous = digest
+        if kind is RecordKind.KEY_ROTATION and successor is not None:
+            key, public = successor, successor.public_key()
+            signer = Signer(fingerprint=fingerprint(public), public_key=public_key_openssh(public))
     if bundle:
         tile = Tile(ENTRIES_LEVEL, size // TILE_WIDTH, len(bundle))
         write_tile(path, tile, encode_bundle(bundle))

@@ -18,7 +18,8 @@ from bias_ledger.ledger.keys import fingerprint, generate_key, public_key_openss
 from bias_ledger.ledger.record import RecordHeader, RecordKind, build_record
 from tests.ledger2.bulk import write_ledger
 
-_SUCCESSOR = generate_key().public_key()
+_SUCCESSOR_KEY = generate_key()
+_SUCCESSOR = _SUCCESSOR_KEY.public_key()
 _KINDS = {3: RecordKind.KEY_ROTATION, 5: RecordKind.APPROVAL, 6: RecordKind.APPROVAL}
 
 
@@ -44,7 +45,7 @@ def _ledger(path: Path) -> Path:
     def kind(index: int) -> RecordKind:
         return _KINDS.get(index, RecordKind.AUDIT)
 
-    write_ledger(path, 9, generate_key(), record, kinds=kind)
+    write_ledger(path, 9, generate_key(), record, kinds=kind, successor=_SUCCESSOR_KEY)
     return path
 
 
