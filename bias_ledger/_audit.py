@@ -26,6 +26,7 @@ from bias_ledger._audit_model import (
     Subject,
 )
 from bias_ledger.errors import InputError
+from bias_ledger.input_options import BY_NAME, DEFAULT_CI_LEVEL, DEFAULT_MAX_GROUPS, recorded_keys
 from bias_ledger.io.digest import file_digests
 from bias_ledger.io.load import load_audit_data
 from bias_ledger.io.model import AuditData, ColumnMapping, JoinMode
@@ -94,31 +95,7 @@ def parameters_json(
     }
 
 
-RECOMPUTE_INPUTS = frozenset(
-    {
-        "task",
-        "label",
-        "prediction",
-        "score",
-        "threshold",
-        "pos_label",
-        "sensitive",
-        "id_column",
-        "join",
-        "missing_as_group",
-        "drop_missing",
-        "max_groups",
-        "default_na",
-        "references",
-        "min_group_size",
-        "ci_level",
-        "bootstrap",
-        "seed",
-        "thresholds",
-        "impact_ratio_denominator",
-        "engine",
-    }
-)
+RECOMPUTE_INPUTS = recorded_keys() | {"impact_ratio_denominator"}
 """The recorded parameters :func:`request_from_parameters` reads: a recomputation takes them
 from the record as its input, so they are not compared with its output (a newer version may
 record them differently, e.g. ``ci_level`` null for tasks without intervals). The parameters
@@ -166,7 +143,7 @@ def mapping_from_parameters(parameters: Mapping[str, Any]) -> ColumnMapping:
         join=JoinMode(join) if join else None,
         missing_as_group=bool(parameters.get("missing_as_group", False)),
         drop_missing=bool(parameters.get("drop_missing", False)),
-        max_groups=int(parameters.get("max_groups", 1000)),
+        max_groups=int(parameters.get("max_groups", DEFAULT_MAX_GROUPS)),
         default_na=bool(parameters.get("default_na", True)),
         task=Task(parameters.get("task", Task.BINARY_CLASSIFICATION.value)),
     )
@@ -424,14 +401,14 @@ def audit(
     references: Mapping[str, str] | None = None,
     missing_as_group: bool = False,
     drop_missing: bool = False,
-    max_groups: int = 1000,
+    max_groups: int = DEFAULT_MAX_GROUPS,
     default_na: bool = True,
     task: str = Task.BINARY_CLASSIFICATION.value,
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
-    ci: float | None = 0.95,
+    ci: float | None = DEFAULT_CI_LEVEL,
     bootstrap: int = 0,
     seed: int | None = None,
-    thresholds: Sequence[float] | None = None,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
     model: str | Path | None = None,
     model_name: str | None = None,
     model_version: str | None = None,
@@ -457,41 +434,14 @@ def audit(
         raise InputError("no label column given; expected label=COLUMN")
     if data is None and table is None:
         raise InputError("no data given: expected a path, a table, or table=NAME (Spark)")
-    mapping = ColumnMapping(
-        label=label,
-        prediction=prediction,
-        score=score,
-        threshold=threshold,
-        pos_label=pos_label,
-        sensitive=(sensitive,) if isinstance(sensitive, str) else tuple(sensitive),
-        id_column=id_column,
-        join=JoinMode(join) if join else None,
-        missing_as_group=missing_as_group,
-        drop_missing=drop_missing,
-        max_groups=max_groups,
-        default_na=default_na,
-        task=Task(task),
+    from bias_ledger._request import request_from_options
+
+    # Every keyword is an input option (bias_ledger.input_options), as the CLI's are.
+    values = {name: value for name, value in locals().items() if name in BY_NAME}
+    values["data"] = _source(data, role="data", name=data_name) if data is not None else None
+    values["predictions"] = (
+        _source(predictions, role="predictions", name=predictions_name)
+        if predictions is not None
+        else None
     )
-    request = AuditRequest(
-        data=_source(data if data is not None else table, role="data", name=data_name),
-        mapping=mapping,
-        predictions=(
-            _source(predictions, role="predictions", name=predictions_name)
-            if predictions is not None
-            else None
-        ),
-        references=dict(references or {}),
-        model=Path(model) if model is not None else None,
-        model_name=model_name,
-        model_version=model_version,
-        min_group_size=min_group_size,
-        # Intervals are computed for binary classification only: other tasks record none.
-        ci_level=ci if Task(task) is Task.BINARY_CLASSIFICATION else None,
-        bootstrap=bootstrap,
-        seed=seed,
-        thresholds=tuple(thresholds) if thresholds is not None else DEFAULT_THRESHOLDS,
-        engine=engine,
-        spark_master=spark_master,
-        table=table,
-    )
-    return run_audit(request)
+    return run_audit(request_from_options(values))
