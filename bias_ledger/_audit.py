@@ -34,7 +34,7 @@ from bias_ledger.io.read import Source
 from bias_ledger.metrics.counts import count_binary
 from bias_ledger.metrics.engine import compute_binary_metrics
 from bias_ledger.metrics.model import ImpactDenominator, MetricResults, Task
-from bias_ledger.metrics.model_extra import MulticlassResults
+from bias_ledger.metrics.multiclass_results import MulticlassResults
 
 __all__ = [
     "DEFAULT_MIN_GROUP_SIZE",

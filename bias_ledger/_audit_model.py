@@ -13,7 +13,8 @@ from bias_ledger.input_options import DEFAULT_THRESHOLDS as DEFAULT_THRESHOLDS
 from bias_ledger.io.model import ColumnMapping, InputFile
 from bias_ledger.io.read import Source
 from bias_ledger.metrics.model import ImpactDenominator, MetricResults
-from bias_ledger.metrics.model_extra import MulticlassResults, RegressionResults
+from bias_ledger.metrics.multiclass_results import MulticlassResults
+from bias_ledger.metrics.regression_results import RegressionResults
 
 if TYPE_CHECKING:
     import pandas as pd

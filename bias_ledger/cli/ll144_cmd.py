@@ -126,7 +126,7 @@ def build_request(params: Mapping[str, Any]) -> Any:
         ),
         min_group_size=30 if min_group_size is None else int(min_group_size),
         ci_level=None if ci == 0 else (0.95 if ci is None else ci),
-        model=value("model", config.model),
+        model=once("--model", params.get("model")) or config.model,
         model_name=value("model_name", config.model_name),
         model_version=value("model_version", config.model_version),
         label=value("label", config.label),

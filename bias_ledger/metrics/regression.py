@@ -6,17 +6,17 @@ the residual e = prediction - label), then every metric and disparity from those
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from bias_ledger.errors import InputError
+from bias_ledger.metrics import registry
 from bias_ledger.metrics._rowgroups import RowGrouping, check_sensitive, feature_groupings
 from bias_ledger.metrics.disparity import between_groups, to_overall
 from bias_ledger.metrics.model import Disparity, ReferenceComparison, SensitiveColumn, Value
-from bias_ledger.metrics.model_extra import (
+from bias_ledger.metrics.regression_results import (
     REGRESSION_GROUP_METRICS,
     RegressionFeatureResult,
     RegressionGroup,
@@ -40,15 +40,13 @@ def _sums(codes: npt.NDArray[np.int64], n_groups: int, y_pred: Stats, error: Sta
 
 
 def _group(group: Group, row: Stats, min_size: int) -> RegressionGroup:
-    n, abs_sum, sq_sum, pred_sum, err_sum = (float(v) for v in row)
+    sums = dict(zip(registry.REGRESSION_SUMS, (float(v) for v in row), strict=True))
     metrics = {
-        "count": Value(int(n)),
-        "mean_absolute_error": Value(abs_sum / n),
-        "root_mean_squared_error": Value(math.sqrt(sq_sum / n)),
-        "mean_prediction": Value(pred_sum / n),
-        "mean_residual": Value(err_sum / n),
+        item.key: Value(int(sums["n"]) if item.key == "count" else item.sums(sums))
+        for item in registry.REGRESSION
+        if item.sums is not None
     }
-    return RegressionGroup(group, int(n), metrics, sufficient=n >= min_size)
+    return RegressionGroup(group, int(sums["n"]), metrics, sufficient=sums["n"] >= min_size)
 
 
 def _comparisons(

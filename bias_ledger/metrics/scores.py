@@ -17,7 +17,7 @@ from bias_ledger.errors import InputError
 from bias_ledger.metrics._rowgroups import check_sensitive, feature_groupings
 from bias_ledger.metrics.binary import RATES
 from bias_ledger.metrics.model import SensitiveColumn, Value
-from bias_ledger.metrics.model_extra import (
+from bias_ledger.metrics.score_results import (
     CalibrationBin,
     GroupScores,
     ScoreFeatureResult,

@@ -108,6 +108,17 @@ def test_the_config_file_keys_are_the_declared_ones() -> None:
             assert KEYS[item.config] == (item.name, item.kind.value)
 
 
+def test_the_readme_documents_every_flag_and_config_key() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    options = readme[readme.index("### `audit` (and `gate`) input options") :]
+    options = options[: options.index("## Exit codes")]
+    for item in OPTIONS:
+        if item.flag:
+            assert f"`{item.flag}" in options or f"{item.flag} " in options, item.flag
+        if item.config:
+            assert f"`{item.config}`" in options, item.config
+
+
 # Values different from every default, for a dataset the three faces read alike.
 VALUES: dict[str, Any] = {
     "label": "repaid",
