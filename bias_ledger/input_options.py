@@ -6,16 +6,28 @@ line flag, its config file key, its default, and the key it is recorded under in
 ``parameters`` (or why it is not recorded there). The CLI builds ``audit`` and ``gate``'s options
 from this list, the config loader its keys, and the audit its recorded parameters;
 ``tests/cli/test_input_options.py`` checks that the typed faces (the ``audit()`` signature and
-the config dataclass) hold exactly these options. Adding an option is one entry here.
+the config dataclass) hold exactly these options, and that the three faces given the same
+values record the same parameters.
 
-Imported by the CLI at startup: it imports nothing beyond the standard library.
+Adding an option (say ``--weight COL``): one entry here; the field of the same name in
+:class:`bias_ledger.io.config.AuditConfig` and the keyword of :func:`bias_ledger.audit` (typed
+faces, checked by the test); where the core uses it (``mapping_from_options`` or
+``request_from_options`` in :mod:`bias_ledger._request`); its recorded key in
+``parameters_json`` (:mod:`bias_ledger._audit`) unless ``unrecorded`` says why not; and its row
+in the README's options table. The CLI's ``audit`` and ``gate`` options and the config file's
+key need nothing more.
+
+Imported by the CLI at startup: it imports nothing beyond the standard library and the errors.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from bias_ledger.errors import InputError
 
 
 class Kind(StrEnum):
@@ -385,3 +397,23 @@ def defaults() -> dict[str, Any]:
 def recorded_keys() -> frozenset[str]:
     """The keys of a record's ``parameters`` that options set."""
     return frozenset(item.recorded for item in OPTIONS if item.recorded is not None)
+
+
+def _choices(choices: tuple[str, ...]) -> str:
+    return ", ".join(choices)
+
+
+def resolved(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with every option they leave out at its default; TypeError for an unknown
+    name, InputError for a value outside a choice option's choices."""
+    unknown = sorted(set(values) - set(BY_NAME))
+    if unknown:
+        raise TypeError(f"unknown input option {unknown[0]!r}")
+    merged = {**defaults(), **values}
+    for item in OPTIONS:
+        value = merged[item.name]
+        if item.kind is Kind.CHOICE and value is not None and str(value) not in item.choices:
+            raise InputError(
+                f"{item.flag} {str(value)!r}: expected one of {_choices(item.choices)}"
+            )
+    return merged

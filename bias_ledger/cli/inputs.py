@@ -175,8 +175,8 @@ def _asks_for(name: str, value: Any) -> bool:
 
 def build_request(options: InputOptions) -> tuple[AuditRequest, Path | None]:
     """The AuditRequest, and the policy file named in the config (if any)."""
-    from bias_ledger._request import request_from_options, resolved
-    from bias_ledger.input_options import option
+    from bias_ledger._request import request_from_options
+    from bias_ledger.input_options import option, resolved
     from bias_ledger.io.config import load_config
 
     resolved(options.given)  # a bad choice is an error before the config file is read

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from bias_ledger.errors import ConfigError, InputError
-from bias_ledger.input_options import BY_NAME, OPTIONS, Kind
-from bias_ledger.io.model import ColumnMapping
+from bias_ledger.input_options import BY_NAME, OPTIONS, Kind, resolved
+from bias_ledger.io.model import ColumnMapping, JoinMode
 from bias_ledger.ledger.files import read_regular
+from bias_ledger.metrics.model import Task
 
 CONFIG_NAME = "bias-ledger.toml"
 PYPROJECT = "pyproject.toml"
@@ -121,8 +122,6 @@ class AuditConfig:
 
     def column_mapping(self) -> ColumnMapping:
         """The column mapping these settings describe; InputError when the label is not set."""
-        from bias_ledger._request import mapping_from_options
-
         if not self.label:
             raise InputError(
                 "no label column given; expected --label COLUMN or `label` in " + CONFIG_NAME
@@ -225,6 +224,30 @@ def parse_config(table: Mapping[str, Any], *, source: Path, where: str = "") -> 
             )
         values[KEYS[key][0]] = converted
     return AuditConfig(source=source, **values)
+
+
+def mapping_from_options(values: Mapping[str, Any]) -> ColumnMapping:
+    """The column mapping of the option values (absent ones at their defaults)."""
+    merged = resolved(values)
+    if not merged["label"]:
+        raise InputError("no label column given; expected label=COLUMN")
+    sensitive = merged["sensitive"]
+    join = merged["join"]
+    return ColumnMapping(
+        label=merged["label"],
+        prediction=merged["prediction"],
+        score=merged["score"],
+        threshold=merged["threshold"],
+        pos_label=merged["pos_label"],
+        sensitive=(sensitive,) if isinstance(sensitive, str) else tuple(sensitive),
+        id_column=merged["id_column"],
+        join=JoinMode(join) if join else None,
+        missing_as_group=bool(merged["missing_as_group"]),
+        drop_missing=bool(merged["drop_missing"]),
+        max_groups=merged["max_groups"],
+        default_na=bool(merged["default_na"]),
+        task=Task(merged["task"]),
+    )
 
 
 def find_config(path: Path | None, *, cwd: Path) -> Path | None:
