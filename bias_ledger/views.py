@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bias_ledger.errors import InputError
+from bias_ledger.metrics import registry
 from bias_ledger.metrics.model import MetricResults, Value
 
 if TYPE_CHECKING:
@@ -75,8 +76,9 @@ def _groups_frame(feature: Any, metrics: Sequence[str] | None) -> pd.DataFrame:
     else:
         index = pd.MultiIndex.from_tuples([group.group for group in feature.groups], names=names)
     frame = pd.DataFrame(rows, index=index)
+    counts = {item.key for item in (*registry.BINARY, *registry.REGRESSION) if item.is_count}
     for name in frame.columns:
-        if name == "count":
+        if name in counts:
             frame[name] = frame[name].astype("Int64")
         else:
             frame[name] = frame[name].astype("Float64")

@@ -180,10 +180,9 @@ def scores_table(feature: Mapping[str, Any]) -> Table:
             group(g.get("group")),
             number(g.get("count")),
             number(g.get("positives")),
-            cell(g.get("roc_auc")),
-            cell(g.get("expected_calibration_error")),
+            *(cell(g.get(item.key)) for item in registry.SCORE),
         )
         for g in feature.get("groups", ())
         if isinstance(g, Mapping)
     )
-    return Table(("group", "n", "positives", "ROC AUC", "ECE"), rows)
+    return Table(("group", "n", "positives", *(item.column for item in registry.SCORE)), rows)

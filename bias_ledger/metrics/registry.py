@@ -101,6 +101,11 @@ class Metric:
     none (the reason is in :attr:`no_counterpart`)."""
     no_counterpart: str = ""
 
+    @property
+    def is_count(self) -> bool:
+        """A count of rows (an integer column in tables), not a rate or a mean."""
+        return self.key == "count"
+
 
 @dataclass(frozen=True)
 class Summary:
@@ -331,7 +336,7 @@ SCORE: tuple[Metric, ...] = (
         "roc_auc",
         Family.SCORE,
         "ROC AUC",
-        "AUC",
+        "ROC AUC",
         undefined="the group has one label class only",
         worse=Worse.LOWER,
         counterpart=Counterpart(_SK + "roc_auc_score"),

@@ -70,16 +70,15 @@ def _p_text(p_value: Mapping[str, Any] | None) -> Text:
 def scores_table(feature: Mapping[str, Any]) -> FittedTable:
     table = FittedTable(
         f"Scores: {escape(' x '.join(feature['features']))}",
-        [Column("group", "left"), Column("n"), Column("positives"), Column("ROC AUC"),
-         Column("ECE")],
+        [Column("group", "left"), Column("n"), Column("positives"),
+         *(Column(item.column) for item in registry.SCORE)],
     )  # fmt: skip
     for group in feature["groups"]:
         table.add_row(
             escape(", ".join(group["group"])),
             f"{group['count']:,}",
             f"{group['positives']:,}",
-            fmt_json(group["roc_auc"]),
-            fmt_json(group["expected_calibration_error"]),
+            *(fmt_json(group.get(item.key)) for item in registry.SCORE),
         )
     return table
 

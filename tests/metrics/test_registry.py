@@ -126,6 +126,21 @@ def test_the_documented_lists_name_every_metric() -> None:
         assert f"`{key}`" in metrics and (f"`{key}`" in results or pair in results), key
 
 
+def test_the_policy_docs_name_every_metric_and_its_direction() -> None:
+    text = (REPO / "docs" / "POLICY.md").read_text()
+    listed = text[text.index("Per-group metrics (`group_metric`, `disparity`)") :]
+    listed = listed[: listed.index("\n\n")]
+    worse = text[text.index("Default direction of `worse`") :]
+    lower = worse[worse.index("lower is worse") : worse.index("higher is")]
+    higher = worse[worse.index("higher is") : worse.index("no natural direction")]
+    rest = worse[worse.index("and for the four error rates") :]
+    neither = rest[rest.index(").") : rest.index("no natural direction")]
+    where = {registry.Worse.LOWER: lower, registry.Worse.HIGHER: higher}
+    for item in registry.BINARY:
+        assert f"`{item.key}`" in listed, item.key
+        assert f"`{item.key}`" in where.get(item.worse, neither), item.key
+
+
 def test_the_committed_schema_is_current() -> None:
     assert (REPO / "docs" / "results.schema.json").read_text() == schema_text()
 
