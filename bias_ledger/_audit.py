@@ -6,6 +6,7 @@ that the CLI renders and records.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -25,11 +26,19 @@ from bias_ledger._audit_model import (
     ModelArtifact,
     Subject,
 )
+from bias_ledger._request import request_from_options
 from bias_ledger.errors import InputError
-from bias_ledger.input_options import BY_NAME, DEFAULT_CI_LEVEL, DEFAULT_MAX_GROUPS, recorded_keys
+from bias_ledger.input_options import (
+    BY_NAME,
+    DEFAULT_CI_LEVEL,
+    DEFAULT_MAX_GROUPS,
+    OPTIONS,
+    recorded_keys,
+)
+from bias_ledger.io.config import mapping_from_options
 from bias_ledger.io.digest import file_digests
 from bias_ledger.io.load import load_audit_data
-from bias_ledger.io.model import AuditData, ColumnMapping, JoinMode
+from bias_ledger.io.model import AuditData, ColumnMapping
 from bias_ledger.io.read import Source
 from bias_ledger.metrics.counts import count_binary
 from bias_ledger.metrics.engine import compute_binary_metrics
@@ -102,51 +111,46 @@ record them differently, e.g. ``ci_level`` null for tasks without intervals). Th
 an audit derives from the data (``positive_label``, ``classes``) are compared."""
 
 
+_BEFORE_RECORDED: dict[str, Any] = {"min_group_size": 0, "ci": None, "bootstrap": 0}
+"""What an older record that lacks the parameter was made with, where that is not today's
+default: records of results schema 1 predate intervals and minimum group sizes."""
+
+
+def _recorded_options(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The input option values a record's parameters hold, by option name."""
+    values = {
+        item.name: parameters.get(item.recorded, _BEFORE_RECORDED.get(item.name, item.default))
+        for item in OPTIONS
+        if item.recorded is not None
+    }
+    values["thresholds"] = values["thresholds"] or None  # none recorded: the default sweep
+    return values
+
+
 def request_from_parameters(
     parameters: Mapping[str, Any], *, data: Path, predictions: Path | None
 ) -> AuditRequest:
-    """The request that recomputes a recorded audit from the same files.
-
-    Records of results schema 1 predate intervals and minimum group sizes: they recompute
-    without either.
-    """
-    thresholds = parameters.get("thresholds")
-    return AuditRequest(
-        data=data,
-        mapping=mapping_from_parameters(parameters),
-        predictions=predictions,
-        references=dict(parameters.get("references") or {}),
-        min_group_size=int(parameters.get("min_group_size", 0)),
+    """The request that recomputes a recorded audit from the same files: the options the
+    record's parameters hold (:mod:`bias_ledger.input_options` names their keys)."""
+    if "label" not in parameters or "sensitive" not in parameters:
+        raise InputError("the recorded parameters name no label or no sensitive feature")
+    request = request_from_options(
+        {**_recorded_options(parameters), "data": data, "predictions": predictions}
+    )
+    return dataclasses.replace(
+        request,
+        # As recorded: tasks without intervals recorded 0.95 before 0.2 and null since.
         ci_level=parameters.get("ci_level"),
-        bootstrap=int(parameters.get("bootstrap", 0)),
-        seed=parameters.get("seed"),
-        thresholds=tuple(thresholds) if thresholds else DEFAULT_THRESHOLDS,
         # Records without the key divided by the most-selected group however small.
         impact_rule=ImpactDenominator(
             parameters.get("impact_ratio_denominator") or ImpactDenominator.MOST_SELECTED.value
         ),
-        engine=str(parameters.get("engine", "arrow")),
     )
 
 
 def mapping_from_parameters(parameters: Mapping[str, Any]) -> ColumnMapping:
     """Rebuild the column mapping recorded by :func:`parameters_json` (for recomputation)."""
-    join = parameters.get("join")
-    return ColumnMapping(
-        label=parameters["label"],
-        prediction=parameters.get("prediction"),
-        score=parameters.get("score"),
-        threshold=parameters.get("threshold"),
-        pos_label=parameters.get("pos_label"),
-        sensitive=tuple(parameters["sensitive"]),
-        id_column=parameters.get("id_column"),
-        join=JoinMode(join) if join else None,
-        missing_as_group=bool(parameters.get("missing_as_group", False)),
-        drop_missing=bool(parameters.get("drop_missing", False)),
-        max_groups=int(parameters.get("max_groups", DEFAULT_MAX_GROUPS)),
-        default_na=bool(parameters.get("default_na", True)),
-        task=Task(parameters.get("task", Task.BINARY_CLASSIFICATION.value)),
-    )
+    return mapping_from_options(_recorded_options(parameters))
 
 
 def model_artifact(path: Path | None) -> ModelArtifact | None:
@@ -434,8 +438,6 @@ def audit(
         raise InputError("no label column given; expected label=COLUMN")
     if data is None and table is None:
         raise InputError("no data given: expected a path, a table, or table=NAME (Spark)")
-    from bias_ledger._request import request_from_options
-
     # Every keyword is an input option (bias_ledger.input_options), as the CLI's are.
     values = {name: value for name, value in locals().items() if name in BY_NAME}
     values["data"] = _source(data, role="data", name=data_name) if data is not None else None

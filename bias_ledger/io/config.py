@@ -244,7 +244,7 @@ def mapping_from_options(values: Mapping[str, Any]) -> ColumnMapping:
         join=JoinMode(join) if join else None,
         missing_as_group=bool(merged["missing_as_group"]),
         drop_missing=bool(merged["drop_missing"]),
-        max_groups=merged["max_groups"],
+        max_groups=int(merged["max_groups"]),
         default_na=bool(merged["default_na"]),
         task=Task(merged["task"]),
     )
