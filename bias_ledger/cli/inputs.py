@@ -115,9 +115,6 @@ class InputOptions:
             given["data"] = data
         return cls(given=given, config=params.get("config"))
 
-    def get(self, name: str) -> Any:
-        return self.given.get(name)
-
 
 def _value(item: InputOption, raw: Any) -> Any:
     """The option's value from the command line's, None when it is not given."""
