@@ -190,6 +190,7 @@ def _cli_document(args: list[str]) -> dict[str, Any]:
     return document
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("values", "files"),
     [(VALUES, ("lending.csv",)), (JOINED, ("applicants.csv", "predictions.csv"))],

@@ -210,6 +210,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow
 def test_a_metric_registered_once_reaches_everything(tmp_path: Path) -> None:
     policy = tmp_path / "policy.toml"
     policy.write_text(
