@@ -10,6 +10,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bias_ledger.errors import KeyFileError
+from bias_ledger.ledger.files import read_regular
 from bias_ledger.ledger.keys import load_private_key, private_key_info
 
 KEY_PATH_ENV = "BIAS_LEDGER_KEY"
@@ -76,7 +77,7 @@ def load_signing_key(
 
 def _read(path: Path, warn: Callable[[str], None] | None) -> bytes:
     try:
-        data = path.read_bytes()
+        data = read_regular(path, error=KeyFileError)
         mode = path.stat().st_mode
     except OSError as exc:
         raise KeyFileError(f"{path}: cannot read the signing key ({exc.strerror})") from exc

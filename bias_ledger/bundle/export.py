@@ -33,6 +33,7 @@ from bias_ledger.ledger import sshsig
 from bias_ledger.ledger.checkpoint import Checkpoint, parse_signed_checkpoint
 from bias_ledger.ledger.entry import armor, parse_line
 from bias_ledger.ledger.entry_checks import CheckedEntry, check_entries
+from bias_ledger.ledger.files import read_regular
 from bias_ledger.ledger.key_records import key_of
 from bias_ledger.ledger.keys import fingerprint, public_key_openssh
 from bias_ledger.ledger.merkle import BLAKE3_HASHER, MerkleTree
@@ -207,7 +208,7 @@ def export_bundle(
     checkpoint_signers = [fingerprint(key)]
     if consistent_with is not None:
         try:
-            kept = consistent_with.read_bytes()
+            kept = read_regular(consistent_with)
         except OSError as exc:
             raise InputError(f"{consistent_with}: cannot read ({exc.strerror})") from None
         with contextlib.suppress(VerificationError):  # _consistency reports a bad one

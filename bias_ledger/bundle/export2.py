@@ -27,6 +27,7 @@ from bias_ledger.bundle.model import (
 from bias_ledger.errors import InputError, VerificationError
 from bias_ledger.ledger import note
 from bias_ledger.ledger.entry import armor
+from bias_ledger.ledger.files import read_regular
 from bias_ledger.ledger.keys import fingerprint, parse_public_key, public_key_openssh
 from bias_ledger.ledger.tlog_checkpoint import parse_checkpoint
 from bias_ledger.ledger.tlog_read import iter_records
@@ -133,7 +134,7 @@ def export_bundle_v2(
 
 def _consistency(tree: TileTree, origin: str, size: int, kept_path: Path) -> ConsistencyJson2:
     try:
-        kept_bytes = kept_path.read_bytes()
+        kept_bytes = read_regular(kept_path)
     except OSError as exc:
         raise InputError(f"{kept_path}: cannot read ({exc.strerror})") from None
     old = parse_checkpoint(note.parse_note(kept_bytes, str(kept_path)).text, str(kept_path))

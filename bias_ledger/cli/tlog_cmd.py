@@ -15,6 +15,7 @@ from rich.markup import escape
 from bias_ledger.cli.options import JsonOption, LedgerOption
 from bias_ledger.cli.output import error_line, out, print_json, warning_line
 from bias_ledger.errors import BiasLedgerError, ExitCode, InputError, VerificationError
+from bias_ledger.ledger.files import read_regular
 
 
 def _b64(value: bytes) -> str:
@@ -96,7 +97,7 @@ def run_verify_log(
     kept = None
     if since is not None:
         try:
-            kept = (since.read_bytes(), str(since))
+            kept = (read_regular(since), str(since))
         except OSError as exc:
             raise InputError(f"{since}: cannot read the kept checkpoint ({exc.strerror})") from exc
     policy = None

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bias_ledger.cli.verify_output import Shown, check_report_path, show_failure, show_success
 from bias_ledger.errors import InputError
+from bias_ledger.ledger.files import read_regular
 from bias_ledger.ledger.trust import TrustedKeys, load_allowed_signers
 from bias_ledger.verify import Kept, Verification, VerificationFailed, verify_source
 
@@ -33,7 +34,7 @@ def _read_kept(since: Path | None) -> Kept | None:
     if since is None:
         return None
     try:
-        return Kept(since.read_bytes(), str(since))
+        return Kept(read_regular(since), str(since))
     except OSError as exc:
         raise InputError(f"{since}: cannot read the kept checkpoint ({exc.strerror})") from None
 

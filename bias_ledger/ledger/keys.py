@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from bias_ledger.errors import KeyFileError
+from bias_ledger.ledger.files import read_regular
 
 KEY_TYPE = "ssh-ed25519"
 """The only key type bias-ledger signs and verifies with."""
@@ -201,7 +202,7 @@ def load_private_key(data: bytes, passphrase: bytes | None, *, source: str) -> E
 def load_private_key_file(path: Path, passphrase: bytes | None) -> Ed25519PrivateKey:
     """Read and load an OpenSSH Ed25519 private key file."""
     try:
-        data = Path(path).read_bytes()
+        data = read_regular(path, error=KeyFileError)
     except OSError as exc:
         raise KeyFileError(f"{path}: cannot read the key file: {exc.strerror}") from exc
     return load_private_key(data, passphrase, source=str(path))

@@ -110,16 +110,25 @@ class TrustedKeys:
             if not _FINGERPRINT.fullmatch(text) or len(_unbase64(text[7:] + "=")) != 32:
                 raise KeyFileError(
                     f"{source}: expected a key fingerprint like SHA256:<43 base64 characters>, "
-                    f"got {value!r}"
+                    f"got {_shown(value)}"
                 )
             keys[text] = TrustedKey(text, "", origin=source)
         return cls(keys, source)
 
 
+def _shown(value: str) -> str:
+    # What was passed is echoed only when it is short and plain: a key pasted by mistake (an
+    # OpenSSH private or public key is long) must never reach a message or a CI log.
+    if len(value) <= 60 and value.isascii() and value.isprintable() and " " not in value:
+        return repr(value)
+    return f"a value of {len(value)} characters (not shown)"
+
+
 def _unbase64(text: str) -> bytes:
+    # Non-ASCII text raises ValueError rather than binascii.Error; both mean "not base64".
     try:
         return base64.b64decode(text, validate=True)
-    except binascii.Error:
+    except (binascii.Error, ValueError):
         return b""
 
 

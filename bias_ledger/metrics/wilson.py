@@ -33,8 +33,13 @@ def wilson_bounds(
     with np.errstate(invalid="ignore", divide="ignore"):
         centre = (k + z2 / 2) / (n + z2)
         half = z / (n + z2) * np.sqrt(k * (n - k) / n + z2 / 4)
-        low = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), np.nan)
-        high = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), np.nan)
+        # The interval contains its estimate k/n, and is exactly [0, ...] at k = 0 and [..., 1] at
+        # k = n: in floating point centre - half is a rounding error away from 0 there.
+        rate = np.where(n > 0, k / np.where(n > 0, n, 1.0), np.nan)
+        low = np.where(k == 0, 0.0, np.minimum(np.clip(centre - half, 0.0, 1.0), rate))
+        high = np.where(k == n, 1.0, np.maximum(np.clip(centre + half, 0.0, 1.0), rate))
+        low = np.where(n > 0, low, np.nan)
+        high = np.where(n > 0, high, np.nan)
     return low, high
 
 

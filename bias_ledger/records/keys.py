@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bias_ledger.errors import InputError, KeyFileError
 from bias_ledger.ledger.entry import parse_line
+from bias_ledger.ledger.files import read_regular
 from bias_ledger.ledger.keys import fingerprint, parse_public_key, public_key_openssh
 from bias_ledger.ledger.reader import read_ledger
 
@@ -73,7 +74,7 @@ def known_key(path: Path, text: str) -> tuple[Ed25519PublicKey, int]:
             )
         return parse_public_key(keys[text]), len(stored.lines)
     try:
-        line = Path(text).read_text(encoding="utf-8")
+        line = read_regular(text, error=KeyFileError).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise KeyFileError(f"{text}: cannot read the public key file ({exc})") from None
     return parse_public_key(line, source=text), len(stored.lines)

@@ -158,9 +158,11 @@ def _series(axes: Axes, chart: BarChart, k: int, span: float) -> None:
         axes.errorbar(
             [bar.value or 0.0 for _, bar in ranged],
             [y for y, _ in ranged],
+            # A bootstrap percentile interval need not contain its estimate, and a recorded Wilson
+            # bound may sit a rounding error beyond it: such an arm is drawn as zero, not refused.
             xerr=[
-                [(bar.value or 0.0) - (bar.low or 0.0) for _, bar in ranged],
-                [(bar.high or 0.0) - (bar.value or 0.0) for _, bar in ranged],
+                [max(0.0, (bar.value or 0.0) - (bar.low or 0.0)) for _, bar in ranged],
+                [max(0.0, (bar.high or 0.0) - (bar.value or 0.0)) for _, bar in ranged],
             ],
             fmt="none",
             ecolor="#333333",

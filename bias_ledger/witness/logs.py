@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bias_ledger.errors import ConfigError, VerificationError
+from bias_ledger.ledger.files import read_regular
 from bias_ledger.ledger.note import ED25519, NoteVerifier, parse_verifier_key
 
 LogKeys = Mapping[str, tuple[NoteVerifier, ...]]
@@ -65,7 +66,7 @@ def parse_logs(text: str, source: str) -> LogKeys:
 def load_logs(path: Path) -> LogKeys:
     """Read and parse a ``--logs`` file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, error=ConfigError).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the logs file: {exc}") from exc
     return parse_logs(text, str(path))

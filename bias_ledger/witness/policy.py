@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bias_ledger.errors import InputError, VerificationError
+from bias_ledger.ledger.files import read_regular
 from bias_ledger.ledger.note import COSIGNATURE_V1, NoteVerifier, parse_note, parse_verifier_key
 from bias_ledger.ledger.tlog_checkpoint import parse_checkpoint
 
@@ -87,7 +88,7 @@ def parse_witness_policy(text: str, source: str) -> WitnessPolicy:
 def load_witness_policy(path: Path) -> WitnessPolicy:
     """Read and parse a witness policy file (``verify --witnesses FILE``)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read the witness policy: {exc}") from exc
     return parse_witness_policy(text, str(path))

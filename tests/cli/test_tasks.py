@@ -16,6 +16,33 @@ from sklearn.metrics import mean_absolute_error, recall_score, roc_auc_score
 
 from tests.ledger.helpers import cli_env, run_cli
 
+REGRESSION = [
+    "--task",
+    "regression",
+    "--label",
+    "actual",
+    "--prediction",
+    "estimate",
+    "--sensitive",
+    "region",
+]
+MULTICLASS = "--task multiclass_classification --label kind --prediction guess --sensitive tier"
+MULTICLASS_ARGS = MULTICLASS.split()
+SCORES: tuple[str, ...] = (
+    "--label",
+    "label",
+    "--prediction",
+    "pred",
+    "--score",
+    "score",
+    "--sensitive",
+    "region",
+    "--bootstrap",
+    "200",
+    "--seed",
+    "5",
+)
+
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], Path]:
@@ -59,19 +86,7 @@ def _metric(feature: dict[str, Any], group: str, name: str) -> float:
 
 def test_regression_audit_equals_fairlearn(workspace: tuple[Path, dict[str, str], Path]) -> None:
     _, _, data = workspace
-    document = _json(
-        workspace,
-        "audit",
-        data,
-        "--task",
-        "regression",
-        "--label",
-        "actual",
-        "--prediction",
-        "estimate",
-        "--sensitive",
-        "region",
-    )
+    document = _json(workspace, "audit", data, *REGRESSION)
     frame = pd.read_csv(data)
     reference = MetricFrame(
         metrics=mean_absolute_error,
@@ -94,19 +109,7 @@ def test_regression_audit_equals_fairlearn(workspace: tuple[Path, dict[str, str]
 
 def test_multiclass_audit_equals_sklearn(workspace: tuple[Path, dict[str, str], Path]) -> None:
     _, _, data = workspace
-    document = _json(
-        workspace,
-        "audit",
-        data,
-        "--task",
-        "multiclass_classification",
-        "--label",
-        "kind",
-        "--prediction",
-        "guess",
-        "--sensitive",
-        "tier",
-    )
+    document = _json(workspace, "audit", data, *MULTICLASS_ARGS)
     frame = pd.read_csv(data)
     assert document["results"]["classes"] == ["cat", "dog", "eel"]
     for item in document["results"]["per_class"]:
@@ -121,23 +124,7 @@ def test_multiclass_audit_equals_sklearn(workspace: tuple[Path, dict[str, str], 
 
 def test_score_metrics_and_intervals(workspace: tuple[Path, dict[str, str], Path]) -> None:
     _, _, data = workspace
-    document = _json(
-        workspace,
-        "audit",
-        data,
-        "--label",
-        "label",
-        "--prediction",
-        "pred",
-        "--score",
-        "score",
-        "--sensitive",
-        "region",
-        "--bootstrap",
-        "200",
-        "--seed",
-        "5",
-    )
+    document = _json(workspace, "audit", data, *SCORES)
     frame = pd.read_csv(data)
     scores = document["statistics"]["scores"]["features"][0]
     for group in scores["groups"]:
@@ -158,17 +145,25 @@ def test_log_show_export_and_recompute_every_task(
     workspace: tuple[Path, dict[str, str], Path],
 ) -> None:
     root, env, data = workspace
+    # The test makes its own records: under pytest-xdist the tests above may run in another
+    # worker, with another module fixture and ledger.
+    for args in (REGRESSION, MULTICLASS_ARGS, SCORES):
+        done = run_cli("audit", data, *args, env=env, cwd=root)
+        assert done.returncode == 0, done.stderr
     lines = _json(workspace, "log")
     assert {line["kind"] for line in lines} == {"audit"}
+    seen = set()
     for line in lines:
         shown = run_cli("show", str(line["index"]), env=env, cwd=root)
         assert shown.returncode == 0 and "Traceback" not in shown.stderr, shown.stderr
         record = _json(workspace, "show", str(line["index"]))["record"]
         task = record["audit"]["parameters"]["task"]
+        seen.add(task)
         # The human-readable record names its index, its task and its data file's digest.
         assert re.search(rf"^record\s+{line['index']}\s*$", shown.stdout, flags=re.M)
         assert "param task" in shown.stdout and task in shown.stdout
         assert record["audit"]["inputs"][0]["blake3"] in shown.stdout
+    assert {"regression", "multiclass_classification", "binary_classification"} == seen
     bundle = root / "all.zip"
     assert run_cli("export", "-o", bundle, "--all", env=env, cwd=root).returncode == 0
     fingerprint = _json(workspace, "key", "show")["fingerprint"]

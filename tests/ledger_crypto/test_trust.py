@@ -71,6 +71,7 @@ def test_validity_interval_is_honoured() -> None:
     [
         ("alice@x ssh-ed25519", "^f:2: expected 'principals \\[options\\] keytype"),
         ("alice@x ssh-ed25519 ####", "^f:2: the key is not valid base64"),
+        ("alice@x ssh-ed25519 AAAA\u00e9", "^f:2: the key is not valid base64"),
         ('alice@x nosuch="1" ssh-ed25519 AAAA', "^f:2: expected an option among cert-authority"),
         ('alice@x namespaces="git ssh-ed25519 AAAA', "^f:2: expected a closing double quote"),
         ('alice@x valid-after="2024" KEY', "^f:2: expected a time YYYYMMDD"),
@@ -116,6 +117,17 @@ def test_from_fingerprints() -> None:
             TrustedKeys.from_fingerprints([bad])
     with pytest.raises(KeyFileError, match="expected at least one"):
         TrustedKeys.from_fingerprints([])
+
+
+def test_a_key_passed_as_a_fingerprint_is_never_echoed() -> None:
+    from bias_ledger.ledger.keys import private_key_to_openssh
+
+    secret = private_key_to_openssh(generate_key(), None).decode()
+    with pytest.raises(KeyFileError) as raised:
+        TrustedKeys.from_fingerprints([secret])
+    message = str(raised.value)
+    assert f"a value of {len(secret)} characters (not shown)" in message
+    assert not any(line in message for line in secret.splitlines()[1:-1])
 
 
 @pytest.mark.interop

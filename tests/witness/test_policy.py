@@ -111,6 +111,7 @@ def test_the_quorum_check_stays_on_the_trusted_path() -> None:
     assert ours <= {
         "bias_ledger.errors",
         "bias_ledger.ledger",
+        "bias_ledger.ledger.files",
         "bias_ledger.ledger.note",
         "bias_ledger.ledger.tlog_checkpoint",
         "bias_ledger.witness",
