@@ -78,13 +78,15 @@ class InputOption:
     kind: Kind
     default: Any = None
     """The value when neither the command line, the config file nor the caller sets it."""
-    flag: str | None = None
-    """The command-line option; None when the option has none (``unflagged`` says why)."""
-    config: str | None = None
-    """The config file key; None when the config file cannot set it (``unconfigured`` says why)."""
-    recorded: str | None = None
-    """The key of the record's ``parameters`` that holds the value; None when it is not recorded
-    there (``unrecorded`` says why)."""
+    flag: str | None = ""
+    """The command-line option; by default ``--`` and the name with dashes; None when the
+    option has none (``unflagged`` says why)."""
+    config: str | None = ""
+    """The config file key; by default the name with dashes; None when the config file cannot
+    set it (``unconfigured`` says why)."""
+    recorded: str | None = ""
+    """The key of the record's ``parameters`` that holds the value; by default the name; None
+    when it is not recorded there (``unrecorded`` says why)."""
     unrecorded: str = ""
     unconfigured: str = ""
     unflagged: str = ""
@@ -96,6 +98,18 @@ class InputOption:
     """The CLI command's parameter name (``ctx.params`` key) when it is not ``name``."""
     commands: frozenset[str] = COMMANDS
     """The commands taking the flag."""
+
+    def __post_init__(self) -> None:
+        # Unless an entry says otherwise, every face spells the option after its name.
+        dashed = self.name.replace("_", "-")
+        derived = {
+            "flag": None if self.unflagged else f"--{dashed}",
+            "config": None if self.unconfigured else dashed,
+            "recorded": None if self.unrecorded else self.name,
+        }
+        for field, value in derived.items():
+            if getattr(self, field) == "":
+                object.__setattr__(self, field, value)
 
     @property
     def cli_param(self) -> str:
@@ -112,84 +126,31 @@ OPTIONS: tuple[InputOption, ...] = (
         "data",
         "Dataset file, as an option (instead of the DATA argument).",
         Kind.PATH,
-        flag="--data",
         param="data_file",
-        config="data",
         unrecorded=_IN_INPUTS,
     ),
     InputOption(
         "predictions",
         "Separate predictions file, joined on --id.",
         Kind.PATH,
-        flag="--predictions",
-        config="predictions",
         unrecorded=_IN_INPUTS,
     ),
     InputOption(
-        "id_column",
-        "Id column joining the two files.",
-        Kind.STR,
-        flag="--id",
-        config="id",
-        recorded="id_column",
+        "id_column", "Id column joining the two files.", Kind.STR, flag="--id", config="id"
     ),
     InputOption(
         "join",
         "'id' (with --id) or 'row-order' (same row counts required).",
         Kind.CHOICE,
-        flag="--join",
-        config="join",
-        recorded="join",
         choices=JOINS,
     ),
+    InputOption("label", "True label column (binary).", Kind.STR),
+    InputOption("prediction", "Predicted label column (binary).", Kind.STR),
+    InputOption("pos_label", "Label value counted as positive.", Kind.TEXT),
+    InputOption("score", "Model score column.", Kind.STR),
+    InputOption("threshold", "Predict positive when score >= threshold.", Kind.NUMBER),
     InputOption(
-        "label",
-        "True label column (binary).",
-        Kind.STR,
-        flag="--label",
-        config="label",
-        recorded="label",
-    ),
-    InputOption(
-        "prediction",
-        "Predicted label column (binary).",
-        Kind.STR,
-        flag="--prediction",
-        config="prediction",
-        recorded="prediction",
-    ),
-    InputOption(
-        "pos_label",
-        "Label value counted as positive.",
-        Kind.TEXT,
-        flag="--pos-label",
-        config="pos-label",
-        recorded="pos_label",
-    ),
-    InputOption(
-        "score",
-        "Model score column.",
-        Kind.STR,
-        flag="--score",
-        config="score",
-        recorded="score",
-    ),
-    InputOption(
-        "threshold",
-        "Predict positive when score >= threshold.",
-        Kind.NUMBER,
-        flag="--threshold",
-        config="threshold",
-        recorded="threshold",
-    ),
-    InputOption(
-        "sensitive",
-        "Sensitive feature column; repeat for intersections.",
-        Kind.NAMES,
-        default=(),
-        flag="--sensitive",
-        config="sensitive",
-        recorded="sensitive",
+        "sensitive", "Sensitive feature column; repeat for intersections.", Kind.NAMES, default=()
     ),
     InputOption(
         "references",
@@ -198,49 +159,23 @@ OPTIONS: tuple[InputOption, ...] = (
         flag="--reference",
         param="reference",
         config="reference",
-        recorded="references",
     ),
     InputOption(
         "model",
         "Model artifact file to fingerprint.",
         Kind.PATH,
-        flag="--model",
-        config="model",
         unrecorded="its name, size and digests are " + _IN_SUBJECT,
     ),
+    InputOption("model_name", "Model name.", Kind.STR, unrecorded=_IN_SUBJECT),
+    InputOption("model_version", "Model version.", Kind.TEXT, unrecorded=_IN_SUBJECT),
     InputOption(
-        "model_name",
-        "Model name.",
-        Kind.STR,
-        flag="--model-name",
-        config="model-name",
-        unrecorded=_IN_SUBJECT,
-    ),
-    InputOption(
-        "model_version",
-        "Model version.",
-        Kind.TEXT,
-        flag="--model-version",
-        config="model-version",
-        unrecorded=_IN_SUBJECT,
-    ),
-    InputOption(
-        "missing_as_group",
-        "A missing sensitive value is its own group.",
-        Kind.FLAG,
-        default=False,
-        flag="--missing-as-group",
-        config="missing-as-group",
-        recorded="missing_as_group",
+        "missing_as_group", "A missing sensitive value is its own group.", Kind.FLAG, default=False
     ),
     InputOption(
         "drop_missing",
         "Drop rows missing label/prediction (reports count).",
         Kind.FLAG,
         default=False,
-        flag="--drop-missing",
-        config="drop-missing",
-        recorded="drop_missing",
     ),
     InputOption(
         "default_na",
@@ -251,26 +186,18 @@ OPTIONS: tuple[InputOption, ...] = (
         flag="--no-default-na",
         negated=True,
         param="no_default_na",
-        config="default-na",
-        recorded="default_na",
     ),
     InputOption(
         "max_groups",
         f"Max groups per feature (default {DEFAULT_MAX_GROUPS}).",
         Kind.COUNT,
         default=DEFAULT_MAX_GROUPS,
-        flag="--max-groups",
-        config="max-groups",
-        recorded="max_groups",
     ),
     InputOption(
         "task",
         "binary_classification (default), regression or multiclass_classification.",
         Kind.CHOICE,
         default=TASKS[0],
-        flag="--task",
-        config="task",
-        recorded="task",
         choices=TASKS,
     ),
     InputOption(
@@ -279,17 +206,12 @@ OPTIONS: tuple[InputOption, ...] = (
         f"(default {DEFAULT_MIN_GROUP_SIZE}).",
         Kind.COUNT,
         default=DEFAULT_MIN_GROUP_SIZE,
-        flag="--min-group-size",
-        config="min-group-size",
-        recorded="min_group_size",
     ),
     InputOption(
         "ci",
         f"Confidence level of intervals (default {DEFAULT_CI_LEVEL}; 0 for none).",
         Kind.NUMBER,
         default=DEFAULT_CI_LEVEL,
-        flag="--ci",
-        config="ci",
         recorded="ci_level",
     ),
     InputOption(
@@ -298,27 +220,14 @@ OPTIONS: tuple[InputOption, ...] = (
         "(default 0: Wilson intervals on per-group rates).",
         Kind.COUNT,
         default=0,
-        flag="--bootstrap",
-        config="bootstrap",
-        recorded="bootstrap",
     ),
-    InputOption(
-        "seed",
-        "Bootstrap seed (default: drawn and recorded).",
-        Kind.COUNT,
-        flag="--seed",
-        config="seed",
-        recorded="seed",
-    ),
+    InputOption("seed", "Bootstrap seed (default: drawn and recorded).", Kind.COUNT),
     InputOption(
         "thresholds",
         "Thresholds of the per-group sweep over --score, comma-separated "
         "(default 0.1,0.2,...,0.9).",
         Kind.NUMBERS,
         default=DEFAULT_THRESHOLDS,
-        flag="--thresholds",
-        config="thresholds",
-        recorded="thresholds",
     ),
     InputOption(
         "engine",
@@ -326,24 +235,18 @@ OPTIONS: tuple[InputOption, ...] = (
         "hive-partitioned Parquet) or spark.",
         Kind.CHOICE,
         default=ENGINES[0],
-        flag="--engine",
-        config="engine",
-        recorded="engine",
         choices=ENGINES,
     ),
     InputOption(
         "spark_master",
         "Spark master URL for --engine spark (default local[*], or $SPARK_REMOTE).",
         Kind.STR,
-        flag="--spark-master",
-        config="spark-master",
         unrecorded=_WHERE_NOT_WHAT,
     ),
     InputOption(
         "table",
         "A Spark catalog table to audit (--engine spark).",
         Kind.STR,
-        flag="--table",
         # Not `table`, which a mistyped `label` would be taken for.
         config="spark-table",
         unrecorded="the table is recorded as the input `table:NAME` in the record's `inputs`",
