@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from bias_ledger._version import __version__
+
 __all__ = ["AuditResult", "Ledger", "__version__", "audit"]
 
 if TYPE_CHECKING:

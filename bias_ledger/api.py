@@ -1,13 +1,15 @@
-"""The Python face of a ledger: open it, append audits and approvals, list its records.
+"""The Python face of a ledger: open it, append audits and approvals, gate, verify, export.
 
 ``bias_ledger.Ledger.open(path).append(result)`` signs and appends exactly the record that
-``bias-ledger audit`` appends; the CLI calls these same methods.
+``bias-ledger audit`` appends; ``.gate``, ``.verify`` and ``.export`` call the functions of
+:mod:`bias_ledger.workflows` that ``bias-ledger gate``, ``verify`` and ``export`` call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +20,12 @@ if TYPE_CHECKING:
 
     from bias_ledger._audit_model import AuditResult
     from bias_ledger.ledger.store import Appended
+    from bias_ledger.policy import Policy
     from bias_ledger.policy.report import PolicyReport
+    from bias_ledger.workflows.export import Exported, ExportedModelCard
+    from bias_ledger.workflows.gate import GateResult
+    from bias_ledger.workflows.trust import TrustSpec
+    from bias_ledger.workflows.verify import Verified
 
 
 def _key(key: Path | str | Ed25519PrivateKey | None) -> Path | Ed25519PrivateKey | None:
@@ -96,6 +103,123 @@ class Ledger:
         return sign_and_append(
             self.path, "approval", payload, _key(key), ask_passphrase=ask_passphrase
         )
+
+    def gate(
+        self,
+        policy: str | Path | Policy,
+        result: AuditResult | None = None,
+        *,
+        record: int | None = None,
+        baseline: str | int | Path | None = None,
+        approved_by: TrustSpec | None = None,
+        trusted: TrustSpec | None = None,
+        trust_ledger_keys: bool = False,
+        junit: str | Path | None = None,
+        record_verdict: bool = True,
+        key: Path | str | Ed25519PrivateKey | None = None,
+        ask_passphrase: Callable[[str], str] | None = None,
+    ) -> GateResult:
+        """Judge ``result`` (a new audit) or audit record ``record`` against ``policy`` and
+        append the verdict (unless ``record_verdict=False``), as ``bias-ledger gate`` does.
+
+        ``baseline`` (``"latest-approved"``, a record index, or a bundle path) feeds regression
+        rules; it and ``record`` are relied on only after the ledger verifies and their signer
+        (or approver) is trusted: ``trusted`` (the ledger's signers) and ``approved_by`` (the
+        approvers) are allowed_signers paths or ``SHA256:`` fingerprints; ``trust_ledger_keys``
+        trusts the ledger's own keys, with a warning. The verdict is in the result:
+        ``.passed`` is False for a violated policy (nothing is raised for it).
+        """
+        import warnings
+
+        from bias_ledger.workflows.gate import gate_trust, run_gate
+        from bias_ledger.workflows.trust import trusted_keys
+
+        spec = None if baseline is None else str(baseline)
+        trust = gate_trust(
+            trusted=trusted_keys(trusted, source="trusted="),
+            approved_by=trusted_keys(approved_by, source="approved_by="),
+            trust_ledger_keys=trust_ledger_keys,
+            baseline=spec,
+            record=record,
+            warn=lambda message: warnings.warn(message, UserWarning, stacklevel=4),
+        )
+        loaded: Path | Policy = Path(policy) if isinstance(policy, str | Path) else policy
+        return run_gate(
+            self.path,
+            loaded,
+            trust,
+            audit=result,
+            record=record,
+            baseline=spec,
+            junit=None if junit is None else Path(junit),
+            record_verdict=record_verdict,
+            key=_key(key),
+            ask_passphrase=ask_passphrase,
+        )
+
+    def verify(
+        self,
+        *,
+        trusted: TrustSpec | None = None,
+        trust_ledger_keys: bool = False,
+        since: str | Path | None = None,
+        witnesses: str | Path | None = None,
+    ) -> Verified:
+        """Verify every record, signature, the chain and the signed checkpoint, trusting the
+        keys of ``trusted`` (an allowed_signers path, ``SHA256:`` fingerprints, or both in a
+        list) and the rotations they sign, as ``bias-ledger verify --trusted-keys`` does.
+
+        ``since`` is a checkpoint file kept earlier that the ledger must extend (rollback and
+        fork); ``witnesses`` a witness policy (format 2). Raises VerificationError (a
+        :class:`~bias_ledger.verify.VerificationFailed` carries the checks that ran) on the
+        first failure, also when no key is trusted; returns what was verified.
+        """
+        from bias_ledger.workflows.trust import trusted_keys
+        from bias_ledger.workflows.verify import verify_ledger_dir
+
+        return verify_ledger_dir(
+            self.path,
+            trusted=trusted_keys(trusted),
+            trust_ledger_keys=trust_ledger_keys,
+            since=None if since is None else Path(since),
+            witnesses=None if witnesses is None else Path(witnesses),
+        )
+
+    def export(
+        self,
+        output: str | Path,
+        *,
+        records: Sequence[int] = (),
+        model: str | None = None,
+        since: str | datetime | None = None,
+        everything: bool = False,
+        consistent_with: str | Path | None = None,
+    ) -> Exported:
+        """Write a bundle of exactly one selection (``records``, every audit of ``model``,
+        every record ``since`` a UTC date or time, or ``everything``) to ``output``, as
+        ``bias-ledger export -o`` does; the ledger is verified first and ``output`` may not be
+        inside a ledger. ``consistent_with`` adds a proof that the ledger extends a checkpoint
+        kept earlier."""
+        from bias_ledger.workflows.export import export_bundle_file
+
+        return export_bundle_file(
+            self.path,
+            Path(output),
+            indexes=tuple(records),
+            model=model,
+            since=since,
+            everything=everything,
+            consistent_with=None if consistent_with is None else Path(consistent_with),
+        )
+
+    def export_cyclonedx(
+        self, output: str | Path, *, record: int | None = None, model: str | None = None
+    ) -> ExportedModelCard:
+        """Write the CycloneDX 1.6 model card of audit record ``record`` (default: the latest
+        audit, of ``model`` if named), as ``bias-ledger export --cyclonedx`` does."""
+        from bias_ledger.workflows.export import export_cyclonedx_file
+
+        return export_cyclonedx_file(self.path, Path(output), index=record, model=model)
 
     def __len__(self) -> int:
         from bias_ledger.ledger.reader import read_ledger

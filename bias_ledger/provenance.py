@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 
-from bias_ledger import __version__
+from bias_ledger._version import __version__
 
 _LIBRARIES = ("pandas", "numpy", "pyarrow", "fairlearn", "scikit-learn", "blake3", "cryptography")
 

@@ -13,11 +13,11 @@ from bias_ledger.bundle.model import (
     CHECKPOINT,
     CONSISTENCY,
     SIGNERS,
+    BundleContents,
     ConsistencyJson,
     Manifest,
     parse_consistency,
 )
-from bias_ledger.bundle.read import BundleContents
 from bias_ledger.bundle.signers import signers_text
 from bias_ledger.errors import BundleError, VerificationError
 from bias_ledger.ledger.checkpoint import Checkpoint

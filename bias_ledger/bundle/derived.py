@@ -10,8 +10,8 @@ import json
 from collections.abc import Iterable, Mapping
 
 from bias_ledger.bundle.model import REPORT_HTML, REPORT_MD, SIGNERS
-from bias_ledger.bundle.report import ReportData, ReportRecord
 from bias_ledger.bundle.signers import signers_text
+from bias_ledger.render.report import ReportData, ReportRecord
 from bias_ledger.render.report_html import render_html
 from bias_ledger.render.report_md import render_markdown
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from bias_ledger.bundle.format2 import (
 from bias_ledger.bundle.model import (
     CHECKPOINT,
     CONSISTENCY,
+    MEMBER_COUNT_LIMIT,
     Manifest,
     ManifestRecord,
     record_json,
@@ -30,85 +30,101 @@ from bias_ledger.ledger.entry import armor
 from bias_ledger.ledger.files import read_regular
 from bias_ledger.ledger.keys import fingerprint, parse_public_key, public_key_openssh
 from bias_ledger.ledger.tlog_checkpoint import parse_checkpoint
-from bias_ledger.ledger.tlog_read import iter_records
+from bias_ledger.ledger.tlog_entry import parse_entry
+from bias_ledger.ledger.tlog_read import iter_entries, read_record
 from bias_ledger.ledger.tlog_source import DirectorySource
 from bias_ledger.ledger.tlog_tiles import leaf_hash
 from bias_ledger.ledger.tlog_tree import TileTree
 from bias_ledger.ledger.tlog_verify import verify_log
 
+_BUNDLE_MEMBERS = min(MEMBER_COUNT_LIMIT, 0xFFFF)
+"""Members a bundle may hold: the readers' limit, and a zip without zip64 (FORMAT.md)."""
+_FIXED_MEMBERS = 6
+"""bundle.json, checkpoint, consistency.json, keys/allowed_signers, report.md, report.html."""
 
-def _chosen(selection: Selection, headers: Sequence[dict[str, Any]]) -> list[int]:
-    """Selected indexes, approvals of chosen audits (--model) and earlier key rotations."""
-    size = len(headers)
+
+def _subject_model(record: Any) -> Any:
+    payload = record.get(str(record.get("kind"))) if isinstance(record, dict) else None
+    subject = payload.get("subject") if isinstance(payload, dict) else None
+    return subject.get("model_name") if isinstance(subject, dict) else None
+
+
+def _approved(record: Any) -> Any:
+    payload = record.get("approval") if isinstance(record, dict) else None
+    approves = payload.get("approves") if isinstance(payload, dict) else None
+    return approves.get("index") if isinstance(approves, dict) else None
+
+
+def _chosen(source: DirectorySource, size: int, selection: Selection) -> list[int]:
+    """Selected indexes, approvals of chosen audits (--model) and earlier key rotations, in
+    one pass over the entries (kind and timestamp are there); records are read only to match
+    a model. Memory: the selection, not the ledger."""
+    chosen: set[int] = set()
     if selection.indexes:
         for index in selection.indexes:
             if not 0 <= index < size:
                 raise InputError(f"record {index}: the latest checkpoint covers 0..{size - 1}")
         chosen = set(selection.indexes)
-    else:
-        chosen = {i for i, h in enumerate(headers) if _matches(selection, h)}
+    rotations: list[int] = []
+    for index, data in iter_entries(source, size):
+        entry = parse_entry(data, where=f"{source.name} record {index}")
+        if entry.kind == "key_rotation":
+            rotations.append(index)
+        if selection.everything and not selection.indexes:
+            chosen.add(index)
+        elif selection.since is not None and not selection.indexes:
+            stamp = datetime.fromisoformat(entry.timestamp.replace("Z", "+00:00"))
+            if stamp >= selection.since:
+                chosen.add(index)
+        elif selection.model is not None and entry.kind in ("audit", "gate", "approval"):
+            where = f"{source.name} record {index}"
+            record = json.loads(read_record(source, entry, where=where))
+            matches = not selection.indexes and _subject_model(record) == selection.model
+            if matches or (entry.kind == "approval" and _approved(record) in chosen):
+                chosen.add(index)
     if not chosen:
         raise InputError("no record matches the selection: nothing to export")
-    if selection.model is not None:
-        chosen |= {i for i, h in enumerate(headers) if h.get("approves") in chosen}
     last = max(chosen)
-    chosen |= {i for i in range(last) if headers[i]["kind"] == "key_rotation"}
+    chosen.update(index for index in rotations if index < last)
+    members = 3 * len(chosen) + _FIXED_MEMBERS
+    if members > _BUNDLE_MEMBERS:
+        raise InputError(
+            f"{len(chosen)} records make a bundle of {members} members, more than the "
+            f"{_BUNDLE_MEMBERS} a bundle may hold: export fewer (--since, --model, indexes)"
+        )
     return sorted(chosen)
-
-
-def _matches(selection: Selection, header: dict[str, Any]) -> bool:
-    if selection.everything:
-        return True
-    if selection.since is not None:
-        stamp = datetime.fromisoformat(str(header["timestamp"]).replace("Z", "+00:00"))
-        return stamp >= selection.since
-    return selection.model is not None and header.get("model") == selection.model
-
-
-def _summary(record: dict[str, Any]) -> dict[str, Any]:
-    kind = record.get("kind")
-    payload = record.get(str(kind)) if isinstance(kind, str) else None
-    payload = payload if isinstance(payload, dict) else {}
-    subject = payload.get("subject")
-    approves = payload.get("approves")
-    return {
-        "kind": kind,
-        "timestamp": record.get("timestamp"),
-        "model": subject.get("model_name") if isinstance(subject, dict) else None,
-        "approves": approves.get("index") if isinstance(approves, dict) else None,
-    }
 
 
 def export_bundle_v2(
     path: Path, selection: Selection, *, consistent_with: Path | None = None
 ) -> ExportResult:
-    """Build the format-2 bundle of the ledger at ``path`` for ``selection``."""
+    """Build the format-2 bundle of the ledger at ``path`` for ``selection``: the ledger is
+    verified in one streaming pass, then only the selected records are read again."""
     source = DirectorySource(path)
     verified = verify_log(source, trusted=None, trust_log_keys=True)
     checkpoint, size = verified.checkpoint, verified.checkpoint.size
-    headers = [_summary(json.loads(item.record_bytes)) for item in iter_records(source, size)]
-    chosen = set(_chosen(selection, headers))
+    chosen = set(_chosen(source, size, selection))
     tree = TileTree(source, size)
     members: dict[str, bytes] = {}
     listed: list[ManifestRecord] = []
     signers: set[tuple[str, str]] = set()
     records: list[tuple[int, str, bytes]] = []
-    keys: dict[str, Any] = {}
-    for item in iter_records(source, size):
-        index = item.entry.index
+    for index, entry_bytes in iter_entries(source, size):
         if index not in chosen:
             continue
-        members[record_json(index)] = item.record_bytes
-        members[record_sig(index)] = armor(item.entry.signature).encode("ascii")
-        members[entry_member(index)] = item.entry_bytes
+        where = f"{source.name} record {index}"
+        entry = parse_entry(entry_bytes, where=where)
+        record_bytes = read_record(source, entry, where=where)
+        members[record_json(index)] = record_bytes
+        members[record_sig(index)] = armor(entry.signature).encode("ascii")
+        members[entry_member(index)] = entry_bytes
         proof = tuple(h.hex() for h in tree.inclusion_proof(index, size))
         listed.append(
-            ManifestRecord(index, item.entry.record, leaf_hash(item.entry_bytes).hex(), size, proof)
+            ManifestRecord(index, entry.record, leaf_hash(entry_bytes).hex(), size, proof)
         )
-        signer = json.loads(item.record_bytes)["signer"]
+        signer = json.loads(record_bytes)["signer"]
         signers.add((signer["fingerprint"], signer["public_key"].strip()))
-        keys[signer["public_key"]] = parse_public_key(signer["public_key"])
-        records.append((index, item.entry.record, item.record_bytes))
+        records.append((index, entry.record, record_bytes))
     checkpoint_key = parse_public_key(verified.checkpoint_signer)
     signers.add((fingerprint(checkpoint_key), public_key_openssh(checkpoint_key)))
     manifest = Manifest(

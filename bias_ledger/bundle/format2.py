@@ -9,10 +9,8 @@ trust and rotations) are format 1's own functions.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -27,6 +25,7 @@ from bias_ledger.bundle.model import (
     REPORT_HTML,
     REPORT_MD,
     SIGNERS,
+    BundleContents,
     ConsistencyJson,
     Manifest,
     ManifestRecord,
@@ -35,7 +34,6 @@ from bias_ledger.bundle.model import (
     record_json,
     record_sig,
 )
-from bias_ledger.bundle.read import BundleContents
 from bias_ledger.errors import BundleError, VerificationError
 from bias_ledger.ledger import note
 from bias_ledger.ledger.checkpoint import Checkpoint as BodyCheckpoint
@@ -50,8 +48,7 @@ from bias_ledger.ledger.tlog_entry import parse_entry
 from bias_ledger.ledger.tlog_sig import check_signature
 from bias_ledger.ledger.tlog_tiles import leaf_hash
 from bias_ledger.ledger.trust import TrustedKeys
-from bias_ledger.verify import Checklist, Integrity, Verification, check_links, verify_source
-from bias_ledger.verify.result import Check, Status
+from bias_ledger.verify import Checklist, Integrity, Kept, Verification, check_links, verify_source
 
 BUNDLE_FORMAT_VERSION = 2
 HASH_NAME = "sha256"
@@ -179,7 +176,9 @@ def _record(contents: BundleContents, item: ManifestRecord, size: int, root: byt
     return CheckedEntry(header, digest, leaf, approves, new_key)
 
 
-def _consistency(contents: BundleContents, checkpoint: Checkpoint) -> Step | None:
+def _consistency(
+    contents: BundleContents, checkpoint: Checkpoint
+) -> tuple[Step, ConsistencyJson2] | None:
     raw = contents.members.get(CONSISTENCY)
     if raw is None:
         return None
@@ -207,52 +206,8 @@ def _consistency(contents: BundleContents, checkpoint: Checkpoint) -> Step | Non
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"{where}: malformed ({exc})") from None
-    return Step("consistency proof", f"size {proof.old_size} is a prefix (RFC 6962, SHA-256)")
-
-
-@dataclass(frozen=True)
-class _Kept:
-    checkpoint: Checkpoint
-    key: Any
-
-
-def _since(
-    contents: BundleContents,
-    checkpoint: Checkpoint,
-    kept_data: bytes,
-    source: str,
-    keys: Mapping[str, Any],
-    trusted: TrustedKeys,
-) -> Step:
-    kept = parse_checkpoint(note.parse_note(kept_data, source).text, source)
-    if kept.origin != checkpoint.origin:
-        raise VerificationError(f"{source}: kept checkpoint is for origin {kept.origin!r}")
-    if kept.size > checkpoint.size:
-        raise VerificationError(
-            f"rollback: the bundle's checkpoint has size {checkpoint.size}, smaller than the "
-            f"{kept.size} of the checkpoint you kept ({source})"
-        )
-    if kept.size == checkpoint.size and kept.root_hash != checkpoint.root_hash:
-        raise VerificationError(f"fork: the kept checkpoint ({source}) has another root")
-    if kept.size < checkpoint.size:
-        raw = contents.members.get(CONSISTENCY)
-        old = json.loads(raw) if raw else None
-        if not old or (old["old_size"], old["old_root"]) != (kept.size, kept.root_hash.hex()):
-            raise VerificationError(
-                f"fork: no consistency proof in the bundle from the kept size {kept.size} and "
-                f"root ({source}); export it with --consistent-with"
-            )
-    _, key = _checkpoint_key(kept_data, kept.origin, keys, source)
-    trusted.require(key, what=f"{source} (kept checkpoint, tree size {kept.size})")
-    return Step("since", f"the bundle's ledger extends the checkpoint kept in {source}")
-
-
-def _checkpoint_key(
-    data: bytes, origin: str, keys: Mapping[str, Any], where: str
-) -> tuple[Any, Any]:
-    verifiers = {note.note_verifier(origin, key): key for key in keys.values()}
-    opened = note.open_note(data, verifiers, where)
-    return opened, verifiers[opened.verified_by[0]]
+    step = Step("consistency proof", f"size {proof.old_size} is a prefix (RFC 6962, SHA-256)")
+    return step, proof
 
 
 class Format2BundleSource:
@@ -269,6 +224,7 @@ class Format2BundleSource:
         self.name = contents.source
         self.keys: dict[str, Any] = {}
         self.checkpoint: Checkpoint | None = None
+        self._proof: ConsistencyJson2 | None = None
 
     def integrity(self, checklist: Checklist, *, format_checked: bool = False) -> Integrity:
         contents, manifest, where = self.contents, self.contents.manifest, self.contents.source
@@ -302,12 +258,34 @@ class Format2BundleSource:
             check.detail = check_signers_member(contents, key, entries)
         proven = _consistency(contents, checkpoint)
         if proven is not None:
-            checklist.add(proven.what, proven.detail)
+            checklist.add(proven[0].what, proven[0].detail)
+            self._proof = proven[1]
         body = BodyCheckpoint(checkpoint.origin, checkpoint.size, checkpoint.root_hash)
         return Integrity(manifest.origin, size, body, key, entries)
 
     def root_at(self, size: int, *, wanted_by: str) -> bytes:
-        raise VerificationError(f"{wanted_by}: checked by the format-2 bundle itself")
+        """The root at a kept checkpoint's size: the checkpoint's own, or the old root of the
+        consistency proof checked in :meth:`integrity`."""
+        assert self.checkpoint is not None
+        if size == self.checkpoint.size:
+            return self.checkpoint.root_hash
+        if self._proof is None or self._proof.old_size != size:
+            raise VerificationError(
+                f"fork: no consistency proof in the bundle from the kept size {size} "
+                f"({wanted_by}); export it with --consistent-with"
+            )
+        return bytes.fromhex(self._proof.old_root)
+
+    def kept_checkpoint(self, kept: Kept, trusted: TrustedKeys) -> tuple[BodyCheckpoint, Any]:
+        """A kept signed note: its body and the key (a record signer's or a trusted one)
+        whose Ed25519 signature, named by the origin, verifies."""
+        text = note.parse_note(kept.data, kept.name).text
+        body = parse_checkpoint(text, kept.name)
+        keys = [*self.keys.values(), *(k.public_key for k in trusted if k.public_key)]
+        verifiers = {note.note_verifier(body.origin, key): key for key in keys}
+        opened = note.open_note(kept.data, verifiers, kept.name)
+        checkpoint = BodyCheckpoint(body.origin, body.size, body.root_hash)
+        return checkpoint, verifiers[opened.verified_by[0]]
 
 
 def verify_contents_v2(
@@ -317,13 +295,6 @@ def verify_contents_v2(
     kept_checkpoint: bytes | None = None,
     kept_source: str = "--since",
 ) -> Verification:
-    """Verify a format-2 bundle with the one core; ``--since`` (a kept signed note) after it."""
-    source = Format2BundleSource(contents)
-    result = verify_source(source, trusted=trusted)
-    if kept_checkpoint is not None and trusted is not None and source.checkpoint is not None:
-        step = _since(
-            contents, source.checkpoint, kept_checkpoint, kept_source, source.keys, trusted
-        )
-        check = Check(step.what, step.detail, Status.PASSED, kept_source)
-        result = dataclasses.replace(result, checks=(*result.checks, check))
-    return result
+    """Verify a format-2 bundle with the one core, ``--since`` (a kept signed note) too."""
+    kept = None if kept_checkpoint is None else Kept(kept_checkpoint, kept_source)
+    return verify_source(Format2BundleSource(contents), trusted=trusted, since=kept)

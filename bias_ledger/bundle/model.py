@@ -253,3 +253,17 @@ def parse_consistency(raw: bytes) -> ConsistencyJson:
     if proof.encode() != raw:
         raise BundleError(f"{CONSISTENCY}: expected the canonical layout, found different bytes")
     return proof
+
+
+@dataclass(frozen=True)
+class BundleContents:
+    """A bundle's members, read into memory and checked for safety (not yet verified)."""
+
+    source: str
+    """The bundle file, for messages."""
+    members: Mapping[str, bytes]
+    """Member name to its bytes."""
+    manifest: Manifest
+
+    def record_indexes(self) -> tuple[int, ...]:
+        return tuple(item.index for item in self.manifest.records)

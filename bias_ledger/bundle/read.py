@@ -12,7 +12,6 @@ import struct
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -27,6 +26,7 @@ from bias_ledger.bundle.model import (
     TOTAL_LIMIT,
     ZIP_MODE,
     ZIP_TIME,
+    BundleContents,
     Manifest,
     check_format,
     load_json,
@@ -35,6 +35,8 @@ from bias_ledger.bundle.model import (
     record_sig,
 )
 from bias_ledger.errors import BundleError, InputError
+
+__all__ = ["BundleContents", "read_bundle"]
 
 _CHUNK = 1024 * 1024
 _DRIVE = re.compile(r"[A-Za-z]:")
@@ -56,20 +58,6 @@ class Limits:
     """Largest total uncompressed size, in bytes."""
     count: int = MEMBER_COUNT_LIMIT
     """Most members."""
-
-
-@dataclass(frozen=True)
-class BundleContents:
-    """A bundle's members, read into memory and checked for safety (not yet verified)."""
-
-    source: str
-    """The bundle file, for messages."""
-    members: Mapping[str, bytes]
-    """Member name to its bytes."""
-    manifest: Manifest
-
-    def record_indexes(self) -> tuple[int, ...]:
-        return tuple(item.index for item in self.manifest.records)
 
 
 def _check_name(name: str, source: str) -> None:

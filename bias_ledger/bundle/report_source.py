@@ -11,7 +11,6 @@ from pathlib import Path
 
 from bias_ledger.bundle.derived import report_data
 from bias_ledger.bundle.model import CHECKPOINT, record_json
-from bias_ledger.bundle.report_blocks import ReportData
 from bias_ledger.errors import InputError, VerificationError
 from bias_ledger.ledger import sshsig
 from bias_ledger.ledger.checkpoint import parse_signed_checkpoint
@@ -20,6 +19,7 @@ from bias_ledger.ledger.keys import fingerprint, public_key_openssh
 from bias_ledger.ledger.reader import read_ledger
 from bias_ledger.ledger.record import parse_header
 from bias_ledger.ledger.trust import TrustedKeys
+from bias_ledger.render.report_blocks import ReportData
 
 
 def ledger_record_data(path: Path, index: int, trusted: TrustedKeys | None) -> ReportData:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import blake3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -52,6 +53,9 @@ from bias_ledger.verify import (
     check_links,
     verify_source,
 )
+
+if TYPE_CHECKING:
+    from bias_ledger.bundle.format2 import Format2BundleSource
 
 BundleVerification = Verification
 BundleUntrustedError = UntrustedError
@@ -150,6 +154,7 @@ class BundleSource:
         self._contents = contents
         self._checkpoint: Checkpoint | None = None
         self._proof: ConsistencyJson | None = None
+        self._format2: Format2BundleSource | None = None
 
     @property
     def contents(self) -> BundleContents:
@@ -180,7 +185,8 @@ class BundleSource:
         if manifest.format_version == 2:  # entries, SHA-256 proofs, a signed-note checkpoint
             from bias_ledger.bundle.format2 import Format2BundleSource
 
-            return Format2BundleSource(contents).integrity(checklist, format_checked=True)
+            self._format2 = Format2BundleSource(contents)
+            return self._format2.integrity(checklist, format_checked=True)
         with checklist.check("checkpoint signature", f"the key in {CHECKPOINT_SIG}") as check:
             checkpoint, key = _checkpoint(contents)
             check.detail = (
@@ -230,7 +236,13 @@ class BundleSource:
             entries=entries,
         )
 
+    def kept_checkpoint(self, kept: Kept, trusted: TrustedKeys) -> tuple[Checkpoint, Any] | None:
+        """A format-2 bundle reads a kept checkpoint as a signed note; None for format 1."""
+        return None if self._format2 is None else self._format2.kept_checkpoint(kept, trusted)
+
     def root_at(self, size: int, *, wanted_by: str) -> bytes:
+        if self._format2 is not None:
+            return self._format2.root_at(size, wanted_by=wanted_by)
         assert self._checkpoint is not None
         if size == self._checkpoint.size:
             return self._checkpoint.root_hash

@@ -120,7 +120,7 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
-        from bias_ledger import __version__
+        from bias_ledger._version import __version__
 
         typer.echo(f"bias-ledger {__version__}")
         raise typer.Exit(0)

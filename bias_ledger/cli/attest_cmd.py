@@ -39,8 +39,10 @@ def attest(
     from bias_ledger.exports.paths import refuse_inside_ledger
     from bias_ledger.ledger.files import write_atomically
     from bias_ledger.ledger.reader import resolve_ledger_path
+    from bias_ledger.render.formats import ATTESTATION
     from bias_ledger.signing import load_signing_key
 
+    ATTESTATION.for_path(output, option="attest -o")
     path = resolve_ledger_path(ledger)
     refuse_inside_ledger(output, path)
     signing_key = load_signing_key(key, ask_passphrase=ask_passphrase)

@@ -55,64 +55,37 @@ def export(
     ] = None,
 ) -> None:
     """Export records with inclusion proofs, the signed checkpoint and reports, to one file."""
-    import blake3
+    from bias_ledger.ledger.reader import resolve_ledger_path
+    from bias_ledger.workflows.export import export_bundle_file
 
     if cyclonedx is not None:
         from bias_ledger.cli.cyclonedx_cmd import run_export_cyclonedx
 
         run_export_cyclonedx(cyclonedx, indexes or [], model, ledger, json_output=json_output)
         return
-
-    from bias_ledger.bundle.export import Selection, export_bundle, parse_since
-    from bias_ledger.ledger.reader import resolve_ledger_path
-    from bias_ledger.outputs import check_output_path, write_output
-
     if output is None:
         raise InputError("export: expected -o FILE, the bundle to write")
-    check_output_path(output, ledger=resolve_ledger_path(ledger), what="export -o")
-    chosen = [bool(indexes), model is not None, since is not None, everything]
-    if sum(chosen) != 1:
-        raise InputError("export: expected exactly one of: record indexes, --model, --since, --all")
-    selection = Selection(
-        indexes=tuple(indexes or ()),
+    result = export_bundle_file(
+        resolve_ledger_path(ledger),
+        output,
+        indexes=indexes or (),
         model=model,
-        since=parse_since(since) if since is not None else None,
+        since=since,
         everything=everything,
+        consistent_with=consistent_with,
     )
-    path = resolve_ledger_path(ledger)
-    from bias_ledger.cli.tlog_cmd import is_format2
-
-    if is_format2(path):
-        from bias_ledger.bundle.export2 import export_bundle_v2
-
-        result = export_bundle_v2(path, selection, consistent_with=consistent_with)
-    else:
-        result = export_bundle(path, selection, consistent_with=consistent_with)
-    write_output(output, result.data, ledger=path, what="export -o")
-    indexes_out = [item.index for item in result.manifest.records]
-    document = {
-        "path": str(output),
-        "bytes": len(result.data),
-        "blake3": blake3.blake3(result.data).hexdigest(),
-        "origin": result.manifest.origin,
-        "records": indexes_out,
-        "checkpoint": {
-            "size": result.manifest.checkpoint_size,
-            "root_hash": result.manifest.checkpoint_root,
-        },
-        "consistency": result.consistency.to_json() if result.consistency else None,
-    }
     if json_output:
-        print_json(document)
+        print_json(result.to_json())
         return
     out().print(
-        f"wrote {output} ({len(result.data)} bytes): records {', '.join(map(str, indexes_out))} "
-        f"with inclusion proofs in the checkpoint of size {result.manifest.checkpoint_size}",
+        f"wrote {output} ({result.size} bytes): records {', '.join(map(str, result.records))} "
+        f"with inclusion proofs in the checkpoint of size {result.checkpoint_size}",
         markup=False,
     )
     if result.consistency is not None:
         out().print(
-            f"with a consistency proof from size {result.consistency.old_size} ({consistent_with})",
+            f"with a consistency proof from size {result.consistency['old_size']} "
+            f"({consistent_with})",
             markup=False,
         )
     out().print(f"verify it with: bias-ledger verify {output} --trusted-keys FILE", markup=False)

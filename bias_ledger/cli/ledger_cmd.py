@@ -227,11 +227,6 @@ def verify(
         )
         return
     bundle = Path(target) if target is not None else None
-    cosigned = None
-    if witnesses is not None:
-        if bundle is None:
-            raise InputError("--witnesses applies to a format-2 ledger, bundle or published log")
-        cosigned = tlog_cmd.check_bundle_witnesses(bundle, witnesses)
     run_verify(
         bundle=bundle,
         ledger=ledger,
@@ -245,9 +240,8 @@ def verify(
         json_output=json_output,
         policy=policy,
         report=report,
+        witnesses=witnesses,
     )
-    if cosigned is not None and not json_output:
-        out().print(f"[green]✓[/] witnesses: cosigned by {', '.join(cosigned)} (quorum met)")
 
 
 proof_app = typer.Typer(help="Merkle inclusion and consistency proofs.", no_args_is_help=True)

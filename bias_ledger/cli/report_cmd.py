@@ -13,16 +13,6 @@ from bias_ledger.cli.options import LedgerOption, TrustedKeyOption, TrustedKeysO
 from bias_ledger.cli.output import out
 from bias_ledger.errors import InputError
 
-FORMATS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
-
-
-def report_format(output: Path) -> str:
-    """``html`` or ``markdown``, from the output file's extension."""
-    kind = FORMATS.get(output.suffix.lower())
-    if kind is None:
-        raise InputError(f"{output}: expected a file name ending in .html or .md")
-    return kind
-
 
 def _inside(path: Path, directory: Path) -> bool:
     try:
@@ -106,8 +96,9 @@ def report(
     from bias_ledger.bundle.report_source import bundle_data, ledger_record_data
     from bias_ledger.cli.verify_view import load_trust
     from bias_ledger.ledger.reader import resolve_ledger_path
+    from bias_ledger.render.formats import AUDIT_REPORT
 
-    kind = report_format(output)
+    chosen = AUDIT_REPORT.for_path(output, option="report -o")  # before anything is read
     path = resolve_ledger_path(ledger)
     check_output(output, path)
     trusted = load_trust(trusted_keys, trusted_key or [])
@@ -117,15 +108,8 @@ def report(
         data = bundle_data(Path(target), trusted)
     else:
         raise InputError(f"{target}: expected a record index or a bundle file")
-    if kind == "html":
-        from bias_ledger.render.report_html import render_html
-
-        text = render_html(data)
-    else:
-        from bias_ledger.render.report_md import render_markdown
-
-        text = render_markdown(data)
-    write_atomically(output, text)
+    assert chosen.render is not None
+    write_atomically(output, chosen.render(data))
     out().print(f"report written to {output} ({data.verified})", markup=False, soft_wrap=True)
 
 

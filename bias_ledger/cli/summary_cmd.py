@@ -35,6 +35,9 @@ def run_summary(
         raise InputError(
             f"--summary {summary}: expected a record index of the ledger, got {target!r}"
         ) from None
+    from bias_ledger.render.formats import LL144_SUMMARY
+
+    LL144_SUMMARY.for_path(output, option="--summary -o")
     path = resolve_ledger_path(ledger)
     refuse_inside_ledger(output, path)
     trusted = load_trust(trusted_keys, trusted_key)

@@ -15,7 +15,6 @@ from rich.markup import escape
 from bias_ledger.cli.options import JsonOption, LedgerOption
 from bias_ledger.cli.output import error_line, out, print_json, warning_line
 from bias_ledger.errors import BiasLedgerError, ExitCode, InputError, VerificationError
-from bias_ledger.ledger.files import read_regular
 
 
 def _b64(value: bytes) -> str:
@@ -88,66 +87,33 @@ def run_verify_log(
     json_output: bool,
 ) -> None:
     """Verify a format-2 log in a directory or at a URL and print the checklist."""
-    from bias_ledger.cli.verify_view import load_trust
-    from bias_ledger.ledger.entry_checks import Step
-    from bias_ledger.ledger.tlog_source import open_source
-    from bias_ledger.ledger.tlog_verify import UntrustedLogError, verify_log
+    from bias_ledger.ledger.tlog_verify import UntrustedLogError
+    from bias_ledger.workflows.trust import load_trust
+    from bias_ledger.workflows.verify import verify_log_at
 
     trusted = load_trust(trusted_keys, trusted_key)
-    kept = None
-    if since is not None:
-        try:
-            kept = (read_regular(since), str(since))
-        except OSError as exc:
-            raise InputError(f"{since}: cannot read the kept checkpoint ({exc.strerror})") from exc
-    policy = None
-    if witnesses is not None:
-        from bias_ledger.witness.policy import load_witness_policy
-
-        policy = load_witness_policy(witnesses)
-    source = open_source(location)
     try:
-        result = verify_log(
-            source, trusted=trusted, trust_log_keys=trust_ledger_keys, origin=origin, since=kept
+        result = verify_log_at(
+            location,
+            trusted=trusted,
+            trust_ledger_keys=trust_ledger_keys,
+            origin=origin,
+            since=since,
+            witnesses=witnesses,
         )
-        steps = list(result.steps)
-        if policy is not None:
-            from bias_ledger.witness.policy import check_witness_quorum
-
-            names = check_witness_quorum(result.signed_checkpoint, policy)
-            steps.append(Step("witnesses", f"cosigned by {', '.join(names)} (quorum met)"))
     except UntrustedLogError as error:
         _fail(error, json_output, error.steps)
         return
     except VerificationError as error:
         _fail(error, json_output)
         return
-    finally:
-        close = getattr(source, "close", None)
-        if close is not None:
-            close()
     if json_output:
-        print_json({**result.to_json(), "steps": [step.to_json() for step in steps]})
+        print_json(result.to_json())
         return
-    print_steps(steps, result.warnings)
+    print_steps(result.checks, result.warnings)
     signers = ", ".join(f"{fp} ({who})" if who else fp for fp, who in result.signers)
     out().print(f"[bold green]VALID[/]: {result.size} records of {escape(result.origin)}")
     out().print(f"signers: {escape(signers)}")
-
-
-def check_bundle_witnesses(bundle: Path, witnesses: Path) -> list[str]:
-    """The witnesses whose cosignatures on a format-2 bundle's checkpoint meet the policy."""
-    from bias_ledger.bundle.model import CHECKPOINT
-    from bias_ledger.bundle.read import read_bundle
-    from bias_ledger.witness.policy import check_witness_quorum, load_witness_policy
-
-    policy = load_witness_policy(witnesses)
-    contents = read_bundle(bundle)
-    if contents.manifest.format_version != 2:
-        raise InputError(
-            f"{bundle}: --witnesses needs a format-2 bundle (its checkpoint is a note)"
-        )
-    return list(check_witness_quorum(contents.members[CHECKPOINT], policy))
 
 
 def _tree(ledger: Path) -> Any:

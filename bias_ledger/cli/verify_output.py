@@ -13,38 +13,38 @@ import typer
 from rich.markup import escape
 
 from bias_ledger.cli.output import error_line, out, print_json, warning_line, write_text
-from bias_ledger.errors import ExitCode, InputError
+from bias_ledger.errors import ExitCode
 from bias_ledger.verify import Check, Status, Verification, VerificationFailed
+from bias_ledger.workflows.verify import RecomputeFailed, Verified
 
 
 def check_report_path(path: Path | None) -> None:
     """Refuse an unknown report extension before anything is verified."""
-    from bias_ledger.verify.report import FORMATS
+    from bias_ledger.render.formats import VERIFICATION_REPORT
 
-    if path is not None and path.suffix.lower() not in FORMATS:
-        raise InputError(
-            f"--report {path}: expected a file name ending in {', '.join(FORMATS)}, "
-            f"found {path.suffix or 'no extension'!r}"
-        )
+    if path is not None:
+        VERIFICATION_REPORT.for_path(path, option="--report")
 
 
 @dataclass(frozen=True)
 class Shown:
-    """Everything one verification prints: its outcome, plus what the CLI added."""
+    """Everything one verification prints: its outcome, and where its report goes."""
 
-    outcome: Verification | VerificationFailed
-    extra_checks: tuple[Check, ...] = ()
-    extra_warnings: tuple[str, ...] = ()
-    recompute: Mapping[str, Any] | None = None
-    error: str | None = None
-    """A failure after the core passed (a recomputed number differs)."""
+    outcome: Verified | VerificationFailed
     report: Path | None = None
     trust_source: str = ""
     since: Path | None = None
 
     @property
     def checks(self) -> tuple[Check, ...]:
-        return (*self.outcome.checks, *self.extra_checks)
+        return self.outcome.checks
+
+    @property
+    def recompute(self) -> Mapping[str, Any] | None:
+        verified = (
+            self.outcome.verified if isinstance(self.outcome, RecomputeFailed) else self.outcome
+        )
+        return verified.recompute if isinstance(verified, Verified) else None
 
 
 def _write_report(shown: Shown) -> None:
@@ -52,16 +52,22 @@ def _write_report(shown: Shown) -> None:
         return
     from dataclasses import replace
 
-    from bias_ledger import __version__
-    from bias_ledger.verify.report import Context, document, render
+    from bias_ledger._version import __version__
+    from bias_ledger.render.formats import VERIFICATION_REPORT
+    from bias_ledger.verify.report import Context, document
 
-    outcome = shown.outcome
-    if isinstance(outcome, Verification):
-        outcome = replace(
-            outcome,
-            checks=shown.checks,
-            warnings=(*outcome.warnings, *shown.extra_warnings),
-        )
+    outcome: Verification | VerificationFailed
+    error = None
+    verified = (
+        shown.outcome.verified if isinstance(shown.outcome, RecomputeFailed) else shown.outcome
+    )
+    if isinstance(verified, Verified):
+        assert isinstance(verified.outcome, Verification), "format-2 logs have no report yet"
+        outcome = replace(verified.outcome, checks=verified.checks, warnings=verified.warnings)
+        if isinstance(shown.outcome, RecomputeFailed):
+            error = shown.outcome.message
+    else:
+        outcome = verified
     context = Context(
         tool_version=__version__,
         command_line=("bias-ledger", *sys.argv[1:]),
@@ -69,9 +75,10 @@ def _write_report(shown: Shown) -> None:
         trust_source=shown.trust_source,
         since=None if shown.since is None else str(shown.since),
     )
-    doc = document(outcome, context, recompute=shown.recompute, error=shown.error)
+    doc = document(outcome, context, recompute=shown.recompute, error=error)
     # The ledger being verified has its marker, so the guard finds it without --ledger.
-    write_text(shown.report, render(doc, shown.report.suffix.lower()), ledger=None, what="--report")
+    text = VERIFICATION_REPORT.render(doc, shown.report, option="--report")
+    write_text(shown.report, text, ledger=None, what="--report")
 
 
 def _print_checks(checks: Sequence[Check], warnings: Sequence[str]) -> None:
@@ -87,7 +94,8 @@ def _print_checks(checks: Sequence[Check], warnings: Sequence[str]) -> None:
 def show_failure(shown: Shown, json_output: bool) -> None:
     """Print the checks that passed and the one line that failed; write the report; exit 3."""
     _write_report(shown)
-    message = shown.error or str(getattr(shown.outcome, "message", ""))
+    assert isinstance(shown.outcome, VerificationFailed)
+    message = shown.outcome.message
     if json_output:
         document: dict[str, Any] = {
             "valid": False,
@@ -95,11 +103,7 @@ def show_failure(shown: Shown, json_output: bool) -> None:
             "steps": [c.to_json() for c in shown.checks if c.status is not Status.FAILED],
             "checks": [c.to_json() for c in shown.checks],
         }
-        signers = (
-            shown.outcome.signers
-            if isinstance(shown.outcome, VerificationFailed)
-            else tuple(fp for fp, _ in shown.outcome.signers)
-        )
+        signers = shown.outcome.signers
         if signers:
             document["signers"] = [{"fingerprint": fp, "principal": ""} for fp in signers]
         if shown.recompute is not None:
@@ -114,23 +118,17 @@ def show_failure(shown: Shown, json_output: bool) -> None:
 
 def show_success(shown: Shown, json_output: bool) -> None:
     result = shown.outcome
-    assert isinstance(result, Verification)
+    assert isinstance(result, Verified)
     _write_report(shown)
-    warnings = (*result.warnings, *shown.extra_warnings)
     if json_output:
-        document = result.to_json()
-        document["steps"] = [check.to_json() for check in shown.checks]
-        document["warnings"] = list(warnings)
-        if result.kind == "bundle":
-            document["recompute"] = None if shown.recompute is None else dict(shown.recompute)
-        print_json(document)
+        print_json(result.to_json())
         return
-    _print_checks(shown.checks, warnings)
+    _print_checks(result.checks, result.warnings)
     signers = ", ".join(f"{fp} ({who})" if who else fp for fp, who in result.signers)
     if result.kind == "bundle":
         out().print(
             f"[bold green]VALID[/]: bundle {escape(result.source)}: records "
-            f"{', '.join(map(str, result.indexes))} of {escape(result.origin)}"
+            f"{', '.join(map(str, result.records))} of {escape(result.origin)}"
         )
     else:
         out().print(f"[bold green]VALID[/]: {result.size} records of {escape(result.origin)}")

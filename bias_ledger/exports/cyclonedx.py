@@ -140,7 +140,7 @@ def export_cyclonedx(path: Path, index: int | None, *, model: str | None) -> dic
     """
     import blake3
 
-    from bias_ledger import __version__
+    from bias_ledger._version import __version__
     from bias_ledger.ledger.entry import parse_line
     from bias_ledger.ledger.reader import read_ledger
     from bias_ledger.verify import UntrustedError, verify_ledger

@@ -83,7 +83,7 @@ def read_compact(
 
     size = path.stat().st_size
     split = _split_point(path, size)
-    from bias_ledger.io.read import csv_read_options
+    from bias_ledger.io.csv_options import csv_read_options
 
     with pcsv.open_csv(
         pa.PythonFile(_Range(path, 0, split or size), mode="r"),
@@ -142,7 +142,7 @@ def _header_names(path: Path) -> list[str]:
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    from bias_ledger.io.read import csv_read_options
+    from bias_ledger.io.csv_options import csv_read_options
 
     with pcsv.open_csv(pa.input_stream(str(path)), read_options=csv_read_options(path)) as reader:
         return list(reader.schema.names)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bias_ledger.errors import InputError
+from bias_ledger.io.csv_options import csv_block_size, csv_read_options
 from bias_ledger.io.model import FileFormat
 from bias_ledger.io.tables import InMemoryTable, column_batches
 from bias_ledger.ledger.files import require_regular
@@ -77,39 +78,6 @@ def _fail(path: Source, fmt: FileFormat, exc: Exception) -> InputError:
 
 # pyarrow's CSV reader must see the header line in its first block, whose default is 1 MiB;
 # longer headers (a million columns) get a block that fits them, up to this bound.
-MAX_CSV_BLOCK = 1 << 24
-_DEFAULT_CSV_BLOCK = 1 << 20
-
-
-def csv_block_size(path: Path) -> int:
-    """A block size for reading ``path`` whose first block holds the whole header line."""
-    import pyarrow as pa
-
-    with pa.input_stream(str(path)) as stream:
-        seen = 0
-        while seen <= MAX_CSV_BLOCK:
-            chunk = stream.read(1 << 20)
-            if not chunk:
-                break
-            newline = chunk.find(b"\n")
-            if newline >= 0:
-                seen += newline + 1
-                break
-            seen += len(chunk)
-    if seen > MAX_CSV_BLOCK:
-        raise InputError(
-            f"{path}: the first line is longer than {MAX_CSV_BLOCK >> 20} MiB; expected a "
-            "header line of column names (is the file one long line?)"
-        )
-    return max(_DEFAULT_CSV_BLOCK, 1 << seen.bit_length())
-
-
-def csv_read_options(path: Path, **options: Any) -> Any:
-    import pyarrow.csv as pcsv
-
-    return pcsv.ReadOptions(block_size=csv_block_size(path), **options)
-
-
 def _csv_options(
     columns: Sequence[str] | None, as_dictionary: Sequence[str] = (), *, default_na: bool = True
 ) -> Any:

@@ -36,11 +36,13 @@ def encode(value: Any) -> bytes:
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, item in pairs:
-        if key in result:
-            raise CanonicalEncodingError(f"duplicate key {key!r}")
-        result[key] = item
+    result = dict(pairs)  # built in C; the names are compared only when one repeats
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise CanonicalEncodingError(f"duplicate key {key!r}")
+            seen.add(key)
     return result
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,21 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from filelock import FileLock, Timeout
 
 from bias_ledger.errors import LedgerError
 from bias_ledger.ledger import canonical, sshsig
 from bias_ledger.ledger.checkpoint import Checkpoint, sign_checkpoint
 from bias_ledger.ledger.entry import Entry, dearmor
-from bias_ledger.ledger.files import describe_mode, fsync_directory, write_atomically
+from bias_ledger.ledger.files import fsync_directory, write_atomically
 from bias_ledger.ledger.key_history import refuse_retired_signer
 from bias_ledger.ledger.keys import fingerprint, public_key_openssh
+from bias_ledger.ledger.lock import ledger_lock
 from bias_ledger.ledger.logfile import append_entry
 from bias_ledger.ledger.merkle import BLAKE3_HASHER
 from bias_ledger.ledger.reader import (
     CHECKPOINT_FILE,
     LEDGER_FILE,
-    LOCK_FILE,
     RECORDS_FILE,
     STATE_FILE,
     LedgerMeta,
@@ -49,10 +47,9 @@ from bias_ledger.ledger.record import (
 )
 from bias_ledger.ledger.state import AppendState, load_state, rebuild_state, record_hash
 
-__all__ = ["AppendState", "Appended", "append_record", "init_ledger", "record_hash"]
+__all__ = ["AppendState", "Appended", "append_record", "init_ledger", "ledger_lock", "record_hash"]
 
 NAMESPACE = "bias-ledger"
-LOCK_TIMEOUT_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -107,45 +104,6 @@ def init_ledger(
     except OSError as exc:
         raise LedgerError(f"{path / LEDGER_FILE}: cannot create ({exc.strerror or exc})") from None
     return read_meta(path)
-
-
-def _check_lock_file(path: Path) -> None:
-    """Refuse a lock file that is a symlink or not a regular file (filelock would follow it)."""
-    try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        return
-    if not stat.S_ISREG(mode):
-        raise LedgerError(f"{path}: is {describe_mode(mode)}, expected a regular lock file")
-
-
-class _LedgerLock:
-    """The writers' lock, with OS errors and timeouts turned into one-line LedgerErrors."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path / LOCK_FILE
-        self._lock = FileLock(str(self._path), timeout=LOCK_TIMEOUT_SECONDS)
-
-    def __enter__(self) -> _LedgerLock:
-        _check_lock_file(self._path)
-        try:
-            self._lock.acquire()
-        except Timeout as exc:
-            raise LedgerError(
-                f"{self._path}: another process has held the ledger lock for over "
-                f"{LOCK_TIMEOUT_SECONDS:.0f} s"
-            ) from exc
-        except OSError as exc:
-            raise LedgerError(f"{self._path}: cannot lock ({exc.strerror or exc})") from None
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._lock.release()
-
-
-def ledger_lock(path: Path) -> _LedgerLock:
-    """The lock that serialises writers of one ledger (readers need none)."""
-    return _LedgerLock(path)
 
 
 def _after_commit(path: Path, name: str, data: bytes, what: str) -> str | None:

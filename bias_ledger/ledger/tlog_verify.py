@@ -2,13 +2,15 @@
 
 One pass over the entry bundles: each entry, its record (BLAKE3, SSHSIG, header), the hash
 tiles against the leaves, the RFC 6962 root against the signed checkpoint note, trust and
-rotations, and optionally a checkpoint kept earlier. Memory: one entry bundle, one record,
-the O(log n) tree edge and 32 bytes per record (to check approvals name earlier records).
+rotations, and optionally a checkpoint kept earlier. The per-record checks run bundle by
+bundle on every core for a large log (``tlog_check``); the in-order ones here. Memory: a few
+entry bundles, one record per worker, the O(log n) tree edge and one tile per level; approvals
+are checked against their target's entry read back from its bundle, not a table of hashes.
 """
 
 from __future__ import annotations
 
-import json
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -21,13 +23,12 @@ from bias_ledger.ledger import note
 from bias_ledger.ledger.entry_checks import Step
 from bias_ledger.ledger.keys import fingerprint, parse_public_key, public_key_openssh
 from bias_ledger.ledger.merkle import SHA256_HASHER, CompactRange
-from bias_ledger.ledger.record import RecordHeader, RecordKind, parse_header
+from bias_ledger.ledger.tlog_check import RecordFacts, checked_bundles
 from bias_ledger.ledger.tlog_checkpoint import Checkpoint, parse_checkpoint
-from bias_ledger.ledger.tlog_entry import LogEntry
-from bias_ledger.ledger.tlog_read import LoggedRecord, iter_records, read_signed_checkpoint
-from bias_ledger.ledger.tlog_sig import blob_prefix, check_signature
-from bias_ledger.ledger.tlog_source import LogSource
-from bias_ledger.ledger.tlog_tiles import leaf_hash
+from bias_ledger.ledger.tlog_entry import parse_entry
+from bias_ledger.ledger.tlog_read import read_signed_checkpoint
+from bias_ledger.ledger.tlog_source import LogSource, read_tile
+from bias_ledger.ledger.tlog_tiles import ENTRIES_LEVEL, TILE_WIDTH, Tile, decode_bundle
 from bias_ledger.ledger.tlog_tiles_check import TileChecker
 from bias_ledger.ledger.trust import TrustedKey, TrustedKeys
 
@@ -72,8 +73,8 @@ class UntrustedLogError(VerificationError):
         self.signers = signers
 
 
-def _timestamp(header: RecordHeader) -> datetime:
-    return datetime.fromisoformat(header.timestamp.replace("Z", "+00:00"))
+def _timestamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 class _Trust:
@@ -83,132 +84,85 @@ class _Trust:
         self.trusted = trusted
         self.principals: dict[str, str] = {}
 
-    def check(
-        self, key: Ed25519PublicKey, header: RecordHeader, new_key: str | None, where: str
-    ) -> None:
+    def check(self, key: Ed25519PublicKey, facts: RecordFacts, where: str) -> None:
         if self.trusted is None:
-            self.principals.setdefault(header.signer.fingerprint, "")
+            self.principals.setdefault(facts.fingerprint, "")
             return
-        entry = self.trusted.require(key, what=where, at=_timestamp(header))
-        self.principals[header.signer.fingerprint] = entry.principals
+        entry = self.trusted.require(key, what=where, at=_timestamp(facts.timestamp))
+        self.principals[facts.fingerprint] = entry.principals
+        new_key = facts.new_key
         if new_key is not None:
             successor_key = parse_public_key(new_key, source=f"{where} new_public_key")
             successor = TrustedKey(
                 fingerprint(successor_key),
                 entry.principals,
                 public_key=successor_key,
-                origin=f"rotation in {where} from {header.signer.fingerprint}",
+                origin=f"rotation in {where} from {facts.fingerprint}",
             )
             keys = {**self.trusted.keys, successor.fingerprint: successor}
             self.trusted = replace(self.trusted, keys=keys)
 
 
-def _payload_reference(
-    record: dict[str, Any], header: RecordHeader, where: str
-) -> tuple[int, str] | None:
-    payload = record.get(header.kind.value)
-    field_name = {RecordKind.APPROVAL: "approves", RecordKind.GATE: "judges"}.get(header.kind)
-    if field_name is None:
-        return None
-    target = payload.get(field_name) if isinstance(payload, dict) else None
-    if target is None and header.kind is RecordKind.GATE:
-        return None
-    if not isinstance(target, dict) or type(target.get("index")) is not int:
-        raise VerificationError(
-            f"{where}: expected {field_name!r} naming a record's index and hash"
-        )
-    return target["index"], str(target.get("record_hash"))
+class _Earlier:
+    """The record hashes of earlier entries, read back from their entry bundles when an
+    approval or gate names one (a few bundles cached): memory does not grow with the log."""
 
+    def __init__(self, source: LogSource, size: int) -> None:
+        self.source = source
+        self.size = size
+        self._bundles: OrderedDict[int, list[bytes]] = OrderedDict()
 
-_EXPECTED_VERSION = 2
-_VERSIONS = frozenset({_EXPECTED_VERSION})
-
-
-class _Keys:
-    """Parsed public keys by OpenSSH line: a ledger has few signers and many records."""
-
-    def __init__(self) -> None:
-        self.by_line: dict[str, Ed25519PublicKey] = {}
-        self.prefixes: dict[str, bytes] = {}
-
-    def get(self, line: str, where: str) -> tuple[Ed25519PublicKey, bytes]:
-        key = self.by_line.get(line)
-        if key is None:
-            key = self.by_line[line] = parse_public_key(line, source=where)
-            self.prefixes[line] = blob_prefix(key)
-        return key, self.prefixes[line]
-
-
-def _check_header(header: RecordHeader, entry: LogEntry, origin: str, previous: str | None) -> str:
-    """The first header field that disagrees with the entry and the log, or ""."""
-    expected = {
-        "format_version": (header.format_version, _EXPECTED_VERSION),
-        "index": (header.index, entry.index),
-        "origin": (header.origin, origin),
-        "previous_hash": (header.previous_hash, previous),
-        "kind": (header.kind.value, entry.kind),
-        "timestamp": (header.timestamp, entry.timestamp),
-        "signer": (header.signer.fingerprint, entry.signer),
-    }
-    for name, (found, wanted) in expected.items():
-        if found != wanted:
-            return f"record {name} is {found!r}, expected {wanted!r}"
-    return ""
-
-
-def _rotation(record: dict[str, Any], header: RecordHeader, where: str) -> str | None:
-    if header.kind is not RecordKind.KEY_ROTATION:
-        return None
-    payload = record.get("key_rotation")
-    new_key = payload.get("new_public_key") if isinstance(payload, dict) else None
-    if not isinstance(new_key, str):
-        raise VerificationError(f"{where}: key rotation must hold 'new_public_key'")
-    return new_key
+    def record_hash(self, index: int) -> str:
+        number = index // TILE_WIDTH
+        entries = self._bundles.get(number)
+        if entries is None:
+            tile = Tile(ENTRIES_LEVEL, number, min(TILE_WIDTH, self.size - number * TILE_WIDTH))
+            data = read_tile(self.source, tile)
+            entries = decode_bundle(data, tile.width, where=f"{self.source.name}/{tile.path()}")
+            self._bundles[number] = entries
+            if len(self._bundles) > 4:
+                self._bundles.popitem(last=False)
+        where = f"{self.source.name} record {index}"
+        return parse_entry(entries[index % TILE_WIDTH], where=where).record
 
 
 @dataclass
 class _Pass:
-    """The state of one streaming pass over the log."""
+    """The in-order state of one pass over the log: O(log n) tree state, one tile per level."""
 
     origin: str
     trust: _Trust
     kept_size: int | None
-    keys: _Keys = field(default_factory=_Keys)
+    earlier: _Earlier
+    tiles: TileChecker
+    keys: dict[str, Ed25519PublicKey] = field(default_factory=dict)
     tree: CompactRange = field(default_factory=lambda: CompactRange(0))
-    hashes: bytearray = field(default_factory=bytearray)
     previous: str | None = None
     kept_root: bytes | None = None
 
-    def record(self, item: LoggedRecord, where: str) -> bytes:
-        """Check one entry and its record; return its leaf hash."""
-        entry = item.entry
-        try:
-            record = json.loads(item.record_bytes)
-        except ValueError as exc:
-            raise VerificationError(f"{where}: record is not JSON ({exc})") from exc
-        header = parse_header(record, where=where, versions=_VERSIONS)
-        problem = _check_header(header, entry, self.origin, self.previous)
-        if problem:
-            raise VerificationError(f"{where}: {problem}")
-        key, prefix = self.keys.get(header.signer.public_key, where)
-        check_signature(entry.signature, item.record_bytes, key, where=where, prefix=prefix)
-        reference = _payload_reference(record, header, where)
-        if reference is not None:
-            target, digest = reference
-            stored = self.hashes[32 * target : 32 * target + 32].hex()
-            if not 0 <= target < entry.index or stored != digest:
+    def add(self, facts: RecordFacts, where: str) -> None:
+        """The checks of one record that need the records before it."""
+        if facts.previous_hash != self.previous:
+            raise VerificationError(
+                f"{where}: record previous_hash is {facts.previous_hash!r}, "
+                f"expected {self.previous!r}"
+            )
+        if facts.reference is not None:
+            target, digest = facts.reference
+            if not 0 <= target < facts.index or self.earlier.record_hash(target) != digest:
                 raise VerificationError(
-                    f"{where}: {header.kind.value} names record {target} with hash {digest}, "
+                    f"{where}: {facts.kind} names record {target} with hash {digest}, "
                     "which is not an earlier record of this ledger"
                 )
-        self.trust.check(key, header, _rotation(record, header, where), where)
-        leaf = leaf_hash(item.entry_bytes)
-        self.tree = self.tree.append(SHA256_HASHER, leaf)
+        key = self.keys.get(facts.public_key)
+        if key is None:
+            key = self.keys[facts.public_key] = parse_public_key(facts.public_key, source=where)
+        self.trust.check(key, facts, where)
+        self.tiles.add_leaf(facts.leaf)
+        self.tree = self.tree.append(SHA256_HASHER, facts.leaf)
         if self.tree.size == self.kept_size:
             self.kept_root = self.tree.root(SHA256_HASHER)
-        self.previous = entry.record
-        self.hashes += bytes.fromhex(entry.record)
-        return leaf
+        self.previous = facts.record
 
 
 def verify_log(
@@ -229,10 +183,19 @@ def verify_log(
     if size == 0:
         raise VerificationError(f"{name}: the log holds no records: nothing to verify")
     kept = _parse_kept(since, checkpoint.origin, size) if since else None
-    state = _Pass(checkpoint.origin, _Trust(trusted), kept.size if kept else None)
     tiles = TileChecker(source, size)
-    for item in iter_records(source, size):
-        tiles.add_leaf(state.record(item, f"{name} record {item.entry.index}"))
+    state = _Pass(
+        checkpoint.origin,
+        _Trust(trusted),
+        kept.size if kept else None,
+        _Earlier(source, size),
+        tiles,
+    )
+    for checked, fault in checked_bundles(source, checkpoint.origin, size):
+        for facts in checked:
+            state.add(facts, f"{name} record {facts.index}")
+        if fault is not None:
+            raise fault
     tiles.finish()
     steps = [
         Step("format", "ledger format version 2 (C2SP tlog-tiles, RFC 6962 SHA-256)"),
@@ -246,7 +209,7 @@ def verify_log(
             f"{name}/checkpoint: expected root hash {checkpoint.root_hash.hex()} over "
             f"{size} entries, computed {root.hex()} (entries were altered)"
         )
-    signers = state.keys.by_line.values()
+    signers = state.keys.values()
     log_key = _checkpoint_key(signed, checkpoint.origin, signers, f"{name}/checkpoint")
     steps.append(Step("checkpoint", f"RFC 6962 root of {size} entries matches the signed note"))
     warnings: list[str] = []

@@ -123,7 +123,7 @@ def parse_policy(data: bytes | str, *, source: str = "<string>") -> Policy:
 
 def _standard(document: Mapping[str, Any], where: f.Where) -> str | None:
     from bias_ledger.errors import InputError
-    from bias_ledger.standards import parse_standard
+    from bias_ledger.policy.standard import parse_standard
 
     name = f.get_str(document, "standard", where)
     if name is None:

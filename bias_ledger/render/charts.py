@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from bias_ledger.bundle.report_figures import BarChart, Chart, CurveChart, Heatmap
+from bias_ledger.render.report_figures import BarChart, Chart, CurveChart, Heatmap
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

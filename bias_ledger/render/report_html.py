@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape as _escape
 
-from bias_ledger.bundle.report import (
+from bias_ledger.render.report import (
     Block,
     Bullets,
     Callout,
@@ -17,7 +17,7 @@ from bias_ledger.bundle.report import (
     ReportData,
     Table,
 )
-from bias_ledger.bundle.report import build_report as _build
+from bias_ledger.render.report import build_report as _build
 
 _CSS = """
 :root{--fail:#b3261e;--warn:#8a5a00;--pass:#1b6e3a;--ink:#1d1d1f;--rule:#c9c9cf}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bias_ledger.bundle.report import (
+from bias_ledger.render.report import (
     Block,
     Bullets,
     Callout,
@@ -20,7 +20,7 @@ from bias_ledger.bundle.report import (
     ReportData,
     Table,
 )
-from bias_ledger.bundle.report import build_report as _build
+from bias_ledger.render.report import build_report as _build
 
 # CommonMark lets a backslash escape any ASCII punctuation; these are the ones that can start
 # markup (emphasis, code, links, HTML, tables, headings, lists) anywhere in a line.

@@ -42,11 +42,16 @@ def check_since(
     """The source's tree extends the kept checkpoint: no rollback, no fork. The kept file's
     signature is checked first and its signer's trust last: a rollback or fork shows either
     way. Returns the detail and what it was checked against."""
-    checkpoint, armored = parse_signed_checkpoint(kept.data, source=kept.name)
-    try:
-        key = sshsig.verify(armored, checkpoint.body())
-    except VerificationError as exc:
-        raise VerificationError(f"{kept.name}: {exc.message}") from None
+    read_kept = getattr(source, "kept_checkpoint", None)
+    note_kept = None if read_kept is None else read_kept(kept, trusted)
+    if note_kept is not None:  # a format-2 source: the kept checkpoint is a signed note
+        checkpoint, key = note_kept
+    else:
+        checkpoint, armored = parse_signed_checkpoint(kept.data, source=kept.name)
+        try:
+            key = sshsig.verify(armored, checkpoint.body())
+        except VerificationError as exc:
+            raise VerificationError(f"{kept.name}: {exc.message}") from None
     bundle = source.kind == "bundle"
     what = "the bundle's ledger" if bundle else f"the {source.kind}"
     if checkpoint.origin != integrity.origin:

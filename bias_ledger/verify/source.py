@@ -12,6 +12,11 @@ later the format-2 tiles of a published log. The core asks a source two things o
   it is a prefix of its checkpoint's tree (computed from every leaf, or read from a verified
   consistency proof); raise when it cannot.
 
+A source whose checkpoints are not format-1 SSHSIG checkpoints (a format-2 bundle's signed
+notes) also has ``kept_checkpoint(kept, trusted)``: the kept checkpoint's body and the key
+whose signature over it verified, as :func:`bias_ledger.verify.core.check_since` needs them
+(or None: read it as a format-1 checkpoint).
+
 Trust (following key rotations from the keys the user trusts), the checkpoint signer's trust,
 and ``--since`` (rollback and fork) are written once, in :mod:`bias_ledger.verify.core`, over
 what these two methods return. To add a source: implement the two methods and the three

@@ -169,7 +169,7 @@ def push(ledger_dir: Path) -> list[PushResult]:
     """``bias-ledger witness push``: push the ledger's current checkpoint, under its lock."""
     from filelock import Timeout
 
-    from bias_ledger.ledger.store import ledger_lock
+    from bias_ledger.ledger.lock import ledger_lock
 
     witnesses = load_witnesses(ledger_dir)
     try:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bias_ledger.bundle.report_blocks import text
+from bias_ledger.render.report_blocks import text
 from bias_ledger.render.report_html import escape as html_escape
 from bias_ledger.render.report_md import escape as md_escape
 

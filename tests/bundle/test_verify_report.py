@@ -147,7 +147,7 @@ def test_a_recompute_failure_is_reported(tmp_path: Path) -> None:
 def test_unknown_report_extension_is_a_usage_error(tmp_path: Path) -> None:
     code, output = cli("verify", BUNDLE, "--trusted-keys", TRUSTED, "--report", tmp_path / "r.pdf")
     assert code == 2
-    assert "expected a file name ending in .json, .md, .html" in output
+    assert "expected a file name ending in one of .json, .md, .markdown, .html, .htm" in output
     assert not (tmp_path / "r.pdf").exists()
 
 

@@ -31,6 +31,7 @@ CORE = [
     "tlog_sig",
     "tlog_tiles_check",
     "tlog_verify",
+    "tlog_check",
     "key_records",
     "key_history",
 ]

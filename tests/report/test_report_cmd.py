@@ -48,7 +48,7 @@ def test_tampered_ledger_is_not_reported(workspace: Workspace, tmp_path: Path) -
 
 def test_bad_outputs_are_refused(workspace: Workspace) -> None:
     for target, expected in (
-        (workspace.root / "r.txt", "expected a file name ending in .html or .md"),
+        (workspace.root / "r.txt", "expected a file name ending in one of .html, .htm, .md"),
         (workspace.root / ".bias-ledger" / "r.html", "inside the ledger"),
         (workspace.root / "missing" / "r.html", "no such directory"),
     ):

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bias_ledger.bundle.report_blocks import (
+from bias_ledger.ledger.key_records import computed_fingerprint
+from bias_ledger.render.report_blocks import (
     Block,
     Callout,
     Table,
@@ -14,7 +15,6 @@ from bias_ledger.bundle.report_blocks import (
     group,
     text,
 )
-from bias_ledger.ledger.key_records import computed_fingerprint
 
 STATUS_ORDER = ("fail", "warn", "insufficient_data", "inconclusive", "pass", "not_applicable")
 STATUS_WORDS = {

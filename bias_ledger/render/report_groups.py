@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bias_ledger.bundle.report_blocks import Block, Paragraph, Table, group, number, text
 from bias_ledger.metrics import registry
+from bias_ledger.render.report_blocks import Block, Paragraph, Table, group, number, text
 
 # The headline metrics first, then every other rate, as the metric registry labels them.
 MAIN_METRICS = tuple(

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bias_ledger.bundle.report_blocks import group, text
-from bias_ledger.bundle.report_figures import (
+from bias_ledger.render.report_blocks import group, text
+from bias_ledger.render.report_figures import (
     Bar,
     BarChart,
     Chart,

@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from bias_ledger.bundle.report_blocks import (
+from bias_ledger.render.report_blocks import (
     Block,
     Bullets,
     Figure,
@@ -19,14 +19,14 @@ from bias_ledger.bundle.report_blocks import (
     text,
     value,
 )
-from bias_ledger.bundle.report_first import facts_table, rules_table, verdict_callout
-from bias_ledger.bundle.report_groups import (
+from bias_ledger.render.report_first import facts_table, rules_table, verdict_callout
+from bias_ledger.render.report_groups import (
     binary_group_tables,
     generic_group_table,
     scores_table,
     significance_index,
 )
-from bias_ledger.bundle.report_plots import feature_charts, score_charts
+from bias_ledger.render.report_plots import feature_charts, score_charts
 
 
 def _param(item: Any) -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bias_ledger.bundle.report_audit import audit_blocks, below_four_fifths, policy_blocks
-from bias_ledger.bundle.report_blocks import (
+from bias_ledger.ledger.key_records import computed_fingerprint
+from bias_ledger.render.report_audit import audit_blocks, below_four_fifths, policy_blocks
+from bias_ledger.render.report_blocks import (
     Block,
     Bullets,
     Callout,
@@ -25,7 +26,6 @@ from bias_ledger.bundle.report_blocks import (
     bounded,
     text,
 )
-from bias_ledger.ledger.key_records import computed_fingerprint
 
 __all__ = [
     "Block",

@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bias_ledger.bundle.report_figures import Chart
 from bias_ledger.metrics import registry
+from bias_ledger.render.report_figures import Chart
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # The headline metrics, as the metric registry labels them.

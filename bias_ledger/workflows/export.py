@@ -1,0 +1,142 @@
+"""Export: a bundle of selected records that verifies offline, or a CycloneDX model card.
+
+The ledger is verified (integrity) before anything of it is exported, by the bundle writers of
+format 1 (:mod:`bias_ledger.bundle.export`) and format 2 (:mod:`bias_ledger.bundle.export2`);
+the file is written through :mod:`bias_ledger.outputs`, so it never lands inside a ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bias_ledger.errors import InputError
+
+
+@dataclass(frozen=True)
+class Exported:
+    """A bundle written: where, its digest, and what it holds."""
+
+    path: Path
+    size: int
+    """Bytes written."""
+    blake3: str
+    """Hex BLAKE3-256 of the file."""
+    origin: str
+    records: tuple[int, ...]
+    """The indexes of the records the bundle holds (with inclusion proofs)."""
+    checkpoint_size: int
+    checkpoint_root: str
+    consistency: Mapping[str, Any] | None = None
+    """The consistency proof from ``consistent_with``'s tree, as ``consistency.json`` holds it."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The document ``bias-ledger export --json`` prints."""
+        return {
+            "path": str(self.path),
+            "bytes": self.size,
+            "blake3": self.blake3,
+            "origin": self.origin,
+            "records": list(self.records),
+            "checkpoint": {"size": self.checkpoint_size, "root_hash": self.checkpoint_root},
+            "consistency": None if self.consistency is None else dict(self.consistency),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"<Exported {self.path}: records {', '.join(map(str, self.records))} of "
+            f"{self.origin}, checkpoint size {self.checkpoint_size}, blake3 {self.blake3[:16]}>"
+        )
+
+
+def _since(value: str | datetime | None) -> datetime | None:
+    from datetime import UTC
+
+    from bias_ledger.bundle.export import parse_since
+
+    if value is None or isinstance(value, datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+    return parse_since(value)
+
+
+def export_bundle_file(
+    ledger: Path,
+    output: Path,
+    *,
+    indexes: Sequence[int] = (),
+    model: str | None = None,
+    since: str | datetime | None = None,
+    everything: bool = False,
+    consistent_with: Path | None = None,
+) -> Exported:
+    """Write the bundle of exactly one selection (record ``indexes``, every audit of
+    ``model``, every record ``since`` a UTC date or time, or ``everything``) to ``output``."""
+    import blake3
+
+    from bias_ledger.bundle.export import Selection, export_bundle
+    from bias_ledger.ledger.reader import read_meta
+    from bias_ledger.outputs import check_output_path, write_output
+
+    check_output_path(output, ledger=ledger, what="export -o")
+    chosen = [bool(indexes), model is not None, since is not None, everything]
+    if sum(chosen) != 1:
+        raise InputError("export: expected exactly one of: record indexes, --model, --since, --all")
+    selection = Selection(
+        indexes=tuple(indexes), model=model, since=_since(since), everything=everything
+    )
+    if read_meta(ledger).format_version == 2:
+        from bias_ledger.bundle.export2 import export_bundle_v2
+
+        result = export_bundle_v2(ledger, selection, consistent_with=consistent_with)
+    else:
+        result = export_bundle(ledger, selection, consistent_with=consistent_with)
+    write_output(output, result.data, ledger=ledger, what="export -o")
+    return Exported(
+        path=output,
+        size=len(result.data),
+        blake3=blake3.blake3(result.data).hexdigest(),
+        origin=result.manifest.origin,
+        records=tuple(item.index for item in result.manifest.records),
+        checkpoint_size=result.manifest.checkpoint_size,
+        checkpoint_root=result.manifest.checkpoint_root,
+        consistency=None if result.consistency is None else result.consistency.to_json(),
+    )
+
+
+@dataclass(frozen=True)
+class ExportedModelCard:
+    """A CycloneDX model card written: where, of which record, how many metrics."""
+
+    path: Path
+    record: int
+    metrics: int
+    spec_version: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": str(self.path), "record": self.record, "metrics": self.metrics}
+
+
+def export_cyclonedx_file(
+    ledger: Path, output: Path, *, index: int | None = None, model: str | None = None
+) -> ExportedModelCard:
+    """Write the CycloneDX 1.6 model card of audit record ``index`` (default: the latest
+    audit, of ``model`` if named) to ``output``."""
+    import json
+
+    from bias_ledger.exports.cyclonedx import export_cyclonedx
+    from bias_ledger.outputs import check_output_path, write_output
+    from bias_ledger.render.formats import CYCLONEDX
+    from bias_ledger.render.safe_text import json_safe
+
+    CYCLONEDX.for_path(output, option="export --cyclonedx")
+    check_output_path(output, ledger=ledger, what="export --cyclonedx")
+    bom = export_cyclonedx(ledger, index, model=model)
+    text = json_safe(json.dumps(bom, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
+    write_output(output, text, ledger=ledger, what="export --cyclonedx")
+    component = bom["components"][0]
+    metrics = component["modelCard"]["quantitativeAnalysis"]["performanceMetrics"]
+    record = next(p["value"] for p in component["properties"] if p["name"].endswith("index"))
+    return ExportedModelCard(output, int(record), len(metrics), str(bom["specVersion"]))

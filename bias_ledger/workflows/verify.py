@@ -1,0 +1,204 @@
+"""Verify a ledger (format 1 or 2), a bundle or a published log, from trust given outside it.
+
+Each function raises a :class:`~bias_ledger.errors.VerificationError` at the first failure
+(:class:`~bias_ledger.verify.VerificationFailed` carries the checks that ran, for a report) or
+returns a :class:`Verified`. The verification itself is the one core (:mod:`bias_ledger.verify`
+for format-1 ledgers and bundles, :mod:`bias_ledger.ledger.tlog_verify` for format-2 logs);
+this module picks the source, reads the kept checkpoint and witness policy, and adds
+``--recompute`` and witness quorums.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bias_ledger.errors import InputError
+from bias_ledger.ledger.trust import TrustedKeys
+from bias_ledger.verify import Check, Kept, Status, Verification, VerificationFailed
+from bias_ledger.workflows.recompute import RecomputeInputs, recomputed
+from bias_ledger.workflows.verified import RecomputeFailed, Verified
+
+__all__ = [
+    "RecomputeFailed",
+    "RecomputeInputs",
+    "Verified",
+    "read_kept",
+    "verify_bundle_file",
+    "verify_ledger_dir",
+    "verify_log_at",
+]
+
+if TYPE_CHECKING:
+    from bias_ledger.bundle.read import BundleContents
+    from bias_ledger.witness.policy import WitnessPolicy
+
+
+def read_kept(since: Path | None) -> Kept | None:
+    """The checkpoint kept earlier (``--since``), read; InputError when it cannot be read."""
+    if since is None:
+        return None
+    from bias_ledger.ledger.files import read_regular
+
+    try:
+        return Kept(read_regular(since), str(since))
+    except OSError as exc:
+        raise InputError(f"{since}: cannot read the kept checkpoint ({exc.strerror})") from None
+
+
+def _from_core(result: Verification, trust: TrustedKeys | None) -> Verified:
+    return Verified(
+        kind=result.kind,
+        source=result.source,
+        origin=result.origin,
+        size=result.size,
+        records=result.indexes,
+        signers=result.signers,
+        checks=result.checks,
+        warnings=result.warnings,
+        trust_source="" if trust is None else trust.source,
+        outcome=result,
+    )
+
+
+def verify_log_at(
+    location: str | Path,
+    *,
+    trusted: TrustedKeys | None,
+    trust_ledger_keys: bool = False,
+    origin: str | None = None,
+    since: Path | None = None,
+    witnesses: Path | None = None,
+) -> Verified:
+    """A format-2 log in a ledger directory, a published directory or at an http(s) URL;
+    ``origin`` (a ledger's own) is required of its checkpoint; ``witnesses`` is a witness
+    policy whose quorum must have cosigned the checkpoint."""
+    from bias_ledger.ledger.entry_checks import Step
+    from bias_ledger.ledger.tlog_source import open_source
+    from bias_ledger.ledger.tlog_verify import verify_log
+
+    kept = read_kept(since)
+    policy = None
+    if witnesses is not None:
+        from bias_ledger.witness.policy import load_witness_policy
+
+        policy = load_witness_policy(witnesses)
+    source = open_source(location)
+    try:
+        result = verify_log(
+            source,
+            trusted=trusted,
+            trust_log_keys=trust_ledger_keys,
+            origin=origin,
+            since=None if kept is None else (kept.data, kept.name),
+        )
+        steps = list(result.steps)
+        if policy is not None:
+            from bias_ledger.witness.policy import check_witness_quorum
+
+            names = check_witness_quorum(result.signed_checkpoint, policy)
+            steps.append(Step("witnesses", f"cosigned by {', '.join(names)} (quorum met)"))
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
+    return Verified(
+        kind="log",
+        source=str(location),
+        origin=result.origin,
+        size=result.size,
+        records=tuple(range(result.size)),
+        signers=result.signers,
+        checks=tuple(Check(step.what, step.detail, Status.PASSED) for step in steps),
+        warnings=result.warnings,
+        trust_source="" if trusted is None else trusted.source,
+        outcome=result,
+    )
+
+
+def verify_ledger_dir(
+    path: Path,
+    *,
+    trusted: TrustedKeys | None,
+    trust_ledger_keys: bool = False,
+    since: Path | None = None,
+    witnesses: Path | None = None,
+) -> Verified:
+    """The ledger directory at ``path``, of format 1 or 2 (as ``bias-ledger verify``)."""
+    from bias_ledger.errors import VerificationError
+    from bias_ledger.ledger.reader import read_meta
+    from bias_ledger.verify import LedgerSource, verify_source
+
+    meta = read_meta(path, error=VerificationError)
+    if meta.format_version == 2:
+        return verify_log_at(
+            path,
+            trusted=trusted,
+            trust_ledger_keys=trust_ledger_keys,
+            origin=meta.origin,
+            since=since,
+            witnesses=witnesses,
+        )
+    if witnesses is not None:
+        raise InputError("--witnesses applies to a format-2 ledger, bundle or published log")
+    kept = read_kept(since)
+    result = verify_source(
+        LedgerSource(path), trusted=trusted, trust_source_keys=trust_ledger_keys, since=kept
+    )
+    return _from_core(result, trusted)
+
+
+def _witnessed(verified: Verified, contents: BundleContents, policy: WitnessPolicy) -> Verified:
+    """``verified`` with the witness check of a format-2 bundle's checkpoint cosignatures."""
+    from bias_ledger.bundle.model import CHECKPOINT
+    from bias_ledger.errors import VerificationError
+    from bias_ledger.witness.policy import check_witness_quorum
+
+    if contents.manifest.format_version != 2:
+        raise InputError(
+            f"{verified.source}: --witnesses needs a format-2 bundle (its checkpoint is a note)"
+        )
+    try:
+        names = check_witness_quorum(contents.members[CHECKPOINT], policy)
+    except VerificationError as exc:
+        failed = Check("witnesses", exc.message, Status.FAILED)
+        signers = tuple(fp for fp, _ in verified.signers)
+        raise VerificationFailed(
+            exc.message,
+            kind=verified.kind,
+            source=verified.source,
+            checks=(*verified.checks, failed),
+            signers=signers,
+        ) from None
+    check = Check("witnesses", f"cosigned by {', '.join(names)} (quorum met)")
+    return replace(verified, checks=(*verified.checks, check))
+
+
+def verify_bundle_file(
+    path: Path,
+    *,
+    trusted: TrustedKeys | None,
+    since: Path | None = None,
+    witnesses: Path | None = None,
+    recompute: RecomputeInputs | None = None,
+) -> Verified:
+    """A bundle (format 1 or 2); a bundle's own keys are never trusted. ``witnesses`` is a
+    witness policy whose quorum must have cosigned a format-2 bundle's checkpoint. With
+    ``recompute``, every audit made from the given files is re-run and compared
+    (:class:`RecomputeFailed`)."""
+    from bias_ledger.bundle.verify import BundleSource, verify_bundle
+
+    policy = None
+    if witnesses is not None:
+        from bias_ledger.witness.policy import load_witness_policy
+
+        policy = load_witness_policy(witnesses)
+    kept = read_kept(since)
+    source = BundleSource(path)
+    verified = _from_core(verify_bundle(source, trusted, since=kept), trusted)
+    if policy is not None:
+        verified = _witnessed(verified, source.contents, policy)
+    if recompute is not None:
+        verified = recomputed(verified, source.contents, recompute)
+    return verified
