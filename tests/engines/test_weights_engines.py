@@ -194,7 +194,7 @@ def test_weighted_record_recomputes_on_every_engine(tmp_path: Path) -> None:
 
     path = write(weighted_frame(6, 3_000), tmp_path / "data.parquet")
     ledger = tmp_path / "ledger"
-    init_ledger(ledger, name="weights")
+    init_ledger(ledger, name="weights", format_version=1)  # export_bundle writes format 1
     key = generate_key()
     for args in (BINARY, MULTICLASS):
         result = bias_ledger.audit(path, **args, engine="duckdb")
