@@ -216,12 +216,12 @@ def test_the_same_values_on_every_face_record_the_same_parameters(
         assert document["subject"] == on_command_line["subject"]
         assert document["results"] == on_command_line["results"]
     parameters = on_command_line["parameters"]
-    expected = recorded_keys() | set(DERIVED_PARAMETERS)
+    keys = recorded_keys() | set(DERIVED_PARAMETERS)
     if values.get("weight") is None:
         # An unweighted record stays byte-identical to those of earlier versions: `weight` is
         # recorded only when it is set.
-        expected -= {"weight"}
-    assert set(parameters) == expected
+        keys -= {"weight"}
+    assert set(parameters) == keys
     for name, value in values.items():
         recorded = BY_NAME[name].recorded
         if recorded is None:
