@@ -6,6 +6,7 @@ that the CLI renders and records.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -25,15 +26,24 @@ from bias_ledger._audit_model import (
     ModelArtifact,
     Subject,
 )
+from bias_ledger._request import request_from_options
 from bias_ledger.errors import InputError
+from bias_ledger.input_options import (
+    BY_NAME,
+    DEFAULT_CI_LEVEL,
+    DEFAULT_MAX_GROUPS,
+    OPTIONS,
+    recorded_keys,
+)
+from bias_ledger.io.config import mapping_from_options
 from bias_ledger.io.digest import file_digests
 from bias_ledger.io.load import load_audit_data
-from bias_ledger.io.model import AuditData, ColumnMapping, JoinMode
+from bias_ledger.io.model import AuditData, ColumnMapping
 from bias_ledger.io.read import Source
 from bias_ledger.metrics.counts import count_binary
 from bias_ledger.metrics.engine import compute_binary_metrics
 from bias_ledger.metrics.model import ImpactDenominator, MetricResults, Task
-from bias_ledger.metrics.model_extra import MulticlassResults
+from bias_ledger.metrics.multiclass_results import MulticlassResults
 
 __all__ = [
     "DEFAULT_MIN_GROUP_SIZE",
@@ -97,84 +107,53 @@ def parameters_json(
     }
 
 
-RECOMPUTE_INPUTS = frozenset(
-    {
-        "task",
-        "label",
-        "prediction",
-        "score",
-        "threshold",
-        "pos_label",
-        "sensitive",
-        "id_column",
-        "join",
-        "missing_as_group",
-        "drop_missing",
-        "max_groups",
-        "default_na",
-        "references",
-        "min_group_size",
-        "ci_level",
-        "bootstrap",
-        "seed",
-        "thresholds",
-        "impact_ratio_denominator",
-        "engine",
-        "weight",
-    }
-)
+RECOMPUTE_INPUTS = recorded_keys() | {"impact_ratio_denominator"}
 """The recorded parameters :func:`request_from_parameters` reads: a recomputation takes them
 from the record as its input, so they are not compared with its output (a newer version may
 record them differently, e.g. ``ci_level`` null for tasks without intervals). The parameters
 an audit derives from the data (``positive_label``, ``classes``) are compared."""
 
 
+_BEFORE_RECORDED: dict[str, Any] = {"min_group_size": 0, "ci": None, "bootstrap": 0}
+"""What an older record that lacks the parameter was made with, where that is not today's
+default: records of results schema 1 predate intervals and minimum group sizes."""
+
+
+def _recorded_options(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The input option values a record's parameters hold, by option name."""
+    values = {
+        item.name: parameters.get(item.recorded, _BEFORE_RECORDED.get(item.name, item.default))
+        for item in OPTIONS
+        if item.recorded is not None
+    }
+    values["thresholds"] = values["thresholds"] or None  # none recorded: the default sweep
+    return values
+
+
 def request_from_parameters(
     parameters: Mapping[str, Any], *, data: Path, predictions: Path | None
 ) -> AuditRequest:
-    """The request that recomputes a recorded audit from the same files.
-
-    Records of results schema 1 predate intervals and minimum group sizes: they recompute
-    without either.
-    """
-    thresholds = parameters.get("thresholds")
-    return AuditRequest(
-        data=data,
-        mapping=mapping_from_parameters(parameters),
-        predictions=predictions,
-        references=dict(parameters.get("references") or {}),
-        min_group_size=int(parameters.get("min_group_size", 0)),
+    """The request that recomputes a recorded audit from the same files: the options the
+    record's parameters hold (:mod:`bias_ledger.input_options` names their keys)."""
+    if "label" not in parameters or "sensitive" not in parameters:
+        raise InputError("the recorded parameters name no label or no sensitive feature")
+    request = request_from_options(
+        {**_recorded_options(parameters), "data": data, "predictions": predictions}
+    )
+    return dataclasses.replace(
+        request,
+        # As recorded: tasks without intervals recorded 0.95 before 0.2 and null since.
         ci_level=parameters.get("ci_level"),
-        bootstrap=int(parameters.get("bootstrap", 0)),
-        seed=parameters.get("seed"),
-        thresholds=tuple(thresholds) if thresholds else DEFAULT_THRESHOLDS,
         # Records without the key divided by the most-selected group however small.
         impact_rule=ImpactDenominator(
             parameters.get("impact_ratio_denominator") or ImpactDenominator.MOST_SELECTED.value
         ),
-        engine=str(parameters.get("engine", "arrow")),
     )
 
 
 def mapping_from_parameters(parameters: Mapping[str, Any]) -> ColumnMapping:
     """Rebuild the column mapping recorded by :func:`parameters_json` (for recomputation)."""
-    join = parameters.get("join")
-    return ColumnMapping(
-        label=parameters["label"],
-        prediction=parameters.get("prediction"),
-        score=parameters.get("score"),
-        threshold=parameters.get("threshold"),
-        pos_label=parameters.get("pos_label"),
-        sensitive=tuple(parameters["sensitive"]),
-        id_column=parameters.get("id_column"),
-        join=JoinMode(join) if join else None,
-        missing_as_group=bool(parameters.get("missing_as_group", False)),
-        drop_missing=bool(parameters.get("drop_missing", False)),
-        max_groups=int(parameters.get("max_groups", 1000)),
-        default_na=bool(parameters.get("default_na", True)),
-        task=Task(parameters.get("task", Task.BINARY_CLASSIFICATION.value)),
-        weight=parameters.get("weight"),
-    )
+    return mapping_from_options(_recorded_options(parameters))
 
 
 def model_artifact(path: Path | None) -> ModelArtifact | None:
@@ -526,14 +505,14 @@ def audit(
     references: Mapping[str, str] | None = None,
     missing_as_group: bool = False,
     drop_missing: bool = False,
-    max_groups: int = 1000,
+    max_groups: int = DEFAULT_MAX_GROUPS,
     default_na: bool = True,
     task: str = Task.BINARY_CLASSIFICATION.value,
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
-    ci: float | None = DEFAULT_CI,
+    ci: float | None = DEFAULT_CI_LEVEL,
     bootstrap: int = 0,
     seed: int | None = None,
-    thresholds: Sequence[float] | None = None,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
     model: str | Path | None = None,
     model_name: str | None = None,
     model_version: str | None = None,
@@ -564,49 +543,21 @@ def audit(
         raise InputError("no label column given; expected label=COLUMN")
     if data is None and table is None:
         raise InputError("no data given: expected a path, a table, or table=NAME (Spark)")
-    source = _source(data if data is not None else table, role="data", name=data_name)
+    # Every keyword is an input option (bias_ledger.input_options), as the CLI's are.
+    values = {name: value for name, value in locals().items() if name in BY_NAME}
+    source = _source(data, role="data", name=data_name) if data is not None else None
     if sample_weight is not None:
         if weight is not None:
             raise InputError("give weight=COLUMN or sample_weight=ARRAY, not both")
-        source, weight = with_sample_weight(source, sample_weight), SAMPLE_WEIGHT_COLUMN
-    if weight is not None and ci is DEFAULT_CI:
-        ci = None  # a weighted audit has no intervals; an explicit ci is refused
-    mapping = ColumnMapping(
-        label=label,
-        prediction=prediction,
-        score=score,
-        threshold=threshold,
-        pos_label=pos_label,
-        sensitive=(sensitive,) if isinstance(sensitive, str) else tuple(sensitive),
-        id_column=id_column,
-        join=JoinMode(join) if join else None,
-        missing_as_group=missing_as_group,
-        drop_missing=drop_missing,
-        max_groups=max_groups,
-        default_na=default_na,
-        task=Task(task),
-        weight=weight,
+        if source is None:
+            raise InputError("sample_weight= an array needs data as a table")
+        values["weight"] = SAMPLE_WEIGHT_COLUMN
+        source = with_sample_weight(source, sample_weight)
+    values.pop("sample_weight", None)
+    values["data"] = source
+    values["predictions"] = (
+        _source(predictions, role="predictions", name=predictions_name)
+        if predictions is not None
+        else None
     )
-    request = AuditRequest(
-        data=source,
-        mapping=mapping,
-        predictions=(
-            _source(predictions, role="predictions", name=predictions_name)
-            if predictions is not None
-            else None
-        ),
-        references=dict(references or {}),
-        model=Path(model) if model is not None else None,
-        model_name=model_name,
-        model_version=model_version,
-        min_group_size=min_group_size,
-        # Intervals are computed for binary classification only: other tasks record none.
-        ci_level=ci if Task(task) is Task.BINARY_CLASSIFICATION else None,
-        bootstrap=bootstrap,
-        seed=seed,
-        thresholds=tuple(thresholds) if thresholds is not None else DEFAULT_THRESHOLDS,
-        engine=engine,
-        spark_master=spark_master,
-        table=table,
-    )
-    return run_audit(request)
+    return run_audit(request_from_options(values))

@@ -8,18 +8,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bias_ledger.errors import InputError
+from bias_ledger.input_options import DEFAULT_MIN_GROUP_SIZE as DEFAULT_MIN_GROUP_SIZE
+from bias_ledger.input_options import DEFAULT_THRESHOLDS as DEFAULT_THRESHOLDS
 from bias_ledger.io.model import ColumnMapping, InputFile
 from bias_ledger.io.read import Source
 from bias_ledger.metrics.model import ImpactDenominator, MetricResults
-from bias_ledger.metrics.model_extra import MulticlassResults, RegressionResults
+from bias_ledger.metrics.multiclass_results import MulticlassResults
+from bias_ledger.metrics.regression_results import RegressionResults
 
 if TYPE_CHECKING:
     import pandas as pd
 
 RESULTS_SCHEMA_VERSION = 2
 """Version of the audit JSON output and of the ``audit`` record payload (1: no statistics)."""
-DEFAULT_MIN_GROUP_SIZE = 30
-DEFAULT_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 AnyResults = MetricResults | RegressionResults | MulticlassResults
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bias_ledger.errors import InputError
+from bias_ledger.metrics import registry
 from bias_ledger.metrics.model import MetricResults, Value
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ SUMMARY_ROWS_IN_HTML = 12
 
 
 def _binary_view(results: AnyResults, positive_class: str | None) -> Any:
-    from bias_ledger.metrics.model_extra import MulticlassResults
+    from bias_ledger.metrics.multiclass_results import MulticlassResults
 
     if isinstance(results, MulticlassResults):
         if positive_class is None:
@@ -75,8 +76,9 @@ def _groups_frame(feature: Any, metrics: Sequence[str] | None) -> pd.DataFrame:
     else:
         index = pd.MultiIndex.from_tuples([group.group for group in feature.groups], names=names)
     frame = pd.DataFrame(rows, index=index)
+    counts = {item.key for item in (*registry.BINARY, *registry.REGRESSION) if item.is_count}
     for name in frame.columns:
-        if name == "count":
+        if name in counts:
             frame[name] = frame[name].astype("Int64")
         else:
             frame[name] = frame[name].astype("Float64")
@@ -100,7 +102,8 @@ def summaries(result: AuditResult, *, positive_class: str | None = None) -> pd.D
     """fairlearn's summary metrics (and, for regression, each disparity) per feature."""
     import pandas as pd
 
-    from bias_ledger.metrics.model_extra import MulticlassResults, RegressionResults
+    from bias_ledger.metrics.multiclass_results import MulticlassResults
+    from bias_ledger.metrics.regression_results import RegressionResults
 
     results = result.results
     rows: dict[str, dict[str, Any]] = {}
@@ -128,7 +131,7 @@ def undefined(result: AuditResult, feature: str | Sequence[str] | None = None) -
     """Why each undefined per-group value of :func:`by_group` is undefined."""
     import pandas as pd
 
-    from bias_ledger.metrics.model_extra import MulticlassResults
+    from bias_ledger.metrics.multiclass_results import MulticlassResults
 
     results = result.results
     if isinstance(results, MulticlassResults):
@@ -150,7 +153,8 @@ def _format(value: Value) -> str:
 
 
 def _summary_lines(result: AuditResult) -> Iterable[tuple[str, str, str]]:
-    from bias_ledger.metrics.model_extra import MulticlassResults, RegressionResults
+    from bias_ledger.metrics.multiclass_results import MulticlassResults
+    from bias_ledger.metrics.regression_results import RegressionResults
 
     results = result.results
     if isinstance(results, MetricResults):
@@ -173,7 +177,7 @@ def _summary_lines(result: AuditResult) -> Iterable[tuple[str, str, str]]:
 
 def short_repr(result: AuditResult) -> str:
     """One line: task, rows, features, and the demographic parity ratio where there is one."""
-    from bias_ledger.metrics.model_extra import MulticlassResults
+    from bias_ledger.metrics.multiclass_results import MulticlassResults
 
     results = result.results
     listed = (

@@ -36,13 +36,39 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _by_metric(items: list[Any]) -> bool:
+    """A list with one object per metric (disparities): matched by metric, not position."""
+    names = [item.get("metric") for item in items if isinstance(item, Mapping)]
+    return (
+        bool(items)
+        and len(names) == len(items)
+        and all(isinstance(name, str) for name in names)
+        and len(set(names)) == len(names)
+    )
+
+
+def _compare_by_metric(expected: list[Any], found: list[Any], path: str) -> list[Mismatch]:
+    # The results-schema rule reaches lists too: a metric a later version adds brings its
+    # disparity along, which an older record does not hold and is not a difference.
+    fresh = {item["metric"]: item for item in found}
+    out: list[Mismatch] = []
+    for item in expected:
+        where = f"{path}[metric={item['metric']}]"
+        if item["metric"] not in fresh:
+            out.append(Mismatch(where, item, None))
+        else:
+            out += compare(item, fresh[item["metric"]], where)
+    return out
+
+
 def compare(expected: Any, found: Any, path: str = "$") -> list[Mismatch]:
     """Every difference between a recorded JSON value and its recomputation, by path; integers
     exact, floats to tolerance.
 
     Only what the record holds is compared: a key the recomputation adds (a metric added after
     the record was made) is not a difference, so new versions keep recomputing old records. A
-    recorded key the recomputation lacks is one.
+    recorded key the recomputation lacks is one. Lists of one object per metric (disparities)
+    are matched by metric, for the same reason.
     """
     if isinstance(expected, Mapping) and isinstance(found, Mapping):
         out: list[Mismatch] = []
@@ -54,6 +80,8 @@ def compare(expected: Any, found: Any, path: str = "$") -> list[Mismatch]:
                 out += compare(expected[key], found[key], where)
         return out
     if isinstance(expected, list) and isinstance(found, list):
+        if _by_metric(expected) and _by_metric(found):
+            return _compare_by_metric(expected, found, path)
         if len(expected) != len(found):
             return [Mismatch(f"{path}.length", len(expected), len(found))]
         out = []

@@ -62,38 +62,9 @@ def append(ledger: Path | None, key: Path | None, kind: str, payload: dict[str, 
     )
 
 
+@opt.takes_input_options("audit")
 def audit(
     ctx: typer.Context,
-    data: opt.DataArg = None,
-    data_file: opt.DataOpt = None,
-    predictions: opt.PredictionsOpt = None,
-    id_column: opt.IdOpt = None,
-    join: opt.JoinOpt = None,
-    label: opt.LabelOpt = None,
-    prediction: opt.PredictionOpt = None,
-    pos_label: opt.PosLabelOpt = None,
-    score: opt.ScoreOpt = None,
-    threshold: opt.ThresholdOpt = None,
-    sensitive: opt.SensitiveOpt = None,
-    reference: opt.ReferenceOpt = None,
-    model: opt.ModelOpt = None,
-    model_name: opt.ModelNameOpt = None,
-    model_version: opt.ModelVersionOpt = None,
-    missing_as_group: opt.MissingAsGroupOpt = None,
-    drop_missing: opt.DropMissingOpt = None,
-    max_groups: opt.MaxGroupsOpt = None,
-    no_default_na: opt.NoDefaultNaOpt = None,
-    config: opt.ConfigOpt = None,
-    task: opt.TaskOpt = None,
-    min_group_size: opt.MinGroupSizeOpt = None,
-    ci: opt.CiOpt = None,
-    bootstrap: opt.BootstrapOpt = None,
-    seed: opt.SeedOpt = None,
-    thresholds: opt.ThresholdsOpt = None,
-    engine: opt.EngineOpt = None,
-    spark_master: opt.SparkMasterOpt = None,
-    table: opt.TableOpt = None,
-    weight: opt.WeightOpt = None,
     policy: Annotated[
         Path | None, typer.Option("--policy", help="Judge the results with this policy file.")
     ] = None,
@@ -125,6 +96,7 @@ def audit(
     auditor: ll144.AuditorOpt = None,
     auditor_key: ll144.AuditorKeyOpt = None,
     purpose: ll144.PurposeOpt = None,
+    **inputs: Any,
 ) -> None:
     """Compute fairness metrics per group and append a signed record to the ledger."""
     from dataclasses import replace

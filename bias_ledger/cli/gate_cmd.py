@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -35,36 +35,10 @@ def _github_outputs(decision: GateDecision) -> None:
             handle.write(step_summary_markdown(report, results))
 
 
+@opt.takes_input_options("gate")
 def gate(
     ctx: typer.Context,
     policy: Annotated[Path, typer.Option("--policy", help="Fairness policy file (TOML).")],
-    data: opt.DataArg = None,
-    data_file: opt.DataOpt = None,
-    predictions: opt.PredictionsOpt = None,
-    id_column: opt.IdOpt = None,
-    join: opt.JoinOpt = None,
-    label: opt.LabelOpt = None,
-    prediction: opt.PredictionOpt = None,
-    pos_label: opt.PosLabelOpt = None,
-    score: opt.ScoreOpt = None,
-    threshold: opt.ThresholdOpt = None,
-    sensitive: opt.SensitiveOpt = None,
-    reference: opt.ReferenceOpt = None,
-    model: opt.ModelOpt = None,
-    model_name: opt.ModelNameOpt = None,
-    model_version: opt.ModelVersionOpt = None,
-    missing_as_group: opt.MissingAsGroupOpt = None,
-    drop_missing: opt.DropMissingOpt = None,
-    max_groups: opt.MaxGroupsOpt = None,
-    config: opt.ConfigOpt = None,
-    task: opt.TaskOpt = None,
-    min_group_size: opt.MinGroupSizeOpt = None,
-    ci: opt.CiOpt = None,
-    bootstrap: opt.BootstrapOpt = None,
-    seed: opt.SeedOpt = None,
-    engine: opt.EngineOpt = None,
-    spark_master: opt.SparkMasterOpt = None,
-    table: opt.TableOpt = None,
     record: Annotated[
         int | None, typer.Option("--record", help="Judge existing audit record N instead.")
     ] = None,
@@ -105,6 +79,7 @@ def gate(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only violations.")] = False,
     json_output: JsonOption = False,
     wide: WideOption = False,
+    **inputs: Any,
 ) -> None:
     """Evaluate a fairness policy; record the verdict; exit 0 pass, 1 violated, 2 bad input,
     3 a baseline or record that does not verify."""
@@ -132,7 +107,7 @@ def gate(
         request, _ = opt.build_request(opt.InputOptions.from_params(ctx.params))
         return run_with_progress(request, quiet=True)
 
-    given_data = data is not None or data_file is not None
+    given_data = inputs.get("data") is not None or bool(inputs.get("data_file"))
     result = run_gate(
         path,
         loaded,

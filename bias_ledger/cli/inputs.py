@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from bias_ledger.errors import InputError
+from bias_ledger.input_options import OPTIONS, InputOption, Kind
 
 if TYPE_CHECKING:
     from bias_ledger._audit import AuditRequest
@@ -18,152 +20,6 @@ DataArg = Annotated[
     Path | None,
     typer.Argument(
         help="Dataset file: CSV (.csv, .csv.gz), Parquet or JSON Lines.", show_default=False
-    ),
-]
-# Lists, so that a repeated --data or --predictions is an error rather than the last one winning.
-DataOpt = Annotated[
-    list[Path] | None,
-    typer.Option(
-        "--data",
-        help="Dataset file, as an option (instead of the DATA argument).",
-        show_default=False,
-    ),
-]
-PredictionsOpt = Annotated[
-    list[Path] | None,
-    typer.Option(
-        "--predictions", help="Separate predictions file, joined on --id.", show_default=False
-    ),
-]
-IdOpt = Annotated[str | None, typer.Option("--id", help="Id column joining the two files.")]
-JoinOpt = Annotated[
-    str | None,
-    typer.Option("--join", help="'id' (with --id) or 'row-order' (same row counts required)."),
-]
-LabelOpt = Annotated[str | None, typer.Option("--label", help="True label column (binary).")]
-PredictionOpt = Annotated[
-    str | None, typer.Option("--prediction", help="Predicted label column (binary).")
-]
-PosLabelOpt = Annotated[
-    str | None, typer.Option("--pos-label", help="Label value counted as positive.")
-]
-ScoreOpt = Annotated[str | None, typer.Option("--score", help="Model score column.")]
-ThresholdOpt = Annotated[
-    float | None, typer.Option("--threshold", help="Predict positive when score >= threshold.")
-]
-SensitiveOpt = Annotated[
-    list[str] | None,
-    typer.Option("--sensitive", help="Sensitive feature column; repeat for intersections."),
-]
-ReferenceOpt = Annotated[
-    list[str] | None,
-    typer.Option("--reference", help="Reference group, FEATURE=GROUP (default: largest)."),
-]
-ModelOpt = Annotated[
-    Path | None, typer.Option("--model", help="Model artifact file to fingerprint.")
-]
-ModelNameOpt = Annotated[str | None, typer.Option("--model-name", help="Model name.")]
-ModelVersionOpt = Annotated[str | None, typer.Option("--model-version", help="Model version.")]
-MissingAsGroupOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--missing-as-group", help="A missing sensitive value is its own group.", show_default=False
-    ),
-]
-DropMissingOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--drop-missing",
-        help="Drop rows missing label/prediction (reports count).",
-        show_default=False,
-    ),
-]
-NoDefaultNaOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--no-default-na",
-        help='Only empty CSV cells are missing; "NA", "N/A", "null", "NaN" ... are values '
-        "(a group may be named NA).",
-        show_default=False,
-    ),
-]
-MaxGroupsOpt = Annotated[
-    int | None, typer.Option("--max-groups", help="Max groups per feature (default 1000).")
-]
-TaskOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--task",
-        help="binary_classification (default), regression or multiclass_classification.",
-        show_default=False,
-    ),
-]
-MinGroupSizeOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--min-group-size",
-        help="Smaller groups are 'insufficient data' and left out "
-        "of disparities and summaries (default 30).",
-        show_default=False,
-    ),
-]
-CiOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--ci", help="Confidence level of intervals (default 0.95; 0 for none).", show_default=False
-    ),
-]
-BootstrapOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--bootstrap",
-        help="Bootstrap resamples for intervals on every metric, "
-        "disparity and summary (default 0: Wilson intervals on per-group rates).",
-        show_default=False,
-    ),
-]
-SeedOpt = Annotated[
-    int | None, typer.Option("--seed", help="Bootstrap seed (default: drawn and recorded).")
-]
-ThresholdsOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--thresholds",
-        help="Thresholds of the per-group sweep over --score, comma-separated "
-        "(default 0.1,0.2,...,0.9).",
-        show_default=False,
-    ),
-]
-EngineOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--engine",
-        help="Where rows are counted: arrow (default), duckdb (files, directories, globs, "
-        "hive-partitioned Parquet) or spark.",
-        show_default=False,
-    ),
-]
-SparkMasterOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--spark-master",
-        help="Spark master URL for --engine spark (default local[*], or $SPARK_REMOTE).",
-        show_default=False,
-    ),
-]
-TableOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--table", help="A Spark catalog table to audit (--engine spark).", show_default=False
-    ),
-]
-WeightOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--weight",
-        help="Sample-weight column (fairlearn's sample_weight): counts and rates are weighted; "
-        "no intervals or significance tests.",
-        show_default=False,
     ),
 ]
 ConfigOpt = Annotated[
@@ -175,52 +31,106 @@ ConfigOpt = Annotated[
     ),
 ]
 
+# The command-line type of each kind. Files are lists so that a repeated --data or --predictions
+# is an error rather than the last one winning; --thresholds is one comma-separated text.
+_CLI_TYPES: dict[Kind, Any] = {
+    Kind.PATH: list[Path] | None,
+    Kind.STR: str | None,
+    Kind.TEXT: str | None,
+    Kind.CHOICE: str | None,
+    Kind.NUMBER: float | None,
+    Kind.COUNT: int | None,
+    Kind.FLAG: bool | None,
+    Kind.NAMES: list[str] | None,
+    Kind.GROUPS: list[str] | None,
+    Kind.NUMBERS: str | None,
+}
+
+
+def _parameter(item: InputOption) -> inspect.Parameter:
+    assert item.flag is not None
+    info = typer.Option(item.flag, help=item.help, show_default=False)
+    return inspect.Parameter(
+        item.cli_param,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[_CLI_TYPES[item.kind], info],
+    )
+
+
+def cli_options(command: str) -> tuple[InputOption, ...]:
+    """The input options ``command`` takes on the command line, in declaration order."""
+    return tuple(item for item in OPTIONS if item.flag and command in item.commands)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def takes_input_options(command: str) -> Callable[[F], F]:
+    """Give a typer command the DATA argument, ``--config`` and every declared input option.
+
+    The command takes ``ctx`` first and ``**inputs`` last; the options reach it by name in
+    ``ctx.params`` (``InputOptions.from_params``). Its own options follow the inputs in --help.
+    """
+
+    def decorate(func: F) -> F:
+        signature = inspect.signature(func, eval_str=True)
+        own = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        inputs = [
+            inspect.Parameter("data", keyword, default=None, annotation=DataArg),
+            *(_parameter(item) for item in cli_options(command)),
+            inspect.Parameter("config", keyword, default=None, annotation=ConfigOpt),
+        ]
+        rest = [p.replace(kind=keyword) for p in own[1:]]
+        func.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[own[0], *inputs, *rest]
+        )
+        return func
+
+    return decorate
+
 
 @dataclass(frozen=True)
 class InputOptions:
-    """The raw values of the shared input options."""
+    """The input options given on the command line, by option name (absent: not given)."""
 
-    data: Path | None
-    predictions: Path | None
-    id_column: str | None
-    join: str | None
-    label: str | None
-    prediction: str | None
-    pos_label: str | None
-    score: str | None
-    threshold: float | None
-    sensitive: Sequence[str]
-    reference: Sequence[str]
-    model: Path | None
-    model_name: str | None
-    model_version: str | None
-    missing_as_group: bool | None
-    drop_missing: bool | None
-    max_groups: int | None
-    config: Path | None
-    task: str | None = None
-    min_group_size: int | None = None
-    ci: float | None = None
-    bootstrap: int | None = None
-    seed: int | None = None
-    thresholds: str | None = None
-    no_default_na: bool | None = None
-    engine: str | None = None
-    spark_master: str | None = None
-    table: str | None = None
-    weight: str | None = None
+    given: Mapping[str, Any]
+    """Values as :func:`bias_ledger._request.request_from_options` takes them."""
+    config: Path | None = None
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> InputOptions:
-        """From a command's parsed parameters (``ctx.params``) named as these fields; DATA may
-        come as the argument or as ``--data`` (``data_file``)."""
-        names = {field.name for field in fields(cls)}
-        values = {name: params[name] for name in names if name in params}
-        values["data"] = pick_data(params.get("data"), once("--data", params.get("data_file")))
-        values["predictions"] = once("--predictions", params.get("predictions"))
-        values["sensitive"] = params.get("sensitive") or []
-        values["reference"] = params.get("reference") or []
-        return cls(**values)
+        """From a command's parsed parameters (``ctx.params``); DATA may come as the argument or
+        as ``--data``."""
+        given: dict[str, Any] = {}
+        for item in OPTIONS:
+            if item.flag is None or item.cli_param not in params:
+                continue
+            value = _value(item, params[item.cli_param])
+            if value is not None:
+                given[item.name] = value
+        data = pick_data(params.get("data"), given.get("data"))
+        if data is not None:
+            given["data"] = data
+        return cls(given=given, config=params.get("config"))
+
+
+def _value(item: InputOption, raw: Any) -> Any:
+    """The option's value from the command line's, None when it is not given."""
+    if raw is None:
+        return None
+    if item.kind is Kind.PATH:
+        return once(item.flag or item.name, raw)
+    if item.kind is Kind.NAMES:
+        return tuple(raw) or None
+    if item.kind is Kind.GROUPS:
+        return parse_references(raw) or None
+    if item.kind is Kind.NUMBERS:
+        return parse_thresholds(raw)
+    if item.kind is Kind.FLAG and item.negated:
+        return False if raw else None
+    return raw
 
 
 def once(option: str, values: Sequence[Path] | Path | None) -> Path | None:
@@ -250,89 +160,43 @@ def parse_references(values: Sequence[str]) -> dict[str, str]:
     return references
 
 
+_NO_INTERVALS = ("ci", "bootstrap", "seed", "thresholds")
+
+
+def _asks_for(name: str, value: Any) -> bool:
+    """Whether an interval option's value asks for something (``--ci 0`` asks for none)."""
+    if name in ("ci", "bootstrap"):
+        return bool(value)
+    return value is not None
+
+
 def build_request(options: InputOptions) -> tuple[AuditRequest, Path | None]:
     """The AuditRequest, and the policy file named in the config (if any)."""
-    from bias_ledger._audit_model import DEFAULT_MIN_GROUP_SIZE, DEFAULT_THRESHOLDS, AuditRequest
+    from bias_ledger._request import request_from_options
+    from bias_ledger.input_options import option, resolved
     from bias_ledger.io.config import load_config
-    from bias_ledger.metrics.model import Task
 
-    if options.join not in (None, "id", "row-order"):
-        raise InputError(f"--join {options.join!r}: expected 'id' or 'row-order'")
-    tasks = [task.value for task in Task]
-    if options.task is not None and options.task not in tasks:
-        raise InputError(f"--task {options.task!r}: expected one of {', '.join(tasks)}")
-    config = load_config(options.config, cwd=Path.cwd()).with_options(
-        data=options.data,
-        predictions=options.predictions,
-        id=options.id_column,
-        join=options.join,
-        label=options.label,
-        prediction=options.prediction,
-        pos_label=options.pos_label,
-        score=options.score,
-        threshold=options.threshold,
-        sensitive=tuple(options.sensitive),
-        reference=parse_references(options.reference),
-        model=options.model,
-        model_name=options.model_name,
-        model_version=options.model_version,
-        missing_as_group=options.missing_as_group,
-        drop_missing=options.drop_missing,
-        max_groups=options.max_groups,
-        default_na=False if options.no_default_na else None,
-        task=options.task,
-        min_group_size=options.min_group_size,
-        weight=options.weight,
-    )
-    if config.data is None and options.table is None:
+    resolved(options.given)  # a bad choice is an error before the config file is read
+    config = load_config(options.config, cwd=Path.cwd()).with_options(**options.given)
+    if config.data is None and config.table is None:
         raise InputError(
             "no dataset given: expected a DATA argument, `data` in bias-ledger.toml, or "
             "--table NAME with --engine spark"
         )
-    task = config.task or Task.BINARY_CLASSIFICATION
-    if task is not Task.BINARY_CLASSIFICATION:
+    values = config.option_values()
+    config.column_mapping()  # the label's absence, named as the command line spells it
+    values = resolved(values)
+    if values["task"] != "binary_classification":
         # Intervals exist for binary classification only: refuse rather than record options
         # that changed nothing.
-        given = [
-            name
-            for name, value in (
-                ("--ci", options.ci not in (None, 0)),
-                ("--bootstrap", bool(options.bootstrap)),
-                ("--seed", options.seed is not None),
-                ("--thresholds", options.thresholds is not None),
-            )
-            if value
-        ]
+        set_values = config.option_values()
+        given = [name for name in _NO_INTERVALS if _asks_for(name, set_values.get(name))]
         if given:
             raise InputError(
-                f"{given[0]} applies to binary classification; a {task.value} audit has no "
-                "confidence intervals or threshold sweep (leave it out)"
+                f"{option(given[0]).flag} applies to binary classification; a {values['task']} "
+                "audit has no confidence intervals or threshold sweep (leave it out)"
             )
-    ci_level = None if options.ci == 0 else (0.95 if options.ci is None else options.ci)
-    if config.weight is not None and options.ci is None:
-        ci_level = None  # a weighted audit has no intervals; an explicit --ci is refused
-    request = AuditRequest(
-        data=config.data if config.data is not None else Path(f"table:{options.table}"),
-        mapping=config.column_mapping(),
-        predictions=config.predictions,
-        references=dict(config.reference),
-        model=config.model,
-        model_name=config.model_name,
-        model_version=config.model_version,
-        min_group_size=(
-            DEFAULT_MIN_GROUP_SIZE if config.min_group_size is None else config.min_group_size
-        ),
-        ci_level=ci_level if task is Task.BINARY_CLASSIFICATION else None,
-        bootstrap=options.bootstrap or 0,
-        seed=options.seed,
-        thresholds=(
-            parse_thresholds(options.thresholds) if options.thresholds else DEFAULT_THRESHOLDS
-        ),
-        engine=options.engine or "arrow",
-        spark_master=options.spark_master,
-        table=options.table,
-    )
-    return request, config.policy
+    return request_from_options(values), config.policy
 
 
 def parse_thresholds(text: str) -> tuple[float, ...]:

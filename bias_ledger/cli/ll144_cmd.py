@@ -69,6 +69,7 @@ def _settings(config: Any) -> dict[str, Any]:
 def build_request(params: Mapping[str, Any]) -> Any:
     """The LL144 request from the options, filled in from the config file."""
     from bias_ledger.cli.inputs import once, pick_data
+    from bias_ledger.input_options import DEFAULT_MAX_GROUPS
     from bias_ledger.io.model import JoinMode
     from bias_ledger.standards.ll144_audit import (
         LL144Request,
@@ -98,10 +99,10 @@ def build_request(params: Mapping[str, Any]) -> Any:
         prediction=value("prediction", config.prediction),
         score=value("score", config.score),
         pos_label=value("pos_label", config.pos_label),
-        id_column=value("id_column", config.id),
+        id_column=value("id_column", config.id_column),
         join=JoinMode(str(join)) if join is not None else None,
         unknown_values=tuple(value("unknown") or ()),
-        max_groups=value("max_groups", config.max_groups) or 1000,
+        max_groups=value("max_groups", config.max_groups) or DEFAULT_MAX_GROUPS,
     )
     declaration = build_declaration(
         data_source=value("data_source"),
@@ -125,7 +126,7 @@ def build_request(params: Mapping[str, Any]) -> Any:
         ),
         min_group_size=30 if min_group_size is None else int(min_group_size),
         ci_level=None if ci == 0 else (0.95 if ci is None else ci),
-        model=value("model", config.model),
+        model=once("--model", params.get("model")) or config.model,
         model_name=value("model_name", config.model_name),
         model_version=value("model_version", config.model_version),
         label=value("label", config.label),

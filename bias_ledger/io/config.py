@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bias_ledger.errors import ConfigError, InputError
+from bias_ledger.input_options import BY_NAME, OPTIONS, Kind, resolved
 from bias_ledger.io.model import ColumnMapping, JoinMode
 from bias_ledger.ledger.files import read_regular
 from bias_ledger.metrics.model import Task
@@ -23,7 +24,9 @@ PYPROJECT = "pyproject.toml"
 class AuditConfig:
     """Audit settings from a config file, later overridden by command-line options.
 
-    None means "not set": the option's default applies.
+    The fields are the input options the config file can set (:mod:`bias_ledger.input_options`
+    declares each, with its key; a test checks the two agree), and the settings that are not
+    audit inputs (``policy``, ``standard``). None means "not set": the option's default applies.
     """
 
     source: Path | None = None
@@ -32,9 +35,9 @@ class AuditConfig:
     """Dataset file (relative paths in the file are resolved against its directory)."""
     predictions: Path | None = None
     """Separate predictions file."""
-    id: str | None = None
-    """Id column joining ``data`` and ``predictions``."""
-    join: JoinMode | None = None
+    id_column: str | None = None
+    """Id column joining ``data`` and ``predictions`` (key ``id``)."""
+    join: str | None = None
     """Join mode for a separate predictions file."""
     label: str | None = None
     """True label column."""
@@ -48,8 +51,8 @@ class AuditConfig:
     """Positive label value, as text."""
     sensitive: tuple[str, ...] = ()
     """Sensitive feature columns."""
-    reference: Mapping[str, str] = field(default_factory=dict)
-    """Reference group per sensitive feature (default: each feature's largest group)."""
+    references: Mapping[str, str] = field(default_factory=dict)
+    """Reference group per sensitive feature (key ``reference``; default: the largest group)."""
     model: Path | None = None
     """A model artifact to fingerprint."""
     model_name: str | None = None
@@ -60,18 +63,32 @@ class AuditConfig:
     """Missing sensitive values form their own group."""
     drop_missing: bool | None = None
     """Drop rows missing the label, prediction or score."""
-    max_groups: int | None = None
-    """Maximum groups per sensitive feature."""
-    policy: Path | None = None
-    """Fairness policy file."""
-    min_group_size: int | None = None
-    """Groups smaller than this are marked as having insufficient data."""
-    task: Task | None = None
-    """binary_classification (default), regression or multiclass_classification."""
     default_na: bool | None = None
     """Whether "NA", "N/A", "null", ... in CSV cells are missing (default yes)."""
+    max_groups: int | None = None
+    """Maximum groups per sensitive feature."""
+    task: str | None = None
+    """binary_classification (default), regression or multiclass_classification."""
+    min_group_size: int | None = None
+    """Groups smaller than this are marked as having insufficient data."""
+    ci: float | None = None
+    """Confidence level of the intervals (0 for none)."""
+    bootstrap: int | None = None
+    """Bootstrap resamples for the intervals."""
+    seed: int | None = None
+    """Bootstrap seed."""
+    thresholds: tuple[float, ...] | None = None
+    """Thresholds of the per-group sweep over ``score``."""
+    engine: str | None = None
+    """Where rows are counted: arrow, duckdb or spark."""
+    spark_master: str | None = None
+    """Spark master URL."""
+    table: str | None = None
+    """A Spark catalog table to audit."""
     weight: str | None = None
     """Sample-weight column (``--weight``)."""
+    policy: Path | None = None
+    """Fairness policy file."""
     standard: str | None = None
     """An audit shaped by a regulation (``nyc-ll144``); validated by ``bias_ledger.standards``."""
     standard_settings: Mapping[str, Any] = field(default_factory=dict)
@@ -80,7 +97,7 @@ class AuditConfig:
     def with_options(self, **options: Any) -> AuditConfig:
         """These settings overridden by every option that is not None (command line wins).
 
-        ``sensitive`` replaces the configured list when non-empty; ``reference`` entries
+        ``sensitive`` replaces the configured list when non-empty; ``references`` entries
         override the configured entries feature by feature.
         """
         names = {f.name for f in dataclasses.fields(self)} - {"source"}
@@ -93,14 +110,17 @@ class AuditConfig:
                 continue
             if name == "sensitive":
                 value = tuple(value)
-            elif name == "reference":
-                value = {**self.reference, **value}
-            elif name == "join":
-                value = JoinMode(value)
-            elif name == "task":
-                value = Task(value)
+            elif name == "references":
+                value = {**self.references, **value}
             changes[name] = value
         return dataclasses.replace(self, **changes)
+
+    def option_values(self) -> dict[str, Any]:
+        """The input options these settings set, by option name (unset ones left out)."""
+        values = {name: getattr(self, name) for name in OPTION_FIELDS}
+        values["references"] = dict(self.references) or None
+        values["sensitive"] = self.sensitive or None
+        return {name: value for name, value in values.items() if value is not None}
 
     def column_mapping(self) -> ColumnMapping:
         """The column mapping these settings describe; InputError when the label is not set."""
@@ -108,64 +128,38 @@ class AuditConfig:
             raise InputError(
                 "no label column given; expected --label COLUMN or `label` in " + CONFIG_NAME
             )
-        return ColumnMapping(
-            label=self.label,
-            prediction=self.prediction,
-            score=self.score,
-            threshold=self.threshold,
-            pos_label=self.pos_label,
-            sensitive=self.sensitive,
-            id_column=self.id,
-            join=self.join,
-            missing_as_group=bool(self.missing_as_group),
-            drop_missing=bool(self.drop_missing),
-            max_groups=1000 if self.max_groups is None else self.max_groups,
-            default_na=True if self.default_na is None else self.default_na,
-            task=self.task or Task.BINARY_CLASSIFICATION,
-            weight=self.weight,
-        )
+        return mapping_from_options(self.option_values())
 
 
-# TOML key -> (field name, kind).
+OPTION_FIELDS = tuple(item.name for item in OPTIONS if item.config is not None)
+"""The settings fields that are input options."""
+# TOML key -> (field name, kind): the input options', then the settings that are not inputs.
 KEYS: dict[str, tuple[str, str]] = {
-    "data": ("data", "path"),
-    "predictions": ("predictions", "path"),
-    "id": ("id", "str"),
-    "join": ("join", "join"),
-    "label": ("label", "str"),
-    "prediction": ("prediction", "str"),
-    "score": ("score", "str"),
-    "threshold": ("threshold", "number"),
-    "pos-label": ("pos_label", "text"),
-    "sensitive": ("sensitive", "strings"),
-    "reference": ("reference", "table"),
-    "model": ("model", "path"),
-    "model-name": ("model_name", "str"),
-    "model-version": ("model_version", "text"),
-    "missing-as-group": ("missing_as_group", "bool"),
-    "drop-missing": ("drop_missing", "bool"),
-    "max-groups": ("max_groups", "count"),
-    "policy": ("policy", "path"),
-    "min-group-size": ("min_group_size", "count"),
-    "task": ("task", "task"),
-    "default-na": ("default_na", "bool"),
-    "weight": ("weight", "str"),
-    "standard": ("standard", "str"),
+    **{item.config: (item.name, item.kind.value) for item in OPTIONS if item.config is not None},
+    "policy": ("policy", Kind.PATH.value),
+    "standard": ("standard", Kind.STR.value),
     "nyc-ll144": ("standard_settings", "settings"),
 }
 EXPECTED = {
-    "path": "a path (string)",
-    "str": "a string",
-    "text": "a string or a number",
-    "join": "'id' or 'row-order'",
-    "number": "a number",
-    "strings": "a list of strings",
-    "table": "a table of feature = group",
-    "bool": "true or false",
-    "count": "a positive integer",
-    "task": "'binary_classification', 'regression' or 'multiclass_classification'",
+    Kind.PATH: "a path (string)",
+    Kind.STR: "a string",
+    Kind.TEXT: "a string or a number",
+    Kind.NUMBER: "a number",
+    Kind.NAMES: "a list of strings",
+    Kind.NUMBERS: "a list of numbers",
+    Kind.GROUPS: "a table of feature = group",
+    Kind.FLAG: "true or false",
+    Kind.COUNT: "a positive integer",
     "settings": "a table",
 }
+
+
+def _expected(key: str) -> str:
+    name, kind = KEYS[key]
+    if kind == Kind.CHOICE:
+        quoted = [repr(choice) for choice in BY_NAME[name].choices]
+        return f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+    return EXPECTED[kind]
 
 
 def _scalar_text(value: Any) -> str | None:
@@ -178,29 +172,35 @@ def _scalar_text(value: Any) -> str | None:
     return None
 
 
-def _convert(kind: str, value: Any, base: Path) -> Any:
+def _number(value: Any) -> float | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    return float(value) if ok else None
+
+
+def _convert(key: str, value: Any, base: Path) -> Any:
     """The typed value, or None when ``value`` does not have the expected type."""
-    if kind in ("path", "str"):
+    name, kind = KEYS[key]
+    if kind in (Kind.PATH, Kind.STR):
         if not isinstance(value, str) or not value:
             return None
-        return base / value if kind == "path" else value
-    if kind == "text":
+        return base / value if kind == Kind.PATH else value
+    if kind == Kind.TEXT:
         return _scalar_text(value)
-    if kind == "join":
-        return JoinMode(value) if value in {m.value for m in JoinMode} else None
-    if kind == "task":
-        return Task(value) if value in {m.value for m in Task} else None
-    if kind == "number":
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return float(value) if ok else None
-    if kind == "bool":
+    if kind == Kind.CHOICE:
+        return value if value in BY_NAME[name].choices else None
+    if kind == Kind.NUMBER:
+        return _number(value)
+    if kind == Kind.NUMBERS:
+        numbers = [_number(v) for v in value] if isinstance(value, list) else [None]
+        return None if not numbers or None in numbers else tuple(numbers)
+    if kind == Kind.FLAG:
         return value if isinstance(value, bool) else None
     if kind == "settings":  # checked key by key where the standard is applied
         return dict(value) if isinstance(value, dict) else None
-    if kind == "count":
+    if kind == Kind.COUNT:
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
         return value if ok else None
-    if kind == "strings":
+    if kind == Kind.NAMES:
         if isinstance(value, str):
             value = [value]
         ok = isinstance(value, list) and all(isinstance(v, str) and v for v in value)
@@ -219,14 +219,38 @@ def parse_config(table: Mapping[str, Any], *, source: Path, where: str = "") -> 
             close = difflib.get_close_matches(key, list(KEYS), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(KEYS)}"
             raise ConfigError(f"{source}: unknown key {where + key!r}{hint}")
-        name, kind = KEYS[key]
-        converted = _convert(kind, value, source.parent)
+        converted = _convert(key, value, source.parent)
         if converted is None:
             raise ConfigError(
-                f"{source}: key {where + key!r} must be {EXPECTED[kind]}; found {value!r}"
+                f"{source}: key {where + key!r} must be {_expected(key)}; found {value!r}"
             )
-        values[name] = converted
+        values[KEYS[key][0]] = converted
     return AuditConfig(source=source, **values)
+
+
+def mapping_from_options(values: Mapping[str, Any]) -> ColumnMapping:
+    """The column mapping of the option values (absent ones at their defaults)."""
+    merged = resolved(values)
+    if not merged["label"]:
+        raise InputError("no label column given; expected label=COLUMN")
+    sensitive = merged["sensitive"]
+    join = merged["join"]
+    return ColumnMapping(
+        label=merged["label"],
+        prediction=merged["prediction"],
+        score=merged["score"],
+        threshold=merged["threshold"],
+        pos_label=merged["pos_label"],
+        sensitive=(sensitive,) if isinstance(sensitive, str) else tuple(sensitive),
+        id_column=merged["id_column"],
+        join=JoinMode(join) if join else None,
+        missing_as_group=bool(merged["missing_as_group"]),
+        drop_missing=bool(merged["drop_missing"]),
+        max_groups=int(merged["max_groups"]),
+        default_na=bool(merged["default_na"]),
+        task=Task(merged["task"]),
+        weight=merged["weight"],
+    )
 
 
 def find_config(path: Path | None, *, cwd: Path) -> Path | None:

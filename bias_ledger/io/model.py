@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from bias_ledger.input_options import DEFAULT_MAX_GROUPS
 from bias_ledger.metrics.model import SensitiveColumn, Task
 from bias_ledger.metrics.weights import WeightParts
 
@@ -98,7 +99,7 @@ class ColumnMapping:
     """Treat a missing sensitive value as its own group instead of an error."""
     drop_missing: bool = False
     """Drop rows missing the label, prediction or score instead of failing."""
-    max_groups: int = 1000
+    max_groups: int = DEFAULT_MAX_GROUPS
     """More groups than this in one sensitive feature is an error (probably an id column)."""
     default_na: bool = True
     """CSV cells reading ``NA``, ``N/A``, ``null``, ``NaN``, ... are missing (pyarrow's list);

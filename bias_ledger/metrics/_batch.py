@@ -14,8 +14,9 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
+from bias_ledger.metrics import registry
 from bias_ledger.metrics.binary import RATES
-from bias_ledger.metrics.model import BINARY_GROUP_METRICS, GroupMetrics, MetricResults, Value
+from bias_ledger.metrics.model import GroupMetrics, MetricResults, Value
 
 Array = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -27,17 +28,6 @@ DISPARITY_FIELDS: tuple[str, ...] = (
     "to_overall_difference",
     "to_overall_ratio",
 )
-_SUMMARIES: Mapping[str, tuple[tuple[str, ...], str]] = {
-    "demographic_parity_difference": (("selection_rate",), "between_groups_difference"),
-    "demographic_parity_ratio": (("selection_rate",), "between_groups_ratio"),
-    "equalized_odds_difference": (
-        ("true_positive_rate", "false_positive_rate"),
-        "between_groups_difference",
-    ),
-    "equalized_odds_ratio": (("true_positive_rate", "false_positive_rate"), "between_groups_ratio"),
-    "equal_opportunity_difference": (("true_positive_rate",), "between_groups_difference"),
-    "equal_opportunity_ratio": (("true_positive_rate",), "between_groups_ratio"),
-}
 
 
 class PathKind(StrEnum):
@@ -153,7 +143,7 @@ def feature_quantities(
     names = batch.features
     rates = group_rates(batch.cells)
     fields: dict[str, dict[str, Array]] = {}
-    for metric in BINARY_GROUP_METRICS:
+    for metric in registry.binary_keys():
         values = rates[metric]
         for index, group in enumerate(batch.groups):
             yield MetricPath(PathKind.GROUP, names, metric, group), values[:, index]
@@ -168,11 +158,11 @@ def feature_quantities(
                 difference[:, index],
             )
             yield MetricPath(PathKind.TO_REFERENCE, names, metric, group, "ratio"), ratio[:, index]
-    for name, (metrics, part) in _SUMMARIES.items():
-        stacked = np.stack([fields[metric][part] for metric in metrics])
+    for summary in registry.SUMMARIES:
+        stacked = np.stack([fields[metric][summary.disparity] for metric in summary.parts])
         # NaN propagates through max/min: a summary is undefined when any part is.
-        combined = stacked.max(axis=0) if part.endswith("difference") else stacked.min(axis=0)
-        yield MetricPath(PathKind.SUMMARY, names, name), combined
+        combined = stacked.max(axis=0) if summary.difference else stacked.min(axis=0)
+        yield MetricPath(PathKind.SUMMARY, names, summary.key), combined
     selection = rates["selection_rate"]
     has_rate = ~np.isnan(selection) & batch.denominators[None, :]
     highest = np.where(has_rate.any(axis=1), _max(selection, has_rate), np.nan)

@@ -1,48 +1,21 @@
-"""Per-group binary-classification metrics derived from confusion counts, 0/0 made explicit."""
+"""Per-group binary-classification metrics derived from confusion counts, 0/0 made explicit.
+
+The formulas are the registry's (:mod:`bias_ledger.metrics.registry`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from bias_ledger.metrics.counts import FN, FP, TN, TP, CountTable
-from bias_ledger.metrics.model import BINARY_GROUP_METRICS, GroupMetrics, Value
+from bias_ledger.metrics import registry
+from bias_ledger.metrics.counts import CountTable
+from bias_ledger.metrics.model import GroupMetrics, Value
+from bias_ledger.metrics.registry import Rate
 
-
-@dataclass(frozen=True)
-class Rate:
-    """A metric defined as a ratio of sums of confusion cells."""
-
-    numerator: tuple[int, ...]
-    """Cells (TN, FP, FN, TP indices) summed for the numerator."""
-    denominator: tuple[int, ...]
-    """Cells summed for the denominator."""
-    empty: str
-    """What an empty denominator means, for the 0/0 reason."""
-
-
-_ALL = (TN, FP, FN, TP)
-_POSITIVES = "no actual positives (TP + FN = 0)"
-_NEGATIVES = "no actual negatives (TN + FP = 0)"
-_PREDICTED_POSITIVES = "no predicted positives (TP + FP = 0)"
-_PREDICTED_NEGATIVES = "no predicted negatives (TN + FN = 0)"
-
-# Each rate divides exactly as fairlearn and scikit-learn do (integer counts, one correctly
-# rounded float division), which is why the results are bit-identical to theirs.
 RATES: Mapping[str, Rate] = {
-    "base_rate": Rate((FN, TP), _ALL, "no rows"),
-    "selection_rate": Rate((FP, TP), _ALL, "no rows"),
-    "true_positive_rate": Rate((TP,), (TP, FN), _POSITIVES),
-    "false_positive_rate": Rate((FP,), (FP, TN), _NEGATIVES),
-    "true_negative_rate": Rate((TN,), (TN, FP), _NEGATIVES),
-    "false_negative_rate": Rate((FN,), (TP, FN), _POSITIVES),
-    "precision_score": Rate((TP,), (TP, FP), _PREDICTED_POSITIVES),
-    "negative_predictive_value": Rate((TN,), (TN, FN), _PREDICTED_NEGATIVES),
-    "false_discovery_rate": Rate((FP,), (TP, FP), _PREDICTED_POSITIVES),
-    "false_omission_rate": Rate((FN,), (TN, FN), _PREDICTED_NEGATIVES),
-    "accuracy_score": Rate((TP, TN), _ALL, "no rows"),
+    item.key: item.rate for item in registry.BINARY if item.rate is not None
 }
-assert set(RATES) | {"count"} == set(BINARY_GROUP_METRICS)
+"""Each binary rate's formula, by key (every binary metric but ``count``)."""
 
 
 def rate_value(rate: Rate, cells: tuple[int, int, int, int]) -> Value:
@@ -54,7 +27,7 @@ def rate_value(rate: Rate, cells: tuple[int, int, int, int]) -> Value:
 
 
 def group_metrics(table: CountTable) -> tuple[GroupMetrics, ...]:
-    """Every metric of :data:`BINARY_GROUP_METRICS` for each group of the table, in order."""
+    """Every binary metric of the registry for each group of the table, in its order."""
     results = []
     for index, group in enumerate(table.groups):
         # With sample weights the cells are exact weight sums on one scale, so a rate is still
@@ -62,9 +35,9 @@ def group_metrics(table: CountTable) -> tuple[GroupMetrics, ...]:
         # sample_weight).
         cells = table.exact_cells(index)
         metrics: dict[str, Value] = {}
-        for name in BINARY_GROUP_METRICS:
-            metrics[name] = (
-                Value(table.rows(index)) if name == "count" else rate_value(RATES[name], cells)
+        for item in registry.BINARY:
+            metrics[item.key] = (
+                Value(table.rows(index)) if item.rate is None else rate_value(item.rate, cells)
             )
         results.append(GroupMetrics(group=group, counts=table.confusion(index), metrics=metrics))
     return tuple(results)

@@ -5,6 +5,8 @@ fairlearn and pandas are imported inside :func:`cross_check`, so importing this 
 
 from __future__ import annotations
 
+import functools
+import importlib
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -13,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bias_ledger.errors import VerificationError
+from bias_ledger.metrics import registry
 from bias_ledger.metrics.model import FeatureResult, MetricResults, Value
 
 _DISPARITIES = (
@@ -21,39 +24,31 @@ _DISPARITIES = (
     ("to_overall_difference", "difference", "to_overall"),
     ("to_overall_ratio", "ratio", "to_overall"),
 )
-_SUMMARY_INPUTS = {
-    "demographic_parity": ("selection_rate",),
-    "equalized_odds": ("true_positive_rate", "false_positive_rate"),
-    "equal_opportunity": ("true_positive_rate",),
-}
 _MAX_REPORTED = 20
 
 Group = tuple[str, ...]
 
 
+def _function(path: str) -> Callable[..., Any]:
+    module, _, name = path.rpartition(".")
+    found: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return found
+
+
+def _reference(counterpart: registry.Counterpart) -> Callable[..., Any]:
+    function = _function(counterpart.function)
+    if counterpart.on_labels:
+        return lambda y_true, y_pred: float(function(y_true, y_true, **counterpart.keywords))
+    return functools.partial(function, **counterpart.keywords)
+
+
 def _reference_metrics() -> dict[str, Callable[..., Any]]:
-    """fairlearn's (and scikit-learn's, as fairlearn uses them) definition of each metric."""
-    from functools import partial
-
-    import fairlearn.metrics as flm
-    import sklearn.metrics as skm
-
-    def base_rate(y_true: Any, y_pred: Any) -> float:
-        return float(flm.selection_rate(y_true, y_true))
-
+    """fairlearn's (and scikit-learn's, as fairlearn uses them) definition of each binary metric
+    of the registry that has one."""
     return {
-        "count": flm.count,
-        "base_rate": base_rate,
-        "selection_rate": flm.selection_rate,
-        "true_positive_rate": flm.true_positive_rate,
-        "false_positive_rate": flm.false_positive_rate,
-        "true_negative_rate": flm.true_negative_rate,
-        "false_negative_rate": flm.false_negative_rate,
-        "precision_score": partial(skm.precision_score, zero_division=np.nan),
-        "negative_predictive_value": partial(
-            skm.precision_score, pos_label=0, zero_division=np.nan
-        ),
-        "accuracy_score": skm.accuracy_score,
+        item.key: _reference(item.counterpart)
+        for item in registry.BINARY
+        if item.counterpart is not None
     }
 
 
@@ -172,18 +167,15 @@ def _check_summaries(
     sensitive: Mapping[str, npt.NDArray[Any]],
     result: FeatureResult,
 ) -> None:
-    import fairlearn.metrics as flm
-
     features = _features(sensitive, result)
-    for prefix, metrics in _SUMMARY_INPUTS.items():
-        if any(result.disparity(metric).excluded_groups for metric in metrics):
+    for summary in registry.SUMMARIES:
+        name = summary.key
+        if any(result.disparity(metric).excluded_groups for metric in summary.parts):
             continue
-        for suffix in ("difference", "ratio"):
-            name = f"{prefix}_{suffix}"
-            if result.summaries[name].value is None:
-                continue  # a part is 0/0; fairlearn's min/max over NaN depends on part order
-            theirs = getattr(flm, name)(y_true, y_pred, sensitive_features=features)
-            comparer.check(f"{name} {result.name}", result.summaries[name], theirs)
+        if result.summaries[name].value is None:
+            continue  # a part is 0/0; fairlearn's min/max over NaN depends on part order
+        theirs = _function(summary.counterpart)(y_true, y_pred, sensitive_features=features)
+        comparer.check(f"{name} {result.name}", result.summaries[name], theirs)
 
 
 def cross_check(
@@ -197,7 +189,8 @@ def cross_check(
     """Recompute every metric, disparity and summary fairlearn defines; raise on any difference.
 
     ``sensitive`` maps each feature to its raw values; groups are matched by ``str(value)``.
-    Not compared, because fairlearn does not define them: false discovery and omission rates,
+    Not compared, because fairlearn does not define them: the metrics the registry declares
+    without a counterpart (false discovery and omission rates),
     comparisons to the reference group, impact ratios, and disparities over groups where a
     metric is undefined (fairlearn counts those groups as 0), to-overall disparities when some
     groups are insufficient (below ``min_group_size``; between-groups ones and summaries are

@@ -6,11 +6,11 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 from bias_ledger.errors import InputError
+from bias_ledger.metrics import registry
 from bias_ledger.metrics.binary import group_metrics
 from bias_ledger.metrics.counts import CountTable
 from bias_ledger.metrics.disparity import disparity, impact_ratios
 from bias_ledger.metrics.model import (
-    BINARY_GROUP_METRICS,
     Disparity,
     FeatureResult,
     GroupMetrics,
@@ -22,35 +22,24 @@ from bias_ledger.metrics.model import (
 
 Group = tuple[str, ...]
 
-# Summary name -> (metrics it depends on, disparity field), as fairlearn defines them: equalized
-# odds takes the worst case (its default agg="worst_case") of the TPR and FPR disparities.
-_SUMMARIES: Mapping[str, tuple[tuple[str, ...], str]] = {
-    "demographic_parity_difference": (("selection_rate",), "between_groups_difference"),
-    "demographic_parity_ratio": (("selection_rate",), "between_groups_ratio"),
-    "equalized_odds_difference": (
-        ("true_positive_rate", "false_positive_rate"),
-        "between_groups_difference",
-    ),
-    "equalized_odds_ratio": (
-        ("true_positive_rate", "false_positive_rate"),
-        "between_groups_ratio",
-    ),
-    "equal_opportunity_difference": (("true_positive_rate",), "between_groups_difference"),
-    "equal_opportunity_ratio": (("true_positive_rate",), "between_groups_ratio"),
-}
 _MAX_LISTED = 20
 
 
 def _summaries(disparities: Mapping[str, Disparity]) -> dict[str, Value]:
+    """The registry's summaries. As fairlearn defines them, equalized odds takes the worst case
+    (its default ``agg="worst_case"``) of the TPR and FPR disparities."""
     summaries: dict[str, Value] = {}
-    for name, (metrics, field) in _SUMMARIES.items():
-        parts: list[Value] = [getattr(disparities[metric], field) for metric in metrics]
+    for summary in registry.SUMMARIES:
+        name = summary.key
+        parts: list[Value] = [
+            getattr(disparities[metric], summary.disparity) for metric in summary.parts
+        ]
         undefined = [part for part in parts if part.value is None]
         if undefined:
             summaries[name] = Value(None, reason=f"{name} is undefined: {undefined[0].reason}")
             continue
         numbers = [float(part.value or 0.0) for part in parts]
-        summaries[name] = Value(max(numbers) if field.endswith("difference") else min(numbers))
+        summaries[name] = Value(max(numbers) if summary.difference else min(numbers))
     return summaries
 
 
@@ -95,7 +84,7 @@ def _feature_result(
         matches = [item for item in groups if item.group == reference]
         reference = matches[0] if matches else _largest(groups)
     disparities = {
-        metric: disparity(metric, groups, overall, reference) for metric in BINARY_GROUP_METRICS
+        item.key: disparity(item.key, groups, overall, reference) for item in registry.BINARY
     }
     impacts, denominator = impact_ratios(groups, impact_rule)
     result = FeatureResult(
@@ -159,7 +148,7 @@ def compute_binary_metrics(
     largest intersectional group. Groups of fewer than ``min_group_size`` rows are marked
     ``sufficient=False`` and left out of the between-groups and to-overall disparities and the
     summaries, with a note; impact ratios divide by the most-selected sufficient group
-    (``impact_rule``). Every metric of :data:`BINARY_GROUP_METRICS` gets disparities,
+    (``impact_rule``). Every binary metric of the registry gets disparities,
     ``count`` included: its between-groups ratio is the smallest group's size relative to the
     largest, its to-overall ratio the smallest group's share of the rows.
     """

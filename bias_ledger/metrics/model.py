@@ -16,6 +16,8 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from bias_ledger.metrics import registry
+
 
 class Task(StrEnum):
     """The kind of prediction problem audited."""
@@ -25,33 +27,9 @@ class Task(StrEnum):
     MULTICLASS_CLASSIFICATION = "multiclass_classification"
 
 
-# Per-group metrics of binary classification, in display order. Names follow fairlearn's and
-# scikit-learn's functions where one exists (selection_rate, true_positive_rate, accuracy_score,
-# precision_score, ...).
-BINARY_GROUP_METRICS: tuple[str, ...] = (
-    "count",
-    "base_rate",
-    "selection_rate",
-    "true_positive_rate",
-    "false_positive_rate",
-    "true_negative_rate",
-    "false_negative_rate",
-    "precision_score",
-    "negative_predictive_value",
-    "false_discovery_rate",
-    "false_omission_rate",
-    "accuracy_score",
-)
-
-# Summaries of one sensitive feature (or intersection), named as fairlearn's functions.
-BINARY_SUMMARIES: tuple[str, ...] = (
-    "demographic_parity_difference",
-    "demographic_parity_ratio",
-    "equalized_odds_difference",
-    "equalized_odds_ratio",
-    "equal_opportunity_difference",
-    "equal_opportunity_ratio",
-)
+# The metric keys, in display order, as the registry declares them (bias_ledger.metrics.registry).
+BINARY_GROUP_METRICS: tuple[str, ...] = registry.binary_keys()
+BINARY_SUMMARIES: tuple[str, ...] = registry.summary_keys()
 
 FOUR_FIFTHS = 0.8
 

@@ -17,7 +17,7 @@ from bias_ledger.metrics._rowgroups import check_sensitive, row_grouping
 from bias_ledger.metrics.counts import CountTable
 from bias_ledger.metrics.engine import compute_binary_metrics
 from bias_ledger.metrics.model import ImpactDenominator, SensitiveColumn, Value
-from bias_ledger.metrics.model_extra import ClassResult, MacroSummary, MulticlassResults
+from bias_ledger.metrics.multiclass_results import ClassResult, MacroSummary, MulticlassResults
 from bias_ledger.metrics.weights import WeightParts, WeightSums, exact_bincount
 
 Ints = npt.NDArray[np.int64]

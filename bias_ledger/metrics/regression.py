@@ -17,7 +17,7 @@ from bias_ledger.metrics._cells import intersection, overall, regroupings
 from bias_ledger.metrics._rowgroups import check_sensitive
 from bias_ledger.metrics.disparity import between_groups, to_overall
 from bias_ledger.metrics.model import Disparity, ReferenceComparison, SensitiveColumn, Value
-from bias_ledger.metrics.model_extra import (
+from bias_ledger.metrics.regression_results import (
     REGRESSION_GROUP_METRICS,
     RegressionFeatureResult,
     RegressionGroup,

@@ -22,15 +22,15 @@ from bias_ledger.metrics._rowgroups import check_sensitive
 from bias_ledger.metrics.binary import RATES
 from bias_ledger.metrics.exact_sum import UNIT_BITS
 from bias_ledger.metrics.model import SensitiveColumn, Value
-from bias_ledger.metrics.model_extra import (
+from bias_ledger.metrics.score_bins import MAX_BINS
+from bias_ledger.metrics.score_histogram import ScoreHistogram
+from bias_ledger.metrics.score_results import (
     CalibrationBin,
     GroupScores,
     ScoreFeatureResult,
     ScoreResults,
     ThresholdSweep,
 )
-from bias_ledger.metrics.score_bins import MAX_BINS
-from bias_ledger.metrics.score_histogram import ScoreHistogram
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]

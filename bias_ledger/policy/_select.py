@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bias_ledger.errors import PolicyError
+from bias_ledger.metrics import registry
 from bias_ledger.metrics.model import (
-    BINARY_SUMMARIES,
     FeatureResult,
     GroupMetrics,
     MetricResults,
@@ -132,8 +132,9 @@ def measurements(rule: Rule, feature: FeatureResult, source: str) -> list[Measur
 
 def _summary_names(rule: Rule, feature: FeatureResult, source: str) -> list[str]:
     if rule.metrics == (ALL,):
-        known = [name for name in BINARY_SUMMARIES if name in feature.summaries]
-        return known + [name for name in feature.summaries if name not in BINARY_SUMMARIES]
+        declared = registry.summary_keys()
+        known = [name for name in declared if name in feature.summaries]
+        return known + [name for name in feature.summaries if name not in declared]
     for name in rule.metrics:
         if name not in feature.summaries:
             raise _missing(rule, feature, source, f"summary {name!r}")

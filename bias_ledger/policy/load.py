@@ -15,7 +15,8 @@ import blake3
 
 from bias_ledger.errors import PolicyError
 from bias_ledger.ledger.files import read_regular
-from bias_ledger.metrics.model import BINARY_GROUP_METRICS, BINARY_SUMMARIES, FOUR_FIFTHS
+from bias_ledger.metrics import registry
+from bias_ledger.metrics.model import FOUR_FIFTHS
 from bias_ledger.policy import _fields as f
 from bias_ledger.policy.model import (
     POLICY_FORMAT_VERSION,
@@ -60,7 +61,7 @@ _RULE_KEYS = (
     *_DEFAULT_KEYS,
 )
 # Disparities compare rates across groups; a disparity of raw counts is not a fairness metric.
-DISPARITY_METRICS: tuple[str, ...] = tuple(m for m in BINARY_GROUP_METRICS if m != "count")
+DISPARITY_METRICS: tuple[str, ...] = tuple(m for m in registry.binary_keys() if m != "count")
 ALL = "*"
 
 
@@ -204,13 +205,13 @@ def _parse_target(
     names = f.get_names(item, key, where)
     assert names is not None
     if key == "summary":
-        _check_metric_names(names, BINARY_SUMMARIES, "summary", where, allow_all=True)
+        _check_metric_names(names, registry.summary_keys(), "summary", where, allow_all=True)
         return TargetKind.SUMMARY, names, None
     if key == "disparity":
         _check_metric_names(names, DISPARITY_METRICS, "disparity metric", where, allow_all=True)
         kind = f.get_enum(item, "kind", DisparityKind, where)
         return TargetKind.DISPARITY, names, kind or DisparityKind.BETWEEN_GROUPS_DIFFERENCE
-    _check_metric_names(names, BINARY_GROUP_METRICS, "group metric", where, allow_all=False)
+    _check_metric_names(names, registry.binary_keys(), "group metric", where, allow_all=False)
     return TargetKind.GROUP_METRIC, names, None
 
 
@@ -227,9 +228,9 @@ def _check_metric_names(
         if name in known:
             continue
         hint = ""
-        if what == "summary" and name in BINARY_GROUP_METRICS:
+        if what == "summary" and name in registry.binary_keys():
             hint = f"; {name!r} is a per-group metric: use group_metric or disparity"
-        elif what != "summary" and name in BINARY_SUMMARIES:
+        elif what != "summary" and name in registry.summary_keys():
             hint = f"; {name!r} is a summary metric: use summary = {name!r}"
         raise where.error(
             f"unknown {what} {name!r}{hint or f.suggest(name, known)}"

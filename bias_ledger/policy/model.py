@@ -206,20 +206,6 @@ class AuditAge:
     """The ledger index of that audit; None for the audit being made now."""
 
 
-_LOWER_IS_WORSE_GROUP_METRICS = frozenset(
-    {
-        "true_positive_rate",
-        "true_negative_rate",
-        "precision_score",
-        "negative_predictive_value",
-        "accuracy_score",
-    }
-)
-_HIGHER_IS_WORSE_GROUP_METRICS = frozenset(
-    {"false_positive_rate", "false_negative_rate", "false_discovery_rate", "false_omission_rate"}
-)
-
-
 def default_worse(
     target: TargetKind, metric: str, disparity_kind: DisparityKind | None
 ) -> Direction | None:
@@ -241,8 +227,14 @@ def default_worse(
             # Signed comparisons to a reference group: moving either way can be a worsening.
             return None
         return Direction.LOWER if disparity_kind.is_ratio else Direction.HIGHER
-    if metric in _LOWER_IS_WORSE_GROUP_METRICS:
+    from bias_ledger.metrics import registry
+
+    try:
+        worse = registry.binary_metric(metric).worse
+    except KeyError:
+        return None
+    if worse is registry.Worse.LOWER:
         return Direction.LOWER
-    if metric in _HIGHER_IS_WORSE_GROUP_METRICS:
+    if worse is registry.Worse.HIGHER:
         return Direction.HIGHER
     return None

@@ -8,13 +8,15 @@ Both return text; the CLI writes annotations to stdout and appends the summary t
 import html
 import string
 
+from bias_ledger.metrics import registry
 from bias_ledger.metrics.model import MetricResults, Value
 from bias_ledger.policy.report import PolicyReport, RuleOutcome, Status
 
 # GitHub shows a limited number of annotations per step and caps a step summary at 1 MiB.
 MAX_ANNOTATIONS = 50
 MAX_ROWS = 200
-_SUMMARY_GROUP_METRICS = ("selection_rate", "true_positive_rate", "false_positive_rate")
+# The per-group rates the summaries are built from (demographic parity, equalized odds).
+_SUMMARY_GROUP_METRICS = registry.summary_parts()
 
 
 def escape_data(text: str) -> str:

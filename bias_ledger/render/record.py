@@ -29,12 +29,12 @@ def _value(cell: Mapping[str, Any]) -> str:
 
 
 def _feature_table(title: str, feature: Mapping[str, Any]) -> FittedTable:
-    from bias_ledger.metrics.model import BINARY_GROUP_METRICS
-    from bias_ledger.metrics.model_extra import REGRESSION_GROUP_METRICS
+    from bias_ledger.metrics import registry
 
     found = set(feature["groups"][0]["metrics"]) if feature["groups"] else set()
     # Records store members sorted by name (RFC 8785); show them in the usual order.
-    known = [n for n in (*REGRESSION_GROUP_METRICS, *BINARY_GROUP_METRICS) if n in found]
+    declared = (*registry.regression_keys(), *registry.binary_keys())
+    known = [n for n in declared if n in found]
     names = known + sorted(found - set(known))
     table = FittedTable(
         escape(title), [Column("group", "left"), *(Column(n.replace("_", " ")) for n in names)]

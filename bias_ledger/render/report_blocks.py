@@ -9,15 +9,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bias_ledger.metrics import registry
 from bias_ledger.render.report_figures import Chart
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-GROUP_COLUMNS = (
-    ("selection_rate", "selection rate"),
-    ("true_positive_rate", "TPR"),
-    ("false_positive_rate", "FPR"),
-    ("precision_score", "precision"),
-    ("accuracy_score", "accuracy"),
+# The headline metrics, as the metric registry labels them.
+GROUP_COLUMNS = tuple(
+    (item.key, item.column) for item in registry.shown(registry.BINARY, registry.Shown.HEADLINE)
 )
 
 

@@ -6,22 +6,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bias_ledger.metrics import registry
 from bias_ledger.render.report_blocks import Block, Paragraph, Table, group, number, text
 
-MAIN_METRICS = (
-    ("selection_rate", "selection rate"),
-    ("true_positive_rate", "TPR"),
-    ("false_positive_rate", "FPR"),
-    ("precision_score", "precision"),
-    ("accuracy_score", "accuracy"),
+# The headline metrics first, then every other rate, as the metric registry labels them.
+MAIN_METRICS = tuple(
+    (item.key, item.column) for item in registry.shown(registry.BINARY, registry.Shown.HEADLINE)
 )
-OTHER_METRICS = (
-    ("base_rate", "base rate"),
-    ("true_negative_rate", "TNR"),
-    ("false_negative_rate", "FNR"),
-    ("negative_predictive_value", "NPV"),
-    ("false_discovery_rate", "FDR"),
-    ("false_omission_rate", "FOR"),
+OTHER_METRICS = tuple(
+    (item.key, item.column)
+    for item in registry.shown(registry.BINARY, registry.Shown.TABLE, registry.Shown.DETAIL)
+    if item.rate is not None
 )
 MISSING_GROUP = "<missing>"
 
@@ -185,10 +180,9 @@ def scores_table(feature: Mapping[str, Any]) -> Table:
             group(g.get("group")),
             number(g.get("count")),
             number(g.get("positives")),
-            cell(g.get("roc_auc")),
-            cell(g.get("expected_calibration_error")),
+            *(cell(g.get(item.key)) for item in registry.SCORE),
         )
         for g in feature.get("groups", ())
         if isinstance(g, Mapping)
     )
-    return Table(("group", "n", "positives", "ROC AUC", "ECE"), rows)
+    return Table(("group", "n", "positives", *(item.column for item in registry.SCORE)), rows)

@@ -9,6 +9,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from bias_ledger.metrics import registry
 from bias_ledger.metrics.model import FOUR_FIFTHS, FeatureResult, MetricResults, Value
 from bias_ledger.render.fit import Column, FittedTable
 from bias_ledger.render.safe_text import safe as escape
@@ -17,23 +18,13 @@ from bias_ledger.render.safe_text import visible
 if TYPE_CHECKING:
     from bias_ledger._audit import AuditResult
 
-TABLE_METRICS: tuple[tuple[str, str], ...] = (
-    ("count", "n"),
-    ("base_rate", "base rate"),
-    ("selection_rate", "selection"),
-    ("true_positive_rate", "TPR"),
-    ("false_positive_rate", "FPR"),
-    ("false_negative_rate", "FNR"),
-    ("precision_score", "precision"),
-    ("negative_predictive_value", "NPV"),
-    ("accuracy_score", "accuracy"),
+# Which metrics each table shows, and their headers, are the registry's.
+TABLE_METRICS: tuple[tuple[str, str], ...] = tuple(
+    (item.key, item.column)
+    for item in registry.shown(registry.BINARY, registry.Shown.HEADLINE, registry.Shown.TABLE)
 )
-DISPARITY_METRICS: tuple[str, ...] = (
-    "selection_rate",
-    "true_positive_rate",
-    "false_positive_rate",
-    "precision_score",
-    "accuracy_score",
+DISPARITY_METRICS: tuple[str, ...] = tuple(
+    item.key for item in registry.shown(registry.BINARY, registry.Shown.HEADLINE)
 )
 
 
@@ -190,7 +181,8 @@ def binary_report(results: MetricResults) -> list[RenderableType]:
 
 
 def audit_report(result: AuditResult) -> RenderableType:
-    from bias_ledger.metrics.model_extra import MulticlassResults, RegressionResults
+    from bias_ledger.metrics.multiclass_results import MulticlassResults
+    from bias_ledger.metrics.regression_results import RegressionResults
     from bias_ledger.render import terminal_tasks as extra
 
     parts: list[RenderableType] = [header(result)]

@@ -8,12 +8,10 @@ from typing import Any
 
 from rich.text import Text
 
+from bias_ledger.metrics import registry
 from bias_ledger.metrics.model import Value
-from bias_ledger.metrics.model_extra import (
-    REGRESSION_GROUP_METRICS,
-    MulticlassResults,
-    RegressionFeatureResult,
-)
+from bias_ledger.metrics.multiclass_results import MulticlassResults
+from bias_ledger.metrics.regression_results import RegressionFeatureResult
 from bias_ledger.render.fit import Column, FittedTable, Listing
 from bias_ledger.render.safe_text import safe as escape
 
@@ -72,16 +70,15 @@ def _p_text(p_value: Mapping[str, Any] | None) -> Text:
 def scores_table(feature: Mapping[str, Any]) -> FittedTable:
     table = FittedTable(
         f"Scores: {escape(' x '.join(feature['features']))}",
-        [Column("group", "left"), Column("n"), Column("positives"), Column("ROC AUC"),
-         Column("ECE")],
+        [Column("group", "left"), Column("n"), Column("positives"),
+         *(Column(item.column) for item in registry.SCORE)],
     )  # fmt: skip
     for group in feature["groups"]:
         table.add_row(
             escape(", ".join(group["group"])),
             f"{group['count']:,}",
             f"{group['positives']:,}",
-            fmt_json(group["roc_auc"]),
-            fmt_json(group["expected_calibration_error"]),
+            *(fmt_json(group.get(item.key)) for item in registry.SCORE),
         )
     return table
 
@@ -89,12 +86,12 @@ def scores_table(feature: Mapping[str, Any]) -> FittedTable:
 def regression_tables(feature: RegressionFeatureResult) -> list[FittedTable]:
     groups = FittedTable(
         f"Per group: {escape(feature.name)}",
-        [Column("group", "left"), *(Column(n.replace("_", " ")) for n in REGRESSION_GROUP_METRICS)],
+        [Column("group", "left"), *(Column(item.name) for item in registry.REGRESSION)],
     )
     for item in feature.groups:
         reference = " (ref)" if item.group == feature.reference else ""
         small = " [dim](insufficient data)[/]" if not item.sufficient else ""
-        cells = [interval_text(item.metrics[name]) for name in REGRESSION_GROUP_METRICS]
+        cells = [interval_text(item.metrics[name]) for name in registry.regression_keys()]
         groups.add_row(escape(item.label) + reference + small, *cells)
     disparities = FittedTable(
         f"Disparities: {escape(feature.name)}",

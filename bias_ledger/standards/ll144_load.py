@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bias_ledger.errors import InputError
+from bias_ledger.input_options import DEFAULT_MAX_GROUPS
 from bias_ledger.io.columns import Located, label_domain, missing, text, to_bool, to_score
 from bias_ledger.io.digest import digest_file
 from bias_ledger.io.load import read_inputs
@@ -37,7 +38,7 @@ class LL144Columns:
     join: JoinMode | None = None
     unknown_values: tuple[str, ...] = ()
     """Category values that mean "unknown" (besides missing values), e.g. "Decline to state"."""
-    max_groups: int = 1000
+    max_groups: int = DEFAULT_MAX_GROUPS
 
 
 @dataclass(frozen=True, eq=False)

@@ -46,7 +46,7 @@ def test_every_key(tmp_path: Path) -> None:
         source=path,
         data=base / "data/applicants.csv",
         predictions=base / "data/predictions.parquet",
-        id="id",
+        id_column="id",
         join=JoinMode.ID,
         label="repaid",
         prediction="approved",
@@ -54,7 +54,7 @@ def test_every_key(tmp_path: Path) -> None:
         threshold=0.5,
         pos_label="1",
         sensitive=("sex", "race"),
-        reference={"sex": "male", "race": "White"},
+        references={"sex": "male", "race": "White"},
         model=base / "model.pkl",
         model_name="credit",
         model_version="2",
@@ -102,15 +102,15 @@ def test_options_override_the_config(tmp_path: Path) -> None:
         label="outcome",
         prediction=None,
         sensitive=(),
-        reference={"race": "Asian"},
+        references={"race": "Asian"},
         join="row-order",
         drop_missing=True,
         missing_as_group=None,
     )
     assert merged.label == "outcome" and merged.prediction == "approved"
     assert merged.sensitive == ("sex", "race")
-    assert merged.reference == {"sex": "male", "race": "Asian"}
-    assert merged.join is JoinMode.ROW_ORDER
+    assert merged.references == {"sex": "male", "race": "Asian"}
+    assert merged.join == JoinMode.ROW_ORDER
     assert merged.drop_missing is True and merged.missing_as_group is True
     assert config.with_options(sensitive=["age"]).sensitive == ("age",)
     with pytest.raises(TypeError, match="unknown option 'lable'"):

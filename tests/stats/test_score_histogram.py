@@ -12,10 +12,10 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_auc_score
 
 from bias_ledger.metrics.counts import encode_column
-from bias_ledger.metrics.model_extra import GroupScores, ScoreResults
 from bias_ledger.metrics.score_bins import bin_exponent
 from bias_ledger.metrics.score_histogram import ScoreHistogram
 from bias_ledger.metrics.score_median import median_split
+from bias_ledger.metrics.score_results import GroupScores, ScoreResults
 from bias_ledger.metrics.scores import score_metrics, score_results
 
 THRESHOLDS = (0.5, 0.1, 0.93)

@@ -13,7 +13,7 @@ from sklearn.metrics import roc_auc_score
 
 from bias_ledger.errors import InputError
 from bias_ledger.metrics.counts import encode_column
-from bias_ledger.metrics.model_extra import GroupScores
+from bias_ledger.metrics.score_results import GroupScores
 from bias_ledger.metrics.scores import score_metrics
 
 THRESHOLDS = (0.9, 0.1, 0.5, 0.5, 0.3, 0.0, 1.0)
