@@ -173,9 +173,17 @@ BINARY: tuple[Metric, ...] = (
 )
 """Per-group metrics of binary classification, in display order."""
 
-REGRESSION_SUMS: tuple[str, ...] = ("n", "abs_error", "squared_error", "prediction", "error")
-"""The per-group sums regression metrics derive from, in the engine's column order: rows, then
-the sums of |e|, e², the prediction and e, with the residual e = prediction - label."""
+REGRESSION_SUMS: tuple[str, ...] = (
+    "n",
+    "prediction",
+    "label",
+    "error",
+    "absolute_error",
+    "squared_error",
+)
+"""What a regression formula reads for a group: its rows ``n``, then the (weighted) mean of each
+quantity the engine sums per group (:data:`bias_ledger.metrics.regression_sums.QUANTITIES`),
+each correctly rounded from the exact sums, with the residual e = prediction - label."""
 
 # The residual is prediction - label, so a positive mean residual means over-prediction. Every
 # regression metric is defined for a non-empty group, and groups are never empty.
@@ -196,7 +204,7 @@ REGRESSION: tuple[Metric, ...] = (
         "MAE",
         undefined="never",
         worse=Worse.HIGHER,
-        sums=lambda s: s["abs_error"] / s["n"],
+        sums=lambda s: s["absolute_error"],
         counterpart=Counterpart(_SK + "mean_absolute_error"),
     ),
     Metric(
@@ -206,7 +214,7 @@ REGRESSION: tuple[Metric, ...] = (
         "RMSE",
         undefined="never",
         worse=Worse.HIGHER,
-        sums=lambda s: math.sqrt(s["squared_error"] / s["n"]),
+        sums=lambda s: math.sqrt(s["squared_error"]),
         counterpart=Counterpart(_SK + "root_mean_squared_error"),
     ),
     Metric(
@@ -215,7 +223,7 @@ REGRESSION: tuple[Metric, ...] = (
         "mean prediction",
         "mean prediction",
         undefined="never",
-        sums=lambda s: s["prediction"] / s["n"],
+        sums=lambda s: s["prediction"],
         counterpart=Counterpart(_FL + "mean_prediction"),
     ),
     Metric(
@@ -224,7 +232,7 @@ REGRESSION: tuple[Metric, ...] = (
         "mean residual",
         "mean residual",
         undefined="never",
-        sums=lambda s: s["error"] / s["n"],
+        sums=lambda s: s["error"],
         no_counterpart="the mean of prediction - label; no library names it",
     ),
 )

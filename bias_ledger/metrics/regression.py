@@ -7,12 +7,13 @@ merged by addition, then every metric and disparity from those sums.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from bias_ledger.errors import InputError
+from bias_ledger.metrics import registry
 from bias_ledger.metrics._cells import intersection, overall, regroupings
 from bias_ledger.metrics._rowgroups import check_sensitive
 from bias_ledger.metrics.disparity import between_groups, to_overall
@@ -23,12 +24,17 @@ from bias_ledger.metrics.regression_results import (
     RegressionGroup,
     RegressionResults,
 )
-from bias_ledger.metrics.regression_sums import RegressionSums
+from bias_ledger.metrics.regression_sums import QUANTITIES, RegressionSums
 
 Group = tuple[str, ...]
 Stats = npt.NDArray[np.float64]
 BATCH_ROWS = 1 << 20
 """Rows per batch when the rows are in memory."""
+
+
+def _formula(item: registry.Metric) -> Callable[[Mapping[str, float]], float]:
+    assert item.sums is not None, item.key  # every regression metric has one (test_registry)
+    return item.sums
 
 
 def _group(group: Group, sums: RegressionSums, g: int, min_size: int) -> RegressionGroup:
@@ -40,13 +46,10 @@ def _group(group: Group, sums: RegressionSums, g: int, min_size: int) -> Regress
             f"group {label!r} has sample weights that sum to 0 ({n} rows): its weighted "
             "regression metrics are undefined; give it a positive weight or leave it out"
         )
-    metrics = {
-        "count": Value(n),
-        "mean_absolute_error": Value(sums.mean(g, "absolute_error")),
-        "root_mean_squared_error": Value(sums.root_mean(g, "squared_error")),
-        "mean_prediction": Value(sums.mean(g, "prediction")),
-        "mean_residual": Value(sums.mean(g, "error")),
-    }
+    # The formulas are the registry's, over the group's means of the summed quantities.
+    means: dict[str, float] = {"n": n}
+    means.update({quantity: sums.mean(g, quantity) for quantity in QUANTITIES})
+    metrics = {item.key: Value(_formula(item)(means)) for item in registry.REGRESSION}
     return RegressionGroup(group, n, metrics, sufficient=n >= min_size)
 
 
