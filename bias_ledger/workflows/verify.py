@@ -167,6 +167,20 @@ def _witnessed(
     return replace(verified, checks=(*verified.checks, check), outcome=outcome)
 
 
+def _listed_cosignatures(verified: Verified, contents: BundleContents) -> Verified:
+    """``verified`` with the cosignatures a format-2 bundle's checkpoint carries, listed (not
+    counted: without a witness policy nothing says whose cosignatures matter)."""
+    from bias_ledger.bundle.model import CHECKPOINT
+    from bias_ledger.verify.log import cosignature_checks
+
+    found, _ = cosignature_checks(contents.members[CHECKPOINT], verified.origin, None)
+    outcome = verified.outcome
+    if not found or not isinstance(outcome, Verification):
+        return verified
+    cosignatures = tuple(item.to_json() for item in found)
+    return replace(verified, outcome=replace(outcome, cosignatures=cosignatures, format_version=2))
+
+
 def verify_bundle_file(
     path: Path,
     *,
@@ -191,6 +205,8 @@ def verify_bundle_file(
     verified = _from_core(verify_bundle(source, trusted, since=kept), trusted)
     if policy is not None:
         verified = _witnessed(verified, source.contents, policy, str(witnesses))
+    elif source.contents.manifest.format_version == 2:
+        verified = _listed_cosignatures(verified, source.contents)
     if recompute is not None:
         verified = recomputed(verified, source.contents, recompute)
     return verified

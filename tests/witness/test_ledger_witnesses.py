@@ -261,6 +261,14 @@ def test_verify_report_names_the_checkpoint_and_each_cosignature(
     text = html.read_text()
     assert f"w1 (key {witnesses.w1.verifier_key}): valid" in text
     assert "quorum met" in text
+    # Without a policy, the bundle's report lists the cosignatures as not checked.
+    listed = tmp_path / "listed.json"
+    code, output = cli("verify", bundle, *trust, "--report", listed)
+    assert code == 0, output
+    statuses = {
+        item["witness"]: item["status"] for item in json.loads(listed.read_text())["cosignatures"]
+    }
+    assert statuses == {"w1.example/witness": "not checked", "w2.example/witness": "not checked"}
     heading, errors, requests = _render_in_chromium(html)
     assert heading == "Verification report: VALID"
     assert errors == [] and requests == [html.as_uri()]
