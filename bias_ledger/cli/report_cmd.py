@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -12,41 +10,6 @@ import typer
 from bias_ledger.cli.options import LedgerOption, TrustedKeyOption, TrustedKeysOption
 from bias_ledger.cli.output import out
 from bias_ledger.errors import InputError
-
-
-def _inside(path: Path, directory: Path) -> bool:
-    try:
-        path.resolve().relative_to(directory.resolve())
-    except ValueError:
-        return False
-    return True
-
-
-def check_output(output: Path, ledger: Path) -> None:
-    """Refuse an output path inside the ledger (it would damage it)."""
-    if ledger.is_dir() and _inside(output, ledger):
-        raise InputError(f"{output}: refusing to write a report inside the ledger {ledger}")
-    from bias_ledger.outputs import check_output_path
-
-    check_output_path(output, ledger=ledger, what="report -o")  # any other ledger, by its marker
-    if not output.parent.is_dir():
-        raise InputError(f"{output.parent}: no such directory for the report")
-
-
-def write_atomically(output: Path, text: str) -> None:
-    """Write to a fresh temporary file beside ``output``, then rename it over ``output``."""
-    handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        # mkstemp makes the file 0600; a report gets the usual mode (0666 less the umask).
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, output)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def report(
@@ -99,8 +62,12 @@ def report(
     from bias_ledger.render.formats import AUDIT_REPORT
 
     chosen = AUDIT_REPORT.for_path(output, option="report -o")  # before anything is read
+    from bias_ledger.outputs import check_output_path, write_output
+
     path = resolve_ledger_path(ledger)
-    check_output(output, path)
+    check_output_path(output, ledger=path, what="report -o")  # before anything is read
+    if not output.parent.is_dir():
+        raise InputError(f"{output.parent}: no such directory for the report")
     trusted = load_trust(trusted_keys, trusted_key or [])
     if target.isdigit():
         data = ledger_record_data(path, int(target), trusted)
@@ -109,7 +76,7 @@ def report(
     else:
         raise InputError(f"{target}: expected a record index or a bundle file")
     assert chosen.render is not None
-    write_atomically(output, chosen.render(data))
+    write_output(output, chosen.render(data), ledger=path, what="report -o", parents=False)
     out().print(f"report written to {output} ({data.verified})", markup=False, soft_wrap=True)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,11 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bias_ledger.cli.options import JsonOption, LedgerOption
 from bias_ledger.cli.output import out, print_json, warning_line
-from bias_ledger.errors import BiasLedgerError, InputError, VerificationError
-
-
-def _b64(value: bytes) -> str:
-    return base64.b64encode(value).decode("ascii")
+from bias_ledger.errors import BiasLedgerError, InputError
 
 
 def is_format2(path: Path, *, error: type[BiasLedgerError] | None = None) -> bool:
@@ -87,57 +82,16 @@ def run_verify_log(
     show_success(Shown(result, report, trust_source, since, witnesses), json_output)
 
 
-def _tree(ledger: Path) -> Any:
-    from bias_ledger.ledger.tlog_read import read_signed_checkpoint
-    from bias_ledger.ledger.tlog_source import DirectorySource
-    from bias_ledger.ledger.tlog_tree import TileTree
-
-    source = DirectorySource(ledger)
-    try:
-        _, checkpoint = read_signed_checkpoint(source)
-    except VerificationError as exc:
-        raise InputError(f"{exc.message} (the ledger has no records yet)") from exc
-    tree = TileTree(source, checkpoint.size)
-    if tree.root() != checkpoint.root_hash:
-        raise VerificationError(f"{ledger}: the tiles do not match the checkpoint; run verify")
-    return tree, checkpoint
-
-
 def inclusion_v2(ledger: Path, index: int, size: int | None, json_output: bool) -> None:
-    from bias_ledger.ledger.tlog_read import iter_entries
-    from bias_ledger.ledger.tlog_tiles import leaf_hash
+    from bias_ledger.ledger.tlog_proofs import inclusion_proof
 
-    tree, checkpoint = _tree(ledger)
-    size = checkpoint.size if size is None else size
-    if not 0 <= index < size <= checkpoint.size:
-        raise InputError(f"record {index}, size {size}: expected 0 <= N < size <= {tree.size}")
-    entry = next(data for _, data in iter_entries(tree.source, index + 1, start=index))
-    leaf = leaf_hash(entry)
-    hashes = tree.checked_inclusion(index, size, leaf)
-    document = {
-        "hash": "sha256",
-        "index": index,
-        "size": size,
-        "entry": _b64(entry),
-        "leaf_hash": _b64(leaf),
-        "root_hash": _b64(tree.root(size)),
-        "proof": [_b64(h) for h in hashes],
-    }
-    _print_proof(document, json_output)
+    _print_proof(inclusion_proof(ledger, index, size), json_output)
 
 
 def consistency_v2(ledger: Path, old_size: int, new_size: int, json_output: bool) -> None:
-    tree, _ = _tree(ledger)
-    hashes = tree.checked_consistency(old_size, new_size)
-    document = {
-        "hash": "sha256",
-        "old_size": old_size,
-        "new_size": new_size,
-        "old_root": _b64(tree.root(old_size)),
-        "new_root": _b64(tree.root(new_size)),
-        "proof": [_b64(h) for h in hashes],
-    }
-    _print_proof(document, json_output)
+    from bias_ledger.ledger.tlog_proofs import consistency_proof
+
+    _print_proof(consistency_proof(ledger, old_size, new_size), json_output)
 
 
 def _print_proof(document: dict[str, Any], json_output: bool) -> None:
@@ -154,29 +108,20 @@ def _print_proof(document: dict[str, Any], json_output: bool) -> None:
 
 
 def checkpoint_v2(ledger: Path, json_output: bool) -> None:
-    from bias_ledger.ledger.tlog_read import read_signed_checkpoint
-    from bias_ledger.ledger.tlog_source import DirectorySource
+    from bias_ledger.ledger.tlog_proofs import signed_checkpoint
 
-    try:
-        data, checkpoint = read_signed_checkpoint(DirectorySource(ledger))
-    except VerificationError as exc:
-        raise InputError(f"{exc.message} (the ledger has no records yet)") from exc
+    data, document = signed_checkpoint(ledger)
     if json_output:
-        print_json(
-            {
-                "origin": checkpoint.origin,
-                "size": checkpoint.size,
-                "root_hash": _b64(checkpoint.root_hash),
-                "signed_checkpoint": data.decode("utf-8"),
-            }
-        )
+        print_json(document)
         return
     sys.stdout.write(data.decode("utf-8"))
 
 
 def fsck_v2(ledger: Path, json_output: bool) -> None:
     """Format 2 needs no repair: check that the tiles hold the checkpoint's tree."""
-    size = _tree(ledger)[1].size if (ledger / "checkpoint").exists() else 0
+    from bias_ledger.ledger.tlog_proofs import checked_size
+
+    size = checked_size(ledger)
     if json_output:
         print_json({"clean": True, "records": size, "problems": [], "actions": []})
     else:
