@@ -8,7 +8,6 @@ row's weight when there is one, with the sum of the weights). Built batch by bat
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -101,6 +100,3 @@ class RegressionSums:
         if self.weights is not None:
             return self.sums.ratio_to(cell, self.weights, group)
         return self.sums.ratio(cell, int(self.rows[group]))
-
-    def root_mean(self, group: int, quantity: str) -> float:
-        return math.sqrt(self.mean(group, quantity))

@@ -31,8 +31,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from bias_ledger.bundle.read import BundleContents
-    from bias_ledger.witness.policy import WitnessPolicy
+    from bias_ledger.ledger.tlog_verify import LogVerification
+    from bias_ledger.witness.policy import Cosignature, WitnessPolicy
 
 
 def read_kept(since: Path | None) -> Kept | None:
@@ -150,10 +153,7 @@ def _witnessed(
     witnessed = Witnesses(policy, source)
     found, check = cosignature_checks(contents.members[CHECKPOINT], verified.origin, witnessed)
     assert check is not None  # a policy was given
-    outcome = verified.outcome
-    if isinstance(outcome, Verification):
-        cosignatures = tuple(item.to_json() for item in found)
-        outcome = replace(outcome, cosignatures=cosignatures, format_version=2)
+    outcome = _with_cosignatures(verified.outcome, found)
     if check.status is Status.FAILED:
         signers = tuple(fp for fp, _ in verified.signers)
         raise VerificationFailed(
@@ -174,11 +174,19 @@ def _listed_cosignatures(verified: Verified, contents: BundleContents) -> Verifi
     from bias_ledger.verify.log import cosignature_checks
 
     found, _ = cosignature_checks(contents.members[CHECKPOINT], verified.origin, None)
-    outcome = verified.outcome
-    if not found or not isinstance(outcome, Verification):
+    if not found:
         return verified
+    return replace(verified, outcome=_with_cosignatures(verified.outcome, found))
+
+
+def _with_cosignatures(
+    outcome: Verification | LogVerification | None, found: Sequence[Cosignature]
+) -> Verification | LogVerification | None:
+    """The outcome with the checkpoint's cosignatures listed, for the verification report."""
+    if not isinstance(outcome, Verification):
+        return outcome
     cosignatures = tuple(item.to_json() for item in found)
-    return replace(verified, outcome=replace(outcome, cosignatures=cosignatures, format_version=2))
+    return replace(outcome, cosignatures=cosignatures, format_version=2)
 
 
 def verify_bundle_file(
