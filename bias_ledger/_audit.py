@@ -326,6 +326,7 @@ def _load(request: AuditRequest, progress: Callable[[int], None] | None) -> Audi
                 predictions=request.predictions,
                 mapping=request.mapping,
                 progress=progress,
+                thresholds=request.thresholds,
             )
         return load_audit_data(
             request.data,
