@@ -46,10 +46,10 @@ from bias_ledger.io.stream_counts import (
 Progress = Callable[[int], None]
 
 
-def streams(mapping: ColumnMapping, *, predictions: Source | None, cross_check: bool) -> bool:
+def streams(mapping: ColumnMapping, *, predictions: Source | None) -> bool:
     """Whether this engine streams the audit (else it reads the columns whole): every task
-    streams; ``--cross-check`` recomputes with fairlearn from the rows themselves."""
-    return not cross_check
+    streams (``--cross-check`` then reads the rows of a small input whole, for fairlearn)."""
+    return True
 
 
 def _roles(mapping: ColumnMapping) -> dict[str, str]:

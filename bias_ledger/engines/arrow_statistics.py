@@ -202,6 +202,11 @@ def _regrouped_histogram(
         fine[group_of[combo], :, label_of[combo]] += histogram.fine[combo, :, 0]
         coarse[group_of[combo], :, :, label_of[combo]] += histogram.coarse[combo, :, :, 0]
     out.fine, out.coarse = fine, coarse
+    if histogram.row_coarse is not None:
+        rows = np.zeros(coarse.shape)
+        for combo in range(min(len(group_of), histogram.groups)):
+            rows[group_of[combo], :, :, label_of[combo]] += histogram.row_coarse[combo, :, :, 0]
+        out.row_coarse = rows
     bins = histogram.calibration_bins
     mapping = np.zeros(max(histogram.score_sums.cells // bins, len(group_of)), dtype=np.int64)
     mapping[: len(group_of)] = group_of

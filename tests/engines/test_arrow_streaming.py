@@ -112,3 +112,24 @@ def test_two_files_joined(
         data = write(table.select(own[1:]), tmp_path / "data.csv")
     streamed, whole = _streamed_and_whole(monkeypatch, data, **args, **options)
     assert streamed == whole
+
+
+def test_cross_check_reads_a_small_input_whole_and_refuses_a_large_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import bias_ledger._audit as audit_module
+    from bias_ledger.errors import InputError
+
+    import dataclasses
+
+    from bias_ledger._request import request_from_options
+
+    path = write(_table(6, 2_000), tmp_path / "data.csv")
+    options = {"label": "label", "prediction": "prediction", "sensitive": SENSITIVE}
+    request = request_from_options({**options, "data": path, "predictions": None})
+    checked = dataclasses.replace(request, cross_check=True)
+    assert _document(audit_module.run_audit(checked)) == _document(audit_module.run_audit(request))
+    monkeypatch.setattr(audit_module, "CROSS_CHECK_MAX_ROWS", 1_999)
+    with pytest.raises(InputError, match=r"at most 1999 rows; data.csv has 2000 \(the audit") as e:
+        audit_module.run_audit(checked)
+    assert "\n" not in str(e.value)
