@@ -72,7 +72,8 @@ def audit(
         bool,
         typer.Option(
             "--cross-check",
-            help="Recompute with fairlearn MetricFrame from the rows in memory (slow; at most 5,000,000 rows).",
+            help="Recompute with fairlearn MetricFrame from the rows in memory (slow; at most "
+            "5,000,000 rows).",
         ),
     ] = False,
     no_record: Annotated[

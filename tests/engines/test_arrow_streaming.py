@@ -117,12 +117,11 @@ def test_two_files_joined(
 def test_cross_check_reads_a_small_input_whole_and_refuses_a_large_one(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import bias_ledger._audit as audit_module
-    from bias_ledger.errors import InputError
-
     import dataclasses
 
+    import bias_ledger._audit as audit_module
     from bias_ledger._request import request_from_options
+    from bias_ledger.errors import InputError
 
     path = write(_table(6, 2_000), tmp_path / "data.csv")
     options = {"label": "label", "prediction": "prediction", "sensitive": SENSITIVE}
