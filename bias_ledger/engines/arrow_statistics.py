@@ -9,9 +9,11 @@ validated and encoded as every engine's aggregated rows are
 (:func:`bias_ledger.engines.aggregated.audit_data`) and the accumulators regrouped from
 combinations to intersection groups: the same numbers as reading the columns whole.
 
-A value only the row reader describes well (a column of the wrong type, a missing value
-without ``--drop-missing``, an infinite score, a bad weight) raises :class:`Reread`: the
-engine then reads the columns whole, whose checks name the file, column and rows.
+Missing values without ``--drop-missing`` are counted over the whole input and named with
+their rows as the row reader names them (the column is read again to find them). A value only
+the row reader describes (a column of the wrong type, an infinite score or regression value,
+a bad weight) raises :class:`Reread`: the engine then reads the columns whole, whose checks
+name the file, column and rows.
 """
 
 from __future__ import annotations
@@ -102,6 +104,8 @@ class TaskCounter:
         self._hist_ids: dict[tuple[int, ...], int] = {}
         self._hist_of: list[int] = []
         self.checked = False
+        self.missing: dict[str, int] = {}
+        """Without --drop-missing: missing values per column (the audit then fails)."""
         self._held: list[tuple[Ints, Floats, Floats | None]] = []
         self._held_rows = 0
 
@@ -146,7 +150,10 @@ class TaskCounter:
                 present &= ~bool_values(column.is_null())
         if not present.all():
             if not self.mapping.drop_missing:
-                raise Reread("missing")
+                # Counted over the whole input, for the message (nothing else is needed).
+                for name in needed:
+                    self.missing[name] = self.missing.get(name, 0) + batch.column(name).null_count
+                return
             self.dropped += int(len(present) - present.sum())
             batch = batch.filter(pa.array(present))
         if len(batch) == 0:
@@ -241,6 +248,29 @@ def _weight_parts(sums: ExactSums, size: int) -> WeightParts:
     return WeightParts(integers=integers, exponents=np.full(size, -UNIT_BITS, dtype=np.int64))
 
 
+def _check_missing(
+    counter: TaskCounter, files: Mapping[str, Any], locate: Callable[[Located, Ints], str]
+) -> None:
+    """InputError for the first column (label, prediction, score) missing values, as the
+    row reader words it, its rows found by reading the column again."""
+    import pyarrow as pa
+
+    from bias_ledger.errors import InputError
+
+    mapping = counter.mapping
+    roles = [(mapping.label, "label"), (mapping.prediction, "prediction"), (mapping.score, "score")]
+    for name, role in roles:
+        count = counter.missing.get(name or "", 0)
+        if name is None or not count:
+            continue
+        column = Located(name, pa.chunked_array([pa.nulls(1)]), files[name])
+        raise InputError(
+            f"{files[name]}: {role} column {name!r} has {count} missing values, in "
+            f"{locate(column, np.zeros(1, dtype=np.int64))}; expected a value on every row "
+            "(pass --drop-missing to drop those rows)"
+        )
+
+
 def finish(
     counter: TaskCounter,
     table: Any,
@@ -252,6 +282,7 @@ def finish(
 ) -> AuditData:
     """The audit's input from a counter's combinations ``table`` and accumulators."""
     mapping = counter.mapping
+    _check_missing(counter, files, locate)
     dropped = counter.dropped
     warnings: tuple[str, ...] = (DROPPED.format(dropped),) if dropped else ()
     if not table.num_rows:

@@ -132,3 +132,35 @@ def test_cross_check_reads_a_small_input_whole_and_refuses_a_large_one(
     with pytest.raises(InputError, match=r"at most 1999 rows; data.csv has 2000 \(the audit") as e:
         audit_module.run_audit(checked)
     assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"label": "label", "score": "logit", "threshold": 0.5},
+        {"label": "target", "prediction": "estimate", "task": "regression"},
+    ],
+)
+@pytest.mark.parametrize("label_missing", [True, False])
+def test_missing_values_named_with_their_rows_without_reading_whole(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, args: dict[str, Any], label_missing: bool
+) -> None:
+    from bias_ledger.errors import InputError
+
+    table = scored(11, 1_500, missing=True)
+    if not label_missing:
+        index = table.schema.get_field_index("label")
+        table = table.set_column(index, "label", table.column("label").fill_null(0))
+    path = write(table, tmp_path / "data.csv")
+    messages = []
+    for streamed in (True, False):
+        with monkeypatch.context() as patch:
+            if streamed:
+                patch.setattr(load, "load_audit_data", lambda *_, **__: pytest.fail("whole"))
+            else:
+                patch.setattr(arrow_engine, "streams", lambda *_, **__: False)
+            with pytest.raises(InputError) as caught:
+                bias_ledger.audit(path, **args, sensitive=SENSITIVE)
+            messages.append(str(caught.value))
+    assert messages[0] == messages[1]
+    assert "missing values, in rows" in messages[0] and "\n" not in messages[0]
