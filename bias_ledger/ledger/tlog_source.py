@@ -127,7 +127,8 @@ class HttpSource:
                 client.close()  # a kept-alive connection the server closed: reopened once
                 return _read_http(client, target, url)
         except (OSError, http.client.HTTPException) as exc:
-            client.close()
+            if not self._proxied:
+                client.close()  # reopened by its next request (an httpx client would not be)
             raise VerificationError(f"{url}: {type(exc).__name__}: {exc}") from exc
         finally:
             self._idle.put(client)
@@ -142,7 +143,9 @@ class HttpSource:
 def _proxied(scheme: str, host: str) -> bool:
     import urllib.request
 
-    return bool(urllib.request.getproxies().get(scheme)) and not urllib.request.proxy_bypass(host)
+    proxies = urllib.request.getproxies()
+    wanted = proxies.get(scheme) or proxies.get("all")
+    return bool(wanted) and not urllib.request.proxy_bypass(host)
 
 
 def _tls_context() -> Any:

@@ -4,6 +4,7 @@ the server dropped is reopened, and anything but 200 or 404 (a redirect too) is 
 from __future__ import annotations
 
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -33,6 +34,9 @@ class _Handler(SimpleHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        if self.path.startswith("http://"):  # a request made to this server as a proxy
+            self.connections.append(2)
+            self.path = urllib.parse.urlsplit(self.path).path
         if self.status:
             self.send_response(self.status)
             self.send_header("Location", "/elsewhere")
@@ -106,3 +110,18 @@ def test_nothing_listening_is_one_line_naming_the_url() -> None:
     source = HttpSource(f"http://127.0.0.1:{port}/log")
     with pytest.raises(VerificationError, match=rf"http://127.0.0.1:{port}/log/checkpoint: "):
         source.read("checkpoint")
+
+
+def test_through_a_proxy_the_environment_names_requests_go_there(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger, _ = copied_v2(tmp_path_factory, tmp_path, 5)
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    with _server(ledger) as (proxy, seen):
+        monkeypatch.setenv("http_proxy", proxy)
+        source = HttpSource("http://log.example.invalid/")
+        assert source.read("checkpoint") == (ledger / "checkpoint").read_bytes()
+        assert source.read("no/such/file") is None
+        source.close()
+    assert seen.count(2) == 2, seen
