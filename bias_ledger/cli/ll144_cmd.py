@@ -140,9 +140,9 @@ def run_audit_command(params: Mapping[str, Any]) -> None:
     from bias_ledger.cli.output import json_text, out, print_json, warning_line, write_text
     from bias_ledger.ledger.reader import read_meta, resolve_ledger_path
     from bias_ledger.provenance import environment
-    from bias_ledger.records.append import sign_and_append
     from bias_ledger.standards import parse_standard
     from bias_ledger.standards.ll144_audit import run_ll144
+    from bias_ledger.workflows.append import sign_and_append
 
     standard = chosen_standard(params)
     assert standard is not None

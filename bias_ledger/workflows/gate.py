@@ -216,7 +216,7 @@ def run_gate(
     """Decide (:func:`decide_gate`), write ``junit``, call ``before_record`` (the CLI's GitHub
     annotations), then append the verdict unless ``record_verdict`` is False."""
     from bias_ledger.outputs import check_output_path, write_output
-    from bias_ledger.records.append import sign_and_append
+    from bias_ledger.workflows.append import sign_and_append
 
     if junit is not None:  # before the verdict is recorded: never inside a ledger
         check_output_path(junit, ledger=ledger, what="--junit")
