@@ -158,9 +158,9 @@ def run_audit_command(params: Mapping[str, Any]) -> None:
     ledger = params.get("ledger")
     output = params.get("output")
     if output is not None:
-        from bias_ledger.exports.paths import refuse_inside_ledger
+        from bias_ledger.outputs import check_output_path
 
-        refuse_inside_ledger(output, resolve_ledger_path(ledger))
+        check_output_path(output, ledger=resolve_ledger_path(ledger), what="-o")
     if not params.get("no_record"):
         read_meta(resolve_ledger_path(ledger))  # fail before the work, not after it
     result = run_ll144(request)
