@@ -125,3 +125,21 @@ def test_a_record_the_ledger_does_not_hold_is_named_with_the_ledger_size(
         line = _one_line("bias-ledger: error: " + errors[-1])
         assert f"{option} 5: no such record; {ledger} holds 1 record (0..0)" in line, line
     assert not (tmp_path / "r.md").exists() and not (tmp_path / "a.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    ("engine", "where"),
+    [
+        ("arrow", "'2' in rows 2 (1-based data rows)"),
+        ("duckdb", "'2' in 1 rows (the engine counts rows without numbering them"),
+    ],
+)
+def test_a_non_binary_label_names_the_file_column_and_first_row(
+    env: dict[str, str], tmp_path: Path, engine: str, where: str
+) -> None:
+    args = ["audit", str(tmp_path / "nonbinary.csv"), *GOOD, "--engine", engine, "--no-record"]
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 2, result.output
+    line = _one_line(result.stderr)
+    assert f"{tmp_path / 'nonbinary.csv'}: label column 'label' must be binary" in line, line
+    assert f"found 3 values: '0', '1', '2'; {where}" in line, line
