@@ -60,7 +60,7 @@ def chosen_indexes(
     size: int,
     selection: Selection,
     *,
-    member_limit: int | None = _BUNDLE_MEMBERS,
+    limited: bool = True,
 ) -> list[int]:
     """Selected indexes, approvals of chosen audits (--model) and the key records, in
     one pass over the entries (kind and timestamp are there); records are read only to match
@@ -94,10 +94,10 @@ def chosen_indexes(
     # after the selection) that lead to the checkpoint's signer.
     chosen.update(rotations)
     members = 3 * len(chosen) + _FIXED_MEMBERS
-    if member_limit is not None and members > member_limit:
+    if limited and members > _BUNDLE_MEMBERS:
         raise InputError(
             f"{len(chosen)} records make a bundle of {members} members, more than the "
-            f"{member_limit} a version-2 bundle may hold: export fewer (--since, --model, "
+            f"{_BUNDLE_MEMBERS} a version-2 bundle may hold: export fewer (--since, --model, "
             "indexes) or a version-3 bundle (--bundle-format 3, the default)"
         )
     return sorted(chosen)

@@ -83,7 +83,7 @@ def export_bundle_v3(
     source = DirectorySource(path)
     verified = verify_log(source, trusted=None, trust_log_keys=True)
     checkpoint, size = verified.checkpoint, verified.checkpoint.size
-    chosen = chosen_indexes(source, size, selection, member_limit=None)
+    chosen = chosen_indexes(source, size, selection, limited=False)
     tree = TileTree(source, size)
     consistency = None
     if consistent_with is not None:
