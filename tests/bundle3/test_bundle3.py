@@ -184,7 +184,7 @@ def test_a_reordered_missing_extra_or_swapped_member_is_refused(
         (lambda d: d[:136] + b"00000000001\0" + d[148:], "ustar header is not the fixed one"),
         (lambda d: d + b"junk", "bytes after the end of the archive"),
         (lambda d: d[: -10240 - 700], "truncated"),
-        (lambda d: d[: 1536 - 3] + b"x" + d[1536 - 2 :], "padding"),
+        (lambda d: d[: 1024 - 3] + b"x" + d[1024 - 2 :], "padding"),
     ],
     ids=["header mtime", "trailing bytes", "truncated", "padding"],
 )
