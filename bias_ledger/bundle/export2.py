@@ -98,7 +98,7 @@ def chosen_indexes(
         raise InputError(
             f"{len(chosen)} records make a bundle of {members} members, more than the "
             f"{_BUNDLE_MEMBERS} a version-2 bundle may hold: export fewer (--since, --model, "
-            "indexes) or a version-3 bundle (--bundle-format 3, the default)"
+            "indexes), or write bundle format 3, a tar without a limit (-o FILE.tar)"
         )
     return sorted(chosen)
 

@@ -49,9 +49,9 @@ def export(
         int | None,
         typer.Option(
             "--bundle-format",
-            help="Bundle format: 3 (a format-2 ledger's default: a tar read and written as a "
-            "stream, any number of records) or 2 (the zip of earlier releases, at most 21,843 "
-            "records).",
+            help="Bundle format of a format-2 ledger: 3 (a tar written and verified as a "
+            "stream, any number of records; the default unless -o ends in .zip) or 2 (the zip "
+            "of earlier releases, at most 21,843 records; the default for -o FILE.zip).",
             show_default=False,
         ),
     ] = None,

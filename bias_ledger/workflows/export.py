@@ -62,6 +62,14 @@ def _since(value: str | datetime | None) -> datetime | None:
     return parse_since(value)
 
 
+def _default_version(ledger_format: int, output: Path) -> int:
+    """A format-2 ledger's bundle is format 3 (a tar, streamed) unless the output is named
+    ``.zip``: the zip of format 2, as earlier releases wrote it; a format-1 ledger's is 1."""
+    if ledger_format != 2:
+        return 1
+    return 2 if output.suffix.lower() == ".zip" else 3
+
+
 def export_bundle_file(
     ledger: Path,
     output: Path,
@@ -76,8 +84,8 @@ def export_bundle_file(
     """Write the bundle of exactly one selection (record ``indexes``, every audit of
     ``model``, every record ``since`` a UTC date or time, or ``everything``) to ``output``.
 
-    ``bundle_version``: a format-2 ledger's bundle is version 3 (streamed, any size) unless
-    2 is asked for; a format-1 ledger's is version 1."""
+    ``bundle_version``: a format-2 ledger's bundle is version 3 (a tar, streamed, any size)
+    unless 2 is asked for or ``output`` is named ``.zip``; a format-1 ledger's is version 1."""
     import blake3
 
     from bias_ledger.bundle.export import Selection, export_bundle
@@ -92,12 +100,17 @@ def export_bundle_file(
         indexes=tuple(indexes), model=model, since=_since(since), everything=everything
     )
     ledger_format = read_meta(ledger).format_version
-    wanted = bundle_version or (3 if ledger_format == 2 else 1)
+    wanted = bundle_version or _default_version(ledger_format, output)
     if wanted not in ((2, 3) if ledger_format == 2 else (1,)):
         known = "2 or 3" if ledger_format == 2 else "1"
         raise InputError(
             f"--bundle-format {wanted}: a format-{ledger_format} ledger exports bundle "
             f"format {known}"
+        )
+    if wanted == 3 and output.suffix.lower() == ".zip":
+        raise InputError(
+            f"{output}: a bundle of format 3 is a tar archive: name it .tar, or pass "
+            "--bundle-format 2 for the zip (at most 21,843 records)"
         )
     if wanted == 3:
         return _export_streamed(ledger, output, selection, consistent_with)

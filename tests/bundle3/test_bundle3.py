@@ -197,3 +197,15 @@ def test_bytes_outside_the_members_are_refused(
     code, output = cli("verify", edited, "--trusted-keys", signers)
     assert code == 3, output
     assert message in output, output
+
+
+def test_a_zip_name_gets_the_version2_zip_and_version3_is_refused_for_it(
+    exported: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    ledger, _, _ = exported
+    code, output = cli("export", "--ledger", ledger, "1", "-o", tmp_path / "one.zip")
+    assert code == 0, output
+    assert (tmp_path / "one.zip").read_bytes()[:4] == b"PK\x03\x04"
+    wrong = tmp_path / "three.zip"
+    code, output = cli("export", "--ledger", ledger, "1", "--bundle-format", "3", "-o", wrong)
+    assert code == 2 and "name it .tar" in output and not wrong.exists(), output
