@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from bias_ledger.bundle.derived import load_record
 from bias_ledger.bundle.export import Selection
 from bias_ledger.bundle.export2 import chosen_indexes, consistency_proof
 from bias_ledger.bundle.format2 import ConsistencyJson2
@@ -65,8 +66,7 @@ def _report_records(
 ) -> Callable[[], Iterator[ReportRecord]]:
     def records() -> Iterator[ReportRecord]:
         for index, digest, raw, _ in _selected(source, size, chosen):
-            value = json.loads(raw)
-            yield ReportRecord(index, digest, value if isinstance(value, dict) else {})
+            yield ReportRecord(index, digest, load_record(raw))
 
     return records
 
@@ -116,7 +116,6 @@ def export_bundle_v3(
         checkpoint_signer=fingerprint(checkpoint_key),
         records=_report_records(source, size, chosen_set),
         signers=tuple(sorted(signers)),
-        signers_text=signers_bytes,
     )
     with tempfile.TemporaryFile() as md, tempfile.TemporaryFile() as html:
         write_reports(header, md, html)

@@ -1,19 +1,17 @@
 """The reports of a version-3 bundle, written to two streams through ``bundle/derived.py``.
 
-The interface agreed with the report lane: ``derived.write_reports(data, md_out, html_out)``
-where ``data.records`` is a callable returning a fresh iterator of records, so a report can be
-rendered in passes without holding the records. Until that function lands this adapter renders
-with the in-memory renderer (the reports then hold all records in memory while rendering).
+``derived.write_reports(data, md_out, html_out)`` renders both reports block by block from
+``data.records``, a callable returning a fresh iterator of records (read twice: the summary,
+then each record), so the records are never held together.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from bias_ledger.bundle import derived
-from bias_ledger.bundle.model import REPORT_HTML, REPORT_MD
 from bias_ledger.render.report_blocks import ReportData, ReportRecord
 
 
@@ -28,23 +26,16 @@ class ReportHeader:
     records: Callable[[], Iterator[ReportRecord]]
     """A fresh iterator of the records, in index order, each time it is called."""
     signers: tuple[tuple[str, str], ...]
-    signers_text: bytes
-    """``keys/allowed_signers`` as the bundle holds it."""
 
 
 def write_reports(header: ReportHeader, md_out: BinaryIO, html_out: BinaryIO) -> None:
-    streaming: Any = getattr(derived, "write_reports", None)
-    fields: dict[str, Any] = {
-        "origin": header.origin,
-        "checkpoint_size": header.checkpoint_size,
-        "checkpoint_root": header.checkpoint_root,
-        "checkpoint_signer": header.checkpoint_signer,
-        "signers": header.signers,
-    }
-    if streaming is not None:
-        data: Any = ReportData(records=header.records, **fields)  # type: ignore[arg-type]
-        streaming(data, md_out, html_out)
-        return
-    members = derived.derived_members(ReportData(records=tuple(header.records()), **fields))
-    md_out.write(members[REPORT_MD])
-    html_out.write(members[REPORT_HTML])
+    """``report.md`` to ``md_out`` and ``report.html`` to ``html_out``, streamed."""
+    data = ReportData(
+        origin=header.origin,
+        checkpoint_size=header.checkpoint_size,
+        checkpoint_root=header.checkpoint_root,
+        checkpoint_signer=header.checkpoint_signer,
+        records=header.records,
+        signers=header.signers,
+    )
+    derived.write_reports(data, md_out, html_out)
