@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import blake3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bias_ledger.bundle.checks import check_checkpoint_matches_manifest
@@ -68,9 +69,17 @@ def _key_records(path: Path) -> tuple[list[tuple[int, CheckedEntry]], dict[int, 
                 continue
             where = f"{bundle.where} record {rec.index}"
             entry = parse_entry(rec.entry, where=f"{where} entry")
-            if entry.kind not in _KEY_KINDS:
-                continue
-            record = json.loads(rec.record)
+            if (
+                entry.kind not in _KEY_KINDS
+                or blake3.blake3(rec.record).hexdigest() != entry.record
+            ):
+                continue  # not a key record, or altered: pass 2 refuses it in its place
+            try:
+                record = json.loads(rec.record)
+            except ValueError as exc:
+                raise VerificationError(
+                    f"{where}: records/{rec.index}.json is not JSON: {exc}"
+                ) from None
             header = parse_header(record, where=where, versions=frozenset({2}))
             approves, new_key, revokes = record_links(record, header, where=where)
             items.append(
