@@ -1,5 +1,6 @@
 """Export and verify of a version-3 bundle in memory that does not grow with the records:
-peak RSS of fresh processes at N and 4N records of 20 KB (real signed ledgers)."""
+peak RSS of fresh processes at N and 4N records of 20 KB (real signed ledgers; the export
+renders its real reports, streamed by bundle/derived.py's write_reports)."""
 
 from __future__ import annotations
 
@@ -16,16 +17,10 @@ import sys
 from pathlib import Path
 mode, source, target, signers = sys.argv[1:5]
 if mode == "export":
-    import bias_ledger.bundle.export3 as export3
+    import warnings
 
-    def streaming_reports(header, md, html):
-        # A stand-in for the report lane's streaming renderer (bundle/derived.py): it reads
-        # every record once, as a renderer does, and keeps none.
-        for record in header.records():
-            md.write(b"%d %s\\n" % (record.index, record.record_hash.encode()))
-        html.write(b"<p>stand-in</p>")
-
-    export3.write_reports = streaming_reports
+    # The synthetic audits have no metric a chart can label (the renderer's own warning).
+    warnings.filterwarnings("ignore", "No artists with labels")
     from bias_ledger.workflows.export import export_bundle_file
 
     done = export_bundle_file(Path(source), Path(target), everything=True)

@@ -28,3 +28,34 @@ def test_the_committed_bundle_with_one_changed_record_byte_is_refused(tmp_path: 
     code, output = cli("verify", edited, "--trusted-keys", FIXTURE / "allowed_signers")
     assert code == 3, output
     assert "record 0" in output and "altered" in output, output
+
+
+def test_the_committed_bundle_recomputes_from_its_data_and_reports(tmp_path: Path) -> None:
+    """Its audits were made from format 1's fixture data (the same generator and seed)."""
+    data = FIXTURE.parent / "format1" / "data.csv"
+    policy = FIXTURE.parent / "format1" / "policy.toml"
+    report = tmp_path / "report.json"
+    trust = ("--trusted-keys", FIXTURE / "allowed_signers")
+    code, output = cli(
+        "verify",
+        FIXTURE / "bundle.tar",
+        *trust,
+        "--recompute",
+        "--data",
+        data,
+        "--policy",
+        policy,
+        "--report",
+        report,
+    )
+    assert code == 0, output
+    assert "verdict re-judged by 'four-fifths'" in " ".join(output.split())
+    import json
+
+    written = json.loads(report.read_text())
+    assert written["result"] == "valid" and written["verified"]["records"] == [0, 1, 2]
+    assert [c["what"] for c in written["checks"]][-1] == "recompute"
+    other = tmp_path / "other.csv"
+    other.write_bytes(data.read_bytes().replace(b"female", b"women", 1))
+    code, output = cli("verify", FIXTURE / "bundle.tar", *trust, "--recompute", "--data", other)
+    assert code == 3, output
