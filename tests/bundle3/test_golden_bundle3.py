@@ -59,3 +59,13 @@ def test_the_committed_bundle_recomputes_from_its_data_and_reports(tmp_path: Pat
     other.write_bytes(data.read_bytes().replace(b"female", b"women", 1))
     code, output = cli("verify", FIXTURE / "bundle.tar", *trust, "--recompute", "--data", other)
     assert code == 3, output
+
+
+def test_a_witness_quorum_the_bundle_checkpoint_lacks_fails(tmp_path: Path) -> None:
+    policy = tmp_path / "witnesses"
+    key = "witness.example.org/w1+10e47819+BIqI4910CfGV/VLbLTy6XXLKZwm/HZQSG/N0iAG0D29c"
+    policy.write_text(f"witness w1 {key}\nquorum 1\n")
+    trust = ("--trusted-keys", FIXTURE / "allowed_signers")
+    code, output = cli("verify", FIXTURE / "bundle.tar", *trust, "--witnesses", policy)
+    assert code == 3, output
+    assert "w1" in output or "quorum" in output, output
