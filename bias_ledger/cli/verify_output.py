@@ -129,14 +129,14 @@ def show_success(shown: Shown, json_output: bool) -> None:
     signers = ", ".join(f"{fp} ({who})" if who else fp for fp, who in result.signers)
     if result.kind == "bundle":
         listed = result.records
-        shown = (
+        listing = (
             ", ".join(map(str, listed))
             if len(listed) <= 20
             else f"{len(listed)} records from {listed[0]} to {listed[-1]}"
         )
         out().print(
             f"[bold green]VALID[/]: bundle {escape(result.source)}: records "
-            f"{shown} of {escape(result.origin)}"
+            f"{listing} of {escape(result.origin)}"
         )
     else:
         out().print(f"[bold green]VALID[/]: {result.size} records of {escape(result.origin)}")
