@@ -1,7 +1,8 @@
 """Format-2 benchmark, figures in one run: append latency with 0, 1 and 2 witnesses (real
 witness servers on 127.0.0.1); then per ledger size: verify of the ledger, publish, verify of
-the published directory and over HTTP (``python -m http.server`` on loopback), export and
-bundle verify, each with time and peak memory, beside the Ed25519 + hash floor of the same run:
+the published directory and over HTTP (``python -m http.server`` on loopback), export of the
+newest records and ``export --all`` (bundle format 3, a tar streamed both ways) and bundle
+verify of each, each with time and peak memory, beside the Ed25519 + hash floor of the same run:
 each verify (directory, published directory, HTTP) prints its ratio to the floor measured just
 before it (the machine's load moves both alike), and its CPU time, so the cores it kept busy
 (``cores``: CPU seconds over wall seconds) show its parallel efficiency, and its CPU over the
@@ -168,7 +169,12 @@ def _du(path: Path) -> int:
 
 
 def bench_size(
-    root: Path, size: int, record_bytes: int, http_max: int, exported: int
+    root: Path,
+    size: int,
+    record_bytes: int,
+    http_max: int,
+    exported: int,
+    export_all_max: int = 10**9,
 ) -> dict[str, Any]:
     key = generate_key()
     ledger = root / f"ledger{size}"
@@ -217,13 +223,23 @@ def bench_size(
     row["verify_vs_floor"] = row["verify"]["vs_floor"]
     if not exported:
         return row
-    bundle = root / f"bundle{size}.zip"
+    bundle = root / f"bundle{size}.tar"  # bundle format 3: written and verified streaming
     since = START + timedelta(seconds=size - exported)
     selection = ("--since", since.strftime("%Y-%m-%dT%H:%M:%S"))
     row["export"] = timed_cli("export", *selection, "-o", str(bundle), env=env)
     row["export"]["records"] = exported
     row["export"]["bundle_mib"] = round(bundle.stat().st_size / 2**20, 1)
     row["bundle_verify"] = timed_cli("verify", str(bundle), *trust, env=env)
+    bundle.unlink()
+    if size <= export_all_max:
+        everything = root / f"all{size}.tar"
+        row["export_all"] = timed_cli("export", "--all", "-o", str(everything), env=env)
+        row["export_all"]["bundle_mib"] = round(everything.stat().st_size / 2**20, 1)
+        row["bundle_verify_all"] = timed_cli("verify", str(everything), *trust, env=env)
+        row["bundle_verify_all"]["ms_per_record"] = round(
+            row["bundle_verify_all"]["s"] / size * 1000, 3
+        )
+        everything.unlink()
     return row
 
 
@@ -237,6 +253,9 @@ def main() -> None:
     parser.add_argument(
         "--export-records", type=int, default=EXPORT_RECORDS, help="0: no export, no bundle."
     )
+    parser.add_argument(
+        "--export-all-max", type=int, default=10**9, help="No export --all above this size."
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {"cpus": os.cpu_count(), "load_before": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory() as temporary:
@@ -246,7 +265,14 @@ def main() -> None:
             done = {f"append_{count}_witnesses": results[f"append_{count}_witnesses"]}
             print(json.dumps(done), flush=True)
         for size in args.records:
-            row = bench_size(root, size, args.record_bytes, args.http_max, args.export_records)
+            row = bench_size(
+                root,
+                size,
+                args.record_bytes,
+                args.http_max,
+                args.export_records,
+                args.export_all_max,
+            )
             results[f"records_{size}"] = row
             print(json.dumps({f"records_{size}": row}), flush=True)
     results["load_after"] = os.getloadavg()[0]

@@ -7,7 +7,7 @@ The audit engine (pandas, numpy) is imported only here, and only when something 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -260,6 +260,27 @@ def recompute_bundle(
     policy: Path | None = None,
     engine: str | None = None,
 ) -> RecomputeReport:
+    """:func:`recompute_records` over a bundle read into memory (versions 1 and 2)."""
+    records = ((i, contents.members[record_json(i)]) for i in contents.record_indexes())
+    return recompute_records(
+        contents.source,
+        records,
+        data=data,
+        predictions=predictions,
+        policy=policy,
+        engine=engine,
+    )
+
+
+def recompute_records(
+    source: str,
+    records: Iterable[tuple[int, bytes]],
+    *,
+    data: Path,
+    predictions: Path | None,
+    policy: Path | None = None,
+    engine: str | None = None,
+) -> RecomputeReport:
     """Recompute every audit record of a verified bundle whose inputs are the given files;
     with ``policy``, re-judge the records that policy judged. ``engine`` recounts with that
     engine instead of the one each record names (arrow, duckdb, spark)."""
@@ -279,8 +300,8 @@ def recompute_bundle(
         "predictions": (predictions, _digest(predictions)) if predictions else None,
     }
     results = []
-    for index in contents.record_indexes():
-        record = json.loads(contents.members[record_json(index)])
+    for index, raw in records:
+        record = json.loads(raw)
         if record.get("kind") != "audit":
             continue
         payload = _checked_payload(record, index)
@@ -303,5 +324,5 @@ def recompute_bundle(
             RecordRecompute(index, files, tuple(mismatches), recomputed=True, verdict=verdict)
         )
     if not results:
-        raise InputError(f"{contents.source}: the bundle holds no audit record to recompute")
+        raise InputError(f"{source}: the bundle holds no audit record to recompute")
     return RecomputeReport(tuple(results))
