@@ -14,6 +14,7 @@ from bias_ledger.bundle.signers import signers_text
 from bias_ledger.render.report import ReportData, ReportRecord
 from bias_ledger.render.report_html import render_html
 from bias_ledger.render.report_md import render_markdown
+from bias_ledger.results_layout import readable
 
 
 def report_data(
@@ -43,7 +44,8 @@ def report_data(
 
 def _load(raw: bytes) -> Mapping[str, object]:
     value = json.loads(raw)
-    return value if isinstance(value, dict) else {}
+    # Reports read every results schema in one layout (bias_ledger.results_layout).
+    return readable(value) if isinstance(value, dict) else {}
 
 
 def derived_members(data: ReportData) -> dict[str, bytes]:

@@ -19,6 +19,7 @@ from bias_ledger.bundle.model import record_json
 from bias_ledger.bundle.read import BundleContents
 from bias_ledger.errors import BiasLedgerError, InputError, VerificationError
 from bias_ledger.ledger import canonical
+from bias_ledger.results_layout import as_recorded
 
 COMPARED = ("parameters", "data", "results", "statistics")
 """The parts of an audit payload that recomputation re-derives (``statistics`` from results
@@ -160,7 +161,9 @@ def _recompute(
     if engine is not None:
         # Any engine gives the same numbers by construction: the recorded one is a default.
         request = replace(request, engine=engine)
-    fresh = run_audit(request).to_json()
+    # In the record's own layout (results schema), so that every value it holds is compared
+    # at the JSON path where it holds it (bias_ledger.results_layout).
+    fresh = as_recorded(run_audit(request).to_json(), payload)
     # Through the canonical encoder, as the record went: 1.0 and 1 compare the same way.
     present = {key: fresh[key] for key in COMPARED if key in payload}
     # An older record names fewer parameters; the ones it lacks took their old defaults.
@@ -228,7 +231,7 @@ def _policy_mismatches(
     without a baseline is re-judged; any other is skipped, saying why.
     """
     from bias_ledger.policy import evaluate_policy
-    from bias_ledger.results_json import results_from_json
+    from bias_ledger.results_json import record_results
 
     recorded = payload.get("policy")
     if not isinstance(recorded, Mapping) or not isinstance(recorded.get("policy"), Mapping):
@@ -247,7 +250,9 @@ def _policy_mismatches(
             "verdict not re-judged: judged against a baseline, whose results are not in the "
             "bundle to compare against"
         )
-    report = evaluate_policy(policy, results_from_json(fresh["results"]))
+    # Read in the record's layout, with the parameters it was recomputed from.
+    layout = {"schema_version": payload.get("schema_version"), "parameters": payload["parameters"]}
+    report = evaluate_policy(policy, record_results({**fresh, **layout}))
     judged = dict(canonical.decode(canonical.encode(report.to_json())))
     return compare(recorded, judged, "$.audit.policy"), f"verdict re-judged by {policy.name!r}"
 
