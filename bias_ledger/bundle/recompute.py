@@ -176,6 +176,25 @@ def _recompute(
     return dict(canonical.decode(canonical.encode(present)))
 
 
+def compared(payload: Mapping[str, Any], fresh: Mapping[str, Any]) -> list[Mismatch]:
+    """Every value ``payload`` holds against its recomputation ``fresh`` (in the record's
+    layout, :func:`_recompute`), by its JSON path in the record."""
+    if payload.get("standard") == "nyc-ll144":  # LL144 audits compare their tables
+        recorded = {key: payload[key] for key in fresh}
+    else:
+        recorded = {key: payload[key] for key in COMPARED if key in payload}
+        recorded["parameters"] = _derived_parameters(payload["parameters"])
+    return compare(recorded, fresh, "$.audit")
+
+
+def recompute_payload(
+    payload: Mapping[str, Any], data: Path, predictions: Path | None = None
+) -> list[Mismatch]:
+    """Re-run one audit payload on its input files and compare (what ``--recompute`` does
+    to each audit record whose inputs the given files are)."""
+    return compared(payload, _rerun(payload, 0, data, predictions))
+
+
 def _checked_payload(record: Any, index: int) -> Mapping[str, Any]:
     """The audit payload, refusing shapes no version of ``audit`` writes (a record can be
     signed by a trusted key and still be malformed: a verification failure, not a crash)."""
@@ -294,12 +313,7 @@ def recompute_bundle(
             results.append(RecordRecompute(index, files))
             continue
         fresh = _rerun(payload, index, data, predictions, engine)
-        if payload.get("standard") == "nyc-ll144":  # LL144 audits compare their tables
-            recorded = {key: payload[key] for key in fresh}
-        else:
-            recorded = {key: payload[key] for key in COMPARED if key in payload}
-            recorded["parameters"] = _derived_parameters(payload["parameters"])
-        mismatches = compare(recorded, fresh, "$.audit")
+        mismatches = compared(payload, fresh)
         verdict = None
         if loaded is not None:
             extra, verdict = _policy_mismatches(payload, fresh, loaded)
