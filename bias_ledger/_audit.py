@@ -214,6 +214,29 @@ def _check_thresholds(thresholds: Sequence[float]) -> None:
         raise InputError("--thresholds: a threshold is given more than once")
 
 
+CROSS_CHECK_MAX_ROWS = 5_000_000
+"""``--cross-check`` recomputes with fairlearn from the rows held in memory: at most this many."""
+
+
+def _rows_for_cross_check(request: AuditRequest, data: AuditData) -> AuditData:
+    """The rows themselves, read whole after the streamed audit counted them (bounded)."""
+    if data.weights is None:
+        return data
+    if request.engine != "arrow":
+        raise InputError(
+            f"--cross-check needs the rows themselves; the {request.engine} engine "
+            "aggregates them (use --engine arrow)"
+        )
+    read = data.rows + data.dropped_rows
+    if read > CROSS_CHECK_MAX_ROWS:
+        raise InputError(
+            f"--cross-check recomputes every metric with fairlearn from the rows held in "
+            f"memory, at most {CROSS_CHECK_MAX_ROWS} rows; {data.inputs[0].name} has {read} "
+            "(the audit itself streams: leave out --cross-check)"
+        )
+    return load_audit_data(request.data, predictions=request.predictions, mapping=request.mapping)
+
+
 def _binary(
     request: AuditRequest, data: AuditData
 ) -> tuple[MetricResults, dict[str, Any], int | None]:
@@ -236,22 +259,21 @@ def _binary(
     if request.cross_check:
         from bias_ledger.metrics.crosscheck import cross_check
 
-        if data.weights is not None:
-            raise InputError(
-                f"--cross-check needs the rows themselves; the {request.engine} engine "
-                "aggregates them (use --engine arrow)"
-            )
-
+        rows = _rows_for_cross_check(request, data)
         sensitive = {
             column.name: np.asarray(column.categories, dtype=object)[column.codes]
-            for column in data.sensitive
+            for column in rows.sensitive
         }
-        cross_check(data.y_true, data.y_pred, sensitive, results)
+        cross_check(rows.y_true, rows.y_pred, sensitive, results)
     if table.weighted is not None:
         from bias_ledger.metrics.weighted import weighted_statistics
 
         assert request.mapping.weight is not None
-        return results, weighted_statistics(request.mapping.weight, table), None
+        scored = data.statistics is not None and data.statistics.scores is not None
+        weighted = weighted_statistics(request.mapping.weight, table, scores=scored)
+        if scored:
+            weighted["scores"] = _scores(request, data)
+        return results, weighted, None
     statistics: dict[str, Any] = {"intervals": None}
     seed = None
     if request.ci_level is not None and request.bootstrap:
@@ -281,15 +303,7 @@ def _binary(
     statistics["significance"] = [item.to_json() for item in selection_rate_tests(results)]
     statistics["scores"] = None
     if data.statistics is not None and data.statistics.scores is not None:
-        from bias_ledger.metrics.scores import score_results
-
-        statistics["scores"] = score_results(
-            data.statistics.scores,
-            data.sensitive,
-            data.statistics.groups,
-            thresholds=request.thresholds,
-            min_group_size=request.min_group_size,
-        ).to_json()
+        statistics["scores"] = _scores(request, data)
     elif data.score is not None:
         from bias_ledger.metrics.scores import score_metrics
 
@@ -302,6 +316,20 @@ def _binary(
         )
         statistics["scores"] = scores.to_json()
     return results, statistics, seed
+
+
+def _scores(request: AuditRequest, data: AuditData) -> dict[str, Any]:
+    """Score metrics from an engine's score histograms."""
+    from bias_ledger.metrics.scores import score_results
+
+    assert data.statistics is not None and data.statistics.scores is not None
+    return score_results(
+        data.statistics.scores,
+        data.sensitive,
+        data.statistics.groups,
+        thresholds=request.thresholds,
+        min_group_size=request.min_group_size,
+    ).to_json()
 
 
 def _load(request: AuditRequest, progress: Callable[[int], None] | None) -> AuditData:
@@ -318,14 +346,13 @@ def _load(request: AuditRequest, progress: Callable[[int], None] | None) -> Audi
             raise InputError("--table names a catalog table: it needs --engine spark")
         from bias_ledger.engines import arrow_engine
 
-        if arrow_engine.streams(
-            request.mapping, predictions=request.predictions, cross_check=request.cross_check
-        ):
+        if arrow_engine.streams(request.mapping, predictions=request.predictions):
             return arrow_engine.load(
                 request.data,
                 predictions=request.predictions,
                 mapping=request.mapping,
                 progress=progress,
+                thresholds=request.thresholds,
             )
         return load_audit_data(
             request.data,

@@ -2,19 +2,36 @@
 
 The exporter writes them. The verifier re-derives ``keys/allowed_signers`` only: the reports
 are informative views, not evidence (docs/FORMAT.md, "Bundle format").
+
+Streaming (any number of records): build a :class:`ReportData` whose ``records`` is a callable
+returning a fresh iterator of :class:`ReportRecord` in index order (it is called twice), then
+``write_reports(data, md_out, html_out)``; ``signers_text(data.signers)`` is
+``keys/allowed_signers``. ``report_data`` and ``derived_members`` hold everything in memory
+(reports of few records).
 """
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from bias_ledger.bundle.model import REPORT_HTML, REPORT_MD, SIGNERS
 from bias_ledger.bundle.signers import signers_text
-from bias_ledger.render.report import ReportData, ReportRecord
-from bias_ledger.render.report_html import render_html
-from bias_ledger.render.report_md import render_markdown
+from bias_ledger.render.report_blocks import RecordSource, ReportData, ReportRecord
+from bias_ledger.render.report_write import write_reports
 from bias_ledger.results_layout import readable
+
+__all__ = [
+    "RecordSource",
+    "ReportData",
+    "ReportRecord",
+    "derived_members",
+    "load_record",
+    "report_data",
+    "signers_text",
+    "write_reports",
+]
 
 
 def report_data(
@@ -28,21 +45,27 @@ def report_data(
     verified: str = "",
     ledger: bool = False,
 ) -> ReportData:
-    """Collect what the report shows; ``records`` are (index, hash, canonical bytes)."""
-    items = tuple(ReportRecord(index, digest, _load(raw)) for index, digest, raw in sorted(records))
+    """Collect what the report shows; ``records`` are (index, hash, canonical bytes), held as
+    bytes and parsed one at a time when the report reads them."""
+    held = tuple(sorted(records))
+
+    def source() -> Iterator[ReportRecord]:
+        return (ReportRecord(index, digest, load_record(raw)) for index, digest, raw in held)
+
     return ReportData(
         origin=origin,
         checkpoint_size=checkpoint_size,
         checkpoint_root=checkpoint_root,
         checkpoint_signer=checkpoint_signer,
-        records=items,
+        records=source,
         signers=tuple(sorted(set(signers))),
         verified=verified,
         ledger=ledger,
     )
 
 
-def _load(raw: bytes) -> Mapping[str, object]:
+def load_record(raw: bytes) -> Mapping[str, object]:
+    """A record's JSON as the report reads it (a non-object reads as an empty record)."""
     value = json.loads(raw)
     # Reports read every results schema in one layout (bias_ledger.results_layout).
     return readable(value) if isinstance(value, dict) else {}
@@ -50,8 +73,10 @@ def _load(raw: bytes) -> Mapping[str, object]:
 
 def derived_members(data: ReportData) -> dict[str, bytes]:
     """The members that are pure functions of the verified ones."""
+    md, html = io.BytesIO(), io.BytesIO()
+    write_reports(data, md, html)
     return {
         SIGNERS: signers_text(data.signers),
-        REPORT_MD: render_markdown(data).encode("utf-8"),
-        REPORT_HTML: render_html(data).encode("utf-8"),
+        REPORT_MD: md.getvalue(),
+        REPORT_HTML: html.getvalue(),
     }

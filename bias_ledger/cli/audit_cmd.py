@@ -69,7 +69,12 @@ def audit(
         Path | None, typer.Option("--policy", help="Judge the results with this policy file.")
     ] = None,
     cross_check: Annotated[
-        bool, typer.Option("--cross-check", help="Recompute with fairlearn MetricFrame (slow).")
+        bool,
+        typer.Option(
+            "--cross-check",
+            help="Recompute with fairlearn MetricFrame from the rows in memory (slow; at most "
+            "5,000,000 rows).",
+        ),
     ] = False,
     no_record: Annotated[
         bool, typer.Option("--no-record", help="Do not append a record to the ledger.")

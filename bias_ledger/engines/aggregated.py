@@ -23,7 +23,7 @@ from bias_ledger.io.encode import encode_sensitive
 from bias_ledger.io.model import AuditData, ColumnMapping, InputFile
 from bias_ledger.io.tables import InMemoryTable
 from bias_ledger.io.weights import EXPECTED
-from bias_ledger.metrics.model import Task
+from bias_ledger.metrics.model import SensitiveColumn, Task
 from bias_ledger.metrics.weights import LARGEST, SMALLEST, WeightParts
 
 ROWS_COLUMN = "__bias_ledger_rows"
@@ -208,18 +208,7 @@ def audit_data(
     if sample_weight is not None:
         assert mapping.weight is not None
         _check_weights(sample_weight, weights, source, mapping.weight)
-    for name in mapping.sensitive:
-        count = _missing_rows(located[name], weights)
-        if count and not mapping.missing_as_group:
-            column = located[name]
-            where = (
-                f", in {column.where(np.flatnonzero(_nulls(column)))}" if locate is not None else ""
-            )
-            raise InputError(
-                f"{column.file if locate else source}: sensitive column {name!r} has {count} "
-                f"missing values{where}; expected a group for every row (pass --missing-as-group "
-                "to make them a group of their own)"
-            )
+    _check_groups(located, weights, mapping, source, locate)
     label = located[mapping.label]
     assert mapping.prediction is not None
     prediction = located[mapping.prediction]
@@ -233,13 +222,8 @@ def audit_data(
         domain, positive_label = label_domain(label, mapping.pos_label)
         y_true = to_bool(label, domain, "label")
         y_pred = to_bool(prediction, domain, "prediction")
-    sensitive = []
-    for name in mapping.sensitive:
-        encoded, notes = encode_sensitive(
-            located[name], missing_as_group=mapping.missing_as_group, max_groups=mapping.max_groups
-        )
-        sensitive.append(encoded)
-        warnings += notes
+    sensitive, notes = _encode(located, mapping)
+    warnings += notes
     return AuditData(
         y_true=y_true,
         y_pred=y_pred,
@@ -255,6 +239,62 @@ def audit_data(
         weights=weights,
         sample_weight=sample_weight,
     )
+
+
+def _check_groups(
+    located: Mapping[str, Located],
+    weights: npt.NDArray[np.int64],
+    mapping: ColumnMapping,
+    source: str,
+    locate: Callable[[Located, npt.NDArray[np.int64]], str] | None,
+) -> None:
+    for name in mapping.sensitive:
+        count = _missing_rows(located[name], weights)
+        if count and not mapping.missing_as_group:
+            column = located[name]
+            where = (
+                f", in {column.where(np.flatnonzero(_nulls(column)))}" if locate is not None else ""
+            )
+            raise InputError(
+                f"{column.file if locate else source}: sensitive column {name!r} has {count} "
+                f"missing values{where}; expected a group for every row (pass --missing-as-group "
+                "to make them a group of their own)"
+            )
+
+
+def _encode(
+    located: Mapping[str, Located], mapping: ColumnMapping
+) -> tuple[list[SensitiveColumn], tuple[str, ...]]:
+    sensitive = []
+    warnings: tuple[str, ...] = ()
+    for name in mapping.sensitive:
+        encoded, notes = encode_sensitive(
+            located[name], missing_as_group=mapping.missing_as_group, max_groups=mapping.max_groups
+        )
+        sensitive.append(encoded)
+        warnings += notes
+    return sensitive, warnings
+
+
+def encode_groups(
+    table: Any,
+    weights: npt.NDArray[np.int64],
+    mapping: ColumnMapping,
+    source: str,
+    files: Mapping[str, Any],
+    locate: Callable[[Located, npt.NDArray[np.int64]], str] | None,
+) -> tuple[list[SensitiveColumn], tuple[str, ...]]:
+    """The sensitive columns of aggregated rows (``weights`` input rows each), checked and
+    encoded as :func:`audit_data` checks and encodes them."""
+    origin = InMemoryTable(name=source, table=table)
+    located: dict[str, Located] = {
+        name: AggregatedColumn(
+            name, table.column(name), files.get(name, origin), None, weights, locate
+        )
+        for name in mapping.sensitive
+    }
+    _check_groups(located, weights, mapping, source, locate)
+    return _encode(located, mapping)
 
 
 def _weight_parts(table: Any) -> WeightParts:

@@ -8,8 +8,10 @@ engine's are (:func:`bias_ledger.engines.aggregated.audit_data`); a bad value's 
 found by reading its column again, so messages name them as the row-by-row reader's do.
 
 Two files are joined by row order in step, or on an id by a partitioned hash join on disk
-(:mod:`bias_ledger.engines.arrow_join`). Score and regression audits, weighted audits and
-``--cross-check`` still read the columns whole (:func:`bias_ledger.io.load.load_audit_data`).
+(:mod:`bias_ledger.engines.arrow_join`). Score, regression and weighted audits feed their
+accumulators batch by batch (:mod:`bias_ledger.engines.arrow_statistics`); only a bad value
+in their score, regression or weight columns, whose message names rows, is read again whole
+(:func:`bias_ledger.io.load.load_audit_data`).
 """
 
 from __future__ import annotations
@@ -34,24 +36,20 @@ from bias_ledger.io.read import (
     read_schema,
 )
 from bias_ledger.io.stream_counts import (
+    BatchCounter,
     CombinationCounter,
     TooManyValues,
     merge_tables,
     too_many,
 )
-from bias_ledger.metrics.model import Task
 
 Progress = Callable[[int], None]
 
 
-def streams(mapping: ColumnMapping, *, predictions: Source | None, cross_check: bool) -> bool:
-    """Whether this engine streams the audit (else it reads the columns whole)."""
-    # A weight column (--weight, another branch's work) is not counted here yet: such an audit
-    # is read whole rather than counted without its weights.
-    weighted = getattr(mapping, "weight", None) is not None
-    return not (
-        mapping.score is not None or mapping.task is Task.REGRESSION or cross_check or weighted
-    )
+def streams(mapping: ColumnMapping, *, predictions: Source | None) -> bool:
+    """Whether this engine streams the audit (else it reads the columns whole): every task
+    streams (``--cross-check`` then reads the rows of a small input whole, for fairlearn)."""
+    return True
 
 
 def _roles(mapping: ColumnMapping) -> dict[str, str]:
@@ -97,14 +95,54 @@ def _count_file(
     return merge_tables(tables, columns, ROWS_COLUMN), sum(c.rows for c in counters)
 
 
+def _count_statistics(
+    path: Source,
+    fmt: FileFormat,
+    schema: Any,
+    columns: Sequence[str],
+    counter: BatchCounter,
+    default_na: bool,
+) -> tuple[Any, list[int]]:
+    """A score, regression or weighted audit's combinations, its accumulators fed meanwhile."""
+    import pyarrow as pa
+
+    try:
+        for part in batches(path, fmt, schema, columns, default_na=default_na):
+            for batch in part:
+                counter.add(batch)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise read_fail(path, fmt, exc) from None
+    return counter.table(ROWS_COLUMN), [counter.rows]
+
+
 def load(
     data: Source,
     *,
     predictions: Source | None,
     mapping: ColumnMapping,
     progress: Progress | None = None,
+    thresholds: Sequence[float] = (0.5,),
 ) -> AuditData:
     """Stream, count, validate and encode an audit's inputs; InputError on any bad input."""
+    from bias_ledger.engines.arrow_statistics import Reread
+
+    try:
+        return _load(data, predictions, mapping, progress, thresholds)
+    except Reread:
+        from bias_ledger.io.load import load_audit_data
+
+        return load_audit_data(data, predictions=predictions, mapping=mapping, progress=progress)
+
+
+def _load(
+    data: Source,
+    predictions: Source | None,
+    mapping: ColumnMapping,
+    progress: Progress | None,
+    thresholds: Sequence[float],
+) -> AuditData:
+    from bias_ledger.engines import arrow_statistics as tasks
+
     check_mapping(mapping)
     paths: list[Source] = [data] if predictions is None else [data, predictions]
     fmts = []
@@ -115,7 +153,10 @@ def load(
         read_schema(path, fmt, default_na=mapping.default_na)
         for path, fmt in zip(paths, fmts, strict=True)
     ]
+    statistics = tasks.counts_statistics(mapping)
     columns = audited_columns(mapping)
+    if statistics:
+        columns = list(dict.fromkeys([*columns, *tasks.value_columns(mapping)]))
     roles = _roles(mapping)
     for path, schema in zip(paths, schemas, strict=True):
         check_columns(path, schema, [*columns, *([mapping.id_column] if mapping.id_column else [])])
@@ -143,15 +184,21 @@ def load(
     cancel = threading.Event()
     with ThreadPoolExecutor(max_workers=2) as pool:
         hashing = pool.submit(digest_inputs, paths, mapping, progress, cancel)
+        counter = tasks.TaskCounter(mapping, thresholds) if statistics else None
         try:
-            if len(paths) == 1:
+            if counter is not None and len(paths) == 1:
+                table, file_rows = _count_statistics(
+                    data, fmts[0], schemas[0], parts[0], counter, mapping.default_na
+                )
+            elif len(paths) == 1:
                 table, rows = _count_file(data, fmts[0], schemas[0], parts[0], mapping, pool)
                 file_rows = [rows]
             elif key is None:
-                table, file_rows = count_row_order(paths, fmts, schemas, parts, mapping)
+                table, file_rows = count_row_order(paths, fmts, schemas, parts, mapping, counter)
             else:
-                table, file_rows = count_id_join(paths, fmts, schemas, parts, mapping, key)
-            table = table.select([*columns, ROWS_COLUMN])
+                table, file_rows = count_id_join(paths, fmts, schemas, parts, mapping, key, counter)
+            if counter is None:
+                table = table.select([*columns, ROWS_COLUMN])
         except TooManyValues as error:
             cancel.set()
             raise too_many(error, where[error.column][0], roles[error.column]) from None
@@ -174,6 +221,15 @@ def load(
         for path, fmt, digest, rows in zip(paths, fmts, digests, file_rows, strict=True)
     ]
     files = {name: item[0] for name, item in where.items()}
+    if counter is not None:
+        return tasks.finish(
+            counter,
+            table,
+            source=str(data),
+            inputs=inputs,
+            files=files,
+            locate=locator(where, mapping.default_na),
+        )
     result = audit_data(
         table,
         mapping,

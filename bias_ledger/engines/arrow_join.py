@@ -22,7 +22,7 @@ from bias_ledger.errors import InputError
 from bias_ledger.io.arrays import arrow_integers, bool_values, numeric_view
 from bias_ledger.io.join import EXAMPLES, examples
 from bias_ledger.io.read import Source
-from bias_ledger.io.stream_counts import CombinationCounter
+from bias_ledger.io.stream_counts import BatchCounter
 
 PARTITION_BYTES = 64 * 1024 * 1024
 """Input bytes per partition: a partition pair is what the join holds in memory at once."""
@@ -175,7 +175,7 @@ def count_joined(
     streams: Sequence[Iterator[Any]],
     key: str,
     as_text: bool,
-    counter: CombinationCounter,
+    counter: BatchCounter,
     columns: Sequence[str],
 ) -> list[int]:
     """Join two files' batches on ``key`` and count the joined rows; each file's row count."""
@@ -211,7 +211,7 @@ def count_joined(
 
 
 def _count_pair(
-    tables: Sequence[Any], key: str, counter: CombinationCounter, columns: Sequence[str]
+    tables: Sequence[Any], key: str, counter: BatchCounter, columns: Sequence[str]
 ) -> None:
     left, right = tables
     right = right.rename_columns(

@@ -12,7 +12,7 @@ from bias_ledger.io.join import check_row_counts
 from bias_ledger.io.load import no_column_error
 from bias_ledger.io.model import ColumnMapping, FileFormat, JoinMode
 from bias_ledger.io.read import Source
-from bias_ledger.io.stream_counts import CombinationCounter
+from bias_ledger.io.stream_counts import BatchCounter, CombinationCounter
 
 
 def _aligned(left: Iterator[Any], right: Iterator[Any], seen: list[int]) -> Iterator[Any]:
@@ -48,11 +48,13 @@ def count_row_order(
     schemas: Sequence[Any],
     parts: Sequence[list[str]],
     mapping: ColumnMapping,
+    counter: BatchCounter | None = None,
 ) -> tuple[Any, list[int]]:
     import pyarrow as pa
 
     columns = [name for part in parts for name in part]
-    counter = CombinationCounter(columns, limits(mapping, columns))
+    if counter is None:
+        counter = CombinationCounter(columns, limits(mapping, columns))
     sources = [
         batches(path, fmt, schema, part, default_na=mapping.default_na)[0]
         for path, fmt, schema, part in zip(paths, fmts, schemas, parts, strict=True)
@@ -99,13 +101,15 @@ def count_id_join(
     parts: Sequence[list[str]],
     mapping: ColumnMapping,
     key: str,
+    counter: BatchCounter | None = None,
 ) -> tuple[Any, list[int]]:
     import pyarrow as pa
 
     from bias_ledger.engines.arrow_join import count_joined
 
     columns = [name for part in parts for name in part]
-    counter = CombinationCounter(columns, limits(mapping, columns))
+    if counter is None:
+        counter = CombinationCounter(columns, limits(mapping, columns))
     sources = [
         batches(path, fmt, schema, [key, *part], default_na=mapping.default_na, encode=False)[0]
         for path, fmt, schema, part in zip(paths, fmts, schemas, parts, strict=True)

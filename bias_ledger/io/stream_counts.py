@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -160,6 +160,17 @@ class _Coder:
         ]
         values = pa.concat_arrays(pieces) if pieces else pa.nulls(0, self.type)
         return values.take(arrow_integers(codes))
+
+
+class BatchCounter(Protocol):
+    """What the streaming engine feeds batches to (:class:`CombinationCounter`, or the score,
+    regression and weighted audits' accumulators)."""
+
+    rows: int
+
+    def add(self, batch: Any) -> None: ...
+
+    def table(self, count_column: str) -> Any: ...
 
 
 class CombinationCounter:

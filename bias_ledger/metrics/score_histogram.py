@@ -64,6 +64,8 @@ class ScoreHistogram:
         """Shape ``(groups, calibration bins, thresholds reached + 1, 2)``."""
         self.score_sums = ExactSums()
         """Exact sum of the scores per ``group * calibration_bins + bin``."""
+        self.row_coarse: Floats | None = None
+        """With weights: :attr:`coarse` counting rows, not weights (counts count rows)."""
         self._cache: dict[str, Any] = {}
         """Lookup tables of the current bins (cleared whenever the bins change)."""
 
@@ -76,6 +78,9 @@ class ScoreHistogram:
             pad = groups - self.groups
             self.fine = np.concatenate([self.fine, np.zeros((pad, *self.fine.shape[1:]))])
             self.coarse = np.concatenate([self.coarse, np.zeros((pad, *self.coarse.shape[1:]))])
+            if self.row_coarse is not None:
+                shape = (pad, *self.row_coarse.shape[1:])
+                self.row_coarse = np.concatenate([self.row_coarse, np.zeros(shape)])
 
     def coarse_keys(self, scores: Floats) -> tuple[Ints, Ints]:
         """Each score's calibration bin (an inner edge falls in the lower bin, as sklearn's)
@@ -100,6 +105,11 @@ class ScoreHistogram:
         index = (codes * (self.calibration_bins * width) + keys) * 2 + label
         counts = np.bincount(index, weights=weights, minlength=self.coarse.size)
         self.coarse += counts.reshape(self.coarse.shape)
+        if weights is not None:
+            if self.row_coarse is None:
+                self.row_coarse = np.zeros(self.coarse.shape)
+            rows = np.bincount(index, minlength=self.coarse.size)
+            self.row_coarse += rows.reshape(self.coarse.shape)
         cells = codes * self.calibration_bins + keys // width
         self.score_sums.add(cells, scores if weights is None else scores * weights)
 
@@ -241,6 +251,10 @@ class ScoreHistogram:
             raise ValueError("histograms with different thresholds or bins do not add up")
         self._grow(other.groups)
         self.coarse[: other.groups] += other.coarse
+        if other.row_coarse is not None:
+            if self.row_coarse is None:
+                self.row_coarse = np.zeros(self.coarse.shape)
+            self.row_coarse[: other.groups] += other.row_coarse
         self.score_sums.merge(other.score_sums)
         if not math.isfinite(other.low):
             return

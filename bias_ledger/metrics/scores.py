@@ -83,10 +83,11 @@ def _rates(numerator: Floats, denominator: float, reason: str) -> tuple[Value, .
 
 
 def _calibration(
-    rows: Floats, positives: Floats, sums: list[int]
+    rows: Floats, positives: Floats, sums: list[int], counts: Floats
 ) -> tuple[tuple[CalibrationBin, ...], Value]:
     """Reliability bins and ECE; exact (one rounding) when the counts are integers, as they
-    are without weights; weighted counts are float sums of the weights."""
+    are without weights; weighted counts are float sums of the weights (``counts`` counts
+    the rows of each bin)."""
     bins = len(rows)
     edges = np.linspace(0.0, 1.0, bins + 1)
     integral = bool(np.all(rows == np.floor(rows)) and np.all(positives == np.floor(positives)))
@@ -104,7 +105,7 @@ def _calibration(
             CalibrationBin(
                 low=float(edges[b]),
                 high=float(edges[b + 1]),
-                count=int(count),
+                count=int(counts[b]),
                 mean_predicted=predicted,
                 observed_rate=observed,
             )
@@ -121,16 +122,20 @@ def _calibration(
 
 def _summed(
     histogram: ScoreHistogram, regrouping: Regrouping
-) -> tuple[Floats, Floats, list[list[int]]]:
+) -> tuple[Floats, Floats, Floats, list[list[int]]]:
     size = len(regrouping.groups)
     fine = np.zeros((size, *histogram.fine.shape[1:]))
     np.add.at(fine, regrouping.members, histogram.fine)
     coarse = np.zeros((size, *histogram.coarse.shape[1:]))
     np.add.at(coarse, regrouping.members, histogram.coarse)
+    rows = coarse
+    if histogram.row_coarse is not None:
+        rows = np.zeros((size, *histogram.coarse.shape[1:]))
+        np.add.at(rows, regrouping.members, histogram.row_coarse)
     bins = histogram.calibration_bins
     sums = histogram.score_sums.regrouped(regrouping.members.tolist(), bins, size * bins)
     per_group = [[sums.units(g * bins + b) for b in range(bins)] for g in range(size)]
-    return fine, coarse, per_group
+    return fine, coarse, rows, per_group
 
 
 def _groups(
@@ -139,7 +144,7 @@ def _groups(
     thresholds: Floats,
     min_group_size: int,
 ) -> list[GroupScores]:
-    fine, coarse, sums = _summed(histogram, regrouping)
+    fine, coarse, row_coarse, sums = _summed(histogram, regrouping)
     distinct = histogram.binning.distinct
     auc, bound = roc_auc_from_counts(fine[:, :, 0], fine[:, :, 1], distinct=distinct)
     probabilities = histogram.low >= 0 and histogram.high <= 1
@@ -149,9 +154,10 @@ def _groups(
     out = []
     for g, label in enumerate(regrouping.groups):
         cells = coarse[g].sum(axis=1)  # (calibration bins, 2)
+        rows = row_coarse[g].sum(axis=1)  # the same, counting rows (not weights)
         n1, n = float(cells[:, 1].sum()), float(cells.sum())
         if probabilities:
-            bins_g, ece = _calibration(cells.sum(axis=1), cells[:, 1], sums[g])
+            bins_g, ece = _calibration(cells.sum(axis=1), cells[:, 1], sums[g], rows.sum(axis=1))
         else:
             bins_g, ece = (), Value(None, reason=_NOT_PROBABILITIES)
         tp, fp = at_least[g, column, 1], at_least[g, column, 0]
@@ -165,13 +171,13 @@ def _groups(
         out.append(
             GroupScores(
                 group=tuple(label),
-                count=int(n),
-                positives=int(n1),
+                count=int(rows.sum()),
+                positives=int(rows[:, 1].sum()),
                 roc_auc=Value(float(auc[g])) if defined else Value(None, _ONE_CLASS),
                 calibration=bins_g,
                 expected_calibration_error=ece,
                 sweep=sweep,
-                sufficient=n >= min_group_size,
+                sufficient=int(rows.sum()) >= min_group_size,
                 roc_auc_error_bound=float(bound[g]) if defined else 0.0,
             )
         )

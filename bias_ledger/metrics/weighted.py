@@ -27,6 +27,11 @@ COUNTS = (
 )
 
 
+SCORES = (
+    "score metrics weigh each row by its weight (scikit-learn's sample_weight): ROC AUC, "
+    "calibration means and rates and the threshold sweep are quotients of float64 sums of "
+    "the weights per histogram bin; counts count rows"
+)
 REGRESSION = (
     "every mean (prediction, residual, absolute and squared error) is the exact weighted sum "
     "over the exact sum of the weights, rounded once (sklearn's sample_weight); count and "
@@ -38,11 +43,10 @@ def check_weighted_request(request: AuditRequest) -> None:
     """InputError for an option a weighted audit cannot honour (one line each)."""
     mapping = request.mapping
     column = mapping.weight
-    if mapping.score is not None:
+    if mapping.score is not None and request.engine != "arrow":
         raise InputError(
-            f"--weight {column} with --score {mapping.score}: score metrics (ROC AUC, "
-            "calibration, threshold sweep) take no sample weights yet; audit a --prediction "
-            "column, or leave out --weight"
+            f"--weight {column} with --score {mapping.score}: weighted score metrics are "
+            f"computed by the arrow engine only, not by --engine {request.engine}"
         )
     if request.bootstrap:
         raise InputError(f"--bootstrap with --weight {column}: {NOT_COMPUTED}")
@@ -56,7 +60,7 @@ def check_weighted_request(request: AuditRequest) -> None:
 
 
 def weighted_statistics(
-    column: str, table: CountTable | None, *, regression: bool = False
+    column: str, table: CountTable | None, *, regression: bool = False, scores: bool = False
 ) -> dict[str, Any]:
     """The ``statistics`` of a weighted audit: nothing that needs row counts, and why."""
     weights: dict[str, Any] = {
@@ -64,6 +68,8 @@ def weighted_statistics(
         "counts": REGRESSION if regression else COUNTS,
         "not_computed": NOT_COMPUTED,
     }
+    if scores:
+        weights["scores"] = SCORES
     overall = table.overall().weighted if table is not None else None
     if overall is not None:
         from bias_ledger.metrics.weights import to_float

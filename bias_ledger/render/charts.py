@@ -31,6 +31,11 @@ INCH_PER_CHAR = 0.072
 _TAG = re.compile(r"<[^>]*>")
 _CONTENT = re.compile(r">([^<]+)<")
 _ID = re.compile(r'((?:\sid="|url\(#|xlink:href="#))')
+_LONG = re.compile(r"(\d\.\d\d)\d+")
+_SPACE = re.compile(r"\s*\n\s*")
+COLOUR_STEPS = 20
+"""A heatmap's colour scale in steps: its legend is that many vector cells (every value is
+also written in its cell)."""
 
 
 def _short(label: str) -> str:
@@ -55,6 +60,8 @@ def _figure(key: str, width: float, height: float) -> Iterator[Figure]:
         "axes.spines.right": False,
         "axes.titlesize": 10,
         "axes.titlelocation": "left",
+        # A fixed title position: placing it above the tick labels measures every text again.
+        "axes.titley": 1.02,
     }
     with matplotlib.rc_context(settings):  # type: ignore[arg-type]
         figure = Figure(figsize=(width, height))
@@ -77,7 +84,9 @@ def _svg(figure: Figure, chart: Chart) -> str:
     svg = re.sub(r'\sxmlns(:xlink)?="[^"]*"', "", svg[:300], count=2) + svg[300:]
     # Several charts share one page: their element ids (and references to them) get the chart's
     # key as a prefix. Only tags are rewritten: escaped text cannot contain '<' or '>'.
-    svg = _TAG.sub(lambda tag: _ID.sub(rf"\1{chart.key}-", tag.group(0)), svg)
+    # Inside tags, coordinates keep two decimals (of a point) and line breaks become spaces.
+    svg = _TAG.sub(lambda tag: _compact(_ID.sub(rf"\1{chart.key}-", tag.group(0))), svg)
+    svg = re.sub(r">\n *", ">", svg)
     # matplotlib escapes <, > and & in text; quotes too, so no data quote is ever raw.
     svg = _CONTENT.sub(lambda m: ">" + m.group(1).replace('"', "&quot;").replace("'", "&#x27;")
                        + "<", svg)  # fmt: skip
@@ -89,6 +98,10 @@ def _svg(figure: Figure, chart: Chart) -> str:
         + f"<title>{title}</title><desc>{description}</desc>"
         + svg[head_end:].strip()
     )
+
+
+def _compact(tag: str) -> str:
+    return _SPACE.sub(" ", _LONG.sub(r"\1", tag)).replace(' "', '"')
 
 
 def _number(value: float) -> str:
@@ -117,6 +130,17 @@ def _margins(
         bottom=bottom / height,
         top=1 - top / height,
     )
+
+
+def _row_labels(figure: Figure, axes: Axes, at: Sequence[float], labels: Sequence[str]) -> None:
+    """Group names left of their rows, as plain texts: a tick per group (two lines, two texts,
+    a grid line each) costs twice as much to draw."""
+    from matplotlib.transforms import offset_copy
+
+    axes.set_yticks([])
+    place = offset_copy(axes.get_yaxis_transform(), fig=figure, x=-4, units="points")
+    for y, label in zip(at, labels, strict=True):
+        axes.text(0, y, _short(label), transform=place, ha="right", va="center")
 
 
 def _label_inches(labels: Sequence[str]) -> float:
@@ -201,7 +225,7 @@ def _bars(chart: BarChart) -> str:
                 linewidth=1,
                 label=line.label,
             )
-        axes.set_yticks(range(count), [_short(label) for label in labels])
+        _row_labels(figure, axes, range(count), labels)
         axes.set_ylim(count - 0.5, -0.5)
         axes.set_xlim(0, span * 1.55)
         axes.set_xticks([t / 5 * span for t in range(6)])
@@ -242,6 +266,7 @@ def _curves(chart: CurveChart) -> str:
 
 
 def _heatmap(chart: Heatmap) -> str:
+    import matplotlib
     import numpy as np
 
     grid = np.array(
@@ -256,7 +281,7 @@ def _heatmap(chart: Heatmap) -> str:
         # Vector cells (pcolormesh), not an embedded bitmap: the page's CSP refuses images.
         image = axes.pcolormesh(
             np.ma.masked_invalid(grid),
-            cmap="cividis",
+            cmap=matplotlib.colormaps["cividis"].resampled(COLOUR_STEPS),
             vmin=0.0,
             vmax=max(1.0, float(np.nanmax(grid)) if np.isfinite(grid).any() else 1.0),
         )
@@ -291,7 +316,7 @@ def _heatmap(chart: Heatmap) -> str:
             rotation=30,
             ha="right",
         )
-        axes.set_yticks([r + 0.5 for r in range(rows)], [_short(r) for r in chart.rows])
+        _row_labels(figure, axes, [r + 0.5 for r in range(rows)], chart.rows)
         axes.set_title(chart.title)
         legend = figure.colorbar(image, ax=axes, shrink=0.8, fraction=0.05, pad=0.02)
         if legend.solids is not None:

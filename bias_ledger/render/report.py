@@ -1,16 +1,17 @@
 """The bundle report, built from the records' JSON as blocks (standard library only).
 
-Both ``report.md`` and ``report.html`` render these blocks; the verifier rebuilds them from the
-records and compares bytes, so everything here is a pure, deterministic function of the bundle.
+Both ``report.md`` and ``report.html`` render these blocks, produced one record at a time (a
+report of any size is written holding one record and the summary rows). Everything here is a
+pure, deterministic function of the records; the reports are informative, not evidence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from bias_ledger.ledger.key_records import computed_fingerprint
-from bias_ledger.render.report_audit import audit_blocks, below_four_fifths, policy_blocks
+from bias_ledger.render.report_audit import audit_blocks, policy_blocks
 from bias_ledger.render.report_blocks import (
     Block,
     Bullets,
@@ -23,8 +24,14 @@ from bias_ledger.render.report_blocks import (
     ReportData,
     ReportRecord,
     Table,
-    bounded,
     text,
+)
+from bias_ledger.render.report_outline import (
+    Outline,
+    charts_paragraph,
+    no_charts_line,
+    outline,
+    subject,
 )
 
 __all__ = [
@@ -40,29 +47,8 @@ __all__ = [
     "ReportRecord",
     "Table",
     "build_report",
+    "report_blocks",
 ]
-
-
-def _subject(record: Mapping[str, Any]) -> str:
-    payload = record.get(str(record.get("kind")), {})
-    subject = payload.get("subject") if isinstance(payload, Mapping) else None
-    if not isinstance(subject, Mapping):
-        return "-"
-    parts = [subject.get("model_name"), subject.get("model_version")]
-    return " ".join(text(p) for p in parts if p) or "-"
-
-
-def _verdict(record: Mapping[str, Any]) -> str:
-    payload = record.get(str(record.get("kind")), {})
-    policy = payload.get("policy") if isinstance(payload, Mapping) else None
-    return text(policy.get("verdict", "-")) if isinstance(policy, Mapping) else "-"
-
-
-def _below(record: Mapping[str, Any]) -> str:
-    payload = record.get("audit")
-    if not isinstance(payload, Mapping):
-        return "-"
-    return bounded(below_four_fifths(payload.get("results", {})), 4) or "none"
 
 
 def _labels(record: Mapping[str, Any]) -> list[Block]:
@@ -72,13 +58,17 @@ def _labels(record: Mapping[str, Any]) -> list[Block]:
     return [Bullets(tuple(f"label {text(k)}: {text(v)}" for k, v in labels.items()))]
 
 
-def record_blocks(item: ReportRecord) -> list[Block]:
+def record_blocks(item: ReportRecord, found: Outline | None = None) -> list[Block]:
+    """One record's section; an audit ``found`` does not chart gets a one-line summary."""
     record = item.record
     kind = text(record.get("kind"))
-    heading = Heading(2, f"Record {item.index}: {kind} of {_subject(record)}")
+    heading = Heading(2, f"Record {item.index}: {kind} of {subject(record)}")
     payload = record.get(kind, {})
     if kind == "audit":
-        return [heading, *audit_blocks(item, f"r{item.index}"), *_labels(record)]
+        charts = found is None or item.index in found.charted
+        line = () if charts or found is None else (Paragraph(no_charts_line(found, record)),)
+        audit = audit_blocks(item, f"r{item.index}", charts=charts)
+        return [heading, *audit[:1], *line, *audit[1:], *_labels(record)]
     signer = record.get("signer", {})
     blocks: list[Block] = [
         heading,
@@ -111,14 +101,13 @@ def record_blocks(item: ReportRecord) -> list[Block]:
     return blocks
 
 
-def verify_commands(data: ReportData) -> str:
+def verify_commands(data: ReportData, found: Outline) -> str:
     """Commands that check this report's records; by hand with ``ssh-keygen`` and ``b3sum``.
 
     ``allowed_signers`` is the reader's own file, made as the README says (``principal key``),
     so the signer's principal is looked up in it (``find-principals``), never assumed.
     """
-    first = data.records[0]
-    n = first.index
+    n = found.first_index
     if data.ledger:
         return "\n".join(
             [
@@ -136,11 +125,11 @@ def verify_commands(data: ReportData) -> str:
             "    --recompute --data DATA_FILE [--predictions PREDICTIONS_FILE]",
             "# by hand (docs/VERIFY_BY_HAND.md), in the directory of YOUR allowed_signers:",
             "unzip BUNDLE.zip -d bundle",
-            f"b3sum bundle/records/{n}.json   # expect {first.record_hash}",
+            f"b3sum bundle/records/{n}.json   # expect {found.first_hash}",
             f"signer=$(ssh-keygen -Y find-principals -f allowed_signers -s bundle/records/{n}.sig)",
             'ssh-keygen -Y verify -f allowed_signers -I "$signer" -n bias-ledger \\',
             f"    -s bundle/records/{n}.sig < bundle/records/{n}.json",
-            *(_CHECKPOINT_NOTE if first.record.get("format_version") == 2 else _CHECKPOINT_SIG),
+            *(_CHECKPOINT_NOTE if found.first_format == 2 else _CHECKPOINT_SIG),
         ]
     )
 
@@ -155,55 +144,47 @@ _CHECKPOINT_NOTE = (  # format 2: the checkpoint is a C2SP signed note, checked 
 )
 
 
-def _records_table(data: ReportData) -> Table:
+def _records_table(found: Outline) -> Table:
     return Table(
-        ("record", "time (UTC)", "kind", "model", "verdict", "below four-fifths"),
-        tuple(
-            (
-                str(item.index),
-                text(item.record.get("timestamp")),
-                text(item.record.get("kind")),
-                _subject(item.record),
-                _verdict(item.record),
-                _below(item.record),
-            )
-            for item in data.records
-        ),
+        ("record", "time (UTC)", "kind", "model", "verdict", "below four-fifths", "charts"),
+        found.rows,
     )
 
 
-def build_report(data: ReportData) -> list[Block]:
-    """The whole report: each record (its verdict first), provenance, and how to verify it."""
-    indexes = ", ".join(str(item.index) for item in data.records)
+def report_blocks(data: ReportData) -> Iterator[Block]:
+    """The whole report, block by block: each record (its verdict first), provenance, and how
+    to verify it. Reads ``data.records`` twice (the summary, then the records)."""
+    found = outline(data)
     where = "ledger" if data.ledger else "bundle"
-    blocks: list[Block] = [
-        Heading(
-            1,
-            f"Fairness audit report: {_subject(data.records[0].record)}"
-            if len(data.records) == 1
-            else "Fairness audit report (bias-ledger bundle)",
-        ),
-        Paragraph(
-            f"From the {where} of {text(data.origin)}: record(s) {indexes}, each included in "
-            f"the signed checkpoint that covers the first {data.checkpoint_size} record(s)."
-            + (f" This report was made after they were {data.verified}." if data.verified else "")
-        ),
-    ]
-    if len(data.records) > 1:
-        blocks += [Heading(2, "Summary"), _records_table(data)]
-    for position, item in enumerate(data.records):
-        if position or len(data.records) > 1:
-            blocks.append(PageBreak())
+    yield Heading(
+        1,
+        f"Fairness audit report: {found.first_subject}"
+        if found.count == 1
+        else "Fairness audit report (bias-ledger bundle)",
+    )
+    yield Paragraph(
+        f"From the {where} of {text(data.origin)}: record(s) {found.indexes}, each included in "
+        f"the signed checkpoint that covers the first {data.checkpoint_size} record(s)."
+        + (f" This report was made after they were {data.verified}." if data.verified else "")
+    )
+    if found.count > 1:
+        yield Heading(2, "Summary")
+        yield Paragraph(f"{found.count} records. " + charts_paragraph(found))
+        yield _records_table(found)
+    for item in data.records():
+        if found.count > 1:
+            yield PageBreak()
         try:
-            blocks.extend(record_blocks(item))
+            blocks = record_blocks(item, found)
         except (AttributeError, KeyError, TypeError, ValueError):
             # A signed record of a shape this version cannot summarise: say so, never crash.
-            blocks.append(
+            blocks = [
                 Paragraph(
                     f"Record {item.index}: not summarised here; read records/{item.index}.json"
                 )
-            )
-    blocks += [
+            ]
+        yield from blocks
+    yield from (
         PageBreak(),
         Heading(2, "Provenance"),
         Bullets(
@@ -216,6 +197,10 @@ def build_report(data: ReportData) -> list[Block]:
         Table(("signer fingerprint", "public key"), tuple(data.signers)),
         Paragraph(f"Keys in the {where} are listed for reference and are never trusted."),
         Heading(2, f"How to verify this {where}"),
-        Code(verify_commands(data)),
-    ]
-    return blocks
+        Code(verify_commands(data, found)),
+    )
+
+
+def build_report(data: ReportData) -> list[Block]:
+    """The whole report as a list (a report of few records)."""
+    return list(report_blocks(data))

@@ -102,20 +102,29 @@ def _impact_table(feature: Mapping[str, Any]) -> list[Block]:
 
 
 def binary_feature_blocks(
-    feature: Mapping[str, Any], key: str, statistics: Any, minimum: Any, level: int = 3
+    feature: Mapping[str, Any],
+    key: str,
+    statistics: Any,
+    minimum: Any,
+    level: int = 3,
+    *,
+    charts: bool = True,
 ) -> list[Block]:
     name = _name(feature)
     blocks: list[Block] = [
         Heading(level, f"{name} (reference group: {group(feature.get('reference'))})")
     ]
-    blocks.extend(Figure(chart) for chart in feature_charts(feature, key))
+    if charts:
+        blocks.extend(Figure(chart) for chart in feature_charts(feature, key))
     blocks.extend(binary_group_tables(feature, significance_index(statistics), minimum))
     blocks.extend(_impact_table(feature))
     blocks.extend(_summaries(feature))
     return blocks
 
 
-def _score_blocks(statistics: Any, results: Mapping[str, Any], key: str) -> list[Block]:
+def _score_blocks(
+    statistics: Any, results: Mapping[str, Any], key: str, charts: bool
+) -> list[Block]:
     scores = (statistics or {}).get("scores") if isinstance(statistics, Mapping) else None
     if not isinstance(scores, Mapping):
         return []
@@ -127,12 +136,13 @@ def _score_blocks(statistics: Any, results: Mapping[str, Any], key: str) -> list
     blocks: list[Block] = [Heading(3, "Scores: ROC curves and calibration")]
     for n, feature in enumerate(scores.get("features", ())):
         blocks.append(Heading(4, f"Scores: {_name(feature)}"))
-        blocks.extend(Figure(c) for c in score_charts(feature, f"{key}-s{n}", sufficient))
+        if charts:
+            blocks.extend(Figure(c) for c in score_charts(feature, f"{key}-s{n}", sufficient))
         blocks.append(scores_table(feature))
     return blocks
 
 
-def _results_blocks(payload: Mapping[str, Any], key: str) -> list[Block]:
+def _results_blocks(payload: Mapping[str, Any], key: str, charts: bool) -> list[Block]:
     results = payload.get("results", {})
     statistics = payload.get("statistics")
     minimum = payload.get("parameters", {}).get("min_group_size")
@@ -157,8 +167,10 @@ def _results_blocks(payload: Mapping[str, Any], key: str) -> list[Block]:
             blocks.extend(_summaries(feature))
     else:
         for n, feature in enumerate(results.get("features", ())):
-            blocks.extend(binary_feature_blocks(feature, f"{key}-f{n}", statistics, minimum))
-        blocks.extend(_score_blocks(statistics, results, key))
+            blocks.extend(
+                binary_feature_blocks(feature, f"{key}-f{n}", statistics, minimum, charts=charts)
+            )
+        blocks.extend(_score_blocks(statistics, results, key, charts))
     return blocks
 
 
@@ -200,8 +212,8 @@ def _rows_paragraph(payload: Mapping[str, Any]) -> Paragraph:
     return Paragraph(words + ".")
 
 
-def audit_blocks(item: ReportRecord, key: str) -> list[Block]:
-    """The whole section of one audit record, first screen first."""
+def audit_blocks(item: ReportRecord, key: str, *, charts: bool = True) -> list[Block]:
+    """The whole section of one audit record, first screen first (its charts if ``charts``)."""
     payload = item.record.get("audit", {})
     results = payload.get("results", {})
     policy = payload.get("policy")
@@ -211,7 +223,7 @@ def audit_blocks(item: ReportRecord, key: str) -> list[Block]:
         *(rules_table(policy) if isinstance(policy, Mapping) else []),
         _rows_paragraph(payload),
     ]
-    blocks.extend(_results_blocks(payload, key))
+    blocks.extend(_results_blocks(payload, key, charts))
     notes = [*payload.get("warnings", ()), *results.get("notes", ())]
     if notes:
         blocks.append(Heading(3, "Notes recorded by the audit"))

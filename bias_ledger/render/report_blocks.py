@@ -5,7 +5,7 @@ Blocks hold plain text; renderers (``render/report_md.py``, ``render/report_html
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +82,17 @@ class ReportRecord:
     """The record's JSON as signed."""
 
 
+RecordSource = Callable[[], Iterator[ReportRecord]]
+"""A fresh iterator of the report's records, in index order, each time it is called: the report
+reads them twice (the summary, then each record), holding one record at a time."""
+
+
+def fixed_records(items: Sequence[ReportRecord]) -> RecordSource:
+    """A record source over records already in memory (a report of few records)."""
+    held = tuple(items)
+    return lambda: iter(held)
+
+
 @dataclass(frozen=True)
 class ReportData:
     """Everything the report shows: all of it comes from the bundle's own members."""
@@ -90,7 +101,8 @@ class ReportData:
     checkpoint_size: int
     checkpoint_root: str
     checkpoint_signer: str
-    records: tuple[ReportRecord, ...]
+    records: RecordSource
+    """Called once per pass; never empty (a report has at least one record)."""
     signers: tuple[tuple[str, str], ...]
     """(fingerprint, OpenSSH public key) of every key that signed something in the bundle."""
     verified: str = ""

@@ -3,6 +3,7 @@ no network, a strict Content-Security-Policy; prints on A4 and Letter."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from html import escape as _escape
 
 from bias_ledger.render.report import (
@@ -16,8 +17,8 @@ from bias_ledger.render.report import (
     Paragraph,
     ReportData,
     Table,
+    report_blocks,
 )
-from bias_ledger.render.report import build_report as _build
 
 _CSS = """
 :root{--fail:#b3261e;--warn:#8a5a00;--pass:#1b6e3a;--ink:#1d1d1f;--rule:#c9c9cf}
@@ -75,16 +76,19 @@ def _cell(tag: str, value: str) -> str:
     return f"<{tag}{attribute}>{escape(value)}</{tag}>"
 
 
-def _table(block: Table) -> str:
+def _table(block: Table) -> Iterator[str]:
+    """Row by row: a summary table holds a row per record."""
     head = "<tr>" + "".join(_cell("th", h) for h in block.headers) + "</tr>"
-    rows = []
+    yield (
+        f"<table>\n<thead>{head}</thead>\n<tbody>\n"
+        if any(block.headers)
+        else ("<table>\n<tbody>\n")
+    )
     for n, row in enumerate(block.rows):
         tone = block.tones[n] if n < len(block.tones) else ""
         opening = f'<tr class="{escape(tone)}">' if tone else "<tr>"
-        rows.append(opening + "".join(_cell("td", c) for c in row) + "</tr>\n")
-    if not any(block.headers):
-        return f"<table>\n<tbody>\n{''.join(rows)}</tbody>\n</table>"
-    return f"<table>\n<thead>{head}</thead>\n<tbody>\n{''.join(rows)}</tbody>\n</table>"
+        yield opening + "".join(_cell("td", c) for c in row) + "</tr>\n"
+    yield "</tbody>\n</table>"
 
 
 def _figure(block: Figure) -> str:
@@ -95,14 +99,23 @@ def _figure(block: Figure) -> str:
 
 
 def render_block(block: Block) -> str:
+    return "".join(block_html(block))
+
+
+def block_html(block: Block) -> Iterator[str]:
+    """One block's HTML, piece by piece."""
+    if isinstance(block, Table):
+        return _table(block)
+    return iter((_html(block),))
+
+
+def _html(block: Block) -> str:
     if isinstance(block, Heading):
         return f"<h{block.level}>{escape(block.text)}</h{block.level}>"
     if isinstance(block, Paragraph):
         return f"<p>{escape(block.text)}</p>"
     if isinstance(block, Bullets):
         return "<ul>" + "".join(f"<li>{escape(item)}</li>" for item in block.items) + "</ul>"
-    if isinstance(block, Table):
-        return _table(block)
     if isinstance(block, Code):
         return f"<pre><code>{escape(block.text)}</code></pre>"
     if isinstance(block, Callout):
@@ -118,13 +131,35 @@ def render_block(block: Block) -> str:
     raise TypeError(f"unknown block {block!r}")
 
 
-def render_html(data: ReportData) -> str:
-    """The report as one HTML page; a pure function of ``data``."""
-    body = "\n".join(render_block(block) for block in _build(data))
+def head(data: ReportData) -> str:
+    """The page up to its body's first block."""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>bias-ledger report: {escape(data.origin)}</title>\n"
-        f"<style>{_CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+        f"<style>{_CSS}</style>\n</head>\n<body>\n"
     )
+
+
+END = "\n</body>\n</html>\n"
+
+
+def block_text(position: int, block: Block) -> Iterator[str]:
+    """The HTML of the report's block at ``position`` (blocks are newline separated)."""
+    if position:
+        yield "\n"
+    yield from block_html(block)
+
+
+def html_text(data: ReportData, blocks: Iterable[Block]) -> Iterator[str]:
+    """The report's page, piece by piece."""
+    yield head(data)
+    for position, block in enumerate(blocks):
+        yield from block_text(position, block)
+    yield END
+
+
+def render_html(data: ReportData) -> str:
+    """The report as one HTML page; a pure function of ``data``."""
+    return "".join(html_text(data, report_blocks(data)))

