@@ -1,24 +1,29 @@
 """Report rendering benchmark: the HTML and Markdown report of one audit record with 3 sensitive
 features (3 x 5 x 4 = 60 intersectional groups), with and without scores, judged by a policy.
 
-Run: python benchmarks/bench_report.py [--rows N] [--repeat K]
-Prints the median time of K renders of each report (after one warm-up that imports matplotlib).
+Run: python benchmarks/bench_report.py [--rows N] [--repeat K] [--records R]
+Prints the median time of K renders of each report (after one warm-up that imports matplotlib),
+then (with --records) the time and peak memory of writing both reports of R such records, as
+``export`` writes them (streamed; charts for at most 20 audits, here the newest of 5 models).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from bias_ledger import audit
-from bias_ledger.bundle.derived import report_data
+from bias_ledger.bundle.derived import ReportData, ReportRecord, report_data, write_reports
 from bias_ledger.ledger import canonical
 from bias_ledger.policy.evaluate import evaluate_policy
 from bias_ledger.policy.load import parse_policy
@@ -73,21 +78,49 @@ def _record(frame: pd.DataFrame, *, scores: bool) -> bytes:
     return canonical.encode(record)
 
 
-def _median(action: Callable[[], str], repeat: int) -> tuple[float, int]:
+def _median(action: Callable[[], str], repeat: int) -> tuple[float, float, int]:
+    """Median wall and CPU time of ``repeat`` runs (CPU time is steadier on a loaded machine)."""
     action()
-    times = []
+    times, cpu = [], []
     size = 0
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         size = len(action().encode("utf-8"))
         times.append(time.perf_counter() - start)
-    return statistics.median(times), size
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(times), statistics.median(cpu), size
+
+
+def _many(raw: bytes, count: int) -> None:
+    def records() -> Iterator[ReportRecord]:
+        for index in range(count):
+            record = json.loads(raw)
+            record["audit"]["subject"]["model_name"] = f"model-{index % 5}"
+            yield ReportRecord(index, "00" * 32, record)
+
+    data = ReportData("bench/0", count, "00" * 32, "SHA256:bench", records, ())
+    with tempfile.TemporaryDirectory() as directory:
+        md_path, html_path = Path(directory, "report.md"), Path(directory, "report.html")
+        with md_path.open("wb") as md, html_path.open("wb") as html:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            write_reports(data, md, html)
+            took, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        charts = html_path.read_bytes().count(b"<svg")
+        sizes = html_path.stat().st_size / 1e6, md_path.stat().st_size / 1e6
+    print(
+        f"{count} records  both reports {took:6.2f} s, CPU {cpu:.2f} s "
+        f"({cpu / count * 1000:.0f} ms CPU/record; "
+        f"HTML {sizes[0]:.1f} MB, {charts} charts; Markdown {sizes[1]:.1f} MB), "
+        f"peak RSS {peak:.0f} MiB"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--records", type=int, default=0)
     args = parser.parse_args()
     frame = _frame(args.rows)
     for scores in (False, True):
@@ -101,13 +134,16 @@ def main() -> None:
             signers=[],
         )
         label = "with scores" if scores else "without scores"
-        html, html_bytes = _median(partial(render_html, data), args.repeat)
-        md, md_bytes = _median(partial(render_markdown, data), args.repeat)
+        html, html_cpu, html_bytes = _median(partial(render_html, data), args.repeat)
+        md, _, md_bytes = _median(partial(render_markdown, data), args.repeat)
         charts = render_html(data).count("<svg")
         print(
-            f"{label:<15} HTML {html:6.2f} s ({html_bytes / 1e6:.2f} MB, {charts} charts)   "
+            f"{label:<15} HTML {html:6.2f} s, CPU {html_cpu:5.2f} s ({html_bytes / 1e6:.2f} MB, "
+            f"{charts} charts)   "
             f"Markdown {md * 1000:6.1f} ms ({md_bytes / 1e3:.0f} kB)"
         )
+    if args.records:
+        _many(_record(frame, scores=True), args.records)
 
 
 if __name__ == "__main__":
