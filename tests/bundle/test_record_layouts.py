@@ -52,7 +52,7 @@ def _audits(ledger: Path) -> list[dict[str, Any]]:
 @pytest.fixture(params=sorted(LAYOUTS))
 def layout(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     """A copy of one layout's fixtures (gate and report write beside the ledger)."""
-    copied = tmp_path / request.param
+    copied = tmp_path / str(request.param)
     shutil.copytree(LAYOUTS[request.param], copied)
     return copied
 
@@ -72,7 +72,7 @@ def test_the_fixtures_hold_the_layouts_they_are_named_for() -> None:
 
 
 def test_ledger_and_bundle_verify(layout: Path) -> None:
-    trusted = ["--trusted-keys", layout / "allowed_signers"]
+    trusted: list[str | Path] = ["--trusted-keys", layout / "allowed_signers"]
     code, output = cli("verify", "--ledger", layout / "ledger", *trusted)
     assert code == 0, output
     code, output = cli("verify", layout / "bundle.zip", *trusted)
@@ -119,7 +119,7 @@ def test_gate_rejudges_a_record_and_takes_a_bundle_as_baseline(layout: Path) -> 
 
 def test_show_report_and_exports_render_every_audit(layout: Path) -> None:
     ledger = layout / "ledger"
-    trusted = ["--trusted-keys", layout / "allowed_signers"]
+    trusted: list[str | Path] = ["--trusted-keys", layout / "allowed_signers"]
     for record in _audits(ledger):
         index = str(record["index"])
         code, output = cli("show", "--ledger", ledger, index, "--wide")
