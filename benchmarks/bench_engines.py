@@ -14,14 +14,12 @@ generated on the fly, in chunks, into a temporary directory (never committed).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +41,12 @@ CHUNK_ROWS = 5_000_000
 
 
 def _chunk(rng: np.random.Generator, start: int, rows: int) -> pa.Table:
-    sex = np.array(["female", "male", "nonbinary"])[rng.choice(3, rows, p=[0.48, 0.48, 0.04])]
-    race = np.array(["Asian", "Black", "Hispanic", "Native American", "White"])[rng.choice(5, rows)]
+    # Text columns by taking from a small Arrow array: building millions of numpy strings
+    # first took most of the generation's time.
+    sexes = pa.array(["female", "male", "nonbinary"])
+    sex = sexes.take(pa.array(rng.choice(3, rows, p=[0.48, 0.48, 0.04]).astype(np.int8)))
+    races = pa.array(["Asian", "Black", "Hispanic", "Native American", "White"])
+    race = races.take(pa.array(rng.choice(5, rows).astype(np.int8)))
     label = (rng.random(rows) < 0.6).astype(np.int8)
     return pa.table(
         {
@@ -61,26 +63,47 @@ def _chunk(rng: np.random.Generator, start: int, rows: int) -> pa.Table:
     )
 
 
-def generate(rows: int, directory: Path, kinds: Sequence[str]) -> None:
-    """``data.parquet`` and/or ``data.csv`` (``kinds``) of ``rows`` rows, chunk by chunk."""
+def _write_parquet(rows: int, path: Path) -> None:
     rng = np.random.default_rng(0)
     first = _chunk(rng, 0, min(rows, CHUNK_ROWS))
-    with contextlib.ExitStack() as stack:
-        writers = []
-        if "parquet" in kinds:
-            writer = pq.ParquetWriter(directory / "data.parquet", first.schema)
-            writers.append(partial(stack.enter_context(writer).write_table, row_group_size=1 << 20))
-        if "csv" in kinds:
-            writer = pcsv.CSVWriter(directory / "data.csv", first.schema)
-            writers.append(stack.enter_context(writer).write_table)
+    with pq.ParquetWriter(path, first.schema) as writer:
         done, table = 0, first
         while True:
-            for write in writers:
-                write(table)
+            writer.write_table(table, row_group_size=1 << 20)
             done += table.num_rows
             if done >= rows:
                 break
             table = _chunk(rng, done, min(rows - done, CHUNK_ROWS))
+
+
+def _parquet_to_csv(parquet: Path, csv: Path) -> None:
+    """The same rows as CSV, written by DuckDB's multi-threaded COPY (pyarrow's CSV writer on
+    one core took minutes at 1e8 rows); pyarrow's writer where DuckDB is not installed."""
+    try:
+        import duckdb
+    except ImportError:
+        with pq.ParquetFile(parquet) as source, pcsv.CSVWriter(csv, source.schema_arrow) as out:
+            for batch in source.iter_batches(batch_size=CHUNK_ROWS):
+                out.write_batch(batch)
+        return
+    connection = duckdb.connect()
+    connection.execute("SET preserve_insertion_order = true")
+    connection.execute("SET enable_progress_bar = false")
+    connection.execute(
+        f"COPY (SELECT * FROM read_parquet('{parquet}')) TO '{csv}' (FORMAT csv, HEADER true)"
+    )
+    connection.close()
+
+
+def generate(rows: int, directory: Path, kinds: Sequence[str]) -> None:
+    """``data.parquet`` and/or ``data.csv`` (``kinds``) of ``rows`` rows: the Parquet file
+    chunk by chunk, the CSV file converted from it."""
+    parquet = directory / ("data.parquet" if "parquet" in kinds else "source.parquet")
+    _write_parquet(rows, parquet)
+    if "csv" in kinds:
+        _parquet_to_csv(parquet, directory / "data.csv")
+    if "parquet" not in kinds:
+        parquet.unlink()
 
 
 def run(code: str) -> tuple[float, float, float]:
@@ -156,6 +179,18 @@ def polars_query(path: Path) -> str:
     )
 
 
+def io_floor(path: Path) -> str:
+    """Reading the file's bytes once and hashing them as the audit does: what any audit of
+    this file must spend (the other programs hash nothing)."""
+    return (
+        "import blake3, hashlib\n"
+        "b, s = blake3.blake3(max_threads=blake3.blake3.AUTO), hashlib.sha256()\n"
+        f"with open('{path}', 'rb', buffering=0) as f:\n"
+        "    while chunk := f.read(1 << 24):\n"
+        "        b.update(chunk); s.update(chunk)\n"
+    )
+
+
 def arrow_read(path: Path) -> str:
     columns = ["repaid", "approved", "sex", "race"]
     if path.suffix == ".parquet":
@@ -180,25 +215,40 @@ SMALL = (
 )
 
 
+def _median_run(command: list[str], repeats: int) -> tuple[float, float]:
+    """Median (wall, CPU) seconds of ``command``, each run a fresh process."""
+    times, cpus = [], []
+    for _ in range(repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return sorted(times)[repeats // 2], sorted(cpus)[repeats // 2]
+
+
 def small_audits(directory: Path, repeats: int = 5) -> None:
     """Median wall time of a 1,000-row audit with two sensitive features, interpreter start
-    included: without small groups (no Fisher's exact test) and with one (Fisher's runs)."""
+    included: without small groups (no Fisher's exact test) and with one (Fisher's runs),
+    with ``--no-record`` and appending a signed record."""
     print("\n1,000-row audit, two sensitive features (median of 5, fresh process each)")
+    cli = [sys.executable, "-m", "bias_ledger"]
+    key, ledger = directory / "small-key", directory / "small-ledger"
+    if not key.exists():
+        subprocess.run([*cli, "key", "generate", "-o", str(key)], check=True, capture_output=True)
+    subprocess.run([*cli, "init", "--ledger", str(ledger)], check=True, capture_output=True)
     for name, weights in (("no small group", "1,1,0"), ("a group of ~20 rows", "49,49,2")):
         path = directory / f"small-{weights.replace(',', '-')}.csv"
         subprocess.run([sys.executable, "-c", SMALL, str(path), weights], check=True)
-        command = [sys.executable, "-m", "bias_ledger", "audit", str(path), "--label", "y"]
-        command += ["--prediction", "p", "--sensitive", "sex", "--sensitive", "race"]
-        times, cpus = [], []
-        for _ in range(repeats):
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            start = time.perf_counter()
-            subprocess.run([*command, "--no-record"], check=True, capture_output=True)
-            times.append(time.perf_counter() - start)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-        wall, cpu = sorted(times)[repeats // 2], sorted(cpus)[repeats // 2]
-        print(f"  {name:32s} {wall:7.2f} s wall {cpu:7.2f} s CPU")
+        command = [*cli, "audit", str(path), "--label", "y", "--prediction", "p"]
+        command += ["--sensitive", "sex", "--sensitive", "race"]
+        for how, extra in (
+            ("--no-record", ["--no-record"]),
+            ("recorded", ["--key", str(key), "--ledger", str(ledger)]),
+        ):
+            wall, cpu = _median_run([*command, *extra], repeats)
+            print(f"  {name + ', ' + how:36s} {wall:7.2f} s wall {cpu:7.2f} s CPU")
 
 
 def prepare(rows: int, directory: Path, kinds: Sequence[str]) -> list[Path]:
@@ -238,6 +288,7 @@ def one_size(
     peaks = {}
     for path in files:
         measured = {
+            "I/O floor (read, BLAKE3+SHA-256)": run(io_floor(path)),
             "pyarrow read (audited columns)": run(arrow_read(path)),
             "DuckDB GROUP BY": run(duckdb_group_by(path)),
             "DuckDB GROUPING SETS": run(duckdb_query(path)),

@@ -1,7 +1,10 @@
 """Format-2 benchmark, figures in one run: append latency with 0, 1 and 2 witnesses (real
 witness servers on 127.0.0.1); then per ledger size: verify of the ledger, publish, verify of
 the published directory and over HTTP (``python -m http.server`` on loopback), export and
-bundle verify, each with time and peak memory, beside the Ed25519 + hash floor of the same run.
+bundle verify, each with time and peak memory, beside the Ed25519 + hash floor of the same run:
+each verify (directory, published directory, HTTP) prints its ratio to the floor measured just
+before it (the machine's load moves both alike), and its CPU time, so the cores it kept busy
+(``cores``: CPU seconds over wall seconds) show its parallel efficiency.
 
 Run: python benchmarks/bench_log2.py                   (small: 2000 records)
      python benchmarks/bench_log2.py --records 10000 100000   (the README figures)
@@ -74,7 +77,10 @@ else:
 # would report its parent's peak. Worker processes are forked from this small one.
 own = next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM"))
 peak = max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-print("BENCH", time.perf_counter() - started, peak / 1024, code, file=sys.stderr)
+own_cpu = resource.getrusage(resource.RUSAGE_SELF)
+workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = own_cpu.ru_utime + own_cpu.ru_stime + workers.ru_utime + workers.ru_stime
+print("BENCH", time.perf_counter() - started, peak / 1024, code, cpu, file=sys.stderr)
 """
 
 
@@ -87,8 +93,14 @@ def timed_cli(*args: str, env: dict[str, str]) -> dict[str, Any]:
     lines = [x for x in done.stderr.splitlines() if x.startswith("BENCH")]
     if not lines:
         raise RuntimeError(f"bias-ledger {' '.join(args)} failed: {done.stderr[-2000:]}")
-    _, seconds, peak, code = lines[-1].split()
-    measured = {"s": round(float(seconds), 2), "peak_mib": round(float(peak)), "exit": int(code)}
+    _, seconds, peak, code, cpu = lines[-1].split()
+    measured = {
+        "s": round(float(seconds), 2),
+        "cpu_s": round(float(cpu), 2),
+        "cores": round(float(cpu) / float(seconds), 2),
+        "peak_mib": round(float(peak)),
+        "exit": int(code),
+    }
     print(json.dumps({" ".join(args[:2]): measured}), file=sys.stderr, flush=True)
     return measured
 
@@ -142,6 +154,12 @@ def _serve(site: Path) -> tuple[subprocess.Popen[str], str]:
     return server, f"http://127.0.0.1:{port}/"
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds a running process has used (user + system, from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 2)
+
+
 def _du(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
@@ -163,25 +181,39 @@ def bench_size(
         "ledger_mib": round(_du(ledger) / 2**20),
         "record_bytes": round(_du(ledger / "records") / size),
     }
-    floor = floor_per_record(ledger)
-    row["floor_ms_per_record"] = round(floor * 1000, 3)
+    floors: list[float] = []
     trust = ("--trusted-keys", str(allowed))
-    row["verify"] = timed_cli("verify", *trust, env=env)
-    row["verify"]["ms_per_record"] = round(row["verify"]["s"] / size * 1000, 3)
-    row["verify_vs_floor"] = round(row["verify"]["s"] / size / floor, 2)
+
+    def timed_verify(name: str, *args: str) -> None:
+        """A verify command beside the floor measured just before it (same load, same run)."""
+        floor = floor_per_record(ledger)
+        floors.append(floor)
+        measured = row[name] = timed_cli("verify", *args, *trust, env=env)
+        measured["ms_per_record"] = round(measured["s"] / size * 1000, 3)
+        measured["floor_ms_per_record"] = round(floor * 1000, 3)
+        measured["vs_floor"] = round(measured["s"] / size / floor, 2)
+        measured["cpu_vs_floor"] = round(measured["cpu_s"] / size / floor, 2)
+        measured["load"] = round(os.getloadavg()[0], 1)
+        print(json.dumps({name: measured}), file=sys.stderr, flush=True)
+
+    timed_verify("verify")
     site = root / f"site{size}"
     row["publish"] = timed_cli("publish", str(site), env=env)
-    row["verify_published_dir"] = timed_cli("verify", str(site), *trust, env=env)
+    timed_verify("verify_published_dir", str(site))
     if size <= http_max:
         server, url = _serve(site)
         try:
-            row["verify_http"] = timed_cli("verify", url, *trust, env=env)
+            timed_verify("verify_http", url)
+            row["verify_http"]["server_cpu_s"] = _cpu_seconds(server.pid)
         finally:
             server.terminate()
             server.wait()
             assert server.stdout is not None
             server.stdout.close()
-        row["verify_http"]["ms_per_record"] = round(row["verify_http"]["s"] / size * 1000, 3)
+    row["floor_ms_per_record"] = round(statistics.median(floors) * 1000, 3)
+    row["verify_vs_floor"] = row["verify"]["vs_floor"]
+    if not exported:
+        return row
     bundle = root / f"bundle{size}.zip"
     since = START + timedelta(seconds=size - exported)
     selection = ("--since", since.strftime("%Y-%m-%dT%H:%M:%S"))
@@ -199,7 +231,9 @@ def main() -> None:
     parser.add_argument("--record-bytes", type=int, default=2000)
     parser.add_argument("--witnesses", type=int, nargs="*", default=[0, 1, 2])
     parser.add_argument("--http-max", type=int, default=10**9, help="No HTTP verify above this.")
-    parser.add_argument("--export-records", type=int, default=EXPORT_RECORDS)
+    parser.add_argument(
+        "--export-records", type=int, default=EXPORT_RECORDS, help="0: no export, no bundle."
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {"cpus": os.cpu_count(), "load_before": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory() as temporary:

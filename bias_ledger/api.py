@@ -68,8 +68,8 @@ class Ledger:
         ask_passphrase: Callable[[str], str] | None = None,
     ) -> Appended:
         """Sign ``result`` (with the verdict of ``policy_report``, if any) and append it."""
-        from bias_ledger.records.append import sign_and_append
         from bias_ledger.records.payloads import audit_payload
+        from bias_ledger.workflows.append import sign_and_append
 
         payload = audit_payload(result, policy_report)
         return sign_and_append(
@@ -89,8 +89,8 @@ class Ledger:
 
         from bias_ledger.history import read_record
         from bias_ledger.ledger.entry import parse_line
-        from bias_ledger.records.append import sign_and_append
         from bias_ledger.records.payloads import approval_payload
+        from bias_ledger.workflows.append import sign_and_append
 
         record, line = read_record(self.path, index)
         if record.get("kind") != "audit":

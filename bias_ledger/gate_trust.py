@@ -18,7 +18,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from bias_ledger.errors import InputError, VerificationError
+from bias_ledger.errors import VerificationError
 from bias_ledger.ledger import sshsig
 from bias_ledger.ledger.checkpoint import parse_signed_checkpoint
 from bias_ledger.ledger.entry import parse_line
@@ -80,10 +80,9 @@ class VerifiedLedger:
 
     def record(self, index: int, *, option: str) -> Mapping[str, Any]:
         if not 0 <= index < len(self.records):
-            raise InputError(
-                f"{option} {index}: the ledger's signed checkpoint covers records "
-                f"0..{len(self.records) - 1}"
-            )
+            from bias_ledger.verify.records import no_such_record
+
+            raise no_such_record(self.path, index, len(self.records), option=option)
         return self.records[index]
 
     def invalid_reason(self, index: int) -> str:

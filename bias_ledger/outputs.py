@@ -1,8 +1,8 @@
 """Where commands write their outputs: never inside a ledger, always atomically.
 
 Every option that writes a file (``audit -o``, ``export -o``, ``gate --junit``, ``report -o``,
-``attest -o``, ``verify --report``) and every command that writes a directory (``publish DIR``)
-goes through this module:
+``attest -o``, ``report --summary -o``, ``verify --report``) and every command that writes a
+directory (``publish DIR``) goes through this module:
 
 - :func:`check_output_path` before doing any work (before a record is appended, so a refused
   output never leaves a recorded verdict without its report), and

@@ -103,19 +103,22 @@ def _is_usage_error(error: Exception) -> bool:
     return isinstance(error, ClickException)
 
 
-app = typer.Typer(
-    cls=_Group,
-    name="bias-ledger",
-    help=(
-        "Fairness audits of ML models, recorded in a signed, Merkle-rooted, append-only ledger.\n\n"
-        "Exit codes: 0 success; 1 a fairness policy was violated; 2 usage or input error; "
-        "3 verification failed. Add --debug anywhere for a traceback on errors."
-    ),
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    rich_markup_mode=None,
-)
+def _new_app() -> typer.Typer:
+    app = typer.Typer(
+        cls=_Group,
+        name="bias-ledger",
+        help=(
+            "Fairness audits of ML models, recorded in a signed, Merkle-rooted, append-only "
+            "ledger.\n\nExit codes: 0 success; 1 a fairness policy was violated; 2 usage or "
+            "input error; 3 verification failed. Add --debug anywhere for a traceback on errors."
+        ),
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        rich_markup_mode=None,
+    )
+    app.callback()(_root)
+    return app
 
 
 def _print_version(value: bool) -> None:
@@ -126,7 +129,6 @@ def _print_version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
 def _root(
     debug: bool = typer.Option(
         False, "--debug", help="Show a traceback on errors (also BIAS_LEDGER_DEBUG=1)."
@@ -143,35 +145,72 @@ def _root(
     pass
 
 
-def _register() -> None:
-    from bias_ledger.cli import (
-        audit_cmd,
-        export_cmd,
-        gate_cmd,
-        key_cmd,
-        ledger_cmd,
-        report_cmd,
-        witness_cmd,
-    )
+MODULES = (
+    "ledger_cmd",
+    "key_cmd",
+    "audit_cmd",
+    "gate_cmd",
+    "export_cmd",
+    "witness_cmd",
+    "report_cmd",
+    "attest_cmd",
+    "summary_cmd",  # last: only when no full `report` command is registered
+)
+"""The modules of bias_ledger.cli registering commands, in the order of ``--help``."""
 
-    ledger_cmd.register(app)
-    key_cmd.register(app)
-    audit_cmd.register(app)
-    gate_cmd.register(app)
-    export_cmd.register(app)
-    witness_cmd.register(app)
-    report_cmd.register(app)
-    from bias_ledger.cli import attest_cmd
+COMMANDS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(
+        ("init", "log", "show", "verify", "proof", "checkpoint", "fsck", "publish"),
+        ("ledger_cmd",),
+    ),
+    "key": ("key_cmd",),
+    "audit": ("audit_cmd",),
+    "approve": ("audit_cmd",),
+    "gate": ("gate_cmd",),
+    "export": ("export_cmd",),
+    "witness": ("witness_cmd",),
+    "report": ("report_cmd", "summary_cmd"),
+    "attest": ("attest_cmd",),
+}
+"""Which modules register each top-level command, so that a run imports and builds only the
+one it invokes (tests/cli/test_startup.py checks this against the full registration)."""
 
-    attest_cmd.register(app)
-    from bias_ledger.cli import summary_cmd
 
-    summary_cmd.register(app)  # last: only when no full `report` command is registered
+def build(modules: tuple[str, ...] = MODULES) -> typer.Typer:
+    """The application with the commands of ``modules`` registered."""
+    from importlib import import_module
+
+    from bias_ledger.cli.fast_params import install
+
+    install()
+    app = _new_app()
+    for name in modules:
+        import_module(f"bias_ledger.cli.{name}").register(app)
+    return app
 
 
-_register()
+def _invoked(args: list[str]) -> tuple[str, ...]:
+    """The modules the command line needs: the invoked command's, else every one (for help,
+    a misspelt command or none, which click answers with every command listed)."""
+    words = [arg for arg in args if arg != DEBUG_FLAG]
+    if words and words[0] in COMMANDS:
+        return COMMANDS[words[0]]
+    return MODULES
+
+
+_FULL: list[typer.Typer] = []
+
+
+def __getattr__(name: str) -> Any:
+    # ``app``, with every command, is built on first use (tests, documentation tools).
+    if name == "app":
+        if not _FULL:
+            _FULL.append(build())
+        return _FULL[0]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def run() -> None:
     """Run the CLI with ``sys.argv``."""
-    app(prog_name="bias-ledger", args=sys.argv[1:])
+    args = sys.argv[1:]
+    build(_invoked(args))(prog_name="bias-ledger", args=args)

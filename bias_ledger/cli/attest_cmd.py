@@ -36,19 +36,18 @@ def attest(
     from bias_ledger.cli.key_cmd import ask_passphrase
     from bias_ledger.cli.output import out, print_json
     from bias_ledger.exports.intoto import attest_record
-    from bias_ledger.exports.paths import refuse_inside_ledger
-    from bias_ledger.ledger.files import write_atomically
     from bias_ledger.ledger.reader import resolve_ledger_path
+    from bias_ledger.outputs import check_output_path, write_output
     from bias_ledger.render.formats import ATTESTATION
     from bias_ledger.signing import load_signing_key
 
     ATTESTATION.for_path(output, option="attest -o")
     path = resolve_ledger_path(ledger)
-    refuse_inside_ledger(output, path)
+    check_output_path(output, ledger=path, what="attest -o")
     signing_key = load_signing_key(key, ask_passphrase=ask_passphrase)
     attestation = attest_record(path, index, signing_key, model=model)
     data = attestation.jsonl()
-    write_atomically(output, data)
+    write_output(output, data, ledger=path, what="attest -o")
     types = [str(s["predicateType"]) for s in attestation.statements]
     if json_output:
         print_json({"path": str(output), "record": index, "predicate_types": types})

@@ -50,7 +50,7 @@ def record_payload(result: AuditResult, policy_report: Any | None) -> dict[str, 
 def append(ledger: Path | None, key: Path | None, kind: str, payload: dict[str, Any]) -> Any:
     from bias_ledger.cli.key_cmd import ask_passphrase
     from bias_ledger.ledger.reader import resolve_ledger_path
-    from bias_ledger.records.append import sign_and_append
+    from bias_ledger.workflows.append import sign_and_append
 
     return sign_and_append(
         resolve_ledger_path(ledger),

@@ -163,10 +163,10 @@ def rotate(
     from bias_ledger.ledger.keys import fingerprint
     from bias_ledger.ledger.reader import resolve_ledger_path
     from bias_ledger.ledger.record import RecordKind
-    from bias_ledger.ledger.store import append_record
     from bias_ledger.provenance import ci_labels
     from bias_ledger.records.keys import rotation_payload
     from bias_ledger.signing import load_signing_key
+    from bias_ledger.workflows.append import append_witnessed
 
     old = load_signing_key(key, ask_passphrase=ask_passphrase, warn=warning_line)
     successor = load_signing_key(
@@ -175,7 +175,7 @@ def rotate(
     if fingerprint(successor) == fingerprint(old.public_key()):
         raise KeyFileError(f"{new_key}: the new key is the current key")
     payload = rotation_payload(successor)
-    appended = append_record(
+    appended = append_witnessed(
         resolve_ledger_path(ledger), RecordKind.KEY_ROTATION, payload, old, labels=ci_labels()
     )
     for warning in appended.warnings:  # committed; the checkpoint or state cache lags behind
@@ -217,10 +217,10 @@ def revoke(
     from bias_ledger.ledger.keys import fingerprint
     from bias_ledger.ledger.reader import resolve_ledger_path
     from bias_ledger.ledger.record import RecordKind
-    from bias_ledger.ledger.store import append_record
     from bias_ledger.provenance import ci_labels
     from bias_ledger.records.keys import known_key, revocation_payload
     from bias_ledger.signing import load_signing_key
+    from bias_ledger.workflows.append import append_witnessed
 
     path = resolve_ledger_path(ledger)
     signing_key = load_signing_key(key, ask_passphrase=ask_passphrase)
@@ -232,7 +232,7 @@ def revoke(
             "successor, with --key"
         )
     payload = revocation_payload(target, after=after, size=size, reason=reason)
-    appended = append_record(
+    appended = append_witnessed(
         path, RecordKind.KEY_REVOCATION, payload, signing_key, labels=ci_labels()
     )
     for warning in appended.warnings:  # committed; the checkpoint or state cache lags behind

@@ -140,9 +140,9 @@ def run_audit_command(params: Mapping[str, Any]) -> None:
     from bias_ledger.cli.output import json_text, out, print_json, warning_line, write_text
     from bias_ledger.ledger.reader import read_meta, resolve_ledger_path
     from bias_ledger.provenance import environment
-    from bias_ledger.records.append import sign_and_append
     from bias_ledger.standards import parse_standard
     from bias_ledger.standards.ll144_audit import run_ll144
+    from bias_ledger.workflows.append import sign_and_append
 
     standard = chosen_standard(params)
     assert standard is not None
@@ -158,9 +158,9 @@ def run_audit_command(params: Mapping[str, Any]) -> None:
     ledger = params.get("ledger")
     output = params.get("output")
     if output is not None:
-        from bias_ledger.exports.paths import refuse_inside_ledger
+        from bias_ledger.outputs import check_output_path
 
-        refuse_inside_ledger(output, resolve_ledger_path(ledger))
+        check_output_path(output, ledger=resolve_ledger_path(ledger), what="-o")
     if not params.get("no_record"):
         read_meta(resolve_ledger_path(ledger))  # fail before the work, not after it
     result = run_ll144(request)

@@ -24,9 +24,8 @@ def run_summary(
     """Write the summary of ledger record ``target`` (an index) to ``output``, atomically."""
     from bias_ledger.cli.output import out
     from bias_ledger.cli.verify_view import load_trust
-    from bias_ledger.exports.paths import refuse_inside_ledger
-    from bias_ledger.ledger.files import write_atomically
     from bias_ledger.ledger.reader import resolve_ledger_path
+    from bias_ledger.outputs import check_output_path, write_output
     from bias_ledger.standards.ll144_publish import summary_text
 
     try:
@@ -39,10 +38,10 @@ def run_summary(
 
     LL144_SUMMARY.for_path(output, option="--summary -o")
     path = resolve_ledger_path(ledger)
-    refuse_inside_ledger(output, path)
+    check_output_path(output, ledger=path, what="--summary -o")
     trusted = load_trust(trusted_keys, trusted_key)
     text = summary_text(path, index, summary=summary, output=output, trusted=trusted)
-    write_atomically(output, text.encode("utf-8"))
+    write_output(output, text, ledger=path, what="--summary -o")
     out().print(f"wrote {output}: the {summary} summary of record {index}", markup=False)
 
 

@@ -37,6 +37,9 @@ from bias_ledger.metrics.score_histogram import ScoreHistogram
 from bias_ledger.metrics.weights import WeightParts, bad_weights
 
 Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+HISTOGRAM_ROWS = 1 << 20
+"""Rows held before they are added to the score histogram (as the in-memory path batches)."""
 SELECTED = "__bias_ledger_selected"
 """With ``--score`` and ``--threshold`` but no prediction column: ``score >= threshold``."""
 DROPPED = "dropped {} rows with a missing label, prediction or score"
@@ -99,6 +102,8 @@ class TaskCounter:
         self._hist_ids: dict[tuple[int, ...], int] = {}
         self._hist_of: list[int] = []
         self.checked = False
+        self._held: list[tuple[Ints, Floats, Floats | None]] = []
+        self._held_rows = 0
 
     def _unkeyed(self) -> set[str]:
         mapping = self.mapping
@@ -174,8 +179,23 @@ class TaskCounter:
             self.regression.add(ids, label, prediction, weights)
         if self.histogram is not None:
             assert scores is not None
-            keys = self._histogram_ids()[ids]
-            self.histogram.add(keys, np.zeros(len(keys), dtype=bool), scores, weights)
+            self._held.append((self._histogram_ids()[ids], scores, weights))
+            self._held_rows += len(ids)
+            if self._held_rows >= HISTOGRAM_ROWS:
+                self._flush()
+
+    def _flush(self) -> None:
+        """Add the held rows to the histogram: one bincount per statistic for many batches
+        (each costs time in proportion to the histogram's size, whatever the rows)."""
+        if not self._held:
+            return
+        assert self.histogram is not None
+        keys = np.concatenate([item[0] for item in self._held])
+        scores = np.concatenate([item[1] for item in self._held])
+        parts = [item[2] for item in self._held if item[2] is not None]
+        weights: Floats | None = np.concatenate(parts) if parts else None
+        self._held, self._held_rows = [], 0
+        self.histogram.add(keys, np.zeros(len(keys), dtype=bool), scores, weights)
 
     def _histogram_ids(self) -> Ints:
         for key in self.index.codes[len(self._hist_of) :]:
@@ -184,6 +204,7 @@ class TaskCounter:
         return np.asarray(self._hist_of, dtype=np.int64)
 
     def table(self, count_column: str) -> Any:
+        self._flush()
         return self.index.table(count_column)
 
 

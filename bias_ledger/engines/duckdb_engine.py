@@ -43,16 +43,19 @@ def _null_values() -> str:
     return "[" + ", ".join(_literal(value) for value in pcsv.ConvertOptions().null_values) + "]"
 
 
-def relation(dataset: Dataset) -> str:
-    """The SQL table function reading every file of ``dataset``."""
+def relation(dataset: Dataset, *, as_text: Sequence[str] = ()) -> str:
+    """The SQL table function reading every file of ``dataset``; ``as_text`` names CSV columns
+    read as text whatever DuckDB's sniffer makes of them."""
     files = "[" + ", ".join(_literal(str(path)) for path in dataset.files) + "]"
     hive = "true" if dataset.hive else "false"
     if dataset.format is FileFormat.PARQUET:
         return f"read_parquet({files}, hive_partitioning = {hive}, union_by_name = true)"
     if dataset.format is FileFormat.CSV:
+        types = ", ".join(f"{_literal(name)}: 'VARCHAR'" for name in as_text)
         return (
             f"read_csv({files}, header = true, nullstr = {_null_values()}, "
-            f"hive_partitioning = {hive}, union_by_name = true)"
+            f"hive_partitioning = {hive}, union_by_name = true"
+            + (f", types = {{{types}}})" if as_text else ")")
         )
     if dataset.format is FileFormat.JSONL:
         return (
@@ -62,14 +65,33 @@ def relation(dataset: Dataset) -> str:
     raise InputError(f"{dataset.spec}: the duckdb engine reads CSV, Parquet and JSON Lines")
 
 
-def _columns(connection: Any, source: str, dataset: Dataset) -> list[str]:
+def _columns(connection: Any, source: str, dataset: Dataset) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of each column of ``source``."""
     import duckdb
 
     try:
         described = connection.sql(f"DESCRIBE SELECT * FROM {source}").fetchall()
     except duckdb.Error as exc:
         raise InputError(f"{dataset.spec}: cannot read: {_first_line(exc)}") from None
-    return [str(row[0]) for row in described]
+    return [(str(row[0]), str(row[1])) for row in described]
+
+
+def _binary_as_text(
+    sources: Sequence[str],
+    described: Sequence[Sequence[tuple[str, str]]],
+    datasets: Sequence[Dataset],
+    mapping: ColumnMapping,
+) -> list[str]:
+    """The sources, with CSV label and prediction columns DuckDB sniffed as BOOLEAN read as
+    text instead: DuckDB takes yes/no and t/f for booleans, the arrow engine (and so
+    ``--pos-label yes``) sees the text; true/false mean the same either way (io/columns.py)."""
+    binary = {mapping.label, mapping.prediction}
+    changed = []
+    for source, columns, dataset in zip(sources, described, datasets, strict=True):
+        text = [name for name, kind in columns if name in binary and kind == "BOOLEAN"]
+        csv = dataset.format is FileFormat.CSV and text
+        changed.append(f"(SELECT * FROM {relation(dataset, as_text=text)})" if csv else source)
+    return changed
 
 
 def _first_line(exc: Exception) -> str:
@@ -170,10 +192,12 @@ def load(
     connection = duckdb.connect(config={"threads": threads} if threads else {})
     try:
         sources = [f"({'SELECT * FROM ' + relation(item)})" for item in datasets]
-        names = [
+        described = [
             _columns(connection, source, item)
             for source, item in zip(sources, datasets, strict=True)
         ]
+        names = [[name for name, _ in columns] for columns in described]
+        sources = _binary_as_text(sources, described, datasets, mapping)
         wanted = [(name, role) for name, role in _roles(mapping)]
         columns = audited_columns(mapping)
         if len(datasets) == 1:

@@ -135,9 +135,9 @@ def attest_record(
     ledger = open_verified(path, None)
     size = ledger.size
     if not 0 <= index < size:
-        raise InputError(
-            f"record {index}: the latest signed checkpoint covers records 0..{size - 1}"
-        )
+        from bias_ledger.verify.records import no_such_record
+
+        raise no_such_record(path, index, size)
     record = ledger.record(index).record()
     where = f"{path} record {index}"
     if record.get("kind") != "audit":

@@ -119,6 +119,17 @@ def _zero_one_fast(data: Any) -> bool:
     return bounds["min"] is None or (bounds["min"] >= 0 and bounds["max"] <= 1)
 
 
+def _first_row(column: Located, values: Sequence[Any], unknown: Sequence[str]) -> str:
+    """Where the ``unknown`` values (by text) of ``column`` are, the first rows named."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    data = _plain(column.data)
+    bad = [v for v in values if text(v) in unknown]
+    hits = bool_values(pc.is_in(data, value_set=pa.array(bad, type=data.type)))
+    return f"{_listing(bad)} in {column.where(np.flatnonzero(hits))}"
+
+
 def label_domain(label: Located, pos_label: str | None) -> tuple[BinaryDomain, str]:
     """The label's binary domain and the positive label as written in the file."""
     import pyarrow as pa
@@ -133,7 +144,7 @@ def label_domain(label: Located, pos_label: str | None) -> tuple[BinaryDomain, s
         if unknown:
             raise InputError(
                 f"{where} must be binary (0/1 or true/false); found {len(texts)} values: "
-                f"{_listing(values)}"
+                f"{_listing(values)}; {_first_row(label, values, unknown)}"
                 + ("; pass --pos-label to say which is positive" if len(texts) == 2 else "")
             )
         positive = [t for t in texts if _ZERO_ONE[t.strip().lower()] == "1"]

@@ -50,6 +50,10 @@ def _reject_constant(name: str) -> Any:
     raise CanonicalEncodingError(f"non-JSON number {name} is not allowed")
 
 
+_STRICT = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+"""The strict decoder, made once (``json.loads`` with options makes one per call)."""
+
+
 def parse_json(data: bytes, *, where: str = "value") -> Any:
     """Parse JSON strictly: unique keys, no NaN or Infinity, UTF-8; not checked for canonical
     form (verifiers hash the stored bytes and need not re-encode them).
@@ -57,11 +61,10 @@ def parse_json(data: bytes, *, where: str = "value") -> Any:
     ``where`` names the thing being parsed (a file and record) for the error message.
     """
     try:
-        return json.loads(
-            data.decode("utf-8"),
-            object_pairs_hook=_reject_duplicates,
-            parse_constant=_reject_constant,
-        )
+        text = data.decode("utf-8")
+        if text.startswith("\ufeff"):  # as json.loads refuses it, with its message
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        return _STRICT.decode(text)
     except CanonicalEncodingError as exc:
         raise CanonicalEncodingError(f"{where}: record is not valid JSON ({exc.message})") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -9,7 +9,11 @@ rules below are enforced the same way everywhere:
   authorise another).
 - A key that signed a rotation is rotated out: what it signs after that rotation is invalid.
 - A ``key_revocation`` record, signed by a trusted key (or by the revoked key itself), makes
-  what the revoked key signed after record ``invalid_after`` invalid.
+  what the revoked key signed after record ``invalid_after`` invalid. Which revocations are in
+  effect is decided in index order, each knowing only those before it, and once in effect a
+  revocation stays so. One never reaches the rotation its own signer's trust rests on (a
+  successor revoking its predecessor keeps the rotation that introduced it).
+- A rotation that is invalid introduces nothing: what the key it names signs is invalid too.
 
 An invalid record is never trusted nor relied on (its rotations and revocations count for
 nothing); a ledger verification lists it, a bundle that ships it fails, the gate refuses it. A
@@ -29,6 +33,7 @@ from bias_ledger.errors import VerificationError
 from bias_ledger.ledger.entry_checks import CheckedEntry
 from bias_ledger.ledger.key_records import key_of
 from bias_ledger.ledger.keys import fingerprint
+from bias_ledger.ledger.revocation import Revocation, Revoked, invalidity, orphaned
 from bias_ledger.ledger.trust import TrustedKey, TrustedKeys
 
 
@@ -53,16 +58,15 @@ class KeyWalk:
     """Index to the signer's principal, of every valid record a trusted key signed."""
     retired: Mapping[str, tuple[int, str]]
     """Fingerprint to (index of its rotation record, successor's fingerprint)."""
-    revoked: Mapping[str, tuple[int, int]]
-    """Fingerprint to (invalid_after, index of the revocation record), of the revocations in
-    effect."""
+    revoked: Revoked
+    """Fingerprint to the revocations in effect against it."""
     invalid: Mapping[int, str] = field(default_factory=dict)
-    """Index to why, of the records signed by a key after it was rotated out or revoked: they
-    are never trusted nor relied on."""
+    """Index to why, of the records signed by a key after it was rotated out or revoked (or by
+    a key only an invalid rotation introduced): they are never trusted nor relied on."""
 
     def usable_at(self, fp: str, index: int, *, what: str) -> None:
         """Raise unless key ``fp`` may still sign at ``index`` (not rotated out or revoked)."""
-        reason = _invalidity(self.retired, self.revoked, fp, index)
+        reason = invalidity(self.retired, self.revoked, fp, index)
         if reason:
             raise VerificationError(f"{what}: {reason}")
 
@@ -70,28 +74,6 @@ class KeyWalk:
         """The principal of a checkpoint's signer: usable for its last record, and trusted."""
         self.usable_at(fingerprint(key), size - 1, what=what)
         return self.trusted.require(key, what=what).principals
-
-
-def _invalidity(
-    retired: Mapping[str, tuple[int, str]],
-    revoked: Mapping[str, tuple[int, int]],
-    fp: str,
-    index: int,
-) -> str | None:
-    """Why key ``fp`` may not sign at ``index``, or None."""
-    if fp in retired and index > retired[fp][0]:
-        at, successor = retired[fp]
-        return (
-            f"signed by key {fp} after record {at} rotated it out to {successor} "
-            "(a rotated-out key signs no new records)"
-        )
-    if fp in revoked and index > revoked[fp][0]:
-        after, at = revoked[fp]
-        return (
-            f"signed by key {fp}, which record {at} revoked for everything it signed after "
-            f"record {after}"
-        )
-    return None
 
 
 def _timestamp(text: str) -> datetime:
@@ -119,13 +101,13 @@ class KeyWalker:
     def __init__(
         self,
         trusted: TrustedKeys,
-        revoked: Mapping[str, tuple[int, int]],
+        revoked: Revoked,
         *,
         source: str,
         untrusted: Untrusted = Untrusted.FAIL,
     ) -> None:
         self.trusted = trusted
-        self.revoked = dict(revoked)
+        self.revoked = revoked
         self.source = source
         self.untrusted = untrusted
         self.principals: dict[str, str] = {}
@@ -133,15 +115,24 @@ class KeyWalker:
         self.retired: dict[str, tuple[int, str]] = {}
         self.invalid: dict[int, str] = {}
         self.candidates: list[_Candidate] = []
+        self.introduced: dict[str, tuple[int, str]] = {}
+        """Successor to (index of the valid rotation that introduced it, the rotation's signer)."""
+        self.orphans: dict[str, int] = {}
+        """Key named by an invalid rotation (and by no valid one) to that rotation's index."""
+        self._outside = frozenset(trusted.keys)
         self._parsed: dict[str, Ed25519PublicKey] = {}  # few signers, many records
 
     def add(self, index: int, item: CheckedEntry) -> None:
         """Walk record ``index``; raise for an untrusted signer when ``untrusted`` is FAIL."""
         where = f"{self.source} record {index}"
         signer = item.header.signer
-        reason = _invalidity(self.retired, self.revoked, signer.fingerprint, index)
+        reason = invalidity(self.retired, self.revoked, signer.fingerprint, index)
+        if not reason and signer.fingerprint in self.orphans:
+            reason = orphaned(signer.fingerprint, self.orphans[signer.fingerprint])
         if reason:
             self.invalid[index] = reason  # nothing it says counts: no trust, rotation, revocation
+            if item.new_key is not None:
+                self._orphan(item.new_key, index, where=where)
             return
         key = self._parsed.get(signer.public_key)
         if key is None:
@@ -169,8 +160,31 @@ class KeyWalker:
                 )
                 keys = {**self.trusted.keys, successor_fp: successor}
                 self.trusted = replace(self.trusted, keys=keys)
+                self.introduced.setdefault(successor_fp, (index, signer.fingerprint))
+                self.orphans.pop(successor_fp, None)
         if item.revokes is not None and (entry or item.revokes[0] == signer.fingerprint):
             self.candidates.append(_Candidate(index, signer.fingerprint, *item.revokes))
+
+    def _orphan(self, new_key: str, index: int, *, where: str) -> None:
+        """Note the key an invalid rotation names: it is trusted for nothing it signs."""
+        try:
+            named = fingerprint(key_of(new_key, where=f"{where} new_public_key"))
+        except VerificationError:
+            return  # an unreadable key signs nothing that could verify
+        if named not in self.trusted:
+            self.orphans.setdefault(named, index)
+
+    def resting_on(self, fp: str, ancestor: str) -> int | None:
+        """The index of the rotation signed by ``ancestor`` that key ``fp``'s trust rests on,
+        or None: ``fp`` (or the signer of the rotation that introduced it, and so on) is not
+        trusted from outside and a rotation ``ancestor`` signed introduced it."""
+        seen: set[str] = set()
+        while fp not in self._outside and fp in self.introduced and fp not in seen:
+            seen.add(fp)
+            at, fp = self.introduced[fp]
+            if fp == ancestor:
+                return at
+        return None
 
     @property
     def walk(self) -> KeyWalk:
@@ -180,7 +194,7 @@ class KeyWalker:
             self.principals,
             self.trusted_records,
             self.retired,
-            dict(self.revoked),
+            self.revoked,
             self.invalid,
         )
 
@@ -190,28 +204,34 @@ def is_key_record(item: CheckedEntry) -> bool:
     return item.new_key is not None or item.revokes is not None
 
 
-def _in_effect(candidates: Iterable[_Candidate]) -> dict[str, tuple[int, int]]:
-    """Revocations take effect in index order; one signed by a key that an earlier revocation
-    already revoked (at its index) has none, so two compromised keys cannot cancel out."""
-    revoked: dict[str, tuple[int, int]] = {}
-    for item in sorted(candidates, key=lambda c: c.index):
-        if item.signer in revoked and item.index > revoked[item.signer][0]:
-            continue
-        if item.target not in revoked or item.after < revoked[item.target][0]:
-            revoked[item.target] = (item.after, item.index)
-    return revoked
-
-
 def revocations_in_effect(
     key_items: Iterable[tuple[int, CheckedEntry]], trusted: TrustedKeys, *, source: str
-) -> dict[str, tuple[int, int]]:
-    """The revocations in effect, found from the key records alone (in index order; other
-    records may be left out: they neither extend trust nor revoke)."""
-    walker = KeyWalker(trusted, {}, source=source, untrusted=Untrusted.SKIP)
-    for index, item in key_items:
-        if is_key_record(item):
-            walker.add(index, item)
-    return _in_effect(walker.candidates)
+) -> Revoked:
+    """The revocations in effect, found from the key records alone (other records may be left
+    out: they neither extend trust nor revoke).
+
+    Decided in index order, each revocation knowing only the revocations in effect before it
+    (docs/FORMAT.md section 4): it counts when its record is valid and its signer trusted given
+    those (trust following only valid rotations), or when a key revokes itself. It never
+    reaches the rotation its own signer's trust rests on. Once in effect it stays so (a later
+    revocation never restores trust), and it reaches back: the records before it are walked
+    again knowing it, so a rotation it invalidates introduces no key for what follows.
+    """
+    items = [(index, item) for index, item in key_items if is_key_record(item)]
+    revoked: dict[str, list[Revocation]] = {}
+    walker = KeyWalker(trusted, revoked, source=source, untrusted=Untrusted.SKIP)
+    for position, (index, item) in enumerate(items):
+        walker.add(index, item)
+        found = walker.candidates[-1] if walker.candidates else None
+        if found is None or found.index != index:
+            continue  # no revocation, or one that counts for nothing
+        mine = found.target == found.signer
+        kept = None if mine else walker.resting_on(found.signer, found.target)
+        revoked.setdefault(found.target, []).append(Revocation(index, found.after, kept))
+        walker = KeyWalker(trusted, revoked, source=source, untrusted=Untrusted.SKIP)
+        for earlier in items[: position + 1]:
+            walker.add(*earlier)
+    return revoked
 
 
 def follow_keys(

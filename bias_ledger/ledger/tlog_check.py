@@ -78,6 +78,11 @@ class _Keys:
 
 def _check_header(header: RecordHeader, entry: LogEntry, origin: str) -> str:
     """The first header field that disagrees with the entry and the log, or ""."""
+    usual = (header.format_version, header.index, header.origin, header.kind.value)
+    if usual == (RECORD_FORMAT_VERSION, entry.index, origin, entry.kind) and (
+        header.timestamp == entry.timestamp and header.signer.fingerprint == entry.signer
+    ):
+        return ""  # the usual case, without building the table of messages below
     expected = {
         "format_version": (header.format_version, RECORD_FORMAT_VERSION),
         "index": (header.index, entry.index),

@@ -45,13 +45,17 @@ def _prefix_of(key_blob: bytes) -> bytes:
 
 def signed_data(message: bytes) -> bytes:
     """What Ed25519 signs in SSHSIG (namespace ``bias-ledger``, SHA-512 of the message)."""
-    return (
-        _MAGIC
-        + encode_string(_NAMESPACE)
-        + encode_string(b"")
-        + encode_string(_HASH)
-        + encode_string(hashlib.sha512(message).digest())
-    )
+    return _SIGNED_PREFIX + hashlib.sha512(message).digest()
+
+
+_SIGNED_PREFIX = (
+    _MAGIC
+    + encode_string(_NAMESPACE)
+    + encode_string(b"")
+    + encode_string(_HASH)
+    + (64).to_bytes(4, "big")
+)
+"""Everything :func:`signed_data` holds before the digest (the same for every record)."""
 
 
 def check_signature(

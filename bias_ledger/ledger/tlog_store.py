@@ -5,12 +5,12 @@ record under ``records/``, the entry bundle and hash tiles it changes, then the 
 (a signed note) that commits to them. The checkpoint is the commit point: a crash before it
 leaves files the checkpoint does not cover (never read, overwritten by the next append), a
 crash after it a complete append. The append state is read back from the checkpoint and the
-right edge of the tiles, so there is no cache to rebuild.
+right edge of the tiles, so there is no cache to rebuild. Witnesses are not this module's
+business: the append workflow (``workflows/append.py``) pushes the checkpoint after the append.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 from collections.abc import Callable, Mapping
@@ -22,7 +22,7 @@ from typing import Any
 import blake3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bias_ledger.errors import BiasLedgerError, LedgerError
+from bias_ledger.errors import LedgerError
 from bias_ledger.ledger import canonical, note, sshsig
 from bias_ledger.ledger.entry import dearmor
 from bias_ledger.ledger.files import fsync_directory, write_atomically
@@ -210,19 +210,7 @@ def append_record_v2(
     write_atomically(path / CHECKPOINT_FILE, signed)
     for tile in written:
         _prune(path, tile)
-    _push_to_witnesses(path, signed)
     return Appended2(size, digest, record, checkpoint, signed)
-
-
-def _push_to_witnesses(path: Path, signed: bytes) -> None:
-    """Hand the new checkpoint to the witness client (it never blocks or fails an append)."""
-    try:
-        from bias_ledger.witness.client import push_after_append  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return
-    # The client reports trouble itself and retries on the next push.
-    with contextlib.suppress(BiasLedgerError):
-        push_after_append(path, signed)
 
 
 def init_v2(path: Path, meta: Mapping[str, Any]) -> None:

@@ -3,7 +3,8 @@
 Each comparison is a 2x2 table (group / reference x selected / not selected). The two-proportion
 z test (pooled variance, two-sided) is used when every expected cell count is at least
 :data:`MIN_EXPECTED_COUNT` (Cochran's rule for the normal approximation); otherwise Fisher's
-exact test (two-sided, ``scipy.stats.fisher_exact``). No correction for multiple comparisons.
+exact test (two-sided, as ``scipy.stats.fisher_exact`` computes it:
+:mod:`bias_ledger.metrics.fisher`). No correction for multiple comparisons.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from bias_ledger.errors import InputError
+from bias_ledger.metrics.fisher import fisher_two_sided
 from bias_ledger.metrics.model import ConfusionCounts, FeatureResult, MetricResults, Value
 
 MIN_EXPECTED_COUNT = 5.0
@@ -115,10 +117,7 @@ def fisher_exact(s1: int, n1: int, s2: int, n2: int) -> tuple[float, float]:
     """(sample odds ratio, two-sided p) of Fisher's exact test; the ratio may be inf or NaN."""
     _check(s1, n1)
     _check(s2, n2)
-    from scipy.stats import fisher_exact as scipy_fisher
-
-    result = scipy_fisher([[s1, n1 - s1], [s2, n2 - s2]], alternative="two-sided")
-    return float(result.statistic), float(result.pvalue)
+    return fisher_two_sided(s1, n1 - s1, s2, n2 - s2)
 
 
 def compare_selection(

@@ -100,9 +100,7 @@ class VerifiedLedger:
 
     def _check_index(self, index: int) -> None:
         if not 0 <= index < self.size:
-            raise InputError(
-                f"record {index}: the ledger's signed checkpoint covers records 0..{self.size - 1}"
-            )
+            raise no_such_record(self.path, index, self.size)
 
     def record(self, index: int) -> VerifiedRecord:
         """Record ``index``, proven in the verified checkpoint."""
@@ -152,6 +150,12 @@ class VerifiedLedger:
         proof = TileTree(DirectorySource(self.path), self.size).inclusion_proof(index, self.size)
         verify_inclusion(SHA256_HASHER, index, self.size, leaf, proof, self.root_hash)
         return leaf, proof
+
+
+def no_such_record(path: Path, index: int, size: int, *, option: str = "record") -> InputError:
+    """The one-line error for a record index the verified ledger does not hold (exit 2)."""
+    held = f"{size} record{'s' if size != 1 else ''} (0..{size - 1})" if size else "no records"
+    return InputError(f"{option} {index}: no such record; {path} holds {held}")
 
 
 def _line_record(line: bytes, index: int) -> VerifiedRecord:

@@ -112,18 +112,18 @@ def _ask(
     raise _Refused("kept answering 409 with other sizes", old)
 
 
-def push_checkpoint(
+def ask_witnesses(
     ledger_dir: Path,
     note: bytes,
     witnesses: Sequence[WitnessConfig],
     proofs: ProofSource,
-) -> list[PushResult]:
-    """Ask every witness to cosign ``note``; add the cosignatures to ``<ledger>/checkpoint``.
+) -> tuple[list[PushResult], list[NoteSignature]]:
+    """Ask every witness at once to cosign ``note``: what each did, and the valid cosignatures.
 
-    The caller holds the ledger lock, and ``note`` is the checkpoint file's current content.
+    Needs no ledger lock (it reads the hints and the tiles ``proofs`` reads, writes nothing).
     """
     if not witnesses:
-        return []
+        return [], []
     # Imported here: every append calls this, and most ledgers have no witnesses.
     import httpx
 
@@ -139,6 +139,8 @@ def push_checkpoint(
             return PushResult(witness.name, False, None, f"unreachable: {reason}"), None
         except BiasLedgerError as exc:
             return PushResult(witness.name, False, None, exc.message), None
+        except OSError as exc:  # a newer append pruned the partial tile a proof needed
+            return PushResult(witness.name, False, None, f"no proof: {exc}"), None
         return PushResult(witness.name, True, size, "cosigned"), cosignature
 
     # Loading the CA bundle costs ~0.1-0.2 s, on every append; only https witnesses need it.
@@ -149,14 +151,49 @@ def push_checkpoint(
     ):
         outcomes = list(pool.map(one, witnesses))
     cosignatures = [cosignature for _, cosignature in outcomes if cosignature is not None]
-    if cosignatures:
-        cosigned = with_signatures(parse_note(note), cosignatures).encode()
-        write_atomically(ledger_dir / CHECKPOINT_FILE, cosigned)
-    for result, _ in outcomes:
+    return [result for result, _ in outcomes], cosignatures
+
+
+def store_cosignatures(
+    ledger_dir: Path,
+    note: bytes,
+    results: Sequence[PushResult],
+    cosignatures: Sequence[NoteSignature],
+) -> bool:
+    """Add ``cosignatures`` to ``<ledger>/checkpoint`` if it still is ``note``, atomically, and
+    remember the sizes the witnesses reported. The caller holds the ledger lock.
+
+    False when the checkpoint moved on (a newer append, whose own push asks for it): the
+    cosignatures of an older tree are not put on a newer checkpoint, nor the older one back.
+    With no cosignature to store, the checkpoint is not read.
+    """
+    if not results:
+        return True
+    checkpoint = ledger_dir / CHECKPOINT_FILE
+    unchanged = not cosignatures or checkpoint.read_bytes() == note
+    if cosignatures and unchanged:
+        write_atomically(checkpoint, with_signatures(parse_note(note), cosignatures).encode())
+    hints = load_hints(ledger_dir)
+    for result in results:
         if result.size is not None:
             hints[result.witness] = result.size
     save_hints(ledger_dir, hints)
-    return [result for result, _ in outcomes]
+    return unchanged
+
+
+def push_checkpoint(
+    ledger_dir: Path,
+    note: bytes,
+    witnesses: Sequence[WitnessConfig],
+    proofs: ProofSource,
+) -> list[PushResult]:
+    """Ask every witness to cosign ``note``; add the cosignatures to ``<ledger>/checkpoint``.
+
+    The caller holds the ledger lock, and ``note`` is the checkpoint file's current content.
+    """
+    results, cosignatures = ask_witnesses(ledger_dir, note, witnesses, proofs)
+    store_cosignatures(ledger_dir, note, results, cosignatures)
+    return results
 
 
 def _ledger_proofs(ledger_dir: Path) -> ProofSource:
@@ -187,17 +224,27 @@ def push(ledger_dir: Path) -> list[PushResult]:
 
 
 def push_after_append(ledger_dir: Path, signed_checkpoint: bytes) -> None:
-    """The append hook: push, report each witness that did not cosign on stderr, never raise.
+    """The append workflow's push: ask, report each witness that did not cosign on stderr,
+    never raise.
 
-    Called by the format-2 append while it holds the ledger lock, after writing ``checkpoint``.
+    Called after the append returned (the record and its checkpoint are durable, the ledger
+    lock released), so a slow or dead witness delays no other writer: the witnesses are asked
+    without the lock, which is taken again only to store their cosignatures with the
+    checkpoint, and only if it still is ``signed_checkpoint``.
     """
+    from bias_ledger.ledger.lock import ledger_lock
+
     try:
         witnesses = load_witnesses(ledger_dir)
-        results = push_checkpoint(
-            ledger_dir, signed_checkpoint, witnesses, _ledger_proofs(ledger_dir)
-        )
+        if not witnesses:
+            return
+        proofs = _ledger_proofs(ledger_dir)
+        results, cosignatures = ask_witnesses(ledger_dir, signed_checkpoint, witnesses, proofs)
+        with ledger_lock(ledger_dir):
+            store_cosignatures(ledger_dir, signed_checkpoint, results, cosignatures)
     except (BiasLedgerError, OSError) as exc:
-        print(f"warning: witnesses not asked: {exc}", file=sys.stderr)
+        message = exc.message if isinstance(exc, BiasLedgerError) else str(exc)
+        print(f"warning: witnesses not asked: {message}", file=sys.stderr)
         return
     except Exception as exc:
         # The record is already durable: an unexpected failure here must not turn a good

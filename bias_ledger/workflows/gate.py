@@ -42,7 +42,11 @@ def gate_trust(
         raise InputError("--approved-by names who may approve a baseline: give --baseline too")
     if (trusted is not None or trust_ledger_keys) and not baseline and record is None:
         option = "--trusted-keys" if trusted is not None else "--trust-ledger-keys"
-        raise InputError(f"{option}: nothing to verify without --baseline or --record")
+        raise InputError(
+            f"{option}: not applicable: the gate verifies the ledger only before it relies on "
+            "a record of it (--record N, --baseline latest-approved|N|BUNDLE), and judging new "
+            "data without --baseline relies on none; drop the option or give a baseline"
+        )
     if trust_ledger_keys and warn is not None:
         warn(TRUST_LEDGER_KEYS_WARNING)
     return GateTrust(trusted=trusted, approvers=approved_by, trust_ledger_keys=trust_ledger_keys)
@@ -216,7 +220,7 @@ def run_gate(
     """Decide (:func:`decide_gate`), write ``junit``, call ``before_record`` (the CLI's GitHub
     annotations), then append the verdict unless ``record_verdict`` is False."""
     from bias_ledger.outputs import check_output_path, write_output
-    from bias_ledger.records.append import sign_and_append
+    from bias_ledger.workflows.append import sign_and_append
 
     if junit is not None:  # before the verdict is recorded: never inside a ledger
         check_output_path(junit, ledger=ledger, what="--junit")

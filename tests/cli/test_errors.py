@@ -100,3 +100,46 @@ def test_proof_and_show_out_of_range(env: dict[str, str], tmp_path: Path) -> Non
         result = CliRunner().invoke(app, args, env=env)
         assert result.exit_code == 2, (args, result.output)
         _one_line(result.stderr)
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_record_the_ledger_does_not_hold_is_named_with_the_ledger_size(
+    env: dict[str, str], tmp_path: Path, version: int
+) -> None:
+    ledger = tmp_path / f"v{version}"
+    init_ledger(ledger, name="missing", format_version=version)
+    env = {**env, "BIAS_LEDGER_DIR": str(ledger)}
+    ok = CliRunner().invoke(app, ["audit", str(tmp_path / "data.csv"), *GOOD, "-q"], env=env)
+    assert ok.exit_code == 0, ok.stderr
+    policy = Path(__file__).parents[2] / "sample_data" / "policies" / "four-fifths.toml"
+    for args, option in (
+        (["report", "5", "-o", str(tmp_path / "r.md")], "record"),
+        (["attest", "5", "-o", str(tmp_path / "a.jsonl")], "record"),
+        (["gate", "--policy", str(policy), "--record", "5", "--trust-ledger-keys"], "--record"),
+    ):
+        result = CliRunner().invoke(app, args, env=env)
+        assert result.exit_code == 2, (args, result.output)
+        errors = result.stderr.split(
+            "bias-ledger: error: ", 1
+        )  # after --trust-ledger-keys' warning
+        line = _one_line("bias-ledger: error: " + errors[-1])
+        assert f"{option} 5: no such record; {ledger} holds 1 record (0..0)" in line, line
+    assert not (tmp_path / "r.md").exists() and not (tmp_path / "a.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    ("engine", "where"),
+    [
+        ("arrow", "'2' in rows 2 (1-based data rows)"),
+        ("duckdb", "'2' in 1 rows (the engine counts rows without numbering them"),
+    ],
+)
+def test_a_non_binary_label_names_the_file_column_and_first_row(
+    env: dict[str, str], tmp_path: Path, engine: str, where: str
+) -> None:
+    args = ["audit", str(tmp_path / "nonbinary.csv"), *GOOD, "--engine", engine, "--no-record"]
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 2, result.output
+    line = _one_line(result.stderr)
+    assert f"{tmp_path / 'nonbinary.csv'}: label column 'label' must be binary" in line, line
+    assert f"found 3 values: '0', '1', '2'; {where}" in line, line

@@ -201,8 +201,12 @@ def test_gate_record_judges_only_a_verified_trusted_record(case: Case, base: Bas
 def test_trust_options_without_a_baseline_are_usage_errors(case: Case) -> None:
     done = regression_gate(case, "--approved-by", case.officers)
     assert done.exit_code == 2 and "--approved-by" in done.stderr and "--baseline" in done.stderr
-    done = regression_gate(case, "--trusted-keys", case.signers)
-    assert done.exit_code == 2 and "nothing to verify" in done.stderr
+    for option in (["--trusted-keys", str(case.signers)], ["--trust-ledger-keys"]):
+        done = regression_gate(case, *option)
+        lines = done.stderr.strip().splitlines()
+        assert done.exit_code == 2 and len(lines) == 1, done.stderr
+        assert f"{option[0]}: not applicable" in lines[0] and "--baseline" in lines[0]
+        assert "relies on none" in lines[0]
     assert len(read_lines(case.ledger)) == 2
 
 

@@ -158,3 +158,39 @@ def test_a_verification_report_inside_the_ledger_is_refused(setup: Setup) -> Non
     code, text = setup.run("verify", "--trust-ledger-keys", "--report", setup.ledger / "r.html")
     assert code == 2 and "--report would be written inside the ledger" in text, text
     assert setup.snapshot() == before and not (setup.ledger / "r.html").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["attest", "0", "-o", "{target}.jsonl"],
+        ["report", "0", "--summary", "nyc-ll144", "-o", "{target}.md"],
+    ],
+    ids=["attest -o", "report --summary -o"],
+)
+def test_attest_and_summary_use_the_one_guard_and_refuse_any_ledger(
+    setup: Setup, command: list[str]
+) -> None:
+    """Not only the configured ledger: a file inside another ledger is refused too (they used
+    a second, weaker check that knew only the configured one)."""
+    other = setup.root / "other-ledger"
+    if not other.exists():
+        code, text = setup.run("init", "--name", "other", "--ledger", other)
+        assert code == 0, text
+    files = sorted(p.name for p in other.iterdir())
+    code, text = setup.run(*[a.format(target=other / "out") for a in command])
+    assert code == 2, text
+    assert f"would be written inside the ledger {other.resolve()}" in text
+    assert sorted(p.name for p in other.iterdir()) == files
+
+
+def test_attest_writes_through_the_guard_atomically(setup: Setup) -> None:
+    target = setup.root / "attested" / "record0.jsonl"
+    target.parent.mkdir()
+    target.write_text("old\n")
+    model = setup.root / "model.bin"
+    model.write_bytes(b"model")
+    code, text = setup.run("attest", "0", "--model", model, "-o", target)
+    assert code == 0, text
+    assert target.read_text().startswith("{") and "payloadType" in target.read_text()
+    assert [p.name for p in target.parent.iterdir()] == ["record0.jsonl"]  # no temporary left

@@ -139,3 +139,29 @@ def test_bad_input_is_one_line(tmp_path: Path) -> None:
         )
     with pytest.raises(InputError, match=r"--engine 'polars': expected one of arrow, duckdb"):
         bias_ledger.audit(path, **BINARY, engine="polars")
+
+
+@pytest.mark.parametrize(
+    ("positive", "negative", "pos_label"),
+    [("yes", "no", "yes"), ("no", "yes", "no"), ("t", "f", "t"), ("True", "False", "True")],
+)
+def test_pos_label_on_csv_words_duckdb_sniffs_as_booleans(
+    tmp_path: Path, positive: str, negative: str, pos_label: str
+) -> None:
+    """DuckDB's CSV sniffer reads yes/no and t/f as BOOLEAN, so --pos-label yes found only
+    True/False; the label and prediction are read as the text the arrow engine sees."""
+    rows = ["label,prediction,sex"] + [
+        f"{positive if i % 3 else negative},{positive if i % 4 else negative},{'mf'[i % 2]}"
+        for i in range(60)
+    ]
+    path = tmp_path / "words.csv"
+    path.write_text("\n".join(rows) + "\n")
+    result = _same(
+        path, label="label", prediction="prediction", sensitive=["sex"], pos_label=pos_label
+    )
+    counts = result.to_json()["results"]["overall"]["counts"]
+    assert counts["true_positives"] == sum(1 for i in range(60) if i % 3 and i % 4)
+    with pytest.raises(InputError, match="the positive label 'maybe' is not one of its values"):
+        bias_ledger.audit(
+            path, **{**BINARY, "sensitive": ["sex"]}, pos_label="maybe", engine="duckdb"
+        )

@@ -128,3 +128,17 @@ def test_score_and_regression_audits(spark: Any, tmp_path: Path) -> None:
     ):
         expected = _document(bias_ledger.audit(path, **args, **options))
         assert _document(bias_ledger.audit(path, **args, **options, engine="spark")) == expected
+
+
+def test_every_task_streamed_by_arrow_gives_sparks_json(spark: Any, tmp_path: Path) -> None:
+    from tests.engines.test_arrow_streaming import _table
+    from tests.engines.test_engines_every_task import EVERY
+
+    path = write(_table(15, 2_500), tmp_path / "every.parquet")
+    for args in EVERY:
+        arrow = _document(bias_ledger.audit(path, **args, sensitive=["sex", "region"]))
+        found = bias_ledger.audit(path, **args, sensitive=["sex", "region"], engine="spark")
+        assert _document(found) == arrow
+    weighted = {"label": "label", "score": "probability", "threshold": 0.5, "weight": "w"}
+    with pytest.raises(InputError, match="computed by the arrow engine only, not by --engine"):
+        bias_ledger.audit(path, **weighted, sensitive=["sex"], engine="spark")

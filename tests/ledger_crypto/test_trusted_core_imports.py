@@ -10,6 +10,7 @@ from pathlib import Path
 import bias_ledger
 
 CORE = [
+    "revocation",
     "merkle",
     "merkle_verify",
     "sshsig",

@@ -11,7 +11,6 @@ import pytest
 from bias_ledger.errors import InputError
 from bias_ledger.ledger.keys import fingerprint, generate_key
 from bias_ledger.ledger.store import init_ledger
-from bias_ledger.records.append import sign_and_append
 from bias_ledger.records.payloads import approval_payload
 from bias_ledger.standards.ll144_audit import (
     LL144Request,
@@ -21,6 +20,7 @@ from bias_ledger.standards.ll144_audit import (
 )
 from bias_ledger.standards.ll144_load import LL144Columns
 from bias_ledger.standards.ll144_publish import summary_text
+from bias_ledger.workflows.append import sign_and_append
 from tests.regulatory.ll144_data import SELECTION_CELLS
 
 

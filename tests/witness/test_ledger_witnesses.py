@@ -30,13 +30,23 @@ from bias_ledger.ledger.keys import (
 )
 from bias_ledger.ledger.note import COSIGNATURE_V1, note_verifier, open_note, parse_note
 from bias_ledger.ledger.record import RecordKind
-from bias_ledger.ledger.store import append_record, init_ledger
+from bias_ledger.ledger.store import init_ledger
 from bias_ledger.witness.policy import check_witness_quorum, parse_witness_policy
+from bias_ledger.workflows.append import append_witnessed
 from tests.ledger.helpers import audit_payload, write_small_csv
 from tests.witness.servers import RunningWitness, start_witness
 
 KEY = generate_key()
-LEDGERS = ["alpha", "fork", "down", "cli", "bundle", "report", *(f"many{i}" for i in range(4))]
+LEDGERS = [
+    "alpha",
+    "fork",
+    "down",
+    "cli",
+    "bundle",
+    "report",
+    "busy",
+    *(f"many{i}" for i in range(4)),
+]
 
 
 def origin_of(name: str) -> str:
@@ -88,7 +98,7 @@ def new_ledger(tmp_path: Path, name: str, witnesses: Witnesses) -> Path:
 
 
 def append(path: Path, witnesses: Witnesses, model: str = "m") -> None:
-    append_record(path, RecordKind.AUDIT, witnesses.payload, KEY, labels={"model_tag": model})
+    append_witnessed(path, RecordKind.AUDIT, witnesses.payload, KEY, labels={"model_tag": model})
 
 
 def policy_file(path: Path, quorum: int, *keys: tuple[str, str]) -> Path:
@@ -351,6 +361,50 @@ def test_a_witness_that_is_down_never_blocks_an_append(
     code, output = cli("verify", "--ledger", path, "--witnesses", with_late, "--trust-ledger-keys")
     assert code == 0, output
     assert (path / "checkpoint").read_bytes().startswith(note[: note.index(b"\n\n")])
+
+
+def test_the_append_workflow_asks_witnesses_without_the_lock_and_never_stores_stale_cosignatures(
+    tmp_path: Path, witnesses: Witnesses, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the witnesses are asked about checkpoint 2, another process appends record 2 (it
+    could not, were the lock held). The cosignatures of tree 2 then go nowhere: the newer
+    checkpoint is left as its own append wrote it, and the next push gets it cosigned."""
+    from bias_ledger.witness import client
+
+    path = new_ledger(tmp_path, "busy", witnesses)
+    append(path, witnesses)
+    key_file = tmp_path / "key"
+    write_private_key_file(key_file, KEY, None, comment="test")
+    other = (
+        "import json, pathlib, sys\n"
+        "from bias_ledger.ledger import lock\n"
+        "lock.LOCK_TIMEOUT_SECONDS = 5.0  # held: fail, do not wait two minutes\n"
+        "from bias_ledger.ledger.keys import load_private_key_file\n"
+        "from bias_ledger.ledger.record import RecordKind\n"
+        "from bias_ledger.ledger.store import append_record\n"
+        "key = load_private_key_file(pathlib.Path(sys.argv[2]), None)\n"
+        "append_record(pathlib.Path(sys.argv[1]), RecordKind.GATE, {'note': 'other'}, key)\n"
+    )
+    asked = client.ask_witnesses
+    newer: list[bytes] = []
+
+    def ask_while_another_process_appends(*args: Any) -> Any:
+        done = subprocess.run(
+            [sys.executable, "-c", other, str(path), str(key_file)], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        newer.append((path / "checkpoint").read_bytes())
+        return asked(*args)
+
+    monkeypatch.setattr(client, "ask_witnesses", ask_while_another_process_appends)
+    append(path, witnesses)  # record 1: asks about tree 2 while record 2 is appended
+    assert parse_note(newer[0]).text.split("\n")[1] == "3"
+    assert (path / "checkpoint").read_bytes() == newer[0]  # no cosignature of tree 2 on it
+    monkeypatch.setattr(client, "ask_witnesses", asked)
+    code, output = cli("witness", "push", "--ledger", path)
+    assert code == 0 and "cosigned (size 3)" in output, output
+    policy = parse_witness_policy(policy_file(tmp_path / "p", 2, *both(witnesses)).read_text(), "p")
+    assert check_witness_quorum((path / "checkpoint").read_bytes(), policy) == ["w1", "w2"]
 
 
 def test_several_ledgers_push_at_once(tmp_path: Path, witnesses: Witnesses) -> None:

@@ -1,0 +1,105 @@
+"""What a plain CLI run loads: only the invoked command, and no pandas, scipy, matplotlib or
+pydantic (checked in a fresh process through ``sys.modules``; nothing is timed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from bias_ledger.cli import app as cli_app
+
+HEAVY = ("pandas", "scipy", "matplotlib", "pydantic", "sklearn", "fairlearn")
+
+PROGRAM = """
+import contextlib, io, json, sys
+sys.argv = ["bias-ledger", *json.loads(sys.argv[1])]
+from bias_ledger.cli import main
+code = 0
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main()
+    except SystemExit as exit:
+        code = exit.code or 0
+names = sorted({name.split(".")[0] for name in sys.modules})
+commands = sorted(name for name in sys.modules if name.startswith("bias_ledger.cli."))
+print(json.dumps({"code": code, "modules": names, "cli": commands}))
+"""
+
+
+def _run(args: list[str], cwd: Path) -> tuple[int, set[str], list[str]]:
+    """(exit code, top-level modules loaded, bias_ledger.cli modules loaded)."""
+    env = {**os.environ, "COLUMNS": "100"}
+    done = subprocess.run(
+        [sys.executable, "-c", PROGRAM, json.dumps(args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    return int(found["code"]), set(found["modules"]), list(found["cli"])
+
+
+def _small_csv(path: Path, *, small_group: bool) -> Path:
+    rows = ["y,p,sex,race"]
+    for i in range(1000):
+        sex = "x" if small_group and i % 50 == 0 else ("f" if i % 2 else "m")
+        rows.append(f"{i % 3 == 0:d},{i % 5 < 2:d},{sex},{'abc'[i % 3]}")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("small_group", [False, True], ids=["z-tests", "fisher"])
+def test_plain_audit_imports_no_heavy_library(tmp_path: Path, small_group: bool) -> None:
+    data = _small_csv(tmp_path / "data.csv", small_group=small_group)
+    args = ["audit", str(data), "--label", "y", "--prediction", "p", "--sensitive", "sex"]
+    code, loaded, commands = _run([*args, "--sensitive", "race", "--no-record"], tmp_path)
+    assert code == 0
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+    # Only the audit command's module (and the modules it uses) among the commands.
+    assert "bias_ledger.cli.audit_cmd" in commands
+    assert "bias_ledger.cli.witness_cmd" not in commands
+    assert "bias_ledger.cli.key_cmd" not in commands
+
+
+def test_recorded_audit_imports_no_heavy_library(tmp_path: Path) -> None:
+    data = _small_csv(tmp_path / "data.csv", small_group=True)
+    key = tmp_path / "key"
+    ledger = tmp_path / "ledger"
+    assert _run(["key", "generate", "-o", str(key)], tmp_path)[0] == 0
+    assert _run(["init", "--ledger", str(ledger)], tmp_path)[0] == 0
+    args = ["audit", str(data), "--label", "y", "--prediction", "p", "--sensitive", "sex"]
+    args += ["--sensitive", "race", "--key", str(key), "--ledger", str(ledger)]
+    code, loaded, _ = _run(args, tmp_path)
+    assert code == 0
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def test_every_command_is_mapped_to_its_module() -> None:
+    full = typer.main.get_command(cli_app.app)
+    assert sorted(full.commands) == sorted(cli_app.COMMANDS)  # type: ignore[attr-defined]
+    for name, modules in cli_app.COMMANDS.items():
+        alone = typer.main.get_command(cli_app.build(modules))
+        assert name in alone.commands  # type: ignore[attr-defined]
+        # The same parameters as in the full application.
+        expected = [p.name for p in full.commands[name].params]  # type: ignore[attr-defined]
+        assert [p.name for p in alone.commands[name].params] == expected  # type: ignore[attr-defined]
+
+
+def test_help_lists_every_command(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bias_ledger", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    for name in cli_app.COMMANDS:
+        assert f"  {name} " in done.stdout
