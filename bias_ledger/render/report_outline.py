@@ -1,9 +1,9 @@
 """The report's first pass over its records: the summary rows, and which audits get charts.
 
-Charts cost about a tenth of a second each, and an audit has up to twenty: a report draws them
-for a bounded set of audits (every audit when there are at most ``CHARTED_AUDITS``, otherwise
-the newest audit of each subject, at most ``CHARTED_AUDITS`` of them, the newest first). Every
-other audit keeps its verdict, its groups below four-fifths and all its tables.
+Charts cost tens of milliseconds each (matplotlib), and an audit has up to twenty: a report
+draws them for a bounded set of audits (every audit when there are at most ``CHARTED_AUDITS``,
+otherwise the newest audit of each model and data file, the newest ``CHARTED_AUDITS`` of
+those). Every other audit keeps its verdict, its groups below four-fifths and all its tables.
 """
 
 from __future__ import annotations
