@@ -15,12 +15,14 @@ from bias_ledger.io.read import Source
 from bias_ledger.metrics.model import ImpactDenominator, MetricResults
 from bias_ledger.metrics.multiclass_results import MulticlassResults
 from bias_ledger.metrics.regression_results import RegressionResults
+from bias_ledger.results_layout import COMPACT_SCHEMA_VERSION, compacted
 
 if TYPE_CHECKING:
     import pandas as pd
 
-RESULTS_SCHEMA_VERSION = 2
-"""Version of the audit JSON output and of the ``audit`` record payload (1: no statistics)."""
+RESULTS_SCHEMA_VERSION = COMPACT_SCHEMA_VERSION
+"""Version of the audit JSON output and of the ``audit`` record payload (1: no statistics;
+2: statistics; 3: each value held once, :mod:`bias_ledger.results_layout`)."""
 
 AnyResults = MetricResults | RegressionResults | MulticlassResults
 
@@ -181,9 +183,15 @@ class AuditResult:
         return documents
 
     def to_json(self) -> dict[str, Any]:
-        """The documented audit JSON (``schema_version`` 2), also the ledger record payload."""
+        """The documented audit JSON (``schema_version`` 3), also the ledger record payload:
+        each value held once (docs/FORMAT.md section 8)."""
+        return compacted(self.document())
+
+    def document(self) -> dict[str, Any]:
+        """The audit in the self-describing layout of results schema 2, as
+        :func:`bias_ledger.results_layout.expanded` reads any record."""
         return {
-            "schema_version": RESULTS_SCHEMA_VERSION,
+            "schema_version": 2,
             "subject": self.subject.to_json(),
             "inputs": self.input_json(),
             "parameters": dict(self.parameters),

@@ -13,7 +13,7 @@ from typing import Any
 from bias_ledger.errors import InputError
 from bias_ledger.ledger.record import RecordKind
 from bias_ledger.metrics.model import MetricResults
-from bias_ledger.results_json import results_from_json
+from bias_ledger.results_json import record_results
 
 
 @dataclass(frozen=True)
@@ -28,4 +28,4 @@ class Baseline:
 def audit_record_results(record: Mapping[str, Any], *, where: str) -> MetricResults:
     if record.get("kind") != RecordKind.AUDIT.value:
         raise InputError(f"{where}: expected an audit record, found a {record.get('kind')} record")
-    return results_from_json(record["audit"]["results"])
+    return record_results(record["audit"])

@@ -11,13 +11,24 @@ directory (``publish DIR``) goes through this module:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO, TypeVar
 
 from bias_ledger.errors import BiasLedgerError, InputError
-from bias_ledger.ledger.files import open_regular, write_all, write_atomically
+from bias_ledger.ledger.files import (
+    fsync_directory,
+    open_regular,
+    temporary_name,
+    write_all,
+    write_atomically,
+)
 from bias_ledger.ledger.reader import LEDGER_FILE
+
+T = TypeVar("T")
 
 LEDGER_MARKERS: tuple[str, ...] = (LEDGER_FILE,)
 """Files whose presence makes a directory a ledger (format 1's ``ledger.json``; a later format
@@ -112,5 +123,42 @@ def write_output(
         if parents:
             target.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(target, payload)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the {what} ({exc.strerror or exc})") from None
+
+
+def write_output_stream(
+    path: Path,
+    produce: Callable[[BinaryIO], T],
+    *,
+    ledger: Path | None = None,
+    what: str = "output",
+) -> T:
+    """As :func:`write_output`, for an output too large to hold: ``produce`` writes it to the
+    stream it is given (a temporary file renamed over ``path`` once complete and fsynced, so a
+    failure in ``produce`` leaves ``path`` as it was) and its return value is returned."""
+    check_output_path(path, ledger=ledger, what=what)
+    try:
+        mode = os.stat(path).st_mode if os.path.exists(path) else None
+        if mode is not None and (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
+            with open(path, "ab") as stream:
+                return produce(stream)
+        target = path.resolve()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = temporary_name(target)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(temporary, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            with os.fdopen(fd, "wb") as stream:
+                result = produce(stream)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        fsync_directory(target.parent)
+        return result
     except OSError as exc:
         raise InputError(f"{path}: cannot write the {what} ({exc.strerror or exc})") from None

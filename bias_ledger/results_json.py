@@ -17,6 +17,7 @@ from bias_ledger.metrics.model import (
     Task,
     Value,
 )
+from bias_ledger.results_layout import expanded
 
 
 def _values(data: Mapping[str, Any]) -> dict[str, Value]:
@@ -91,3 +92,8 @@ def results_from_json(data: Mapping[str, Any]) -> MetricResults:
         features=tuple(_feature(item) for item in data["features"]),
         notes=tuple(data.get("notes", ())),
     )
+
+
+def record_results(payload: Mapping[str, Any]) -> MetricResults:
+    """The binary results of an audit payload of any results schema (1 to 3)."""
+    return results_from_json(expanded(payload)["results"])

@@ -17,7 +17,7 @@ from bias_ledger import input_options
 from bias_ledger._audit_model import RESULTS_SCHEMA_VERSION
 from bias_ledger.metrics import registry
 
-SCHEMA_ID = "https://bias-ledger.dev/schemas/audit-results-v2.json"
+SCHEMA_ID = "https://bias-ledger.dev/schemas/audit-results-v3.json"
 
 Schema = dict[str, Any]
 
@@ -45,14 +45,8 @@ _COUNT = {"type": "integer", "minimum": 0}
 
 
 def _value_defs() -> dict[str, Schema]:
-    interval = _object(
-        {
-            "low": _NUMBER,
-            "high": _NUMBER,
-            "level": _NUMBER,
-            "method": {"enum": ["wilson", "bootstrap"]},
-        }
-    )
+    # Results schema 3: the level and method of every interval are statistics.intervals'.
+    interval = _object({"low": _NUMBER, "high": _NUMBER})
     defined = _object({"value": _NUMBER, "interval": _ref("interval")}, optional=("interval",))
     undefined = _object({"value": {"type": "null"}, "reason": {"type": "string", "minLength": 1}})
     return {
@@ -73,7 +67,8 @@ def _metrics(metrics: tuple[registry.Metric, ...]) -> Schema:
 
 
 def _disparity(keys: tuple[str, ...]) -> Schema:
-    comparison = _object({"group": _STRINGS, "difference": _ref("value"), "ratio": _ref("value")})
+    # One per group, in the order of the feature's groups (which name them).
+    comparison = _object({"difference": _ref("value"), "ratio": _ref("value")})
     return _object(
         {
             "metric": {"enum": list(keys)},
@@ -109,14 +104,9 @@ def _binary_defs() -> dict[str, Schema]:
     summaries = _object(
         {item.key: {**_ref("value"), "description": item.name} for item in registry.SUMMARIES}
     )
+    # One per group, in group order: its selection rate and sufficiency are the group's.
     impact = _object(
-        {
-            "group": _STRINGS,
-            "selection_rate": _ref("value"),
-            "impact_ratio": _ref("value"),
-            "below_four_fifths": {"type": ["boolean", "null"]},
-            "sufficient": {"type": "boolean"},
-        }
+        {"impact_ratio": _ref("value"), "below_four_fifths": {"type": ["boolean", "null"]}}
     )
     feature = _object(
         {
@@ -131,7 +121,6 @@ def _binary_defs() -> dict[str, Schema]:
     )
     results = _object(
         {
-            "task": {"const": "binary_classification"},
             "overall": _ref("binary_group"),
             "features": _array(feature),
             "notes": _STRINGS,
@@ -159,7 +148,6 @@ def _other_defs() -> dict[str, Schema]:
     )
     regression = _object(
         {
-            "task": {"const": "regression"},
             "overall": group,
             "features": _array(feature),
             "notes": _STRINGS,
@@ -169,8 +157,6 @@ def _other_defs() -> dict[str, Schema]:
     macro = _object({"features": _STRINGS, "summaries": _ref("binary_summaries")})
     multiclass = _object(
         {
-            "task": {"const": "multiclass_classification"},
-            "classes": _STRINGS,
             "per_class": _array(per_class),
             "macro": _array(macro),
             "notes": _STRINGS,

@@ -20,6 +20,7 @@ from bias_ledger.bundle.model import REPORT_HTML, REPORT_MD, SIGNERS
 from bias_ledger.bundle.signers import signers_text
 from bias_ledger.render.report_blocks import RecordSource, ReportData, ReportRecord
 from bias_ledger.render.report_write import write_reports
+from bias_ledger.results_layout import readable
 
 __all__ = [
     "RecordSource",
@@ -66,7 +67,8 @@ def report_data(
 def load_record(raw: bytes) -> Mapping[str, object]:
     """A record's JSON as the report reads it (a non-object reads as an empty record)."""
     value = json.loads(raw)
-    return value if isinstance(value, dict) else {}
+    # Reports read every results schema in one layout (bias_ledger.results_layout).
+    return readable(value) if isinstance(value, dict) else {}
 
 
 def derived_members(data: ReportData) -> dict[str, bytes]:

@@ -55,7 +55,13 @@ def _approved(record: Any) -> Any:
     return approves.get("index") if isinstance(approves, dict) else None
 
 
-def _chosen(source: DirectorySource, size: int, selection: Selection) -> list[int]:
+def chosen_indexes(
+    source: DirectorySource,
+    size: int,
+    selection: Selection,
+    *,
+    limited: bool = True,
+) -> list[int]:
     """Selected indexes, approvals of chosen audits (--model) and the key records, in
     one pass over the entries (kind and timestamp are there); records are read only to match
     a model. Memory: the selection, not the ledger."""
@@ -88,10 +94,11 @@ def _chosen(source: DirectorySource, size: int, selection: Selection) -> list[in
     # after the selection) that lead to the checkpoint's signer.
     chosen.update(rotations)
     members = 3 * len(chosen) + _FIXED_MEMBERS
-    if members > _BUNDLE_MEMBERS:
+    if limited and members > _BUNDLE_MEMBERS:
         raise InputError(
             f"{len(chosen)} records make a bundle of {members} members, more than the "
-            f"{_BUNDLE_MEMBERS} a bundle may hold: export fewer (--since, --model, indexes)"
+            f"{_BUNDLE_MEMBERS} a version-2 bundle may hold: export fewer (--since, --model, "
+            "indexes), or write bundle format 3, a tar without a limit (-o FILE.tar)"
         )
     return sorted(chosen)
 
@@ -104,7 +111,7 @@ def export_bundle_v2(
     source = DirectorySource(path)
     verified = verify_log(source, trusted=None, trust_log_keys=True)
     checkpoint, size = verified.checkpoint, verified.checkpoint.size
-    chosen = set(_chosen(source, size, selection))
+    chosen = set(chosen_indexes(source, size, selection))
     tree = TileTree(source, size)
     members: dict[str, bytes] = {}
     listed: list[ManifestRecord] = []
@@ -135,7 +142,7 @@ def export_bundle_v2(
     members[CHECKPOINT] = verified.signed_checkpoint
     consistency = None
     if consistent_with is not None:
-        consistency = _consistency(tree, checkpoint.origin, size, consistent_with)
+        consistency = consistency_proof(tree, checkpoint.origin, size, consistent_with)
         members[CONSISTENCY] = consistency.encode()
     data = report_data(
         origin=checkpoint.origin,
@@ -149,7 +156,8 @@ def export_bundle_v2(
     return ExportResult(write_zip(members), manifest, consistency)
 
 
-def _consistency(tree: TileTree, origin: str, size: int, kept_path: Path) -> ConsistencyJson2:
+def consistency_proof(tree: TileTree, origin: str, size: int, kept_path: Path) -> ConsistencyJson2:
+    """The consistency proof from the kept checkpoint at ``kept_path`` to ``size``."""
     try:
         kept_bytes = read_regular(kept_path)
     except OSError as exc:

@@ -132,18 +132,23 @@ def _checkpoint(contents: BundleContents, keys: Mapping[str, Any]) -> tuple[Chec
     return checkpoint, verifiers[opened.verified_by[0]]
 
 
-def _record(contents: BundleContents, item: ManifestRecord, size: int, root: bytes) -> CheckedEntry:
-    where, index = f"{contents.source} record {item.index}", item.index
-    raw = contents.members[record_json(index)]
-    entry_bytes = contents.members[entry_member(index)]
+def check_record(
+    where: str, index: int, origin: str, members: tuple[bytes, bytes, bytes], listed: str | None
+) -> tuple[CheckedEntry, bytes]:
+    """One record of a format-2 ledger in a bundle (its record, entry and signature members):
+    BLAKE3 as the entry (and ``listed``, the manifest's hash, if any) commits, the signature
+    armour, the header against the entry and place, the SSHSIG. Returns the checked entry and
+    the entry's SHA-256 leaf hash."""
+    raw, entry_bytes, sig = members
     entry = parse_entry(entry_bytes, where=f"{where} entry")
     digest = blake3.blake3(raw).hexdigest()
-    if digest != item.record_hash or digest != entry.record or len(raw) != entry.size:
+    if digest != (listed or entry.record) or digest != entry.record or len(raw) != entry.size:
+        names = f" and bundle.json {listed}" if listed is not None else ""
         raise VerificationError(
             f"{where}: {record_json(index)} hashes to {digest}, but the entry names "
-            f"{entry.record} and bundle.json {item.record_hash} (the record was altered)"
+            f"{entry.record}{names} (the record was altered)"
         )
-    armored = contents.members[record_sig(index)].decode("ascii", "replace")
+    armored = sig.decode("ascii", "replace")
     if (
         dearmor(armored, where=f"{where}: {record_sig(index)}") != entry.signature
         or armor(entry.signature) != armored
@@ -152,12 +157,24 @@ def _record(contents: BundleContents, item: ManifestRecord, size: int, root: byt
     record = json.loads(raw)
     header = parse_header(record, where=where, versions=frozenset({2}))
     found = (header.index, header.origin, header.kind.value, header.timestamp, entry.index)
-    wanted = (index, contents.manifest.origin, entry.kind, entry.timestamp, index)
+    wanted = (index, origin, entry.kind, entry.timestamp, index)
     if found != wanted or header.signer.fingerprint != entry.signer:
         raise VerificationError(f"{where}: the record's header disagrees with its entry or place")
     key = parse_public_key(header.signer.public_key, source=where)
     check_signature(entry.signature, raw, key, where=where)
     leaf = leaf_hash(entry_bytes)
+    approves, new_key, revokes = record_links(record, header, where=where)
+    return CheckedEntry(header, digest, leaf, approves, new_key, revokes), leaf
+
+
+def _record(contents: BundleContents, item: ManifestRecord, size: int, root: bytes) -> CheckedEntry:
+    where, index = f"{contents.source} record {item.index}", item.index
+    members = (
+        contents.members[record_json(index)],
+        contents.members[entry_member(index)],
+        contents.members[record_sig(index)],
+    )
+    checked, leaf = check_record(where, index, contents.manifest.origin, members, item.record_hash)
     if leaf.hex() != item.leaf_hash or item.tree_size != size:
         raise VerificationError(f"{where}: leaf hash or proof size differs from bundle.json")
     try:
@@ -165,8 +182,7 @@ def _record(contents: BundleContents, item: ManifestRecord, size: int, root: byt
         verify_inclusion(SHA256_HASHER, index, size, leaf, proof, root)
     except (ValueError, VerificationError) as exc:
         raise VerificationError(f"{where} is not proven in the signed checkpoint: {exc}") from None
-    approves, new_key, revokes = record_links(record, header, where=where)
-    return CheckedEntry(header, digest, leaf, approves, new_key, revokes)
+    return checked
 
 
 def _consistency(

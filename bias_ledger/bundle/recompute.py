@@ -7,7 +7,7 @@ The audit engine (pandas, numpy) is imported only here, and only when something 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from bias_ledger.bundle.model import record_json
 from bias_ledger.bundle.read import BundleContents
 from bias_ledger.errors import BiasLedgerError, InputError, VerificationError
 from bias_ledger.ledger import canonical
+from bias_ledger.results_layout import as_recorded
 
 COMPARED = ("parameters", "data", "results", "statistics")
 """The parts of an audit payload that recomputation re-derives (``statistics`` from results
@@ -160,7 +161,9 @@ def _recompute(
     if engine is not None:
         # Any engine gives the same numbers by construction: the recorded one is a default.
         request = replace(request, engine=engine)
-    fresh = run_audit(request).to_json()
+    # In the record's own layout (results schema), so that every value it holds is compared
+    # at the JSON path where it holds it (bias_ledger.results_layout).
+    fresh = as_recorded(run_audit(request).to_json(), payload)
     # Through the canonical encoder, as the record went: 1.0 and 1 compare the same way.
     present = {key: fresh[key] for key in COMPARED if key in payload}
     # An older record names fewer parameters; the ones it lacks took their old defaults.
@@ -171,6 +174,25 @@ def _recompute(
         if key in recorded_parameters
     }
     return dict(canonical.decode(canonical.encode(present)))
+
+
+def compared(payload: Mapping[str, Any], fresh: Mapping[str, Any]) -> list[Mismatch]:
+    """Every value ``payload`` holds against its recomputation ``fresh`` (in the record's
+    layout, :func:`_recompute`), by its JSON path in the record."""
+    if payload.get("standard") == "nyc-ll144":  # LL144 audits compare their tables
+        recorded = {key: payload[key] for key in fresh}
+    else:
+        recorded = {key: payload[key] for key in COMPARED if key in payload}
+        recorded["parameters"] = _derived_parameters(payload["parameters"])
+    return compare(recorded, fresh, "$.audit")
+
+
+def recompute_payload(
+    payload: Mapping[str, Any], data: Path, predictions: Path | None = None
+) -> list[Mismatch]:
+    """Re-run one audit payload on its input files and compare (what ``--recompute`` does
+    to each audit record whose inputs the given files are)."""
+    return compared(payload, _rerun(payload, 0, data, predictions))
 
 
 def _checked_payload(record: Any, index: int) -> Mapping[str, Any]:
@@ -228,7 +250,7 @@ def _policy_mismatches(
     without a baseline is re-judged; any other is skipped, saying why.
     """
     from bias_ledger.policy import evaluate_policy
-    from bias_ledger.results_json import results_from_json
+    from bias_ledger.results_json import record_results
 
     recorded = payload.get("policy")
     if not isinstance(recorded, Mapping) or not isinstance(recorded.get("policy"), Mapping):
@@ -247,13 +269,36 @@ def _policy_mismatches(
             "verdict not re-judged: judged against a baseline, whose results are not in the "
             "bundle to compare against"
         )
-    report = evaluate_policy(policy, results_from_json(fresh["results"]))
+    # Read in the record's layout, with the parameters it was recomputed from.
+    layout = {"schema_version": payload.get("schema_version"), "parameters": payload["parameters"]}
+    report = evaluate_policy(policy, record_results({**fresh, **layout}))
     judged = dict(canonical.decode(canonical.encode(report.to_json())))
     return compare(recorded, judged, "$.audit.policy"), f"verdict re-judged by {policy.name!r}"
 
 
 def recompute_bundle(
     contents: BundleContents,
+    *,
+    data: Path,
+    predictions: Path | None,
+    policy: Path | None = None,
+    engine: str | None = None,
+) -> RecomputeReport:
+    """:func:`recompute_records` over a bundle read into memory (versions 1 and 2)."""
+    records = ((i, contents.members[record_json(i)]) for i in contents.record_indexes())
+    return recompute_records(
+        contents.source,
+        records,
+        data=data,
+        predictions=predictions,
+        policy=policy,
+        engine=engine,
+    )
+
+
+def recompute_records(
+    source: str,
+    records: Iterable[tuple[int, bytes]],
     *,
     data: Path,
     predictions: Path | None,
@@ -279,8 +324,8 @@ def recompute_bundle(
         "predictions": (predictions, _digest(predictions)) if predictions else None,
     }
     results = []
-    for index in contents.record_indexes():
-        record = json.loads(contents.members[record_json(index)])
+    for index, raw in records:
+        record = json.loads(raw)
         if record.get("kind") != "audit":
             continue
         payload = _checked_payload(record, index)
@@ -289,12 +334,7 @@ def recompute_bundle(
             results.append(RecordRecompute(index, files))
             continue
         fresh = _rerun(payload, index, data, predictions, engine)
-        if payload.get("standard") == "nyc-ll144":  # LL144 audits compare their tables
-            recorded = {key: payload[key] for key in fresh}
-        else:
-            recorded = {key: payload[key] for key in COMPARED if key in payload}
-            recorded["parameters"] = _derived_parameters(payload["parameters"])
-        mismatches = compare(recorded, fresh, "$.audit")
+        mismatches = compared(payload, fresh)
         verdict = None
         if loaded is not None:
             extra, verdict = _policy_mismatches(payload, fresh, loaded)
@@ -303,5 +343,5 @@ def recompute_bundle(
             RecordRecompute(index, files, tuple(mismatches), recomputed=True, verdict=verdict)
         )
     if not results:
-        raise InputError(f"{contents.source}: the bundle holds no audit record to recompute")
+        raise InputError(f"{source}: the bundle holds no audit record to recompute")
     return RecomputeReport(tuple(results))

@@ -22,7 +22,10 @@ def export(
     output: Annotated[
         Path | None,
         typer.Option(
-            "-o", "--output", help="The bundle file to write (a zip).", show_default=False
+            "-o",
+            "--output",
+            help="The bundle file to write (a tar of format 3, else a zip).",
+            show_default=False,
         ),
     ] = None,
     model: Annotated[
@@ -39,6 +42,16 @@ def export(
         Path | None,
         typer.Option(
             help="A checkpoint kept earlier: include a proof that the ledger extends it.",
+            show_default=False,
+        ),
+    ] = None,
+    bundle_format: Annotated[
+        int | None,
+        typer.Option(
+            "--bundle-format",
+            help="Bundle format of a format-2 ledger: 3 (a tar written and verified as a "
+            "stream, any number of records; the default unless -o ends in .zip) or 2 (the zip "
+            "of earlier releases, at most 21,843 records; the default for -o FILE.zip).",
             show_default=False,
         ),
     ] = None,
@@ -73,12 +86,19 @@ def export(
         since=since,
         everything=everything,
         consistent_with=consistent_with,
+        bundle_version=bundle_format,
     )
     if json_output:
         print_json(result.to_json())
         return
+    listed = result.records
+    shown = (
+        ", ".join(map(str, listed))
+        if len(listed) <= 20
+        else (f"{len(listed)} records from {listed[0]} to {listed[-1]}")
+    )
     out().print(
-        f"wrote {output} ({result.size} bytes): records {', '.join(map(str, result.records))} "
+        f"wrote {output} ({result.size} bytes): records {shown} "
         f"with inclusion proofs in the checkpoint of size {result.checkpoint_size}",
         markup=False,
     )

@@ -128,9 +128,15 @@ def show_success(shown: Shown, json_output: bool) -> None:
     _print_checks(result.checks, result.warnings)
     signers = ", ".join(f"{fp} ({who})" if who else fp for fp, who in result.signers)
     if result.kind == "bundle":
+        listed = result.records
+        listing = (
+            ", ".join(map(str, listed))
+            if len(listed) <= 20
+            else f"{len(listed)} records from {listed[0]} to {listed[-1]}"
+        )
         out().print(
             f"[bold green]VALID[/]: bundle {escape(result.source)}: records "
-            f"{', '.join(map(str, result.records))} of {escape(result.origin)}"
+            f"{listing} of {escape(result.origin)}"
         )
     else:
         out().print(f"[bold green]VALID[/]: {result.size} records of {escape(result.origin)}")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bias_ledger.errors import InputError, LedgerError
+from bias_ledger.results_layout import expanded
 
 SPEC_VERSION = "1.6"
 PROPERTY_PREFIX = "bias-ledger:"
@@ -72,7 +73,7 @@ def _ll144_metrics(results: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 def performance_metrics(audit: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every defined per-group value of an audit payload, as CycloneDX performanceMetrics."""
     metrics: list[dict[str, Any]] = []
-    results = audit.get("results")
+    results = expanded(audit).get("results")
     if isinstance(results, Mapping):
         for feature in results.get("features") or ():
             metrics.extend(_feature_metrics(feature, ""))

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bias_ledger.results_layout import expanded
+
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 FAIRNESS_PREDICATE = "https://bias-ledger.dev/attestation/fairness-audit/v1"
@@ -66,7 +68,7 @@ def audit_summary(record: Mapping[str, Any], verdict: Mapping[str, Any] | None) 
     A verifier derives it again from the record proven in the log and compares: the summary
     can say nothing the signed record does not.
     """
-    audit = record["audit"]
+    audit = expanded(record["audit"])
     results = audit.get("results")
     features: list[dict[str, Any]] = []
     if isinstance(results, Mapping):

@@ -138,7 +138,8 @@ class _Coder:
             # Only the values present are registered: a value in the range but absent from
             # the data must not count towards the column's limit.
             mapping = np.full(span + 1, -1, dtype=np.int64)
-            for slot in np.unique(slots).tolist():
+            # The slots present, in order (np.unique would import numpy.ma, 20 ms of a run).
+            for slot in np.flatnonzero(np.bincount(slots, minlength=span + 1)).tolist():
                 if slot == span:
                     mapping[slot] = self._register(None, pa.nulls(1, self.type))
                 else:

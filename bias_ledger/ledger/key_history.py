@@ -219,18 +219,24 @@ def revocations_in_effect(
     """
     items = [(index, item) for index, item in key_items if is_key_record(item)]
     revoked: dict[str, list[Revocation]] = {}
+    signed: dict[str, list[int]] = {}  # fingerprint to the key records it signed, so far
     walker = KeyWalker(trusted, revoked, source=source, untrusted=Untrusted.SKIP)
     for position, (index, item) in enumerate(items):
+        signed.setdefault(item.header.signer.fingerprint, []).append(index)
         walker.add(index, item)
         found = walker.candidates[-1] if walker.candidates else None
         if found is None or found.index != index:
             continue  # no revocation, or one that counts for nothing
         mine = found.target == found.signer
         kept = None if mine else walker.resting_on(found.signer, found.target)
-        revoked.setdefault(found.target, []).append(Revocation(index, found.after, kept))
-        walker = KeyWalker(trusted, revoked, source=source, untrusted=Untrusted.SKIP)
-        for earlier in items[: position + 1]:
-            walker.add(*earlier)
+        revocation = Revocation(index, found.after, kept)
+        revoked.setdefault(found.target, []).append(revocation)  # the walker sees it from now
+        if any(revocation.reaches(at) for at in signed.get(found.target, ())):
+            # It changes what came before: walk that again (only then, so that a log of
+            # many revocations costs one walk, not one per revocation).
+            walker = KeyWalker(trusted, revoked, source=source, untrusted=Untrusted.SKIP)
+            for at, earlier in items[: position + 1]:
+                walker.add(at, earlier)
     return revoked
 
 

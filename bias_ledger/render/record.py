@@ -12,6 +12,7 @@ from bias_ledger.render.fit import Column, FittedTable
 from bias_ledger.render.safe_text import safe as escape
 from bias_ledger.render.terminal import disparity_table, group_table, impact_table, summary_table
 from bias_ledger.results_json import results_from_json
+from bias_ledger.results_layout import readable
 
 
 def _grid(rows: list[tuple[str, str]]) -> Table:
@@ -62,6 +63,7 @@ def _generic_groups(results: Mapping[str, Any]) -> list[RenderableType]:
 def record_report(record: Mapping[str, Any]) -> RenderableType:
     from bias_ledger.ledger.key_records import computed_fingerprint
 
+    record = readable(record)
     kind = record["kind"]
     signer = record["signer"]
     rows = [

@@ -172,6 +172,8 @@ def report_blocks(data: ReportData) -> Iterator[Block]:
         yield Paragraph(f"{found.count} records. " + charts_paragraph(found))
         yield _records_table(found)
     for item in data.records():
+        if not found.has_section(item.index):
+            continue  # a large report: the summary row is this record's whole entry
         if found.count > 1:
             yield PageBreak()
         try:

@@ -1,9 +1,9 @@
 """The report's first pass over its records: the summary rows, and which audits get charts.
 
-Charts cost about a tenth of a second each, and an audit has up to twenty: a report draws them
-for a bounded set of audits (every audit when there are at most ``CHARTED_AUDITS``, otherwise
-the newest audit of each subject, at most ``CHARTED_AUDITS`` of them, the newest first). Every
-other audit keeps its verdict, its groups below four-fifths and all its tables.
+Charts cost tens of milliseconds each (matplotlib), and an audit has up to twenty: a report
+draws them for a bounded set of audits (every audit when there are at most ``CHARTED_AUDITS``,
+otherwise the newest audit of each model and data file, the newest ``CHARTED_AUDITS`` of
+those). Every other audit keeps its verdict, its groups below four-fifths and all its tables.
 """
 
 from __future__ import annotations
@@ -17,6 +17,10 @@ from bias_ledger.render.report_blocks import ReportData, bounded, text
 
 CHARTED_AUDITS = 20
 """At most this many audits of one report have charts."""
+DETAILED_RECORDS = 200
+"""A report of more records gives a section only to its charted audits; every record keeps its
+summary row (a section costs tens of milliseconds and tens of kilobytes: at 1e5 records, hours
+and gigabytes that nobody reads)."""
 LISTED_INDEXES = 20
 """A report of more records names them as ranges of indexes."""
 
@@ -74,6 +78,14 @@ class Outline:
     charted: frozenset[int]
     newest: Mapping[tuple[str, str], int]
     """(subject, data file) -> the index of its newest audit."""
+
+    @property
+    def detailed_only_charted(self) -> bool:
+        """Whether only the charted audits have a section of their own (a large report)."""
+        return self.count > DETAILED_RECORDS
+
+    def has_section(self, index: int) -> bool:
+        return not self.detailed_only_charted or index in self.charted
 
     @property
     def all_charted(self) -> bool:
@@ -134,7 +146,16 @@ def outline(data: ReportData) -> Outline:
 
 
 def charts_paragraph(found: Outline) -> str:
-    """Which audits of the report have charts, and why."""
+    """Which audits of the report have charts (and, in a large report, sections), and why."""
+    if found.detailed_only_charted:
+        return (
+            f"This report covers {found.count} records, more than {DETAILED_RECORDS}: each has its "
+            f"row in the summary below, and only the {len(found.charted)} audits marked in its "
+            "charts column (the newest audit of each model and data file, at most "
+            f"{CHARTED_AUDITS}) have a section with their charts and tables. Every record's full "
+            "numbers are in its signed records/<N>.json, and `bias-ledger report N` renders any "
+            "one of them from the ledger."
+        )
     if found.all_charted:
         return f"Every audit record here has its charts ({found.audits} audit(s))."
     return (

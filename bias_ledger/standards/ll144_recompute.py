@@ -12,6 +12,7 @@ from typing import Any
 
 from bias_ledger.io.model import JoinMode
 from bias_ledger.ledger import canonical
+from bias_ledger.results_layout import as_recorded
 from bias_ledger.standards.ll144_audit import LL144Request, run_ll144
 from bias_ledger.standards.ll144_load import LL144Columns
 from bias_ledger.standards.ll144_model import Breakdown, DataSource, Declaration, Exclusion
@@ -67,5 +68,6 @@ def recompute_ll144(
 ) -> dict[str, Any]:
     """The recomputed parts of ``payload`` (those in :data:`COMPARED` it has), canonical."""
     fresh = run_ll144(request_from_record(payload, data=data, predictions=predictions)).to_json()
+    fresh = as_recorded(fresh, payload)  # compared where the record holds each value
     present = {key: fresh[key] for key in COMPARED if key in payload and key in fresh}
     return dict(canonical.decode(canonical.encode(present)))

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from bias_ledger.errors import InputError
 
@@ -62,6 +62,14 @@ def _since(value: str | datetime | None) -> datetime | None:
     return parse_since(value)
 
 
+def _default_version(ledger_format: int, output: Path) -> int:
+    """A format-2 ledger's bundle is format 3 (a tar, streamed) unless the output is named
+    ``.zip``: the zip of format 2, as earlier releases wrote it; a format-1 ledger's is 1."""
+    if ledger_format != 2:
+        return 1
+    return 2 if output.suffix.lower() == ".zip" else 3
+
+
 def export_bundle_file(
     ledger: Path,
     output: Path,
@@ -71,9 +79,13 @@ def export_bundle_file(
     since: str | datetime | None = None,
     everything: bool = False,
     consistent_with: Path | None = None,
+    bundle_version: int | None = None,
 ) -> Exported:
     """Write the bundle of exactly one selection (record ``indexes``, every audit of
-    ``model``, every record ``since`` a UTC date or time, or ``everything``) to ``output``."""
+    ``model``, every record ``since`` a UTC date or time, or ``everything``) to ``output``.
+
+    ``bundle_version``: a format-2 ledger's bundle is version 3 (a tar, streamed, any size)
+    unless 2 is asked for or ``output`` is named ``.zip``; a format-1 ledger's is version 1."""
     import blake3
 
     from bias_ledger.bundle.export import Selection, export_bundle
@@ -87,7 +99,22 @@ def export_bundle_file(
     selection = Selection(
         indexes=tuple(indexes), model=model, since=_since(since), everything=everything
     )
-    if read_meta(ledger).format_version == 2:
+    ledger_format = read_meta(ledger).format_version
+    wanted = bundle_version or _default_version(ledger_format, output)
+    if wanted not in ((2, 3) if ledger_format == 2 else (1,)):
+        known = "2 or 3" if ledger_format == 2 else "1"
+        raise InputError(
+            f"--bundle-format {wanted}: a format-{ledger_format} ledger exports bundle "
+            f"format {known}"
+        )
+    if wanted == 3 and output.suffix.lower() == ".zip":
+        raise InputError(
+            f"{output}: a bundle of format 3 is a tar archive: name it .tar, or pass "
+            "--bundle-format 2 for the zip (at most 21,843 records)"
+        )
+    if wanted == 3:
+        return _export_streamed(ledger, output, selection, consistent_with)
+    if ledger_format == 2:
         from bias_ledger.bundle.export2 import export_bundle_v2
 
         result = export_bundle_v2(ledger, selection, consistent_with=consistent_with)
@@ -103,6 +130,49 @@ def export_bundle_file(
         checkpoint_size=result.manifest.checkpoint_size,
         checkpoint_root=result.manifest.checkpoint_root,
         consistency=None if result.consistency is None else result.consistency.to_json(),
+    )
+
+
+class _Digesting:
+    """A binary stream that also counts and BLAKE3-hashes what goes through it."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        import blake3
+
+        self.out, self.size, self.hasher = out, 0, blake3.blake3()
+
+    def write(self, data: bytes) -> int:
+        self.out.write(data)
+        self.hasher.update(data)
+        self.size += len(data)
+        return len(data)
+
+
+def _export_streamed(
+    ledger: Path, output: Path, selection: Any, consistent_with: Path | None
+) -> Exported:
+    """A version-3 bundle of a format-2 ledger, written as it is read."""
+    from bias_ledger.bundle.export3 import Exported3, export_bundle_v3
+    from bias_ledger.outputs import write_output_stream
+
+    def produce(out: BinaryIO) -> tuple[Exported3, _Digesting]:
+        stream = _Digesting(out)
+        done = export_bundle_v3(
+            ledger, selection, cast(BinaryIO, stream), consistent_with=consistent_with
+        )
+        return done, stream
+
+    done, stream = write_output_stream(output, produce, ledger=ledger, what="export -o")
+    manifest = done.manifest
+    return Exported(
+        path=output,
+        size=stream.size,
+        blake3=stream.hasher.hexdigest(),
+        origin=manifest.origin,
+        records=tuple(manifest.indexes()),
+        checkpoint_size=manifest.checkpoint_size,
+        checkpoint_root=manifest.checkpoint_root,
+        consistency=None if done.consistency is None else done.consistency.to_json(),
     )
 
 

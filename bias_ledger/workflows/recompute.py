@@ -10,6 +10,8 @@ from bias_ledger.verify import Check, Status
 from bias_ledger.workflows.verified import RecomputeFailed, Verified
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from bias_ledger.bundle.read import BundleContents
 
 
@@ -25,13 +27,27 @@ class RecomputeInputs:
     """The engine that recounts (arrow, duckdb, spark); None: the one each record names."""
 
 
-def recomputed(verified: Verified, contents: BundleContents, inputs: RecomputeInputs) -> Verified:
-    """``verified`` with its recompute check and notes added; RecomputeFailed on a mismatch."""
+def recomputed(
+    verified: Verified,
+    contents: BundleContents | tuple[str, Iterable[tuple[int, bytes]]],
+    inputs: RecomputeInputs,
+) -> Verified:
+    """``verified`` with its recompute check and notes added; RecomputeFailed on a mismatch.
+    ``contents``: a bundle read into memory, or (its name, its (index, record bytes)) read
+    as a stream (version 3)."""
     from bias_ledger.bundle.compare import FLOAT_TOLERANCE
-    from bias_ledger.bundle.recompute import recompute_bundle
+    from bias_ledger.bundle.model import record_json
+    from bias_ledger.bundle.recompute import recompute_records
 
-    report = recompute_bundle(
-        contents,
+    if isinstance(contents, tuple):
+        source, records = contents
+    else:
+        members = contents.members
+        source = contents.source
+        records = ((i, members[record_json(i)]) for i in contents.record_indexes())
+    report = recompute_records(
+        source,
+        records,
         data=inputs.data,
         predictions=inputs.predictions,
         policy=inputs.policy,

@@ -33,7 +33,6 @@ __all__ = [
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from bias_ledger.bundle.read import BundleContents
     from bias_ledger.ledger.tlog_verify import LogVerification
     from bias_ledger.witness.policy import Cosignature, WitnessPolicy
 
@@ -139,19 +138,18 @@ def verify_ledger_dir(
 
 
 def _witnessed(
-    verified: Verified, contents: BundleContents, policy: WitnessPolicy, source: str
+    verified: Verified, checkpoint: bytes | None, policy: WitnessPolicy, source: str
 ) -> Verified:
-    """``verified`` with the witness check of a format-2 bundle's checkpoint cosignatures."""
-    from bias_ledger.bundle.model import CHECKPOINT
-
-    if contents.manifest.format_version != 2:
+    """``verified`` with the witness check of a format-2 bundle's checkpoint cosignatures
+    (``checkpoint``: the signed note; None: a format-1 bundle, refused)."""
+    if checkpoint is None:
         raise InputError(
             f"{verified.source}: --witnesses needs a format-2 bundle (its checkpoint is a note)"
         )
     from bias_ledger.verify.log import Witnesses, cosignature_checks
 
     witnessed = Witnesses(policy, source)
-    found, check = cosignature_checks(contents.members[CHECKPOINT], verified.origin, witnessed)
+    found, check = cosignature_checks(checkpoint, verified.origin, witnessed)
     assert check is not None  # a policy was given
     outcome = _with_cosignatures(verified.outcome, found)
     if check.status is Status.FAILED:
@@ -167,13 +165,12 @@ def _witnessed(
     return replace(verified, checks=(*verified.checks, check), outcome=outcome)
 
 
-def _listed_cosignatures(verified: Verified, contents: BundleContents) -> Verified:
+def _listed_cosignatures(verified: Verified, checkpoint: bytes) -> Verified:
     """``verified`` with the cosignatures a format-2 bundle's checkpoint carries, listed (not
     counted: without a witness policy nothing says whose cosignatures matter)."""
-    from bias_ledger.bundle.model import CHECKPOINT
     from bias_ledger.verify.log import cosignature_checks
 
-    found, _ = cosignature_checks(contents.members[CHECKPOINT], verified.origin, None)
+    found, _ = cosignature_checks(checkpoint, verified.origin, None)
     if not found:
         return verified
     return replace(verified, outcome=_with_cosignatures(verified.outcome, found))
@@ -201,6 +198,8 @@ def verify_bundle_file(
     witness policy whose quorum must have cosigned a format-2 bundle's checkpoint. With
     ``recompute``, every audit made from the given files is re-run and compared
     (:class:`RecomputeFailed`)."""
+    from bias_ledger.bundle.model import CHECKPOINT
+    from bias_ledger.bundle.read3 import is_tar, sniff
     from bias_ledger.bundle.verify import BundleSource, verify_bundle
 
     policy = None
@@ -209,12 +208,24 @@ def verify_bundle_file(
 
         policy = load_witness_policy(witnesses)
     kept = read_kept(since)
-    source = BundleSource(path)
-    verified = _from_core(verify_bundle(source, trusted, since=kept), trusted)
+    if is_tar(sniff(path)):  # version 3: read as a stream, twice
+        from bias_ledger.bundle.verify3 import records_of, verify_bundle3
+
+        done = verify_bundle3(path, trusted, since=kept)
+        verified = _from_core(done.verification, trusted)
+        checkpoint: bytes | None = done.signed_checkpoint
+        records: object = (str(path), records_of(path))
+    else:
+        source = BundleSource(path)
+        verified = _from_core(verify_bundle(source, trusted, since=kept), trusted)
+        contents = source.contents
+        version = contents.manifest.format_version
+        checkpoint = contents.members[CHECKPOINT] if version == 2 else None
+        records = contents
     if policy is not None:
-        verified = _witnessed(verified, source.contents, policy, str(witnesses))
-    elif source.contents.manifest.format_version == 2:
-        verified = _listed_cosignatures(verified, source.contents)
+        verified = _witnessed(verified, checkpoint, policy, str(witnesses))
+    elif checkpoint is not None:
+        verified = _listed_cosignatures(verified, checkpoint)
     if recompute is not None:
-        verified = recomputed(verified, source.contents, recompute)
+        verified = recomputed(verified, records, recompute)  # type: ignore[arg-type]
     return verified

@@ -16,7 +16,7 @@ import pytest
 from bias_ledger.bundle.model import MANIFEST
 from bias_ledger.gate import resolve_baseline
 from bias_ledger.ledger.keys import fingerprint
-from bias_ledger.results_json import results_from_json
+from bias_ledger.results_json import record_results
 
 from .conftest import FORMULA, HOSTILE_GROUPS, SCRIPT, World
 from .helpers import cli, members, write_members
@@ -229,7 +229,7 @@ def test_gate_baseline_from_bundle(world: World, tmp_path: Path) -> None:
     approvers = GateTrust(approvers=load_allowed_signers(world.trusted))
     baseline = resolve_baseline(None, str(world.bundle), approvers)
     record = json.loads(members(world.bundle)["records/3.json"])
-    assert baseline.results == results_from_json(record["audit"]["results"])
+    assert baseline.results == record_results(record["audit"])
     assert baseline.source["record_index"] == 3 and baseline.source["trusted"] is True
     assert baseline.source["trusted_by"] == str(world.trusted)
     with pytest.raises(VerificationError, match="a bundle's own keys are never trusted"):

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from bias_ledger.cli.app import app
 from bias_ledger.ledger.reader import RECORDS_FILE
+from bias_ledger.results_layout import expanded
 from tests.ledger.helpers import SAMPLE, cli_env, new_signer, read_lines, record_of, run_cli
 
 LENDING = SAMPLE / "lending.csv"
@@ -84,7 +85,9 @@ def test_thresholds_set_the_sweep_and_are_recorded(env: dict[str, str], tmp_path
     assert code == 0, err
     document = json.loads(out)
     assert document["parameters"]["thresholds"] == [0.25, 0.5, 0.75]
-    sweep = document["statistics"]["scores"]["overall"]["sweep"]
+    # Held once, in the parameters (results schema 3); the accessor puts them in each sweep.
+    assert "thresholds" not in document["statistics"]["scores"]["overall"]["sweep"]
+    sweep = expanded(document)["statistics"]["scores"]["overall"]["sweep"]
     assert sweep["thresholds"] == [0.25, 0.5, 0.75]
     with LENDING.open() as handle:
         scores = [float(row["score"]) for row in csv.DictReader(handle)]

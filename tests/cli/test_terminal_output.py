@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bias_ledger.cli.app import app
+from bias_ledger.results_layout import expanded
 from tests.ledger.helpers import SAMPLE, cli_env
 
 LENDING = SAMPLE / "lending.csv"
@@ -57,7 +58,7 @@ def _both(tmp_path: Path, *args: str | Path) -> tuple[str, dict[str, Any]]:
     assert text.exit_code == 0, text.output
     document = CliRunner().invoke(app, [*argv, "--json"], env=env)
     assert document.exit_code == 0, document.output
-    return text.stdout, json.loads(document.stdout)
+    return text.stdout, expanded(json.loads(document.stdout))
 
 
 def _section(text: str, title: str) -> list[str]:

@@ -57,7 +57,7 @@ def build(path: Path, version: int, keys: Keys, steps: Sequence[Step]) -> Path:
             if what == "note":
                 append_record(path, RecordKind.GATE, {"note": f"by {signer}"}, key.key)
             elif what == "rotate" and named is not None:
-                payload = {
+                payload: dict[str, object] = {
                     "new_public_key": named.public_line,
                     "new_fingerprint": named.fingerprint,
                 }

@@ -61,4 +61,5 @@ def test_bad_outputs_are_refused(workspace: Workspace) -> None:
     done = run_cli(
         "report", "99", "-o", workspace.root / "r.html", env=workspace.env, cwd=workspace.root
     )
-    assert done.returncode == 2 and "covers records 0..2" in done.stderr
+    assert done.returncode == 2 and "record 99: no such record" in done.stderr
+    assert "holds 3 records (0..2)" in done.stderr

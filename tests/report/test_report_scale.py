@@ -12,8 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from bias_ledger.render.report_outline import DETAILED_RECORDS
 from tests.ledger.helpers import REPO
 from tests.report.many import HOSTILE_MODEL, MODELS
+
+SMALL = DETAILED_RECORDS
+"""The largest report in which every record has a section; the large one (1,200) has a section
+for its charted audits only."""
 
 VOID = frozenset({"meta", "hr", "br", "img", "input", "link"})
 
@@ -62,13 +67,13 @@ def _write(count: int, directory: Path) -> int:
 @pytest.fixture(scope="module")
 def many(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, int]:
     root = tmp_path_factory.mktemp("many")
-    small = _write(300, root / "small")
+    small = _write(SMALL, root / "small")
     large = _write(1200, root / "large")
     return root, small, large
 
 
 def test_memory_does_not_grow_with_the_records(many: tuple[Path, int, int]) -> None:
-    # 900 more records of about 25 kB of JSON each: holding them would add well over 100 MiB.
+    # 1,000 more records of about 25 kB of JSON each: holding them would add well over 100 MiB.
     _, small, large = many
     assert large - small < 16 * 1024, (small, large)
 
@@ -76,7 +81,7 @@ def test_memory_does_not_grow_with_the_records(many: tuple[Path, int, int]) -> N
 @pytest.mark.parametrize("name", ["small", "large"])
 def test_charts_for_the_newest_audit_of_each_model(many: tuple[Path, int, int], name: str) -> None:
     root = many[0] / name
-    count = 300 if name == "small" else 1200
+    count = SMALL if name == "small" else 1200
     html = (root / "report.html").read_text(encoding="utf-8")
     md = (root / "report.md").read_text(encoding="utf-8")
     newest = list(range(count - MODELS, count))
@@ -85,13 +90,21 @@ def test_charts_for_the_newest_audit_of_each_model(many: tuple[Path, int, int], 
     assert sorted(set(re.findall(r'id="r(\d+)-f0-sel-', html))) == sorted(map(str, newest))
     charted = re.findall(r"^\| (\d+) \|.*\| yes \|$", md, flags=re.M)
     assert charted == [str(i) for i in newest]
-    assert f"Charts are drawn for {MODELS} of the {count} audit records" in md
-    assert md.count("No charts for this record") == count - MODELS
-    assert "*Chart:" not in md.split(f"## Record {count - MODELS - 1}:")[1].split("## Record")[0]
     assert f"record\\(s\\) 0-{count - 1}," in md
-    # Every record keeps its verdict and tables.
-    assert md.count("> **Policy p: FAIL**") == count
-    assert md.count("| rule | verdict | checks | outcomes | at issue |") == count
+    # Every record has its summary row (verdict, groups below four-fifths).
+    assert len(re.findall(r"^\| \d+ \| [^|]+ \| audit \| .* \| fail \| ", md, flags=re.M)) == count
+    if name == "small":  # every record has its section: verdict and tables
+        assert f"Charts are drawn for {MODELS} of the {count} audit records" in md
+        assert md.count("No charts for this record") == count - MODELS
+        uncharted = md.split(f"## Record {count - MODELS - 1}:")[1].split("## Record")[0]
+        assert "*Chart:" not in uncharted
+        assert md.count("> **Policy p: FAIL**") == count
+        assert md.count("| rule | verdict | checks | outcomes | at issue |") == count
+    else:  # only the charted audits have a section
+        assert f"This report covers {count} records, more than {DETAILED_RECORDS}" in md
+        assert md.count("> **Policy p: FAIL**") == MODELS
+        assert "No charts for this record" not in md
+        assert len(re.findall(r"^## Record \d+:", md, flags=re.M)) == MODELS
 
 
 def test_html_is_well_formed_and_escaped(many: tuple[Path, int, int]) -> None:
@@ -102,7 +115,7 @@ def test_html_is_well_formed_and_escaped(many: tuple[Path, int, int]) -> None:
     assert parser.errors == [] and parser.open == []
     assert HOSTILE_MODEL not in html and "<script" not in html and "<b>" not in html
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; &quot;q&quot; &lt;script&gt;x&lt;/script&gt;" in html
-    assert sum(HOSTILE_MODEL in t for t in parser.text) >= 300 // MODELS
+    assert sum(HOSTILE_MODEL in t for t in parser.text) >= SMALL // MODELS
 
 
 def test_streamed_reports_are_the_rendered_ones() -> None:

@@ -102,6 +102,9 @@ class Made:
     trusted12: Path  # both keys
     kept: Path  # the checkpoint at size 2, kept by `bias-ledger checkpoint`
     bundle_consistent: Path  # record 4 (and rotation 2) with a consistency proof from `kept`
+    tar_early: Path  # the same three selections as bundles of format 3 (10.16)
+    tar_late: Path
+    tar_consistent: Path
 
 
 @pytest.fixture(scope="session")
@@ -126,7 +129,12 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Made:
     run_cli("export", "-o", early, "0", "1", *common, env=env, cwd=root)
     run_cli("export", "-o", late, "3", "4", *common, env=env, cwd=root)
     consistent = root / "consistent.zip"
-    run_cli("export", "-o", consistent, "4", "--consistent-with", kept, *common, env=env, cwd=root)
+    with_kept = ("--consistent-with", kept)
+    run_cli("export", "-o", consistent, "4", *with_kept, *common, env=env, cwd=root)
+    tars = root / "early.tar", root / "late.tar", root / "consistent.tar"
+    run_cli("export", "-o", tars[0], "0", "1", *common, env=env, cwd=root)
+    run_cli("export", "-o", tars[1], "3", "4", *common, env=env, cwd=root)
+    run_cli("export", "-o", tars[2], "4", *with_kept, *common, env=env, cwd=root)
     return Made(
         root,
         ledger,
@@ -139,4 +147,5 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Made:
         allowed_signers(root / "trusted12", key1, key2),
         kept,
         consistent,
+        *tars,
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from .bundle2 import verify_bundle
+from .bundle3 import read_members, verify_bundle3
 from .conftest import SAMPLE, allowed_signers, cli_env, run_cli_batch, ssh_key
 from .log2 import verify_log
 from .sshsig import SpecError
@@ -21,8 +22,11 @@ class Revoked:
     ledger: Path
     everything: Path  # export --all
     record2: Path  # export 2
+    everything3: Path  # the same two as bundles of format 3 (tar)
+    record2_3: Path
     trusted: Path  # both keys
     codes: list[int]  # the tool's exit codes building it, then verifying the ledger and bundles
+    # (the ledger, all.zip, 2.zip, all.tar, 2.tar)
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +38,7 @@ def revoked(tmp_path_factory: pytest.TempPathFactory) -> Revoked:
     audit = ["audit", str(SAMPLE / "lending.csv"), "--label", "repaid"]
     audit += ["--prediction", "approved_v1", "--sensitive", "sex"]
     everything, record2 = tmp / "all.zip", tmp / "2.zip"
+    everything3, record2_3 = tmp / "all.tar", tmp / "2.tar"
     check = ["--trusted-keys", str(trusted)]
     commands = [
         ["init", "--format", "2", "--name", "spec.example/revoked", *on],
@@ -43,13 +48,17 @@ def revoked(tmp_path_factory: pytest.TempPathFactory) -> Revoked:
         ["key", "revoke", str(key_b.with_suffix(".pub")), "--after", "1", "--key", str(key_a), *on],
         ["export", "-o", str(everything), "--all", *on],
         ["export", "-o", str(record2), "2", *on],
+        ["export", "-o", str(everything3), "--all", *on],
+        ["export", "-o", str(record2_3), "2", *on],
         ["verify", *on, *check],
         ["verify", str(everything), *check],
         ["verify", str(record2), *check],
+        ["verify", str(everything3), *check],
+        ["verify", str(record2_3), *check],
     ]
     codes = run_cli_batch(commands, cli_env(tmp), tmp)
-    assert codes[:7] == [0] * 7, codes
-    return Revoked(ledger, everything, record2, trusted, codes[7:])
+    assert codes[:9] == [0] * 9, codes
+    return Revoked(ledger, everything, record2, everything3, record2_3, trusted, codes[9:])
 
 
 def test_the_record_after_invalid_after_is_invalid_in_the_ledger(revoked: Revoked) -> None:
@@ -71,3 +80,12 @@ def test_a_bundle_of_the_revoked_record_carries_its_revocation(revoked: Revoked)
 
 def test_the_tool_fails_the_bundle_holding_it(revoked: Revoked) -> None:
     assert revoked.codes[1] == 3
+
+
+def test_a_format3_bundle_holding_it_fails_for_both(revoked: Revoked) -> None:
+    trusted = read_allowed_signers(revoked.trusted)
+    with pytest.raises(SpecError, match="revoked"):
+        verify_bundle3(revoked.everything3.read_bytes(), trusted)
+    assert "entries/3" in dict(read_members(revoked.record2_3.read_bytes()))
+    assert revoked.codes[3] == 3
+    assert revoked.codes[3:5] == revoked.codes[1:3]  # as the zips of format 2
