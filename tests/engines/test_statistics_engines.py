@@ -70,7 +70,7 @@ def test_regression_audits(tmp_path: Path, suffix: str) -> None:
         "sensitive": SENSITIVE,
     }
     document = _same(path, **REGRESSION, **options)
-    assert document["results"]["task"] == "regression" and document["data"]["dropped_rows"] > 0
+    assert document["parameters"]["task"] == "regression" and document["data"]["dropped_rows"] > 0
 
 
 def test_hive_directory(tmp_path: Path) -> None:
