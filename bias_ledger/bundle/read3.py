@@ -100,14 +100,15 @@ class Bundle3:
 
 
 @contextmanager
-def open_bundle3(path: Path) -> Iterator[Bundle3]:
-    """The bundle at ``path`` opened for one front-to-back read."""
+def open_bundle3(path: Path, shown: str | None = None) -> Iterator[Bundle3]:
+    """The bundle at ``path`` opened for one front-to-back read; messages name it ``shown``
+    (default: ``path``)."""
     try:
         handle = path.open("rb")
     except OSError as exc:
         raise InputError(f"{path}: cannot read the bundle ({exc.strerror or exc})") from None
     with handle:
-        yield Bundle3(handle, str(path))
+        yield Bundle3(handle, shown or str(path))
 
 
 def sniff(path: Path) -> bytes:

@@ -7,11 +7,14 @@ trust) by the ledger verifier, a bundle exactly as ``verify BUNDLE`` does.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from bias_ledger.bundle.derived import report_data
+from bias_ledger.bundle.derived import load_record, report_data
 from bias_ledger.bundle.model import CHECKPOINT, record_json
 from bias_ledger.errors import VerificationError
 from bias_ledger.ledger import sshsig
@@ -19,7 +22,10 @@ from bias_ledger.ledger.checkpoint import parse_signed_checkpoint
 from bias_ledger.ledger.keys import fingerprint, public_key_openssh
 from bias_ledger.ledger.record import parse_header
 from bias_ledger.ledger.trust import TrustedKeys
-from bias_ledger.render.report_blocks import ReportData
+from bias_ledger.render.report_blocks import ReportData, ReportRecord
+
+if TYPE_CHECKING:
+    from bias_ledger.bundle.verified3 import VerifiedBundle3
 
 
 def ledger_record_data(path: Path, index: int, trusted: TrustedKeys | None) -> ReportData:
@@ -52,8 +58,56 @@ def ledger_record_data(path: Path, index: int, trusted: TrustedKeys | None) -> R
     )
 
 
+@contextmanager
+def bundle_report_data(path: Path, trusted: TrustedKeys | None) -> Iterator[ReportData]:
+    """Every record of the bundle at ``path`` (any bundle version), verified as
+    ``verify BUNDLE`` verifies it; a version-3 bundle's records are read, one at a time, from
+    the private copy that was verified, which lives as long as the context."""
+    from bias_ledger.bundle.read3 import is_tar, sniff
+
+    if not is_tar(sniff(path)):
+        yield bundle_data(path, trusted)
+        return
+    from bias_ledger.bundle.verified3 import verified_bundle3
+
+    with verified_bundle3(path, trusted) as bundle:
+        yield _bundle3_data(bundle, trusted)
+
+
+def _bundle3_data(bundle: VerifiedBundle3, trusted: TrustedKeys | None) -> ReportData:
+    verification = bundle.verified.verification
+    signers: set[tuple[str, str]] = set()
+    for line in bundle.signers().decode("ascii").splitlines():
+        if line and not line.startswith("#"):  # fingerprint namespaces="..." ssh-ed25519 KEY
+            fp, _, public = line.split(" ", 2)
+            signers.add((fp, public))
+    if verification.checkpoint is None:  # a verified bundle always has one
+        raise VerificationError(f"{bundle.path}: no verified checkpoint")
+    key = _checkpoint_key(
+        bundle.verified.signed_checkpoint, verification.origin, signers, bundle.path, 2
+    )
+
+    def records() -> Iterator[ReportRecord]:
+        return (
+            ReportRecord(item.index, item.record_hash, load_record(item.raw))
+            for item in bundle.records()
+        )
+
+    return ReportData(
+        origin=verification.origin,
+        checkpoint_size=verification.checkpoint.size,
+        checkpoint_root=verification.checkpoint.root_hash.hex(),
+        checkpoint_signer=fingerprint(key),
+        records=records,
+        signers=tuple(sorted(signers)),
+        verified=f"verified as 'bias-ledger verify' does, against keys trusted in "
+        f"{trusted.source if trusted else '(none)'}",
+        archive="tar",
+    )
+
+
 def bundle_data(path: Path, trusted: TrustedKeys | None) -> ReportData:
-    """Every record of the bundle at ``path``, verified as ``verify BUNDLE`` verifies it."""
+    """Every record of the zip bundle at ``path``, verified as ``verify BUNDLE`` verifies it."""
     from bias_ledger.bundle.read import read_bundle
     from bias_ledger.bundle.verify import verify_contents
 

@@ -37,5 +37,6 @@ def write_reports(header: ReportHeader, md_out: BinaryIO, html_out: BinaryIO) ->
         checkpoint_signer=header.checkpoint_signer,
         records=header.records,
         signers=header.signers,
+        archive="tar",
     )
     derived.write_reports(data, md_out, html_out)

@@ -59,11 +59,11 @@ class Verified3:
     had_consistency: bool
 
 
-def _key_records(path: Path) -> tuple[list[tuple[int, CheckedEntry]], dict[int, str]]:
+def _key_records(path: Path, shown: str) -> tuple[list[tuple[int, CheckedEntry]], dict[int, str]]:
     """Pass 1: the key records (rotations, revocations) and their hashes, before the checks."""
     items: list[tuple[int, CheckedEntry]] = []
     hashes: dict[int, str] = {}
-    with open_bundle3(path) as bundle:
+    with open_bundle3(path, shown) as bundle:
         for rec in bundle.records():
             if not any(kind.encode() in rec.entry for kind in _KEY_KINDS):
                 continue
@@ -182,33 +182,33 @@ def _consistency(anchors: _Anchors, raw: bytes | None, checkpoint: Checkpoint) -
 
 
 def verify_bundle3(
-    path: Path, trusted: TrustedKeys | None, *, since: Kept | None = None
+    path: Path, trusted: TrustedKeys | None, *, since: Kept | None = None, shown: str | None = None
 ) -> Verified3:
     """Verify the version-3 bundle at ``path``; raise :class:`VerificationFailed` at the first
     failure, with the checks so far (:class:`UntrustedError` without trust)."""
     checklist = Checklist()
     try:
-        return _verify(path, trusted, since, checklist)
+        return _verify(path, shown or str(path), trusted, since, checklist)
     except UntrustedError:
         raise
     except VerificationError as exc:
         if not checklist.checks or checklist.checks[-1].status is not Status.FAILED:
             checklist.checks.append(Check("verification", exc.message, Status.FAILED))
         raise VerificationFailed(
-            exc.message, kind="bundle", source=str(path), checks=tuple(checklist.checks)
+            exc.message, kind="bundle", source=shown or str(path), checks=tuple(checklist.checks)
         ) from exc
 
 
 def _verify(
-    path: Path, trusted: TrustedKeys | None, since: Kept | None, checklist: Checklist
+    path: Path, shown: str, trusted: TrustedKeys | None, since: Kept | None, checklist: Checklist
 ) -> Verified3:
     walker = None
     key_hashes: dict[int, str] = {}
     if trusted is not None:
-        items, key_hashes = _key_records(path)
-        revoked = revocations_in_effect(items, trusted, source=str(path))
-        walker = KeyWalker(trusted, revoked, source=str(path))
-    with open_bundle3(path) as bundle:
+        items, key_hashes = _key_records(path, shown)
+        revoked = revocations_in_effect(items, trusted, source=shown)
+        walker = KeyWalker(trusted, revoked, source=shown)
+    with open_bundle3(path, shown) as bundle:
         where, manifest = bundle.where, bundle.manifest
         with checklist.check("bundle format", "docs/FORMAT.md, Bundle format 3") as check:
             checkpoint = parse_checkpoint(
@@ -306,9 +306,9 @@ def _verify(
     return Verified3(result, bundle.checkpoint, trailer.consistency is not None)
 
 
-def records_of(path: Path) -> Any:
+def records_of(path: Path, shown: str | None = None) -> Any:
     """(index, record bytes) of every record of a bundle, read again (``--recompute``)."""
-    with open_bundle3(path) as bundle:
+    with open_bundle3(path, shown) as bundle:
         for rec in bundle.records():
             yield rec.index, rec.record
         bundle.trailer()

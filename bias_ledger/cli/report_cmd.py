@@ -16,7 +16,7 @@ def report(
     target: Annotated[
         str,
         typer.Argument(
-            help="A record index of --ledger, or a bundle (.zip) to report from.",
+            help="A record index of --ledger, or a bundle (.zip or .tar) to report from.",
             show_default=False,
         ),
     ],
@@ -56,7 +56,7 @@ def report(
             trusted_key=trusted_key or (),
         )
         return
-    from bias_ledger.bundle.report_source import bundle_data, ledger_record_data
+    from bias_ledger.bundle.report_source import bundle_report_data, ledger_record_data
     from bias_ledger.cli.verify_view import load_trust
     from bias_ledger.ledger.reader import resolve_ledger_path
     from bias_ledger.render.formats import AUDIT_REPORT
@@ -69,14 +69,16 @@ def report(
     if not output.parent.is_dir():
         raise InputError(f"{output.parent}: no such directory for the report")
     trusted = load_trust(trusted_keys, trusted_key or [])
+    assert chosen.render is not None
     if target.isdigit():
         data = ledger_record_data(path, int(target), trusted)
+        write_output(output, chosen.render(data), ledger=path, what="report -o", parents=False)
     elif Path(target).is_file():
-        data = bundle_data(Path(target), trusted)
+        with bundle_report_data(Path(target), trusted) as data:
+            rendered = chosen.render(data)
+        write_output(output, rendered, ledger=path, what="report -o", parents=False)
     else:
         raise InputError(f"{target}: expected a record index or a bundle file")
-    assert chosen.render is not None
-    write_output(output, chosen.render(data), ledger=path, what="report -o", parents=False)
     out().print(f"report written to {output} ({data.verified})", markup=False, soft_wrap=True)
 
 

@@ -117,19 +117,26 @@ def verify_commands(data: ReportData, found: Outline) -> str:
                 f"bias-ledger export -o bundle.zip {n}   # a bundle to verify offline",
             ]
         )
+    name = f"BUNDLE.{data.archive}"
+    extract = (
+        f"mkdir bundle && tar -xf {name} -C bundle"
+        if data.archive == "tar"
+        else f"unzip {name} -d bundle"
+    )
+    note = _CHECKPOINT_NOTE_TAR if data.archive == "tar" else _CHECKPOINT_NOTE
     return "\n".join(
         [
             "# with bias-ledger (trust comes from YOUR allowed_signers file, not the bundle):",
-            "bias-ledger verify BUNDLE.zip --trusted-keys allowed_signers",
-            "bias-ledger verify BUNDLE.zip --trusted-keys allowed_signers \\",
+            f"bias-ledger verify {name} --trusted-keys allowed_signers",
+            f"bias-ledger verify {name} --trusted-keys allowed_signers \\",
             "    --recompute --data DATA_FILE [--predictions PREDICTIONS_FILE]",
             "# by hand (docs/VERIFY_BY_HAND.md), in the directory of YOUR allowed_signers:",
-            "unzip BUNDLE.zip -d bundle",
+            extract,
             f"b3sum bundle/records/{n}.json   # expect {found.first_hash}",
             f"signer=$(ssh-keygen -Y find-principals -f allowed_signers -s bundle/records/{n}.sig)",
             'ssh-keygen -Y verify -f allowed_signers -I "$signer" -n bias-ledger \\',
             f"    -s bundle/records/{n}.sig < bundle/records/{n}.json",
-            *(_CHECKPOINT_NOTE if found.first_format == 2 else _CHECKPOINT_SIG),
+            *(note if found.first_format == 2 else _CHECKPOINT_SIG),
         ]
     )
 
@@ -141,6 +148,9 @@ _CHECKPOINT_SIG = (
 )
 _CHECKPOINT_NOTE = (  # format 2: the checkpoint is a C2SP signed note, checked with OpenSSL
     "# the checkpoint (a signed note): docs/VERIFY_BY_HAND.md section 9, steps 4 to 6",
+)
+_CHECKPOINT_NOTE_TAR = (  # bundle version 3: proofs, checkpoint and layout by hand
+    "# the checkpoint, the proofs and the layout: docs/VERIFY_BY_HAND.md section 10",
 )
 
 

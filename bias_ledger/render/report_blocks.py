@@ -109,6 +109,8 @@ class ReportData:
     """How the records were verified before this report was made from them (``report``)."""
     ledger: bool = False
     """The records come from a ledger directory (``report N``), not a bundle."""
+    archive: str = "zip"
+    """The bundle's container: ``zip`` (bundle formats 1 and 2) or ``tar`` (version 3)."""
 
 
 def text(value: Any) -> str:

@@ -208,24 +208,52 @@ def verify_bundle_file(
 
         policy = load_witness_policy(witnesses)
     kept = read_kept(since)
-    if is_tar(sniff(path)):  # version 3: read as a stream, twice
-        from bias_ledger.bundle.verify3 import records_of, verify_bundle3
+    if is_tar(sniff(path)):  # version 3: read as a stream
+        return _verify_bundle3(path, trusted, kept, policy, witnesses, recompute)
+    source = BundleSource(path)
+    verified = _from_core(verify_bundle(source, trusted, since=kept), trusted)
+    contents = source.contents
+    version = contents.manifest.format_version
+    checkpoint: bytes | None = contents.members[CHECKPOINT] if version == 2 else None
+    verified = _cosigned(verified, checkpoint, policy, witnesses)
+    if recompute is not None:
+        verified = recomputed(verified, contents, recompute)
+    return verified
+
+
+def _cosigned(
+    verified: Verified,
+    checkpoint: bytes | None,
+    policy: WitnessPolicy | None,
+    witnesses: Path | None,
+) -> Verified:
+    if policy is not None:
+        return _witnessed(verified, checkpoint, policy, str(witnesses))
+    if checkpoint is not None:
+        return _listed_cosignatures(verified, checkpoint)
+    return verified
+
+
+def _verify_bundle3(
+    path: Path,
+    trusted: TrustedKeys | None,
+    kept: Kept | None,
+    policy: WitnessPolicy | None,
+    witnesses: Path | None,
+    recompute: RecomputeInputs | None,
+) -> Verified:
+    """A version-3 bundle, verified as a stream. With ``recompute`` its records are read
+    again, from a private copy verified first (the caller's file could change in between)."""
+    if recompute is None:
+        from bias_ledger.bundle.verify3 import verify_bundle3
 
         done = verify_bundle3(path, trusted, since=kept)
         verified = _from_core(done.verification, trusted)
-        checkpoint: bytes | None = done.signed_checkpoint
-        records: object = (str(path), records_of(path))
-    else:
-        source = BundleSource(path)
-        verified = _from_core(verify_bundle(source, trusted, since=kept), trusted)
-        contents = source.contents
-        version = contents.manifest.format_version
-        checkpoint = contents.members[CHECKPOINT] if version == 2 else None
-        records = contents
-    if policy is not None:
-        verified = _witnessed(verified, checkpoint, policy, str(witnesses))
-    elif checkpoint is not None:
-        verified = _listed_cosignatures(verified, checkpoint)
-    if recompute is not None:
-        verified = recomputed(verified, records, recompute)  # type: ignore[arg-type]
-    return verified
+        return _cosigned(verified, done.signed_checkpoint, policy, witnesses)
+    from bias_ledger.bundle.verified3 import verified_bundle3
+
+    with verified_bundle3(path, trusted, since=kept) as bundle:
+        verified = _from_core(bundle.verified.verification, trusted)
+        verified = _cosigned(verified, bundle.verified.signed_checkpoint, policy, witnesses)
+        records = ((r.index, r.raw) for r in bundle.records())
+        return recomputed(verified, (str(path), records), recompute)
