@@ -135,7 +135,8 @@ def test_every_task_streamed_by_arrow_gives_sparks_json(spark: Any, tmp_path: Pa
     from tests.engines.test_engines_every_task import EVERY
 
     path = write(_table(15, 2_500), tmp_path / "every.parquet")
-    for args in EVERY:
+    every: list[dict[str, Any]] = list(EVERY)
+    for args in every:
         arrow = _document(bias_ledger.audit(path, **args, sensitive=["sex", "region"]))
         found = bias_ledger.audit(path, **args, sensitive=["sex", "region"], engine="spark")
         assert _document(found) == arrow
