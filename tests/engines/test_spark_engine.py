@@ -140,6 +140,11 @@ def test_every_task_streamed_by_arrow_gives_sparks_json(spark: Any, tmp_path: Pa
         arrow = _document(bias_ledger.audit(path, **args, sensitive=["sex", "region"]))
         found = bias_ledger.audit(path, **args, sensitive=["sex", "region"], engine="spark")
         assert _document(found) == arrow
-    weighted = {"label": "label", "score": "probability", "threshold": 0.5, "weight": "w"}
+    weighted: dict[str, Any] = {
+        "label": "label",
+        "score": "probability",
+        "threshold": 0.5,
+        "weight": "w",
+    }
     with pytest.raises(InputError, match="computed by the arrow engine only, not by --engine"):
         bias_ledger.audit(path, **weighted, sensitive=["sex"], engine="spark")
