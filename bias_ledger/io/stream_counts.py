@@ -49,6 +49,40 @@ class Local:
     """Codes of this batch to the column's stable codes (registering new values)."""
 
 
+@dataclass(frozen=True)
+class BatchKeys:
+    """A batch's rows keyed by their combination of the coded columns' values."""
+
+    found: list[Local]
+    """Each column's batch-local codes."""
+    dense: npt.NDArray[np.int64] | None
+    """One key per row combining the local codes (mixed radix), or None when the batch's
+    combinations could exceed ``DENSE_LIMIT``."""
+
+    @property
+    def sizes(self) -> list[int]:
+        return [item.size for item in self.found]
+
+    def global_codes(self, present: npt.NDArray[np.int64]) -> list[npt.NDArray[np.int64]]:
+        """The stable (global) codes of each column for the dense keys ``present``."""
+        slots = np.unravel_index(present, self.sizes)
+        return [item.to_global(slot) for item, slot in zip(self.found, slots, strict=True)]
+
+
+def batch_keys(coders: Sequence[_Coder], columns: Sequence[str], batch: Any) -> BatchKeys:
+    """Code each column of ``batch`` and, when the combinations are few enough, combine the
+    codes into one dense key per row (one bincount then counts the batch)."""
+    found = [coder.local(batch.column(name)) for coder, name in zip(coders, columns, strict=True)]
+    sizes = [item.size for item in found]
+    if math.prod(sizes) > DENSE_LIMIT:
+        return BatchKeys(found, None)
+    dense = np.zeros(len(batch), dtype=np.int64)
+    for item in found:
+        dense *= item.size
+        dense += item.codes
+    return BatchKeys(found, dense)
+
+
 def _small_range(array: Any) -> tuple[int, int] | None:
     import pyarrow.compute as pc
 
@@ -199,31 +233,22 @@ class CombinationCounter:
         self.rows += len(batch) if weights is None else int(weights.sum())
 
     def _add(self, batch: Any, weights: npt.NDArray[np.int64] | None) -> None:
-        found = [
-            coder.local(batch.column(name))
-            for coder, name in zip(self.coders, self.columns, strict=True)
-        ]
-        sizes = [item.size for item in found]
-        if math.prod(sizes) <= DENSE_LIMIT:
+        keys = batch_keys(self.coders, self.columns, batch)
+        if keys.dense is not None:
             # One key per row in the batch's own small codes, one bincount; only the
             # combinations present are mapped to the stable codes.
-            dense = np.zeros(len(batch), dtype=np.int64)
-            for item in found:
-                dense *= item.size
-                dense += item.codes
-            tally = np.bincount(dense, weights=weights, minlength=math.prod(sizes))
+            tally = np.bincount(keys.dense, weights=weights, minlength=math.prod(keys.sizes))
             present = np.flatnonzero(tally)
-            slots = np.unravel_index(present, sizes)
-            codes = [item.to_global(slot) for item, slot in zip(found, slots, strict=True)]
+            codes = keys.global_codes(present)
             self._pending(self._stable(codes), tally[present].astype(np.int64))
             return
-        codes = [item.to_global(item.codes) for item in found]
-        keys = self._stable(codes)
+        codes = [item.to_global(item.codes) for item in keys.found]
+        stable = self._stable(codes)
         if self.wide:
-            unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+            unique, inverse = np.unique(stable, axis=0, return_inverse=True)
             inverse = inverse.ravel()
         else:
-            unique, inverse = np.unique(keys, return_inverse=True)
+            unique, inverse = np.unique(stable, return_inverse=True)
         tally = np.bincount(inverse, weights=weights, minlength=len(unique))
         self._pending(unique, tally.astype(np.int64))
 

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bias_ledger.io.arrays import arrow_integers
-from bias_ledger.io.stream_counts import DENSE_LIMIT, TooManyValues, _Coder
+from bias_ledger.io.stream_counts import TooManyValues, _Coder, batch_keys
 
 Ints = npt.NDArray[np.int64]
 
@@ -68,24 +68,15 @@ class CombinationIndex:
                 self.ids[()] = 0
                 self.codes.append(())
             return np.zeros(len(batch), dtype=np.int64)
-        found = [
-            coder.local(batch.column(name))
-            for coder, name in zip(self.coders, self.columns, strict=True)
-        ]
-        sizes = [item.size for item in found]
-        if math.prod(sizes) <= DENSE_LIMIT:
-            dense = np.zeros(len(batch), dtype=np.int64)
-            for item in found:
-                dense *= item.size
-                dense += item.codes
-            present = np.flatnonzero(np.bincount(dense, minlength=math.prod(sizes)))
-            slots = np.unravel_index(present, sizes)
-            codes = [item.to_global(slot) for item, slot in zip(found, slots, strict=True)]
-            lookup = np.full(math.prod(sizes), -1, dtype=np.int64)
-            lookup[present] = self._register(codes)
-            result: Ints = lookup[dense]
+        keys = batch_keys(self.coders, self.columns, batch)
+        if keys.dense is not None:
+            size = math.prod(keys.sizes)
+            present = np.flatnonzero(np.bincount(keys.dense, minlength=size))
+            lookup = np.full(size, -1, dtype=np.int64)
+            lookup[present] = self._register(keys.global_codes(present))
+            result: Ints = lookup[keys.dense]
             return result
-        stacked = np.stack([item.to_global(item.codes) for item in found], axis=1)
+        stacked = np.stack([item.to_global(item.codes) for item in keys.found], axis=1)
         unique, inverse = np.unique(stacked, axis=0, return_inverse=True)
         ids = self._register([unique[:, i] for i in range(unique.shape[1])])
         out: Ints = ids[inverse.ravel()]
