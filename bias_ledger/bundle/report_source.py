@@ -77,7 +77,7 @@ def bundle_report_data(path: Path, trusted: TrustedKeys | None) -> Iterator[Repo
 def _bundle3_data(bundle: VerifiedBundle3, trusted: TrustedKeys | None) -> ReportData:
     verification = bundle.verified.verification
     signers: set[tuple[str, str]] = set()
-    for line in bundle.signers().decode("ascii").splitlines():
+    for line in bundle.verified.signers.decode("ascii").splitlines():
         if line and not line.startswith("#"):  # fingerprint namespaces="..." ssh-ed25519 KEY
             fp, _, public = line.split(" ", 2)
             signers.add((fp, public))

@@ -47,13 +47,6 @@ class VerifiedBundle3:
                 digest = blake3.blake3(members.record).hexdigest()
                 yield VerifiedRecord(members.index, digest, members.record)
 
-    def signers(self) -> bytes:
-        """``keys/allowed_signers`` as verified (byte for byte what the verifier derived)."""
-        with open_bundle3(self.copy, str(self.path)) as bundle:
-            for _ in bundle.records():
-                pass
-            return bundle.trailer().signers
-
 
 @contextmanager
 def verified_bundle3(

@@ -57,6 +57,8 @@ class Verified3:
     verification: Verification
     signed_checkpoint: bytes
     had_consistency: bool
+    signers: bytes
+    """``keys/allowed_signers`` as verified (byte for byte what the verifier derived)."""
 
 
 def _key_records(path: Path, shown: str) -> tuple[list[tuple[int, CheckedEntry]], dict[int, str]]:
@@ -303,7 +305,7 @@ def _verify(
         trust_source=walk.trusted.source,
         trusted_keys=tuple(KeyInfo(k.fingerprint, k.principals, k.origin) for k in walk.trusted),
     )
-    return Verified3(result, bundle.checkpoint, trailer.consistency is not None)
+    return Verified3(result, bundle.checkpoint, trailer.consistency is not None, trailer.signers)
 
 
 def records_of(path: Path, shown: str | None = None) -> Any:
