@@ -4,7 +4,6 @@ on duckdb against the same rows in one file (spark: tests/engines/test_spark_eng
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 import bias_ledger
 from tests.engines.data import hive_directory, write
 from tests.engines.test_arrow_streaming import TASKS, _table
+from tests.engines.test_statistics_engines import _document, _same
 
 SENSITIVE = ["sex", "region"]
 # DuckDB sniffs a CSV column of "yes"/"no" as booleans (the arrow engine reads text): the text
@@ -24,18 +24,6 @@ EVERY = [
     for args in TASKS
     if not ("weight" in args and "score" in args)
 ]
-
-
-def _document(result: Any) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(json.dumps(result.to_json()))
-    document["parameters"].pop("engine")
-    return document
-
-
-def _same(path: Path, **args: Any) -> dict[str, Any]:
-    arrow = _document(bias_ledger.audit(path, **args))
-    assert _document(bias_ledger.audit(path, **args, engine="duckdb")) == arrow
-    return arrow
 
 
 @pytest.mark.parametrize("args", EVERY)
