@@ -6,16 +6,18 @@ source only fetches bytes by relative path, so the verifier is written once for 
 
 from __future__ import annotations
 
-import http.client
 import os
 import queue
 import threading
 import urllib.parse
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bias_ledger.errors import VerificationError
 from bias_ledger.ledger.tlog_tiles import HASH_SIZE, TILE_WIDTH, Tile
+
+if TYPE_CHECKING:
+    import http.client
 
 MAX_FETCH_BYTES = 64 << 20
 """The largest file a source hands out (a record); anything bigger is refused."""
@@ -98,6 +100,8 @@ class HttpSource:
         self._proxied = _proxied(parts.scheme, self._host)
 
     def _connection(self) -> Any:
+        import http.client  # here: a local ledger's append reads tiles and never needs it
+
         try:
             return self._idle.get_nowait()
         except queue.Empty:
@@ -117,6 +121,8 @@ class HttpSource:
             return client
 
     def read(self, path: str) -> bytes | None:
+        import http.client
+
         url = self._base + path
         client = self._connection()
         try:

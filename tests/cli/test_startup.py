@@ -12,9 +12,14 @@ from pathlib import Path
 import pytest
 import typer.main
 
+from bias_ledger import cli
 from bias_ledger.cli import app as cli_app
 
 HEAVY = ("pandas", "scipy", "matplotlib", "pydantic", "sklearn", "fairlearn")
+
+NETWORK = ("http", "ssl", "email", "httpx")
+"""What only a witness push or an HTTP log source needs: a recorded audit of a ledger without
+witnesses loads none of it."""
 
 PROGRAM = """
 import contextlib, io, json, sys
@@ -63,6 +68,7 @@ def test_plain_audit_imports_no_heavy_library(tmp_path: Path, small_group: bool)
     code, loaded, commands = _run([*args, "--sensitive", "race", "--no-record"], tmp_path)
     assert code == 0
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+    assert not loaded & set(NETWORK), sorted(loaded & set(NETWORK))
     # Only the audit command's module (and the modules it uses) among the commands.
     assert "bias_ledger.cli.audit_cmd" in commands
     assert "bias_ledger.cli.witness_cmd" not in commands
@@ -80,6 +86,20 @@ def test_recorded_audit_imports_no_heavy_library(tmp_path: Path) -> None:
     code, loaded, _ = _run(args, tmp_path)
     assert code == 0
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+    assert not loaded & set(NETWORK), sorted(loaded & set(NETWORK))
+    # The append itself ran: the signing and store modules are among those loaded.
+    assert {"cryptography", "blake3", "rfc8785"} <= loaded
+
+
+def test_cli_raises_the_young_gc_threshold() -> None:
+    program = "import gc, sys; sys.argv = ['bias-ledger', '--version']\n"
+    program += "from bias_ledger.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+    program += "print(gc.get_threshold()[0])"
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    assert int(done.stdout.split()[-1]) == cli.GC_YOUNG_THRESHOLD
+    assert cli.GC_YOUNG_THRESHOLD > 700  # Python's default
 
 
 def test_every_command_is_mapped_to_its_module() -> None:
