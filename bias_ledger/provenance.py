@@ -117,14 +117,18 @@ def ci_labels(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) 
             git_branch="BUILDKITE_BRANCH",
         )
     where = cwd or Path.cwd()
-    if "git_commit" not in labels and (commit := _git(["rev-parse", "HEAD"], where)):
-        labels["git_commit"] = commit
-    if (
-        "git_branch" not in labels
-        and (branch := _git(["rev-parse", "--abbrev-ref", "HEAD"], where))
-        and branch != "HEAD"
-    ):
-        labels["git_branch"] = branch
+    # One git process asks for what is missing (each process costs a few ms of a small audit).
+    asks = {"git_commit": ["HEAD"], "git_branch": ["--abbrev-ref", "HEAD"]}
+    wanted = [name for name in asks if name not in labels]
+    args = ["rev-parse", *(arg for name in wanted for arg in asks[name])]
+    found = _git(args, where) if wanted else None
+    values = found.splitlines() if found else []
+    if len(values) == len(wanted):
+        labels.update(
+            (name, value)
+            for name, value in zip(wanted, values, strict=True)
+            if value and not (name == "git_branch" and value == "HEAD")  # a detached HEAD
+        )
     return labels
 
 
