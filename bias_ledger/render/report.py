@@ -8,6 +8,7 @@ pure, deterministic function of the records; the reports are informative, not ev
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from bias_ledger.ledger.key_records import computed_fingerprint
@@ -165,54 +166,62 @@ def report_blocks(data: ReportData) -> Iterator[Block]:
     """The whole report, block by block: each record (its verdict first), provenance, and how
     to verify it. Reads ``data.records`` twice (the summary, then the records)."""
     found = outline(data)
-    where = "ledger" if data.ledger else "bundle"
-    yield Heading(
-        1,
-        f"Fairness audit report: {found.first_subject}"
-        if found.count == 1
-        else "Fairness audit report (bias-ledger bundle)",
-    )
-    yield Paragraph(
-        f"From the {where} of {text(data.origin)}: record(s) {found.indexes}, each included in "
-        f"the signed checkpoint that covers the first {data.checkpoint_size} record(s)."
-        + (f" This report was made after they were {data.verified}." if data.verified else "")
-    )
-    if found.count > 1:
-        yield Heading(2, "Summary")
-        yield Paragraph(f"{found.count} records. " + charts_paragraph(found))
-        yield _records_table(found)
-    for item in data.records():
-        if not found.has_section(item.index):
-            continue  # a large report: the summary row is this record's whole entry
+    try:
+        where = "ledger" if data.ledger else "bundle"
+        yield Heading(
+            1,
+            f"Fairness audit report: {found.first_subject}"
+            if found.count == 1
+            else "Fairness audit report (bias-ledger bundle)",
+        )
+        yield Paragraph(
+            f"From the {where} of {text(data.origin)}: record(s) {found.indexes}, each included in "
+            f"the signed checkpoint that covers the first {data.checkpoint_size} record(s)."
+            + (f" This report was made after they were {data.verified}." if data.verified else "")
+        )
         if found.count > 1:
-            yield PageBreak()
-        try:
-            blocks = record_blocks(item, found)
-        except (AttributeError, KeyError, TypeError, ValueError):
-            # A signed record of a shape this version cannot summarise: say so, never crash.
-            blocks = [
-                Paragraph(
-                    f"Record {item.index}: not summarised here; read records/{item.index}.json"
+            yield Heading(2, "Summary")
+            yield Paragraph(f"{found.count} records. " + charts_paragraph(found))
+            yield _records_table(found)
+        for item in data.records():
+            if not found.has_section(item.index):
+                continue  # a large report: the summary row is this record's whole entry
+            if found.count > 1:
+                yield PageBreak()
+            try:
+                blocks = record_blocks(item, found)
+            except (AttributeError, KeyError, TypeError, ValueError):
+                # A signed record of a shape this version cannot summarise: say so, never crash.
+                blocks = [
+                    Paragraph(
+                        f"Record {item.index}: not summarised here; read records/{item.index}.json"
+                    )
+                ]
+            yield from blocks
+        yield from (
+            PageBreak(),
+            Heading(2, "Provenance"),
+            Bullets(
+                (
+                    f"checkpoint: origin {text(data.origin)}, tree size {data.checkpoint_size}, "
+                    f"root hash {data.checkpoint_root}",
+                    f"checkpoint signed by: {data.checkpoint_signer}",
                 )
-            ]
-        yield from blocks
-    yield from (
-        PageBreak(),
-        Heading(2, "Provenance"),
-        Bullets(
-            (
-                f"checkpoint: origin {text(data.origin)}, tree size {data.checkpoint_size}, "
-                f"root hash {data.checkpoint_root}",
-                f"checkpoint signed by: {data.checkpoint_signer}",
-            )
-        ),
-        Table(("signer fingerprint", "public key"), tuple(data.signers)),
-        Paragraph(f"Keys in the {where} are listed for reference and are never trusted."),
-        Heading(2, f"How to verify this {where}"),
-        Code(verify_commands(data, found)),
-    )
+            ),
+            Table(("signer fingerprint", "public key"), tuple(data.signers)),
+            Paragraph(f"Keys in the {where} are listed for reference and are never trusted."),
+            Heading(2, f"How to verify this {where}"),
+            Code(verify_commands(data, found)),
+        )
+
+    finally:
+        found.close()  # the summary rows' temporary file
 
 
 def build_report(data: ReportData) -> list[Block]:
-    """The whole report as a list (a report of few records)."""
-    return list(report_blocks(data))
+    """The whole report as a list (a report of few records); the summary's rows are read
+    into the list while its temporary file exists."""
+    return [
+        replace(block, rows=tuple(block.rows)) if isinstance(block, Table) else block
+        for block in report_blocks(data)
+    ]

@@ -5,7 +5,7 @@ Blocks hold plain text; renderers (``render/report_md.py``, ``render/report_html
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +38,8 @@ class Bullets:
 @dataclass(frozen=True)
 class Table:
     headers: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
+    rows: Iterable[tuple[str, ...]]
+    """A tuple, or (the summary of a large report) rows read back one at a time."""
     tones: tuple[str, ...] = ()
     """Per row: "fail", "warn", "small" or "" (how the row is highlighted)."""
 

@@ -33,7 +33,7 @@ def escape(value: str) -> str:
     return "".join("\\" + ch if ch in _SPECIAL else ch for ch in value.replace("\n", " "))
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Iterator[str]:
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterator[str]:
     yield "| " + " | ".join(escape(h) for h in headers) + " |"
     yield "|" + "|".join("---" for _ in headers) + "|"
     for row in rows:

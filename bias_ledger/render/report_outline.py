@@ -8,7 +8,10 @@ those). Every other audit keeps its verdict, its groups below four-fifths and al
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import tempfile
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,9 +63,38 @@ def below(record: Mapping[str, Any]) -> str:
     return bounded(below_four_fifths(payload.get("results", {})), 4) or "none"
 
 
+class SummaryRows:
+    """The summary's rows, one per record, spilled as they are found to an anonymous temporary
+    file (a row is about 0.6 KB in memory: at 1e5 records, 60 MB) and read back, one at a
+    time, each time the table is rendered; the charts column is added as they are read."""
+
+    def __init__(self) -> None:
+        # Anonymous (unlinked at once): nothing is left behind, whatever happens.
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self._charted: frozenset[int] = frozenset()
+
+    def add(self, row: tuple[str, ...]) -> None:
+        self._file.write(json.dumps(row, ensure_ascii=True).encode("ascii") + b"\n")
+
+    def mark(self, charted: frozenset[int]) -> None:
+        self._charted = charted
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __iter__(self) -> Iterator[tuple[str, ...]]:
+        self._file.flush()
+        self._file.seek(0)
+        for line in self._file:
+            row = tuple(json.loads(line))
+            audit = row[2] == "audit"
+            yield (*row, "yes" if int(row[0]) in self._charted else "-" if audit else "")
+
+
 @dataclass(frozen=True)
 class Outline:
-    """What the first pass learns: small, whatever the number of records."""
+    """What the first pass learns: small, whatever the number of records (the summary rows
+    are in a temporary file)."""
 
     count: int
     audits: int
@@ -73,11 +105,13 @@ class Outline:
     first_subject: str
     indexes: str
     """The records' indexes, as a list or bounded ranges."""
-    rows: tuple[tuple[str, ...], ...]
-    """One summary row per record."""
+    rows: SummaryRows
+    """One summary row per record, read back from a temporary file (``close`` removes it)."""
     charted: frozenset[int]
     newest: Mapping[tuple[str, str], int]
-    """(subject, data file) -> the index of its newest audit."""
+    """(subject, data file) -> the index of its newest audit; in a report of more than
+    ``DETAILED_RECORDS`` records, only the ``CHARTED_AUDITS`` most recent (subject, data file)
+    pairs (all its sections need: only charted audits have one)."""
 
     @property
     def detailed_only_charted(self) -> bool:
@@ -94,33 +128,77 @@ class Outline:
     def key(self, record: Mapping[str, Any]) -> tuple[str, str]:
         return subject(record), data_file(record)
 
+    def close(self) -> None:
+        self.rows.close()
 
-def _ranges(runs: list[list[int]]) -> str:
-    words = [str(a) if a == b else f"{a}-{b}" for a, b in runs]
-    return bounded(words, 8).replace("; ", ", ")
+
+_SHOWN_RUNS = 8
+"""Ranges of indexes a large report names (then "and N more")."""
+
+
+class _Runs:
+    """The records' indexes as runs: the first ``_SHOWN_RUNS``, the current one, and a count."""
+
+    def __init__(self) -> None:
+        self.first: list[list[int]] = []
+        self.last: list[int] | None = None
+        self.count = 0
+
+    def add(self, index: int) -> None:
+        if self.last is not None and self.last[1] + 1 == index:
+            self.last[1] = index
+            return
+        if self.last is not None and len(self.first) < _SHOWN_RUNS:
+            self.first.append(self.last)
+        self.last = [index, index]
+        self.count += 1
+
+    def text(self) -> str:
+        runs = [*self.first, *([self.last] if self.last is not None else [])][:_SHOWN_RUNS]
+        words = [str(a) if a == b else f"{a}-{b}" for a, b in runs]
+        more = self.count - len(words)
+        return ", ".join(words) + (f" and {more} more" if more > 0 else "")
 
 
 def outline(data: ReportData) -> Outline:
-    """One pass over ``data.records``: summary rows, index ranges and the charted audits."""
-    rows: list[tuple[str, ...]] = []
-    runs: list[list[int]] = []
-    newest: dict[tuple[str, str], int] = {}
+    """One pass over ``data.records``: summary rows (to a temporary file), index ranges and
+    the charted audits, in memory that does not grow with the records."""
+    rows = SummaryRows()
+    try:
+        return _outline(data, rows)
+    except BaseException:
+        rows.close()
+        raise
+
+
+def _outline(data: ReportData, rows: SummaryRows) -> Outline:
+    runs = _Runs()
+    listed: list[str] = []
+    newest: OrderedDict[tuple[str, str], int] = OrderedDict()
     audits: list[int] = []
+    count = audit_count = 0
     first: tuple[int, str, object, str] | None = None
     for item in data.records():
         record = item.record
         if first is None:
             first = (item.index, item.record_hash, record.get("format_version"), subject(record))
-        if runs and runs[-1][1] + 1 == item.index:
-            runs[-1][1] = item.index
-        else:
-            runs.append([item.index, item.index])
+        runs.add(item.index)
+        count += 1
+        if len(listed) <= LISTED_INDEXES:
+            listed.append(str(item.index))
         kind = text(record.get("kind"))
         if kind == "audit":
-            newest[(subject(record), data_file(record))] = item.index
+            audit_count += 1
+            key = (subject(record), data_file(record))
+            newest[key] = item.index
+            newest.move_to_end(key)
+            # The newest CHARTED_AUDITS pairs are the most recently seen: once the report is
+            # large (no section needs the others), older pairs are dropped.
+            while count > DETAILED_RECORDS and len(newest) > CHARTED_AUDITS:
+                newest.popitem(last=False)
             if len(audits) <= CHARTED_AUDITS:
                 audits.append(item.index)
-        rows.append(
+        rows.add(
             (
                 str(item.index),
                 text(record.get("timestamp")),
@@ -136,13 +214,9 @@ def outline(data: ReportData) -> Outline:
         charted = frozenset(audits)
     else:
         charted = frozenset(sorted(newest.values())[-CHARTED_AUDITS:])
-    audit_count = sum(1 for row in rows if row[2] == "audit")
-    marked = tuple(
-        (*row, "yes" if int(row[0]) in charted else "-" if row[2] == "audit" else "")
-        for row in rows
-    )
-    indexes = ", ".join(row[0] for row in rows) if len(rows) <= LISTED_INDEXES else _ranges(runs)
-    return Outline(len(rows), audit_count, *first, indexes, marked, charted, newest)
+    rows.mark(charted)
+    indexes = ", ".join(listed) if count <= LISTED_INDEXES else runs.text()
+    return Outline(count, audit_count, *first, indexes, rows, charted, newest)
 
 
 def charts_paragraph(found: Outline) -> str:
