@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bias_ledger.errors import VerificationError
+from bias_ledger.ledger.http_deadline import DeadlineHTTPConnection, DeadlineHTTPSConnection
 from bias_ledger.ledger.tlog_tiles import HASH_SIZE, TILE_WIDTH, Tile
 
 if TYPE_CHECKING:
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
 
 MAX_FETCH_BYTES = 64 << 20
 """The largest file a source hands out (a record); anything bigger is refused."""
+REQUEST_DEADLINE_SECONDS = 300.0
+"""The longest one file may take to arrive over HTTP, however steadily it trickles in."""
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
@@ -77,7 +81,8 @@ class HttpSource:
     server allows it (``python -m http.server`` answers HTTP/1.0 and closes each one; a
     reused connection the server has since closed is reopened once). Through a proxy (the
     ``*_proxy`` environment variables) requests go through httpx instead, which honours them.
-    Redirects are refused, as any status other than 200 and 404."""
+    Redirects are refused, as any status other than 200 and 404. Each file must arrive within
+    ``deadline`` seconds, and each read within ``timeout``."""
 
     read_workers = 2
     """Concurrent requests for records per process (one per core work on bundles, so twice
@@ -86,10 +91,13 @@ class HttpSource:
     more than that at once are dropped and retried a second later (measured on loopback: 8
     in flight took 25 ms a record, 2 to 4 under 1 ms)."""
 
-    def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, base_url: str, *, timeout: float = 30.0, deadline: float = REQUEST_DEADLINE_SECONDS
+    ) -> None:
         self.name = base_url
         self._base = base_url.rstrip("/") + "/"
         self._timeout = timeout
+        self._deadline = deadline
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._clients: list[Any] = []
         self._lock = threading.Lock()
@@ -111,11 +119,11 @@ class HttpSource:
 
                 client = httpx.Client(timeout=self._timeout, follow_redirects=False)
             elif self._https:
-                client = http.client.HTTPSConnection(
+                client = DeadlineHTTPSConnection(
                     self._host, self._port, timeout=self._timeout, context=_tls_context()
                 )
             else:
-                client = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+                client = DeadlineHTTPConnection(self._host, self._port, timeout=self._timeout)
             with self._lock:
                 self._clients.append(client)
             return client
@@ -125,10 +133,12 @@ class HttpSource:
 
         url = self._base + path
         client = self._connection()
+        deadline = time.monotonic() + self._deadline
         try:
             if self._proxied:
-                return _read_httpx(client, url)
+                return _read_httpx(client, url, deadline)
             target = urllib.parse.urlsplit(url).path
+            client.deadline = deadline
             try:
                 return _read_http(client, target, url)
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
@@ -169,6 +179,12 @@ def _read_http(connection: http.client.HTTPConnection, target: str, url: str) ->
     if len(data) > MAX_FETCH_BYTES:
         connection.close()
         raise VerificationError(f"{url}: more than {MAX_FETCH_BYTES} bytes")
+    if response.length:  # read(amt) returns what came before the server hung up, silently
+        connection.close()
+        raise VerificationError(
+            f"{url}: the answer ended {response.length} bytes short of its Content-Length"
+        )
+    response.read(1)  # an answer of no stated length: its end, which releases the connection
     if response.status == 404:
         return None
     if response.status != 200:
@@ -176,7 +192,7 @@ def _read_http(connection: http.client.HTTPConnection, target: str, url: str) ->
     return data
 
 
-def _read_httpx(client: Any, url: str) -> bytes | None:
+def _read_httpx(client: Any, url: str, deadline: float) -> bytes | None:
     import httpx
 
     try:
@@ -189,6 +205,8 @@ def _read_httpx(client: Any, url: str) -> bytes | None:
             total = 0
             for chunk in response.iter_bytes():
                 total += len(chunk)
+                if time.monotonic() > deadline:
+                    raise VerificationError(f"{url}: not complete before the deadline")
                 if total > MAX_FETCH_BYTES:
                     raise VerificationError(f"{url}: more than {MAX_FETCH_BYTES} bytes")
                 chunks.append(chunk)

@@ -7,27 +7,29 @@ cosigned, at the next push. Valid cosignatures are added to the ledger's ``check
 
 from __future__ import annotations
 
+import http.client
 import os
 import sys
+import time
+import urllib.parse
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bias_ledger.errors import BiasLedgerError, LedgerError, VerificationError
 from bias_ledger.ledger.files import write_atomically
+from bias_ledger.ledger.http_deadline import DeadlineHTTPConnection, DeadlineHTTPSConnection
 from bias_ledger.ledger.note import NoteSignature, open_note, parse_note, with_signatures
 from bias_ledger.ledger.tlog_checkpoint import parse_checkpoint
 from bias_ledger.witness.config import WitnessConfig, load_hints, load_witnesses, save_hints
 from bias_ledger.witness.protocol import ADD_CHECKPOINT_PATH, AddCheckpoint, parse_size_body
 
-if TYPE_CHECKING:
-    import httpx
-
 CHECKPOINT_FILE = "checkpoint"
 TIMEOUT_ENV = "BIAS_LEDGER_WITNESS_TIMEOUT"
-"""Seconds a push waits for each witness (default 5; connecting gets at most 2)."""
+"""Seconds a push waits for each witness's whole answer (default 5; connecting gets at most 2)."""
+MAX_RESPONSE_BYTES = 64 * 1024
+"""The most of a witness's answer a push reads (100 signature lines take under 16 KiB)."""
 _MAX_CONFLICTS = 2
 
 ProofSource = Callable[[int, int], list[bytes]]
@@ -63,14 +65,60 @@ class _Refused(Exception):
         self.message, self.size = message, size
 
 
-def _timeout() -> httpx.Timeout:
-    import httpx
-
+def _timeout() -> float:
     try:
         seconds = float(os.environ.get(TIMEOUT_ENV, "5"))
     except ValueError:
         seconds = 5.0
-    return httpx.Timeout(seconds, connect=min(seconds, 2.0))
+    return seconds if seconds > 0 else 5.0
+
+
+@dataclass(frozen=True)
+class _Response:
+    status: int
+    content: bytes
+
+
+class _Unreachable(Exception):
+    pass
+
+
+def _post(url: str, body: bytes, seconds: float) -> _Response:
+    """POST ``body``: the whole answer (at most MAX_RESPONSE_BYTES) within ``seconds``.
+
+    The standard library's client with a deadline on the whole answer: a per-read timeout
+    alone lets a witness that trickles its answer hold the push forever.
+    """
+    parts = urllib.parse.urlsplit(url)
+    connection: DeadlineHTTPConnection | DeadlineHTTPSConnection
+    if parts.scheme == "https":
+        import ssl
+
+        connection = DeadlineHTTPSConnection(
+            parts.hostname or "",
+            parts.port,
+            timeout=min(seconds, 2.0),
+            context=ssl.create_default_context(),
+        )
+    else:
+        connection = DeadlineHTTPConnection(
+            parts.hostname or "", parts.port, timeout=min(seconds, 2.0)
+        )
+    try:
+        connection.connect()  # connecting gets at most 2 s, the answer the rest
+        connection.timeout = seconds
+        connection.deadline = time.monotonic() + seconds
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        connection.request("POST", target, body=body, headers={"Content-Type": "text/plain"})
+        response = connection.getresponse()
+        content = response.read(MAX_RESPONSE_BYTES + 1)
+    except (OSError, http.client.HTTPException) as exc:
+        raise _Unreachable(str(exc) or type(exc).__name__) from exc
+    finally:
+        connection.close()
+    if len(content) > MAX_RESPONSE_BYTES:
+        raise _Refused(f"answered with more than {MAX_RESPONSE_BYTES} bytes")
+    return _Response(response.status, content)
 
 
 def _cosignature(witness: WitnessConfig, note: bytes, response: bytes) -> NoteSignature:
@@ -82,14 +130,14 @@ def _cosignature(witness: WitnessConfig, note: bytes, response: bytes) -> NoteSi
     return opened.verified[0]
 
 
-def _first_line(response: httpx.Response) -> str:
+def _first_line(response: _Response) -> str:
     """The start of a refusal's body, printable only: it goes to a terminal."""
-    lines = response.text.strip().splitlines() or [""]
+    lines = response.content.decode("utf-8", "replace").strip().splitlines() or [""]
     return "".join(char for char in lines[0][:200] if char.isprintable())
 
 
 def _ask(
-    client: httpx.Client, witness: WitnessConfig, note: bytes, old: int, proofs: ProofSource
+    witness: WitnessConfig, note: bytes, old: int, proofs: ProofSource
 ) -> tuple[NoteSignature, int]:
     size = parse_checkpoint(parse_note(note).text).size
     for _ in range(_MAX_CONFLICTS + 1):
@@ -97,11 +145,11 @@ def _ask(
             raise _Refused(f"has cosigned size {old}, beyond this checkpoint's {size}", old)
         proof = proofs(old, size) if 0 < old < size else []
         body = AddCheckpoint(old, tuple(proof), note).encode()
-        response = client.post(witness.url + ADD_CHECKPOINT_PATH, content=body)
-        if response.status_code == 200:
+        response = _post(witness.url + ADD_CHECKPOINT_PATH, body, _timeout())
+        if response.status == 200:
             return _cosignature(witness, note, response.content), size
-        if response.status_code != 409:
-            raise _Refused(f"refused with HTTP {response.status_code}: {_first_line(response)}")
+        if response.status != 409:
+            raise _Refused(f"refused with HTTP {response.status}: {_first_line(response)}")
         try:
             reported = parse_size_body(response.content)
         except VerificationError as exc:
@@ -124,31 +172,22 @@ def ask_witnesses(
     """
     if not witnesses:
         return [], []
-    # Imported here: every append calls this, and most ledgers have no witnesses.
-    import httpx
-
     hints = load_hints(ledger_dir)
 
     def one(witness: WitnessConfig) -> tuple[PushResult, NoteSignature | None]:
         try:
-            cosignature, size = _ask(client, witness, note, hints.get(witness.name, 0), proofs)
+            cosignature, size = _ask(witness, note, hints.get(witness.name, 0), proofs)
         except _Refused as refused:
             return PushResult(witness.name, False, refused.size, refused.message), None
-        except httpx.HTTPError as exc:
-            reason = str(exc) or type(exc).__name__
-            return PushResult(witness.name, False, None, f"unreachable: {reason}"), None
+        except _Unreachable as exc:
+            return PushResult(witness.name, False, None, f"unreachable: {exc}"), None
         except BiasLedgerError as exc:
             return PushResult(witness.name, False, None, exc.message), None
         except OSError as exc:  # a newer append pruned the partial tile a proof needed
             return PushResult(witness.name, False, None, f"no proof: {exc}"), None
         return PushResult(witness.name, True, size, "cosigned"), cosignature
 
-    # Loading the CA bundle costs ~0.1-0.2 s, on every append; only https witnesses need it.
-    tls = any(witness.url.startswith("https://") for witness in witnesses)
-    with (
-        httpx.Client(timeout=_timeout(), trust_env=False, verify=tls) as client,
-        ThreadPoolExecutor(max_workers=len(witnesses)) as pool,
-    ):
+    with ThreadPoolExecutor(max_workers=len(witnesses)) as pool:
         outcomes = list(pool.map(one, witnesses))
     cosignatures = [cosignature for _, cosignature in outcomes if cosignature is not None]
     return [result for result, _ in outcomes], cosignatures

@@ -27,6 +27,7 @@ CORE = [
     "tlog_tiles",
     "tlog_entry",
     "tlog_source",
+    "http_deadline",
     "tlog_tree",
     "tlog_read",
     "tlog_sig",

@@ -1,0 +1,79 @@
+"""HTTP connections whose every request has a deadline, over the standard library's http.client.
+
+A socket timeout bounds each receive, not a request: a server sending one byte just before each
+timeout (headers or body) would hold a client forever. These connections bound the whole
+answer: past ``deadline`` (a ``time.monotonic()`` value set before each request) the next read
+raises ``TimeoutError``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import http.client
+import io
+import math
+import socket
+import time
+from typing import Any
+
+# (deadline, timeout) of the response being opened: getresponse() builds the response
+# itself and hands it only the socket.
+_LIMITS: contextvars.ContextVar[tuple[float, float | None]] = contextvars.ContextVar("limits")
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket's own reader (which keeps the socket open while a response is read, even
+    once the connection has let go of it), with the deadline applied to each receive."""
+
+    def __init__(self, raw: Any, sock: socket.socket, deadline: float, timeout: float | None):
+        self._raw, self._sock, self._deadline, self._timeout = raw, sock, deadline, timeout
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+    def readinto(self, buffer: Any) -> int:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("no complete answer before the deadline")
+        timeout = self._timeout
+        self._sock.settimeout(remaining if timeout is None else min(timeout, remaining))
+        count: int = self._raw.readinto(buffer)
+        return count
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        deadline, timeout = _LIMITS.get((math.inf, None))
+        raw = self.fp.detach()
+        self.fp = io.BufferedReader(_DeadlineReader(raw, sock, deadline, timeout))
+
+
+class _Deadline:
+    deadline: float = math.inf
+    """When the answer to the current request must be complete (``time.monotonic()``)."""
+    timeout: float | None
+
+    def getresponse(self) -> http.client.HTTPResponse:
+        token = _LIMITS.set((self.deadline, self.timeout))
+        try:
+            response: http.client.HTTPResponse = super().getresponse()  # type: ignore[misc]
+            return response
+        finally:
+            _LIMITS.reset(token)
+
+
+class DeadlineHTTPConnection(_Deadline, http.client.HTTPConnection):
+    """An ``HTTPConnection`` whose answers must be complete by ``deadline``."""
+
+    response_class = _DeadlineResponse
+
+
+class DeadlineHTTPSConnection(_Deadline, http.client.HTTPSConnection):
+    """An ``HTTPSConnection`` whose answers must be complete by ``deadline``."""
+
+    response_class = _DeadlineResponse
