@@ -72,8 +72,13 @@ def parse_witness_policy(text: str, source: str) -> WitnessPolicy:
             witness = _witness(fields, where)
             if any(w.name == witness.name for w in witnesses):
                 raise InputError(f"{where}: witness {witness.name!r} is listed twice")
-            if any(w.verifier == witness.verifier for w in witnesses):
-                raise InputError(f"{where}: the key of {witness.name!r} is listed twice")
+            # By the public key alone: a cosignature/v1 signature does not cover the key's
+            # name, so one key listed under two names would let one holder count twice.
+            if any(w.verifier.public_key == witness.verifier.public_key for w in witnesses):
+                raise InputError(
+                    f"{where}: the public key of {witness.name!r} is listed twice; expected each "
+                    "witness key once (tlog-cosignature: a key is one cosigner)"
+                )
             witnesses.append(witness)
         elif fields[0] == "quorum":
             if quorum is not None:

@@ -81,7 +81,7 @@ def test_the_log_key_as_a_witness_key_is_not_a_cosignature() -> None:
         (policy_text(1, "w1").replace("quorum 1", "quorum one"), "quorum <positive integer>"),
         (policy_text(1, "w1") + "quorum 1\n", "one quorum line"),
         (policy_text(1, "w1", "w1"), "listed twice"),
-        (policy_text(1, "w1") + f"witness again {vkey('w1')}\n", "key of 'again' is listed twice"),
+        (policy_text(1, "w1") + f"witness again {vkey('w1')}\n", "public key of 'again' is listed twice"),
         ("witness w1\nquorum 1\n", "witness <name> <verifier key>"),
         (policy_text(1, "w1") + "log example.com x\n", "expected 'witness' or 'quorum'"),
         (
@@ -94,6 +94,18 @@ def test_the_log_key_as_a_witness_key_is_not_a_cosignature() -> None:
 def test_malformed_policies_name_the_line(text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         parse_witness_policy(text, "p")
+
+
+def test_attack_one_key_under_two_names_cannot_meet_a_quorum_of_two() -> None:
+    """cosignature/v1 signs no key name: one holder of one key could cosign under two names."""
+    other_name = note_verifier("alias.example", KEYS["w1"].public_key(), COSIGNATURE_V1)
+    text = f"witness w1 {vkey('w1')}\nwitness alias {other_name.verifier_key()}\nquorum 2\n"
+    with pytest.raises(InputError, match=r"p:2: the public key of 'alias' is listed twice"):
+        parse_witness_policy(text, "p")
+    # Without the check, both lines would verify: the same signature under either name.
+    twice = note(cosig("w1"), cosign_text(TEXT, "alias.example", KEYS["w1"], 1_700_000_000))
+    single = parse_witness_policy(f"witness alias {other_name.verifier_key()}\nquorum 1\n", "p")
+    assert check_witness_quorum(twice, single) == ["alias"]
 
 
 def test_the_quorum_check_stays_on_the_trusted_path() -> None:
