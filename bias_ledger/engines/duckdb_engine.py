@@ -77,21 +77,54 @@ def _columns(connection: Any, source: str, dataset: Dataset) -> list[tuple[str, 
 
 
 def _binary_as_text(
+    connection: Any,
     sources: Sequence[str],
     described: Sequence[Sequence[tuple[str, str]]],
     datasets: Sequence[Dataset],
     mapping: ColumnMapping,
 ) -> list[str]:
-    """The sources, with CSV label and prediction columns DuckDB sniffed as BOOLEAN read as
-    text instead: DuckDB takes yes/no and t/f for booleans, the arrow engine (and so
-    ``--pos-label yes``) sees the text; true/false mean the same either way (io/columns.py)."""
+    """The sources, with CSV columns DuckDB sniffed as BOOLEAN read as text where the arrow
+    engine reads text: DuckDB takes yes/no, y/n and t/f for booleans, pyarrow only its own
+    true/false spellings (``ConvertOptions().true_values``/``false_values``).
+
+    Label and prediction columns sniffed so are always read as text (``--pos-label yes`` names
+    the text; true/false mean the same either way, io/columns.py). A sensitive column sniffed so
+    is read as text unless every value is one of pyarrow's spellings: otherwise ``Yes`` and
+    ``yes`` would silently merge into one group named ``True``."""
     binary = {mapping.label, mapping.prediction}
+    sensitive = set(mapping.sensitive)
     changed = []
     for source, columns, dataset in zip(sources, described, datasets, strict=True):
-        text = [name for name, kind in columns if name in binary and kind == "BOOLEAN"]
-        csv = dataset.format is FileFormat.CSV and text
-        changed.append(f"(SELECT * FROM {relation(dataset, as_text=text)})" if csv else source)
+        if dataset.format is not FileFormat.CSV:
+            changed.append(source)
+            continue
+        sniffed = [name for name, kind in columns if kind == "BOOLEAN"]
+        text = [name for name in sniffed if name in binary]
+        maybe = [name for name in sniffed if name in sensitive and name not in binary]
+        if maybe:
+            text += _not_arrow_booleans(connection, dataset, maybe)
+        changed.append(f"(SELECT * FROM {relation(dataset, as_text=text)})" if text else source)
     return changed
+
+
+def _not_arrow_booleans(connection: Any, dataset: Dataset, names: Sequence[str]) -> list[str]:
+    """Those of ``names`` holding a value that pyarrow's CSV reader would not read as a boolean."""
+    import duckdb
+    import pyarrow.csv as pcsv
+
+    options = pcsv.ConvertOptions()
+    spellings = ", ".join(_literal(v) for v in [*options.true_values, *options.false_values])
+    checks = ", ".join(
+        f"bool_or({quote(name)} IS NOT NULL AND {quote(name)} NOT IN ({spellings})) AS c{i}"
+        for i, name in enumerate(names)
+    )
+    try:
+        (found,) = connection.sql(
+            f"SELECT {checks} FROM {relation(dataset, as_text=names)}"
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise InputError(f"{dataset.spec}: cannot read: {_first_line(exc)}") from None
+    return [name for name, other in zip(names, found, strict=True) if other]
 
 
 def _first_line(exc: Exception) -> str:
@@ -197,7 +230,7 @@ def load(
             for source, item in zip(sources, datasets, strict=True)
         ]
         names = [[name for name, _ in columns] for columns in described]
-        sources = _binary_as_text(sources, described, datasets, mapping)
+        sources = _binary_as_text(connection, sources, described, datasets, mapping)
         wanted = [(name, role) for name, role in _roles(mapping)]
         columns = audited_columns(mapping)
         if len(datasets) == 1:

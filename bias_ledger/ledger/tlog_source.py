@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bias_ledger.errors import VerificationError
-from bias_ledger.ledger.http_deadline import DeadlineHTTPConnection, DeadlineHTTPSConnection
 from bias_ledger.ledger.tlog_tiles import HASH_SIZE, TILE_WIDTH, Tile
 
 if TYPE_CHECKING:
@@ -108,7 +107,11 @@ class HttpSource:
         self._proxied = _proxied(parts.scheme, self._host)
 
     def _connection(self) -> Any:
-        import http.client  # here: a local ledger's append reads tiles and never needs it
+        # Here: a local ledger's append reads tiles and never needs http.client.
+        from bias_ledger.ledger.http_deadline import (
+            DeadlineHTTPConnection,
+            DeadlineHTTPSConnection,
+        )
 
         try:
             return self._idle.get_nowait()

@@ -165,3 +165,28 @@ def test_pos_label_on_csv_words_duckdb_sniffs_as_booleans(
         bias_ledger.audit(
             path, **{**BINARY, "sensitive": ["sex"]}, pos_label="maybe", engine="duckdb"
         )
+
+
+@pytest.mark.parametrize(
+    ("values", "groups"),
+    [
+        (("yes", "no", "Yes", "No"), ["No", "Yes", "no", "yes"]),
+        (("t", "f"), ["f", "t"]),
+        (("y", "n"), ["n", "y"]),
+        (("true", "false", "TRUE"), ["False", "True"]),
+    ],
+)
+def test_sensitive_csv_words_duckdb_sniffs_as_booleans_keep_their_groups(
+    tmp_path: Path, values: tuple[str, ...], groups: list[str]
+) -> None:
+    """DuckDB's sniffer read yes/no, y/n and t/f as BOOLEAN: Yes and yes merged into one group
+    named True, silently unlike the arrow engine. Only pyarrow's true/false spellings are
+    booleans on both engines; any other word is a group of its own text."""
+    rows = ["label,prediction,veteran"] + [
+        f"{i % 2},{(i // 2) % 2},{values[i % len(values)]}" for i in range(120)
+    ]
+    path = tmp_path / "veteran.csv"
+    path.write_text("\n".join(rows) + "\n")
+    result = _same(path, label="label", prediction="prediction", sensitive=["veteran"])
+    (feature,) = result.to_json()["results"]["features"]
+    assert [group["group"] for group in feature["groups"]] == [[g] for g in groups]

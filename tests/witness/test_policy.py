@@ -81,7 +81,10 @@ def test_the_log_key_as_a_witness_key_is_not_a_cosignature() -> None:
         (policy_text(1, "w1").replace("quorum 1", "quorum one"), "quorum <positive integer>"),
         (policy_text(1, "w1") + "quorum 1\n", "one quorum line"),
         (policy_text(1, "w1", "w1"), "listed twice"),
-        (policy_text(1, "w1") + f"witness again {vkey('w1')}\n", "public key of 'again' is listed twice"),
+        (
+            policy_text(1, "w1") + f"witness again {vkey('w1')}\n",
+            "public key of 'again' is listed twice",
+        ),
         ("witness w1\nquorum 1\n", "witness <name> <verifier key>"),
         (policy_text(1, "w1") + "log example.com x\n", "expected 'witness' or 'quorum'"),
         (
