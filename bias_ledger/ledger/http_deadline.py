@@ -77,3 +77,16 @@ class DeadlineHTTPSConnection(_Deadline, http.client.HTTPSConnection):
     """An ``HTTPSConnection`` whose answers must be complete by ``deadline``."""
 
     response_class = _DeadlineResponse
+
+
+def deadline_connection(
+    scheme: str, host: str, port: int | None, *, timeout: float
+) -> DeadlineHTTPConnection | DeadlineHTTPSConnection:
+    """A connection for an ``http`` or ``https`` URL's host (HTTPS with the system's CAs)."""
+    if scheme == "https":
+        import ssl
+
+        return DeadlineHTTPSConnection(
+            host, port, timeout=timeout, context=ssl.create_default_context()
+        )
+    return DeadlineHTTPConnection(host, port, timeout=timeout)

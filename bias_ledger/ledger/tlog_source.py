@@ -108,10 +108,7 @@ class HttpSource:
 
     def _connection(self) -> Any:
         # Here: a local ledger's append reads tiles and never needs http.client.
-        from bias_ledger.ledger.http_deadline import (
-            DeadlineHTTPConnection,
-            DeadlineHTTPSConnection,
-        )
+        from bias_ledger.ledger.http_deadline import deadline_connection
 
         try:
             return self._idle.get_nowait()
@@ -121,12 +118,9 @@ class HttpSource:
                 import httpx
 
                 client = httpx.Client(timeout=self._timeout, follow_redirects=False)
-            elif self._https:
-                client = DeadlineHTTPSConnection(
-                    self._host, self._port, timeout=self._timeout, context=_tls_context()
-                )
             else:
-                client = DeadlineHTTPConnection(self._host, self._port, timeout=self._timeout)
+                scheme = "https" if self._https else "http"
+                client = deadline_connection(scheme, self._host, self._port, timeout=self._timeout)
             with self._lock:
                 self._clients.append(client)
             return client
@@ -167,12 +161,6 @@ def _proxied(scheme: str, host: str) -> bool:
     proxies = urllib.request.getproxies()
     wanted = proxies.get(scheme) or proxies.get("all")
     return bool(wanted) and not urllib.request.proxy_bypass(host)
-
-
-def _tls_context() -> Any:
-    import ssl
-
-    return ssl.create_default_context()
 
 
 def _read_http(connection: http.client.HTTPConnection, target: str, url: str) -> bytes | None:

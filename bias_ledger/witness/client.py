@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bias_ledger.errors import BiasLedgerError, LedgerError, VerificationError
 from bias_ledger.ledger.files import write_atomically
-from bias_ledger.ledger.http_deadline import DeadlineHTTPConnection, DeadlineHTTPSConnection
+from bias_ledger.ledger.http_deadline import deadline_connection
 from bias_ledger.ledger.note import NoteSignature, open_note, parse_note, with_signatures
 from bias_ledger.ledger.tlog_checkpoint import parse_checkpoint
 from bias_ledger.witness.config import WitnessConfig, load_hints, load_witnesses, save_hints
@@ -90,20 +90,9 @@ def _post(url: str, body: bytes, seconds: float) -> _Response:
     alone lets a witness that trickles its answer hold the push forever.
     """
     parts = urllib.parse.urlsplit(url)
-    connection: DeadlineHTTPConnection | DeadlineHTTPSConnection
-    if parts.scheme == "https":
-        import ssl
-
-        connection = DeadlineHTTPSConnection(
-            parts.hostname or "",
-            parts.port,
-            timeout=min(seconds, 2.0),
-            context=ssl.create_default_context(),
-        )
-    else:
-        connection = DeadlineHTTPConnection(
-            parts.hostname or "", parts.port, timeout=min(seconds, 2.0)
-        )
+    connection = deadline_connection(
+        parts.scheme, parts.hostname or "", parts.port, timeout=min(seconds, 2.0)
+    )
     try:
         connection.connect()  # connecting gets at most 2 s, the answer the rest
         connection.timeout = seconds

@@ -15,30 +15,29 @@ Rule = Callable[[BaseHTTPRequestHandler, str, bytes | None], bool]
 (returning True) or leaves it to the honest server."""
 
 
+def _trickle(handler: BaseHTTPRequestHandler, start: bytes, byte: bytes, seconds: float) -> None:
+    """``start``, then ``byte`` every ``seconds``, forever (until the client leaves)."""
+    try:
+        handler.wfile.write(start)
+        while True:
+            handler.wfile.write(byte)
+            handler.wfile.flush()
+            time.sleep(seconds)
+    except OSError:
+        return
+
+
 def drip(handler: BaseHTTPRequestHandler, seconds: float = 0.05) -> None:
     """Headers, then one byte of body every ``seconds``, forever (until the client leaves)."""
     handler.send_response(200)
     handler.send_header("Content-Length", str(1 << 30))
     handler.end_headers()
-    try:
-        while True:
-            handler.wfile.write(b"x")
-            handler.wfile.flush()
-            time.sleep(seconds)
-    except OSError:
-        return
+    _trickle(handler, b"", b"x", seconds)
 
 
 def drip_headers(handler: BaseHTTPRequestHandler, seconds: float = 0.05) -> None:
     """A status line, then a header that never ends, one byte every ``seconds``."""
-    try:
-        handler.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
-        while True:
-            handler.wfile.write(b"a")
-            handler.wfile.flush()
-            time.sleep(seconds)
-    except OSError:
-        return
+    _trickle(handler, b"HTTP/1.1 200 OK\r\nX-Slow: ", b"a", seconds)
 
 
 def endless(handler: BaseHTTPRequestHandler) -> None:
