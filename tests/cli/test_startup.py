@@ -89,6 +89,9 @@ def test_recorded_audit_imports_no_heavy_library(tmp_path: Path) -> None:
     assert not loaded & set(NETWORK), sorted(loaded & set(NETWORK))
     # The append itself ran: the signing and store modules are among those loaded.
     assert {"cryptography", "blake3", "rfc8785"} <= loaded
+    # The ledger lock is an flock taken with fcntl: filelock is only the fallback without it.
+    assert "fcntl" in loaded and "filelock" not in loaded
+    assert (ledger / "lock").is_file()
 
 
 def test_cli_raises_the_young_gc_threshold() -> None:
