@@ -25,9 +25,9 @@ _LIMB = 32
 _MASK = (1 << _LIMB) - 1
 _SAFE = 1 << 62
 """Slots stay below this (carries propagated before), so no int64 addition overflows."""
-_CHUNK = 1 << 16
-"""Values added per step (bounding the temporary arrays): each raises a slot by less than
-``2**33``, so a step raises none by ``2**50``."""
+_CHUNK = 1 << 24
+"""Values added per step: each raises a slot by less than ``2**33``, so a step raises none
+by ``2**57``."""
 _ROUNDED = 1 << 16
 """Cells rounded per step (bounding the temporary arrays)."""
 
@@ -159,7 +159,7 @@ class ExactCells:
         limbs = np.zeros((cells, width + whole + 1), dtype=np.int64)
         limbs[:, whole : whole + width] = (old << shift) & _MASK
         limbs[:, whole + 1 : whole + width + 1] += old >> (_LIMB - shift)
-        self.limbs, self.base = limbs, base
+        self.limbs, self.base = _trimmed(limbs), base
 
     def merge(self, other: ExactCells) -> None:
         """Add another accumulator's sums, cell by cell."""
@@ -210,6 +210,7 @@ class ExactCells:
             )
         out.bound = int(np.diff(np.append(starts, len(rows))).max()) * (_MASK + 1)
         out._normalise()
+        out.limbs = _trimmed(out.limbs)
         return out
 
     def rounded(self, cells: int) -> Floats:
@@ -229,6 +230,14 @@ class ExactCells:
             for row in rows[~exact].tolist():
                 out[row] = _rounded_exactly(limbs[row], self.base)
         return out
+
+
+def _trimmed(limbs: Ints) -> Ints:
+    """Without the top limbs that are zero in every cell (one kept), so that repeated
+    rebasing or moving does not widen the table."""
+    used = np.flatnonzero(limbs.any(axis=0))
+    width = int(used[-1]) + 1 if len(used) else 1
+    return limbs if width == limbs.shape[1] else np.ascontiguousarray(limbs[:, :width])
 
 
 def _rounded(limbs: Ints, base: int) -> tuple[Floats, npt.NDArray[np.bool_]]:
