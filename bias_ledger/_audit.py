@@ -270,7 +270,9 @@ def _binary(
 
         assert request.mapping.weight is not None
         scored = data.statistics is not None and data.statistics.scores is not None
-        weighted = weighted_statistics(request.mapping.weight, table, scores=scored)
+        weighted = weighted_statistics(
+            request.mapping.weight, table, scores=scored, exact_scores=request.exact_weights
+        )
         if scored:
             weighted["scores"] = _scores(request, data)
         return results, weighted, None
@@ -320,7 +322,7 @@ def _binary(
 
 def _scores(request: AuditRequest, data: AuditData) -> dict[str, Any]:
     """Score metrics from an engine's score histograms."""
-    from bias_ledger.metrics.scores import score_results
+    from bias_ledger.metrics.scores import WeightSums, score_results
 
     assert data.statistics is not None and data.statistics.scores is not None
     return score_results(
@@ -329,6 +331,7 @@ def _scores(request: AuditRequest, data: AuditData) -> dict[str, Any]:
         data.statistics.groups,
         thresholds=request.thresholds,
         min_group_size=request.min_group_size,
+        weight_sums=WeightSums.EXACT if request.exact_weights else WeightSums.FLOAT,
     ).to_json()
 
 

@@ -97,6 +97,9 @@ class AuditRequest:
     """Spark's master URL for ``engine="spark"`` (default ``local[*]``, or ``$SPARK_REMOTE``)."""
     table: str | None = None
     """A Spark catalog table to audit instead of ``data`` (``engine="spark"``)."""
+    exact_weights: bool = True
+    """Weighted score audits: sum each histogram bin's weights exactly (False: in float64, as
+    records made by earlier versions did; only their recomputation asks for it)."""
 
 
 @dataclass(frozen=True)

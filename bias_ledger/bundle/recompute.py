@@ -146,6 +146,18 @@ def _derived_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in parameters.items() if key not in RECOMPUTE_INPUTS}
 
 
+def _exact_weights(payload: Mapping[str, Any]) -> bool:
+    """False for a weighted score audit whose binning names no ``weight_sums``: made by an
+    earlier version, it summed each bin's weights in float64, and recomputes so."""
+    parameters = payload.get("parameters") or {}
+    if parameters.get("weight") is None or parameters.get("score") is None:
+        return True
+    statistics = payload.get("statistics")
+    scores = statistics.get("scores") if isinstance(statistics, Mapping) else None
+    histogram = scores.get("histogram") if isinstance(scores, Mapping) else None
+    return isinstance(histogram, Mapping) and "weight_sums" in histogram
+
+
 def _recompute(
     payload: Mapping[str, Any], data: Path, predictions: Path | None, engine: str | None = None
 ) -> dict[str, Any]:
@@ -158,6 +170,8 @@ def _recompute(
 
         return recompute_ll144(payload, data, predictions)
     request = request_from_parameters(payload["parameters"], data=data, predictions=predictions)
+    if not _exact_weights(payload):
+        request = replace(request, exact_weights=False)
     if engine is not None:
         # Any engine gives the same numbers by construction: the recorded one is a default.
         request = replace(request, engine=engine)

@@ -32,6 +32,7 @@ from bias_ledger.io.columns import Located
 from bias_ledger.io.model import AuditData, ColumnMapping, InputFile
 from bias_ledger.io.stream_index import CombinationIndex
 from bias_ledger.metrics._cells import Precomputed, intersection
+from bias_ledger.metrics.exact_cells import ExactCells
 from bias_ledger.metrics.exact_sum import UNIT_BITS, ExactSums
 from bias_ledger.metrics.model import Task
 from bias_ledger.metrics.regression_sums import RegressionSums
@@ -235,11 +236,26 @@ def _regrouped_histogram(
         for combo in range(min(len(group_of), histogram.groups)):
             rows[group_of[combo], :, :, label_of[combo]] += histogram.row_coarse[combo, :, :, 0]
         out.row_coarse = rows
+    if histogram.fine_weights is not None and histogram.coarse_weights is not None:
+        out.fine_weights = _by_group(histogram.fine_weights, fine[0].size, group_of, label_of)
+        out.coarse_weights = _by_group(histogram.coarse_weights, coarse[0].size, group_of, label_of)
     bins = histogram.calibration_bins
     mapping = np.zeros(max(histogram.score_sums.cells // bins, len(group_of)), dtype=np.int64)
     mapping[: len(group_of)] = group_of
     out.score_sums = histogram.score_sums.regrouped(mapping.tolist(), bins, groups * bins)
     return out
+
+
+def _by_group(cells: ExactCells, block: int, group_of: Ints, label_of: Ints) -> ExactCells:
+    """Exact sums by combination (label slot 0 of ``block`` cells each) moved to their
+    intersection group and label."""
+
+    def to(cell: Ints) -> Ints:
+        combo, rest = np.divmod(cell, block)
+        moved: Ints = group_of[combo] * block + rest + label_of[combo]
+        return moved
+
+    return cells.moved(to)
 
 
 def _weight_parts(sums: ExactSums, size: int) -> WeightParts:

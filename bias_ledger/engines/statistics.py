@@ -16,7 +16,13 @@ import numpy as np
 import numpy.typing as npt
 
 from bias_ledger.engines import statistics_sql as sql
-from bias_ledger.engines.aggregated import ROWS_COLUMN, audit_data
+from bias_ledger.engines.aggregated import (
+    EXPONENT_COLUMN,
+    MANTISSA_COLUMN,
+    ROWS_COLUMN,
+    audit_data,
+    weight_sql,
+)
 from bias_ledger.engines.sql_input import (
     SqlInput,
     codes_by_name,
@@ -168,7 +174,13 @@ def score_audit(
         extra.append((f"({score} >= {sql.double(mapping.threshold)})", SELECTED))
         counted = dataclasses.replace(mapping, prediction=mapping.label)
     columns = [q(name) for name in dict.fromkeys([*roles, *mapping.sensitive])]
-    table = source.run(sql.score_cells(source.source, columns, extra, q(ROWS_COLUMN), drop))
+    weight = None
+    if mapping.weight is not None:
+        # Bad weights are named as the binary path names them (audit_data, on the cells).
+        parts = weight_sql(q(mapping.weight), q)
+        weight = (parts, q(EXPONENT_COLUMN), q(MANTISSA_COLUMN))
+    query = sql.score_cells(source.source, columns, extra, q(ROWS_COLUMN), drop, weight)
+    table = source.run(query)
     data = audit_data(table, counted, source=source.where, inputs=source.inputs(total))
     keep = np.ones(table.num_rows, dtype=bool)
     for name in roles:
@@ -183,6 +195,7 @@ def score_audit(
         integers(table, _CALIBRATION)[keep],
         integers(table, _REACHED)[keep],
         weights.astype(np.float64),
+        _weight_cells(data) if mapping.weight is not None else None,
     )
     if low >= 0 and high <= 1:
         sums = source.run(
@@ -193,6 +206,7 @@ def score_audit(
                 score,
                 CALIBRATION_BINS,
                 f"WHERE {kept}",
+                q(mapping.weight) if mapping.weight is not None else None,
             )
         )
         codes = codes_by_name(sums, mapping, grouping.groups, source.where)
@@ -221,6 +235,13 @@ def score_audit(
         warnings=warnings,
         statistics=Precomputed(groups=grouping.groups, scores=histogram),
     )
+
+
+def _weight_cells(data: AuditData) -> tuple[npt.NDArray[np.int64], list[int]]:
+    """Each kept cell's exact weight sum, as (scales, integers): ``integer * 2**scale``."""
+    parts = data.sample_weight
+    assert parts is not None and parts.integers is not None and parts.exponents is not None
+    return np.asarray(parts.exponents, dtype=np.int64), [int(value) for value in parts.integers]
 
 
 def needs_statistics(mapping: ColumnMapping) -> bool:

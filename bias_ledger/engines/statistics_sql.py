@@ -106,12 +106,20 @@ def fine_key(score: str, distinct: bool, exponent_: int) -> str:
 
 
 def calibration_sums(
-    dialect: Dialect, source: str, sensitive: Sequence[str], score: str, bins: int, where: str
+    dialect: Dialect,
+    source: str,
+    sensitive: Sequence[str],
+    score: str,
+    bins: int,
+    where: str,
+    weight: str | None = None,
 ) -> str:
-    """Per sensitive values, calibration bin ``c`` and exponent ``x``: the exact score sum."""
+    """Per sensitive values, calibration bin ``c`` and exponent ``x``: the exact score sum
+    (with a ``weight``: of score times weight, as numpy multiplies them)."""
     keyed = ", ".join(dialect.identifier(name) for name in sensitive)
+    value = score if weight is None else f"({score}) * {as_double(weight)}"
     inner = (
-        f"SELECT {keyed}, {calibration_bin(score, bins)} AS c, {score} AS v FROM {source} {where}"
+        f"SELECT {keyed}, {calibration_bin(score, bins)} AS c, {value} AS v FROM {source} {where}"
     )
     middle = f"SELECT {keyed}, c, v, {exponent('v')} AS x FROM ({inner}) AS i"
     return (
@@ -126,12 +134,23 @@ def score_cells(
     extra: Sequence[tuple[str, str]],
     rows_column: str,
     where: str,
+    weight: tuple[str, str, str] | None = None,
 ) -> str:
-    """Rows per distinct (columns, extra expressions): the histogram cells."""
+    """Rows per distinct (columns, extra expressions): the histogram cells. With ``weight``
+    (the select items of a weight's exponent and mantissa, and the two columns' names), cells
+    are also keyed by the exponent and the mantissas summed exactly, as text."""
     selected = [*columns, *(f"{expression} AS {alias}" for expression, alias in extra)]
+    if weight is not None:
+        parts, exponent, mantissa = weight
+        selected.append(exponent)
+        source = f"(SELECT *, {parts} FROM {source} {where}) AS w"
+        where = ""
     ordinals = ", ".join(str(i + 1) for i in range(len(selected)))
+    summed = ""
+    if weight is not None:
+        summed = f", CAST(sum(CAST({mantissa} AS DECIMAL(38, 0))) AS DECIMAL(38, 0)) AS {mantissa}"
     return (
-        f"SELECT {', '.join(selected)}, CAST(count(*) AS BIGINT) AS {rows_column} "
+        f"SELECT {', '.join(selected)}, CAST(count(*) AS BIGINT) AS {rows_column}{summed} "
         f"FROM {source} {where} GROUP BY {ordinals}"
     )
 

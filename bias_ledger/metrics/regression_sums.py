@@ -65,13 +65,15 @@ class RegressionSums:
             return
         codes = np.asarray(codes, dtype=np.int64)
         self.add_rows(codes, np.ones(len(codes), dtype=np.int64))
-        width = len(QUANTITIES)
         if weights is not None:
             if self.weights is None:
                 self.weights = ExactSums()
             self.weights.add(codes, weights)
-        for index, values in enumerate(quantities(y_true, y_pred)):
-            self.sums.add(codes * width + index, values if weights is None else values * weights)
+        columns = quantities(y_true, y_pred)
+        if weights is not None:
+            columns = tuple(values * weights for values in columns)
+        # Cell ``code * len(QUANTITIES) + index``, keyed once for every quantity.
+        self.sums.add_columns(codes, columns)
 
     def merge(self, other: RegressionSums) -> None:
         """Add another accumulator's rows and sums."""

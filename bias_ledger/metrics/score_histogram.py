@@ -11,7 +11,11 @@ Per group (the intersection of the sensitive features; marginals are sums of it)
   exact sum of the scores per calibration bin: reliability diagrams and the threshold sweep are
   exact whatever the fine bins are.
 
-Counts are held as float64 (exact integers below 2**53; weighted sums with ``weights``).
+Counts are held as float64 (exact integers below 2**53). With weights, the float64 sums of the
+weights per bin are kept (the float method of records made by earlier versions, which
+recompute by it)
+beside their exact sums (:class:`~bias_ledger.metrics.exact_cells.ExactCells`), which
+:mod:`bias_ledger.metrics.scores` rounds once per bin: every engine gives the same bits.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bias_ledger.metrics.exact_cells import ExactCells
 from bias_ledger.metrics.exact_sum import ExactSums
 from bias_ledger.metrics.score_bins import (
     MAX_BINS,
@@ -66,6 +71,10 @@ class ScoreHistogram:
         """Exact sum of the scores per ``group * calibration_bins + bin``."""
         self.row_coarse: Floats | None = None
         """With weights: :attr:`coarse` counting rows, not weights (counts count rows)."""
+        self.fine_weights: ExactCells | None = None
+        """With weights: the exact weight sums of :attr:`fine`, by its flat index."""
+        self.coarse_weights: ExactCells | None = None
+        """With weights: the exact weight sums of :attr:`coarse`, by its flat index."""
         self._cache: dict[str, Any] = {}
         """Lookup tables of the current bins (cleared whenever the bins change)."""
 
@@ -110,6 +119,8 @@ class ScoreHistogram:
                 self.row_coarse = np.zeros(self.coarse.shape)
             rows = np.bincount(index, minlength=self.coarse.size)
             self.row_coarse += rows.reshape(self.coarse.shape)
+            fine = (codes * self.fine.shape[1] + positions) * 2 + label
+            self._exact_weights(fine, index).add_values(weights)
         cells = codes * self.calibration_bins + keys // width
         self.score_sums.add(cells, scores if weights is None else scores * weights)
 
@@ -209,8 +220,22 @@ class ScoreHistogram:
         counts = np.bincount(index, weights=weights, minlength=self.fine.size)
         self.fine += counts.reshape(self.fine.shape)
 
+    def _exact_weights(self, fine: Ints, coarse: Ints) -> _Exact:
+        if self.fine_weights is None or self.coarse_weights is None:
+            self.fine_weights, self.coarse_weights = ExactCells(), ExactCells()
+        return _Exact(self.fine_weights, self.coarse_weights, fine, coarse)
+
     def _reindex(self, targets: Ints, width: int) -> None:
         """Move the fine bins to positions ``targets`` of ``width`` bins (merging equal ones)."""
+        if self.fine_weights is not None:
+            old = 2 * self.fine.shape[1]
+
+            def to(cells: Ints) -> Ints:
+                group, rest = np.divmod(cells, old)
+                moved: Ints = (group * width + targets[rest // 2]) * 2 + rest % 2
+                return moved
+
+            self.fine_weights = self.fine_weights.moved(to)
         groups = np.arange(self.groups, dtype=np.int64)[:, None, None]
         index = (groups * width + targets[None, :, None]) * 2 + np.arange(2)[None, None, :]
         size = self.groups * width * 2
@@ -249,6 +274,8 @@ class ScoreHistogram:
             self.calibration_bins != other.calibration_bins
         ):
             raise ValueError("histograms with different thresholds or bins do not add up")
+        if self.fine_weights is not None or other.fine_weights is not None:
+            raise ValueError("weighted histograms are built whole, not merged")
         self._grow(other.groups)
         self.coarse[: other.groups] += other.coarse
         if other.row_coarse is not None:
@@ -279,19 +306,33 @@ class ScoreHistogram:
         calibration: Ints,
         reached: Ints,
         counts: Floats,
+        weights: tuple[Ints, list[int]] | None = None,
     ) -> None:
         """Add an SQL engine's aggregated cells (fine key: the score in distinct mode, else
-        the absolute bin ``k``; binning set beforehand with :meth:`set_binning`)."""
+        the absolute bin ``k``; binning set beforehand with :meth:`set_binning`) of ``counts``
+        rows each; with ``weights``, (scales, integers): each cell's exact weight sum is
+        ``integer * 2**scale``."""
         codes = np.asarray(codes, dtype=np.int64)
         label = np.asarray(y_true, dtype=np.int64)
         self._grow(int(codes.max()) + 1 if len(codes) else 0)
         shape = self.coarse.shape
         index = ((codes * shape[1] + calibration) * shape[2] + reached) * 2 + label
-        self.coarse += np.bincount(index, weights=counts, minlength=self.coarse.size).reshape(shape)
         if self.binning.distinct:
             bins = np.searchsorted(self.values, fine_keys)
         else:
             bins = fine_keys.astype(np.int64) - self.binning.first
+        if weights is not None:
+            if self.row_coarse is None:
+                self.row_coarse = np.zeros(shape)
+            self.row_coarse += np.bincount(
+                index, weights=counts, minlength=self.coarse.size
+            ).reshape(shape)
+            scales, integers = weights
+            fine = (codes * self.fine.shape[1] + bins) * 2 + label
+            self._exact_weights(fine, index).add_integers(scales, integers)
+            # The float sums only the float method reads (which SQL engines never ran).
+            counts = np.ldexp(np.asarray(integers, dtype=np.float64), scales)
+        self.coarse += np.bincount(index, weights=counts, minlength=self.coarse.size).reshape(shape)
         self._bincount(codes, bins, label, counts)
 
     def set_binning(self, low: float, high: float, values: Floats | None) -> None:
@@ -308,3 +349,18 @@ class ScoreHistogram:
         last = math.floor(math.ldexp(high, -exponent))
         self.binning = Binning(distinct=False, exponent=exponent, first=first)
         self.fine = np.zeros((self.groups, last - first + 1, 2))
+
+
+class _Exact:
+    """Rows' fine and coarse cells, to add their weights to both exact accumulators."""
+
+    def __init__(self, fine: ExactCells, coarse: ExactCells, fine_cells: Ints, cells: Ints) -> None:
+        self.fine, self.coarse, self.fine_cells, self.cells = fine, coarse, fine_cells, cells
+
+    def add_values(self, weights: Floats) -> None:
+        self.fine.add(self.fine_cells, weights)
+        self.coarse.add(self.cells, weights)
+
+    def add_integers(self, scales: Ints, integers: list[int]) -> None:
+        self.fine.add_integers(self.fine_cells, scales, integers)
+        self.coarse.add_integers(self.cells, scales, integers)

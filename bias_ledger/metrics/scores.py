@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from bias_ledger.errors import InputError
 from bias_ledger.metrics._cells import Regrouping, intersection, overall, regroupings
 from bias_ledger.metrics._rowgroups import check_sensitive
 from bias_ledger.metrics.binary import RATES
+from bias_ledger.metrics.exact_cells import ExactCells
 from bias_ledger.metrics.exact_sum import UNIT_BITS
 from bias_ledger.metrics.model import SensitiveColumn, Value
 from bias_ledger.metrics.score_bins import MAX_BINS
@@ -120,14 +122,32 @@ def _calibration(
     return tuple(out), Value(ece)
 
 
+def _exactly_summed(cells: ExactCells, members: Ints, shape: tuple[int, ...]) -> Floats:
+    """Exact sums per cell of the regrouped histogram (``shape``), each rounded once."""
+    block = math.prod(shape[1:])
+
+    def to(cell: Ints) -> Ints:
+        group, rest = np.divmod(cell, block)
+        moved: Ints = members[group] * block + rest
+        return moved
+
+    return cells.moved(to).rounded(math.prod(shape)).reshape(shape)
+
+
 def _summed(
-    histogram: ScoreHistogram, regrouping: Regrouping
+    histogram: ScoreHistogram, regrouping: Regrouping, exact: bool
 ) -> tuple[Floats, Floats, Floats, list[list[int]]]:
     size = len(regrouping.groups)
-    fine = np.zeros((size, *histogram.fine.shape[1:]))
-    np.add.at(fine, regrouping.members, histogram.fine)
-    coarse = np.zeros((size, *histogram.coarse.shape[1:]))
-    np.add.at(coarse, regrouping.members, histogram.coarse)
+    if exact and histogram.fine_weights is not None and histogram.coarse_weights is not None:
+        members = np.asarray(regrouping.members, dtype=np.int64)
+        fine = _exactly_summed(histogram.fine_weights, members, (size, *histogram.fine.shape[1:]))
+        shape = (size, *histogram.coarse.shape[1:])
+        coarse = _exactly_summed(histogram.coarse_weights, members, shape)
+    else:
+        fine = np.zeros((size, *histogram.fine.shape[1:]))
+        np.add.at(fine, regrouping.members, histogram.fine)
+        coarse = np.zeros((size, *histogram.coarse.shape[1:]))
+        np.add.at(coarse, regrouping.members, histogram.coarse)
     rows = coarse
     if histogram.row_coarse is not None:
         rows = np.zeros((size, *histogram.coarse.shape[1:]))
@@ -143,8 +163,9 @@ def _groups(
     regrouping: Regrouping,
     thresholds: Floats,
     min_group_size: int,
+    exact: bool,
 ) -> list[GroupScores]:
-    fine, coarse, row_coarse, sums = _summed(histogram, regrouping)
+    fine, coarse, row_coarse, sums = _summed(histogram, regrouping, exact)
     distinct = histogram.binning.distinct
     auc, bound = roc_auc_from_counts(fine[:, :, 0], fine[:, :, 1], distinct=distinct)
     probabilities = histogram.low >= 0 and histogram.high <= 1
@@ -184,6 +205,15 @@ def _groups(
     return out
 
 
+class WeightSums(StrEnum):
+    """How a weighted score histogram sums the weights of a bin."""
+
+    EXACT = "exact"
+    """Exactly, rounded once: every engine gives the same bits (the binning says so)."""
+    FLOAT = "float"
+    """In float64, in the order the rows came: records whose binning names no method."""
+
+
 def binning_json(histogram: ScoreHistogram, exact: bool) -> dict[str, Any]:
     """How the fine histogram was binned, for the results."""
     binning = histogram.binning
@@ -216,14 +246,20 @@ def score_results(
     *,
     thresholds: Sequence[float],
     min_group_size: int = 0,
+    weight_sums: WeightSums = WeightSums.EXACT,
 ) -> ScoreResults:
-    """Score metrics from a histogram keyed by the intersection ``groups`` of ``sensitive``."""
+    """Score metrics from a histogram keyed by the intersection ``groups`` of ``sensitive``.
+
+    A weighted histogram's bins hold the weights' exact sums, rounded once per bin of each
+    group (``weight_sums`` EXACT, stated as ``weight_sums`` in the binning), or their float64
+    sums as accumulated (FLOAT: how earlier versions' records were made, and recompute)."""
     cuts = np.asarray(thresholds, dtype=np.float64)
-    (everyone,) = _groups(histogram, overall(groups), cuts, 0)
+    exact = weight_sums is WeightSums.EXACT
+    (everyone,) = _groups(histogram, overall(groups), cuts, 0, exact)
     features = tuple(
         ScoreFeatureResult(
             features=item.features,
-            groups=tuple(_groups(histogram, item, cuts, min_group_size)),
+            groups=tuple(_groups(histogram, item, cuts, min_group_size, exact)),
         )
         for item in regroupings(sensitive, groups)
     )
@@ -233,6 +269,8 @@ def score_results(
     # Stated in the histogram's description, not in the notes: records made before the
     # histograms hold notes without it, and recompute by comparing them.
     description = binning_json(histogram, exact)
+    if histogram.fine_weights is not None and weight_sums is WeightSums.EXACT:
+        description["weight_sums"] = WeightSums.EXACT.value
     description["roc_auc_max_error_bound"] = max(item.roc_auc_error_bound for item in every)
     return ScoreResults(
         overall=everyone,

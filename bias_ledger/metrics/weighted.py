@@ -29,9 +29,17 @@ COUNTS = (
 
 SCORES = (
     "score metrics weigh each row by its weight (scikit-learn's sample_weight): ROC AUC, "
+    "calibration means and rates and the threshold sweep are computed from the exact sums of "
+    "the weights per histogram bin, each rounded once to float64 (the same bits on every "
+    "engine); counts count rows"
+)
+SCORES_FLOAT = (
+    "score metrics weigh each row by its weight (scikit-learn's sample_weight): ROC AUC, "
     "calibration means and rates and the threshold sweep are quotients of float64 sums of "
     "the weights per histogram bin; counts count rows"
 )
+"""What records made by earlier versions say (their histograms summed the weights in float64, on the
+arrow engine only; they recompute so, see :class:`~bias_ledger.metrics.scores.WeightSums`)."""
 REGRESSION = (
     "every mean (prediction, residual, absolute and squared error) is the exact weighted sum "
     "over the exact sum of the weights, rounded once (sklearn's sample_weight); count and "
@@ -43,10 +51,11 @@ def check_weighted_request(request: AuditRequest) -> None:
     """InputError for an option a weighted audit cannot honour (one line each)."""
     mapping = request.mapping
     column = mapping.weight
-    if mapping.score is not None and request.engine != "arrow":
+    if mapping.score is not None and request.engine != "arrow" and not request.exact_weights:
         raise InputError(
-            f"--weight {column} with --score {mapping.score}: weighted score metrics are "
-            f"computed by the arrow engine only, not by --engine {request.engine}"
+            f"--weight {column} with --score {mapping.score}: this record's weighted score "
+            "metrics summed the weights in float64, which the arrow engine alone recomputes; "
+            f"not --engine {request.engine}"
         )
     if request.bootstrap:
         raise InputError(f"--bootstrap with --weight {column}: {NOT_COMPUTED}")
@@ -60,7 +69,12 @@ def check_weighted_request(request: AuditRequest) -> None:
 
 
 def weighted_statistics(
-    column: str, table: CountTable | None, *, regression: bool = False, scores: bool = False
+    column: str,
+    table: CountTable | None,
+    *,
+    regression: bool = False,
+    scores: bool = False,
+    exact_scores: bool = True,
 ) -> dict[str, Any]:
     """The ``statistics`` of a weighted audit: nothing that needs row counts, and why."""
     weights: dict[str, Any] = {
@@ -69,7 +83,7 @@ def weighted_statistics(
         "not_computed": NOT_COMPUTED,
     }
     if scores:
-        weights["scores"] = SCORES
+        weights["scores"] = SCORES if exact_scores else SCORES_FLOAT
     overall = table.overall().weighted if table is not None else None
     if overall is not None:
         from bias_ledger.metrics.weights import to_float

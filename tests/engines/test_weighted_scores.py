@@ -1,7 +1,7 @@
 """Weighted score audits (``--score`` with ``--weight``): ROC AUC equals scikit-learn's
 ``roc_auc_score(sample_weight=...)`` within the stated bound (float rounding when the scores
 fit in the bins), calibration and the threshold sweep are weighted means and rates, counts
-count rows; the SQL engines refuse in one line."""
+count rows; every engine gives the same bits."""
 
 from __future__ import annotations
 
@@ -88,8 +88,26 @@ def test_weighted_scores_equal_scikit_learns(
         assert 0 < histogram["roc_auc_max_error_bound"] < 1e-3
 
 
-def test_sql_engines_refuse_weighted_scores_in_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("decimals", [2, None])
+def test_duckdb_gives_arrows_weighted_scores_bit_for_bit(
+    tmp_path: Path, decimals: int | None
+) -> None:
+    data = _data(tmp_path, 4, 3_000, decimals)
+    arrow, duckdb = _audit(data), _audit(data, engine="duckdb")
+    assert arrow["scores"]["histogram"]["weight_sums"] == "exact"
+    assert arrow == duckdb
+
+
+def test_the_float_method_stays_on_arrow_in_one_line(tmp_path: Path) -> None:
+    import dataclasses
+
+    from bias_ledger._audit import run_audit
+    from bias_ledger._request import request_from_options
+
     data = _data(tmp_path, 4, 500, 2)
-    with pytest.raises(InputError, match="arrow engine only") as caught:
-        _audit(data, engine="duckdb")
+    options = {"data": data["path"], "label": "y", "score": "s", "threshold": 0.5}
+    options |= {"weight": "w", "sensitive": ["g"], "engine": "duckdb"}
+    request = dataclasses.replace(request_from_options(options), exact_weights=False)
+    with pytest.raises(InputError, match="arrow engine alone") as caught:
+        run_audit(request)
     assert "\n" not in str(caught.value)

@@ -96,3 +96,24 @@ def test_regression_results_do_not_depend_on_batching_or_order() -> None:
     error = y_pred - y_true
     assert overall["mean_absolute_error"]["value"] == pytest.approx(np.abs(error).mean(), rel=1e-14)
     assert overall["mean_residual"]["value"] == float(sum(Fraction(v) for v in error.tolist()) / n)
+
+
+@pytest.mark.parametrize("cells", [3, 5000])
+def test_pending_and_sparse_keys_give_fsum(cells: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bias_ledger.metrics.exact_sum as exact_sum
+
+    # Pending float sums moved every 700 values; 5000 cells x the exponents are too many keys
+    # to keep dense, so each batch is keyed on its own.
+    monkeypatch.setattr(exact_sum, "_PENDING", 700)
+    rng = np.random.default_rng(cells)
+    values = rng.normal(0, 1, 6000) * np.ldexp(1.0, rng.integers(-1070, 1000, 6000))
+    values[rng.random(6000) < 0.2] = 0.0
+    values[:5] = [5e-324, -2.5e-320, 1e-310, 0.0, -0.0]
+    codes = rng.integers(0, cells, 6000)
+    sums = ExactSums()
+    for part in np.array_split(np.arange(6000), 9):
+        sums.add_columns(codes[part], [values[part], values[part][::-1].copy()])
+    for cell in rng.choice(cells, 3, replace=False).tolist():
+        assert sums.total(2 * cell) == math.fsum(values[codes == cell])
+        reversed_ = np.concatenate([part[::-1] for part in np.array_split(values, 9)])
+        assert sums.total(2 * cell + 1) == math.fsum(reversed_[codes == cell])
