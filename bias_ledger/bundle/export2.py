@@ -15,6 +15,7 @@ from bias_ledger.bundle.format2 import (
     encode_manifest,
     entry_member,
 )
+from bias_ledger.bundle.format3 import ranges_of
 from bias_ledger.bundle.model import (
     CHECKPOINT,
     CONSISTENCY,
@@ -28,6 +29,7 @@ from bias_ledger.errors import InputError, VerificationError
 from bias_ledger.ledger import note
 from bias_ledger.ledger.entry import armor
 from bias_ledger.ledger.files import read_regular
+from bias_ledger.ledger.index_runs import AscendingRanges, IndexRanges, union
 from bias_ledger.ledger.keys import fingerprint, parse_public_key, public_key_openssh
 from bias_ledger.ledger.tlog_checkpoint import parse_checkpoint
 from bias_ledger.ledger.tlog_entry import parse_entry
@@ -65,42 +67,61 @@ def chosen_indexes(
     """Selected indexes, approvals of chosen audits (--model) and the key records, in
     one pass over the entries (kind and timestamp are there); records are read only to match
     a model. Memory: the selection, not the ledger."""
-    chosen: set[int] = set()
+    return [
+        index
+        for first, last in chosen_ranges(source, size, selection, limited=limited)
+        for index in range(first, last + 1)
+    ]
+
+
+def chosen_ranges(
+    source: DirectorySource,
+    size: int,
+    selection: Selection,
+    *,
+    limited: bool = True,
+) -> tuple[tuple[int, int], ...]:
+    """:func:`chosen_indexes` as maximal inclusive ranges: memory O(ranges), so ``--all``
+    of any ledger is one pair."""
+    named: set[int] = set()
     if selection.indexes:
         for index in selection.indexes:
             if not 0 <= index < size:
                 raise InputError(f"record {index}: the latest checkpoint covers 0..{size - 1}")
-        chosen = set(selection.indexes)
-    rotations: list[int] = []
+        named = set(selection.indexes)
+    picked, rotations = AscendingRanges(), AscendingRanges()
     for index, data in iter_entries(source, size):
         entry = parse_entry(data, where=f"{source.name} record {index}")
         if entry.kind in ("key_rotation", "key_revocation"):
-            rotations.append(index)
+            rotations.add(index)
         if selection.everything and not selection.indexes:
-            chosen.add(index)
+            picked.add(index)
         elif selection.since is not None and not selection.indexes:
             stamp = datetime.fromisoformat(entry.timestamp.replace("Z", "+00:00"))
             if stamp >= selection.since:
-                chosen.add(index)
+                picked.add(index)
         elif selection.model is not None and entry.kind in ("audit", "gate", "approval"):
             where = f"{source.name} record {index}"
             record = json.loads(read_record(source, entry, where=where))
             matches = not selection.indexes and _subject_model(record) == selection.model
-            if matches or (entry.kind == "approval" and _approved(record) in chosen):
-                chosen.add(index)
-    if not chosen:
+            if matches or (entry.kind == "approval" and _approved(record) in picked):
+                picked.add(index)
+    if not picked and not named:
         raise InputError("no record matches the selection: nothing to export")
     # The key records, as format 1 ships them: every revocation, and the rotations (also those
     # after the selection) that lead to the checkpoint's signer.
-    chosen.update(rotations)
-    members = 3 * len(chosen) + _FIXED_MEMBERS
+    ranges = ranges_of(
+        union(sorted(named), IndexRanges(picked.ranges()), IndexRanges(rotations.ranges()))
+    )
+    count = sum(last - first + 1 for first, last in ranges)
+    members = 3 * count + _FIXED_MEMBERS
     if limited and members > _BUNDLE_MEMBERS:
         raise InputError(
-            f"{len(chosen)} records make a bundle of {members} members, more than the "
+            f"{count} records make a bundle of {members} members, more than the "
             f"{_BUNDLE_MEMBERS} a version-2 bundle may hold: export fewer (--since, --model, "
             "indexes), or write bundle format 3, a tar without a limit (-o FILE.tar)"
         )
-    return sorted(chosen)
+    return ranges
 
 
 def export_bundle_v2(

@@ -16,9 +16,9 @@ from typing import BinaryIO
 
 from bias_ledger.bundle.derived import load_record
 from bias_ledger.bundle.export import Selection
-from bias_ledger.bundle.export2 import chosen_indexes, consistency_proof
+from bias_ledger.bundle.export2 import chosen_ranges, consistency_proof
 from bias_ledger.bundle.format2 import ConsistencyJson2
-from bias_ledger.bundle.format3 import Manifest3, encode_proof, ranges_of, record_members
+from bias_ledger.bundle.format3 import Manifest3, encode_proof, record_members
 from bias_ledger.bundle.model import (
     CHECKPOINT,
     CONSISTENCY,
@@ -31,6 +31,7 @@ from bias_ledger.bundle.signers import signers_text
 from bias_ledger.bundle.stream_reports import ReportHeader, write_reports
 from bias_ledger.bundle.tar3 import TarWriter
 from bias_ledger.ledger.entry import armor
+from bias_ledger.ledger.index_runs import IndexRanges
 from bias_ledger.ledger.keys import fingerprint, parse_public_key, public_key_openssh
 from bias_ledger.ledger.tlog_entry import parse_entry
 from bias_ledger.ledger.tlog_read import iter_entries, read_record
@@ -51,9 +52,7 @@ class Exported3:
     consistency: ConsistencyJson2 | None
 
 
-def _selected(
-    source: DirectorySource, size: int, chosen: frozenset[int]
-) -> Iterator[SelectedRecord]:
+def _selected(source: DirectorySource, size: int, chosen: IndexRanges) -> Iterator[SelectedRecord]:
     for index, entry_bytes in iter_entries(source, size):
         if index in chosen:
             where = f"{source.name} record {index}"
@@ -62,7 +61,7 @@ def _selected(
 
 
 def _report_records(
-    source: DirectorySource, size: int, chosen: frozenset[int]
+    source: DirectorySource, size: int, chosen: IndexRanges
 ) -> Callable[[], Iterator[ReportRecord]]:
     def records() -> Iterator[ReportRecord]:
         for index, digest, raw, _ in _selected(source, size, chosen):
@@ -83,19 +82,17 @@ def export_bundle_v3(
     source = DirectorySource(path)
     verified = verify_log(source, trusted=None, trust_log_keys=True)
     checkpoint, size = verified.checkpoint, verified.checkpoint.size
-    chosen = chosen_indexes(source, size, selection, limited=False)
+    chosen = IndexRanges(chosen_ranges(source, size, selection, limited=False))
     tree = TileTree(source, size)
     consistency = None
     if consistent_with is not None:
         consistency = consistency_proof(tree, checkpoint.origin, size, consistent_with)
-    manifest = Manifest3(checkpoint.origin, size, checkpoint.root_hash.hex(), ranges_of(chosen))
-    chosen_set = frozenset(chosen)
-    del chosen
+    manifest = Manifest3(checkpoint.origin, size, checkpoint.root_hash.hex(), chosen.ranges)
     tar = TarWriter(out)
     tar.add(MANIFEST, manifest.encode())
     tar.add(CHECKPOINT, verified.signed_checkpoint)
     signers: set[tuple[str, str]] = set()
-    for index, _, raw, entry_bytes in _selected(source, size, chosen_set):
+    for index, _, raw, entry_bytes in _selected(source, size, chosen):
         entry = parse_entry(entry_bytes, where=f"{source.name} record {index}")
         proof = encode_proof(tree.inclusion_proof(index, size))
         contents = (entry_bytes, raw, armor(entry.signature).encode("ascii"), proof)
@@ -114,7 +111,7 @@ def export_bundle_v3(
         checkpoint_size=size,
         checkpoint_root=checkpoint.root_hash.hex(),
         checkpoint_signer=fingerprint(checkpoint_key),
-        records=_report_records(source, size, chosen_set),
+        records=_report_records(source, size, chosen),
         signers=tuple(sorted(signers)),
     )
     with tempfile.TemporaryFile() as md, tempfile.TemporaryFile() as html:

@@ -9,7 +9,7 @@ records as index ranges, so it is small whatever the bundle holds.
 from __future__ import annotations
 
 import re
-from array import array
+import tempfile
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -165,8 +165,9 @@ def parse_proof(raw: bytes, where: str) -> list[bytes]:
 
 
 class RecordHashes:
-    """The BLAKE3 hash of every record read so far, 32 bytes each in one array, found by
-    index through the manifest's ranges: what approvals and links are checked against."""
+    """The BLAKE3 hash of every record read so far, found by index through the manifest's
+    ranges: what approvals and links are checked against. The hashes (32 bytes a record) are
+    spilled to a temporary file; only the latest, which the next record links to, is kept."""
 
     def __init__(self, ranges: Sequence[tuple[int, int]]) -> None:
         self._firsts = [first for first, _ in ranges]
@@ -176,7 +177,9 @@ class RecordHashes:
         for first, last in ranges:
             self._starts.append(done)
             done += last - first + 1
-        self._hashes = array("B")
+        self._spill = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the object
+        self._count = 0
+        self._latest = b""
 
     def _position(self, index: int) -> int | None:
         slot = bisect_right(self._firsts, index) - 1
@@ -185,15 +188,24 @@ class RecordHashes:
         return self._starts[slot] + index - self._ranges[slot][0]
 
     def add(self, index: int, digest: bytes) -> None:
-        assert self._position(index) == len(self._hashes) // 32, "records are added in order"
-        self._hashes.frombytes(digest)
+        assert self._position(index) == self._count, "records are added in order"
+        self._spill.seek(32 * self._count)
+        self._spill.write(digest)
+        self._count += 1
+        self._latest = digest
 
     def get(self, index: int) -> str | None:
         """The hex hash of record ``index`` if the bundle holds it and it was read."""
         position = self._position(index)
-        if position is None or 32 * position >= len(self._hashes):
+        if position is None or position >= self._count:
             return None
-        return self._hashes[32 * position : 32 * position + 32].tobytes().hex()
+        if position == self._count - 1:
+            return self._latest.hex()
+        self._spill.seek(32 * position)
+        return self._spill.read(32).hex()
+
+    def close(self) -> None:
+        self._spill.close()
 
 
 __all__ = [

@@ -35,6 +35,7 @@ from bias_ledger.errors import BundleError, VerificationError
 from bias_ledger.ledger import note
 from bias_ledger.ledger.checkpoint import Checkpoint as BodyCheckpoint
 from bias_ledger.ledger.entry_checks import CheckedEntry, record_links
+from bias_ledger.ledger.index_runs import IndexRanges
 from bias_ledger.ledger.key_history import KeyWalker, revocations_in_effect
 from bias_ledger.ledger.keys import fingerprint, parse_public_key, public_key_openssh
 from bias_ledger.ledger.merkle import SHA256_HASHER
@@ -229,6 +230,7 @@ def _verify(
         with checklist.check("records", "each entry, and the checkpoint's root") as check:
             for rec in bundle.records():
                 state.record(rec, checkpoint)
+            state.hashes.close()
             check.detail = (
                 f"{state.count} records: BLAKE3 as the entry commits, SSHSIG by the signer, "
                 "header as the entry, RFC 6962 SHA-256 inclusion in the checkpoint's root"
@@ -264,7 +266,7 @@ def _verify(
             origin=manifest.origin,
             size=checkpoint.size,
             checkpoint=body,
-            indexes=tuple(manifest.indexes()),
+            indexes=IndexRanges(manifest.ranges),
             checks=tuple(checklist.checks),
             format_version=2,
             **extra,

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bias_ledger.errors import VerificationError
 from bias_ledger.ledger.entry_checks import CheckedEntry
+from bias_ledger.ledger.index_runs import IndexRuns
 from bias_ledger.ledger.key_records import key_of
 from bias_ledger.ledger.keys import fingerprint
 from bias_ledger.ledger.revocation import Revocation, Revoked, invalidity, orphaned
@@ -111,7 +112,7 @@ class KeyWalker:
         self.source = source
         self.untrusted = untrusted
         self.principals: dict[str, str] = {}
-        self.trusted_records: dict[int, str] = {}
+        self.trusted_records = IndexRuns()
         self.retired: dict[str, tuple[int, str]] = {}
         self.invalid: dict[int, str] = {}
         self.candidates: list[_Candidate] = []
@@ -145,7 +146,7 @@ class KeyWalker:
                 raise
         if entry is not None:
             self.principals[signer.fingerprint] = entry.principals
-            self.trusted_records[index] = entry.principals
+            self.trusted_records.add(index, entry.principals)
         if item.new_key is not None:
             new_key = key_of(item.new_key, where=f"{where} new_public_key")
             successor_fp = fingerprint(new_key)

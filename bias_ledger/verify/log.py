@@ -147,7 +147,7 @@ def verify_log_source(
         origin=log.origin,
         size=log.size,
         checkpoint=Checkpoint(log.checkpoint.origin, log.checkpoint.size, log.checkpoint.root_hash),
-        indexes=tuple(range(log.size)),
+        indexes=range(log.size),
         signers=log.signers,
         checks=tuple(checks),
         warnings=log.warnings,

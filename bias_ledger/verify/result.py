@@ -6,7 +6,7 @@ Reports (terminal, JSON, ``verify --report``) are built from these objects, neve
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -97,7 +97,7 @@ class Verification:
     size: int
     """How many records the verified tree holds."""
     checkpoint: Checkpoint | None
-    indexes: tuple[int, ...]
+    indexes: Sequence[int]
     """The records verified (all of a ledger; a bundle's selection)."""
     signers: tuple[tuple[str, str], ...]
     """(fingerprint, principals or "") of every key that signed a record or the checkpoint."""

@@ -26,7 +26,7 @@ class Exported:
     blake3: str
     """Hex BLAKE3-256 of the file."""
     origin: str
-    records: tuple[int, ...]
+    records: Sequence[int]
     """The indexes of the records the bundle holds (with inclusion proofs)."""
     checkpoint_size: int
     checkpoint_root: str
@@ -153,6 +153,7 @@ def _export_streamed(
 ) -> Exported:
     """A version-3 bundle of a format-2 ledger, written as it is read."""
     from bias_ledger.bundle.export3 import Exported3, export_bundle_v3
+    from bias_ledger.ledger.index_runs import IndexRanges
     from bias_ledger.outputs import write_output_stream
 
     def produce(out: BinaryIO) -> tuple[Exported3, _Digesting]:
@@ -169,7 +170,7 @@ def _export_streamed(
         size=stream.size,
         blake3=stream.hasher.hexdigest(),
         origin=manifest.origin,
-        records=tuple(manifest.indexes()),
+        records=IndexRanges(manifest.ranges),
         checkpoint_size=manifest.checkpoint_size,
         checkpoint_root=manifest.checkpoint_root,
         consistency=None if done.consistency is None else done.consistency.to_json(),

@@ -4,7 +4,7 @@ verified but a recomputed number differs."""
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,7 @@ class Verified:
     origin: str
     size: int
     """How many records the verified tree holds."""
-    records: tuple[int, ...]
+    records: Sequence[int]
     """The records verified: all of a ledger, a bundle's selection."""
     signers: tuple[tuple[str, str], ...]
     """(fingerprint, principals or "") of every key that signed a record or the checkpoint."""
