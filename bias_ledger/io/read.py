@@ -60,7 +60,35 @@ def read_fail(path: Source, fmt: FileFormat, exc: Exception) -> InputError:
             f"{path}: a line is longer than the {csv_block_size(path) >> 20} MiB the CSV reader "
             "takes at a time; expected shorter lines (is a quote left open?)"
         )
+    if fmt is FileFormat.CSV and isinstance(path, Path) and detail.startswith("CSV parse error"):
+        ragged = _first_ragged_row(path)
+        if ragged:
+            return InputError(f"{path}: {ragged}")
     return InputError(f"{path}: cannot read as {fmt.value}: {detail}")
+
+
+def _first_ragged_row(path: Path) -> str:
+    """Where the first record with the wrong number of fields is, for the message ("" if none)."""
+    import csv
+    import io
+
+    import pyarrow as pa
+
+    with (
+        pa.input_stream(str(path), compression="detect") as stream,
+        io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="") as handle,
+    ):
+        records = csv.reader(handle)
+        header = next(records, None)
+        if header is None:
+            return ""
+        for row, fields in enumerate(records, start=1):
+            if fields and len(fields) != len(header):
+                return (
+                    f"data row {row} (line {records.line_num} of the file) has {len(fields)} "
+                    f"fields; expected {len(header)}, one per header column"
+                )
+    return ""
 
 
 # pyarrow's CSV reader must see the header line in its first block, whose default is 1 MiB;
