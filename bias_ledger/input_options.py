@@ -144,8 +144,13 @@ OPTIONS: tuple[InputOption, ...] = (
         Kind.CHOICE,
         choices=JOINS,
     ),
-    InputOption("label", "True label column (binary).", Kind.STR),
-    InputOption("prediction", "Predicted label column (binary).", Kind.STR),
+    InputOption(
+        "label",
+        "True label column (0/1, true/false or two values with --pos-label; numbers for "
+        "--task regression; classes for multiclass).",
+        Kind.STR,
+    ),
+    InputOption("prediction", "Predicted label column (same kind of values as --label).", Kind.STR),
     InputOption("pos_label", "Label value counted as positive.", Kind.TEXT),
     InputOption("score", "Model score column.", Kind.STR),
     InputOption("threshold", "Predict positive when score >= threshold.", Kind.NUMBER),

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 DataArg = Annotated[
     Path | None,
     typer.Argument(
-        help="Dataset file: CSV (.csv, .csv.gz), Parquet or JSON Lines.", show_default=False
+        help="Dataset file: CSV (.csv, .csv.gz), Parquet or JSON Lines.",
+        show_default=False,
+        metavar="DATA",
     ),
 ]
 ConfigOpt = Annotated[
@@ -28,6 +30,7 @@ ConfigOpt = Annotated[
         "--config",
         help="Config file (default: ./bias-ledger.toml or [tool.bias-ledger] in ./pyproject.toml).",
         show_default=False,
+        metavar="PATH",
     ),
 ]
 
@@ -47,9 +50,30 @@ _CLI_TYPES: dict[Kind, Any] = {
 }
 
 
+# What --help shows after each kind's flag (typer's default would be its type: <list[Path]>).
+_METAVARS: dict[Kind, str | None] = {
+    Kind.PATH: "PATH",
+    Kind.STR: "NAME",
+    Kind.TEXT: "TEXT",
+    Kind.CHOICE: "CHOICE",
+    Kind.NUMBER: "NUMBER",
+    Kind.COUNT: "INTEGER",
+    Kind.FLAG: None,
+    Kind.NAMES: "COLUMN",
+    Kind.GROUPS: "FEATURE=GROUP",
+    Kind.NUMBERS: "NUMBERS",
+}
+
+
+def _metavar(item: InputOption) -> str | None:
+    if item.kind is Kind.CHOICE and item.choices:
+        return "|".join(item.choices)
+    return _METAVARS[item.kind]
+
+
 def _parameter(item: InputOption) -> inspect.Parameter:
     assert item.flag is not None
-    info = typer.Option(item.flag, help=item.help, show_default=False)
+    info = typer.Option(item.flag, help=item.help, show_default=False, metavar=_metavar(item))
     return inspect.Parameter(
         item.cli_param,
         inspect.Parameter.KEYWORD_ONLY,

@@ -229,6 +229,16 @@ def verify(
             report=report,
         )
         return
+    if target is not None and Path(target).is_dir():
+        hint = (
+            "it is a ledger: verify it with --ledger DIR"
+            if (Path(target) / "ledger.json").is_file()
+            else "it is neither a ledger (ledger.json) nor a published log (a checkpoint "
+            "file and a tile/ directory)"
+        )
+        raise InputError(
+            f"{target}: {hint}; expected a bundle file, a published log directory or URL"
+        )
     run_verify(
         bundle=Path(target) if target is not None else None,
         ledger=ledger,

@@ -66,7 +66,9 @@ def batches(
         from bias_ledger.io.csv_ranges import parallel_worthwhile, range_batches
 
         if parallel_worthwhile(path):
-            options = formats.csv_convert_options(columns, dictionary, default_na=default_na)
+            options = formats.csv_convert_options(
+                columns, dictionary, default_na=default_na, schema=schema
+            )
             return range_batches(path, options, columns)
     if split and fmt is FileFormat.PARQUET:
         halves = formats.parquet_halves(path, columns, as_dictionary=dictionary)

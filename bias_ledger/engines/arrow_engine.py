@@ -29,6 +29,7 @@ from bias_ledger.io.load import check_mapping, digest_inputs, needed_columns, no
 from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, InputFile
 from bias_ledger.io.read import (
     Source,
+    TypeChanged,
     check_columns,
     check_readable,
     detect_format,
@@ -157,7 +158,6 @@ def _load(
     columns = audited_columns(mapping)
     if statistics:
         columns = list(dict.fromkeys([*columns, *tasks.value_columns(mapping)]))
-    roles = _roles(mapping)
     for path, schema in zip(paths, schemas, strict=True):
         check_columns(path, schema, [*columns, *([mapping.id_column] if mapping.id_column else [])])
     names = [list(schema.names) for schema in schemas]
@@ -176,11 +176,43 @@ def _load(
     for name, role in needed_columns(mapping):
         if not any(name in found for found in names):
             raise no_column_error(name, role, paths, [n for found in names for n in found])
+    while True:
+        try:
+            return _audit(data, predictions, mapping, progress, thresholds, paths, fmts, schemas)
+        except TypeChanged as changed:
+            # A valid file whose column type changes after the first block: re-read it wider.
+            index = paths.index(changed.path)
+            wider = changed.widened(schemas[index])
+            if wider is None:
+                raise
+            schemas[index] = wider
+
+
+def _audit(
+    data: Source,
+    predictions: Source | None,
+    mapping: ColumnMapping,
+    progress: Progress | None,
+    thresholds: Sequence[float],
+    paths: list[Source],
+    fmts: list[FileFormat],
+    schemas: list[Any],
+) -> AuditData:
+    from bias_ledger.engines import arrow_statistics as tasks
+
+    statistics = tasks.counts_statistics(mapping)
+    columns = audited_columns(mapping)
+    if statistics:
+        columns = list(dict.fromkeys([*columns, *tasks.value_columns(mapping)]))
+    names = [list(schema.names) for schema in schemas]
+    key = join_key(paths, names, mapping)
+    parts = [[name for name in columns if name in found and name != key] for found in names]
     where = {
         name: (path, fmt, schema)
         for path, fmt, schema, part in zip(paths, fmts, schemas, parts, strict=True)
         for name in part
     }
+    roles = _roles(mapping)
     cancel = threading.Event()
     with ThreadPoolExecutor(max_workers=2) as pool:
         hashing = pool.submit(digest_inputs, paths, mapping, progress, cancel)

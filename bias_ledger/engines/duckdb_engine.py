@@ -5,6 +5,7 @@ distinct combination, with its count) come back to Python.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -51,11 +52,12 @@ def relation(dataset: Dataset, *, as_text: Sequence[str] = ()) -> str:
     if dataset.format is FileFormat.PARQUET:
         return f"read_parquet({files}, hive_partitioning = {hive}, union_by_name = true)"
     if dataset.format is FileFormat.CSV:
-        types = ", ".join(f"{_literal(name)}: 'VARCHAR'" for name in as_text)
+        forced = {**dict(dataset.types), **dict.fromkeys(as_text, "VARCHAR")}
+        types = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in forced.items())
         return (
             f"read_csv({files}, header = true, nullstr = {_null_values()}, "
             f"hive_partitioning = {hive}, union_by_name = true"
-            + (f", types = {{{types}}})" if as_text else ")")
+            + (f", types = {{{types}}})" if forced else ")")
         )
     if dataset.format is FileFormat.JSONL:
         return (
@@ -72,7 +74,7 @@ def _columns(connection: Any, source: str, dataset: Dataset) -> list[tuple[str, 
     try:
         described = connection.sql(f"DESCRIBE SELECT * FROM {source}").fetchall()
     except duckdb.Error as exc:
-        raise InputError(f"{dataset.spec}: cannot read: {_first_line(exc)}") from None
+        raise _read_error(dataset.spec, exc) from None
     return [(str(row[0]), str(row[1])) for row in described]
 
 
@@ -123,8 +125,71 @@ def _not_arrow_booleans(connection: Any, dataset: Dataset, names: Sequence[str])
             f"SELECT {checks} FROM {relation(dataset, as_text=names)}"
         ).fetchall()
     except duckdb.Error as exc:
-        raise InputError(f"{dataset.spec}: cannot read: {_first_line(exc)}") from None
+        raise _read_error(dataset.spec, exc) from None
     return [name for name, other in zip(names, found, strict=True) if other]
+
+
+class TypeChanged(InputError):
+    """A CSV column's values stop matching the type DuckDB sniffed from its sample."""
+
+    def __init__(self, message: str, file: str, name: str, value: str, line: str) -> None:
+        super().__init__(message)
+        self.file = file
+        self.name = name
+        self.value = value
+        self.line = line
+
+
+_CONVERTING = re.compile(r'Error when converting column "(.+?)"\. Could not convert string "(.*?)"')
+_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_FILE = re.compile(r"^\s*file = (.*)$", re.MULTILINE)
+
+
+def _read_error(spec: str, exc: Exception) -> InputError:
+    """The InputError for a DuckDB read error (a TypeChanged for a sniffed type that fails)."""
+    message = f"{spec}: cannot read: {_first_line(exc)}"
+    converting = _CONVERTING.search(str(exc))
+    if converting is None:
+        return InputError(message)
+    line = _LINE.search(str(exc))
+    file = _FILE.search(str(exc))
+    return TypeChanged(
+        message,
+        file.group(1).strip() if file else spec,
+        converting.group(1),
+        converting.group(2),
+        line.group(1) if line else "?",
+    )
+
+
+def _widened(datasets: list[Dataset], changed: TypeChanged, mapping: ColumnMapping) -> bool:
+    """Retype the column ``changed`` names in its dataset: DOUBLE for a number after integers,
+    else VARCHAR (as the arrow engine does); False when it cannot be widened further."""
+    from dataclasses import replace
+
+    numeric = {mapping.label, mapping.prediction, mapping.score, mapping.weight}
+    for index, dataset in enumerate(datasets):
+        if dataset.format is not FileFormat.CSV:
+            continue
+        if len(datasets) > 1 and not any(str(p).endswith(changed.file) for p in dataset.files):
+            continue
+        types = dict(dataset.types)
+        if types.get(changed.name) == "VARCHAR":
+            return False
+        try:
+            float(changed.value)
+            kind = "VARCHAR" if changed.name in types else "DOUBLE"
+        except ValueError:
+            kind = "VARCHAR"
+        if kind == "VARCHAR" and changed.name in numeric and changed.name != mapping.label:
+            raise InputError(
+                f"{changed.file}: column {changed.name!r} holds {changed.value!r} on line "
+                f"{changed.line} of the file (1-based, the header is line 1); expected a number"
+            ) from None
+        types[changed.name] = kind
+        datasets[index] = replace(dataset, types=tuple(types.items()))
+        return True
+    return False
 
 
 def _first_line(exc: Exception) -> str:
@@ -219,9 +284,24 @@ def load(
     thresholds: Sequence[float] = (0.5,),
 ) -> AuditData:
     """Aggregate the inputs with DuckDB and validate the aggregated rows."""
-    import duckdb
 
     datasets = [resolve_dataset(data)] + ([resolve_dataset(predictions)] if predictions else [])
+    while True:
+        try:
+            return _load(datasets, mapping, threads, thresholds)
+        except TypeChanged as changed:
+            if not _widened(datasets, changed, mapping):
+                raise
+
+
+def _load(
+    datasets: list[Dataset],
+    mapping: ColumnMapping,
+    threads: int | None,
+    thresholds: Sequence[float],
+) -> AuditData:
+    import duckdb
+
     connection = duckdb.connect(config={"threads": threads} if threads else {})
     try:
         sources = [f"({'SELECT * FROM ' + relation(item)})" for item in datasets]
@@ -248,7 +328,7 @@ def load(
                 query = aggregate_sql(source, columns, weight=mapping.weight)
                 table = connection.sql(query).to_arrow_table()
             except duckdb.Error as exc:
-                raise InputError(f"{datasets[0].spec}: cannot read: {_first_line(exc)}") from None
+                raise _read_error(datasets[0].spec, exc) from None
             digests = hashing.result()
     finally:
         connection.close()
@@ -276,7 +356,7 @@ def _statistics_input(
         try:
             return connection.sql(query).to_arrow_table()
         except duckdb.Error as exc:
-            raise InputError(f"{datasets[0].spec}: cannot read: {_first_line(exc)}") from None
+            raise _read_error(datasets[0].spec, exc) from None
 
     described = connection.sql(f"DESCRIBE SELECT * FROM {source}").fetchall()
     return SqlInput(

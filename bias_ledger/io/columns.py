@@ -127,7 +127,10 @@ def _first_row(column: Located, values: Sequence[Any], unknown: Sequence[str]) -
     data = _plain(column.data)
     bad = [v for v in values if text(v) in unknown]
     hits = bool_values(pc.is_in(data, value_set=pa.array(bad, type=data.type)))
-    return f"{_listing(bad)} in {column.where(np.flatnonzero(hits))}"
+    rows = column.where(np.flatnonzero(hits))
+    if len({text(v) for v in bad}) == len({text(v) for v in values}):
+        return f"found in {rows}"  # every value is unexpected: the listing was just given
+    return f"{_listing(bad)} in {rows}"
 
 
 def label_domain(label: Located, pos_label: str | None) -> tuple[BinaryDomain, str]:

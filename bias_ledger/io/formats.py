@@ -38,8 +38,32 @@ class BatchReader(Protocol):
         """Record batches holding exactly ``columns``, in file order."""
 
 
+WIDENED = b"bias_ledger.widened"
+"""Field metadata key of a column whose type changed after the first block (see widen)."""
+
+
+def widen(schema: Any, name: str, kind: Any) -> Any:
+    """``schema`` with column ``name`` retyped ``kind``, marked so CSV readers force that type."""
+    import pyarrow as pa
+
+    index = schema.get_field_index(name)
+    field = pa.field(name, kind, metadata={WIDENED: b"1"})
+    return schema.set(index, field)
+
+
+def widened_types(schema: Any) -> dict[str, Any]:
+    """The column types a CSV reader must force: the columns :func:`widen` retyped."""
+    if schema is None:
+        return {}
+    return {f.name: f.type for f in schema if f.metadata and WIDENED in f.metadata}
+
+
 def csv_convert_options(
-    columns: Sequence[str] | None, as_dictionary: Sequence[str] = (), *, default_na: bool = True
+    columns: Sequence[str] | None,
+    as_dictionary: Sequence[str] = (),
+    *,
+    default_na: bool = True,
+    schema: Any = None,
 ) -> Any:
     import pyarrow as pa
     import pyarrow.csv as pcsv
@@ -49,7 +73,10 @@ def csv_convert_options(
     return pcsv.ConvertOptions(
         include_columns=list(columns) if columns is not None else None,
         strings_can_be_null=True,
-        column_types={name: pa.dictionary(pa.int32(), pa.string()) for name in as_dictionary},
+        column_types={
+            **widened_types(schema),
+            **{name: pa.dictionary(pa.int32(), pa.string()) for name in as_dictionary},
+        },
         **({} if default_na else {"null_values": [""]}),
     )
 
@@ -84,7 +111,7 @@ class CsvReader:
 
         from bias_ledger.io.csv_options import csv_read_options
 
-        options = csv_convert_options(columns, as_dictionary, default_na=default_na)
+        options = csv_convert_options(columns, as_dictionary, default_na=default_na, schema=schema)
         with pcsv.open_csv(
             pa.input_stream(str(path)),
             read_options=csv_read_options(path),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -53,14 +54,89 @@ def check_readable(path: Source) -> int:
     return size
 
 
+class TypeChanged(InputError):
+    """A CSV column's type changed after the first block: re-read it wider (see widen)."""
+
+    def __init__(self, message: str, path: Path, name: str, value: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.name = name
+        self.value = value
+
+    def widened(self, schema: Any) -> Any | None:
+        """``schema`` with this column retyped float64 or text; None if it is text already."""
+        kind = _wider(schema.field(self.name), self.value)
+        return None if kind is None else formats.widen(schema, self.name, kind)
+
+
+def _wider(field: Any, value: str) -> Any | None:
+    """float64 for a number after integers, else text; None once the column is text."""
+    import pyarrow as pa
+
+    marked = bool(field.metadata and formats.WIDENED in field.metadata)
+    if marked and pa.types.is_string(field.type):
+        return None
+    try:
+        float(value)
+    except ValueError:
+        return pa.string()
+    return pa.string() if marked else pa.float64()
+
+
+_CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to \w+: invalid value '(.*)'")
+
+
+def _type_changed(path: Path, detail: str) -> TypeChanged | None:
+    found = _CONVERSION.search(detail)
+    if found is None:
+        return None
+    names = list(read_schema(path, FileFormat.CSV).names)
+    index = int(found.group(1))
+    if index >= len(names):
+        return None
+    return TypeChanged(f"{path}: cannot read as csv: {detail}", path, names[index], found.group(2))
+
+
 def read_fail(path: Source, fmt: FileFormat, exc: Exception) -> InputError:
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if fmt is FileFormat.CSV and isinstance(path, Path):
+        changed = _type_changed(path, detail)
+        if changed is not None:
+            return changed
     if "straddl" in detail and isinstance(path, Path):
         return InputError(
             f"{path}: a line is longer than the {csv_block_size(path) >> 20} MiB the CSV reader "
             "takes at a time; expected shorter lines (is a quote left open?)"
         )
+    if fmt is FileFormat.CSV and isinstance(path, Path) and detail.startswith("CSV parse error"):
+        ragged = _first_ragged_row(path)
+        if ragged:
+            return InputError(f"{path}: {ragged}")
     return InputError(f"{path}: cannot read as {fmt.value}: {detail}")
+
+
+def _first_ragged_row(path: Path) -> str:
+    """Where the first record with the wrong number of fields is, for the message ("" if none)."""
+    import csv
+    import io
+
+    import pyarrow as pa
+
+    with (
+        pa.input_stream(str(path), compression="detect") as stream,
+        io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="") as handle,
+    ):
+        records = csv.reader(handle)
+        header = next(records, None)
+        if header is None:
+            return ""
+        for row, fields in enumerate(records, start=1):
+            if fields and len(fields) != len(header):
+                return (
+                    f"data row {row} (line {records.line_num} of the file) has {len(fields)} "
+                    f"fields; expected {len(header)}, one per header column"
+                )
+    return ""
 
 
 # pyarrow's CSV reader must see the header line in its first block, whose default is 1 MiB;
@@ -202,24 +278,7 @@ def read_columns(
                 schema = parquet.schema_arrow
                 table = compact_table(batches, schema, columns, shared=shared, narrow=narrow)
         elif fmt is FileFormat.CSV:
-            import pyarrow.csv as pcsv
-
-            from bias_ledger.io.csv_ranges import parallel_worthwhile, read_compact
-
-            # Streaming frees the raw text block by block, and each block is compacted at once;
-            # a large file is parsed as two halves at once (one streaming reader uses one core).
-            options = _csv_options(columns, as_dictionary, default_na=default_na)
-            if parallel_worthwhile(path):
-                table = read_compact(path, options, columns, shared=shared, narrow=narrow)
-            else:
-                with pcsv.open_csv(
-                    pa.input_stream(str(path)),
-                    read_options=csv_read_options(path),
-                    convert_options=options,
-                ) as reader:
-                    table = compact_table(
-                        reader, reader.schema, columns, shared=shared, narrow=narrow
-                    )
+            table = _read_csv(path, columns, shared=shared, narrow=narrow, default_na=default_na)
         else:
             reader = formats.reader_for(fmt)
             schema = reader.schema(path, default_na=default_na)
@@ -231,6 +290,64 @@ def read_columns(
         raise read_fail(path, fmt, exc) from None
     release_freed_memory()
     return table.select(list(columns))
+
+
+def _read_csv(
+    path: Path,
+    columns: Sequence[str],
+    *,
+    shared: list[str],
+    narrow: Sequence[str],
+    default_na: bool,
+) -> Any:
+    """Read a CSV file, retrying a column whose type changes after the first block.
+
+    pyarrow infers each column's type from the first block; a valid file whose id or group
+    column is integers for the first 100k rows and then holds ``x`` (or whose label is ``0``
+    then ``0.5``) is re-read with that column typed float64 or, failing that, text.
+    """
+    import pyarrow as pa
+
+    schema = read_schema(path, FileFormat.CSV, default_na=default_na)
+    while True:
+        try:
+            return _read_csv_once(
+                path, columns, shared=shared, narrow=narrow, default_na=default_na, schema=schema
+            )
+        except pa.ArrowInvalid as exc:
+            changed = _type_changed(path, str(exc))
+            wider = None if changed is None else changed.widened(schema)
+            if wider is None:
+                raise
+            schema = wider
+
+
+def _read_csv_once(
+    path: Path,
+    columns: Sequence[str],
+    *,
+    shared: list[str],
+    narrow: Sequence[str],
+    default_na: bool,
+    schema: Any,
+) -> Any:
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    from bias_ledger.io.batches import compact_table
+    from bias_ledger.io.csv_ranges import parallel_worthwhile, read_compact
+
+    # Streaming frees the raw text block by block, and each block is compacted at once;
+    # a large file is parsed as two halves at once (one streaming reader uses one core).
+    options = formats.csv_convert_options(columns, shared, default_na=default_na, schema=schema)
+    if parallel_worthwhile(path):
+        return read_compact(path, options, columns, shared=shared, narrow=narrow)
+    with pcsv.open_csv(
+        pa.input_stream(str(path)),
+        read_options=csv_read_options(path),
+        convert_options=options,
+    ) as reader:
+        return compact_table(reader, reader.schema, columns, shared=shared, narrow=narrow)
 
 
 def release_freed_memory() -> None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import queue
+import socket
 import threading
 import time
 import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bias_ledger.errors import VerificationError
+from bias_ledger.errors import InputError, VerificationError
 from bias_ledger.ledger.tlog_tiles import HASH_SIZE, TILE_WIDTH, Tile
 
 if TYPE_CHECKING:
@@ -93,8 +94,8 @@ class HttpSource:
     def __init__(
         self, base_url: str, *, timeout: float = 30.0, deadline: float = REQUEST_DEADLINE_SECONDS
     ) -> None:
-        self.name = base_url
-        self._base = base_url.rstrip("/") + "/"
+        self.name = base_url.rstrip("/")  # messages join it with "/path": no double slash
+        self._base = self.name + "/"
         self._timeout = timeout
         self._deadline = deadline
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -144,6 +145,13 @@ class HttpSource:
         except (OSError, http.client.HTTPException) as exc:
             if not self._proxied:
                 client.close()  # reopened by its next request (an httpx client would not be)
+            if isinstance(exc, ConnectionRefusedError | socket.gaierror):
+                # No server answered: the verification could not be performed (exit 2), unlike
+                # a server that answers wrongly or lacks a file the checkpoint needs (exit 3).
+                raise InputError(
+                    f"{url}: cannot connect to the server ({exc.strerror or exc}); expected a "
+                    "reachable published log"
+                ) from None
             raise VerificationError(f"{url}: {type(exc).__name__}: {exc}") from exc
         finally:
             self._idle.put(client)

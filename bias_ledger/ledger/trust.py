@@ -243,6 +243,16 @@ def load_allowed_signers(path: Path) -> TrustedKeys:
     """Read and parse an allowed_signers file."""
     try:
         text = read_regular(path, error=KeyFileError).decode("utf-8")  # a FIFO cannot hang it
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KeyFileError(f"{path}: cannot read the trusted keys file: {exc}") from exc
+    except FileNotFoundError:
+        raise KeyFileError(
+            f"{path}: no such trusted keys file; expected an OpenSSH allowed_signers file"
+        ) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise KeyFileError(f"{path}: cannot read the trusted keys file ({reason})") from None
+    except UnicodeDecodeError as exc:
+        raise KeyFileError(
+            f"{path}: the trusted keys file is not UTF-8 text (byte {exc.start}); expected an "
+            "OpenSSH allowed_signers file"
+        ) from None
     return parse_allowed_signers(text, source=str(path))

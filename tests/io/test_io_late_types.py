@@ -1,0 +1,85 @@
+"""A valid CSV whose column type changes after the first block (pyarrow's 1 MiB block, DuckDB's
+sniffer sample) audits as if the column were text (or float) throughout, on both engines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bias_ledger.cli.app import app
+from tests.ledger.helpers import cli_env, new_signer
+
+ROWS = 200_000  # about 1.2 MB: past pyarrow's first 1 MiB block and DuckDB's 20480-row sample
+Row = Callable[[int], tuple[str, str, str]]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    signer = new_signer(tmp_path / "key")
+    env = cli_env(
+        tmp_path, BIAS_LEDGER_DIR=str(tmp_path / "ledger"), BIAS_LEDGER_KEY=str(signer.path)
+    )
+    assert CliRunner().invoke(app, ["init"], env=env).exit_code == 0
+    return env
+
+
+def _write(path: Path, row: Row, *, reverse: bool = False) -> Path:
+    order = range(ROWS - 1, -1, -1) if reverse else range(ROWS)
+    path.write_text("y,p,g\n" + "".join(",".join(row(i)) + "\n" for i in order))
+    return path
+
+
+def _audit(env: dict[str, str], path: Path, engine: str, *extra: str) -> tuple[int, str]:
+    args = ["audit", str(path), "--label", "y", "--prediction", "p", "--sensitive", "g"]
+    result = CliRunner().invoke(app, [*args, *extra, "--engine", engine, "--json"], env=env)
+    if result.exit_code:
+        return result.exit_code, result.stderr
+    return 0, json.dumps(json.loads(result.stdout)["results"], sort_keys=True)
+
+
+def _late_group(i: int) -> tuple[str, str, str]:
+    return str(i % 2), str((i // 3) % 2), "x" if i == ROWS - 7 else str(i % 3)
+
+
+def _late_float_label(i: int) -> tuple[str, str, str]:
+    return ("2.5" if i == ROWS - 7 else str(i % 4)), str((i // 3) % 4), str(i % 3)
+
+
+@pytest.mark.parametrize(
+    ("row", "extra"),
+    [(_late_group, ()), (_late_float_label, ("--task", "regression"))],
+    ids=["group-int-then-text", "label-int-then-float"],
+)
+def test_late_type_change_audits_like_the_text_file(
+    tmp_path: Path, env: dict[str, str], row: Row, extra: tuple[str, ...]
+) -> None:
+    late = _write(tmp_path / "late.csv", row)
+    early = _write(tmp_path / "early.csv", row, reverse=True)  # the odd value comes first
+    results = {
+        (name, engine): _audit(env, path, engine, *extra)
+        for name, path in [("late", late), ("early", early)]
+        for engine in ["arrow", "duckdb"]
+    }
+    for key, (code, output) in results.items():
+        assert code == 0, (key, output)
+    assert len({output for _, output in results.values()}) == 1, results
+
+
+@pytest.mark.parametrize("engine", ["arrow", "duckdb"])
+def test_text_in_a_numeric_label_names_file_column_row_and_value(
+    tmp_path: Path, env: dict[str, str], engine: str
+) -> None:
+    def row(i: int) -> tuple[str, str, str]:
+        return ("oops" if i == ROWS - 7 else str(i % 2)), str(i % 2), str(i % 3)
+
+    path = _write(tmp_path / "label.csv", row)
+    code, message = _audit(env, path, engine)
+    assert code == 2
+    assert len(message.strip().splitlines()) == 1 and "Traceback" not in message
+    assert "label.csv" in message and "'y'" in message and "'oops'" in message
+    if engine == "arrow":
+        assert f"rows {ROWS - 6} (1-based data rows)" in message
