@@ -281,9 +281,9 @@ def read_bundle(path: Path, *, limits: Limits | None = None) -> BundleContents:
     source = str(path)
     archive, data = _open(path)
     with archive:
-        _check_framing(archive, data, source)
         infos = archive.infolist()
-        _check_entries(infos, limits, source)
+        _check_entries(infos, limits, source)  # names and declared sizes first (zip bombs)
+        _check_framing(archive, data, source)
         members: dict[str, bytes] = {}
         budget = limits.total
         for info in infos:
