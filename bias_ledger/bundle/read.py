@@ -139,6 +139,7 @@ def _check_framing(archive: zipfile.ZipFile, data: bytes, source: str) -> None:
                 f"{source}: member {info.filename!r} has a data descriptor; expected sizes in "
                 "its header"
             )
+        _check_local_header(info, data, offset, source)
         name_length, extra_length = struct.unpack("<HH", data[offset + 26 : offset + 30])
         offset += 30 + name_length + extra_length + info.compress_size
     if directory_offset != offset or directory_offset + directory_size != end:
@@ -146,6 +147,33 @@ def _check_framing(archive: zipfile.ZipFile, data: bytes, source: str) -> None:
             f"{source}: expected the central directory at bytes {offset}..{end}, right after "
             f"the last member, found it at {directory_offset}..{directory_offset + directory_size}"
         )
+
+
+def _check_local_header(info: zipfile.ZipInfo, data: bytes, offset: int, source: str) -> None:
+    """The member's local header says what its central directory entry says: a streaming
+    reader (which reads local headers) and this one (the central directory) read one member."""
+    fields = struct.unpack("<HHHHHLLLH", data[offset + 4 : offset + 28])
+    version, flags, method, time, date, crc, compressed, size, name_length = fields
+    name = data[offset + 30 : offset + 30 + name_length]
+    central = (
+        info.extract_version,
+        info.flag_bits,
+        info.compress_type,
+        (info.date_time[3] << 11) | (info.date_time[4] << 5) | (info.date_time[5] // 2),
+        ((info.date_time[0] - 1980) << 9) | (info.date_time[1] << 5) | info.date_time[2],
+        info.CRC,
+        info.compress_size,
+        info.file_size,
+        info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437"),
+    )
+    local = (version, flags, method, time, date, crc, compressed, size, name)
+    names = ("version", "flags", "method", "time", "date", "CRC-32", "compressed size", "size")
+    for what, here, there in zip((*names, "name"), local, central, strict=True):
+        if here != there:
+            raise BundleError(
+                f"{source}: member {info.filename!r}: its local header's {what} ({here!r}) "
+                f"differs from its central directory entry's ({there!r})"
+            )
 
 
 def _check_layout(infos: list[zipfile.ZipInfo], source: str) -> None:
@@ -253,9 +281,9 @@ def read_bundle(path: Path, *, limits: Limits | None = None) -> BundleContents:
     source = str(path)
     archive, data = _open(path)
     with archive:
-        _check_framing(archive, data, source)
         infos = archive.infolist()
-        _check_entries(infos, limits, source)
+        _check_entries(infos, limits, source)  # names and declared sizes first (zip bombs)
+        _check_framing(archive, data, source)
         members: dict[str, bytes] = {}
         budget = limits.total
         for info in infos:

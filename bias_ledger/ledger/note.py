@@ -65,6 +65,23 @@ def decode_base64(text: str, what: str) -> bytes:
     return value
 
 
+def decode_signature_base64(text: str, what: str) -> bytes:
+    """Decode a signature line's base64 as Go's ``sumdb/note`` does (``StdEncoding``, not
+    strict): standard alphabet and padding, the unused low bits of the last character free.
+    A line is not signed, and every spelling decodes to the same key ID and signature, so a
+    note Go opens opens here too (and one it refuses is refused)."""
+    try:
+        value = binascii.a2b_base64(text.encode("ascii"), strict_mode=True)
+    except (UnicodeEncodeError, binascii.Error) as exc:
+        raise VerificationError(f"{what}: expected standard base64, got {text!r}") from exc
+    canonical = base64.b64encode(value).decode("ascii")
+    # Same length and padding: only the last character's unused bits may differ (every other
+    # character spells six bits of the value); "AAAA====" and the like are refused, as in Go.
+    if len(canonical) != len(text) or canonical.count("=") != text.count("="):
+        raise VerificationError(f"{what}: expected padded base64, got {text!r}")
+    return value
+
+
 def encode_base64(value: bytes) -> str:
     """Encode standard, padded base64."""
     return base64.b64encode(value).decode("ascii")
@@ -240,7 +257,7 @@ def _parse_signature_line(line: str, what: str) -> NoteSignature:
         raise VerificationError(f"{what}: expected a signature line starting '— ', got {line!r}")
     name, _, encoded = line[len(_SIGNATURE_PREFIX) :].partition(" ")
     _check_key_name(name, what)
-    payload = decode_base64(encoded, f"{what}: signature of {name}")
+    payload = decode_signature_base64(encoded, f"{what}: signature of {name}")
     if len(payload) < 5:
         raise VerificationError(f"{what}: expected a key ID and a signature from {name}")
     return NoteSignature(name, struct.unpack(">I", payload[:4])[0], payload[4:])

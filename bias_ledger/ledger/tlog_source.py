@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 MAX_FETCH_BYTES = 64 << 20
 """The largest file a source hands out (a record); anything bigger is refused."""
+_CHUNK = 1 << 20
+"""Bytes asked of an HTTP answer per read (a record usually arrives in one)."""
 REQUEST_DEADLINE_SECONDS = 300.0
 """The longest one file may take to arrive over HTTP, however steadily it trickles in."""
 
@@ -137,11 +139,23 @@ class HttpSource:
                 return _read_httpx(client, url, deadline)
             target = urllib.parse.urlsplit(url).path
             client.deadline = deadline
+            reused = client.sock is not None
             try:
-                return _read_http(client, target, url)
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                client.close()  # a kept-alive connection the server closed: reopened once
-                return _read_http(client, target, url)
+                response = _answer(client, target)
+            except (http.client.BadStatusLine, ConnectionResetError, BrokenPipeError):
+                # A kept-alive connection the server closed (or left bytes of its last answer
+                # on, beyond their Content-Length): reopened once, before any answer was read.
+                # A fresh connection's failure, or one in the body, is the server's answer.
+                if not reused:
+                    raise
+                client.close()
+                response = _answer(client, target)
+            try:
+                return _read_body(client, response, url)
+            finally:
+                # An answer abandoned mid-body holds the socket's reader: closed here, not by
+                # the garbage collector (whose "unclosed socket" warning lands anywhere).
+                response.close()
         except (OSError, http.client.HTTPException) as exc:
             if not self._proxied:
                 client.close()  # reopened by its next request (an httpx client would not be)
@@ -171,11 +185,29 @@ def _proxied(scheme: str, host: str) -> bool:
     return bool(wanted) and not urllib.request.proxy_bypass(host)
 
 
-def _read_http(connection: http.client.HTTPConnection, target: str, url: str) -> bytes | None:
+def _answer(connection: http.client.HTTPConnection, target: str) -> http.client.HTTPResponse:
+    """Send the request and read the answer's status line and headers."""
     connection.request("GET", target)
-    response = connection.getresponse()
-    data = response.read(MAX_FETCH_BYTES + 1)
-    if len(data) > MAX_FETCH_BYTES:
+    return connection.getresponse()
+
+
+def _read_body(
+    connection: http.client.HTTPConnection, response: http.client.HTTPResponse, url: str
+) -> bytes | None:
+    """The answer's body: whole, as long as its Content-Length says, at most the limit. A body
+    cut short is named so however the server ended it (closed or reset the connection)."""
+    import http.client
+
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        while chunk := response.read(min(_CHUNK, MAX_FETCH_BYTES + 1 - total)):
+            chunks.append(chunk)
+            total += len(chunk)
+    except (ConnectionError, http.client.IncompleteRead):
+        if not response.length:
+            raise
+    if total > MAX_FETCH_BYTES:
         connection.close()
         raise VerificationError(f"{url}: more than {MAX_FETCH_BYTES} bytes")
     if response.length:  # read(amt) returns what came before the server hung up, silently
@@ -183,6 +215,7 @@ def _read_http(connection: http.client.HTTPConnection, target: str, url: str) ->
         raise VerificationError(
             f"{url}: the answer ended {response.length} bytes short of its Content-Length"
         )
+    data = b"".join(chunks)
     response.read(1)  # an answer of no stated length: its end, which releases the connection
     if response.status == 404:
         return None

@@ -224,12 +224,12 @@ def verify_log(
         )
     if size == 0:
         raise VerificationError(f"{name}: the log holds no records: nothing to verify")
-    kept = _parse_kept(since, checkpoint.origin, size) if since else None
+    kept = _parse_kept(since, checkpoint.origin) if since else None
     tiles = TileChecker(source, size)
     state = _Pass(
         checkpoint.origin,
         _Trust(_key_walker(source, size, trusted, trust_log_keys)),
-        kept.size if kept else None,
+        kept.size if kept and kept.size <= size else None,
         _Earlier(source, size),
         tiles,
     )
@@ -306,13 +306,20 @@ def _check_kept(
     trusted: TrustedKeys | None,
     size: int,
 ) -> Step:
+    # The kept file's signature first: a rollback or fork it claims is believed only once a
+    # record signer's key signed it (an unsigned file fails as such, not as a fork).
+    kept_key = _checkpoint_key(since[0], kept.origin, signers, since[1])
+    if kept.size > size:
+        raise VerificationError(
+            f"rollback: the log holds {size} records, fewer than the {kept.size} of the "
+            f"checkpoint you kept ({since[1]})"
+        )
     if root != kept.root_hash:
         computed = root.hex() if root else "?"
         raise VerificationError(
             f"fork: at size {kept.size} the log's root is {computed}, but the checkpoint "
             f"you kept ({since[1]}) says {kept.root_hash.hex()}: the history was rewritten"
         )
-    kept_key = _checkpoint_key(since[0], kept.origin, signers, since[1])
     if trusted is not None:
         trusted.require(kept_key, what=f"{since[1]} (kept checkpoint, tree size {kept.size})")
     return Step(
@@ -321,18 +328,15 @@ def _check_kept(
     )
 
 
-def _parse_kept(since: tuple[bytes, str], origin: str, size: int) -> Checkpoint:
+def _parse_kept(since: tuple[bytes, str], origin: str) -> Checkpoint:
+    """The kept checkpoint's body, for the pass to compute its root at its size (its
+    signature, rollback and fork are judged by ``_check_kept`` once the signers are known)."""
     data, where = since
     kept = parse_checkpoint(note.parse_note(data, where).text, where)
     if kept.origin != origin:
         raise VerificationError(
             f"{where}: kept checkpoint is for origin {kept.origin!r}, this log is {origin!r}: "
             "not the same ledger"
-        )
-    if kept.size > size:
-        raise VerificationError(
-            f"rollback: the log holds {size} records, fewer than the {kept.size} of the "
-            f"checkpoint you kept ({where})"
         )
     if kept.size == 0:
         raise VerificationError(f"{where}: a kept checkpoint of size 0 proves nothing")

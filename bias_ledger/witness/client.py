@@ -93,6 +93,7 @@ def _post(url: str, body: bytes, seconds: float) -> _Response:
     connection = deadline_connection(
         parts.scheme, parts.hostname or "", parts.port, timeout=min(seconds, 2.0)
     )
+    response: http.client.HTTPResponse | None = None
     try:
         connection.connect()  # connecting gets at most 2 s, the answer the rest
         connection.timeout = seconds
@@ -104,6 +105,8 @@ def _post(url: str, body: bytes, seconds: float) -> _Response:
     except (OSError, http.client.HTTPException) as exc:
         raise _Unreachable(str(exc) or type(exc).__name__) from exc
     finally:
+        if response is not None:  # an answer cut off holds the socket: closed now, not by GC
+            response.close()
         connection.close()
     if len(content) > MAX_RESPONSE_BYTES:
         raise _Refused(f"answered with more than {MAX_RESPONSE_BYTES} bytes")

@@ -56,12 +56,21 @@ def test_sign_then_open_round_trips(text: str, name: str) -> None:
 
 def test_every_flipped_byte_is_rejected() -> None:
     signed = sign_note("example.com/log\n3\nAAAA\n", NAME, KEY)
+    original = parse_note(signed)
+    respelled = 0
     for position in range(len(signed)):
         for bit in (0x01, 0x40):
             tampered = bytearray(signed)
             tampered[position] ^= bit
-            with pytest.raises(VerificationError):
-                open_note(bytes(tampered), [VERIFIER])
+            try:
+                opened = open_note(bytes(tampered), [VERIFIER])
+            except VerificationError:
+                continue
+            # Only the unused low bits of the signature's last base64 character, which Go's
+            # sumdb/note does not check either: the same text, key ID and signature.
+            assert opened.note == original, position
+            respelled += 1
+    assert respelled == 1
 
 
 def test_unknown_keys_are_ignored_but_never_enough() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import re
 from dataclasses import dataclass
@@ -37,6 +39,20 @@ class Checkpoint:
     root: bytes
 
 
+def _line_base64(text: str, what: str) -> bytes:
+    """10.11: a signature line's base64 is standard and padded, as Go's StdEncoding reads it:
+    the unused low bits of its last character are not checked (same length, same padding)."""
+    raw = text.encode("ascii", "replace")
+    try:
+        value = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise SpecError(f"{what}: not valid base64") from exc
+    spelled = base64.b64encode(value)
+    if len(spelled) != len(raw) or spelled.count(b"=") != raw.count(b"="):
+        raise SpecError(f"{what}: base64 is not padded standard base64")
+    return value
+
+
 def _valid_name(name: str) -> bool:
     return bool(name) and "+" not in name and not any(c.isspace() for c in name)
 
@@ -63,7 +79,7 @@ def parse_note(data: bytes) -> Note:
         name, space, encoded = line[len(DASH) :].partition(" ")
         if not space or not _valid_name(name):
             raise SpecError(f"note: signature line {line[:30]!r}: bad key name")
-        blob = b64decode_strict(encoded, f"note signature by {name}")
+        blob = _line_base64(encoded, f"note signature by {name}")
         if len(blob) < 5:
             raise SpecError(f"note: signature by {name} is too short")
         signatures.append(NoteSignature(name, blob[:4], blob[4:]))
