@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from bias_ledger.errors import VerificationError
 from bias_ledger.ledger.checkpoint import Checkpoint
 from bias_ledger.ledger.entry_checks import Step
+from bias_ledger.ledger.index_runs import IndexRanges
 from bias_ledger.ledger.tlog_source import LogSource
 from bias_ledger.ledger.tlog_verify import LogVerification, UntrustedLogError, verify_log
 from bias_ledger.ledger.trust import TrustedKeys
@@ -147,7 +148,7 @@ def verify_log_source(
         origin=log.origin,
         size=log.size,
         checkpoint=Checkpoint(log.checkpoint.origin, log.checkpoint.size, log.checkpoint.root_hash),
-        indexes=range(log.size),
+        indexes=IndexRanges(((0, log.size - 1),) if log.size else ()),
         signers=log.signers,
         checks=tuple(checks),
         warnings=log.warnings,
