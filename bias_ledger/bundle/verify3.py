@@ -226,15 +226,19 @@ def _verify(
                 f"bias-ledger-bundle version 3 (ustar, fixed layout): {manifest.count} records "
                 f"in {len(manifest.ranges)} range(s), read in order"
             )
-        state = _Pass(bundle, walker, key_hashes, RecordHashes(manifest.ranges), set(), {})
-        with checklist.check("records", "each entry, and the checkpoint's root") as check:
-            for rec in bundle.records():
-                state.record(rec, checkpoint)
-            state.hashes.close()
-            check.detail = (
-                f"{state.count} records: BLAKE3 as the entry commits, SSHSIG by the signer, "
-                "header as the entry, RFC 6962 SHA-256 inclusion in the checkpoint's root"
-            )
+        hashes = RecordHashes(manifest.ranges)
+        state = _Pass(bundle, walker, key_hashes, hashes, set(), {})
+        try:
+            with checklist.check("records", "each entry, and the checkpoint's root") as check:
+                for rec in bundle.records():
+                    state.record(rec, checkpoint)
+                check.detail = (
+                    f"{state.count} records: BLAKE3 as the entry commits, SSHSIG by the "
+                    "signer, header as the entry, RFC 6962 SHA-256 inclusion in the "
+                    "checkpoint's root"
+                )
+        finally:
+            hashes.close()  # its temporary file, on a refusal too
         with checklist.check("checkpoint signature") as check:
             key = _checkpoint_key(bundle.checkpoint, checkpoint, state.keys, where)
             check.detail = f"Ed25519 signed note by {fingerprint(key)}"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bias_ledger.errors import VerificationError
+from bias_ledger.errors import InputError, VerificationError
 from bias_ledger.ledger.tlog_source import HttpSource
 from bias_ledger.ledger.tlog_verify import verify_log
 from tests.ledger2.helpers import copied_v2
@@ -108,7 +108,8 @@ def test_nothing_listening_is_one_line_naming_the_url() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     source = HttpSource(f"http://127.0.0.1:{port}/log")
-    with pytest.raises(VerificationError, match=rf"http://127.0.0.1:{port}/log/checkpoint: "):
+    # No server answered: the verification could not be done (an input error, exit 2).
+    with pytest.raises(InputError, match=rf"http://127.0.0.1:{port}/log/checkpoint: cannot conn"):
         source.read("checkpoint")
 
 

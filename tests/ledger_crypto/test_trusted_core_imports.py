@@ -36,6 +36,7 @@ CORE = [
     "tlog_check",
     "key_records",
     "key_history",
+    "index_runs",
 ]
 # httpx: only tlog_source's HttpSource, which `verify URL` uses to read a published log.
 ALLOWED_THIRD_PARTY = {"blake3", "cryptography", "httpx"}
