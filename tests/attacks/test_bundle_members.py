@@ -7,7 +7,6 @@ each is refused (exit 3, one line), and memory stays bounded."""
 from __future__ import annotations
 
 import io
-import os
 import struct
 import subprocess
 import sys
@@ -18,32 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.attacks.cli import cli_env, refused, run_cli
 from tests.ledger.helpers import Signer
 from tests.ledger2.helpers import copied_v2
 
-ROOT = Path(__file__).resolve().parents[2]
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-
-
-def _cli(*args: str | Path, ledger: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
-    env.pop("BIAS_LEDGER_DEBUG", None)
-    if ledger is not None:
-        env["BIAS_LEDGER_DIR"] = str(ledger)
-    return subprocess.run(
-        [sys.executable, "-m", "bias_ledger", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-
-
-def _refused(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 3, done.stdout + done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
-    return lines[0]
 
 
 @pytest.fixture
@@ -52,11 +30,11 @@ def exported(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[
     ledger, signer = copied_v2(tmp_path_factory, tmp_path, 3)
     zipped, tarred = tmp_path / "bundle.zip", tmp_path / "bundle.tar"
     for target in (zipped, tarred):
-        done = _cli("export", "--all", "-o", target, ledger=ledger)
+        done = run_cli("export", "--all", "-o", target, ledger=ledger)
         assert done.returncode == 0, done.stderr
     trusted = Signer.allowed_signers(signer, tmp_path / "allowed_signers")
     for target in (zipped, tarred):
-        assert _cli("verify", target, "--trusted-keys", trusted).returncode == 0
+        assert run_cli("verify", target, "--trusted-keys", trusted).returncode == 0
     return zipped, tarred, trusted
 
 
@@ -90,8 +68,8 @@ def test_attack_zip_duplicate_member_shadows_the_first(
     # Two entries named records/0.json: one reader takes the first, another the last.
     for variant in ([members[record]], [(members[record][0], forged)]):
         shadowed = [*members[: record + 1], *variant, *members[record + 1 :]]
-        said = _refused(
-            _cli("verify", _zip(tmp_path / "dup.zip", shadowed), "--trusted-keys", trusted)
+        said = refused(
+            run_cli("verify", _zip(tmp_path / "dup.zip", shadowed), "--trusted-keys", trusted)
         )
         assert "records/0.json" in said and "appears 2 times" in said, said
 
@@ -104,7 +82,9 @@ def test_attack_zip_member_names_that_escape(
 ) -> None:
     zipped, _, trusted = exported
     members = sorted([*_members(zipped), (name, b"x")])
-    said = _refused(_cli("verify", _zip(tmp_path / "slip.zip", members), "--trusted-keys", trusted))
+    said = refused(
+        run_cli("verify", _zip(tmp_path / "slip.zip", members), "--trusted-keys", trusted)
+    )
     assert repr(name) in said or name in said, said
 
 
@@ -114,7 +94,9 @@ def test_attack_zip_extra_and_case_colliding_members(
 ) -> None:
     zipped, _, trusted = exported
     members = sorted([*_members(zipped), (name, b"{}")])
-    said = _refused(_cli("verify", _zip(tmp_path / "case.zip", members), "--trusted-keys", trusted))
+    said = refused(
+        run_cli("verify", _zip(tmp_path / "case.zip", members), "--trusted-keys", trusted)
+    )
     assert name in said, said
 
 
@@ -141,7 +123,7 @@ def test_attack_zip_local_header_disagrees_with_the_central_directory(
     data[start : start + len(value)] = value
     changed = tmp_path / "local.zip"
     changed.write_bytes(bytes(data))
-    said = _refused(_cli("verify", changed, "--trusted-keys", trusted))
+    said = refused(run_cli("verify", changed, "--trusted-keys", trusted))
     assert "records/0.json" in said, said
 
 
@@ -154,12 +136,11 @@ test process's RUSAGE_CHILDREN would be the largest of every child any test here
 
 
 def _peak_mib_of(*args: str | Path) -> float:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [sys.executable, "-c", _PEAK, sys.executable, "-m", "bias_ledger", *map(str, args)],
         capture_output=True,
         text=True,
-        env=env,
+        env=cli_env(),
         check=True,
     )
     return int(done.stdout) / 1024
@@ -172,7 +153,7 @@ def test_attack_zip_bomb_with_an_honest_or_a_lying_declared_size(
     members = _members(zipped)
     bomb = b"\0" * (200 << 20)  # 200 MiB of zeros, about 200 KiB deflated
     honest = _zip(tmp_path / "bomb.zip", sorted([*members[:-1], (members[-1][0], bomb)]))
-    said = _refused(_cli("verify", honest, "--trusted-keys", trusted))
+    said = refused(run_cli("verify", honest, "--trusted-keys", trusted))
     assert "zip bomb" in said and members[-1][0] in said, said
     # The same member declaring 100 bytes in the central directory and its local header.
     data = bytearray(honest.read_bytes())
@@ -186,7 +167,7 @@ def test_attack_zip_bomb_with_an_honest_or_a_lying_declared_size(
     data[central + 24 : central + 28] = struct.pack("<L", 100)
     lying = tmp_path / "lying.zip"
     lying.write_bytes(bytes(data))
-    said = _refused(_cli("verify", lying, "--trusted-keys", trusted))
+    said = refused(run_cli("verify", lying, "--trusted-keys", trusted))
     assert members[-1][0] in said, said
     assert _peak_mib_of("verify", lying, "--trusted-keys", trusted) < 400
 
@@ -245,10 +226,10 @@ def test_attack_tar_members(exported: tuple[Path, Path, Path], tmp_path: Path, a
         members.insert(at + 1, _file("Records/0.json", record))
     else:
         members.append(_file("extra", b"x"))
-    said = _refused(
-        _cli("verify", _tar(tmp_path / "hostile.tar", members), "--trusted-keys", trusted)
+    said = refused(
+        run_cli("verify", _tar(tmp_path / "hostile.tar", members), "--trusted-keys", trusted)
     )
     assert said, said
     report = tmp_path / "report.md"
-    done = _cli("report", tmp_path / "hostile.tar", "-o", report, "--trusted-keys", trusted)
+    done = run_cli("report", tmp_path / "hostile.tar", "-o", report, "--trusted-keys", trusted)
     assert done.returncode == 3 and not report.exists(), done.stderr

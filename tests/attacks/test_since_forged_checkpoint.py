@@ -6,9 +6,7 @@ checkpoint is believed (rollback, fork) only once its signature verifies."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
@@ -17,33 +15,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bias_ledger.ledger.note import parse_note, sign_note
 from bias_ledger.ledger.tlog_checkpoint import Checkpoint, parse_checkpoint
+from tests.attacks.cli import refused, run_cli
 from tests.ledger.helpers import Signer
 from tests.ledger2.helpers import copied_v2
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """``bias-ledger ARGS``; a leading ``--ledger DIR`` pair is passed as $BIAS_LEDGER_DIR."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
-    if args[:1] == ("--ledger",):
-        env["BIAS_LEDGER_DIR"], args = str(args[1]), args[2:]
-    env.pop("BIAS_LEDGER_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "bias_ledger", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-
-
-def _refused(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 3, done.stdout + done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
-    assert "PRIVATE KEY" not in done.stderr
-    return lines[0].removeprefix("bias-ledger: error: ")
 
 
 def _signed(text: str, origin: str, key: Ed25519PrivateKey) -> bytes:
@@ -69,15 +43,15 @@ def _kept(tmp_path: Path, data: bytes) -> Path:
 def _targets(ledger: Path, tmp_path: Path) -> list[Path]:
     """The ledger itself and its bundle (version 3)."""
     bundle = tmp_path / "bundle.tar"
-    done = _cli("--ledger", ledger, "export", "--all", "-o", bundle)
+    done = run_cli("export", "--all", "-o", bundle, ledger=ledger)
     assert done.returncode == 0, done.stderr
     return [ledger, bundle]
 
 
 def _verify(target: Path, ledger: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
     if target == ledger:
-        return _cli("--ledger", ledger, "verify", *args)
-    return _cli("verify", target, *args)
+        return run_cli("verify", *args, ledger=ledger)
+    return run_cli("verify", target, *args)
 
 
 def test_attack_since_kept_checkpoint_with_a_broken_signature(
@@ -88,7 +62,7 @@ def test_attack_since_kept_checkpoint_with_a_broken_signature(
     data[-6] ^= 0x01  # inside the base64 of the log's signature
     kept = _kept(tmp_path, bytes(data))
     for target in _targets(ledger, tmp_path):
-        said = _refused(_verify(target, ledger, "--trusted-keys", trusted, "--since", kept))
+        said = refused(_verify(target, ledger, "--trusted-keys", trusted, "--since", kept))
         assert str(kept) in said and "signature" in said, said
 
 
@@ -100,7 +74,7 @@ def test_attack_since_kept_checkpoint_of_another_origin(
     other = Checkpoint("example.org/another-ledger", body.size, body.root_hash)
     kept = _kept(tmp_path, _signed(other.text(), other.origin, signer.key))
     for target in _targets(ledger, tmp_path):
-        said = _refused(_verify(target, ledger, "--trusted-keys", trusted, "--since", kept))
+        said = refused(_verify(target, ledger, "--trusted-keys", trusted, "--since", kept))
         assert "not the same ledger" in said, said
 
 
@@ -114,7 +88,7 @@ def test_attack_since_kept_checkpoint_bigger_than_the_log(
     key = signer.key if signed_by == "log-key" else Ed25519PrivateKey.generate()
     kept = _kept(tmp_path, _signed(bigger.text(), body.origin, key))
     for target in _targets(ledger, tmp_path):
-        said = _refused(_verify(target, ledger, "--trusted-keys", trusted, "--since", kept))
+        said = refused(_verify(target, ledger, "--trusted-keys", trusted, "--since", kept))
         if signed_by == "log-key":
             assert said.startswith("rollback: "), said
         else:  # an unsigned claim of rollback is not believed: the kept file is what failed
@@ -132,7 +106,7 @@ def test_attack_since_kept_checkpoint_same_size_other_root(
     key = signer.key if signed_by == "log-key" else Ed25519PrivateKey.generate()
     kept = _kept(tmp_path, _signed(forked.text(), body.origin, key))
     for target in _targets(ledger, tmp_path):
-        said = _refused(_verify(target, ledger, "--trusted-keys", trusted, "--since", kept))
+        said = refused(_verify(target, ledger, "--trusted-keys", trusted, "--since", kept))
         if signed_by == "log-key":
             assert said.startswith("fork: "), said
         else:
@@ -143,8 +117,8 @@ def test_attack_since_kept_checkpoint_same_size_other_root(
 def _older_checkpoint(ledger: Path, signer: Signer, size: int, tmp_path: Path) -> Path:
     """A real checkpoint of the first ``size`` records, signed by the log key (what a verifier
     kept back then): the proof of the log gives its root."""
-    done = _cli(
-        "--ledger", ledger, "proof", "consistency", str(size), str(_body(ledger).size), "--json"
+    done = run_cli(
+        "proof", "consistency", str(size), str(_body(ledger).size), "--json", ledger=ledger
     )
     assert done.returncode == 0, done.stderr
     import base64
@@ -161,16 +135,16 @@ def test_attack_since_older_checkpoint_without_or_with_a_wrong_consistency_proof
     ledger, signer, trusted = log
     kept = _older_checkpoint(ledger, signer, 2, tmp_path)
     # The ledger itself proves it (it holds every entry); a bundle needs consistency.json.
-    done = _cli("--ledger", ledger, "verify", "--trusted-keys", trusted, "--since", kept)
+    done = run_cli("verify", "--trusted-keys", trusted, "--since", kept, ledger=ledger)
     assert done.returncode == 0, done.stderr
     withheld = tmp_path / "withheld.tar"
-    assert _cli("--ledger", ledger, "export", "--all", "-o", withheld).returncode == 0
-    said = _refused(_cli("verify", withheld, "--trusted-keys", trusted, "--since", kept))
+    assert run_cli("export", "--all", "-o", withheld, ledger=ledger).returncode == 0
+    said = refused(run_cli("verify", withheld, "--trusted-keys", trusted, "--since", kept))
     assert "consistency" in said, said
     proved = tmp_path / "proved.tar"
-    done = _cli("--ledger", ledger, "export", "--all", "-o", proved, "--consistent-with", kept)
+    done = run_cli("export", "--all", "-o", proved, "--consistent-with", kept, ledger=ledger)
     assert done.returncode == 0, done.stderr
-    assert _cli("verify", proved, "--trusted-keys", trusted, "--since", kept).returncode == 0
+    assert run_cli("verify", proved, "--trusted-keys", trusted, "--since", kept).returncode == 0
     # One hex digit of the proof changed in place (same size: the tar header is unchanged).
     data = bytearray(proved.read_bytes())
     with tarfile.open(proved) as archive:
@@ -185,5 +159,5 @@ def test_attack_since_older_checkpoint_without_or_with_a_wrong_consistency_proof
     data[at] = ord("0") if data[at] != ord("0") else ord("1")
     wrong = tmp_path / "wrong.tar"
     wrong.write_bytes(bytes(data))
-    said = _refused(_cli("verify", wrong, "--trusted-keys", trusted, "--since", kept))
+    said = refused(run_cli("verify", wrong, "--trusted-keys", trusted, "--since", kept))
     assert "consistency" in said or "fork" in said, said
