@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.ledger import helpers
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cli_env(ledger: Path | None = None) -> dict[str, str]:
+def attack_env(ledger: Path | None = None) -> dict[str, str]:
     """The environment of a CLI run from this checkout: no debug, wide lines, the ledger."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
     env.pop("BIAS_LEDGER_DEBUG", None)
@@ -22,13 +23,7 @@ def cli_env(ledger: Path | None = None) -> dict[str, str]:
 
 def run_cli(*args: str | Path, ledger: Path | None = None) -> subprocess.CompletedProcess[str]:
     """``bias-ledger ARGS``, with ``ledger`` (if given) as $BIAS_LEDGER_DIR."""
-    return subprocess.run(
-        [sys.executable, "-m", "bias_ledger", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=cli_env(ledger),
-        check=False,
-    )
+    return helpers.run_cli(*args, env=attack_env(ledger))
 
 
 def refused(done: subprocess.CompletedProcess[str]) -> str:

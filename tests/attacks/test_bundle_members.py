@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.attacks.cli import cli_env, refused, run_cli
+from tests.attacks.cli import attack_env, refused, run_cli
 from tests.ledger.helpers import Signer
 from tests.ledger2.helpers import copied_v2
 
@@ -140,7 +140,7 @@ def _peak_mib_of(*args: str | Path) -> float:
         [sys.executable, "-c", _PEAK, sys.executable, "-m", "bias_ledger", *map(str, args)],
         capture_output=True,
         text=True,
-        env=cli_env(),
+        env=attack_env(),
         check=True,
     )
     return int(done.stdout) / 1024
