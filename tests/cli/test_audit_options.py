@@ -13,7 +13,15 @@ from typer.testing import CliRunner
 from bias_ledger.cli.app import app
 from bias_ledger.ledger.reader import RECORDS_FILE
 from bias_ledger.results_layout import expanded
-from tests.ledger.helpers import SAMPLE, cli_env, new_signer, read_lines, record_of, run_cli
+from tests.ledger.helpers import (
+    SAMPLE,
+    cli_env,
+    initialised_env,
+    new_signer,
+    read_lines,
+    record_of,
+    run_cli,
+)
 
 LENDING = SAMPLE / "lending.csv"
 APPLICANTS = SAMPLE / "applicants.csv"
@@ -23,12 +31,7 @@ V1 = ["--label", "repaid", "--prediction", "approved_v1", "--sensitive", "race_e
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    signer = new_signer(tmp_path / "key")
-    env = cli_env(
-        tmp_path, BIAS_LEDGER_DIR=str(tmp_path / "ledger"), BIAS_LEDGER_KEY=str(signer.path)
-    )
-    assert CliRunner().invoke(app, ["init"], env=env).exit_code == 0
-    return env
+    return initialised_env(tmp_path)
 
 
 def _invoke(env: dict[str, str], *args: str | Path) -> tuple[int, str, str]:

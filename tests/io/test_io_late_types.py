@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bias_ledger.cli.app import app
-from tests.ledger.helpers import cli_env, new_signer
+from tests.ledger.helpers import initialised_env
 
 ROWS = 200_000  # about 1.2 MB: past pyarrow's first 1 MiB block and DuckDB's 20480-row sample
 Row = Callable[[int], tuple[str, str, str]]
@@ -19,12 +19,7 @@ Row = Callable[[int], tuple[str, str, str]]
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    signer = new_signer(tmp_path / "key")
-    env = cli_env(
-        tmp_path, BIAS_LEDGER_DIR=str(tmp_path / "ledger"), BIAS_LEDGER_KEY=str(signer.path)
-    )
-    assert CliRunner().invoke(app, ["init"], env=env).exit_code == 0
-    return env
+    return initialised_env(tmp_path)
 
 
 def _write(path: Path, row: Row, *, reverse: bool = False) -> Path:

@@ -193,3 +193,16 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+def initialised_env(tmp: Path) -> dict[str, str]:
+    """:func:`cli_env` with a new signing key and a ledger at ``tmp/ledger`` made by ``init``
+    (run in process, as the CLI tests' ``CliRunner`` does)."""
+    from typer.testing import CliRunner
+
+    from bias_ledger.cli.app import app
+
+    signer = new_signer(tmp / "key")
+    env = cli_env(tmp, BIAS_LEDGER_DIR=str(tmp / "ledger"), BIAS_LEDGER_KEY=str(signer.path))
+    assert CliRunner().invoke(app, ["init"], env=env).exit_code == 0
+    return env
