@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import tempfile
-from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +29,7 @@ from bias_ledger.bundle.model import (
     record_sig,
 )
 from bias_ledger.errors import BundleError
+from bias_ledger.ledger.index_runs import IndexRanges
 
 BUNDLE_FORMAT_VERSION = 3
 HASH_NAME = "sha256"
@@ -170,25 +170,13 @@ class RecordHashes:
     spilled to a temporary file; only the latest, which the next record links to, is kept."""
 
     def __init__(self, ranges: Sequence[tuple[int, int]]) -> None:
-        self._firsts = [first for first, _ in ranges]
-        self._ranges = ranges
-        self._starts: list[int] = []
-        done = 0
-        for first, last in ranges:
-            self._starts.append(done)
-            done += last - first + 1
+        self._indexes = IndexRanges(ranges)
         self._spill = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the object
         self._count = 0
         self._latest = b""
 
-    def _position(self, index: int) -> int | None:
-        slot = bisect_right(self._firsts, index) - 1
-        if slot < 0 or index > self._ranges[slot][1]:
-            return None
-        return self._starts[slot] + index - self._ranges[slot][0]
-
     def add(self, index: int, digest: bytes) -> None:
-        assert self._position(index) == self._count, "records are added in order"
+        assert self._indexes.position(index) == self._count, "records are added in order"
         self._spill.seek(32 * self._count)
         self._spill.write(digest)
         self._count += 1
@@ -196,7 +184,7 @@ class RecordHashes:
 
     def get(self, index: int) -> str | None:
         """The hex hash of record ``index`` if the bundle holds it and it was read."""
-        position = self._position(index)
+        position = self._indexes.position(index)
         if position is None or position >= self._count:
             return None
         if position == self._count - 1:

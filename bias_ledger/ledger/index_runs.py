@@ -46,11 +46,15 @@ class IndexRanges(Sequence[int]):
         for first, last in self.ranges:
             yield from range(first, last + 1)
 
-    def __contains__(self, index: object) -> bool:
-        if not isinstance(index, int):
-            return False
+    def position(self, index: int) -> int | None:
+        """Where ``index`` stands in the sequence, or None if it is not in it."""
         slot = bisect_right(self._firsts, index) - 1
-        return slot >= 0 and index <= self.ranges[slot][1]
+        if slot < 0 or index > self.ranges[slot][1]:
+            return None
+        return self._starts[slot] + index - self.ranges[slot][0]
+
+    def __contains__(self, index: object) -> bool:
+        return isinstance(index, int) and self.position(index) is not None
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, IndexRanges):
