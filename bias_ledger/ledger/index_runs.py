@@ -66,7 +66,8 @@ class IndexRanges(Sequence[int]):
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash(self.ranges)
+        # Equal to the tuple of its indexes, so hashed as that tuple (O(n); nothing hot hashes it).
+        return hash(tuple(self))
 
     def __repr__(self) -> str:
         return f"IndexRanges({list(self.ranges)!r})"
