@@ -15,7 +15,13 @@ from bias_ledger.errors import LedgerError, VerificationError
 from bias_ledger.ledger import note
 from bias_ledger.ledger.tlog_checkpoint import Checkpoint, parse_checkpoint
 from bias_ledger.ledger.tlog_entry import LogEntry, parse_entry, record_path
-from bias_ledger.ledger.tlog_source import DirectorySource, LogSource, read_tile
+from bias_ledger.ledger.tlog_source import (
+    MAX_CHECKPOINT_BYTES,
+    DirectorySource,
+    FileTooLarge,
+    LogSource,
+    read_tile,
+)
 from bias_ledger.ledger.tlog_tiles import ENTRIES_LEVEL, decode_bundle, tiles_of
 
 CHECKPOINT_FILE = "checkpoint"
@@ -32,8 +38,15 @@ class LoggedRecord:
 
 
 def read_signed_checkpoint(source: LogSource) -> tuple[bytes, Checkpoint]:
-    """The ``checkpoint`` file and its parsed body (signatures are checked by the verifier)."""
-    data = source.read(CHECKPOINT_FILE)
+    """The ``checkpoint`` file and its parsed body (signatures are checked by the verifier);
+    one larger than a checkpoint may be is refused before it is read whole."""
+    try:
+        data = source.read(CHECKPOINT_FILE, limit=MAX_CHECKPOINT_BYTES)
+    except FileTooLarge as exc:
+        raise VerificationError(
+            f"{exc.message}: a checkpoint is a signed note of at most {MAX_CHECKPOINT_BYTES} "
+            "bytes (docs/FORMAT.md)"
+        ) from None
     if data is None:
         raise VerificationError(f"{source.name}/{CHECKPOINT_FILE}: no checkpoint")
     signed = note.parse_note(data, f"{source.name}/{CHECKPOINT_FILE}")

@@ -28,9 +28,10 @@ def _trickle(handler: BaseHTTPRequestHandler, start: bytes, byte: bytes, seconds
 
 
 def drip(handler: BaseHTTPRequestHandler, seconds: float = 0.05) -> None:
-    """Headers, then one byte of body every ``seconds``, forever (until the client leaves)."""
+    """Headers, then one byte of body every ``seconds``, forever (until the client leaves). The
+    length it claims, 1 MiB, is under every limit of a file: only the deadline ends it."""
     handler.send_response(200)
-    handler.send_header("Content-Length", str(1 << 30))
+    handler.send_header("Content-Length", str(1 << 20))
     handler.end_headers()
     _trickle(handler, b"", b"x", seconds)
 
