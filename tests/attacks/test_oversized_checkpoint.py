@@ -103,13 +103,13 @@ def test_attack_checkpoint_answer_that_never_ends(
     )
 
 
-def test_attack_record_answer_claiming_more_than_a_file_may_hold(
+def test_attack_tile_answer_claiming_more_than_a_file_may_hold(
     tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     site = _published(tmp_path, tmp_path_factory)
 
     def rule(handler: BaseHTTPRequestHandler, path: str, data: bytes | None) -> bool:
-        if path.startswith("records/"):
+        if path.startswith("tile/"):
             answer(handler, 200, b"", Content_Length=str(1 << 30))  # and then nothing
             return True
         return False
