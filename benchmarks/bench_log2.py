@@ -1,6 +1,9 @@
 """Format-2 benchmark, figures in one run: append latency with 0, 1 and 2 witnesses (real
 witness servers on 127.0.0.1); then per ledger size: verify of the ledger, publish, verify of
-the published directory and over HTTP (``python -m http.server`` on loopback), export of the
+the published directory and over HTTP on loopback (``python -m http.server``, which speaks
+HTTP/1.0 and closes every connection, and ``--protocol HTTP/1.1``, which keeps them alive;
+each with its ratio to the published directory's verify, ``vs_dir``, and the server's CPU
+per record, since on this machine it shares the two cores with the verifier), export of the
 newest records and ``export --all`` (bundle format 3, a tar streamed both ways) and bundle
 verify of each, each with time and peak memory, beside the Ed25519 + hash floor of the same run:
 each verify (directory, published directory, HTTP) prints its ratio to the floor measured just
@@ -152,9 +155,19 @@ def bench_appends(root: Path, appends: int, witnesses: int) -> dict[str, float]:
     }
 
 
-def _serve(site: Path) -> tuple[subprocess.Popen[str], str]:
+def _serve(site: Path, protocol: str) -> tuple[subprocess.Popen[str], str]:
     server = subprocess.Popen(
-        [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1"],
+        [
+            sys.executable,
+            "-u",
+            "-m",
+            "http.server",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--protocol",
+            protocol,
+        ],
         cwd=site,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -216,11 +229,19 @@ def bench_size(
     site = root / f"site{size}"
     row["publish"] = timed_cli("publish", str(site), env=env)
     timed_verify("verify_published_dir", str(site))
-    if size <= http_max:
-        server, url = _serve(site)
+    for name, protocol in (("verify_http", "HTTP/1.0"), ("verify_http_keepalive", "HTTP/1.1")):
+        if size > http_max:
+            break
+        server, url = _serve(site, protocol)
         try:
-            timed_verify("verify_http", url)
-            row["verify_http"]["server_cpu_s"] = _cpu_seconds(server.pid)
+            timed_verify(name, url)
+            measured = row[name]
+            measured["server_cpu_s"] = _cpu_seconds(server.pid)
+            measured["server_cpu_ms_per_record"] = round(measured["server_cpu_s"] / size * 1e3, 3)
+            local = row["verify_published_dir"]
+            measured["vs_dir"] = round(measured["s"] / local["s"], 2)
+            measured["cpu_vs_dir_cpu"] = round(measured["cpu_s"] / local["cpu_s"], 2)
+            print(json.dumps({name: measured}), file=sys.stderr, flush=True)
         finally:
             server.terminate()
             server.wait()

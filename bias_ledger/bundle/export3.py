@@ -18,7 +18,7 @@ from bias_ledger.bundle.derived import load_record
 from bias_ledger.bundle.export import Selection
 from bias_ledger.bundle.export2 import chosen_ranges, consistency_proof
 from bias_ledger.bundle.format2 import ConsistencyJson2
-from bias_ledger.bundle.format3 import Manifest3, encode_proof, record_members
+from bias_ledger.bundle.format3 import SMALL_LIMIT, Manifest3, encode_proof, record_members
 from bias_ledger.bundle.model import (
     CHECKPOINT,
     CONSISTENCY,
@@ -30,6 +30,7 @@ from bias_ledger.bundle.model import (
 from bias_ledger.bundle.signers import signers_text
 from bias_ledger.bundle.stream_reports import ReportHeader, write_reports
 from bias_ledger.bundle.tar3 import TarWriter
+from bias_ledger.errors import InputError
 from bias_ledger.ledger.entry import armor
 from bias_ledger.ledger.index_runs import IndexRanges
 from bias_ledger.ledger.keys import fingerprint, parse_public_key, public_key_openssh
@@ -75,6 +76,21 @@ def _chunks(handle: BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
+def _checked_manifest(manifest: Manifest3) -> bytes:
+    """``bundle.json``'s bytes, refused (before anything is written) when a verifier would
+    refuse them: larger than the reader's limit for the member, which a very sparse
+    selection (every other record of a large ledger: about 38 bytes a range) reaches."""
+    data = manifest.encode()
+    if len(data) > SMALL_LIMIT:
+        raise InputError(
+            f"export: the selection is {len(manifest.ranges)} separate runs of records, which "
+            f"make {MANIFEST} {len(data)} bytes, over the {SMALL_LIMIT} a bundle verifier "
+            "reads (docs/FORMAT.md 10.16); expected fewer runs: select contiguous records "
+            "(--since, --all) or export the selection as several bundles"
+        )
+    return data
+
+
 def export_bundle_v3(
     path: Path, selection: Selection, out: BinaryIO, *, consistent_with: Path | None = None
 ) -> Exported3:
@@ -88,8 +104,9 @@ def export_bundle_v3(
     if consistent_with is not None:
         consistency = consistency_proof(tree, checkpoint.origin, size, consistent_with)
     manifest = Manifest3(checkpoint.origin, size, checkpoint.root_hash.hex(), chosen.ranges)
+    manifest_bytes = _checked_manifest(manifest)
     tar = TarWriter(out)
-    tar.add(MANIFEST, manifest.encode())
+    tar.add(MANIFEST, manifest_bytes)
     tar.add(CHECKPOINT, verified.signed_checkpoint)
     signers: set[tuple[str, str]] = set()
     for index, _, raw, entry_bytes in _selected(source, size, chosen):

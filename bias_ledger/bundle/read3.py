@@ -59,10 +59,10 @@ class Bundle3:
         self.manifest = self._manifest()
         self.checkpoint = self._small(CHECKPOINT)
 
-    def _small(self, name: str, limit: int = SMALL_LIMIT) -> bytes:
+    def _small(self, name: str, limit: int | None = None) -> bytes:
         member = self.tar.next(name)
         assert member is not None  # next() refuses the end when a name is expected
-        return self.tar.read(member, limit)
+        return self.tar.read(member, SMALL_LIMIT if limit is None else limit)
 
     def _manifest(self) -> Manifest3:
         raw = self._small(MANIFEST)

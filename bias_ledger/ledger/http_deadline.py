@@ -4,6 +4,12 @@ A socket timeout bounds each receive, not a request: a server sending one byte j
 timeout (headers or body) would hold a client forever. These connections bound the whole
 answer: past ``deadline`` (a ``time.monotonic()`` value set before each request) the next read
 raises ``TimeoutError``.
+
+On Linux each receive also asks for an immediate ACK (``TCP_QUICKACK``, which the kernel
+clears again as it pleases). A kept-alive HTTP/1.1 server that writes headers and body in two
+sends with Nagle's algorithm on (``python -m http.server --protocol HTTP/1.1`` does) holds the
+body until the headers are ACKed, and a delayed ACK costs 40 ms a request: measured on loopback,
+44 ms a record without it, 1.5 ms with it.
 """
 
 from __future__ import annotations
@@ -15,6 +21,9 @@ import math
 import socket
 import time
 from typing import Any
+
+_QUICKACK = getattr(socket, "TCP_QUICKACK", None)
+"""Linux's option for an immediate ACK, None elsewhere (where nothing is asked)."""
 
 # (deadline, timeout) of the response being opened: getresponse() builds the response
 # itself and hands it only the socket.
@@ -41,6 +50,8 @@ class _DeadlineReader(io.RawIOBase):
             raise TimeoutError("no complete answer before the deadline")
         timeout = self._timeout
         self._sock.settimeout(remaining if timeout is None else min(timeout, remaining))
+        if _QUICKACK is not None:
+            self._sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
         count: int = self._raw.readinto(buffer)
         return count
 

@@ -211,24 +211,32 @@ def check_bundle(
     return facts, None
 
 
+IN_FLIGHT_BYTES = 64 << 20
+"""Records a worker fetches ahead hold at most this many bytes together (by their entries'
+sizes, which the reads enforce), or one record if it alone is larger."""
+
+
 def _with_records(
     source: LogSource, parsed: list[tuple[bytes, LogEntry, str]]
 ) -> Iterator[tuple[bytes, LogEntry, str, bytes]]:
-    """Each parsed entry with its record's bytes; an HTTP source has a few requests in
-    flight (a small window: memory stays a few records)."""
-    workers = source.read_workers if isinstance(source, HttpSource) else 1
+    """Each parsed entry with its record's bytes, in order; an HTTP source has a window of
+    requests in flight (twice its workers, at most IN_FLIGHT_BYTES of records)."""
+    workers = source.workers if isinstance(source, HttpSource) else 1
     if workers <= 1:
         for entry_bytes, entry, where in parsed:
             yield entry_bytes, entry, where, read_record(source, entry, where=where)
         return
     window: deque[tuple[bytes, LogEntry, str, Future[bytes]]] = deque()
+    held = 0
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for entry_bytes, entry, where in parsed:
+            while window and (len(window) >= 2 * workers or held + entry.size > IN_FLIGHT_BYTES):
+                first = window.popleft()
+                held -= first[1].size
+                yield first[0], first[1], first[2], first[3].result()
             future = pool.submit(read_record, source, entry, where=where)
             window.append((entry_bytes, entry, where, future))
-            if len(window) > 2 * workers:
-                first = window.popleft()
-                yield first[0], first[1], first[2], first[3].result()
+            held += entry.size
         while window:
             first = window.popleft()
             yield first[0], first[1], first[2], first[3].result()

@@ -15,7 +15,14 @@ from bias_ledger.errors import LedgerError, VerificationError
 from bias_ledger.ledger import note
 from bias_ledger.ledger.tlog_checkpoint import Checkpoint, parse_checkpoint
 from bias_ledger.ledger.tlog_entry import LogEntry, parse_entry, record_path
-from bias_ledger.ledger.tlog_source import DirectorySource, LogSource, read_tile
+from bias_ledger.ledger.tlog_source import (
+    MAX_CHECKPOINT_BYTES,
+    MAX_FETCH_BYTES,
+    DirectorySource,
+    FileTooLarge,
+    LogSource,
+    read_tile,
+)
 from bias_ledger.ledger.tlog_tiles import ENTRIES_LEVEL, decode_bundle, tiles_of
 
 CHECKPOINT_FILE = "checkpoint"
@@ -32,8 +39,15 @@ class LoggedRecord:
 
 
 def read_signed_checkpoint(source: LogSource) -> tuple[bytes, Checkpoint]:
-    """The ``checkpoint`` file and its parsed body (signatures are checked by the verifier)."""
-    data = source.read(CHECKPOINT_FILE)
+    """The ``checkpoint`` file and its parsed body (signatures are checked by the verifier);
+    one larger than a checkpoint may be is refused before it is read whole."""
+    try:
+        data = source.read(CHECKPOINT_FILE, limit=MAX_CHECKPOINT_BYTES)
+    except FileTooLarge as exc:
+        raise VerificationError(
+            f"{exc.message}: a checkpoint is a signed note of at most {MAX_CHECKPOINT_BYTES} "
+            "bytes (docs/FORMAT.md)"
+        ) from None
     if data is None:
         raise VerificationError(f"{source.name}/{CHECKPOINT_FILE}: no checkpoint")
     signed = note.parse_note(data, f"{source.name}/{CHECKPOINT_FILE}")
@@ -54,9 +68,17 @@ def iter_entries(source: LogSource, size: int, start: int = 0) -> Iterator[tuple
 
 
 def read_record(source: LogSource, entry: LogEntry, *, where: str) -> bytes:
-    """The record an entry names, checked against its BLAKE3 hash and size."""
+    """The record an entry names, checked against its BLAKE3 hash and size (one larger than
+    the entry says is refused before it is read whole, so a reader holding records in flight
+    holds at most the sizes their entries give)."""
     path = record_path(entry.record)
-    data = source.read(path)
+    try:
+        data = source.read(path, limit=min(entry.size, MAX_FETCH_BYTES))
+    except FileTooLarge as exc:
+        raise VerificationError(
+            f"{where}: {exc.message}, larger than the entry's {entry.size} bytes "
+            "(the record was altered)"
+        ) from None
     if data is None:
         raise VerificationError(f"{where}: {source.name}/{path} is missing")
     if len(data) != entry.size or blake3.blake3(data).hexdigest() != entry.record:

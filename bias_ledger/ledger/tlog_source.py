@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 MAX_FETCH_BYTES = 64 << 20
 """The largest file a source hands out (a record); anything bigger is refused."""
+MAX_CHECKPOINT_BYTES = 64 << 10
+"""The largest ``checkpoint`` a log may publish: a signed note, a few hundred bytes with its
+cosignatures (at most 100 signature lines), and what the witness server accepts as a whole
+``add-checkpoint`` request (``witness.protocol.MAX_BODY_BYTES``). docs/FORMAT.md says so."""
 _CHUNK = 1 << 20
 """Bytes asked of an HTTP answer per read (a record usually arrives in one)."""
 REQUEST_DEADLINE_SECONDS = 300.0
@@ -31,14 +35,19 @@ REQUEST_DEADLINE_SECONDS = 300.0
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
+class FileTooLarge(VerificationError):
+    """A file larger than its limit, refused before it was read whole."""
+
+
 class LogSource(Protocol):
     """Read-only access to a tiled log's files by their relative path."""
 
     name: str
     """The directory or URL, for messages."""
 
-    def read(self, path: str) -> bytes | None:
-        """The file's bytes, or None when it does not exist."""
+    def read(self, path: str, limit: int = MAX_FETCH_BYTES) -> bytes | None:
+        """The file's bytes, or None when it does not exist; :class:`FileTooLarge` when it
+        holds more than ``limit`` bytes."""
         ...
 
 
@@ -50,7 +59,7 @@ class DirectorySource:
         self.name = str(root)
         self._prefix = os.path.join(str(root), "")
 
-    def read(self, path: str) -> bytes | None:
+    def read(self, path: str, limit: int = MAX_FETCH_BYTES) -> bytes | None:
         target = self._prefix + path  # a str join: pathlib costs more than the read
         try:
             # os-level calls: no file object, and one read of the known size (a record is
@@ -62,8 +71,8 @@ class DirectorySource:
             raise VerificationError(f"{target}: cannot read ({exc.strerror})") from exc
         try:
             size = os.fstat(descriptor).st_size
-            if size > MAX_FETCH_BYTES:
-                raise VerificationError(f"{target}: {size} bytes, more than a log file holds")
+            if size > limit:
+                raise FileTooLarge(f"{target}: {size} bytes, more than the {limit} it may hold")
             data = os.read(descriptor, size)
             while len(data) < size:  # a short read (rare): read on
                 more = os.read(descriptor, size - len(data))
@@ -92,6 +101,10 @@ class HttpSource:
     the set-up, but ``python -m http.server`` listens with a backlog of 5 connections, and
     more than that at once are dropped and retried a second later (measured on loopback: 8
     in flight took 25 ms a record, 2 to 4 under 1 ms)."""
+    kept_alive_workers = 8
+    """Concurrent requests per process once the server has kept a connection alive: no new
+    connection per request, so no backlog to overflow, and from a distant server (tens of ms
+    a round trip) the requests in flight are what hide the latency."""
 
     def __init__(
         self, base_url: str, *, timeout: float = 30.0, deadline: float = REQUEST_DEADLINE_SECONDS
@@ -107,7 +120,15 @@ class HttpSource:
         self._https = parts.scheme == "https"
         self._host = parts.hostname or ""
         self._port = parts.port
+        self._target = parts.path  # each request's target: this + the file's relative path
         self._proxied = _proxied(parts.scheme, self._host)
+        self.kept_alive = False
+        """Whether the server has kept a connection open after an answer."""
+
+    @property
+    def workers(self) -> int:
+        """Requests to have in flight: more once the server keeps connections alive."""
+        return self.kept_alive_workers if self.kept_alive else self.read_workers
 
     def _connection(self) -> Any:
         # Here: a local ledger's append reads tiles and never needs http.client.
@@ -128,7 +149,7 @@ class HttpSource:
                 self._clients.append(client)
             return client
 
-    def read(self, path: str) -> bytes | None:
+    def read(self, path: str, limit: int = MAX_FETCH_BYTES) -> bytes | None:
         import http.client
 
         url = self._base + path
@@ -136,8 +157,8 @@ class HttpSource:
         deadline = time.monotonic() + self._deadline
         try:
             if self._proxied:
-                return _read_httpx(client, url, deadline)
-            target = urllib.parse.urlsplit(url).path
+                return _read_httpx(client, url, deadline, limit)
+            target = self._target + path
             client.deadline = deadline
             reused = client.sock is not None
             try:
@@ -150,8 +171,10 @@ class HttpSource:
                     raise
                 client.close()
                 response = _answer(client, target)
+            if not response.will_close:
+                self.kept_alive = True
             try:
-                return _read_body(client, response, url)
+                return _read_body(client, response, url, limit)
             finally:
                 # An answer abandoned mid-body holds the socket's reader: closed here, not by
                 # the garbage collector (whose "unclosed socket" warning lands anywhere).
@@ -192,25 +215,35 @@ def _answer(connection: http.client.HTTPConnection, target: str) -> http.client.
 
 
 def _read_body(
-    connection: http.client.HTTPConnection, response: http.client.HTTPResponse, url: str
+    connection: http.client.HTTPConnection,
+    response: http.client.HTTPResponse,
+    url: str,
+    limit: int,
 ) -> bytes | None:
-    """The answer's body: whole, as long as its Content-Length says, at most the limit. A body
-    cut short is named so however the server ended it (closed or reset the connection)."""
+    """The answer's body: whole, as long as its Content-Length says, at most ``limit`` (a
+    larger Content-Length is refused unread). A body cut short is named so however the server
+    ended it (closed or reset the connection)."""
     import http.client
 
+    if response.status == 200 and response.length is not None and response.length > limit:
+        connection.close()
+        raise FileTooLarge(
+            f"{url}: Content-Length {response.length}, more than the {limit} bytes it may hold"
+        )
     chunks: list[bytes] = []
     total = 0
     try:
-        while chunk := response.read(min(_CHUNK, MAX_FETCH_BYTES + 1 - total)):
+        while chunk := response.read(min(_CHUNK, limit + 1 - total)):
             chunks.append(chunk)
             total += len(chunk)
     except (ConnectionError, http.client.IncompleteRead):
         if not response.length:
             raise
-    if total > MAX_FETCH_BYTES:
-        connection.close()
-        raise VerificationError(f"{url}: more than {MAX_FETCH_BYTES} bytes")
-    if response.length:  # read(amt) returns what came before the server hung up, silently
+    if total > limit:
+        connection.close()  # the rest of the answer is left unread
+        if response.status == 200:
+            raise FileTooLarge(f"{url}: more than the {limit} bytes it may hold")
+    elif response.length:  # read(amt) returns what came before the server hung up, silently
         connection.close()
         raise VerificationError(
             f"{url}: the answer ended {response.length} bytes short of its Content-Length"
@@ -224,7 +257,7 @@ def _read_body(
     return data
 
 
-def _read_httpx(client: Any, url: str, deadline: float) -> bytes | None:
+def _read_httpx(client: Any, url: str, deadline: float, limit: int) -> bytes | None:
     import httpx
 
     try:
@@ -239,8 +272,8 @@ def _read_httpx(client: Any, url: str, deadline: float) -> bytes | None:
                 total += len(chunk)
                 if time.monotonic() > deadline:
                     raise VerificationError(f"{url}: not complete before the deadline")
-                if total > MAX_FETCH_BYTES:
-                    raise VerificationError(f"{url}: more than {MAX_FETCH_BYTES} bytes")
+                if total > limit:
+                    raise FileTooLarge(f"{url}: more than the {limit} bytes it may hold")
                 chunks.append(chunk)
             return b"".join(chunks)
     except httpx.HTTPError as exc:

@@ -27,10 +27,12 @@ def _trickle(handler: BaseHTTPRequestHandler, start: bytes, byte: bytes, seconds
         return
 
 
-def drip(handler: BaseHTTPRequestHandler, seconds: float = 0.05) -> None:
-    """Headers, then one byte of body every ``seconds``, forever (until the client leaves)."""
+def drip(handler: BaseHTTPRequestHandler, seconds: float = 0.05, length: int = 1 << 20) -> None:
+    """Headers, then one byte of body every ``seconds``, forever (until the client leaves). The
+    ``length`` it claims should be under the limit of the file asked for (a record's is its
+    entry's size), so that only the deadline ends it."""
     handler.send_response(200)
-    handler.send_header("Content-Length", str(1 << 30))
+    handler.send_header("Content-Length", str(length))
     handler.end_headers()
     _trickle(handler, b"", b"x", seconds)
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 
 @contextmanager
-def static_server(directory: Path) -> Iterator[str]:
-    """Serve ``directory`` on a free loopback port; yields its base URL."""
+def static_server(directory: Path, *, protocol: str = "HTTP/1.0") -> Iterator[str]:
+    """Serve ``directory`` on a free loopback port; yields its base URL. ``HTTP/1.1`` keeps
+    connections alive (and writes headers and body in two sends, Nagle's algorithm on)."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -24,6 +25,8 @@ def static_server(directory: Path) -> Iterator[str]:
             "127.0.0.1",
             "--directory",
             str(directory),
+            "--protocol",
+            protocol,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

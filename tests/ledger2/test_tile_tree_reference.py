@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bias_ledger.errors import VerificationError
 from bias_ledger.ledger.merkle import SHA256_HASHER, MerkleTree
+from bias_ledger.ledger.tlog_source import MAX_FETCH_BYTES
 from bias_ledger.ledger.tlog_tiles import leaf_hash
 from bias_ledger.ledger.tlog_tiles_check import TileChecker
 from bias_ledger.ledger.tlog_tree import TileTree
@@ -43,7 +44,7 @@ class MemorySource:
                 self.files[f"tile/{level}/{index}{suffix}"] = b"".join(chunk)
             level += 1
 
-    def read(self, path: str) -> bytes | None:
+    def read(self, path: str, limit: int = MAX_FETCH_BYTES) -> bytes | None:
         return self.files.get(path)
 
 
