@@ -38,18 +38,26 @@ def _github_outputs(decision: GateDecision) -> None:
 @opt.takes_input_options("gate")
 def gate(
     ctx: typer.Context,
-    policy: Annotated[Path, typer.Option("--policy", help="Fairness policy file (TOML).")],
+    policy: Annotated[
+        Path, typer.Option("--policy", metavar="FILE", help="Fairness policy file (TOML).")
+    ],
     record: Annotated[
-        int | None, typer.Option("--record", help="Judge existing audit record N instead.")
+        int | None,
+        typer.Option("--record", metavar="N", help="Judge existing audit record N instead."),
     ] = None,
     baseline: Annotated[
         str | None,
-        typer.Option("--baseline", help="For regression rules: latest-approved, N, or a bundle."),
+        typer.Option(
+            "--baseline",
+            metavar="latest-approved|N|BUNDLE",
+            help="For regression rules: the latest approved record, record N, or a bundle.",
+        ),
     ] = None,
     approved_by: Annotated[
         Path | None,
         typer.Option(
             "--approved-by",
+            metavar="FILE",
             help="allowed_signers file of approvers: the baseline (latest-approved or N) must be "
             "approved by one of these keys; a baseline bundle must be signed by them.",
         ),
@@ -58,6 +66,7 @@ def gate(
         Path | None,
         typer.Option(
             "--trusted-keys",
+            metavar="FILE",
             help="allowed_signers file: every ledger record and the checkpoint must be signed "
             "by one of these keys (for --record N and --baseline).",
         ),
