@@ -304,3 +304,33 @@ def test_witness_quorum_is_required_of_the_checkpoint(world: World, tmp_path: Pa
     judged = gate(world, "--witnesses", policy, "--save-checkpoint", kept, "--no-record")
     assert judged.exit_code == 1, judged.stderr  # judged: v1 regresses
     assert kept.read_bytes() == path.read_bytes()  # the cosigned checkpoint, as verified
+
+
+def test_the_kept_checkpoint_guards_trusted_keys_and_the_python_api(
+    world: World, tmp_path: Path
+) -> None:
+    from bias_ledger.api import Ledger
+    from bias_ledger.errors import VerificationError
+
+    signers = tmp_path / "signers"
+    signers.write_text(
+        f"ci {world.ci.public_line}\n{world.officers.read_text(encoding='ascii')}",
+        encoding="ascii",
+    )
+    kept = tmp_path / "kept"
+    judge = ("--policy", SAMPLE / "policies" / "four-fifths.toml", "--record", "0")
+    done = invoke(world, "gate", *judge, "--trusted-keys", signers, "--save-checkpoint", kept)
+    assert done.exit_code == 0, done.stderr
+    assert _size(kept.read_bytes()) == 5
+    _restore_old(world)
+    said = refused(
+        run_cli("gate", *judge, "--trusted-keys", signers, "--since", kept, ledger=world.ledger)
+    )
+    assert said.startswith("rollback: ") and "5" in said, said
+    # The Python face, as the CLI: the same refusal, nothing appended.
+    before = read_lines(world.ledger)
+    with pytest.raises(VerificationError, match="^rollback: "):
+        Ledger.open(world.ledger).gate(
+            SAMPLE / "policies" / "four-fifths.toml", record=0, trusted=signers, since=kept
+        )
+    assert read_lines(world.ledger) == before
