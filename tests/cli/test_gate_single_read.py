@@ -99,3 +99,38 @@ def test_the_snapshot_reads_a_partial_tile_a_writer_just_widened(
     assert not (ledger / "tile" / "entries" / "000.p" / "3").exists()  # pruned
     snapshot = SnapshotSource(DirectorySource(ledger))
     assert snapshot.read("tile/entries/000.p/3") == narrow
+
+
+def test_a_concurrent_append_neither_fails_nor_tears_the_gates_read(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Real appends (crossing the first full tile, which prunes the partial ones) while the
+    gate verifies again and again: every read is one checkpoint's records, whole."""
+    import threading
+
+    ledger, signer = copied_v2(tmp_path_factory, tmp_path, 250)
+    trust = GateTrust(trust_ledger_keys=True)
+    done = threading.Event()
+    failures: list[BaseException] = []
+
+    def append() -> None:
+        try:
+            for number in range(12):
+                append_record(ledger, RecordKind.GATE, {"note": f"late {number}"}, signer.key)
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+        finally:
+            done.set()
+
+    writer = threading.Thread(target=append)
+    writer.start()
+    sizes = []
+    while not done.is_set() or not sizes:
+        relied_on = verify_for_gate(ledger, trust)
+        assert [record["index"] for record in relied_on.records] == list(
+            range(len(relied_on.records))
+        )
+        sizes.append(len(relied_on.records))
+    writer.join()
+    assert failures == []
+    assert sizes == sorted(sizes) and sizes[0] >= 250 and sizes[-1] <= 262
