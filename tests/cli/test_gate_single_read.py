@@ -124,7 +124,7 @@ def test_a_concurrent_append_neither_fails_nor_tears_the_gates_read(
 
     writer = threading.Thread(target=append)
     writer.start()
-    sizes = []
+    sizes: list[int] = []
     while not done.is_set() or not sizes:
         relied_on = verify_for_gate(ledger, trust)
         assert [record["index"] for record in relied_on.records] == list(
