@@ -150,6 +150,7 @@ class Ledger:
             since=None if since is None else Path(since),
             witnesses=None if witnesses is None else Path(witnesses),
             save_checkpoint=None if save_checkpoint is None else Path(save_checkpoint),
+            ledger=self.path,
             warn=lambda message: warnings.warn(message, UserWarning, stacklevel=4),
         )
         loaded: Path | Policy = Path(policy) if isinstance(policy, str | Path) else policy

@@ -152,6 +152,7 @@ def gate(
         since=since,
         witnesses=witnesses,
         save_checkpoint=save_checkpoint,
+        ledger=path,
         warn=warning_line,
     )
 

@@ -34,6 +34,24 @@ def _ledger_options(
     return [option for option, value in named if value is not None]
 
 
+def _kept_outside(since: Path, ledger: Path | None) -> None:
+    """Refuse a kept checkpoint read from inside a ledger: whoever can roll the ledger back
+    can roll that file back with it, so it would vouch for nothing."""
+    from bias_ledger.outputs import ledger_containing
+
+    found = ledger_containing(since)
+    if found is None and ledger is not None:
+        resolved, configured = since.resolve(), ledger.resolve()
+        if resolved == configured or configured in resolved.parents:
+            found = configured
+    if found is not None:
+        raise InputError(
+            f"--since {since}: the kept checkpoint is inside the ledger {found}, where whoever "
+            "can roll the ledger back can replace it too; keep it outside the ledger (a CI "
+            "cache or artifact) with --save-checkpoint FILE"
+        )
+
+
 def gate_trust(
     *,
     trusted: TrustedKeys | None = None,
@@ -44,12 +62,14 @@ def gate_trust(
     since: Path | None = None,
     witnesses: Path | None = None,
     save_checkpoint: Path | None = None,
+    ledger: Path | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> GateTrust:
     """The gate's trust anchors; an anchor with nothing to anchor is a usage error, and
     trusting the ledger's own keys is said through ``warn``. ``since`` (a checkpoint kept
-    earlier) and ``witnesses`` (a witness policy) are read here; ``save_checkpoint`` is only
-    checked to have a ledger verification to save."""
+    earlier, never from inside ``ledger`` or another ledger) and ``witnesses`` (a witness
+    policy) are read here; ``save_checkpoint`` is only checked to have a ledger verification
+    to save."""
     if approved_by is not None and not baseline:
         raise InputError("--approved-by names who may approve a baseline: give --baseline too")
     if (trusted is not None or trust_ledger_keys) and not baseline and record is None:
@@ -70,6 +90,7 @@ def gate_trust(
     if since is not None:
         from bias_ledger.workflows.verify import read_kept
 
+        _kept_outside(since, ledger)
         kept = read_kept(since)
     if witnesses is not None:
         from bias_ledger.verify.log import Witnesses

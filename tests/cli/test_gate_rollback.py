@@ -273,6 +273,10 @@ def test_ledger_options_need_a_ledger_record_to_rely_on(world: World, tmp_path: 
     missing = gate(world, "--since", tmp_path / "never-saved")
     assert missing.exit_code == 2
     assert "cannot read the kept checkpoint" in missing.stderr
+    # The ledger's own checkpoint "kept" inside it vouches for nothing: refused.
+    inside = gate(world, "--since", world.ledger / "checkpoint")
+    assert inside.exit_code == 2
+    assert "the kept checkpoint is inside the ledger" in inside.stderr
 
 
 def _policy(tmp_path: Path, name: str, key: object) -> Path:
