@@ -7,6 +7,7 @@ Trusted core: standard library and ``bias_ledger.ledger`` only.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from bias_ledger.errors import VerificationError
 from bias_ledger.ledger.tlog_source import DirectorySource, read_tile
@@ -37,12 +38,16 @@ class SnapshotSource:
 
     def __init__(self, directory: DirectorySource) -> None:
         self._directory = directory
+        # Any signature: a directory source that bounds its reads takes the bound by name.
+        self._read: Callable[..., bytes | None] = directory.read
         self.name = directory.name
         self._files: dict[str, bytes | None] = {}
         self._lock = threading.Lock()
         self._sealed = False
 
-    def read(self, path: str) -> bytes | None:
+    def read(self, path: str, limit: int | None = None) -> bytes | None:
+        """The file's bytes as first read (None: absent then); ``limit`` is the directory
+        source's (a larger file is refused before it is read whole)."""
         with self._lock:
             if path in self._files:
                 return self._files[path]
@@ -50,7 +55,7 @@ class SnapshotSource:
                 raise VerificationError(
                     f"{self.name}/{path}: not read while the ledger was verified, so not relied on"
                 )
-        data = self._directory.read(path)
+        data = self._read(path) if limit is None else self._read(path, limit=limit)
         tile = _partial_tile(path) if data is None else None
         if tile is not None:
             # A writer replaced this partial tile with a wider one since the checkpoint was
