@@ -114,6 +114,9 @@ class Ledger:
         approved_by: TrustSpec | None = None,
         trusted: TrustSpec | None = None,
         trust_ledger_keys: bool = False,
+        since: str | Path | None = None,
+        witnesses: str | Path | None = None,
+        save_checkpoint: str | Path | None = None,
         junit: str | Path | None = None,
         record_verdict: bool = True,
         key: Path | str | Ed25519PrivateKey | None = None,
@@ -126,7 +129,10 @@ class Ledger:
         rules; it and ``record`` are relied on only after the ledger verifies and their signer
         (or approver) is trusted: ``trusted`` (the ledger's signers) and ``approved_by`` (the
         approvers) are allowed_signers paths or ``SHA256:`` fingerprints; ``trust_ledger_keys``
-        trusts the ledger's own keys, with a warning. The verdict is in the result:
+        trusts the ledger's own keys, with a warning. Against a rolled-back ledger: ``since``
+        (a checkpoint kept from an earlier run, which the ledger must extend), ``witnesses`` (a
+        witness policy whose quorum must have cosigned), ``save_checkpoint`` (where to keep the
+        checkpoint relied on, for the next run's ``since``). The verdict is in the result:
         ``.passed`` is False for a violated policy (nothing is raised for it).
         """
         import warnings
@@ -141,6 +147,10 @@ class Ledger:
             trust_ledger_keys=trust_ledger_keys,
             baseline=spec,
             record=record,
+            since=None if since is None else Path(since),
+            witnesses=None if witnesses is None else Path(witnesses),
+            save_checkpoint=None if save_checkpoint is None else Path(save_checkpoint),
+            ledger=self.path,
             warn=lambda message: warnings.warn(message, UserWarning, stacklevel=4),
         )
         loaded: Path | Policy = Path(policy) if isinstance(policy, str | Path) else policy
@@ -152,6 +162,7 @@ class Ledger:
             record=record,
             baseline=spec,
             junit=None if junit is None else Path(junit),
+            save_checkpoint=None if save_checkpoint is None else Path(save_checkpoint),
             record_verdict=record_verdict,
             key=_key(key),
             ask_passphrase=ask_passphrase,

@@ -180,9 +180,10 @@ def build(modules: tuple[str, ...] = MODULES) -> typer.Typer:
     """The application with the commands of ``modules`` registered."""
     from importlib import import_module
 
-    from bias_ledger.cli.fast_params import install
+    from bias_ledger.cli import fast_params, metavars
 
-    install()
+    fast_params.install()
+    metavars.install()
     app = _new_app()
     for name in modules:
         import_module(f"bias_ledger.cli.{name}").register(app)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from bias_ledger.cli.options import JsonOption, LedgerOption
-from bias_ledger.cli.output import out, print_json
+from bias_ledger.cli.output import listed_records, out, print_json
 from bias_ledger.errors import InputError
 
 
@@ -91,14 +91,8 @@ def export(
     if json_output:
         print_json(result.to_json())
         return
-    listed = result.records
-    shown = (
-        ", ".join(map(str, listed))
-        if len(listed) <= 20
-        else (f"{len(listed)} records from {listed[0]} to {listed[-1]}")
-    )
     out().print(
-        f"wrote {output} ({result.size} bytes): records {shown} "
+        f"wrote {output} ({result.size} bytes): {listed_records(result.records)} "
         f"with inclusion proofs in the checkpoint of size {result.checkpoint_size}",
         markup=False,
     )

@@ -38,18 +38,26 @@ def _github_outputs(decision: GateDecision) -> None:
 @opt.takes_input_options("gate")
 def gate(
     ctx: typer.Context,
-    policy: Annotated[Path, typer.Option("--policy", help="Fairness policy file (TOML).")],
+    policy: Annotated[
+        Path, typer.Option("--policy", metavar="FILE", help="Fairness policy file (TOML).")
+    ],
     record: Annotated[
-        int | None, typer.Option("--record", help="Judge existing audit record N instead.")
+        int | None,
+        typer.Option("--record", metavar="N", help="Judge existing audit record N instead."),
     ] = None,
     baseline: Annotated[
         str | None,
-        typer.Option("--baseline", help="For regression rules: latest-approved, N, or a bundle."),
+        typer.Option(
+            "--baseline",
+            metavar="latest-approved|N|BUNDLE",
+            help="For regression rules: the latest approved record, record N, or a bundle.",
+        ),
     ] = None,
     approved_by: Annotated[
         Path | None,
         typer.Option(
             "--approved-by",
+            metavar="FILE",
             help="allowed_signers file of approvers: the baseline (latest-approved or N) must be "
             "approved by one of these keys; a baseline bundle must be signed by them.",
         ),
@@ -58,6 +66,7 @@ def gate(
         Path | None,
         typer.Option(
             "--trusted-keys",
+            metavar="FILE",
             help="allowed_signers file: every ledger record and the checkpoint must be signed "
             "by one of these keys (for --record N and --baseline).",
         ),
@@ -70,7 +79,40 @@ def gate(
             "anyone who can write to it can forge a baseline.",
         ),
     ] = False,
-    junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML here.")] = None,
+    since: Annotated[
+        Path | None,
+        typer.Option(
+            "--since",
+            metavar="FILE",
+            help="A signed checkpoint kept from an earlier run (--save-checkpoint), outside the "
+            "ledger: the ledger must extend it, or the gate fails (exit 3): catches a rollback "
+            "to an older state that brings back an older or revoked approval.",
+            show_default=False,
+        ),
+    ] = None,
+    witnesses: Annotated[
+        Path | None,
+        typer.Option(
+            "--witnesses",
+            metavar="FILE",
+            help="Format 2: a witness policy file; the ledger's checkpoint must carry its "
+            "quorum of valid cosignatures (exit 3 otherwise).",
+            show_default=False,
+        ),
+    ] = None,
+    save_checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-checkpoint",
+            metavar="FILE",
+            help="Once the ledger verified, write the checkpoint the gate relied on here "
+            "(atomically; never inside the ledger), for the next run's --since FILE.",
+            show_default=False,
+        ),
+    ] = None,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", metavar="FILE", help="Write JUnit XML here.")
+    ] = None,
     no_record: Annotated[
         bool, typer.Option("--no-record", help="Do not record the verdict in the ledger.")
     ] = False,
@@ -82,7 +124,12 @@ def gate(
     **inputs: Any,
 ) -> None:
     """Evaluate a fairness policy; record the verdict; exit 0 pass, 1 violated, 2 bad input,
-    3 a baseline or record that does not verify."""
+    3 a baseline or record that does not verify.
+
+    Against rollback (an older, validly signed state of the ledger restored), keep the
+    checkpoint each run relied on outside the ledger and give it to the next run:
+    --save-checkpoint FILE, then --since FILE (the first run has none to give).
+    """
     from bias_ledger.cli.key_cmd import ask_passphrase
     from bias_ledger.ledger.reader import resolve_ledger_path
     from bias_ledger.ledger.trust import load_allowed_signers
@@ -90,8 +137,11 @@ def gate(
     from bias_ledger.workflows.gate import gate_trust, run_gate
 
     path = resolve_ledger_path(ledger)
-    if junit is not None:  # before the policy is even read: never inside a ledger
+    # Before the policy is even read: never inside a ledger.
+    if junit is not None:
         check_output_path(junit, ledger=path, what="--junit")
+    if save_checkpoint is not None:
+        check_output_path(save_checkpoint, ledger=path, what="--save-checkpoint")
     loaded = load_policy(policy)
     trust = gate_trust(
         trusted=load_allowed_signers(trusted_keys) if trusted_keys else None,
@@ -99,6 +149,10 @@ def gate(
         trust_ledger_keys=trust_ledger_keys,
         baseline=baseline,
         record=record,
+        since=since,
+        witnesses=witnesses,
+        save_checkpoint=save_checkpoint,
+        ledger=path,
         warn=warning_line,
     )
 
@@ -116,6 +170,7 @@ def gate(
         record=record,
         baseline=baseline,
         junit=junit,
+        save_checkpoint=save_checkpoint,
         record_verdict=not no_record,
         key=key,
         ask_passphrase=ask_passphrase,

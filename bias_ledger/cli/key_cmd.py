@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from bias_ledger.cli.options import JsonOption, KeyOption, LedgerOption
-from bias_ledger.cli.output import out, print_json, warning_line
+from bias_ledger.cli.output import counted, out, print_json, warning_line
 from bias_ledger.errors import KeyFileError
 
 key_app = typer.Typer(help="Ed25519 signing keys in OpenSSH format.", no_args_is_help=True)
@@ -146,7 +146,7 @@ def show(
         return
     _describe(public_key_openssh(public), found, key, json_output)
     if signed is not None:
-        out().print(f"signed {signed} record(s) in {path}")
+        out().print(f"signed {counted(signed, 'record')} in {path}")
 
 
 @key_app.command("rotate")

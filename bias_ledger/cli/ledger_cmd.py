@@ -15,7 +15,7 @@ from bias_ledger.cli.options import (
     WideOption,
     print_fitted,
 )
-from bias_ledger.cli.output import out, print_json, warning_line
+from bias_ledger.cli.output import counted, out, print_json, warning_line
 from bias_ledger.errors import ExitCode, InputError, VerificationError
 
 
@@ -372,7 +372,7 @@ def fsck(
         for action in report.actions:
             out().print(f"repaired: {action}", markup=False)
         if report.clean:
-            out().print(f"ok: {report.records} records, no damage")
+            out().print(f"ok: {counted(report.records, 'record')}, no damage")
     if not report.clean and not repair:
         raise typer.Exit(int(ExitCode.VERIFICATION_FAILED))
 

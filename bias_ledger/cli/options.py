@@ -33,6 +33,7 @@ TrustedKeysOption = Annotated[
     Path | None,
     typer.Option(
         "--trusted-keys",
+        metavar="FILE",
         help="OpenSSH allowed_signers file of trusted keys (principal and key per line).",
         show_default=False,
     ),
@@ -41,6 +42,7 @@ TrustedKeyOption = Annotated[
     list[str] | None,
     typer.Option(
         "--trusted-key",
+        metavar="FINGERPRINT",
         help="Trust the key with this fingerprint (SHA256:...); repeatable.",
         show_default=False,
     ),

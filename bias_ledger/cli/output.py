@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,20 @@ from bias_ledger.render.safe_text import install, json_safe
 
 _stdout: Console | None = None
 _stderr: Console | None = None
+
+
+def counted(count: int, noun: str) -> str:
+    """``1 record``, ``2 records``: a count with its noun in the right number."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def listed_records(indexes: Sequence[int]) -> str:
+    """``record 3``, ``records 0, 2, 5``, or ``40 records from 0 to 39`` (over 20 listed)."""
+    if len(indexes) == 1:
+        return f"record {indexes[0]}"
+    if len(indexes) <= 20:
+        return "records " + ", ".join(map(str, indexes))
+    return f"{len(indexes)} records from {indexes[0]} to {indexes[-1]}"
 
 
 def out() -> Console:

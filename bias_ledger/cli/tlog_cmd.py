@@ -11,7 +11,7 @@ import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bias_ledger.cli.options import JsonOption, LedgerOption
-from bias_ledger.cli.output import out, print_json, warning_line
+from bias_ledger.cli.output import counted, out, print_json, warning_line
 from bias_ledger.errors import BiasLedgerError, InputError
 
 
@@ -125,7 +125,7 @@ def fsck_v2(ledger: Path, json_output: bool) -> None:
     if json_output:
         print_json({"clean": True, "records": size, "problems": [], "actions": []})
     else:
-        out().print(f"ok: {size} records, the tiles match the checkpoint")
+        out().print(f"ok: {counted(size, 'record')}, the tiles match the checkpoint")
 
 
 def publish(
@@ -145,10 +145,11 @@ def publish(
         print_json(result.to_json())
         return
     if result.old_size == result.size:
-        warning_line(f"{directory} already holds all {result.size} records")
+        warning_line(f"{directory} already holds all {counted(result.size, 'record')}")
     out().print(
-        f"published {result.size} records to {directory} ({result.records_copied} new "
-        f"records, {result.tiles_written} tiles written)"
+        f"published {counted(result.size, 'record')} to {directory} "
+        f"({counted(result.records_copied, 'new record')}, "
+        f"{counted(result.tiles_written, 'tile')} written)"
     )
 
 

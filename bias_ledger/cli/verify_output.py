@@ -12,7 +12,15 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from bias_ledger.cli.output import error_line, out, print_json, warning_line, write_text
+from bias_ledger.cli.output import (
+    counted,
+    error_line,
+    listed_records,
+    out,
+    print_json,
+    warning_line,
+    write_text,
+)
 from bias_ledger.errors import ExitCode
 from bias_ledger.verify import Check, Status, Verification, VerificationFailed
 from bias_ledger.workflows.verify import RecomputeFailed, Verified
@@ -128,16 +136,12 @@ def show_success(shown: Shown, json_output: bool) -> None:
     _print_checks(result.checks, result.warnings)
     signers = ", ".join(f"{fp} ({who})" if who else fp for fp, who in result.signers)
     if result.kind == "bundle":
-        listed = result.records
-        listing = (
-            ", ".join(map(str, listed))
-            if len(listed) <= 20
-            else f"{len(listed)} records from {listed[0]} to {listed[-1]}"
-        )
         out().print(
-            f"[bold green]VALID[/]: bundle {escape(result.source)}: records "
-            f"{listing} of {escape(result.origin)}"
+            f"[bold green]VALID[/]: bundle {escape(result.source)}: "
+            f"{listed_records(result.records)} of {escape(result.origin)}"
         )
     else:
-        out().print(f"[bold green]VALID[/]: {result.size} records of {escape(result.origin)}")
+        out().print(
+            f"[bold green]VALID[/]: {counted(result.size, 'record')} of {escape(result.origin)}"
+        )
     out().print(f"signers: {escape(signers)}")

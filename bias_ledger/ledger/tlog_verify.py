@@ -282,7 +282,11 @@ def verify_log(
             )
         )
     if kept is not None and since is not None:
-        steps.append(_check_kept(kept, state.kept_root, since, signers, trust.trusted, size))
+        # The kept checkpoint may be signed by a trusted key that signs no record of this
+        # (rolled-back) log: its signature is looked for among the trusted keys too.
+        outside = [] if trust.trusted is None else [k.public_key for k in trust.trusted]
+        keys = [*signers, *(key for key in outside if key is not None)]
+        steps.append(_check_kept(kept, state.kept_root, since, keys, trust.trusted, size))
     principals = tuple(trust.principals.items())
     return LogVerification(
         checkpoint.origin,

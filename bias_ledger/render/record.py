@@ -24,6 +24,27 @@ def _grid(rows: list[tuple[str, str]]) -> Table:
     return table
 
 
+NONE = "—"
+"""How a missing value (JSON null, an empty list or note) is shown."""
+
+
+def shown(value: Any) -> str:
+    """A record's value as a person reads it: no Python ``None``, ``True`` or reprs."""
+    if value is None or value == "" or value == [] or value == {}:
+        return NONE
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{key}={shown(item)}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(shown(item) for item in value)
+    return str(value)
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
+
+
 def _value(cell: Mapping[str, Any]) -> str:
     number = cell.get("value")
     return "n/a" if number is None else f"{number:.4g}"
@@ -70,12 +91,12 @@ def record_report(record: Mapping[str, Any]) -> RenderableType:
         ("record", str(record["index"])),
         ("kind", kind),
         ("time (UTC)", record["timestamp"]),
-        ("previous hash", str(record["previous_hash"])),
+        ("previous hash", shown(record["previous_hash"])),
         ("origin", record["origin"]),
         ("signer", f"{computed_fingerprint(signer['public_key'])}  {signer['public_key']}"),
         ("format version", str(record["format_version"])),
     ]
-    rows += [(f"label {name}", str(value)) for name, value in record.get("labels", {}).items()]
+    rows += [(f"label {name}", shown(value)) for name, value in record.get("labels", {}).items()]
     payload = record[kind]
     parts: list[RenderableType] = [_grid(rows)]
     if kind == "audit":
@@ -89,12 +110,13 @@ def record_report(record: Mapping[str, Any]) -> RenderableType:
         details += [
             (
                 item["role"],
-                f"{item['name']} {item['rows']} rows {item['size']} bytes blake3:{item['blake3']}",
+                f"{item['name']} {_rows(item['rows'])} {item['size']} bytes "
+                f"blake3:{item['blake3']}",
             )
             for item in payload["inputs"]
         ]
-        details += [(f"param {k}", str(v)) for k, v in payload["parameters"].items()]
-        details += [(f"env {k}", str(v)) for k, v in payload.get("environment", {}).items()]
+        details += [(f"param {k}", shown(v)) for k, v in payload["parameters"].items()]
+        details += [(f"env {k}", shown(v)) for k, v in payload.get("environment", {}).items()]
         parts.append(_grid(details))
         if payload.get("standard") == "nyc-ll144":
             from bias_ledger.standards.ll144_terminal import ll144_report
@@ -110,13 +132,13 @@ def record_report(record: Mapping[str, Any]) -> RenderableType:
         else:
             parts.extend(_generic_groups(payload["results"]))
     else:
-        shown = dict(payload)
+        fields = dict(payload)
         for key_field in ("new_public_key", "revoked_public_key"):  # key records
-            if key_field in shown:
-                shown[key_field.replace("public_key", "fingerprint")] = computed_fingerprint(
-                    shown[key_field]
+            if key_field in fields:
+                fields[key_field.replace("public_key", "fingerprint")] = computed_fingerprint(
+                    fields[key_field]
                 )
-        parts.append(_grid([(key, str(value)) for key, value in shown.items()]))
+        parts.append(_grid([(key, shown(value)) for key, value in fields.items()]))
     policy = payload.get("policy") if isinstance(payload, dict) else None
     if policy:
         from bias_ledger.policy.report import PolicyReport

@@ -10,9 +10,9 @@ from pathlib import Path
 from bias_ledger.errors import VerificationError
 from bias_ledger.ledger import sshsig
 from bias_ledger.ledger.checkpoint import Checkpoint, parse_signed_checkpoint
-from bias_ledger.ledger.entry_checks import AlteredRecord, check_entries
+from bias_ledger.ledger.entry_checks import AlteredRecord, CheckedEntry, check_entries
 from bias_ledger.ledger.merkle import BLAKE3_HASHER, CompactRange
-from bias_ledger.ledger.reader import read_ledger
+from bias_ledger.ledger.reader import StoredLedger, read_ledger
 from bias_ledger.ledger.trust import TrustedKeys
 from bias_ledger.verify.chain import check_chain, check_checkpoint, edited_field
 from bias_ledger.verify.core import Kept, verify_source
@@ -21,7 +21,8 @@ from bias_ledger.verify.source import Integrity
 
 
 class LedgerSource:
-    """The ledger at ``path``; its leaf hashes are kept for ``--since``."""
+    """The ledger at ``path``; its leaf hashes are kept for ``--since``, and what it read for a
+    caller that must use the very bytes verified (the gate)."""
 
     kind = "ledger"
     trust_hint = "pass --trusted-keys FILE, --trusted-key FINGERPRINT, or --trust-ledger-keys"
@@ -30,6 +31,10 @@ class LedgerSource:
         self.path = path
         self.name = str(path)
         self._leaves: list[bytes] = []
+        self.stored: StoredLedger | None = None
+        """The ledger as :meth:`integrity` read it (None before)."""
+        self.entries: list[CheckedEntry] = []
+        """Its records as :meth:`integrity` checked them."""
 
     def integrity(self, checklist: Checklist) -> Integrity:
         source = self.name
@@ -55,6 +60,7 @@ class LedgerSource:
             check_chain(entries, origin=stored.meta.origin, source=source)
             check.detail = "indexes 0..n-1, each previous_hash is BLAKE3 of the last"
         self._leaves = [item.leaf_hash for item in entries]
+        self.stored, self.entries = stored, entries
         warnings: list[str] = []
         if stored.torn_tail:
             # Bytes after the last LF are an interrupted append, never a record (an entry is

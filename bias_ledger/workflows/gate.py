@@ -27,6 +27,31 @@ if TYPE_CHECKING:
     from bias_ledger.policy import Policy, PolicyReport
 
 
+def _ledger_options(
+    since: Path | None, witnesses: Path | None, save_checkpoint: Path | None
+) -> list[str]:
+    named = (("--since", since), ("--witnesses", witnesses), ("--save-checkpoint", save_checkpoint))
+    return [option for option, value in named if value is not None]
+
+
+def _kept_outside(since: Path, ledger: Path | None) -> None:
+    """Refuse a kept checkpoint read from inside a ledger: whoever can roll the ledger back
+    can roll that file back with it, so it would vouch for nothing."""
+    from bias_ledger.outputs import ledger_containing
+
+    found = ledger_containing(since)
+    if found is None and ledger is not None:
+        resolved, configured = since.resolve(), ledger.resolve()
+        if resolved == configured or configured in resolved.parents:
+            found = configured
+    if found is not None:
+        raise InputError(
+            f"--since {since}: the kept checkpoint is inside the ledger {found}, where whoever "
+            "can roll the ledger back can replace it too; keep it outside the ledger (a CI "
+            "cache or artifact) with --save-checkpoint FILE"
+        )
+
+
 def gate_trust(
     *,
     trusted: TrustedKeys | None = None,
@@ -34,10 +59,17 @@ def gate_trust(
     trust_ledger_keys: bool = False,
     baseline: str | None = None,
     record: int | None = None,
+    since: Path | None = None,
+    witnesses: Path | None = None,
+    save_checkpoint: Path | None = None,
+    ledger: Path | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> GateTrust:
     """The gate's trust anchors; an anchor with nothing to anchor is a usage error, and
-    trusting the ledger's own keys is said through ``warn``."""
+    trusting the ledger's own keys is said through ``warn``. ``since`` (a checkpoint kept
+    earlier, never from inside ``ledger`` or another ledger) and ``witnesses`` (a witness
+    policy) are read here; ``save_checkpoint`` is only checked to have a ledger verification
+    to save."""
     if approved_by is not None and not baseline:
         raise InputError("--approved-by names who may approve a baseline: give --baseline too")
     if (trusted is not None or trust_ledger_keys) and not baseline and record is None:
@@ -47,9 +79,33 @@ def gate_trust(
             "a record of it (--record N, --baseline latest-approved|N|BUNDLE), and judging new "
             "data without --baseline relies on none; drop the option or give a baseline"
         )
+    ledger_options = _ledger_options(since, witnesses, save_checkpoint)
+    if ledger_options and record is None and not _uses_ledger(baseline):
+        raise InputError(
+            f"{ledger_options[0]}: not applicable: the gate verifies the ledger only before it "
+            "relies on a record of it (--record N, --baseline latest-approved|N); a baseline "
+            "bundle or new data without a baseline relies on none"
+        )
+    kept = policy = None
+    if since is not None:
+        from bias_ledger.workflows.verify import read_kept
+
+        _kept_outside(since, ledger)
+        kept = read_kept(since)
+    if witnesses is not None:
+        from bias_ledger.verify.log import Witnesses
+        from bias_ledger.witness.policy import load_witness_policy
+
+        policy = Witnesses(load_witness_policy(witnesses), str(witnesses))
     if trust_ledger_keys and warn is not None:
         warn(TRUST_LEDGER_KEYS_WARNING)
-    return GateTrust(trusted=trusted, approvers=approved_by, trust_ledger_keys=trust_ledger_keys)
+    return GateTrust(
+        trusted=trusted,
+        approvers=approved_by,
+        trust_ledger_keys=trust_ledger_keys,
+        kept=kept,
+        witnesses=policy,
+    )
 
 
 @dataclass(frozen=True)
@@ -63,6 +119,9 @@ class GateDecision:
     kind: str
     """The record kind the verdict is appended as: ``audit`` (a new audit) or ``gate``."""
     payload: Mapping[str, Any]
+    checkpoint: bytes | None = field(default=None, repr=False)
+    """The signed checkpoint of the ledger verified before a record of it was relied on (for
+    ``--save-checkpoint``); None when the gate relied on no record of the ledger."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +179,9 @@ def _uses_ledger(baseline: str | None) -> bool:
     return baseline is not None and (baseline == LATEST_APPROVED or baseline.isdigit())
 
 
-def _verified(ledger: Path, trust: GateTrust, record: int | None, baseline: str | None) -> Any:
+def _verified(
+    ledger: Path, trust: GateTrust, record: int | None, baseline: str | None
+) -> VerifiedLedger | None:
     from bias_ledger.gate_trust import verify_for_gate
 
     if record is None and not _uses_ledger(baseline):
@@ -188,6 +249,7 @@ def decide_gate(
     verified = _verified(ledger, trust, record, baseline)
     base = resolve_baseline(verified, baseline, trust) if baseline else None
     if record is not None:
+        assert verified is not None  # --record verifies the ledger
         decision = _judge_record(verified, record, loaded, base)
     else:
         assert audit is not None
@@ -199,7 +261,8 @@ def decide_gate(
         decision = GateDecision(report, results, base, "audit", audit_payload(result, report))
     payload = dict(decision.payload)
     payload["baseline"] = dict(base.source) if base else None
-    return GateDecision(decision.report, decision.results, base, decision.kind, payload)
+    checkpoint = None if verified is None else verified.checkpoint
+    return GateDecision(decision.report, decision.results, base, decision.kind, payload, checkpoint)
 
 
 def run_gate(
@@ -211,19 +274,23 @@ def run_gate(
     record: int | None = None,
     baseline: str | None = None,
     junit: Path | None = None,
+    save_checkpoint: Path | None = None,
     record_verdict: bool = True,
     key: Path | Ed25519PrivateKey | None = None,
     ask_passphrase: Callable[[str], str] | None = None,
     warn: Callable[[str], None] | None = None,
     before_record: Callable[[GateDecision], None] | None = None,
 ) -> GateResult:
-    """Decide (:func:`decide_gate`), write ``junit``, call ``before_record`` (the CLI's GitHub
-    annotations), then append the verdict unless ``record_verdict`` is False."""
+    """Decide (:func:`decide_gate`), write ``junit`` and ``save_checkpoint`` (the checkpoint
+    the verification relied on, for the next run's ``--since``), call ``before_record`` (the
+    CLI's GitHub annotations), then append the verdict unless ``record_verdict`` is False."""
     from bias_ledger.outputs import check_output_path, write_output
     from bias_ledger.workflows.append import sign_and_append
 
     if junit is not None:  # before the verdict is recorded: never inside a ledger
         check_output_path(junit, ledger=ledger, what="--junit")
+    if save_checkpoint is not None:
+        check_output_path(save_checkpoint, ledger=ledger, what="--save-checkpoint")
     decision = decide_gate(
         ledger,
         policy,
@@ -240,6 +307,12 @@ def run_gate(
         write_output(
             junit, render_junit(decision.report, suite_name=name), ledger=ledger, what="--junit"
         )
+    if save_checkpoint is not None:
+        if decision.checkpoint is None:
+            raise InputError(
+                f"--save-checkpoint {save_checkpoint}: {ledger} has no signed checkpoint to save"
+            )
+        write_output(save_checkpoint, decision.checkpoint, ledger=ledger, what="--save-checkpoint")
     if before_record is not None:
         before_record(decision)
     appended = None

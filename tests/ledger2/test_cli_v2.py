@@ -38,6 +38,6 @@ def test_format2_cli_end_to_end(tmp_path: Path) -> None:
     verified = run_cli("verify", "--trusted-key", signer.fingerprint, "--json", env=env)
     assert verified.returncode == 0, verified.stderr
     assert json.loads(verified.stdout)["format_version"] == 2
-    assert run_cli("fsck", env=env).stdout.startswith("ok: 1 records")
+    assert run_cli("fsck", env=env).stdout.startswith("ok: 1 record,")
     refused = run_cli("proof", "consistency", "1", "2", env=env)
     assert refused.returncode == 2 and "expected 1 <= A <= B <= 1" in refused.stderr

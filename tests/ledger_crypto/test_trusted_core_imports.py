@@ -27,6 +27,7 @@ CORE = [
     "tlog_tiles",
     "tlog_entry",
     "tlog_source",
+    "tlog_snapshot",
     "http_deadline",
     "tlog_tree",
     "tlog_read",
