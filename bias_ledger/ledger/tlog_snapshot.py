@@ -9,6 +9,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+import blake3
+
 from bias_ledger.errors import VerificationError
 from bias_ledger.ledger.tlog_source import DirectorySource, read_tile
 from bias_ledger.ledger.tlog_tiles import ENTRIES_LEVEL, Tile
@@ -27,6 +29,12 @@ def _partial_tile(path: str) -> Tile | None:
     return Tile(level, int(digits), int(width))
 
 
+PINNED_WHOLE = 4096
+"""Tiles, and other files up to this size, are kept as read (a partial tile may be pruned by a
+writer meanwhile); a larger file (a record) is kept by its BLAKE3 digest, and its bytes read again
+are refused unless they hash to it, so the snapshot does not hold the log's records twice."""
+
+
 class SnapshotSource:
     """A :class:`~bias_ledger.ledger.tlog_source.LogSource` over a ledger directory that reads
     each file at most once and then answers from what it read (absence included).
@@ -42,6 +50,7 @@ class SnapshotSource:
         self._read: Callable[..., bytes | None] = directory.read
         self.name = directory.name
         self._files: dict[str, bytes | None] = {}
+        self._digests: dict[str, bytes] = {}
         self._lock = threading.Lock()
         self._sealed = False
 
@@ -51,11 +60,18 @@ class SnapshotSource:
         with self._lock:
             if path in self._files:
                 return self._files[path]
-            if self._sealed:
+            digest = self._digests.get(path)
+            if digest is None and self._sealed:
                 raise VerificationError(
                     f"{self.name}/{path}: not read while the ledger was verified, so not relied on"
                 )
         data = self._read(path) if limit is None else self._read(path, limit=limit)
+        if digest is not None:
+            if data is None or blake3.blake3(data).digest() != digest:
+                raise VerificationError(
+                    f"{self.name}/{path}: changed since the ledger was verified, so not relied on"
+                )
+            return data
         tile = _partial_tile(path) if data is None else None
         if tile is not None:
             # A writer replaced this partial tile with a wider one since the checkpoint was
@@ -64,6 +80,15 @@ class SnapshotSource:
                 data = read_tile(self._directory, tile)
             except VerificationError:
                 data = None
+        if data is not None and len(data) > PINNED_WHOLE and not path.startswith("tile/"):
+            pinned = blake3.blake3(data).digest()
+            with self._lock:
+                # The first bytes pinned win: two threads reading one file see the same bytes.
+                if self._digests.setdefault(path, pinned) == pinned:
+                    return data
+            raise VerificationError(
+                f"{self.name}/{path}: changed while the ledger was verified, so not relied on"
+            )
         with self._lock:
             # The first bytes pinned win: two threads reading one file see the same bytes.
             return self._files.setdefault(path, data)

@@ -90,6 +90,24 @@ def test_the_snapshot_answers_with_the_bytes_it_read_first(
         snapshot.read("tile/entries/000.p/3")
 
 
+def test_the_snapshot_holds_a_large_file_by_digest_and_refuses_it_changed(tmp_path: Path) -> None:
+    """A record-sized file is not held twice: read again, it must hash to what was read first."""
+    (tmp_path / "records").mkdir()
+    large = tmp_path / "records" / "big"
+    original = bytes(range(256)) * 20  # over PINNED_WHOLE
+    large.write_bytes(original)
+    snapshot = SnapshotSource(DirectorySource(tmp_path))
+    assert snapshot.read("records/big") == original
+    snapshot.seal()
+    assert snapshot.read("records/big") == original  # read again, unchanged: answered
+    large.write_bytes(original[:-1] + b"!")
+    with pytest.raises(VerificationError, match="changed since the ledger was verified"):
+        snapshot.read("records/big")
+    large.unlink()
+    with pytest.raises(VerificationError, match="changed since the ledger was verified"):
+        snapshot.read("records/big")
+
+
 def test_the_snapshot_reads_a_partial_tile_a_writer_just_widened(
     tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
