@@ -20,6 +20,7 @@ from typing import Any
 from bias_ledger.io import formats
 from bias_ledger.io.late_types import TypeChanged, late_value, retry_wider, wider
 from bias_ledger.io.model import FileFormat
+from bias_ledger.io.read import csv_line
 
 
 @dataclass(frozen=True)
@@ -162,24 +163,4 @@ def rows_holding(path: Path, name: str, value: str, *, default_na: bool) -> str:
         return "some rows"
     shown = ", ".join(str(row) for row in found[:ROW_EXAMPLES])
     more = ", ..." if len(found) > ROW_EXAMPLES else ""
-    return f"rows {shown}{more} (1-based data rows; row {found[0]} is {_line(path, found[0])})"
-
-
-def _line(path: Path, row: int) -> str:
-    """``line N of the file`` for data row ``row``: where its record starts (a quoted value
-    may span lines, so lines and rows part ways)."""
-    import csv
-
-    import pyarrow as pa
-
-    with (
-        pa.input_stream(str(path), compression="detect") as stream,
-        io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="") as handle,
-    ):
-        records = csv.reader(handle)
-        ended = 0  # the line the previous record ended on (the header is record 0)
-        for number, _ in enumerate(records):
-            if number == row:
-                return f"line {ended + 1} of the file"
-            ended = records.line_num
-    return "past the end of the file"
+    return f"rows {shown}{more} (1-based data rows){csv_line(path, found[0])}"

@@ -110,6 +110,27 @@ def _first_ragged_row(path: Path) -> str:
     return ""
 
 
+def csv_line(path: Path, row: int) -> str:
+    """``, the first on line N of the file`` for data row ``row`` of a CSV file: the line its
+    record starts on (a quoted value may span lines, so lines and rows part ways)."""
+    import csv
+    import io
+
+    import pyarrow as pa
+
+    with (
+        pa.input_stream(str(path), compression="detect") as stream,
+        io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="") as handle,
+    ):
+        records = csv.reader(handle)
+        ended = 0  # the line the previous record ended on (the header is record 0)
+        for number, _ in enumerate(records):
+            if number == row:
+                return f", the first on line {ended + 1} of the file"
+            ended = records.line_num
+    return ""
+
+
 # pyarrow's CSV reader must see the header line in its first block, whose default is 1 MiB;
 # longer headers (a million columns) get a block that fits them, up to this bound.
 def _csv_options(
