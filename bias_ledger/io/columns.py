@@ -38,7 +38,7 @@ class Located:
         rows = first if self.rows is None else self.rows[first]
         shown = ", ".join(str(int(r) + 1) for r in rows)
         more = ", ..." if len(positions) > ROW_EXAMPLES else ""
-        return f"rows {shown}{more} (1-based data rows)"
+        return f"rows {shown}{more} (1-based data rows){_line(self.file, int(rows[0]) + 1)}"
 
     def subset(
         self, keep: npt.NDArray[np.bool_], selector: Any, kept: npt.NDArray[np.int64]
@@ -50,6 +50,17 @@ class Located:
         """
         rows = kept if self.rows is None else self.rows[keep]
         return Located(self.name, self.data.filter(selector), self.file, rows)
+
+
+def _line(file: Any, row: int) -> str:
+    """``, the first on line N of the file`` for a CSV file's data row ``row`` ("" otherwise)."""
+    from pathlib import Path
+
+    if not isinstance(file, Path) or not file.name.lower().endswith((".csv", ".csv.gz")):
+        return ""
+    from bias_ledger.io.read import csv_line
+
+    return csv_line(file, row)
 
 
 def text(value: Any) -> str:

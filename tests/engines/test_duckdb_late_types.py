@@ -165,6 +165,7 @@ def test_a_bad_late_value_is_refused_alike_naming_its_row(
     arrow, duck = _outcome(path, "arrow"), _outcome(path, "duckdb")
     assert isinstance(arrow, str) and f"{role} column {column!r}" in arrow, arrow
     assert f"rows {ROWS - LATE + 1}, " in arrow and "(1-based data rows)" in arrow
+    assert f"the first on line {ROWS - LATE + 2} of the file" in arrow
     assert duck == arrow
     assert len(duck.splitlines()) == 1
 
@@ -190,8 +191,8 @@ def test_text_in_a_numeric_column_names_file_column_row_and_line(
     message = _outcome(path, "duckdb", **args)
     row = ROWS - 1  # data rows: the quoted one, then ROWS more; the bad one is third from last
     assert message == (
-        f"{path}: {role} column {name!r} holds 'oops' in rows {row} (1-based data rows; row "
-        f"{row} is line {row + 2} of the file); expected a number"
+        f"{path}: {role} column {name!r} holds 'oops' in rows {row} (1-based data rows), the "
+        f"first on line {row + 2} of the file; expected a number"
     ), message
 
 
