@@ -4,7 +4,6 @@ the rows behind an aggregated value (read again for a message)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,9 +11,9 @@ import numpy.typing as npt
 
 from bias_ledger.io import formats
 from bias_ledger.io.arrays import arrow_integers, bool_values
-from bias_ledger.io.columns import Located
+from bias_ledger.io.columns import Located, rows_phrase
 from bias_ledger.io.model import ColumnMapping, FileFormat
-from bias_ledger.io.read import Source, csv_line, text_columns
+from bias_ledger.io.read import Source, text_columns
 from bias_ledger.io.tables import InMemoryTable, column_batches
 
 ROW_EXAMPLES = 5
@@ -117,10 +116,6 @@ def locator(
                 offset += len(batch)
                 if more:
                     break
-        shown = ", ".join(str(row) for row in found)
-        line = ""
-        if found and kind is FileFormat.CSV and isinstance(path, Path):
-            line = csv_line(path, found[0])
-        return f"rows {shown}{', ...' if more else ''} (1-based data rows){line}"
+        return rows_phrase(path, found, more)
 
     return locate

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from bias_ledger.io import formats
+from bias_ledger.io.columns import rows_phrase
 from bias_ledger.io.late_types import TypeChanged, late_value, retry_wider, wider
 from bias_ledger.io.model import FileFormat
-from bias_ledger.io.read import csv_line
 
 
 @dataclass(frozen=True)
@@ -161,6 +161,4 @@ def rows_holding(path: Path, name: str, value: str, *, default_na: bool) -> str:
                 break
     if not found:
         return "some rows"
-    shown = ", ".join(str(row) for row in found[:ROW_EXAMPLES])
-    more = ", ..." if len(found) > ROW_EXAMPLES else ""
-    return f"rows {shown}{more} (1-based data rows){csv_line(path, found[0])}"
+    return rows_phrase(path, found[:ROW_EXAMPLES], len(found) > ROW_EXAMPLES)

@@ -36,9 +36,7 @@ class Located:
         """A phrase naming the first file rows at ``positions`` (1-based data rows)."""
         first = positions[:ROW_EXAMPLES]
         rows = first if self.rows is None else self.rows[first]
-        shown = ", ".join(str(int(r) + 1) for r in rows)
-        more = ", ..." if len(positions) > ROW_EXAMPLES else ""
-        return f"rows {shown}{more} (1-based data rows){_line(self.file, int(rows[0]) + 1)}"
+        return rows_phrase(self.file, [int(r) + 1 for r in rows], len(positions) > ROW_EXAMPLES)
 
     def subset(
         self, keep: npt.NDArray[np.bool_], selector: Any, kept: npt.NDArray[np.int64]
@@ -52,15 +50,18 @@ class Located:
         return Located(self.name, self.data.filter(selector), self.file, rows)
 
 
-def _line(file: Any, row: int) -> str:
-    """``, the first on line N of the file`` for a CSV file's data row ``row`` ("" otherwise)."""
-    from pathlib import Path
+def rows_phrase(file: Any, rows: Sequence[int], more: bool) -> str:
+    """How every message names rows: ``rows 3, 8, ... (1-based data rows)``, and for a CSV
+    file the line the first starts on (a quoted value may span lines: lines and rows part
+    ways)."""
 
-    if not isinstance(file, Path) or not file.name.lower().endswith((".csv", ".csv.gz")):
-        return ""
-    from bias_ledger.io.read import csv_line
+    shown = ", ".join(str(row) for row in rows) + (", ..." if more else "")
+    line = ""
+    if rows and isinstance(file, Path) and file.name.lower().endswith((".csv", ".csv.gz")):
+        from bias_ledger.io.read import csv_line
 
-    return csv_line(file, row)
+        line = csv_line(file, rows[0])
+    return f"rows {shown} (1-based data rows){line}"
 
 
 def text(value: Any) -> str:

@@ -229,7 +229,9 @@ def test_a_directory_of_files_keeps_a_late_float_group_apart(tmp_path: Path) -> 
 
 def test_json_lines_late_float_group_is_read_exactly(tmp_path: Path) -> None:
     path = tmp_path / "late.jsonl"
-    records = [{"y": i % 2, "p": (i // 3) % 2, "g": 1 + i % 3} for i in range(ROWS)]
+    records: list[dict[str, object]] = [
+        {"y": i % 2, "p": (i // 3) % 2, "g": 1 + i % 3} for i in range(ROWS)
+    ]
     records += [{"y": 1, "p": 1, "g": 2.5}] * LATE
     path.write_text("".join(json.dumps(record) + "\n" for record in records))
     document = _outcome(path, "duckdb")
@@ -240,7 +242,9 @@ def test_json_lines_late_float_group_is_read_exactly(tmp_path: Path) -> None:
 
 def test_json_lines_field_of_numbers_and_text_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "mixed.jsonl"
-    records = [{"y": i % 2, "p": (i // 3) % 2, "g": 1 + i % 3} for i in range(ROWS)]
+    records: list[dict[str, object]] = [
+        {"y": i % 2, "p": (i // 3) % 2, "g": 1 + i % 3} for i in range(ROWS)
+    ]
     records += [{"y": 1, "p": 1, "g": "3"}] * LATE
     path.write_text("".join(json.dumps(record) + "\n" for record in records))
     message = _outcome(path, "duckdb")

@@ -162,7 +162,7 @@ def test_a_late_float_group_is_its_own_group_as_on_arrow(spark: Any, tmp_path: P
         + "".join(f"{i % 2},{(i // 3) % 2},{1 + i % 3}\n" for i in range(rows))
         + "1,0,2.5\n" * 40
     )
-    args = {"label": "y", "prediction": "p", "sensitive": ["g"]}
+    args: dict[str, Any] = {"label": "y", "prediction": "p", "sensitive": ["g"]}
     arrow = _document(bias_ledger.audit(path, **args))
     assert _document(bias_ledger.audit(path, **args, engine="spark")) == arrow
     (feature,) = arrow["results"]["features"]
