@@ -250,3 +250,22 @@ def test_json_lines_field_of_numbers_and_text_is_refused(tmp_path: Path) -> None
     message = _outcome(path, "duckdb")
     assert isinstance(message, str)
     assert message.startswith(f"{path}: field 'g' holds values of several kinds"), message
+
+
+def test_a_widened_reread_hashes_the_input_once(
+    files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bias_ledger.engines import arrow_engine
+    from bias_ledger.io.load import digest_inputs
+
+    calls = []
+    real = digest_inputs
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(arrow_engine, "digest_inputs", counted)
+    document = _outcome(files["group-float-then-text"], "arrow")  # read twice: float, then text
+    assert isinstance(document, dict), document
+    assert len(calls) == 1
