@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from bias_ledger.io import formats
 from bias_ledger.io.arrays import arrow_integers, bool_values
-from bias_ledger.io.columns import Located
+from bias_ledger.io.columns import Located, rows_phrase
 from bias_ledger.io.model import ColumnMapping, FileFormat
 from bias_ledger.io.read import Source, text_columns
 from bias_ledger.io.tables import InMemoryTable, column_batches
@@ -116,7 +116,6 @@ def locator(
                 offset += len(batch)
                 if more:
                     break
-        shown = ", ".join(str(row) for row in found)
-        return f"rows {shown}{', ...' if more else ''} (1-based data rows)"
+        return rows_phrase(path, found, more)
 
     return locate

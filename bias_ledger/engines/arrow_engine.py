@@ -18,18 +18,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from bias_ledger.engines.aggregated import ROWS_COLUMN, audit_data, audited_columns
 from bias_ledger.engines.arrow_batches import batches, limits, locator, without_nan
 from bias_ledger.engines.arrow_pairs import count_id_join, count_row_order, join_key
 from bias_ledger.errors import InputError
+from bias_ledger.io.late_types import TypeChanged, retry_wider
 from bias_ledger.io.load import check_mapping, digest_inputs, needed_columns, no_column_error
 from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, InputFile
 from bias_ledger.io.read import (
     Source,
-    TypeChanged,
     check_columns,
     check_readable,
     detect_format,
@@ -176,68 +177,81 @@ def _load(
     for name, role in needed_columns(mapping):
         if not any(name in found for found in names):
             raise no_column_error(name, role, paths, [n for found in names for n in found])
-    while True:
-        try:
-            return _audit(data, predictions, mapping, progress, thresholds, paths, fmts, schemas)
-        except TypeChanged as changed:
+    plan = _Plan(paths, fmts, columns, key, parts)
+    cancel = threading.Event()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        # The files are hashed once, however often a late type change has them re-read.
+        hashing = pool.submit(digest_inputs, paths, mapping, progress, cancel)
+
+        def widen(changed: TypeChanged) -> bool:
             # A valid file whose column type changes after the first block: re-read it wider.
             index = paths.index(changed.path)
             wider = changed.widened(schemas[index])
-            if wider is None:
-                raise
-            schemas[index] = wider
+            if wider is not None:
+                schemas[index] = wider
+            return wider is not None
+
+        try:
+            return retry_wider(
+                lambda: _audit(plan, mapping, thresholds, schemas, pool, hashing), widen
+            )
+        except BaseException:
+            cancel.set()
+            raise
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What an audit reads, worked out once from the files' schemas (a late type change
+    retypes a column, never renames one)."""
+
+    paths: list[Source]
+    fmts: list[FileFormat]
+    columns: list[str]
+    """Every column read, in the order the aggregated table holds them."""
+    key: str | None
+    """The id column joining two files, if any."""
+    parts: list[list[str]]
+    """The columns read from each file."""
 
 
 def _audit(
-    data: Source,
-    predictions: Source | None,
+    plan: _Plan,
     mapping: ColumnMapping,
-    progress: Progress | None,
     thresholds: Sequence[float],
-    paths: list[Source],
-    fmts: list[FileFormat],
     schemas: list[Any],
+    pool: ThreadPoolExecutor,
+    hashing: Future[Any],
 ) -> AuditData:
     from bias_ledger.engines import arrow_statistics as tasks
 
+    paths, fmts, columns, key, parts = plan.paths, plan.fmts, plan.columns, plan.key, plan.parts
+    data = paths[0]
     statistics = tasks.counts_statistics(mapping)
-    columns = audited_columns(mapping)
-    if statistics:
-        columns = list(dict.fromkeys([*columns, *tasks.value_columns(mapping)]))
-    names = [list(schema.names) for schema in schemas]
-    key = join_key(paths, names, mapping)
-    parts = [[name for name in columns if name in found and name != key] for found in names]
     where = {
         name: (path, fmt, schema)
         for path, fmt, schema, part in zip(paths, fmts, schemas, parts, strict=True)
         for name in part
     }
     roles = _roles(mapping)
-    cancel = threading.Event()
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        hashing = pool.submit(digest_inputs, paths, mapping, progress, cancel)
-        counter = tasks.TaskCounter(mapping, thresholds) if statistics else None
-        try:
-            if counter is not None and len(paths) == 1:
-                table, file_rows = _count_statistics(
-                    data, fmts[0], schemas[0], parts[0], counter, mapping.default_na
-                )
-            elif len(paths) == 1:
-                table, rows = _count_file(data, fmts[0], schemas[0], parts[0], mapping, pool)
-                file_rows = [rows]
-            elif key is None:
-                table, file_rows = count_row_order(paths, fmts, schemas, parts, mapping, counter)
-            else:
-                table, file_rows = count_id_join(paths, fmts, schemas, parts, mapping, key, counter)
-            if counter is None:
-                table = table.select([*columns, ROWS_COLUMN])
-        except TooManyValues as error:
-            cancel.set()
-            raise too_many(error, where[error.column][0], roles[error.column]) from None
-        except BaseException:
-            cancel.set()
-            raise
-        digests = hashing.result()
+    counter = tasks.TaskCounter(mapping, thresholds) if statistics else None
+    try:
+        if counter is not None and len(paths) == 1:
+            table, file_rows = _count_statistics(
+                data, fmts[0], schemas[0], parts[0], counter, mapping.default_na
+            )
+        elif len(paths) == 1:
+            table, rows = _count_file(data, fmts[0], schemas[0], parts[0], mapping, pool)
+            file_rows = [rows]
+        elif key is None:
+            table, file_rows = count_row_order(paths, fmts, schemas, parts, mapping, counter)
+        else:
+            table, file_rows = count_id_join(paths, fmts, schemas, parts, mapping, key, counter)
+        if counter is None:
+            table = table.select([*columns, ROWS_COLUMN])
+    except TooManyValues as error:
+        raise too_many(error, where[error.column][0], roles[error.column]) from None
+    digests = hashing.result()
     if file_rows[0] == 0:
         raise InputError(f"{data}: no data rows; expected a header and at least one row")
     inputs = [

@@ -20,6 +20,7 @@ import numpy as np
 
 from bias_ledger.errors import InputError
 from bias_ledger.io.arrays import arrow_integers, bool_values, numeric_view
+from bias_ledger.io.columns import rows_phrase
 from bias_ledger.io.join import EXAMPLES, examples
 from bias_ledger.io.read import Source
 from bias_ledger.io.stream_counts import BatchCounter
@@ -189,11 +190,11 @@ def count_joined(
         ]
         for side in sides:
             if side.missing:
-                shown = ", ".join(str(row + 1) for row in side.missing_rows[:EXAMPLES])
-                more = ", ..." if side.missing > EXAMPLES else ""
+                rows = [row + 1 for row in side.missing_rows[:EXAMPLES]]
+                where = rows_phrase(side.path, rows, side.missing > EXAMPLES)
                 raise InputError(
-                    f"{side.path}: id column {key!r} has {side.missing} missing ids, in rows "
-                    f"{shown}{more} (1-based data rows); expected an id on every row"
+                    f"{side.path}: id column {key!r} has {side.missing} missing ids, in {where}; "
+                    "expected an id on every row"
                 )
             if not side.rows:
                 raise InputError(

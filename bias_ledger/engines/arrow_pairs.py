@@ -11,7 +11,7 @@ from bias_ledger.errors import InputError
 from bias_ledger.io.join import check_row_counts
 from bias_ledger.io.load import no_column_error
 from bias_ledger.io.model import ColumnMapping, FileFormat, JoinMode
-from bias_ledger.io.read import Source
+from bias_ledger.io.read import Source, read_fail
 from bias_ledger.io.stream_counts import BatchCounter, CombinationCounter
 
 
@@ -42,6 +42,17 @@ def _aligned(left: Iterator[Any], right: Iterator[Any], seen: list[int]) -> Iter
         offsets[1] += size
 
 
+def _named(stream: Iterator[Any], path: Source, fmt: FileFormat) -> Iterator[Any]:
+    """``stream``, its read errors naming its file: a column whose type changes late raises
+    TypeChanged, so that the engine re-reads that file with the column widened."""
+    import pyarrow as pa
+
+    try:
+        yield from stream
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise read_fail(path, fmt, exc) from None
+
+
 def count_row_order(
     paths: Sequence[Source],
     fmts: Sequence[FileFormat],
@@ -56,7 +67,7 @@ def count_row_order(
     if counter is None:
         counter = CombinationCounter(columns, limits(mapping, columns))
     sources = [
-        batches(path, fmt, schema, part, default_na=mapping.default_na)[0]
+        _named(batches(path, fmt, schema, part, default_na=mapping.default_na)[0], path, fmt)
         for path, fmt, schema, part in zip(paths, fmts, schemas, parts, strict=True)
     ]
     floats = [mapping.label, mapping.prediction or ""]
@@ -111,7 +122,13 @@ def count_id_join(
     if counter is None:
         counter = CombinationCounter(columns, limits(mapping, columns))
     sources = [
-        batches(path, fmt, schema, [key, *part], default_na=mapping.default_na, encode=False)[0]
+        _named(
+            batches(path, fmt, schema, [key, *part], default_na=mapping.default_na, encode=False)[
+                0
+            ],
+            path,
+            fmt,
+        )
         for path, fmt, schema, part in zip(paths, fmts, schemas, parts, strict=True)
     ]
     as_text = not all(pa.types.is_integer(schema.field(key).type) for schema in schemas)

@@ -6,24 +6,33 @@ distinct combination, with its count) come back to Python.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from bias_ledger.engines.aggregated import (
     EXPONENT_COLUMN,
     MANTISSA_COLUMN,
     ROWS_COLUMN,
+    AggregatedColumn,
     audit_data,
     audited_columns,
     weight_sql,
 )
-from bias_ledger.engines.sources import Dataset, fingerprint, resolve_dataset
-from bias_ledger.engines.sql_input import SqlInput
+from bias_ledger.engines.arrow_batches import locator
+from bias_ledger.engines.csv_text import ArrowTyping, arrow_typing, rows_holding
+from bias_ledger.engines.sources import Dataset, DatasetKind, fingerprint, resolve_dataset
+from bias_ledger.engines.sql_input import SqlInput, rows_text
 from bias_ledger.engines.statistics import needs_statistics, statistics_audit
 from bias_ledger.engines.statistics_sql import duckdb_dialect
 from bias_ledger.errors import InputError
+from bias_ledger.io.columns import Located
 from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, JoinMode
+from bias_ledger.io.read import Source, read_schema
+from bias_ledger.metrics.model import Task
 
 EXAMPLES = 5
 
@@ -37,32 +46,36 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _null_values() -> str:
+def _null_values(default_na: bool) -> str:
     import pyarrow.csv as pcsv
 
     # The arrow engine's missing-value spellings, so that both read the same rows as missing.
-    return "[" + ", ".join(_literal(value) for value in pcsv.ConvertOptions().null_values) + "]"
+    spellings = pcsv.ConvertOptions().null_values if default_na else [""]
+    return "[" + ", ".join(_literal(value) for value in spellings) + "]"
 
 
-def relation(dataset: Dataset, *, as_text: Sequence[str] = ()) -> str:
-    """The SQL table function reading every file of ``dataset``; ``as_text`` names CSV columns
-    read as text whatever DuckDB's sniffer makes of them."""
+def relation(dataset: Dataset, *, default_na: bool = True) -> str:
+    """The SQL table function reading every file of ``dataset``.
+
+    Every CSV column is read as text: DuckDB's sniffer would type a column from a sample and
+    cast later values to that type leniently (``'2.5'`` to ``3`` in a BIGINT column). The
+    audited columns are typed afterwards as the arrow engine types them (:func:`_typed_source`,
+    :mod:`bias_ledger.engines.csv_text`). JSON Lines are typed from every record, not a sample,
+    for the same reason."""
     files = "[" + ", ".join(_literal(str(path)) for path in dataset.files) + "]"
     hive = "true" if dataset.hive else "false"
     if dataset.format is FileFormat.PARQUET:
         return f"read_parquet({files}, hive_partitioning = {hive}, union_by_name = true)"
     if dataset.format is FileFormat.CSV:
-        forced = {**dict(dataset.types), **dict.fromkeys(as_text, "VARCHAR")}
-        types = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in forced.items())
         return (
-            f"read_csv({files}, header = true, nullstr = {_null_values()}, "
-            f"hive_partitioning = {hive}, union_by_name = true"
-            + (f", types = {{{types}}})" if forced else ")")
+            f"read_csv({files}, header = true, all_varchar = true, "
+            f"nullstr = {_null_values(default_na)}, hive_partitioning = {hive}, "
+            "union_by_name = true)"
         )
     if dataset.format is FileFormat.JSONL:
         return (
             f"read_json({files}, format = 'newline_delimited', hive_partitioning = {hive}, "
-            "union_by_name = true)"
+            "union_by_name = true, sample_size = -1)"
         )
     raise InputError(f"{dataset.spec}: the duckdb engine reads CSV, Parquet and JSON Lines")
 
@@ -78,118 +91,31 @@ def _columns(connection: Any, source: str, dataset: Dataset) -> list[tuple[str, 
     return [(str(row[0]), str(row[1])) for row in described]
 
 
-def _binary_as_text(
-    connection: Any,
-    sources: Sequence[str],
-    described: Sequence[Sequence[tuple[str, str]]],
-    datasets: Sequence[Dataset],
-    mapping: ColumnMapping,
-) -> list[str]:
-    """The sources, with CSV columns DuckDB sniffed as BOOLEAN read as text where the arrow
-    engine reads text: DuckDB takes yes/no, y/n and t/f for booleans, pyarrow only its own
-    true/false spellings (``ConvertOptions().true_values``/``false_values``).
-
-    Label and prediction columns sniffed so are always read as text (``--pos-label yes`` names
-    the text; true/false mean the same either way, io/columns.py). A sensitive column sniffed so
-    is read as text unless every value is one of pyarrow's spellings: otherwise ``Yes`` and
-    ``yes`` would silently merge into one group named ``True``."""
-    binary = {mapping.label, mapping.prediction}
-    sensitive = set(mapping.sensitive)
-    changed = []
-    for source, columns, dataset in zip(sources, described, datasets, strict=True):
-        if dataset.format is not FileFormat.CSV:
-            changed.append(source)
-            continue
-        sniffed = [name for name, kind in columns if kind == "BOOLEAN"]
-        text = [name for name in sniffed if name in binary]
-        maybe = [name for name in sniffed if name in sensitive and name not in binary]
-        if maybe:
-            text += _not_arrow_booleans(connection, dataset, maybe)
-        changed.append(f"(SELECT * FROM {relation(dataset, as_text=text)})" if text else source)
-    return changed
+# DuckDB's two wordings: a cast in the query, or the same cast pushed into its CSV reader.
+_CAST = re.compile(
+    r"Could not convert string '(?P<value>.*)' to DOUBLE when casting from source column "
+    r"(?P<column>.+)$"
+    r'|Error when converting column "(?P<csv_column>.+?)"\. Could not convert string '
+    r"\"(?P<csv_value>.*)\" to 'DOUBLE'",
+    re.MULTILINE,
+)
 
 
-def _not_arrow_booleans(connection: Any, dataset: Dataset, names: Sequence[str]) -> list[str]:
-    """Those of ``names`` holding a value that pyarrow's CSV reader would not read as a boolean."""
-    import duckdb
-    import pyarrow.csv as pcsv
-
-    options = pcsv.ConvertOptions()
-    spellings = ", ".join(_literal(v) for v in [*options.true_values, *options.false_values])
-    checks = ", ".join(
-        f"bool_or({quote(name)} IS NOT NULL AND {quote(name)} NOT IN ({spellings})) AS c{i}"
-        for i, name in enumerate(names)
+def _read_error(
+    spec: str, exc: Exception, numbers: Mapping[str, NumberColumn] | None = None
+) -> InputError:
+    """The InputError for a DuckDB error; a value that is not a number in a numeric column
+    names the column, the value and (for a single file) its rows as the arrow engine does."""
+    found = _CAST.search(str(exc))
+    name = (found.group("column") or found.group("csv_column") or "") if found else ""
+    column = (numbers or {}).get(name.strip().strip('"'))
+    if found is None or column is None:
+        return InputError(f"{spec}: cannot read: {_first_line(exc)}")
+    value = found.group("value") if found.group("value") is not None else found.group("csv_value")
+    return InputError(
+        f"{column.file}: {column.role} column {column.name!r} holds {value!r} in "
+        f"{column.rows(value)}; expected a number"
     )
-    try:
-        (found,) = connection.sql(
-            f"SELECT {checks} FROM {relation(dataset, as_text=names)}"
-        ).fetchall()
-    except duckdb.Error as exc:
-        raise _read_error(dataset.spec, exc) from None
-    return [name for name, other in zip(names, found, strict=True) if other]
-
-
-class TypeChanged(InputError):
-    """A CSV column's values stop matching the type DuckDB sniffed from its sample."""
-
-    def __init__(self, message: str, file: str, name: str, value: str, line: str) -> None:
-        super().__init__(message)
-        self.file = file
-        self.name = name
-        self.value = value
-        self.line = line
-
-
-_CONVERTING = re.compile(r'Error when converting column "(.+?)"\. Could not convert string "(.*?)"')
-_LINE = re.compile(r"CSV Error on Line: (\d+)")
-_FILE = re.compile(r"^\s*file = (.*)$", re.MULTILINE)
-
-
-def _read_error(spec: str, exc: Exception) -> InputError:
-    """The InputError for a DuckDB read error (a TypeChanged for a sniffed type that fails)."""
-    message = f"{spec}: cannot read: {_first_line(exc)}"
-    converting = _CONVERTING.search(str(exc))
-    if converting is None:
-        return InputError(message)
-    line = _LINE.search(str(exc))
-    file = _FILE.search(str(exc))
-    return TypeChanged(
-        message,
-        file.group(1).strip() if file else spec,
-        converting.group(1),
-        converting.group(2),
-        line.group(1) if line else "?",
-    )
-
-
-def _widened(datasets: list[Dataset], changed: TypeChanged, mapping: ColumnMapping) -> bool:
-    """Retype the column ``changed`` names in its dataset: DOUBLE for a number after integers,
-    else VARCHAR (as the arrow engine does); False when it cannot be widened further."""
-    from dataclasses import replace
-
-    numeric = {mapping.label, mapping.prediction, mapping.score, mapping.weight}
-    for index, dataset in enumerate(datasets):
-        if dataset.format is not FileFormat.CSV:
-            continue
-        if len(datasets) > 1 and not any(str(p).endswith(changed.file) for p in dataset.files):
-            continue
-        types = dict(dataset.types)
-        if types.get(changed.name) == "VARCHAR":
-            return False
-        try:
-            float(changed.value)
-            kind = "VARCHAR" if changed.name in types else "DOUBLE"
-        except ValueError:
-            kind = "VARCHAR"
-        if kind == "VARCHAR" and changed.name in numeric and changed.name != mapping.label:
-            raise InputError(
-                f"{changed.file}: column {changed.name!r} holds {changed.value!r} on line "
-                f"{changed.line} of the file (1-based, the header is line 1); expected a number"
-            ) from None
-        types[changed.name] = kind
-        datasets[index] = replace(dataset, types=tuple(types.items()))
-        return True
-    return False
 
 
 def _first_line(exc: Exception) -> str:
@@ -284,79 +210,229 @@ def load(
     thresholds: Sequence[float] = (0.5,),
 ) -> AuditData:
     """Aggregate the inputs with DuckDB and validate the aggregated rows."""
+    import duckdb
 
     datasets = [resolve_dataset(data)] + ([resolve_dataset(predictions)] if predictions else [])
-    while True:
-        try:
-            return _load(datasets, mapping, threads, thresholds)
-        except TypeChanged as changed:
-            if not _widened(datasets, changed, mapping):
-                raise
+    connection = duckdb.connect(config={"threads": threads} if threads else {})
+    try:
+        return _load(connection, datasets, mapping, thresholds)
+    finally:
+        connection.close()
+
+
+@dataclass(frozen=True)
+class NumberColumn:
+    """A CSV column read as text and cast to DOUBLE by the query (score, regression values)."""
+
+    name: str
+    role: str
+    file: str
+    """The file or dataset, as messages name it."""
+    rows: Callable[[str], str]
+    """Names the rows holding a value, for a message."""
+
+
+def _numbers(mapping: ColumnMapping) -> dict[str, str]:
+    """The columns the queries need as numbers, by role."""
+    found = {mapping.score: "score"} if mapping.score is not None else {}
+    if mapping.task is Task.REGRESSION:
+        found[mapping.label] = "label"
+        if mapping.prediction is not None:
+            found[mapping.prediction] = "prediction"
+    return {name: role for name, role in found.items() if name is not None}
+
+
+def _typed_source(raw: str, dataset: Dataset, names: Sequence[str], numbers: Sequence[str]) -> str:
+    """The relation of one dataset: a CSV file's numeric columns cast to DOUBLE (strictly: a
+    value that is not a number fails the query), every other column left as text."""
+    cast = [name for name in numbers if name in names]
+    if dataset.format is not FileFormat.CSV or not cast:
+        return f"(SELECT * FROM {raw})"
+    replaced = ", ".join(f"CAST({quote(name)} AS DOUBLE) AS {quote(name)}" for name in cast)
+    return f"(SELECT * REPLACE ({replaced}) FROM {raw})"
 
 
 def _load(
+    connection: Any,
     datasets: list[Dataset],
     mapping: ColumnMapping,
-    threads: int | None,
     thresholds: Sequence[float],
 ) -> AuditData:
     import duckdb
 
-    connection = duckdb.connect(config={"threads": threads} if threads else {})
-    try:
-        sources = [f"({'SELECT * FROM ' + relation(item)})" for item in datasets]
-        described = [
-            _columns(connection, source, item)
-            for source, item in zip(sources, datasets, strict=True)
-        ]
-        names = [[name for name, _ in columns] for columns in described]
-        sources = _binary_as_text(connection, sources, described, datasets, mapping)
-        wanted = [(name, role) for name, role in _roles(mapping)]
-        columns = audited_columns(mapping)
-        if len(datasets) == 1:
-            _require(names[0], wanted, datasets[0].spec)
-            source = sources[0]
-        else:
-            source = _joined(connection, sources, names, datasets, mapping, wanted)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            # Hashing reads the files while DuckDB scans them: the two overlap.
-            hashing = pool.submit(lambda: [fingerprint(item, rows=0) for item in datasets])
-            if needs_statistics(mapping):
-                found = _statistics_input(connection, source, datasets, hashing.result)
-                return statistics_audit(found, mapping, thresholds=thresholds)
-            try:
-                query = aggregate_sql(source, columns, weight=mapping.weight)
-                table = connection.sql(query).to_arrow_table()
-            except duckdb.Error as exc:
-                raise _read_error(datasets[0].spec, exc) from None
-            digests = hashing.result()
-    finally:
-        connection.close()
+    raw = [relation(item, default_na=mapping.default_na) for item in datasets]
+    described = [
+        _columns(connection, f"(SELECT * FROM {source})", item)
+        for source, item in zip(raw, datasets, strict=True)
+    ]
+    names = [[name for name, _ in columns] for columns in described]
+    _refuse_mixed(datasets, described, mapping)
+    roles = _numbers(mapping)
+    sources = [
+        _typed_source(source, item, found, list(roles))
+        for source, item, found in zip(raw, datasets, names, strict=True)
+    ]
+    wanted = [(name, role) for name, role in _roles(mapping)]
+    columns = audited_columns(mapping)
+    if len(datasets) == 1:
+        _require(names[0], wanted, datasets[0].spec)
+        source = sources[0]
+    else:
+        source = _joined(connection, sources, names, datasets, mapping, wanted)
+    where = " joined with ".join(item.spec for item in datasets)
+    typing = _typing(datasets, names, mapping, roles, where)
+    rows = _row_namer(datasets, names, mapping, typing)
+    numbers = {
+        name: NumberColumn(name, role, _file_of(name, datasets, names), partial(rows, name))
+        for name, role in roles.items()
+    }
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # Hashing reads the files while DuckDB scans them: the two overlap.
+        hashing = pool.submit(lambda: [fingerprint(item, rows=0) for item in datasets])
+        if needs_statistics(mapping):
+            found = _statistics_input(connection, source, datasets, hashing.result, typing, numbers)
+            return statistics_audit(found, mapping, thresholds=thresholds)
+        try:
+            query = aggregate_sql(source, columns, weight=mapping.weight)
+            table = typing.typed(connection.sql(query).to_arrow_table())
+        except duckdb.Error as exc:
+            raise _read_error(datasets[0].spec, exc, numbers) from None
+        digests = hashing.result()
     total = int(sum(table.column(ROWS_COLUMN).to_pylist())) if table.num_rows else 0
     if total == 0:
         raise InputError(
             f"{datasets[0].spec}: no data rows; expected a header and at least one row"
         )
-    from dataclasses import replace
-
     inputs = [replace(item, rows=total) for item in digests]
-    where = " joined with ".join(item.spec for item in datasets)
-    return audit_data(table, mapping, source=where, inputs=inputs)
+    files, locate = _locator(datasets, names, mapping, typing)
+    return audit_data(table, mapping, source=where, inputs=inputs, files=files, locate=locate)
+
+
+def _refuse_mixed(
+    datasets: Sequence[Dataset],
+    described: Sequence[Sequence[tuple[str, str]]],
+    mapping: ColumnMapping,
+) -> None:
+    """InputError for a JSON Lines field holding numbers in some records and text (or other
+    kinds) in others: DuckDB types it JSON, and ``3`` and ``"3"`` would be two groups."""
+    wanted = set(_roles_names(mapping))
+    for item, columns in zip(datasets, described, strict=True):
+        for name, kind in columns:
+            if item.format is FileFormat.JSONL and name in wanted and kind == "JSON":
+                raise InputError(
+                    f"{item.spec}: field {name!r} holds values of several kinds (numbers, text, "
+                    "booleans or objects) across the records; expected one kind in every record"
+                )
+
+
+def _roles_names(mapping: ColumnMapping) -> list[str]:
+    return [name for name, _ in _roles(mapping)]
+
+
+def _typing(
+    datasets: Sequence[Dataset],
+    names: Sequence[Sequence[str]],
+    mapping: ColumnMapping,
+    numbers: Mapping[str, str],
+    where: str,
+) -> ArrowTyping:
+    """How the text columns of CSV datasets (labels, predictions, groups) become typed."""
+    typed = [name for name in audited_columns(mapping) if name not in numbers]
+    first: dict[str, Any] = {}
+    for item, found in zip(datasets, names, strict=True):
+        if item.format is FileFormat.CSV:
+            present = [name for name in typed if name in found]
+            first.update(
+                arrow_typing(item.files, present, default_na=mapping.default_na, where=where).first
+            )
+    return ArrowTyping(first=first, default_na=mapping.default_na, where=where)
+
+
+def _file_of(name: str, datasets: Sequence[Dataset], names: Sequence[Sequence[str]]) -> str:
+    for item, found in zip(datasets, names, strict=True):
+        if name in found:
+            return item.spec
+    return datasets[0].spec
+
+
+def _where_read(
+    datasets: Sequence[Dataset], names: Sequence[Sequence[str]], mapping: ColumnMapping
+) -> dict[str, tuple[Path, FileFormat]] | None:
+    """Each audited column's file, when every dataset is one file (rows can be named)."""
+    if any(item.kind is not DatasetKind.FILE for item in datasets):
+        return None
+    wanted = [*audited_columns(mapping), *_numbers(mapping)]
+    return {
+        name: (item.files[0], item.format)
+        for item, found in zip(datasets, names, strict=True)
+        for name in wanted
+        if name in found
+    }
+
+
+def _locator(
+    datasets: Sequence[Dataset],
+    names: Sequence[Sequence[str]],
+    mapping: ColumnMapping,
+    typing: ArrowTyping,
+) -> tuple[dict[str, Any] | None, Callable[[Located, Any], str] | None]:
+    """The files of the columns and the namer of the rows behind aggregated rows, as the arrow
+    engine names them (by reading the column again with pyarrow); (None, None) for
+    directories and globs, whose messages count rows instead."""
+    read = _where_read(datasets, names, mapping)
+    if read is None:
+        return None, None
+
+    def locate(column: Located, positions: Any) -> str:
+        import pyarrow as pa
+
+        path, fmt = read[column.name]
+        try:
+            schema = read_schema(path, fmt, default_na=mapping.default_na)
+            if fmt is FileFormat.CSV:
+                schema = typing.schema(schema)
+            where: dict[str, tuple[Source, FileFormat, Any]] = {column.name: (path, fmt, schema)}
+            return locator(where, mapping.default_na)(column, positions)
+        except (InputError, pa.ArrowException, OSError, ValueError):
+            assert isinstance(column, AggregatedColumn) and column.weights is not None
+            return rows_text(int(column.weights[positions].sum()))
+
+    return {name: path for name, (path, _) in read.items()}, locate
+
+
+def _row_namer(
+    datasets: Sequence[Dataset],
+    names: Sequence[Sequence[str]],
+    mapping: ColumnMapping,
+    typing: ArrowTyping,
+) -> Callable[[str, str], str]:
+    """Names the rows of a numeric column holding a text value (for "expected a number")."""
+    read = _where_read(datasets, names, mapping)
+
+    def rows(name: str, value: str) -> str:
+        if read is None or name not in read:
+            return "some rows (the engine does not number rows of directories and globs)"
+        return rows_holding(read[name][0], name, value, default_na=mapping.default_na)
+
+    return rows
 
 
 def _statistics_input(
-    connection: Any, source: str, datasets: Sequence[Dataset], digests: Callable[[], Any]
+    connection: Any,
+    source: str,
+    datasets: Sequence[Dataset],
+    digests: Callable[[], Any],
+    typing: ArrowTyping,
+    numbers: Mapping[str, NumberColumn],
 ) -> SqlInput:
     """Score and regression audits: the engine computes histograms and sums (no rows back)."""
-    from dataclasses import replace
-
     import duckdb
 
     def run(query: str) -> Any:
         try:
-            return connection.sql(query).to_arrow_table()
+            return typing.typed(connection.sql(query).to_arrow_table())
         except duckdb.Error as exc:
-            raise _read_error(datasets[0].spec, exc) from None
+            raise _read_error(datasets[0].spec, exc, numbers) from None
 
     described = connection.sql(f"DESCRIBE SELECT * FROM {source}").fetchall()
     return SqlInput(

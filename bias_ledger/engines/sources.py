@@ -42,9 +42,6 @@ class Dataset:
     """Relative paths in the manifest are relative to this directory."""
     hive: bool
     """True when some directory below the root is named ``key=value`` (hive partitioning)."""
-    types: tuple[tuple[str, str], ...] = ()
-    """CSV columns read with these DuckDB types, not the sniffed ones (their type changed after
-    the sniffer's sample: see duckdb_engine.load)."""
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()

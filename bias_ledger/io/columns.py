@@ -36,9 +36,7 @@ class Located:
         """A phrase naming the first file rows at ``positions`` (1-based data rows)."""
         first = positions[:ROW_EXAMPLES]
         rows = first if self.rows is None else self.rows[first]
-        shown = ", ".join(str(int(r) + 1) for r in rows)
-        more = ", ..." if len(positions) > ROW_EXAMPLES else ""
-        return f"rows {shown}{more} (1-based data rows)"
+        return rows_phrase(self.file, [int(r) + 1 for r in rows], len(positions) > ROW_EXAMPLES)
 
     def subset(
         self, keep: npt.NDArray[np.bool_], selector: Any, kept: npt.NDArray[np.int64]
@@ -50,6 +48,20 @@ class Located:
         """
         rows = kept if self.rows is None else self.rows[keep]
         return Located(self.name, self.data.filter(selector), self.file, rows)
+
+
+def rows_phrase(file: Any, rows: Sequence[int], more: bool) -> str:
+    """How every message names rows: ``rows 3, 8, ... (1-based data rows)``, and for a CSV
+    file the line the first starts on (a quoted value may span lines: lines and rows part
+    ways)."""
+
+    shown = ", ".join(str(row) for row in rows) + (", ..." if more else "")
+    line = ""
+    if rows and isinstance(file, Path) and file.name.lower().endswith((".csv", ".csv.gz")):
+        from bias_ledger.io.read import csv_line
+
+        line = csv_line(file, rows[0])
+    return f"rows {shown} (1-based data rows){line}"
 
 
 def text(value: Any) -> str:

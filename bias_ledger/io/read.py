@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from bias_ledger.errors import InputError
 from bias_ledger.io import formats
 from bias_ledger.io.csv_options import csv_block_size, csv_read_options
+from bias_ledger.io.late_types import TypeChanged, late_value, retry_wider
 from bias_ledger.io.model import FileFormat
 from bias_ledger.io.tables import InMemoryTable, column_batches
 from bias_ledger.ledger.files import require_regular
@@ -54,53 +54,24 @@ def check_readable(path: Source) -> int:
     return size
 
 
-class TypeChanged(InputError):
-    """A CSV column's type changed after the first block: re-read it wider (see widen)."""
-
-    def __init__(self, message: str, path: Path, name: str, value: str) -> None:
-        super().__init__(message)
-        self.path = path
-        self.name = name
-        self.value = value
-
-    def widened(self, schema: Any) -> Any | None:
-        """``schema`` with this column retyped float64 or text; None if it is text already."""
-        kind = _wider(schema.field(self.name), self.value)
-        return None if kind is None else formats.widen(schema, self.name, kind)
-
-
-def _wider(field: Any, value: str) -> Any | None:
-    """float64 for a number after integers, else text; None once the column is text."""
-    import pyarrow as pa
-
-    marked = bool(field.metadata and formats.WIDENED in field.metadata)
-    if marked and pa.types.is_string(field.type):
-        return None
-    try:
-        float(value)
-    except ValueError:
-        return pa.string()
-    return pa.string() if marked else pa.float64()
-
-
-_CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to \w+: invalid value '(.*)'")
-
-
-def _type_changed(path: Path, detail: str) -> TypeChanged | None:
-    found = _CONVERSION.search(detail)
+def _type_changed(path: Path, error: BaseException) -> TypeChanged | None:
+    """The :class:`TypeChanged` of a CSV conversion failure (None for any other error)."""
+    found = late_value(error)
     if found is None:
         return None
     names = list(read_schema(path, FileFormat.CSV).names)
-    index = int(found.group(1))
-    if index >= len(names):
+    if found.column >= len(names):
         return None
-    return TypeChanged(f"{path}: cannot read as csv: {detail}", path, names[index], found.group(2))
+    detail = str(error).strip().splitlines()[0]
+    return TypeChanged(
+        f"{path}: cannot read as csv: {detail}", path, names[found.column], found.value
+    )
 
 
 def read_fail(path: Source, fmt: FileFormat, exc: Exception) -> InputError:
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if fmt is FileFormat.CSV and isinstance(path, Path):
-        changed = _type_changed(path, detail)
+        changed = _type_changed(path, exc)
         if changed is not None:
             return changed
     if "straddl" in detail and isinstance(path, Path):
@@ -136,6 +107,27 @@ def _first_ragged_row(path: Path) -> str:
                     f"data row {row} (line {records.line_num} of the file) has {len(fields)} "
                     f"fields; expected {len(header)}, one per header column"
                 )
+    return ""
+
+
+def csv_line(path: Path, row: int) -> str:
+    """``, the first on line N of the file`` for data row ``row`` of a CSV file: the line its
+    record starts on (a quoted value may span lines, so lines and rows part ways)."""
+    import csv
+    import io
+
+    import pyarrow as pa
+
+    with (
+        pa.input_stream(str(path), compression="detect") as stream,
+        io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="") as handle,
+    ):
+        records = csv.reader(handle)
+        ended = 0  # the line the previous record ended on (the header is record 0)
+        for number, _ in enumerate(records):
+            if number == row:
+                return f", the first on line {ended + 1} of the file"
+            ended = records.line_num
     return ""
 
 
@@ -308,18 +300,28 @@ def _read_csv(
     """
     import pyarrow as pa
 
-    schema = read_schema(path, FileFormat.CSV, default_na=default_na)
-    while True:
+    schemas = [read_schema(path, FileFormat.CSV, default_na=default_na)]
+
+    def read() -> Any:
         try:
             return _read_csv_once(
-                path, columns, shared=shared, narrow=narrow, default_na=default_na, schema=schema
+                path,
+                columns,
+                shared=shared,
+                narrow=narrow,
+                default_na=default_na,
+                schema=schemas[-1],
             )
         except pa.ArrowInvalid as exc:
-            changed = _type_changed(path, str(exc))
-            wider = None if changed is None else changed.widened(schema)
-            if wider is None:
-                raise
-            schema = wider
+            raise _type_changed(path, exc) or exc from None
+
+    def widen(changed: TypeChanged) -> bool:
+        wider = changed.widened(schemas[-1])
+        if wider is not None:
+            schemas.append(wider)
+        return wider is not None
+
+    return retry_wider(read, widen)
 
 
 def _read_csv_once(

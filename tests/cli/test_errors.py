@@ -131,7 +131,7 @@ def test_a_record_the_ledger_does_not_hold_is_named_with_the_ledger_size(
     ("engine", "where"),
     [
         ("arrow", "'2' in rows 2 (1-based data rows)"),
-        ("duckdb", "'2' in 1 rows (the engine counts rows without numbering them"),
+        ("duckdb", "'2' in rows 2 (1-based data rows)"),  # a single file: rows named alike
     ],
 )
 def test_a_non_binary_label_names_the_file_column_and_first_row(

@@ -151,3 +151,20 @@ def test_every_task_streamed_by_arrow_gives_sparks_json(spark: Any, tmp_path: Pa
     found = bias_ledger.audit(path, **weighted, sensitive=["sex", "region"], engine="spark")
     assert arrow["statistics"]["scores"]["histogram"]["weight_sums"] == "exact"
     assert _document(found) == arrow
+
+
+def test_a_late_float_group_is_its_own_group_as_on_arrow(spark: Any, tmp_path: Path) -> None:
+    # 1, 2 and 3 for 200,000 rows (past every sample), then 2.5: four groups on every engine.
+    rows = 200_000
+    path = tmp_path / "late.csv"
+    path.write_text(
+        "y,p,g\n"
+        + "".join(f"{i % 2},{(i // 3) % 2},{1 + i % 3}\n" for i in range(rows))
+        + "1,0,2.5\n" * 40
+    )
+    args: dict[str, Any] = {"label": "y", "prediction": "p", "sensitive": ["g"]}
+    arrow = _document(bias_ledger.audit(path, **args))
+    assert _document(bias_ledger.audit(path, **args, engine="spark")) == arrow
+    (feature,) = arrow["results"]["features"]
+    counts = {group["group"][0]: group["metrics"]["count"]["value"] for group in feature["groups"]}
+    assert counts == {"1": 66667, "2": 66667, "3": 66666, "2.5": 40}

@@ -78,3 +78,46 @@ def test_text_in_a_numeric_label_names_file_column_row_and_value(
     assert "label.csv" in message and "'y'" in message and "'oops'" in message
     if engine == "arrow":
         assert f"rows {ROWS - 6} (1-based data rows)" in message
+
+
+@pytest.mark.parametrize(
+    ("kind", "early", "late"),
+    [
+        ("int64", "1", "2.5"),
+        ("date32[day]", "2024-01-01", "soon"),
+        ("timestamp[s]", "2024-01-01 10:00:00", "later"),
+        ("bool", "true", "maybe"),
+    ],
+)
+def test_late_value_reads_pyarrows_own_conversion_error(
+    tmp_path: Path, kind: str, early: str, late: str
+) -> None:
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    from bias_ledger.io.late_types import late_value
+
+    path = tmp_path / "late.csv"
+    path.write_text("a,b\n" + f"x,{early}\n" * ROWS + f"x,{late}\n")
+    options = pcsv.ReadOptions(block_size=1 << 16)
+    with pytest.raises(pa.ArrowInvalid) as raised, pcsv.open_csv(path, options) as reader:
+        reader.read_all()  # the streaming reader types each column from its first block
+    assert kind in str(raised.value)  # the message pyarrow really gives
+    found = late_value(raised.value)
+    assert found is not None and (found.column, found.value) == (1, late)
+    assert late_value(ValueError("In CSV column #1: something else")) is None
+
+
+def test_wider_goes_int_to_float_to_text_and_stops() -> None:
+    import pyarrow as pa
+
+    from bias_ledger.io import formats
+    from bias_ledger.io.late_types import wider
+
+    schema = pa.schema([pa.field("g", pa.int64())])
+    assert wider(schema.field("g"), "2.5") == pa.float64()
+    assert wider(schema.field("g"), "x") == pa.string()
+    widened = formats.widen(schema, "g", pa.float64())
+    assert wider(widened.field("g"), "3") == pa.string()  # a second failure: keep the text
+    assert wider(formats.widen(schema, "g", pa.string()).field("g"), "x") is None
+    assert wider(pa.field("g", pa.date32()), "2.5") == pa.float64()
