@@ -43,7 +43,7 @@ COMMAND_OPTIONS = {
     "gate": {
         "--policy", "--record", "--baseline", "--approved-by", "--trusted-keys",
         "--trust-ledger-keys", "--junit", "--no-record", "--key", "--ledger", "--quiet",
-        "--json", "--wide", "--config",
+        "--json", "--wide", "--config", "--since", "--witnesses", "--save-checkpoint",
     },
 }  # fmt: skip
 NOT_INPUTS = {"source", "policy", "standard", "standard_settings"}
