@@ -28,7 +28,6 @@ def limits(mapping: ColumnMapping, columns: Sequence[str]) -> list[int]:
 def without_nan(batch: Any, columns: Sequence[str]) -> Any:
     """NaN in a float label or prediction is a missing value, as the row reader has it."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     floating = [
         name
@@ -37,6 +36,8 @@ def without_nan(batch: Any, columns: Sequence[str]) -> Any:
     ]
     if not floating:
         return batch
+    import pyarrow.compute as pc
+
     arrays = []
     for name in batch.schema.names:
         column = batch.column(name)
