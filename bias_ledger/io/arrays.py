@@ -51,14 +51,13 @@ def bool_values(data: Any) -> npt.NDArray[np.bool_]:
 def float_values(data: Any) -> npt.NDArray[np.float64]:
     """A numeric pyarrow (Chunked)Array as float64; a missing value is NaN."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     result = np.empty(len(data), dtype=np.float64)
     offset = 0
     for chunk in _chunks(data):
-        values = pc.cast(chunk, pa.float64())
+        values = cast(chunk, pa.float64())
         if values.null_count:
-            values = pc.fill_null(values, float("nan"))
+            values = fill_null(values, float("nan"))
         result[offset : offset + len(chunk)] = numeric_view(values)
         offset += len(chunk)
     return result

@@ -52,3 +52,18 @@ def fill_null(data: Any, fill: Any) -> Any:
     elif data.type != fill.type:
         fill = pa.scalar(fill.as_py(), type=data.type)
     return call_function("coalesce", [data, fill])
+
+
+def is_nan(data: Any) -> Any:
+    """``pyarrow.compute.is_nan(data)``: true where a float is NaN, null where missing."""
+    from pyarrow._compute import call_function
+
+    return call_function("is_nan", [data])
+
+
+def if_else(condition: Any, left: Any, right: Any) -> Any:
+    """``pyarrow.compute.if_else(condition, left, right)``: row by row, null where
+    ``condition`` is."""
+    from pyarrow._compute import call_function
+
+    return call_function("if_else", [condition, left, right])

@@ -174,3 +174,32 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
     )
     for name in cli_app.COMMANDS:
         assert f"  {name} " in done.stdout
+
+
+def _float_csv(path: Path) -> Path:
+    rows = ["y,p,score,label,sex,race"]
+    for i in range(1000):
+        y, p = (i * 7919 % 1000) / 10, (i * 104729 % 1000) / 10
+        rows.append(f"{y},{p},{(i * 31 % 997) / 997},{i % 3 == 0:d},{'fm'[i % 2]},{'abc'[i % 3]}")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        ["--label", "y", "--prediction", "p", "--task", "regression"],
+        ["--label", "label", "--score", "score", "--threshold", "0.5"],
+    ],
+    ids=["regression", "score"],
+)
+def test_small_float_audit_imports_no_pandas(tmp_path: Path, task: list[str]) -> None:
+    # Float columns: NaN becomes a missing value, and a score is thresholded, in Arrow arrays
+    # built without pa.scalar or pa.array of Python or numpy values (either imports pandas).
+    data = _float_csv(tmp_path / "data.csv")
+    args = ["audit", str(data), *task, "--sensitive", "sex", "--sensitive", "race"]
+    found = _loaded([*args, "--no-record", "--json"], tmp_path)
+    assert found["code"] == 0
+    assert _unused(found, HEAVY + UNUSED_BY_SMALL_AUDITS + ("rich",)) == []
+    document = json.loads(found["stdout"])
+    assert document["record"] is None and document["data"]["rows"] == 1000
