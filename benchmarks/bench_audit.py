@@ -8,12 +8,20 @@ same four metrics, the ratio, and whether every number is identical. Then it wri
 and Parquet files to a temporary directory (never committed) and times, each in a fresh
 process, ``bias-ledger audit --no-record`` and pyarrow reading the whole file and only the
 audited columns, with peak memory against the in-memory size of the audited columns.
+
+Last (or alone, with ``--small-only``): a 1,000-row audit with two sensitive features, recorded
+(a signed record appended) and not, text and ``--json``, against the floors ``python -c pass``
+and ``python -c "import pyarrow"``, all interleaved in one run (fresh process each; median
+wall and CPU seconds, and the ratios to the floors, which vary less than the times on a shared
+machine).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -263,17 +271,107 @@ def end_to_end_table(rows: int) -> list[str]:
     return lines
 
 
+def _small_csv(path: Path) -> None:
+    """1,000 rows, 0/1 label and prediction, two text features; one group of ~20 rows (so that
+    Fisher's exact test runs)."""
+    rng = np.random.default_rng(1)
+    rows = ["y,p,sex,race"]
+    for _ in range(1000):
+        sex = rng.choice(["f", "m", "x"], p=[0.49, 0.49, 0.02])
+        rows.append(
+            f"{int(rng.random() < 0.5)},{int(rng.random() < 0.5)},{sex},{'abc'[rng.integers(3)]}"
+        )
+    path.write_text("\n".join(rows) + "\n")
+
+
+def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one run of ``command``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, env=env)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
+def small_audit_table(repeats: int) -> list[str]:
+    """Median wall and CPU seconds of small audits and of the interpreter floors, interleaved
+    (round after round, each command once), with the ratios to the floors."""
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = Path(scratch)
+        env = {**os.environ, "XDG_CONFIG_HOME": scratch}
+        env.pop("BIAS_LEDGER_DIR", None)
+        env.pop("BIAS_LEDGER_KEY", None)
+        cli = [sys.executable, "-m", "bias_ledger"]
+        data, key, ledger = directory / "small.csv", directory / "key", directory / "ledger"
+        _small_csv(data)
+        subprocess.run(
+            [*cli, "key", "generate", "-o", str(key)], check=True, env=env, capture_output=True
+        )
+        subprocess.run(
+            [*cli, "init", "--ledger", str(ledger)], check=True, env=env, capture_output=True
+        )
+        audit = [*cli, "audit", str(data), "--label", "y", "--prediction", "p"]
+        audit += ["--sensitive", "sex", "--sensitive", "race"]
+        recorded = ["--key", str(key), "--ledger", str(ledger)]
+        commands = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            'python -c "import pyarrow"': [sys.executable, "-c", "import pyarrow"],
+            "audit --no-record": [*audit, "--no-record"],
+            "audit --no-record --json": [*audit, "--no-record", "--json"],
+            "audit, recorded": [*audit, *recorded],
+            "audit, recorded, --json": [*audit, *recorded, "--json"],
+        }
+        for command in commands.values():  # warm-up: page cache, bytecode
+            _timed(command, env)
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+        for _ in range(repeats):
+            for name, command in commands.items():
+                runs[name].append(_timed(command, env))
+    wall = {name: statistics.median(w for w, _ in times) for name, times in runs.items()}
+    cpu = {name: statistics.median(c for _, c in times) for name, times in runs.items()}
+    bare, arrow = wall["python -c pass"], wall['python -c "import pyarrow"']
+    arrow_cpu = cpu['python -c "import pyarrow"']
+    # Ratios of wall times to the floors, and of CPU times to pyarrow's: on a loaded machine
+    # the wall times stretch (waiting for a core) and the CPU ratio says more.
+    header = f"{'command':<28} {'wall s':>7} {'CPU s':>7} {'/ pass':>7} {'/ pyarrow':>9}"
+    lines = [f"{header} {'CPU / pyarrow':>13}"]
+    lines += [
+        f"{name:<28} {wall[name]:7.3f} {cpu[name]:7.3f} {wall[name] / bare:6.1f}x "
+        f"{wall[name] / arrow:8.2f}x {cpu[name] / arrow_cpu:12.2f}x"
+        for name in commands
+    ]
+    for line in lines:
+        print(line, flush=True)
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-rows", type=int, default=10_000_000)
     parser.add_argument("--fairlearn-max-rows", type=int, default=1_000_000)
     parser.add_argument("--e2e-rows", type=int, default=10_000_000)
+    parser.add_argument("--small-repeats", type=int, default=21)
+    parser.add_argument(
+        "--small-only", action="store_true", help="only the 1,000-row audits and their floors"
+    )
     args = parser.parse_args()
+    small_title = (
+        f"1,000-row audit, two sensitive features, against the interpreter floors "
+        f"(median of {args.small_repeats} interleaved rounds, fresh process each)"
+    )
+    if args.small_only:
+        print(small_title)
+        small_audit_table(args.small_repeats)
+        return
     print("Engine: count_binary + compute_binary_metrics vs fairlearn MetricFrame (4 metrics)")
     engine_table(args.max_rows, args.fairlearn_max_rows)
     print()
     print(f"End to end on {args.e2e_rows:,} rows (fresh process each; ratio to the bare read)")
     end_to_end_table(args.e2e_rows)
+    print()
+    print(small_title)
+    small_audit_table(args.small_repeats)
 
 
 if __name__ == "__main__":

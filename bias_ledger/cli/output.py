@@ -7,13 +7,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.markup import escape
+from bias_ledger.render.visible_text import json_safe
 
-from bias_ledger.render.safe_text import install, json_safe
+if TYPE_CHECKING:
+    from rich.console import Console
 
+# rich is imported when a console is first needed: ~90 ms that a --json or --quiet run,
+# whose output is written without it, does not pay.
 _stdout: Console | None = None
 _stderr: Console | None = None
 
@@ -36,6 +38,10 @@ def out() -> Console:
     """The console for results (stdout); created lazily so tests can swap streams."""
     global _stdout
     if _stdout is None or _stdout.file is not sys.stdout:
+        from rich.console import Console
+
+        from bias_ledger.render.safe_text import install
+
         # Piped output (CI logs, files) is not cut to 80 columns: tables keep whole names;
         # an explicit COLUMNS (a terminal's, or a test's) is obeyed.
         width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
@@ -47,16 +53,24 @@ def err() -> Console:
     """The console for diagnostics, warnings and progress (stderr)."""
     global _stderr
     if _stderr is None or _stderr.file is not sys.stderr:
+        from rich.console import Console
+
+        from bias_ledger.render.safe_text import install
+
         _stderr = install(Console(file=sys.stderr, highlight=False))
     return _stderr
 
 
 def error_line(message: str) -> None:
     """One line on stderr: ``bias-ledger: error: <message>``."""
+    from rich.markup import escape
+
     err().print(f"[bold red]bias-ledger: error:[/] {escape(message)}", soft_wrap=True)
 
 
 def warning_line(message: str) -> None:
+    from rich.markup import escape
+
     err().print(f"[yellow]bias-ledger: warning:[/] {escape(message)}", soft_wrap=True)
 
 

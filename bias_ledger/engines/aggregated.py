@@ -152,8 +152,6 @@ def audit_data(
     ``files`` names the file of each column and ``locate`` the input rows behind aggregated
     rows, for messages that name rows as the row-by-row reader's do.
     """
-    import pyarrow.compute as pc
-
     from bias_ledger.io.arrays import numeric_view
 
     # Chunk by chunk: ChunkedArray.to_numpy imports pandas (0.4 s) on first use.
@@ -191,6 +189,8 @@ def audit_data(
         if count:
             masks.append(_nulls(located[name]))
     if masks:
+        import pyarrow.compute as pc
+
         drop = np.logical_or.reduce(masks)
         dropped = int(weights[drop].sum())
         if dropped == int(weights.sum()):

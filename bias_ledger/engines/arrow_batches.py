@@ -12,6 +12,7 @@ import numpy.typing as npt
 from bias_ledger.io import formats
 from bias_ledger.io.arrays import arrow_integers, bool_values
 from bias_ledger.io.columns import Located, rows_phrase
+from bias_ledger.io.kernels import if_else, is_nan
 from bias_ledger.io.model import ColumnMapping, FileFormat
 from bias_ledger.io.read import Source, text_columns
 from bias_ledger.io.tables import InMemoryTable, column_batches
@@ -28,7 +29,6 @@ def limits(mapping: ColumnMapping, columns: Sequence[str]) -> list[int]:
 def without_nan(batch: Any, columns: Sequence[str]) -> Any:
     """NaN in a float label or prediction is a missing value, as the row reader has it."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     floating = [
         name
@@ -41,7 +41,10 @@ def without_nan(batch: Any, columns: Sequence[str]) -> Any:
     for name in batch.schema.names:
         column = batch.column(name)
         if name in columns and pa.types.is_floating(column.type):
-            column = pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column)
+            # A null of the column's type taken from an array: pa.scalar(None, ...) imports
+            # pandas (~0.4 s), as pa.array of Python values does.
+            missing = pa.nulls(1, column.type)[0]
+            column = if_else(is_nan(column), missing, column)
         arrays.append(column)
     return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
 

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bias_ledger.io.kernels import cast, fill_null
+
 
 def numeric_view(array: Any) -> npt.NDArray[Any]:
     """The values of a numeric pyarrow Array without nulls, as a numpy view (no copy)."""
@@ -36,13 +38,12 @@ def _chunks(data: Any) -> list[Any]:
 def bool_values(data: Any) -> npt.NDArray[np.bool_]:
     """A boolean pyarrow (Chunked)Array as a numpy bool array; a missing value is False."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     result = np.empty(len(data), dtype=np.bool_)
     offset = 0
     for chunk in _chunks(data):
-        filled = pc.fill_null(chunk, False) if chunk.null_count else chunk
-        result[offset : offset + len(chunk)] = numeric_view(pc.cast(filled, pa.uint8()))
+        filled = fill_null(chunk, False) if chunk.null_count else chunk
+        result[offset : offset + len(chunk)] = numeric_view(cast(filled, pa.uint8()))
         offset += len(chunk)
     return result
 
@@ -50,14 +51,13 @@ def bool_values(data: Any) -> npt.NDArray[np.bool_]:
 def float_values(data: Any) -> npt.NDArray[np.float64]:
     """A numeric pyarrow (Chunked)Array as float64; a missing value is NaN."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     result = np.empty(len(data), dtype=np.float64)
     offset = 0
     for chunk in _chunks(data):
-        values = pc.cast(chunk, pa.float64())
+        values = cast(chunk, pa.float64())
         if values.null_count:
-            values = pc.fill_null(values, float("nan"))
+            values = fill_null(values, float("nan"))
         result[offset : offset + len(chunk)] = numeric_view(values)
         offset += len(chunk)
     return result

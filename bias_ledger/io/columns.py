@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from bias_ledger.errors import InputError
 from bias_ledger.io.arrays import bool_values, float_values, numeric_view
+from bias_ledger.io.kernels import fill_null, min_max
 from bias_ledger.io.tables import InMemoryTable
 
 ROW_EXAMPLES = 5
@@ -121,13 +122,12 @@ class BinaryDomain:
 def _zero_one_fast(data: Any) -> bool:
     """True when ``data`` is boolean, or integer within [0, 1]: 0/1 without hashing."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if pa.types.is_boolean(data.type):
         return True
     if not pa.types.is_integer(data.type):
         return False
-    bounds = pc.min_max(data).as_py()
+    bounds = min_max(data)
     return bounds["min"] is None or (bounds["min"] >= 0 and bounds["max"] <= 1)
 
 
@@ -185,12 +185,10 @@ def _equals_one(data: Any) -> npt.NDArray[np.bool_]:
 
     ``pc.equal(data, 1)`` would first widen a narrow integer column to int64 in full.
     """
-    import pyarrow.compute as pc
-
     result = np.empty(len(data), dtype=np.bool_)
     offset = 0
     for chunk in data.chunks:
-        values = pc.fill_null(chunk, 0) if chunk.null_count else chunk
+        values = fill_null(chunk, 0) if chunk.null_count else chunk
         np.equal(numeric_view(values), 1, out=result[offset : offset + len(chunk)])
         offset += len(chunk)
     return result
@@ -199,13 +197,14 @@ def _equals_one(data: Any) -> npt.NDArray[np.bool_]:
 def to_bool(column: Located, domain: BinaryDomain, role: str) -> npt.NDArray[np.bool_]:
     """True where ``column`` holds the positive value; InputError for a value outside the domain."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     data = _plain(column.data)
     if domain.values is None and _zero_one_fast(data):
         if pa.types.is_boolean(data.type):
             return bool_values(data)
         return _equals_one(data)
+    import pyarrow.compute as pc
+
     values = _uniques(data)
     if domain.values is None:
         keys = {text(v): _ZERO_ONE.get(text(v).strip().lower()) for v in values}

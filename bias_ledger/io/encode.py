@@ -11,6 +11,7 @@ import numpy.typing as npt
 from bias_ledger.errors import InputError
 from bias_ledger.io.arrays import bool_values, numeric_view
 from bias_ledger.io.columns import Located, text
+from bias_ledger.io.kernels import dictionary_encode, fill_null
 from bias_ledger.io.model import MISSING_GROUP
 from bias_ledger.metrics.model import SensitiveColumn
 
@@ -23,7 +24,7 @@ def _shared_dictionary(data: Any) -> tuple[list[Any], list[Any]]:
     import pyarrow as pa
 
     if not pa.types.is_dictionary(data.type):
-        data = data.dictionary_encode()
+        data = dictionary_encode(data)
     chunks = list(data.chunks)
     if not chunks:
         return [], []
@@ -37,11 +38,9 @@ def _shared_dictionary(data: Any) -> tuple[list[Any], list[Any]]:
 
 def _chunk_indices(chunk: Any) -> npt.NDArray[Any]:
     """A chunk's dictionary indices as numpy, -1 where missing (no copy when none is)."""
-    import pyarrow.compute as pc
-
     indices = chunk.indices
     if indices.null_count:
-        indices = pc.fill_null(indices, -1)
+        indices = fill_null(indices, -1)
     return numeric_view(indices)
 
 

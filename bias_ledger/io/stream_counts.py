@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from bias_ledger.errors import InputError
 from bias_ledger.io.arrays import arrow_integers, bool_values, numeric_view
+from bias_ledger.io.kernels import cast, dictionary_encode, fill_null, min_max, take
 
 DENSE_LIMIT = 1 << 20
 """Largest product of column sizes counted with one dense ``bincount`` per batch."""
@@ -84,9 +85,7 @@ def batch_keys(coders: Sequence[_Coder], columns: Sequence[str], batch: Any) -> 
 
 
 def _small_range(array: Any) -> tuple[int, int] | None:
-    import pyarrow.compute as pc
-
-    bounds = pc.min_max(array).as_py()
+    bounds = min_max(array)
     low, high = bounds["min"], bounds["max"]
     if low is None or high - low >= SMALL_RANGE:
         return None
@@ -130,7 +129,6 @@ class _Coder:
     def local(self, array: Any) -> Local:
         """The batch's values as codes of its own (cheap to compute), and a map to ours."""
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         if self.type is None:
             self.type = array.type.value_type if pa.types.is_dictionary(array.type) else array.type
@@ -139,9 +137,9 @@ class _Coder:
             if small is not None:
                 return self._offsets(array, *small)
         if pa.types.is_boolean(array.type):
-            return self._offsets(pc.cast(array, pa.int8()), 0, 1)
+            return self._offsets(cast(array, pa.int8()), 0, 1)
         if not pa.types.is_dictionary(array.type):
-            array = pc.dictionary_encode(array)
+            array = dictionary_encode(array)
         dictionary = array.dictionary
         lookup = np.empty(len(dictionary) + 1, dtype=np.int64)
         for position, value in enumerate(dictionary.to_pylist()):
@@ -149,19 +147,18 @@ class _Coder:
         indices = array.indices
         if indices.null_count:
             lookup[-1] = self._register(None, pa.nulls(1, dictionary.type))
-            indices = pc.fill_null(indices, len(lookup) - 1)
+            indices = fill_null(indices, len(lookup) - 1)
         self._check()
         return Local(numeric_view(indices), len(lookup), lookup.take)
 
     def _offsets(self, array: Any, low: int, high: int) -> Local:
         """Codes ``value - low`` (``high - low + 1`` for a missing value): no hashing."""
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         span = high - low + 1
         missing = bool_values(array.is_null()) if array.null_count else None
         if missing is not None:
-            array = pc.fill_null(array, pa.scalar(low, array.type))
+            array = fill_null(array, pa.scalar(low, array.type))
         values = numeric_view(array)
         # Widened before the shift: int8 values from -5 to 127 have offsets up to 132.
         offsets = values if low == 0 and missing is None else values.astype(np.int64) - low
@@ -178,7 +175,7 @@ class _Coder:
                     mapping[slot] = self._register(None, pa.nulls(1, self.type))
                 else:
                     value = low + slot
-                    piece = arrow_integers(np.asarray([value], dtype=np.int64)).cast(self.type)
+                    piece = cast(arrow_integers(np.asarray([value], dtype=np.int64)), self.type)
                     mapping[slot] = self._register(value, piece)
             self._check()
             result: npt.NDArray[np.int64] = mapping[slots]
@@ -191,10 +188,10 @@ class _Coder:
         import pyarrow as pa
 
         pieces = [
-            piece if piece.type == self.type else piece.cast(self.type) for piece in self.pieces
+            piece if piece.type == self.type else cast(piece, self.type) for piece in self.pieces
         ]
         values = pa.concat_arrays(pieces) if pieces else pa.nulls(0, self.type)
-        return values.take(arrow_integers(codes))
+        return take(values, arrow_integers(codes))
 
 
 class BatchCounter(Protocol):

@@ -7,42 +7,21 @@ safety net on the CLI's consoles that catches whatever a renderer missed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderHook, RenderResult
 from rich.markup import escape
 from rich.measure import Measurement
 from rich.segment import Segment
 
+from bias_ledger.render.visible_text import bounded, escape_character, json_safe, visible
 
-def _escape(ch: str) -> str:
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def visible(text: str) -> str:
-    """``text`` with every non-printable character (C0/C1 controls such as ESC, and format
-    characters such as U+202E RIGHT-TO-LEFT OVERRIDE) written as ``\\x1b`` or ``\\u202e``."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() or ch == " " else _escape(ch) for ch in text)
+__all__ = ["ControlCharacterFilter", "bounded", "install", "json_safe", "safe", "visible"]
 
 
 def safe(text: str) -> str:
     """Data text for a rich markup string: visible, and with markup escaped."""
     return escape(visible(text))
-
-
-def json_safe(text: str) -> str:
-    """JSON text whose non-printable characters (left raw by ``ensure_ascii=False``, e.g. C1
-    controls and U+202E) are written as ``\\uXXXX`` escapes, as JSON allows."""
-    return "".join(ch if ch.isprintable() or ch in " \n" else f"\\u{ord(ch):04x}" for ch in text)
-
-
-def bounded(items: Sequence[str], limit: int, *, separator: str = "; ") -> str:
-    """At most ``limit`` items, then "and N more"."""
-    shown = separator.join(items[:limit])
-    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 class _Filtered:
@@ -57,7 +36,8 @@ class _Filtered:
                 yield segment
             else:
                 cleaned = "".join(
-                    ch if ch.isprintable() or ch in " \n" else _escape(ch) for ch in segment.text
+                    ch if ch.isprintable() or ch in " \n" else escape_character(ch)
+                    for ch in segment.text
                 )
                 yield Segment(cleaned, segment.style)
 

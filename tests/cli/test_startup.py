@@ -1,5 +1,6 @@
 """What a plain CLI run loads: only the invoked command, and no pandas, scipy, matplotlib or
-pydantic (checked in a fresh process through ``sys.modules``; nothing is timed)."""
+pydantic; a small audit no pyarrow.compute, and one writing JSON no rich (checked in a fresh
+process through ``sys.modules`` after the run; nothing is timed)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer.main
@@ -16,6 +18,10 @@ from bias_ledger import cli
 from bias_ledger.cli import app as cli_app
 
 HEAVY = ("pandas", "scipy", "matplotlib", "pydantic", "sklearn", "fairlearn")
+
+UNUSED_BY_SMALL_AUDITS = ("pyarrow.compute", "duckdb", "pyspark", "polars")
+"""Modules (not only packages) a 1,000-row binary audit does without: its few Arrow kernels are
+called through pyarrow._compute (bias_ledger/io/kernels.py), and the other engines are opt-in."""
 
 NETWORK = ("http", "ssl", "email", "httpx")
 """What only a witness push or an HTTP log source needs: a recorded audit of a ledger without
@@ -26,19 +32,22 @@ import contextlib, io, json, sys
 sys.argv = ["bias-ledger", *json.loads(sys.argv[1])]
 from bias_ledger.cli import main
 code = 0
-with contextlib.redirect_stdout(io.StringIO()):
+output = io.StringIO()
+with contextlib.redirect_stdout(output):
     try:
         main()
     except SystemExit as exit:
         code = exit.code or 0
 names = sorted({name.split(".")[0] for name in sys.modules})
 commands = sorted(name for name in sys.modules if name.startswith("bias_ledger.cli."))
-print(json.dumps({"code": code, "modules": names, "cli": commands}))
+found = {"code": code, "modules": names, "cli": commands, "all": sorted(sys.modules)}
+print(json.dumps({**found, "stdout": output.getvalue()}))
 """
 
 
-def _run(args: list[str], cwd: Path) -> tuple[int, set[str], list[str]]:
-    """(exit code, top-level modules loaded, bias_ledger.cli modules loaded)."""
+def _loaded(args: list[str], cwd: Path) -> dict[str, Any]:
+    """What the run in a fresh process left: its exit code (``code``), the top-level modules
+    (``modules``), the bias_ledger.cli ones (``cli``), every module (``all``), its stdout."""
     env = {**os.environ, "COLUMNS": "100"}
     done = subprocess.run(
         [sys.executable, "-c", PROGRAM, json.dumps(args)],
@@ -48,7 +57,13 @@ def _run(args: list[str], cwd: Path) -> tuple[int, set[str], list[str]]:
         env=env,
         check=True,
     )
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def _run(args: list[str], cwd: Path) -> tuple[int, set[str], list[str]]:
+    """(exit code, top-level modules loaded, bias_ledger.cli modules loaded)."""
+    found = _loaded(args, cwd)
     return int(found["code"]), set(found["modules"]), list(found["cli"])
 
 
@@ -94,6 +109,39 @@ def test_recorded_audit_imports_no_heavy_library(tmp_path: Path) -> None:
     assert (ledger / "lock").is_file()
 
 
+def _unused(found: dict[str, Any], names: tuple[str, ...]) -> list[str]:
+    """Those of ``names`` that were imported (a package counts with any of its modules)."""
+    loaded = set(found["all"])
+    return sorted(
+        name for name in names if name in loaded or any(m.startswith(f"{name}.") for m in loaded)
+    )
+
+
+@pytest.mark.parametrize("json_output", [False, True], ids=["text", "json"])
+def test_small_recorded_audit_runs_without_pyarrow_compute(
+    tmp_path: Path, json_output: bool
+) -> None:
+    data = _small_csv(tmp_path / "data.csv", small_group=True)
+    key, ledger = tmp_path / "key", tmp_path / "ledger"
+    assert _run(["key", "generate", "-o", str(key)], tmp_path)[0] == 0
+    assert _run(["init", "--ledger", str(ledger)], tmp_path)[0] == 0
+    args = ["audit", str(data), "--label", "y", "--prediction", "p", "--sensitive", "sex"]
+    args += ["--sensitive", "race", "--key", str(key), "--ledger", str(ledger)]
+    found = _loaded([*args, "--json"] if json_output else args, tmp_path)
+    assert found["code"] == 0
+    assert _unused(found, HEAVY + UNUSED_BY_SMALL_AUDITS) == []
+    # The audit counted the file with pyarrow and appended a signed record.
+    assert {"pyarrow.csv", "pyarrow._compute", "cryptography", "blake3"} <= set(found["all"])
+    if json_output:
+        document = json.loads(found["stdout"])
+        assert document["record"]["index"] == 0
+        assert sum(document["results"]["overall"]["counts"].values()) == 1000  # every row
+        # The JSON is written without rich; only a terminal table or a message needs it.
+        assert _unused(found, ("rich",)) == []
+    else:
+        assert "recorded as record 0" in found["stdout"]
+
+
 def test_cli_raises_the_young_gc_threshold() -> None:
     program = "import gc, sys; sys.argv = ['bias-ledger', '--version']\n"
     program += "from bias_ledger.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
@@ -126,3 +174,32 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
     )
     for name in cli_app.COMMANDS:
         assert f"  {name} " in done.stdout
+
+
+def _float_csv(path: Path) -> Path:
+    rows = ["y,p,score,label,sex,race"]
+    for i in range(1000):
+        y, p = (i * 7919 % 1000) / 10, (i * 104729 % 1000) / 10
+        rows.append(f"{y},{p},{(i * 31 % 997) / 997},{i % 3 == 0:d},{'fm'[i % 2]},{'abc'[i % 3]}")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        ["--label", "y", "--prediction", "p", "--task", "regression"],
+        ["--label", "label", "--score", "score", "--threshold", "0.5"],
+    ],
+    ids=["regression", "score"],
+)
+def test_small_float_audit_imports_no_pandas(tmp_path: Path, task: list[str]) -> None:
+    # Float columns: NaN becomes a missing value, and a score is thresholded, in Arrow arrays
+    # built without pa.scalar or pa.array of Python or numpy values (either imports pandas).
+    data = _float_csv(tmp_path / "data.csv")
+    args = ["audit", str(data), *task, "--sensitive", "sex", "--sensitive", "race"]
+    found = _loaded([*args, "--no-record", "--json"], tmp_path)
+    assert found["code"] == 0
+    assert _unused(found, HEAVY + UNUSED_BY_SMALL_AUDITS + ("rich",)) == []
+    document = json.loads(found["stdout"])
+    assert document["record"] is None and document["data"]["rows"] == 1000
