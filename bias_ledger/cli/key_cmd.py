@@ -9,8 +9,9 @@ from typing import Annotated
 import typer
 
 from bias_ledger.cli.options import JsonOption, KeyOption, LedgerOption
-from bias_ledger.cli.output import counted, out, print_json, warning_line
+from bias_ledger.cli.output import out, print_json, warning_line
 from bias_ledger.errors import KeyFileError
+from bias_ledger.wording import counted
 
 key_app = typer.Typer(help="Ed25519 signing keys in OpenSSH format.", no_args_is_help=True)
 

@@ -15,8 +15,9 @@ from bias_ledger.cli.options import (
     WideOption,
     print_fitted,
 )
-from bias_ledger.cli.output import counted, out, print_json, warning_line
+from bias_ledger.cli.output import out, print_json, warning_line
 from bias_ledger.errors import ExitCode, InputError, VerificationError
+from bias_ledger.wording import counted
 
 
 def init(

@@ -20,11 +20,6 @@ _stdout: Console | None = None
 _stderr: Console | None = None
 
 
-def counted(count: int, noun: str) -> str:
-    """``1 record``, ``2 records``: a count with its noun in the right number."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
 def listed_records(indexes: Sequence[int]) -> str:
     """``record 3``, ``records 0, 2, 5``, or ``40 records from 0 to 39`` (over 20 listed)."""
     if len(indexes) == 1:

@@ -11,8 +11,9 @@ import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bias_ledger.cli.options import JsonOption, LedgerOption
-from bias_ledger.cli.output import counted, out, print_json, warning_line
+from bias_ledger.cli.output import out, print_json, warning_line
 from bias_ledger.errors import BiasLedgerError, InputError
+from bias_ledger.wording import counted
 
 
 def is_format2(path: Path, *, error: type[BiasLedgerError] | None = None) -> bool:

@@ -13,7 +13,6 @@ import typer
 from rich.markup import escape
 
 from bias_ledger.cli.output import (
-    counted,
     error_line,
     listed_records,
     out,
@@ -23,6 +22,7 @@ from bias_ledger.cli.output import (
 )
 from bias_ledger.errors import ExitCode
 from bias_ledger.verify import Check, Status, Verification, VerificationFailed
+from bias_ledger.wording import counted
 from bias_ledger.workflows.verify import RecomputeFailed, Verified
 
 

@@ -25,6 +25,7 @@ from bias_ledger.io.tables import InMemoryTable
 from bias_ledger.io.weights import EXPECTED
 from bias_ledger.metrics.model import SensitiveColumn, Task
 from bias_ledger.metrics.weights import LARGEST, SMALLEST, WeightParts
+from bias_ledger.wording import counted
 
 ROWS_COLUMN = "__bias_ledger_rows"
 """The count column of an aggregated table (a name no dataset is expected to use)."""
@@ -57,8 +58,8 @@ class AggregatedColumn(Located):
         assert self.weights is not None
         rows = int(self.weights[positions].sum())
         return (
-            f"{rows} rows (the engine counts rows without numbering them; --engine arrow "
-            "names them)"
+            f"{counted(rows, 'row')} (the engine counts rows without numbering them; "
+            "--engine arrow names them)"
         )
 
     def subset(
@@ -182,9 +183,9 @@ def audit_data(
                 f", in {column.where(np.flatnonzero(_nulls(column)))}" if locate is not None else ""
             )
             raise InputError(
-                f"{column.file if locate else source}: {role} column {name!r} has {count} "
-                f"missing values{where}; expected a value on every row (pass --drop-missing to "
-                "drop those rows)"
+                f"{column.file if locate else source}: {role} column {name!r} has "
+                f"{counted(count, 'missing value')}{where}; expected a value on every row "
+                "(pass --drop-missing to drop those rows)"
             )
         if count:
             masks.append(_nulls(located[name]))
@@ -256,9 +257,9 @@ def _check_groups(
                 f", in {column.where(np.flatnonzero(_nulls(column)))}" if locate is not None else ""
             )
             raise InputError(
-                f"{column.file if locate else source}: sensitive column {name!r} has {count} "
-                f"missing values{where}; expected a group for every row (pass --missing-as-group "
-                "to make them a group of their own)"
+                f"{column.file if locate else source}: sensitive column {name!r} has "
+                f"{counted(count, 'missing value')}{where}; expected a group for every row "
+                "(pass --missing-as-group to make them a group of their own)"
             )
 
 

@@ -39,6 +39,7 @@ from bias_ledger.metrics.model import Task
 from bias_ledger.metrics.regression_sums import RegressionSums
 from bias_ledger.metrics.score_histogram import ScoreHistogram
 from bias_ledger.metrics.weights import WeightParts, bad_weights
+from bias_ledger.wording import counted
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -285,7 +286,7 @@ def _check_missing(
             continue
         column = Located(name, pa.chunked_array([pa.nulls(1)]), files[name])
         raise InputError(
-            f"{files[name]}: {role} column {name!r} has {count} missing values, in "
+            f"{files[name]}: {role} column {name!r} has {counted(count, 'missing value')}, in "
             f"{locate(column, np.zeros(1, dtype=np.int64))}; expected a value on every row "
             "(pass --drop-missing to drop those rows)"
         )

@@ -19,6 +19,7 @@ from bias_ledger.io.encode import encode_sensitive
 from bias_ledger.io.model import ColumnMapping, InputFile
 from bias_ledger.io.tables import InMemoryTable
 from bias_ledger.metrics.model import SensitiveColumn
+from bias_ledger.wording import counted
 
 _NUMERIC = (
     "TINYINT",
@@ -65,7 +66,8 @@ def numeric(source: SqlInput, name: str, role: str) -> None:
 
 def rows_text(count: int) -> str:
     return (
-        f"{count} rows (the engine counts rows without numbering them; --engine arrow names them)"
+        f"{counted(count, 'row')} (the engine counts rows without numbering them; --engine arrow "
+        "names them)"
     )
 
 
@@ -114,7 +116,7 @@ def profile(
         count = int(found[f"m{i}"] or 0)
         if count and not mapping.drop_missing:
             raise InputError(
-                f"{source.where}: {role} column {name!r} has {count} missing values, in "
+                f"{source.where}: {role} column {name!r} has {counted(count, 'missing value')}, in "
                 f"{rows_text(count)}; expected a value on every row (pass --drop-missing to "
                 "drop those rows)"
             )
@@ -144,8 +146,9 @@ def sensitive_columns(
 
             count = int(weights[bool_values(located.data.is_null())].sum())
             raise InputError(
-                f"{where}: sensitive column {name!r} has {count} missing values; expected a "
-                "group for every row (pass --missing-as-group to make them a group of their own)"
+                f"{where}: sensitive column {name!r} has {counted(count, 'missing value')}; "
+                "expected a group for every row (pass --missing-as-group to make them a group of "
+                "their own)"
             )
         encoded, notes = encode_sensitive(
             located, missing_as_group=mapping.missing_as_group, max_groups=mapping.max_groups

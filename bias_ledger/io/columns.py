@@ -52,7 +52,8 @@ class Located:
 
 
 def rows_phrase(file: Any, rows: Sequence[int], more: bool) -> str:
-    """How every message names rows: ``rows 3, 8, ... (1-based data rows)``, and for a CSV
+    """How every message names rows: ``rows 3, 8, ... (1-based data rows)`` (one: ``row 3 (a
+    1-based data row)``), and for a CSV
     file the line the first starts on (a quoted value may span lines: lines and rows part
     ways)."""
 
@@ -62,6 +63,8 @@ def rows_phrase(file: Any, rows: Sequence[int], more: bool) -> str:
         from bias_ledger.io.read import csv_line
 
         line = csv_line(file, rows[0])
+    if len(rows) == 1 and not more:
+        return f"row {shown} (a 1-based data row){line.replace(', the first on', ', on')}"
     return f"rows {shown} (1-based data rows){line}"
 
 
@@ -236,6 +239,32 @@ def to_bool(column: Located, domain: BinaryDomain, role: str) -> npt.NDArray[np.
     return bool_values(hits)
 
 
+def _not_numbers(column: Located, data: Any, role: str) -> str:
+    """What is wrong with a numeric column read as another type: its values that are not
+    numbers (as a CSV reader reads them), and where they are."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    bad: list[Any] = []
+    if pa.types.is_string(data.type) or pa.types.is_large_string(data.type):
+        for value in _uniques(data):
+            try:
+                pa.array([value]).cast(pa.float64())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                bad.append(value)
+    if not bad:
+        examples = _listing(_uniques(data.slice(0, 1000))[:3])
+        return (
+            f"{column.file}: {role} column {column.name!r} must be numeric; found {data.type} "
+            f"values such as {examples}"
+        )
+    hits = bool_values(pc.is_in(data, value_set=pa.array(bad, type=data.type)))
+    return (
+        f"{column.file}: {role} column {column.name!r} holds {_listing(bad)} in "
+        f"{column.where(np.flatnonzero(hits))}; expected a number"
+    )
+
+
 def to_score(column: Located, role: str = "score") -> npt.NDArray[np.float64]:
     """A numeric column (score, or a regression label or prediction) as float64.
 
@@ -245,11 +274,7 @@ def to_score(column: Located, role: str = "score") -> npt.NDArray[np.float64]:
 
     data = _plain(column.data)
     if not (pa.types.is_integer(data.type) or pa.types.is_floating(data.type)):
-        examples = _listing(_uniques(data.slice(0, 1000))[:3])
-        raise InputError(
-            f"{column.file}: {role} column {column.name!r} must be numeric; found {data.type} "
-            f"values such as {examples}"
-        )
+        raise InputError(_not_numbers(column, data, role))
     values = float_values(data)
     if role != "score":
         bad = ~np.isfinite(values)

@@ -14,6 +14,7 @@ from bias_ledger.io.columns import Located, text
 from bias_ledger.io.kernels import dictionary_encode, fill_null
 from bias_ledger.io.model import MISSING_GROUP
 from bias_ledger.metrics.model import SensitiveColumn
+from bias_ledger.wording import counted
 
 # Rows converted at a time: numpy's temporaries (bincount's int64 copy) stay a few MB.
 PIECE_ROWS = 1 << 20
@@ -114,7 +115,7 @@ def encode_sensitive(
         if not missing_as_group:
             absent = bool_values(column.data.is_null())
             raise InputError(
-                f"{where} has {missing_count} missing values, in "
+                f"{where} has {counted(missing_count, 'missing value')}, in "
                 f"{column.where(np.flatnonzero(absent))}; expected a group for every row "
                 "(pass --missing-as-group to make them a group of their own)"
             )

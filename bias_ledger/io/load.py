@@ -37,6 +37,7 @@ from bias_ledger.io.read import (
 )
 from bias_ledger.io.tables import InMemoryTable, table_digest
 from bias_ledger.metrics.model import Task
+from bias_ledger.wording import counted
 
 Progress = Callable[[int], None]
 
@@ -213,8 +214,9 @@ def _drop_missing(
         column = located[name]
         if not mapping.drop_missing:
             raise InputError(
-                f"{column.file}: {role} column {name!r} has {int(mask.sum())} missing values, "
-                f"in {column.where(np.flatnonzero(mask))}; expected a value on every row "
+                f"{column.file}: {role} column {name!r} has "
+                f"{counted(int(mask.sum()), 'missing value')}, in "
+                f"{column.where(np.flatnonzero(mask))}; expected a value on every row "
                 "(pass --drop-missing to drop those rows)"
             )
         masks.append(mask)

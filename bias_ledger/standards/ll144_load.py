@@ -20,6 +20,7 @@ from bias_ledger.io.load import read_inputs
 from bias_ledger.io.model import ColumnMapping, FileFormat, InputFile, JoinMode
 from bias_ledger.io.read import check_readable, detect_format
 from bias_ledger.standards.ll144 import CodedColumn
+from bias_ledger.wording import counted
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,8 @@ def load_ll144_data(data: Path, predictions: Path | None, columns: LL144Columns)
     absent = missing(column)
     if absent is not None:
         raise InputError(
-            f"{column.file}: column {output!r} has {int(absent.sum())} missing values, in "
+            f"{column.file}: column {output!r} has "
+            f"{counted(int(absent.sum()), 'missing value')}, in "
             f"{column.where(np.flatnonzero(absent))}; expected the tool's output for everyone"
         )
     selected = scores = None

@@ -130,8 +130,8 @@ def test_a_record_the_ledger_does_not_hold_is_named_with_the_ledger_size(
 @pytest.mark.parametrize(
     ("engine", "where"),
     [
-        ("arrow", "'2' in rows 2 (1-based data rows)"),
-        ("duckdb", "'2' in rows 2 (1-based data rows)"),  # a single file: rows named alike
+        ("arrow", "'2' in row 2 (a 1-based data row)"),
+        ("duckdb", "'2' in row 2 (a 1-based data row)"),  # a single file: rows named alike
     ],
 )
 def test_a_non_binary_label_names_the_file_column_and_first_row(

@@ -113,10 +113,10 @@ def test_sample_weight_array_equals_weight_column(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("values", "found"),
     [
-        (["1.5", "-2", "3"], r"1 bad weight\(s\) \(-2.0\) in rows 2 \(1-based data rows\)"),
-        (["1.5", "", "3"], r"1 bad weight\(s\) \(missing\) in rows 2 "),
-        (["1.5", "2", "heavy"], r"found 'heavy' in rows 3 "),
-        (["1.5", "inf", "3"], r"1 bad weight\(s\) \(inf\) in rows 2 "),
+        (["1.5", "-2", "3"], r"1 bad weight\(s\) \(-2.0\) in row 2 \(a 1-based data row\)"),
+        (["1.5", "", "3"], r"1 bad weight\(s\) \(missing\) in row 2 "),
+        (["1.5", "2", "heavy"], r"found 'heavy' in row 3 "),
+        (["1.5", "inf", "3"], r"1 bad weight\(s\) \(inf\) in row 2 "),
     ],
 )
 def test_bad_weight_is_one_line_naming_file_column_and_row(

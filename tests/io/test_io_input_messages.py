@@ -40,4 +40,4 @@ def test_text_label_names_only_the_unexpected_value_again(tmp_path: Path) -> Non
     path = tmp_path / "mixed.csv"
     path.write_text("y,pred,sex\n1,1,a\n0,0,b\nmaybe,1,a\n")
     message = fails(path)
-    assert message.count("'maybe'") == 2 and "rows 3 " in message
+    assert message.count("'maybe'") == 2 and "row 3 " in message

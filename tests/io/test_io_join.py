@@ -63,7 +63,7 @@ def test_prediction_errors_name_rows_of_the_predictions_file(tmp_path: Path) -> 
             mapping=mapping,
         )
     assert "p.csv: prediction column 'pred'" in info.value.message
-    assert "rows 4 (1-based data rows)" in info.value.message
+    assert "row 4 (a 1-based data row)" in info.value.message
 
 
 def test_row_order_join(tmp_path: Path) -> None:

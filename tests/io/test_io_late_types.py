@@ -77,7 +77,7 @@ def test_text_in_a_numeric_label_names_file_column_row_and_value(
     assert len(message.strip().splitlines()) == 1 and "Traceback" not in message
     assert "label.csv" in message and "'y'" in message and "'oops'" in message
     if engine == "arrow":
-        assert f"rows {ROWS - 6} (1-based data rows)" in message
+        assert f"row {ROWS - 6} (a 1-based data row)" in message
 
 
 @pytest.mark.parametrize(

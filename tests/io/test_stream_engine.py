@@ -145,7 +145,7 @@ def test_integer_and_boolean_columns(tmp_path: Path, monkeypatch: pytest.MonkeyP
     path = tmp_path / "d.parquet"
     pq.write_table(table, path)
     streamed, whole = _both(monkeypatch, _audit(path))
-    assert isinstance(streamed, str) and "rows 8 (1-based data rows)" in streamed
+    assert isinstance(streamed, str) and "row 8 (a 1-based data row)" in streamed
     _same(streamed, whole)
     _same(*_both(monkeypatch, _audit(path, missing_as_group=True)))
 
