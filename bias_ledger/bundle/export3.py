@@ -71,7 +71,7 @@ def _report_records(
 
 
 def _chunks(handle: BinaryIO) -> Iterator[bytes]:
-    while chunk := handle.read(1 << 20):
+    while chunk := handle.read(1 << 16):
         yield chunk
 
 
