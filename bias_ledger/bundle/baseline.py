@@ -11,6 +11,7 @@ from bias_ledger.bundle.read import read_bundle
 from bias_ledger.bundle.verify import verify_contents
 from bias_ledger.errors import InputError, VerificationError
 from bias_ledger.gate_trust import GateTrust
+from bias_ledger.ledger.record import signer_fingerprint
 from bias_ledger.ledger.trust import TrustedKeys
 
 
@@ -56,7 +57,7 @@ def baseline_from_bundle(path: Path, *, trust: GateTrust) -> Baseline:
             "origin": contents.manifest.origin,
             "record_index": index,
             "record_hash": listed[index],
-            "signer": record["signer"]["fingerprint"],
+            "signer": signer_fingerprint(record),
             "trusted": True,
             "trusted_by": keys.source,
         },
@@ -87,7 +88,7 @@ def _baseline_from_bundle3(path: Path, keys: TrustedKeys) -> Baseline:
             "origin": origin,
             "record_index": index,
             "record_hash": record_hash,
-            "signer": record["signer"]["fingerprint"],
+            "signer": signer_fingerprint(record),
             "trusted": True,
             "trusted_by": keys.source,
         },

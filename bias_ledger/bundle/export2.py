@@ -152,7 +152,7 @@ def export_bundle_v2(
             ManifestRecord(index, entry.record, leaf_hash(entry_bytes).hex(), size, proof)
         )
         signer = json.loads(record_bytes)["signer"]
-        signers.add((signer["fingerprint"], signer["public_key"].strip()))
+        signers.add((entry.signer, signer["public_key"].strip()))  # verified: the key's
         records.append((index, entry.record, record_bytes))
     checkpoint_key = parse_public_key(verified.checkpoint_signer)
     signers.add((fingerprint(checkpoint_key), public_key_openssh(checkpoint_key)))

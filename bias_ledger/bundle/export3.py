@@ -72,7 +72,7 @@ def _report_records(
 
 
 def _chunks(handle: BinaryIO) -> Iterator[bytes]:
-    while chunk := handle.read(1 << 20):
+    while chunk := handle.read(1 << 16):
         yield chunk
 
 
@@ -116,7 +116,7 @@ def export_bundle_v3(
         for name, data in zip(record_members(index), contents, strict=True):
             tar.add(name, data)
         signer = json.loads(raw)["signer"]
-        signers.add((signer["fingerprint"], signer["public_key"].strip()))
+        signers.add((entry.signer, signer["public_key"].strip()))  # verified: the key's
     checkpoint_key = parse_public_key(verified.checkpoint_signer)
     signers.add((fingerprint(checkpoint_key), public_key_openssh(checkpoint_key)))
     signers_bytes = signers_text(signers)

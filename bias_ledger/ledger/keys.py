@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import os
 import secrets
@@ -95,6 +96,13 @@ def fingerprint(public_key: Ed25519PublicKey) -> str:
     """Return the key's fingerprint as ``ssh-keygen -l`` prints it: ``SHA256:`` + base64."""
     digest = hashlib.sha256(public_key_blob(public_key)).digest()
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+@functools.lru_cache(maxsize=64)
+def line_fingerprint(line: str) -> str:
+    """The fingerprint of an OpenSSH public key line, as records derive their signer's (cached:
+    a ledger has few signers and many records); raises KeyFileError for anything else."""
+    return fingerprint(parse_public_key(line))
 
 
 def public_key_openssh(public_key: Ed25519PublicKey, comment: str = "") -> str:

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from bias_ledger.errors import VerificationError
+from bias_ledger.errors import KeyFileError, VerificationError
+from bias_ledger.ledger.keys import line_fingerprint
 
 FORMAT_VERSION = 1
 """The version of the record and ledger format this code writes and reads."""
@@ -22,6 +23,11 @@ SUPPORTED_FORMAT_VERSIONS = frozenset({1, 2})
 HASH_HEX_LENGTH = 64
 _HEX = re.compile(r"[0-9a-f]{64}")
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+FINGERPRINT_HELD = frozenset({1})
+"""Record format versions whose ``signer`` must hold ``fingerprint`` beside ``public_key``. In a
+format-2 record it is optional: derived from the key, and checked against it when held."""
+FINGERPRINT_WRITTEN = frozenset({1, 2})
+"""Record format versions whose new records are written with ``signer.fingerprint``."""
 HEADER_KEYS = frozenset(
     {"format_version", "kind", "index", "timestamp", "previous_hash", "origin", "signer"}
 )
@@ -47,12 +53,17 @@ class Signer:
     """Who signed a record."""
 
     fingerprint: str
-    """``SHA256:...`` as ``ssh-keygen -l`` prints it."""
+    """``SHA256:...`` as ``ssh-keygen -l`` prints it: the record's field where it holds one,
+    else derived from ``public_key``."""
     public_key: str
     """The OpenSSH public key line, ``ssh-ed25519 AAAA...``."""
 
-    def to_json(self) -> dict[str, str]:
-        return {"fingerprint": self.fingerprint, "public_key": self.public_key}
+    def to_json(self, format_version: int) -> dict[str, str]:
+        """The ``signer`` object of a new record of ``format_version``: the key, and its
+        fingerprint where that format writes it."""
+        if format_version in FINGERPRINT_WRITTEN:
+            return {"fingerprint": self.fingerprint, "public_key": self.public_key}
+        return {"public_key": self.public_key}
 
 
 @dataclass(frozen=True)
@@ -89,7 +100,7 @@ def build_record(
         "timestamp": header.timestamp,
         "previous_hash": header.previous_hash,
         "origin": header.origin,
-        "signer": header.signer.to_json(),
+        "signer": header.signer.to_json(header.format_version),
         "labels": dict(labels or {}),
         header.kind.value: dict(payload),
     }
@@ -105,6 +116,25 @@ def _field(record: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
             f"{where}: field {key!r} expected {kind.__name__}, found {type(value).__name__}"
         )
     return value
+
+
+def _derived_fingerprint(public_key: str, where: str) -> str:
+    try:
+        return line_fingerprint(public_key)
+    except KeyFileError:
+        raise VerificationError(
+            f"{where} signer: public_key is not an OpenSSH Ed25519 public key line"
+        ) from None
+
+
+def signer_fingerprint(record: Mapping[str, Any]) -> str:
+    """The fingerprint of the key that signed a record already verified (or shown only): its
+    ``signer.public_key``'s, derived, whether or not the record also holds the field."""
+    public_key = record["signer"]["public_key"]
+    try:
+        return line_fingerprint(str(public_key))
+    except KeyFileError:
+        return "(unreadable key)"
 
 
 def parse_header(
@@ -139,8 +169,12 @@ def parse_header(
         raise VerificationError(f"{where}: previous_hash must be 64 lowercase hex digits or null")
     origin = _field(record, "origin", str, where)
     signer = _field(record, "signer", dict, where)
-    fingerprint = _field(signer, "fingerprint", str, f"{where} signer")
     public_key = _field(signer, "public_key", str, f"{where} signer")
+    if "fingerprint" in signer or version in FINGERPRINT_HELD:
+        # Held: the verifiers check it equals the key's (a stale or forged one is refused).
+        fingerprint = _field(signer, "fingerprint", str, f"{where} signer")
+    else:
+        fingerprint = _derived_fingerprint(public_key, where)
     if kind.value not in record:
         raise VerificationError(f"{where}: a {kind.value} record must hold a {kind.value!r} object")
     return RecordHeader(

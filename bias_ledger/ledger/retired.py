@@ -11,11 +11,11 @@ from __future__ import annotations
 import mmap
 from pathlib import Path
 
-from bias_ledger.errors import LedgerError, VerificationError
+from bias_ledger.errors import KeyFileError, LedgerError, VerificationError
 from bias_ledger.ledger.canonical import parse_json
 from bias_ledger.ledger.entry import parse_line
 from bias_ledger.ledger.key_records import REVOCATION, ROTATION, key_of, revocation_target
-from bias_ledger.ledger.keys import fingerprint
+from bias_ledger.ledger.keys import fingerprint, line_fingerprint
 
 
 def refuse_retired_signer(records: Path, signer_fingerprint: str) -> None:
@@ -48,13 +48,24 @@ def refuse_retired_signer(records: Path, signer_fingerprint: str) -> None:
             position = data.find(marker, stop)
 
 
+def _is_key(signer: object, wanted: str) -> bool:
+    """Whether a record's ``signer`` is the key of fingerprint ``wanted``, by its public key
+    (format-2 records hold no fingerprint field; a held one is not what the signature follows)."""
+    if not isinstance(signer, dict):
+        return False
+    try:
+        return line_fingerprint(str(signer.get("public_key"))) == wanted
+    except KeyFileError:
+        return False
+
+
 def _signed_by(line: bytes, signer_fingerprint: str) -> bool:
     try:
         record = parse_json(parse_line(line, where="").record_bytes)
     except VerificationError:
         return False
     signer = record.get("signer") if isinstance(record, dict) else None
-    return isinstance(signer, dict) and signer.get("fingerprint") == signer_fingerprint
+    return _is_key(signer, signer_fingerprint)
 
 
 def _refuse_line(line: bytes, signer_fingerprint: str, records: Path) -> None:
@@ -75,7 +86,7 @@ def _refuse_record(record_bytes: bytes, signer_fingerprint: str, records: Path) 
     kind, payload = record.get("kind"), record.get(str(record.get("kind")))
     signer = record.get("signer")
     index = record.get("index")
-    mine = isinstance(signer, dict) and signer.get("fingerprint") == signer_fingerprint
+    mine = _is_key(signer, signer_fingerprint)
     if kind == ROTATION and mine and isinstance(payload, dict):
         try:
             successor = fingerprint(key_of(payload.get("new_public_key"), where=""))

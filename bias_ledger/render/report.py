@@ -77,7 +77,7 @@ def record_blocks(item: ReportRecord, found: Outline | None = None) -> list[Bloc
             (
                 f"time (UTC): {text(record.get('timestamp'))}",
                 f"record hash (BLAKE3): {item.record_hash}",
-                f"signed by: {text(signer.get('fingerprint'))}",
+                f"signed by: {text(computed_fingerprint(signer.get('public_key')))}",
             )
         ),
         *_labels(record),

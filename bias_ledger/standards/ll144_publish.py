@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bias_ledger.errors import InputError
+from bias_ledger.ledger.record import signer_fingerprint
 from bias_ledger.ledger.trust import TrustedKeys
 from bias_ledger.standards.ll144_summary import Provenance, render_html, render_markdown
 from bias_ledger.standards.ll144_view import ll144_payload
@@ -24,11 +25,11 @@ def _countersignatures(
     approved = {"index": record["index"], "record_hash": record_hash}
     return sorted(
         {
-            str(r["signer"]["fingerprint"])
+            signer_fingerprint(r)
             for r in later
             if r.get("kind") == "approval"
             and (r.get("approval") or {}).get("approves") == approved
-            and r["signer"]["fingerprint"] == declared
+            and signer_fingerprint(r) == declared
         }
     )
 
