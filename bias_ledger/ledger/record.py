@@ -26,7 +26,7 @@ _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 FINGERPRINT_HELD = frozenset({1})
 """Record format versions whose ``signer`` must hold ``fingerprint`` beside ``public_key``. In a
 format-2 record it is optional: derived from the key, and checked against it when held."""
-FINGERPRINT_WRITTEN = frozenset({1, 2})
+FINGERPRINT_WRITTEN = frozenset({1})
 """Record format versions whose new records are written with ``signer.fingerprint``."""
 HEADER_KEYS = frozenset(
     {"format_version", "kind", "index", "timestamp", "previous_hash", "origin", "signer"}
