@@ -9,7 +9,7 @@ from typing import Any
 from bias_ledger.baselines import Baseline, audit_record_results
 from bias_ledger.errors import InputError, VerificationError
 from bias_ledger.gate_trust import GateTrust, VerifiedLedger
-from bias_ledger.ledger.record import RecordKind
+from bias_ledger.ledger.record import RecordKind, signer_fingerprint
 from bias_ledger.metrics.model import MetricResults
 
 __all__ = ["LATEST_APPROVED", "Baseline", "audit_record_results", "resolve_baseline"]
@@ -22,7 +22,7 @@ def _approval(ledger: VerifiedLedger, index: int, approvers: str) -> dict[str, A
     record = ledger.records[index]
     return {
         "approval_index": index,
-        "approver": record["signer"]["fingerprint"],
+        "approver": signer_fingerprint(record),
         "principal": ledger.approver_principal(index) or "",
         "trusted_by": approvers,
     }
@@ -101,7 +101,7 @@ def judged_record(ledger: VerifiedLedger, index: int) -> tuple[Mapping[str, Any]
     if ledger.signer_principal(index) is None:
         raise VerificationError(
             f"--record {index}: {ledger.where(index)} is signed by "
-            f"{record['signer']['fingerprint']}, not a trusted key that may sign it"
+            f"{signer_fingerprint(record)}, not a trusted key that may sign it"
             f"{ledger.invalid_reason(index)}; pass --trusted-keys FILE listing it"
         )
     return record, ledger.entries[index].record_hash

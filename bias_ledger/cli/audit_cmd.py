@@ -198,7 +198,9 @@ def approve(
     if json_output:
         print_json({"index": appended.index, "record_hash": appended.record_hash, **payload})
         return
-    signer = appended.record["signer"]["fingerprint"]
+    from bias_ledger.ledger.record import signer_fingerprint
+
+    signer = signer_fingerprint(appended.record)
     out().print(f"record {appended.index}: {signer} approves audit record {index}")
 
 

@@ -104,7 +104,7 @@ def check_record(
     record, wire = check_header(
         data, entry.signature, index=index, origin=origin, previous=previous, chained=chained
     )
-    mirrored = (record["kind"], record["timestamp"], record["signer"]["fingerprint"])
+    mirrored = (record["kind"], record["timestamp"], fingerprint(wire))
     if mirrored != (entry.kind, entry.timestamp, entry.signer):
         raise SpecError(f"record {index}: kind, timestamp or signer differ from the entry's")
     if record["kind"] == "audit":
@@ -169,10 +169,12 @@ def check_header(
     if not isinstance(record.get("labels"), dict):
         raise SpecError(f"{where}: labels is not an object")
     signer = record.get("signer")
-    if not isinstance(signer, dict) or sorted(signer) != ["fingerprint", "public_key"]:
-        raise SpecError(f"{where}: signer is not {{fingerprint, public_key}}")
+    # 10.2: a format-2 record may hold the key alone; format 1 (section 4) holds both.
+    shapes = [["fingerprint", "public_key"]] + ([["public_key"]] if version == 2 else [])
+    if not isinstance(signer, dict) or sorted(signer) not in shapes:
+        raise SpecError(f"{where}: signer is not {{fingerprint, public_key}} or {{public_key}}")
     wire = wire_of_line(signer["public_key"])
-    if fingerprint(wire) != signer["fingerprint"]:
+    if signer.get("fingerprint", fingerprint(wire)) != fingerprint(wire):
         raise SpecError(f"{where}: signer fingerprint is not the fingerprint of its public key")
     if verify_sshsig(signature, data) != wire:
         raise SpecError(f"{where}: SSHSIG made by another key than signer.public_key")
