@@ -12,6 +12,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from bias_ledger.cli.app import app
+from bias_ledger.ledger.record import signer_fingerprint
 from tests.ledger.helpers import (
     cli_env,
     new_signer,
@@ -88,7 +89,7 @@ def test_key_default_path_and_never_inside_the_ledger(tmp_path: Path) -> None:
         content = path.read_bytes()
         assert b"PRIVATE KEY" not in content and private not in content, path
     assert (
-        record_of(read_lines(tmp_path / "ledger")[0])["signer"]["fingerprint"]
+        signer_fingerprint(record_of(read_lines(tmp_path / "ledger")[0]))
         == (document["fingerprint"])
     )
 
@@ -137,7 +138,7 @@ def test_encrypted_key_with_passphrase_from_the_environment(tmp_path: Path) -> N
     data = write_small_csv(tmp_path / "data.csv")
     done = run_cli("audit", data, *AUDIT_ARGS, env=signing)
     assert done.returncode == 0, done.stderr
-    assert record_of(read_lines(ledger)[0])["signer"]["fingerprint"] == fingerprint
+    assert signer_fingerprint(record_of(read_lines(ledger)[0])) == fingerprint
 
 
 @needs_ssh_keygen

@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("io", "results_json", "verify"),
     ("witness",),
     ("metrics", "ledger", "input_options", "results_layout"),
-    ("_version", "errors"),
+    ("_version", "errors", "wording"),
 )  # fmt: skip
 """Top to bottom; the names in one layer are independent of each other."""
 
