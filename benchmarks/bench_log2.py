@@ -44,7 +44,9 @@ from bias_ledger.ledger.reader import read_meta
 from bias_ledger.ledger.record import RecordKind
 from bias_ledger.ledger.store import init_ledger
 from bias_ledger.ledger.tlog_sig import signed_data
-from tests.ledger2.bulk import START, audit_records, write_ledger
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests package: bulk writer
+from tests.ledger2.bulk import START, audit_records, write_ledger  # noqa: E402
 
 EXPORT_RECORDS = 100
 """Records exported from every ledger (the newest): a bundle's report.html draws charts for
