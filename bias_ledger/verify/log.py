@@ -89,7 +89,8 @@ def cosignature_checks(
     try:
         names = check_witness_quorum(signed, witnesses.policy)
     except VerificationError as exc:
-        return found, Check("witnesses", exc.message, Status.FAILED, witnesses.source)
+        detail = f"{exc.message} (witness policy {witnesses.source})"
+        return found, Check("witnesses", detail, Status.FAILED, witnesses.source)
     detail = (
         f"cosigned by {', '.join(names)} (quorum met): {len(names)} valid cosignature(s), "
         f"the policy requires {witnesses.policy.quorum}"

@@ -137,6 +137,7 @@ def test_two_witnesses_cosign_every_append(tmp_path: Path, witnesses: Witnesses)
     code, output = cli("verify", "--ledger", path, "--witnesses", three, "--trust-ledger-keys")
     assert code == 3, output
     assert "expected cosignatures by at least 3" in output and "missing: w3" in output
+    assert f"(witness policy {three})" in output, output
     # A published copy carries the cosigned checkpoint: verifying it needs no ledger.
     code, output = cli("publish", tmp_path / "site", "--ledger", path)
     assert code == 0, output
