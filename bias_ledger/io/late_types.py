@@ -60,6 +60,26 @@ class TypeChanged(InputError):
         return None if kind is None else formats.widen(schema, self.name, kind)
 
 
+class JsonNumberChanged(TypeChanged):
+    """A JSON Lines number that does not fit the integer type the first block gave its field.
+
+    pyarrow names the value, not the field: :attr:`candidates` are the fields of the first
+    record holding it (in order); the first of them still an integer in the schema being read
+    is the one widened, to float64 (as pyarrow's whole-file JSON reader promotes it)."""
+
+    def __init__(self, message: str, path: Path, candidates: tuple[str, ...], value: str) -> None:
+        super().__init__(message, path, candidates[0], value)
+        self.candidates = candidates
+
+    def widened(self, schema: Any) -> Any | None:
+        import pyarrow as pa
+
+        for name in self.candidates:
+            if name in schema.names and pa.types.is_integer(schema.field(name).type):
+                return formats.widen(schema, name, pa.float64())
+        return None
+
+
 def wider(field: Any, value: str) -> Any | None:
     """float64 for a number after integers (or nothing), else text; None once it is text.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from bias_ledger.errors import InputError
 from bias_ledger.io import formats
 from bias_ledger.io.csv_options import csv_block_size, csv_read_options
-from bias_ledger.io.late_types import TypeChanged, late_value, retry_wider
+from bias_ledger.io.late_types import JsonNumberChanged, TypeChanged, late_value, retry_wider
 from bias_ledger.io.model import FileFormat
 from bias_ledger.io.tables import InMemoryTable, column_batches
 from bias_ledger.ledger.files import require_regular
@@ -68,10 +69,65 @@ def _type_changed(path: Path, error: BaseException) -> TypeChanged | None:
     )
 
 
+_JSON_CONVERSION = re.compile(r"Failed to convert JSON to (\S+), couldn't parse:(.*)$")
+
+
+def _json_type_changed(path: Path, error: BaseException) -> TypeChanged | None:
+    """The :class:`JsonNumberChanged` of a JSON Lines number that does not fit the integer type
+    the first block gave its field (a late ``2.5`` among integers); None for any other error.
+
+    pyarrow's message names the value, not the field: the first record holding that value as
+    a non-integer number in a field the first block typed as integers names the candidates (a
+    scan of the file, on this rare path only)."""
+    import io
+    import json
+
+    import pyarrow as pa
+
+    found = _JSON_CONVERSION.search(str(error).strip())
+    if found is None or not found.group(1).startswith(("int", "uint")):
+        return None
+    value = found.group(2)
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    schema = read_schema(path, FileFormat.JSONL)
+    integers = {f.name for f in schema if pa.types.is_integer(f.type)}
+    with (
+        pa.input_stream(str(path), compression="detect") as stream,
+        io.TextIOWrapper(stream, encoding="utf-8", errors="replace") as handle,
+    ):
+        for line in handle:
+            if value not in line:
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(record, dict):
+                continue
+            candidates = tuple(
+                name
+                for name, held in record.items()
+                if name in integers and isinstance(held, float) and held == number
+            )
+            if candidates:
+                detail = str(error).strip().splitlines()[0]
+                return JsonNumberChanged(
+                    f"{path}: cannot read as jsonl: {detail}", path, candidates, value
+                )
+    return None
+
+
 def read_fail(path: Source, fmt: FileFormat, exc: Exception) -> InputError:
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if fmt is FileFormat.CSV and isinstance(path, Path):
         changed = _type_changed(path, exc)
+        if changed is not None:
+            return changed
+    if fmt is FileFormat.JSONL and isinstance(path, Path):
+        changed = _json_type_changed(path, exc)
         if changed is not None:
             return changed
     if "straddl" in detail and isinstance(path, Path):
