@@ -4,7 +4,9 @@ pyarrow types each CSV column from the first block it reads: a valid file whose 
 holds integers for 200,000 rows and then ``2.5`` fails to convert there. This is the one place
 that recognises that failure (:func:`late_value`), picks the wider type (:func:`wider`: float64
 for a number after integers, else text) and retries a read with it (:func:`retry_wider`). The
-arrow engine, the row reader and the duckdb engine's typing of CSV text all use it.
+arrow engine, the row reader and the duckdb engine's typing of CSV text all use it. A JSON
+Lines number that does not fit its field's first-block integer type is the same failure
+(:class:`JsonNumberChanged`, found by :mod:`bias_ledger.io.read`).
 """
 
 from __future__ import annotations
