@@ -47,42 +47,30 @@ def invoke(world: World, *args: str | Path) -> Result:
     return CliRunner().invoke(app, [str(a) for a in args], env=world.env)
 
 
-def gate(world: World, *args: str | Path, better: bool = False) -> Result:
-    """``gate`` of the v1 audit (or the v2 one, ``better``) against the latest approval."""
-    model = V2 if better else ()
-    return invoke(
-        world,
+def _against_latest_approval(world: World) -> tuple[str | Path, ...]:
+    """The gate's arguments judging the configured audit against the latest approval."""
+    return (
         "gate",
         "--config",
         CONFIG,
-        *model,
         "--policy",
         REGRESSION,
         "--baseline",
         "latest-approved",
         "--approved-by",
         world.officers,
-        "--json",
-        *args,
     )
+
+
+def gate(world: World, *args: str | Path, better: bool = False) -> Result:
+    """``gate`` of the v1 audit (or the v2 one, ``better``) against the latest approval."""
+    model = V2 if better else ()
+    return invoke(world, *_against_latest_approval(world), *model, "--json", *args)
 
 
 def gate_process(world: World, *args: str | Path) -> subprocess.CompletedProcess[str]:
     """The v1 gate in a fresh process (no --debug), recording nothing."""
-    return run_cli(
-        "gate",
-        "--config",
-        CONFIG,
-        "--policy",
-        REGRESSION,
-        "--baseline",
-        "latest-approved",
-        "--approved-by",
-        world.officers,
-        "--no-record",
-        *args,
-        ledger=world.ledger,
-    )
+    return run_cli(*_against_latest_approval(world), "--no-record", *args, ledger=world.ledger)
 
 
 def _build(root: Path, version: int) -> World:
