@@ -35,6 +35,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,7 @@ from bias_ledger.ledger.tlog_sig import signed_data
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests package: bulk writer
 from tests.ledger2.bulk import START, audit_records, write_ledger  # noqa: E402
+from tests.ledger2.static_server import static_server_process  # noqa: E402
 
 EXPORT_RECORDS = 100
 """Records exported from every ledger (the newest): a bundle's report.html draws charts for
@@ -171,29 +174,19 @@ http {{ access_log off; sendfile on; keepalive_requests 1000000;
 static server whose own cost per request is small, so the client's shows."""
 
 
-def _serve(site: Path, protocol: str) -> tuple[subprocess.Popen[str], str]:
-    if protocol == "nginx":
-        return _serve_nginx(site)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-u",
-            "-m",
-            "http.server",
-            "0",
-            "--bind",
-            "127.0.0.1",
-            "--protocol",
-            protocol,
-        ],
-        cwd=site,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert server.stdout is not None
-    port = server.stdout.readline().split("port ")[1].split()[0]
-    return server, f"http://127.0.0.1:{port}/"
+@contextmanager
+def _serve(site: Path, protocol: str) -> Iterator[tuple[str, int]]:
+    """The base URL of ``site`` served on loopback, and the server's process id."""
+    if protocol != "nginx":
+        with static_server_process(site, protocol=protocol) as served:
+            yield served
+        return
+    server, url = _serve_nginx(site)
+    try:
+        yield url, server.pid
+    finally:
+        server.terminate()
+        server.wait()
 
 
 def _serve_nginx(site: Path) -> tuple[subprocess.Popen[str], str]:
@@ -276,21 +269,15 @@ def bench_size(
     for name, protocol in servers:
         if size > http_max:
             break
-        server, url = _serve(site, protocol)
-        try:
+        with _serve(site, protocol) as (url, server_pid):
             timed_verify(name, url)
             measured = row[name]
-            measured["server_cpu_s"] = _cpu_seconds(server.pid)
+            measured["server_cpu_s"] = _cpu_seconds(server_pid)
             measured["server_cpu_ms_per_record"] = round(measured["server_cpu_s"] / size * 1e3, 3)
             local = row["verify_published_dir"]
             measured["vs_dir"] = round(measured["s"] / local["s"], 2)
             measured["cpu_vs_dir_cpu"] = round(measured["cpu_s"] / local["cpu_s"], 2)
             print(json.dumps({name: measured}), file=sys.stderr, flush=True)
-        finally:
-            server.terminate()
-            server.wait()
-            if server.stdout is not None:
-                server.stdout.close()
     row["floor_ms_per_record"] = round(statistics.median(floors) * 1000, 3)
     row["verify_vs_floor"] = row["verify"]["vs_floor"]
     if not exported:

@@ -14,6 +14,16 @@ from pathlib import Path
 def static_server(directory: Path, *, protocol: str = "HTTP/1.0") -> Iterator[str]:
     """Serve ``directory`` on a free loopback port; yields its base URL. ``HTTP/1.1`` keeps
     connections alive (and writes headers and body in two sends, Nagle's algorithm on)."""
+    with static_server_process(directory, protocol=protocol) as (url, _):
+        yield url
+
+
+@contextmanager
+def static_server_process(
+    directory: Path, *, protocol: str = "HTTP/1.0"
+) -> Iterator[tuple[str, int]]:
+    """As :func:`static_server`, yielding the base URL and the server's process id (whose CPU
+    time ``benchmarks/bench_log2.py`` reports)."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -37,7 +47,7 @@ def static_server(directory: Path, *, protocol: str = "HTTP/1.0") -> Iterator[st
         line = process.stdout.readline()
         match = re.search(r"port (\d+)", line)
         assert match, f"http.server did not start: {line!r}"
-        yield f"http://127.0.0.1:{match.group(1)}/"
+        yield f"http://127.0.0.1:{match.group(1)}/", process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
