@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import queue
 import socket
+import stat
 import threading
 import time
 import urllib.parse
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bias_ledger.errors import InputError, VerificationError
+from bias_ledger.ledger.files import not_regular_message
 from bias_ledger.ledger.tlog_tiles import HASH_SIZE, TILE_WIDTH, Tile
 
 if TYPE_CHECKING:
@@ -32,7 +34,13 @@ _CHUNK = 1 << 20
 REQUEST_DEADLINE_SECONDS = 300.0
 """The longest one file may take to arrive over HTTP, however steadily it trickles in."""
 
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | os.O_NONBLOCK  # opening a FIFO must not wait for a writer (it is then refused)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
 
 
 class FileTooLarge(VerificationError):
@@ -70,7 +78,10 @@ class DirectorySource:
         except OSError as exc:
             raise VerificationError(f"{target}: cannot read ({exc.strerror})") from exc
         try:
-            size = os.fstat(descriptor).st_size
+            found = os.fstat(descriptor)
+            if not stat.S_ISREG(found.st_mode):  # a FIFO would block, /dev/zero never end
+                raise VerificationError(not_regular_message(target, found.st_mode))
+            size = found.st_size
             if size > limit:
                 raise FileTooLarge(f"{target}: {size} bytes, more than the {limit} it may hold")
             data = os.read(descriptor, size)
