@@ -10,6 +10,7 @@ holding an older checkpoint still find the tiles it names.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -17,11 +18,12 @@ from pathlib import Path
 
 from bias_ledger.errors import InputError, LedgerError, VerificationError
 from bias_ledger.ledger import note
-from bias_ledger.ledger.files import write_atomically
+from bias_ledger.ledger.files import describe_mode, temporary_name, write_all, write_atomically
+from bias_ledger.ledger.state import record_hash
 from bias_ledger.ledger.tlog_checkpoint import parse_checkpoint
-from bias_ledger.ledger.tlog_entry import parse_entry, record_path
+from bias_ledger.ledger.tlog_entry import LogEntry, parse_entry, record_path
 from bias_ledger.ledger.tlog_read import iter_entries, read_signed_checkpoint
-from bias_ledger.ledger.tlog_source import DirectorySource, read_tile
+from bias_ledger.ledger.tlog_source import MAX_CHECKPOINT_BYTES, DirectorySource, read_tile
 from bias_ledger.ledger.tlog_tiles import (
     ENTRIES_LEVEL,
     TILE_WIDTH,
@@ -66,9 +68,10 @@ def _check_target(ledger: Path, target: Path) -> None:
 def _published_size(target: Path, origin: str, tree: TileTree) -> int:
     """The size of the checkpoint already published, checked to be a prefix of ours."""
     path = target / CHECKPOINT_FILE
-    if not path.exists():
+    data = DirectorySource(target).read(CHECKPOINT_FILE, MAX_CHECKPOINT_BYTES)
+    if data is None:
         return 0
-    old = parse_checkpoint(note.parse_note(path.read_bytes(), str(path)).text, str(path))
+    old = parse_checkpoint(note.parse_note(data, str(path)).text, str(path))
     if old.origin != origin:
         raise InputError(f"{path}: a log of origin {old.origin!r} is published there")
     if old.size > tree.size:
@@ -84,20 +87,58 @@ def _published_size(target: Path, origin: str, tree: TileTree) -> int:
     return old.size
 
 
-def _copy(source: Path, target: Path) -> None:
-    """Copy under a temporary name, then rename: a reader never sees half a file. Durability
-    comes from one ``os.sync`` before the checkpoint is written, not an fsync per file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    shutil.copyfile(source, temporary)
-    os.replace(temporary, target)
+def _record_bytes(source: DirectorySource, entry: LogEntry, relative: str) -> bytes:
+    """The record the entry names, checked by content: a ledger's ``records/`` file may be a
+    link (10.1), and whatever it points to must not be published unless it is that record."""
+    data = source.read(relative)
+    where = f"{source.name}/{relative}"
+    if data is None:
+        raise VerificationError(f"{where}: missing, the record of entry {entry.index}")
+    if len(data) != entry.size or record_hash(data) != entry.record:
+        raise VerificationError(
+            f"{where}: {len(data)} bytes of BLAKE3 {record_hash(data)}, expected the "
+            f"{entry.size} bytes of BLAKE3 {entry.record} that entry {entry.index} names; "
+            "refusing to publish it"
+        )
+    return data
 
 
-def _write(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, target)
+def _inside(target: Path, relative: str) -> Path:
+    """``target / relative`` after creating its directories, none of them a link: a publish
+    directory is often shared (a web root), and a planted ``records`` link must not make
+    publish write anywhere else."""
+    path = target
+    for part in relative.split("/")[:-1]:
+        path = path / part
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            if path.is_symlink() or not path.is_dir():
+                raise InputError(
+                    f"{path}: is {describe_mode(path.lstat().st_mode)}, expected a directory "
+                    "of the published log"
+                ) from None
+    return target / relative
+
+
+def _write(target: Path, relative: str, data: bytes) -> None:
+    """Write under an unpredictable temporary name (created exclusively, never through a
+    link), then rename: a reader never sees half a file. Durability comes from one
+    ``os.sync`` before the checkpoint is written, not an fsync per file."""
+    path = _inside(target, relative)
+    temporary = temporary_name(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(temporary, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        try:
+            write_all(fd, data)
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _changed_tiles(old_size: int, size: int) -> list[Tile]:
@@ -131,13 +172,13 @@ def publish(ledger: Path, target: Path) -> Published:
         entry = parse_entry(data, where=f"{ledger} entry {index}")
         relative = record_path(entry.record)
         if not (target / relative).exists():
-            _copy(ledger / relative, target / relative)
+            _write(target, relative, _record_bytes(source, entry, relative))
             records += 1
     tiles = _changed_tiles(old_size, checkpoint.size)
     for tile in tiles:
-        _write(target / tile.path(), read_tile(source, tile))
+        _write(target, tile.path(), read_tile(source, tile))
     os.sync()  # everything the checkpoint names is on disk before the checkpoint is
-    write_atomically(target / CHECKPOINT_FILE, signed)
+    write_atomically(_inside(target, CHECKPOINT_FILE), signed)
     for tile in tiles:
         if tile.width == TILE_WIDTH:  # clients now fall back to the full tile
             shutil.rmtree(target / (tile.full_path() + ".p"), ignore_errors=True)
