@@ -33,10 +33,11 @@ def parse_size(text: str, what: str) -> int:
         raise VerificationError(
             f"{what}: expected a decimal size without leading zeroes, got {text!r}"
         )
-    value = int(text)
-    if value > MAX_TREE_SIZE:
-        raise VerificationError(f"{what}: expected a size of at most 2**63-1, got {text}")
-    return value
+    # the length first: int() of thousands of digits raises (Python's digit limit) or is slow
+    if len(text) > len(str(MAX_TREE_SIZE)) or int(text) > MAX_TREE_SIZE:
+        shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text)} digits)"
+        raise VerificationError(f"{what}: expected a size of at most 2**63-1, got {shown}")
+    return int(text)
 
 
 @dataclass(frozen=True)

@@ -314,7 +314,8 @@ def read_tile(source: LogSource, tile: Tile) -> bytes:
         if isinstance(source, DirectorySource):
             partial_dir = source.root / (tile.full_path() + ".p")
             if partial_dir.is_dir():
-                widths = sorted(int(n) for n in os.listdir(partial_dir) if n.isdigit())
+                names = os.listdir(partial_dir)  # "²".isdigit(), but int() refuses it
+                widths = sorted(int(n) for n in names if n.isascii() and n.isdigit())
                 candidates = [
                     f"{tile.full_path()}.p/{w}" for w in widths if w > tile.width
                 ] + candidates
