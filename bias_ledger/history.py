@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bias_ledger.errors import InputError, LedgerError
+from bias_ledger.ledger import canonical
 from bias_ledger.ledger.entry import parse_line
 from bias_ledger.ledger.files import open_regular
 from bias_ledger.ledger.key_records import computed_fingerprint
@@ -49,9 +49,9 @@ def _record(stored: StoredLedger, index: int) -> dict[str, Any]:
     where = f"{stored.path} record {index}"
     entry = parse_line(stored.lines[index], where=where)
     try:
-        record = json.loads(entry.record_bytes)
-    except ValueError as exc:
-        raise LedgerError(f"{where}: not valid JSON ({exc}); run 'bias-ledger verify'") from exc
+        record = canonical.parse_json(entry.record_bytes, where=where)
+    except canonical.CanonicalEncodingError as exc:
+        raise LedgerError(f"{exc.message}; run 'bias-ledger verify'") from exc
     if not isinstance(record, dict):
         raise LedgerError(f"{where}: expected a JSON object; run 'bias-ledger verify'")
     version = record.get("format_version")

@@ -8,6 +8,9 @@ IEEE 754 double; NaN and Infinity are refused by construction.
 from __future__ import annotations
 
 import json
+import math
+import re
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -50,8 +53,26 @@ def _reject_constant(name: str) -> Any:
     raise CanonicalEncodingError(f"non-JSON number {name} is not allowed")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999: Infinity without its name
+        shown = text if len(text) <= 24 else f"{text[:20]}..."
+        raise CanonicalEncodingError(f"number {shown} is beyond the range of a double")
+    return value
+
+
 _STRICT = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
 """The strict decoder, made once (``json.loads`` with options makes one per call)."""
+_FINITE = json.JSONDecoder(
+    object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant, parse_float=_finite_float
+)
+"""The strict decoder that also checks every float, for bytes :data:`_HUGE` finds (a hook per
+float is slow, so only for them)."""
+_HUGE = re.compile(rb"[eE][+-]?0*[0-9]{3}|[0-9]{300}")
+"""What a number beyond a double's range (about 1.8e308) needs: a 3-digit exponent or 300
+digits; a false alarm only costs the slower decoder."""
+_DIGIT_LIMIT = "Exceeds the limit"
+"""How Python's integer digit limit (4300 by default) says an integer was refused."""
 
 
 def parse_json(data: bytes, *, where: str = "value") -> Any:
@@ -64,11 +85,16 @@ def parse_json(data: bytes, *, where: str = "value") -> Any:
         text = data.decode("utf-8")
         if text.startswith("\ufeff"):  # as json.loads refuses it, with its message
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-        return _STRICT.decode(text)
+        return (_FINITE if _HUGE.search(data) else _STRICT).decode(text)
     except CanonicalEncodingError as exc:
         raise CanonicalEncodingError(f"{where}: record is not valid JSON ({exc.message})") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CanonicalEncodingError(f"{where}: record is not valid JSON ({exc})") from exc
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer too long
+        detail = (
+            f"an integer of more than {sys.get_int_max_str_digits()} digits"
+            if str(exc).startswith(_DIGIT_LIMIT)
+            else str(exc)
+        )
+        raise CanonicalEncodingError(f"{where}: record is not valid JSON ({detail})") from exc
     except RecursionError:
         # A hostile record of 100 000 nested brackets: refused, never an internal error.
         raise CanonicalEncodingError(

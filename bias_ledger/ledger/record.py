@@ -22,7 +22,7 @@ SUPPORTED_FORMAT_VERSIONS = frozenset({1, 2})
 """1: ``records.log`` with a BLAKE3 tree; 2: C2SP tiles with an RFC 6962 SHA-256 tree."""
 HASH_HEX_LENGTH = 64
 _HEX = re.compile(r"[0-9a-f]{64}")
-_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
 FINGERPRINT_HELD = frozenset({1})
 """Record format versions whose ``signer`` must hold ``fingerprint`` beside ``public_key``. In a
 format-2 record it is optional: derived from the key, and checked against it when held."""
@@ -164,6 +164,12 @@ def parse_header(
         raise VerificationError(
             f"{where}: timestamp {timestamp!r} is not YYYY-MM-DDTHH:MM:SS.ffffffZ"
         )
+    try:  # the shape is right; the date and time must exist too (not February 30th, 25:61)
+        datetime.fromisoformat(timestamp[:-1])
+    except ValueError:
+        raise VerificationError(
+            f"{where}: timestamp {timestamp!r} is not a valid UTC date and time"
+        ) from None
     previous = record.get("previous_hash")
     if previous is not None and (not isinstance(previous, str) or not _HEX.fullmatch(previous)):
         raise VerificationError(f"{where}: previous_hash must be 64 lowercase hex digits or null")
