@@ -85,6 +85,11 @@ def parse_witness_policy(text: str, source: str) -> WitnessPolicy:
                 raise InputError(f"{where}: expected one quorum line, found another")
             if len(fields) != 2 or not fields[1].isdecimal() or not fields[1].isascii():
                 raise InputError(f"{where}: expected 'quorum <positive integer>'")
+            if len(fields[1]) > 9:  # int() of thousands of digits raises; no policy lists more
+                raise InputError(
+                    f"{where}: expected 'quorum <positive integer>' of at most the witnesses "
+                    f"listed, got {len(fields[1])} digits"
+                )
             quorum = int(fields[1])
         else:
             raise InputError(f"{where}: expected 'witness' or 'quorum', got {fields[0]!r}")

@@ -80,6 +80,7 @@ def test_the_log_key_as_a_witness_key_is_not_a_cosignature() -> None:
         (policy_text(3, "w1", "w2"), "between 1 and 2"),
         (policy_text(1, "w1").replace("quorum 1", "quorum one"), "quorum <positive integer>"),
         (policy_text(1, "w1") + "quorum 1\n", "one quorum line"),
+        (policy_text(1, "w1").replace("quorum 1", "quorum " + "9" * 5000), "got 5000 digits"),
         (policy_text(1, "w1", "w1"), "listed twice"),
         (
             policy_text(1, "w1") + f"witness again {vkey('w1')}\n",
