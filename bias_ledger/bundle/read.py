@@ -87,6 +87,11 @@ def _open(path: Path) -> tuple[zipfile.ZipFile, bytes]:
     except OSError as exc:
         raise InputError(f"{path}: cannot read the bundle ({exc.strerror or exc})") from None
     if not data.startswith(_LOCAL_HEADER) and _END_RECORD not in data[-65_557:]:
+        if data[257:262] == b"ustar":  # a tar, but not the ustar of version 3 (GNU's "ustar  ")
+            raise BundleError(
+                f"{path}: not a bundle: a tar archive with magic {data[257:265]!r} at byte 257, "
+                "expected POSIX ustar (b'ustar\\x0000') as version 3 writes it, or a zip"
+            )
         raise BundleError(
             f"{path}: not a bundle: expected a zip archive, found {data[:4]!r} at the start"
         )
