@@ -162,7 +162,7 @@ def rotate(
     """Append a key-rotation record, signed by the current key, introducing --new-key; from then
     on the current key signs nothing more (the successor does)."""
     from bias_ledger.ledger.keys import fingerprint
-    from bias_ledger.ledger.reader import resolve_ledger_path
+    from bias_ledger.ledger.reader import read_meta, resolve_ledger_path
     from bias_ledger.ledger.record import RecordKind
     from bias_ledger.provenance import ci_labels
     from bias_ledger.records.keys import rotation_payload
@@ -175,18 +175,19 @@ def rotate(
     ).public_key()
     if fingerprint(successor) == fingerprint(old.public_key()):
         raise KeyFileError(f"{new_key}: the new key is the current key")
-    payload = rotation_payload(successor)
-    appended = append_witnessed(
-        resolve_ledger_path(ledger), RecordKind.KEY_ROTATION, payload, old, labels=ci_labels()
-    )
+    path = resolve_ledger_path(ledger)
+    payload = rotation_payload(successor, format_version=read_meta(path).format_version)
+    appended = append_witnessed(path, RecordKind.KEY_ROTATION, payload, old, labels=ci_labels())
     for warning in appended.warnings:  # committed; the checkpoint or state cache lags behind
         warning_line(warning)
     if json_output:
-        print_json({"index": appended.index, "record_hash": appended.record_hash, **payload})
+        # The fingerprint is shown as always, derived where the record leaves it out.
+        shown = {**payload, "new_fingerprint": fingerprint(successor)}
+        print_json({"index": appended.index, "record_hash": appended.record_hash, **shown})
         return
     out().print(
         f"record {appended.index}: key {fingerprint(old.public_key())} hands over to "
-        f"{payload['new_fingerprint']}"
+        f"{fingerprint(successor)}"
     )
 
 
@@ -216,7 +217,7 @@ def revoke(
     """Append a key-revocation record, signed by --key (a trusted key, such as the successor):
     whatever the revoked key signed after record --after is invalid, and it signs no more."""
     from bias_ledger.ledger.keys import fingerprint
-    from bias_ledger.ledger.reader import resolve_ledger_path
+    from bias_ledger.ledger.reader import read_meta, resolve_ledger_path
     from bias_ledger.ledger.record import RecordKind
     from bias_ledger.provenance import ci_labels
     from bias_ledger.records.keys import known_key, revocation_payload
@@ -232,14 +233,19 @@ def revoke(
             "vouches for nothing); sign the revocation with another trusted key, such as its "
             "successor, with --key"
         )
-    payload = revocation_payload(target, after=after, size=size, reason=reason)
+    payload = revocation_payload(
+        target, after=after, size=size, reason=reason, format_version=read_meta(path).format_version
+    )
     appended = append_witnessed(
         path, RecordKind.KEY_REVOCATION, payload, signing_key, labels=ci_labels()
     )
     for warning in appended.warnings:  # committed; the checkpoint or state cache lags behind
         warning_line(warning)
     if json_output:
-        print_json({"index": appended.index, "record_hash": appended.record_hash, **payload})
+        # The fingerprint is shown as always, derived where the record leaves it out.
+        named = {"revoked_public_key": payload["revoked_public_key"]}
+        shown = {**named, "revoked_fingerprint": fingerprint(target), **payload}
+        print_json({"index": appended.index, "record_hash": appended.record_hash, **shown})
         return
     by = fingerprint(signing_key.public_key())
     out().print(

@@ -115,9 +115,9 @@ def record_links(
         # is an audit record, so a gate record without "judges" refers to nothing.
         approves = _referenced(payload, "judges", where, required=False)
     elif header.kind is RecordKind.KEY_ROTATION:
-        new_key = rotation_successor(payload, where=where)
+        new_key = rotation_successor(payload, where=where, format_version=header.format_version)
     elif header.kind is RecordKind.KEY_REVOCATION:
-        revokes = revocation_target(payload, where=where)
+        revokes = revocation_target(payload, where=where, format_version=header.format_version)
     return approves, new_key, revokes
 
 

@@ -4,9 +4,9 @@ Part of the verifier's trusted core (standard library and cryptography only). On
 :func:`follow_keys`, serves ledger verification, bundle verification and the gate, so the
 rules below are enforced the same way everywhere:
 
-- A ``key_rotation`` record names its successor by ``new_public_key``; its
-  ``new_fingerprint`` must be that key's fingerprint (else a log could display one key and
-  authorise another).
+- A ``key_rotation`` record names its successor by ``new_public_key``; a
+  ``new_fingerprint`` beside it (always in format 1, in format-2 records of earlier versions)
+  must be that key's fingerprint (else a log could display one key and authorise another).
 - A key that signed a rotation is rotated out: what it signs after that rotation is invalid.
 - A ``key_revocation`` record, signed by a trusted key (or by the revoked key itself), makes
   what the revoked key signed after record ``invalid_after`` invalid. Which revocations are in

@@ -24,10 +24,12 @@ HASH_HEX_LENGTH = 64
 _HEX = re.compile(r"[0-9a-f]{64}")
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
 FINGERPRINT_HELD = frozenset({1})
-"""Record format versions whose ``signer`` must hold ``fingerprint`` beside ``public_key``. In a
-format-2 record it is optional: derived from the key, and checked against it when held."""
+"""Record format versions whose every key must be held with its fingerprint beside it
+(``signer.fingerprint``, a key rotation's ``new_fingerprint``, a revocation's
+``revoked_fingerprint``). In a format-2 record each is optional: derived from the key, and
+checked against it when held."""
 FINGERPRINT_WRITTEN = frozenset({1})
-"""Record format versions whose new records are written with ``signer.fingerprint``."""
+"""Record format versions whose new records are written with those fingerprints."""
 HEADER_KEYS = frozenset(
     {"format_version", "kind", "index", "timestamp", "previous_hash", "origin", "signer"}
 )

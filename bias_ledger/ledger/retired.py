@@ -97,8 +97,13 @@ def _refuse_record(record_bytes: bytes, signer_fingerprint: str, records: Path) 
             f"sign with its successor {successor}"
         )
     if kind == REVOCATION and isinstance(payload, dict):
+        version = record.get("format_version")
         try:
-            target, _ = revocation_target(payload, where=f"{records} record {index}")
+            target, _ = revocation_target(
+                payload,
+                where=f"{records} record {index}",
+                format_version=version if type(version) is int else 1,
+            )
         except VerificationError:
             return
         if target == signer_fingerprint:

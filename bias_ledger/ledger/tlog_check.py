@@ -130,9 +130,9 @@ def check_record(
     payload = record[header.kind.value]
     new_key = revokes = None
     if header.kind is RecordKind.KEY_ROTATION:
-        new_key = rotation_successor(payload, where=where)
+        new_key = rotation_successor(payload, where=where, format_version=header.format_version)
     elif header.kind is RecordKind.KEY_REVOCATION:
-        revokes = revocation_target(payload, where=where)
+        revokes = revocation_target(payload, where=where, format_version=header.format_version)
     return RecordFacts(
         index=entry.index,
         kind=entry.kind,

@@ -13,19 +13,23 @@ from bias_ledger.ledger.entry import parse_line
 from bias_ledger.ledger.files import read_regular
 from bias_ledger.ledger.keys import fingerprint, parse_public_key, public_key_openssh
 from bias_ledger.ledger.reader import read_ledger
+from bias_ledger.ledger.record import FINGERPRINT_WRITTEN
 
 
-def rotation_payload(successor: Ed25519PublicKey) -> dict[str, Any]:
-    return {
-        "new_public_key": public_key_openssh(successor),
-        "new_fingerprint": fingerprint(successor),
-    }
+def rotation_payload(successor: Ed25519PublicKey, *, format_version: int) -> dict[str, Any]:
+    """The payload of a new rotation record of ``format_version``: the successor's key, and its
+    fingerprint where that format writes it (format 2 derives it from the key)."""
+    payload = {"new_public_key": public_key_openssh(successor)}
+    if format_version in FINGERPRINT_WRITTEN:
+        payload["new_fingerprint"] = fingerprint(successor)
+    return payload
 
 
 def revocation_payload(
-    revoked: Ed25519PublicKey, *, after: int, size: int, reason: str
+    revoked: Ed25519PublicKey, *, after: int, size: int, reason: str, format_version: int
 ) -> dict[str, Any]:
-    """``after`` must name a record already written (or be -1: everything the key signed)."""
+    """``after`` must name a record already written (or be -1: everything the key signed);
+    the revoked key's fingerprint is written where ``format_version`` writes it."""
     if not -1 <= after < size:
         raise InputError(
             f"--after {after}: expected -1 (every record) or an index of the ledger's records "
@@ -33,12 +37,10 @@ def revocation_payload(
             if size
             else f"--after {after}: the ledger is empty; expected -1"
         )
-    return {
-        "revoked_public_key": public_key_openssh(revoked),
-        "revoked_fingerprint": fingerprint(revoked),
-        "invalid_after": after,
-        "reason": reason,
-    }
+    named: dict[str, Any] = {"revoked_public_key": public_key_openssh(revoked)}
+    if format_version in FINGERPRINT_WRITTEN:
+        named["revoked_fingerprint"] = fingerprint(revoked)
+    return {**named, "invalid_after": after, "reason": reason}
 
 
 def _keys_in(lines: tuple[bytes, ...]) -> dict[str, str]:

@@ -132,12 +132,12 @@ def record_report(record: Mapping[str, Any]) -> RenderableType:
         else:
             parts.extend(_generic_groups(payload["results"]))
     else:
-        fields = dict(payload)
-        for key_field in ("new_public_key", "revoked_public_key"):  # key records
-            if key_field in fields:
-                fields[key_field.replace("public_key", "fingerprint")] = computed_fingerprint(
-                    fields[key_field]
-                )
+        fields: dict[str, Any] = {}
+        for name, value in payload.items():
+            fields[name] = value
+            if name in ("new_public_key", "revoked_public_key"):  # key records
+                # Shown beside its key, computed from it (format 2 may not hold it).
+                fields[name.replace("public_key", "fingerprint")] = computed_fingerprint(value)
         parts.append(_grid([(key, shown(value)) for key, value in fields.items()]))
     policy = payload.get("policy") if isinstance(payload, dict) else None
     if policy:

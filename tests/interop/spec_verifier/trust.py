@@ -94,14 +94,15 @@ class Trust:
         if kind == "key_rotation":
             payload = record["key_rotation"]
             new = wire_of_line(payload["new_public_key"])
-            if fingerprint(new) != payload["new_fingerprint"]:
+            # 10.2: a format-2 record may leave the fingerprint out; held, it must match.
+            if fingerprint(new) != self._stated(record, payload, "new_fingerprint", new):
                 raise SpecError(f"record {index}: new_fingerprint is not new_public_key's")
             self.trusted.setdefault(new, str(self.trusted[key]))
             self.retired[key] = index
         elif kind == "key_revocation":
             payload = record["key_revocation"]
             gone = wire_of_line(payload["revoked_public_key"])
-            if fingerprint(gone) != payload["revoked_fingerprint"]:
+            if fingerprint(gone) != self._stated(record, payload, "revoked_fingerprint", gone):
                 raise SpecError(f"record {index}: revoked_fingerprint is not revoked_public_key's")
             after = payload["invalid_after"]
             if not isinstance(after, int) or after < -1:
@@ -110,6 +111,14 @@ class Trust:
             for earlier, signer in self.signed:
                 if signer == gone and earlier > after:
                     self.invalid.setdefault(earlier, f"signed by {fingerprint(gone)}, revoked")
+
+    @staticmethod
+    def _stated(record: dict[str, Any], payload: dict[str, Any], name: str, key: bytes) -> Any:
+        """The fingerprint a key record states (section 4), or in format 2 (10.2) the key's
+        own when it states none."""
+        if record["format_version"] == 2 and name not in payload:
+            return fingerprint(key)
+        return payload.get(name)
 
     def checkpoint_key_ok(self, key: bytes, size: int) -> str | None:
         """Why `key` may not sign a checkpoint over `size` records (None: it may)."""
