@@ -1,7 +1,8 @@
 """C2SP signed notes (c2sp.org/signed-note) with Ed25519 signatures and cosignature/v1.
 
-Byte-for-byte what Go's ``golang.org/x/mod/sumdb/note`` writes and accepts: a text ending in a
-newline, a blank line, then signature lines ``— <key name> <base64(key ID || signature)>``.
+Byte-for-byte what Go's ``golang.org/x/mod/sumdb/note`` writes and accepts (except a repeated
+line by a known key, which is verified here as the spec demands, skipped by Go): a text ending
+in a newline, a blank line, then signature lines ``— <key name> <base64(key ID || signature)>``.
 Verifier keys are the ``<name>+<8 hex key ID>+<base64(type byte || public key)>`` strings.
 Timestamped witness cosignatures (c2sp.org/tlog-cosignature, type 0x04) are note signatures too,
 so one :func:`open_note` checks a log's signature and its witnesses' cosignatures alike.
@@ -302,7 +303,8 @@ def open_note(data: bytes, verifiers: Iterable[NoteVerifier], what: str = "note"
     """Parse ``data`` and verify every signature by a trusted key.
 
     Signatures by unknown keys (other name or key ID) are ignored; a trusted key's signature
-    that fails rejects the whole note; a note no trusted key signed is rejected.
+    that fails rejects the whole note, even after a valid one by the same key; a note no
+    trusted key signed is rejected.
     """
     note = parse_note(data, what)
     known = _index(verifiers)
@@ -316,14 +318,15 @@ def open_note(data: bytes, verifiers: Iterable[NoteVerifier], what: str = "note"
             if signature not in unverified:
                 unverified.append(signature)
             continue
-        if slot in verified:
-            continue
+        # Every line by a known key is checked, a repeated one too (signed-note: "MUST verify
+        # the signature"); Go's note.Open skips repeats of a key it already verified.
         if not verifier.verify(note.text, signature.signature):
             raise VerificationError(
                 f"{what}: invalid {_TYPE_NAMES[verifier.signature_type]} signature "
                 f"by {signature.key()}"
             )
-        verified[slot], by[slot] = signature, verifier
+        if slot not in verified:
+            verified[slot], by[slot] = signature, verifier
     if not verified:
         names = ", ".join(f"{name}+{kid:08x}" for name, kid in known) or "none"
         raise VerificationError(
