@@ -140,6 +140,9 @@ def _ask(
         response = _post(witness.url + ADD_CHECKPOINT_PATH, body, _timeout())
         if response.status == 200:
             return _cosignature(witness, note, response.content), size
+        if response.status == 422 and old == size:
+            # tlog-witness: equal sizes, another root is 422 (409 before C2SP/C2SP#280, below).
+            raise _Refused(f"holds a different tree at size {old}: a fork of this log", old)
         if response.status != 409:
             raise _Refused(f"refused with HTTP {response.status}: {_first_line(response)}")
         try:

@@ -1,8 +1,9 @@
 """What a witness decides about one ``add-checkpoint`` request (c2sp.org/tlog-witness).
 
 HTTP-free, so that each status code has one place and a test: malformed 400, unknown origin
-404, no valid log signature 403, old size not the one cosigned 409 (with that size), roots of
-equal sizes differ 409, consistency proof fails 422.
+404, no valid log signature 403, old size not the one cosigned 409 (with that size), a size-0
+checkpoint without the empty tree's root, roots of equal sizes that differ, or a consistency
+proof that fails 422 (tlog-witness since C2SP/C2SP#280; 409 is only "retry from this size").
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ def check_consistency(submission: Submission, last: Cosigned | None) -> None:
     new = submission.checkpoint
     last_size = last.checkpoint.size if last else 0
     last_root = last.checkpoint.root_hash if last else SHA256_HASHER.empty_root()
+    if new.size == 0 and new.root_hash != SHA256_HASHER.empty_root():
+        raise WitnessRefusal(422, "expected the empty tree's root hash for a checkpoint of size 0")
     if submission.old_size != last_size:
         raise _conflict(
             f"old size {submission.old_size}, but the latest cosigned size is {last_size}",
@@ -87,7 +90,7 @@ def check_consistency(submission: Submission, last: Cosigned | None) -> None:
         )
     if submission.old_size == new.size:
         if new.root_hash != last_root:
-            raise _conflict(f"a different root hash at the cosigned size {last_size}", last_size)
+            raise WitnessRefusal(422, f"a different root hash at the cosigned size {last_size}")
         if submission.proof:
             raise WitnessRefusal(422, "expected an empty consistency proof for equal sizes")
         return
