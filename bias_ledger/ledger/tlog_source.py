@@ -13,6 +13,7 @@ import stat
 import threading
 import time
 import urllib.parse
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -103,7 +104,8 @@ class HttpSource:
     server allows it (``python -m http.server`` answers HTTP/1.0 and closes each one; a
     reused connection the server has since closed is reopened once). Through a proxy (the
     ``*_proxy`` environment variables) requests go through httpx instead, which honours them.
-    Redirects are refused, as any status other than 200 and 404. Each file must arrive within
+    Requests accept gzip (:data:`ACCEPT_ENCODING`) and gzipped answers are unzipped. Redirects
+    are refused, as any status other than 200 and 404. Each file must arrive within
     ``deadline`` seconds, and each read within ``timeout``."""
 
     read_workers = 2
@@ -224,10 +226,41 @@ def _proxied(scheme: str, host: str) -> bool:
     return bool(wanted) and not urllib.request.proxy_bypass(host)
 
 
+ACCEPT_ENCODING = "gzip, identity"
+"""What requests accept: tlog-tiles lets a log gzip its files unasked (``Content-Encoding: gzip``
+with no negotiation) and asks clients to name ``gzip`` and ``identity``."""
+
+
 def _answer(connection: http.client.HTTPConnection, target: str) -> http.client.HTTPResponse:
     """Send the request and read the answer's status line and headers."""
-    connection.request("GET", target)
+    connection.request("GET", target, headers={"Accept-Encoding": ACCEPT_ENCODING})
     return connection.getresponse()
+
+
+def _decoded(data: bytes, encoding: str | None, url: str, limit: int) -> bytes:
+    """The body without its ``Content-Encoding`` (gzip or none), at most ``limit`` bytes."""
+    coding = (encoding or "identity").strip().lower()
+    if coding == "identity":
+        return data
+    if coding not in ("gzip", "x-gzip"):
+        raise VerificationError(f"{url}: Content-Encoding {encoding!r}, expected gzip or none")
+    parts: list[bytes] = []
+    total, rest = 0, data
+    while True:  # a gzip stream may hold several members, one after the other
+        decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            part = decompressor.decompress(rest, limit + 1 - total)
+        except zlib.error as exc:
+            raise VerificationError(f"{url}: Content-Encoding gzip, but not gzip: {exc}") from None
+        total += len(part)
+        if total > limit:
+            raise FileTooLarge(f"{url}: more than the {limit} bytes it may hold, once unzipped")
+        if not decompressor.eof:
+            raise VerificationError(f"{url}: Content-Encoding gzip, but the gzip stream is cut")
+        parts.append(part)
+        rest = decompressor.unused_data
+        if not rest:
+            return b"".join(parts)
 
 
 def _read_body(
@@ -270,7 +303,7 @@ def _read_body(
         return None
     if response.status != 200:
         raise VerificationError(f"{url}: HTTP {response.status}")
-    return data
+    return _decoded(data, response.getheader("Content-Encoding"), url, limit)
 
 
 def _read_httpx(client: Any, url: str, deadline: float, limit: int) -> bytes | None:
