@@ -2,7 +2,7 @@
 
 A float sum depends on the order of its terms, so two engines (or two batchings) summing the
 same rows would give results a few ulps apart. Here every value is split into an integer
-mantissa and a power of two (``np.frexp``) and the mantissas are summed as integers, so a
+mantissa and a power of two (read from its bits) and the mantissas are summed as integers, so a
 cell's total is the exact sum of its values, kept as a Python integer in units of
 ``2**-UNIT_BITS``. Results (sums, means) are rounded once, correctly, when read: every engine
 and every batching gives the same bits.
@@ -27,10 +27,51 @@ _HIGH_BITS = -(1 << _SPLIT)
 _PENDING = 1 << 26
 """Values summed in float64 before they are moved into the integers: each key's float sum of
 high parts (27 bits) and of low parts (26 bits) stays an exact integer below 2**53 units."""
-_ROWS = 1 << 20
-"""Rows keyed at a time (bounding the temporary arrays)."""
+_TOP = 1990
+"""Values of this biased exponent and above are pending scaled down by ``2**-_TOP_SHIFT``, so
+that no sum of 2**26 of them overflows (it stays below 2**987); they stay normal, hence exact."""
+_TOP_SHIFT = 64
+_ROWS = 1 << 16
+"""Rows keyed at a time: the work arrays (:class:`_Scratch`) stay a few MB, near the cache."""
 _DENSE = 1 << 20
 """Most (cell, exponent) keys kept pending in float64."""
+
+Parts = npt.NDArray[np.complex128]
+"""A value's high part as the real and its low part as the imaginary component: complex
+addition adds the two independently, so one ``np.add.at`` sums both parts per key."""
+
+
+class _Scratch:
+    """Work arrays reused from chunk to chunk: allocating them anew for each chunk costs more
+    than the arithmetic on them (their pages are faulted in again every time)."""
+
+    def __init__(self) -> None:
+        self.keys: Ints = np.empty(0, dtype=np.int64)
+        self.parts: Parts = np.empty(0, dtype=np.complex128)
+        self.base: Ints = np.empty(0, dtype=np.int64)
+
+    def arrays(self, columns: int, rows: int) -> tuple[Ints, Parts, Ints]:
+        """Keys and parts, ``(columns, rows)`` each, and ``rows`` integers."""
+        size = columns * rows
+        if size > len(self.keys):
+            self.keys = np.empty(size, dtype=np.int64)
+            self.parts = np.empty(size, dtype=np.complex128)
+        if rows > len(self.base):
+            self.base = np.empty(rows, dtype=np.int64)
+        shape = (columns, rows)
+        return self.keys[:size].reshape(shape), self.parts[:size].reshape(shape), self.base[:rows]
+
+
+def _smallest_exponent(keys: Ints, columns: Sequence[Floats]) -> int | None:
+    """The smallest biased exponent of the non-zero values (0 if one is subnormal), or None
+    if every value is zero."""
+    at_zero = keys == 0
+    found = int(np.count_nonzero(at_zero))
+    if sum(int(np.count_nonzero(values == 0)) for values in columns) < found:
+        return 0
+    if found == keys.size:
+        return None
+    return int(np.min(keys, where=~at_zero, initial=0x7FF))
 
 
 class ExactSums:
@@ -38,21 +79,22 @@ class ExactSums:
 
     Values are keyed by (cell, binary exponent) and split into a high part (the upper 27 bits
     of the mantissa) and a low part (the lower 26 bits), with integer operations on the bits;
-    float64 ``bincount`` sums each part per key exactly, for up to 2**26 values. Those key
-    sums are kept pending in dense arrays over the exponents seen (while there are at most
-    2**20 keys) and moved into the Python integers only when read or every 2**26 values: the
-    cost per value is a few whole-array passes, and no Python loop runs per batch.
+    float64 additions sum each part per key exactly, for up to 2**26 values (both parts at
+    once, as one complex number: :data:`Parts`). Those key sums are kept pending in a dense
+    array over the exponents seen (while there are at most 2**20 keys) and moved into the
+    Python integers only when read or every 2**26 values: the cost per value is a few
+    whole-array passes over work arrays reused from chunk to chunk, and one scatter.
     """
 
     def __init__(self, cells: int = 0) -> None:
         self._totals: list[int] = [0] * cells
-        self._high: Floats | None = None
-        """Pending float sums of the high parts per ``cell * width + exponent - first``."""
-        self._low: Floats | None = None
+        self._pending_sums: Parts | None = None
+        """Pending float sums of the parts per key ``cell * width + exponent - first``."""
         self._first = 0
         self._width = 0
         self._pending = 0
-        """Values in :attr:`_high` and :attr:`_low` since they were last moved."""
+        """Values in :attr:`_pending_sums` since they were last moved."""
+        self._scratch = _Scratch()
 
     @property
     def cells(self) -> int:
@@ -80,81 +122,81 @@ class ExactSums:
             self._add_rows(codes[start : start + _ROWS], parts)
 
     def _add_rows(self, codes: Ints, columns: list[Floats]) -> None:
-        exponents = []
-        for values in columns:
-            exponent = values.view(np.int64) >> 52
-            exponent &= 0x7FF  # biased: 0 for zeros and subnormals alike
-            exponents.append(exponent)
-        low = min(int(exponent.min()) for exponent in exponents)
-        high = max(int(exponent.max()) for exponent in exponents)
-        if low == 0:
-            # A zero may go in any key: keep zeros from widening the keys to exponent 0.
-            found = [e[v != 0] for e, v in zip(exponents, columns, strict=True)]
-            smallest = min((int(e.min()) for e in found if len(e)), default=high)
-            if smallest > 0:
-                for exponent in exponents:
-                    np.maximum(exponent, smallest, out=exponent)
-                low = smallest
         count = len(codes) * len(columns)
+        keys, parts, base = self._scratch.arrays(len(columns), len(codes))
+        for values, key, part in zip(columns, keys, parts, strict=True):
+            bits = values.view(np.int64)
+            np.right_shift(bits, 52, out=key)
+            # The high part: the mantissa's low bits cleared; the low part, exactly, the rest.
+            np.bitwise_and(bits, _HIGH_BITS, out=part.real.view(np.int64))
+            np.subtract(values, part.real, out=part.imag)
+        keys &= 0x7FF  # biased exponents: 0 for zeros and subnormals alike
+        low, high = int(keys.min()), int(keys.max())
+        if high >= _TOP:
+            parts[keys >= _TOP] *= 2.0**-_TOP_SHIFT
+        if low == 0:
+            smallest = _smallest_exponent(keys, columns)
+            if smallest is None:
+                return  # only zeros
+            if smallest > 0:
+                # A zero may go in any key: keep zeros from widening the keys to exponent 0.
+                np.maximum(keys, smallest, out=keys)
+                low = smallest
         dense = self._dense(low, high, count)
         first, width = (self._first, self._width) if dense else (low, high - low + 1)
-        base = codes * (len(columns) * width)
+        # Key (code * len(columns) + column) * width + exponent - first.
+        np.multiply(codes, len(columns) * width, out=base)
         base -= first
-        for index, (values, key) in enumerate(zip(columns, exponents, strict=True)):
-            key += base
-            if index:
-                key += index * width
-            bits = values.view(np.int64)
-            high_part = (bits & _HIGH_BITS).view(np.float64)  # the mantissa's low bits cleared
-            low_part = values - high_part  # exact: the low 26 bits, in the value's binade
-            if dense:
-                assert self._high is not None and self._low is not None
-                self._high += np.bincount(key, weights=high_part, minlength=len(self._high))
-                self._low += np.bincount(key, weights=low_part, minlength=len(self._low))
-                continue
-            present, key = np.unique(key, return_inverse=True)
-            size = len(present)
-            high_sums = np.bincount(key, weights=high_part, minlength=size).astype(np.float64)
-            low_sums = np.bincount(key, weights=low_part, minlength=size).astype(np.float64)
-            cell, offset = np.divmod(present, width)
-            self._move(cell, offset + first, high_sums, low_sums)
+        keys += base
+        if len(columns) > 1:
+            keys += np.arange(0, len(columns) * width, width, dtype=np.int64)[:, None]
         if dense:
+            assert self._pending_sums is not None
+            np.add.at(self._pending_sums, keys.reshape(-1), parts.reshape(-1))
             self._pending += count
+            return
+        present, inverse = np.unique(keys, return_inverse=True)
+        sums = np.zeros(len(present), dtype=np.complex128)
+        np.add.at(sums, inverse.reshape(-1), parts.reshape(-1))
+        cell, offset = np.divmod(present, width)
+        self._move(cell, offset + first, sums.real, sums.imag)
 
     def _dense(self, low: int, high: int, values: int) -> bool:
         """Whether pending dense sums (laid out anew if needed) take keys of these exponents."""
-        if self._high is not None:
+        if self._pending_sums is not None:
             first, last = self._first, self._first + self._width - 1
             if self._pending + values > _PENDING:
                 self._flush()
-            if first <= low and high <= last and len(self._high) == self.cells * self._width:
+            size = self.cells * self._width
+            if first <= low and high <= last and len(self._pending_sums) == size:
                 return True
             self._flush()
             low, high = min(low, first), max(high, last)
-        self._high = self._low = None
+        self._pending_sums = None
         width = high - low + 1
         if self.cells * width > _DENSE:
             return False
         self._first, self._width = low, width
-        self._high, self._low = np.zeros(self.cells * width), np.zeros(self.cells * width)
+        self._pending_sums = np.zeros(self.cells * width, dtype=np.complex128)
         return True
 
     def _flush(self) -> None:
         """Move the pending float sums into the integers."""
-        if self._high is None or self._low is None or self._pending == 0:
+        if self._pending_sums is None or self._pending == 0:
             return
-        keys = np.flatnonzero((self._high != 0) | (self._low != 0))
+        keys = np.flatnonzero(self._pending_sums)
         cell, offset = np.divmod(keys, self._width)
-        self._move(cell, offset + self._first, self._high[keys], self._low[keys])
-        self._high.fill(0.0)
-        self._low.fill(0.0)
+        sums = self._pending_sums[keys]
+        self._move(cell, offset + self._first, sums.real, sums.imag)
+        self._pending_sums.fill(0)
         self._pending = 0
 
     def _move(self, cells: Ints, exponents: Ints, high: Floats, low: Floats) -> None:
         """Add per-key float sums (of values of biased ``exponents``) to the integers."""
         unit = np.maximum(exponents, 1) - 1075  # the binade's last mantissa bit: 2**unit
-        highs = np.ldexp(high, -(unit + _SPLIT)).astype(np.int64).tolist()
-        lows = np.ldexp(low, -unit).astype(np.int64).tolist()
+        scaled = unit - np.where(exponents >= _TOP, _TOP_SHIFT, 0)
+        highs = np.ldexp(high, -(scaled + _SPLIT)).astype(np.int64).tolist()
+        lows = np.ldexp(low, -scaled).astype(np.int64).tolist()
         totals = self._totals
         for cell, shift, h, low_units in zip(
             cells.tolist(), (unit + UNIT_BITS).tolist(), highs, lows, strict=True
