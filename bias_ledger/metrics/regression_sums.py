@@ -48,12 +48,15 @@ class RegressionSums:
     def groups(self) -> int:
         return len(self.rows)
 
-    def add_rows(self, codes: Ints, counts: Ints) -> None:
-        """Add ``counts`` rows to the groups ``codes``."""
+    def add_rows(self, codes: Ints, counts: Ints | None = None) -> None:
+        """Add ``counts`` rows (one each if None) to the groups ``codes``."""
         if len(codes) == 0:
             return
         size = max(self.groups, int(codes.max()) + 1)
-        rows = np.bincount(codes, weights=counts, minlength=size).astype(np.int64)
+        if counts is None:
+            rows = np.bincount(codes, minlength=size).astype(np.int64, copy=False)
+        else:
+            rows = np.bincount(codes, weights=counts, minlength=size).astype(np.int64)
         rows[: self.groups] += self.rows
         self.rows = rows
 
@@ -64,7 +67,7 @@ class RegressionSums:
         if len(codes) == 0:
             return
         codes = np.asarray(codes, dtype=np.int64)
-        self.add_rows(codes, np.ones(len(codes), dtype=np.int64))
+        self.add_rows(codes)
         if weights is not None:
             if self.weights is None:
                 self.weights = ExactSums()
