@@ -99,8 +99,10 @@ def check_sql_weights(
     column: str,
     identifier: Callable[[str], str],
     name: str,
+    named: Callable[[], None] | None = None,
 ) -> None:
-    """InputError naming how many rows hold each kind of bad weight (an SQL engine's rows)."""
+    """InputError naming how many rows hold each kind of bad weight (an SQL engine's rows), or
+    the arrow engine's naming their rows when ``named`` (which raises it) can read them."""
     code = identifier(EXPONENT_COLUMN)
     found = run(
         f"SELECT {code}, CAST(count(*) AS BIGINT) AS {identifier(ROWS_COLUMN)} FROM "
@@ -110,7 +112,7 @@ def check_sql_weights(
     exponents = np.asarray(found.column(EXPONENT_COLUMN).to_pylist(), dtype=np.int64)
     rows = np.asarray(found.column(ROWS_COLUMN).to_pylist(), dtype=np.int64)
     parts = WeightParts(integers=np.zeros(len(rows), dtype=object), exponents=exponents)
-    _check_weights(parts, rows, name, column, shift=0)
+    _check_weights(parts, rows, name, column, shift=0, named=named)
 
 
 def read_columns(mapping: ColumnMapping) -> list[str]:
@@ -147,11 +149,13 @@ def audit_data(
     inputs: Sequence[InputFile],
     files: Mapping[str, Any] | None = None,
     locate: Callable[[Located, npt.NDArray[np.int64]], str] | None = None,
+    weights_named: Callable[[], None] | None = None,
 ) -> AuditData:
     """The engine's input from an aggregated ``table`` (audited columns + :data:`ROWS_COLUMN`).
 
     ``files`` names the file of each column and ``locate`` the input rows behind aggregated
-    rows, for messages that name rows as the row-by-row reader's do.
+    rows, for messages that name rows as the row-by-row reader's do; ``weights_named`` raises
+    the row-by-row reader's refusal of the weight column, when it can read it.
     """
     from bias_ledger.io.arrays import numeric_view
 
@@ -208,7 +212,7 @@ def audit_data(
         warnings += (f"dropped {dropped} rows with a missing label, prediction or score",)
     if sample_weight is not None:
         assert mapping.weight is not None
-        _check_weights(sample_weight, weights, source, mapping.weight)
+        _check_weights(sample_weight, weights, source, mapping.weight, named=weights_named)
     _check_groups(located, weights, mapping, source, locate)
     label = located[mapping.label]
     assert mapping.prediction is not None
@@ -313,8 +317,10 @@ def _check_weights(
     column: str,
     *,
     shift: int = sql.MANTISSA_BITS,
+    named: Callable[[], None] | None = None,
 ) -> None:
-    """InputError naming how many rows hold each kind of bad weight."""
+    """InputError naming how many rows hold each kind of bad weight (or, through ``named``,
+    which rows)."""
     found = []
     for code, kind in BAD_WEIGHTS.items():
         assert parts.exponents is not None
@@ -322,6 +328,8 @@ def _check_weights(
         if count:
             found.append(f"{count} {kind}")
     if found:
+        if named is not None:
+            named()
         raise InputError(
             f"{source}: weight column {column!r} has bad weights in {', '.join(found)} rows "
             f"(the engine counts rows without numbering them; --engine arrow names them); "

@@ -9,10 +9,10 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from functools import partial
 from pathlib import Path
 from typing import Any
 
+from bias_ledger.engines import csv_numbers
 from bias_ledger.engines.aggregated import (
     EXPONENT_COLUMN,
     MANTISSA_COLUMN,
@@ -23,15 +23,17 @@ from bias_ledger.engines.aggregated import (
     weight_sql,
 )
 from bias_ledger.engines.arrow_batches import locator
-from bias_ledger.engines.csv_text import ArrowTyping, arrow_typing, rows_holding
+from bias_ledger.engines.csv_text import ArrowTyping, arrow_typing
 from bias_ledger.engines.sources import Dataset, DatasetKind, fingerprint, resolve_dataset
 from bias_ledger.engines.sql_input import SqlInput, rows_text
 from bias_ledger.engines.statistics import needs_statistics, statistics_audit
 from bias_ledger.engines.statistics_sql import duckdb_dialect
 from bias_ledger.errors import InputError
-from bias_ledger.io.columns import Located
+from bias_ledger.io import numbers as number_text
+from bias_ledger.io.columns import Located, _listing
 from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, JoinMode
 from bias_ledger.io.read import Source, read_schema
+from bias_ledger.io.weights import EXPECTED as WEIGHT_EXPECTED
 from bias_ledger.metrics.model import Task
 
 EXAMPLES = 5
@@ -91,31 +93,16 @@ def _columns(connection: Any, source: str, dataset: Dataset) -> list[tuple[str, 
     return [(str(row[0]), str(row[1])) for row in described]
 
 
-# DuckDB's two wordings: a cast in the query, or the same cast pushed into its CSV reader.
-_CAST = re.compile(
-    r"Could not convert string '(?P<value>.*)' to DOUBLE when casting from source column "
-    r"(?P<column>.+)$"
-    r'|Error when converting column "(?P<csv_column>.+?)"\. Could not convert string '
-    r"\"(?P<csv_value>.*)\" to 'DOUBLE'",
-    re.MULTILINE,
-)
-
-
 def _read_error(
     spec: str, exc: Exception, numbers: Mapping[str, NumberColumn] | None = None
 ) -> InputError:
     """The InputError for a DuckDB error; a value that is not a number in a numeric column
-    names the column, the value and (for a single file) its rows as the arrow engine does."""
-    found = _CAST.search(str(exc))
-    name = (found.group("column") or found.group("csv_column") or "") if found else ""
-    column = (numbers or {}).get(name.strip().strip('"'))
+    names the column, the values and (for a single file) their rows as the arrow engine does."""
+    found = csv_numbers.not_a_number(exc)
+    column = (numbers or {}).get(found.column) if found is not None else None
     if found is None or column is None:
         return InputError(f"{spec}: cannot read: {_first_line(exc)}")
-    value = found.group("value") if found.group("value") is not None else found.group("csv_value")
-    return InputError(
-        f"{column.file}: {column.role} column {column.name!r} holds {value!r} in "
-        f"{column.rows(value)}; expected a number"
-    )
+    return InputError(column.refusal(found.value))
 
 
 def _first_line(exc: Exception) -> str:
@@ -214,22 +201,81 @@ def load(
 
     datasets = [resolve_dataset(data)] + ([resolve_dataset(predictions)] if predictions else [])
     connection = duckdb.connect(config={"threads": threads} if threads else {})
+    hexadecimal: frozenset[str] = frozenset()
     try:
-        return _load(connection, datasets, mapping, thresholds)
+        while True:
+            try:
+                return _load(connection, datasets, mapping, thresholds, hexadecimal)
+            except _Hexadecimal as found:
+                hexadecimal |= {found.name}
     finally:
         connection.close()
 
 
+class _Hexadecimal(Exception):
+    """Read again: column ``name`` holds ``0x...`` and the arrow engine reads it as int64."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _hexadecimal_retry(
+    connection: Any, raw: str, column: NumberColumn, value: str, first: Any
+) -> _Hexadecimal | None:
+    """A retry with ``0x...`` read as integers when the arrow engine reads ``column`` as int64
+    throughout: typed so by the first block and holding no number that widens it to float64."""
+
+    import pyarrow as pa
+
+    if column.hexadecimal or re.match(number_text.HEX, value) is None:
+        return None
+    if first is None or not pa.types.is_integer(first.type):
+        return None
+    name = quote(column.name)
+    match = DIALECT.matches
+    ((widening,),) = connection.sql(
+        f"SELECT count(*) FROM {raw} WHERE {match(name, number_text.FLOAT)} AND NOT "
+        f"({match(name, number_text.INTEGER)} AND TRY_CAST({name} AS BIGINT) IS NOT NULL)"
+    ).fetchall()
+    return None if widening else _Hexadecimal(column.name)
+
+
 @dataclass(frozen=True)
 class NumberColumn:
-    """A CSV column read as text and cast to DOUBLE by the query (score, regression values)."""
+    """A CSV column read as text and cast to DOUBLE by the query (score, regression values,
+    weights)."""
 
     name: str
     role: str
     file: str
     """The file or dataset, as messages name it."""
-    rows: Callable[[str], str]
-    """Names the rows holding a value, for a message."""
+    path: Path | None
+    """The one file holding the column (None for directories and globs: no rows named)."""
+    default_na: bool
+    hexadecimal: bool = False
+    """Whether ``0x...`` reads as an integer (the arrow engine reads the column as int64)."""
+
+    def refusal(self, value: str) -> str:
+        """The arrow engine's message for the column's values that are not numbers."""
+        values, rows = (
+            [value],
+            "some rows (the engine does not number rows of directories and globs)",
+        )
+        if self.path is not None:
+            values, rows = csv_numbers.refused_rows(
+                self.path, self.name, default_na=self.default_na, hexadecimal=self.hexadecimal
+            )
+            values = values or [value]
+        if self.role == "weight":
+            return (
+                f"{self.file}: weight column {self.name!r} must hold numbers; found "
+                f"{_listing(values)} in {rows}; expected {WEIGHT_EXPECTED}"
+            )
+        return (
+            f"{self.file}: {self.role} column {self.name!r} holds {_listing(values)} in {rows}; "
+            "expected a number"
+        )
 
 
 def _numbers(mapping: ColumnMapping) -> dict[str, str]:
@@ -239,16 +285,37 @@ def _numbers(mapping: ColumnMapping) -> dict[str, str]:
         found[mapping.label] = "label"
         if mapping.prediction is not None:
             found[mapping.prediction] = "prediction"
+    if mapping.weight is not None:
+        found[mapping.weight] = "weight"
     return {name: role for name, role in found.items() if name is not None}
 
 
-def _typed_source(raw: str, dataset: Dataset, names: Sequence[str], numbers: Sequence[str]) -> str:
-    """The relation of one dataset: a CSV file's numeric columns cast to DOUBLE (strictly: a
-    value that is not a number fails the query), every other column left as text."""
+DIALECT = csv_numbers.Dialect(
+    matches=lambda text, pattern: f"regexp_full_match({text}, {_literal(pattern)})",
+    fail=lambda text: f"error({text})",
+    literal=_literal,
+    hexadecimal=lambda text: f"CAST(CAST({text} AS BIGINT) AS DOUBLE)",
+)
+
+
+def _typed_source(
+    raw: str,
+    dataset: Dataset,
+    names: Sequence[str],
+    numbers: Sequence[str],
+    hexadecimal: frozenset[str] = frozenset(),
+) -> str:
+    """The relation of one dataset: a CSV file's numeric columns cast to DOUBLE as pyarrow
+    converts them (:mod:`bias_ledger.engines.csv_numbers`: a value that is not a number fails
+    the query), every other column left as text."""
     cast = [name for name in numbers if name in names]
     if dataset.format is not FileFormat.CSV or not cast:
         return f"(SELECT * FROM {raw})"
-    replaced = ", ".join(f"CAST({quote(name)} AS DOUBLE) AS {quote(name)}" for name in cast)
+    replaced = ", ".join(
+        f"{csv_numbers.cast_sql(quote(name), name, DIALECT, hexadecimal=name in hexadecimal)} "
+        f"AS {quote(name)}"
+        for name in cast
+    )
     return f"(SELECT * REPLACE ({replaced}) FROM {raw})"
 
 
@@ -257,6 +324,7 @@ def _load(
     datasets: list[Dataset],
     mapping: ColumnMapping,
     thresholds: Sequence[float],
+    hexadecimal: frozenset[str],
 ) -> AuditData:
     import duckdb
 
@@ -269,7 +337,7 @@ def _load(
     _refuse_mixed(datasets, described, mapping)
     roles = _numbers(mapping)
     sources = [
-        _typed_source(source, item, found, list(roles))
+        _typed_source(source, item, found, list(roles), hexadecimal)
         for source, item, found in zip(raw, datasets, names, strict=True)
     ]
     wanted = [(name, role) for name, role in _roles(mapping)]
@@ -281,22 +349,48 @@ def _load(
         source = _joined(connection, sources, names, datasets, mapping, wanted)
     where = " joined with ".join(item.spec for item in datasets)
     typing = _typing(datasets, names, mapping, roles, where)
-    rows = _row_namer(datasets, names, mapping, typing)
+    read = _where_read(datasets, names, mapping) or {}
     numbers = {
-        name: NumberColumn(name, role, _file_of(name, datasets, names), partial(rows, name))
+        name: NumberColumn(
+            name,
+            role,
+            _file_of(name, datasets, names),
+            read[name][0] if name in read else None,
+            mapping.default_na,
+            name in hexadecimal,
+        )
         for name, role in roles.items()
     }
+
+    named = _weights_named(read, mapping)
+
+    def failed(exc: Exception) -> Exception:
+        found = csv_numbers.not_a_number(exc)
+        column = numbers.get(found.column) if found is not None else None
+        if found is not None and column is not None:
+            held = [
+                item
+                for item, found_names in zip(raw, names, strict=True)
+                if column.name in found_names
+            ]
+            first = _number_typing(datasets, names, column.name, mapping.default_na)
+            retry = _hexadecimal_retry(connection, held[0], column, found.value, first)
+            if retry is not None:
+                return retry
+        return _read_error(datasets[0].spec, exc, numbers)
+
     with ThreadPoolExecutor(max_workers=1) as pool:
         # Hashing reads the files while DuckDB scans them: the two overlap.
         hashing = pool.submit(lambda: [fingerprint(item, rows=0) for item in datasets])
         if needs_statistics(mapping):
-            found = _statistics_input(connection, source, datasets, hashing.result, typing, numbers)
+            found = _statistics_input(connection, source, datasets, hashing.result, typing, failed)
+            found = replace(found, weights_named=named)
             return statistics_audit(found, mapping, thresholds=thresholds)
         try:
             query = aggregate_sql(source, columns, weight=mapping.weight)
             table = typing.typed(connection.sql(query).to_arrow_table())
         except duckdb.Error as exc:
-            raise _read_error(datasets[0].spec, exc, numbers) from None
+            raise failed(exc) from None
         digests = hashing.result()
     total = int(sum(table.column(ROWS_COLUMN).to_pylist())) if table.num_rows else 0
     if total == 0:
@@ -305,7 +399,15 @@ def _load(
         )
     inputs = [replace(item, rows=total) for item in digests]
     files, locate = _locator(datasets, names, mapping, typing)
-    return audit_data(table, mapping, source=where, inputs=inputs, files=files, locate=locate)
+    return audit_data(
+        table,
+        mapping,
+        source=where,
+        inputs=inputs,
+        files=files,
+        locate=locate,
+        weights_named=named,
+    )
 
 
 def _refuse_mixed(
@@ -400,21 +502,37 @@ def _locator(
     return {name: path for name, (path, _) in read.items()}, locate
 
 
-def _row_namer(
-    datasets: Sequence[Dataset],
-    names: Sequence[Sequence[str]],
-    mapping: ColumnMapping,
-    typing: ArrowTyping,
-) -> Callable[[str, str], str]:
-    """Names the rows of a numeric column holding a text value (for "expected a number")."""
-    read = _where_read(datasets, names, mapping)
+def _weights_named(
+    read: Mapping[str, tuple[Path, FileFormat]], mapping: ColumnMapping
+) -> Callable[[], None] | None:
+    """Raises the arrow engine's refusal of the weight column of one file, naming its rows."""
+    weight = mapping.weight
+    if weight is None or weight not in read:
+        return None
+    path, fmt = read[weight]
 
-    def rows(name: str, value: str) -> str:
-        if read is None or name not in read:
-            return "some rows (the engine does not number rows of directories and globs)"
-        return rows_holding(read[name][0], name, value, default_na=mapping.default_na)
+    def named() -> None:
+        from bias_ledger.io.columns import Located as Column
+        from bias_ledger.io.read import read_columns
+        from bias_ledger.io.weights import to_weights
 
-    return rows
+        data = read_columns(path, fmt, [weight], default_na=mapping.default_na).column(0)
+        to_weights(Column(weight, data, path))
+
+    return named
+
+
+def _number_typing(
+    datasets: Sequence[Dataset], names: Sequence[Sequence[str]], name: str, default_na: bool
+) -> Any:
+    """The arrow engine's first-block field of CSV column ``name`` (None if not CSV)."""
+    for item, found in zip(datasets, names, strict=True):
+        if name in found:
+            if item.format is not FileFormat.CSV:
+                return None
+            typed = arrow_typing(item.files, [name], default_na=default_na, where=item.spec)
+            return typed.first[name]
+    return None
 
 
 def _statistics_input(
@@ -423,7 +541,7 @@ def _statistics_input(
     datasets: Sequence[Dataset],
     digests: Callable[[], Any],
     typing: ArrowTyping,
-    numbers: Mapping[str, NumberColumn],
+    failed: Callable[[Exception], Exception],
 ) -> SqlInput:
     """Score and regression audits: the engine computes histograms and sums (no rows back)."""
     import duckdb
@@ -432,7 +550,7 @@ def _statistics_input(
         try:
             return typing.typed(connection.sql(query).to_arrow_table())
         except duckdb.Error as exc:
-            raise _read_error(datasets[0].spec, exc, numbers) from None
+            raise failed(exc) from None
 
     described = connection.sql(f"DESCRIBE SELECT * FROM {source}").fetchall()
     return SqlInput(

@@ -56,6 +56,8 @@ class SqlInput:
     """Column name to its SQL type."""
     inputs: Callable[[int], Sequence[InputFile]]
     """The recorded inputs, given the number of rows read."""
+    weights_named: Callable[[], None] | None = None
+    """Raises the arrow engine's refusal of the weight column, naming its rows (one file)."""
 
 
 def numeric(source: SqlInput, name: str, role: str) -> None:

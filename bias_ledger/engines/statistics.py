@@ -67,7 +67,15 @@ def regression_audit(source: SqlInput, mapping: ColumnMapping) -> AuditData:
     if mapping.weight is not None:
         from bias_ledger.engines.aggregated import check_sql_weights
 
-        check_sql_weights(source.run, source.source, where, mapping.weight, q, source.where)
+        check_sql_weights(
+            source.run,
+            source.source,
+            where,
+            mapping.weight,
+            q,
+            source.where,
+            source.weights_named,
+        )
     table = source.run(
         sql.regression_sums(
             source.dialect, source.source, mapping.sensitive, q(label), q(prediction), where, weight

@@ -245,13 +245,11 @@ def _not_numbers(column: Located, data: Any, role: str) -> str:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from bias_ledger.io.numbers import not_numbers
+
     bad: list[Any] = []
     if pa.types.is_string(data.type) or pa.types.is_large_string(data.type):
-        for value in _uniques(data):
-            try:
-                pa.array([value]).cast(pa.float64())
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                bad.append(value)
+        bad = not_numbers(_uniques(data))
     if not bad:
         examples = _listing(_uniques(data.slice(0, 1000))[:3])
         return (

@@ -49,15 +49,10 @@ def _not_numbers(column: Located, data: Any) -> str:
     import pyarrow.compute as pc
 
     from bias_ledger.io.arrays import bool_values
+    from bias_ledger.io.numbers import not_numbers
 
-    def number(value: Any) -> bool:
-        try:
-            float(value)
-        except (TypeError, ValueError):
-            return False
-        return True
-
-    texts = [v for v in _uniques(data) if not number(v)]
+    text = pa.types.is_string(data.type) or pa.types.is_large_string(data.type)
+    texts = not_numbers(_uniques(data)) if text else []
     if not texts:  # numbers spelled as text (a JSON Lines column of strings, say)
         return f"found {data.type} values; expected {EXPECTED}"
     hits = bool_values(pc.is_in(data, value_set=pa.array(texts, type=data.type)))

@@ -128,10 +128,12 @@ def test_bad_weight_is_one_line_naming_file_column_and_row(
     ]
     path.write_text("\n".join(rows) + "\n")
     args = {**BINARY, "sensitive": ["sex"]}
-    with pytest.raises(InputError, match=rf"^{path}: weight column 'w' .*{found}"):
+    with pytest.raises(InputError, match=rf"^{path}: weight column 'w' .*{found}") as arrow:
         bias_ledger.audit(path, **args)
-    with pytest.raises(InputError, match=r"weight column 'w' has bad weights in 1 "):
+    # DuckDB names the rows of one file as the arrow engine does, in the same words.
+    with pytest.raises(InputError) as duck:
         bias_ledger.audit(path, **args, engine="duckdb")
+    assert str(duck.value) == str(arrow.value)
 
 
 def test_cli_weight_option_config_key_and_refusals(tmp_path: Path) -> None:

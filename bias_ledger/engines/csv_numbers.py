@@ -1,0 +1,123 @@
+"""What a numeric CSV column (score, regression values, weights) read as text accepts on an
+SQL engine: exactly what pyarrow's CSV conversion accepts, so that every engine reads the same
+numbers and refuses the same values.
+
+DuckDB's and Spark's casts are lenient where pyarrow is not (``1_000`` is a thousand, a
+``\\r`` or ``\\v`` around a number is trimmed). The SQL here casts a value only if it is
+written as pyarrow reads a float64 (:data:`bias_ledger.io.numbers.FLOAT`), or, in a column the
+arrow engine reads as integers throughout, a hexadecimal integer (pyarrow reads ``0x10`` as 16
+there); NaN is missing, as on the arrow engine; any other value fails the query with
+:data:`MARK`, the column and the value, and :func:`not_a_number` reads that back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bias_ledger.io.numbers import FLOAT, HEX, NAN
+
+MARK = "bias-ledger: not a number"
+_SEPARATOR = "\x1f"
+_RAISED = re.compile(
+    re.escape(MARK)
+    + _SEPARATOR
+    + "(?P<column>[^"
+    + _SEPARATOR
+    + "]*)"
+    + _SEPARATOR
+    + "(?P<value>.*?)"
+    + _SEPARATOR,
+    re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one SQL engine writes the pieces of the cast."""
+
+    matches: Callable[[str, str], str]
+    """SQL true when the text expression (first) fully matches the regular expression."""
+    fail: Callable[[str], str]
+    """SQL raising an error whose message is the text expression."""
+    literal: Callable[[str], str]
+    """An SQL string literal."""
+    hexadecimal: Callable[[str], str]
+    """SQL of trimmed text ``0x...`` as the integer it writes, as DOUBLE."""
+
+
+def cast_sql(column: str, name: str, dialect: Dialect, *, hexadecimal: bool = False) -> str:
+    """SQL of text ``column`` (an identifier; ``name`` as messages name it) as DOUBLE, failing
+    on a value pyarrow's CSV conversion does not read as a number."""
+    match, text = dialect.matches, dialect.literal
+    value = f"trim({column})"
+    hex_branch = (
+        f"WHEN {match(column, HEX)} THEN {dialect.hexadecimal(value)} " if hexadecimal else ""
+    )
+    raised = dialect.fail(
+        f"concat({text(MARK + _SEPARATOR + name + _SEPARATOR)}, {column}, {text(_SEPARATOR)})"
+    )
+    return (
+        f"CASE WHEN {column} IS NULL THEN CAST(NULL AS DOUBLE) "
+        f"WHEN {match(column, NAN)} THEN CAST(NULL AS DOUBLE) "
+        f"WHEN {match(column, FLOAT)} THEN CAST({value} AS DOUBLE) "
+        f"{hex_branch}ELSE CAST({raised} AS DOUBLE) END"
+    )
+
+
+@dataclass(frozen=True)
+class NotANumber:
+    """What a failed cast names."""
+
+    column: str
+    value: str
+
+
+def not_a_number(error: BaseException) -> NotANumber | None:
+    """The column and value of a failed :func:`cast_sql`; None for any other error."""
+    found = _RAISED.search(str(error))
+    if found is None:
+        return None
+    return NotANumber(found.group("column"), found.group("value"))
+
+
+ROW_EXAMPLES = 5
+
+
+def refused_rows(
+    path: Path, name: str, *, default_na: bool, hexadecimal: bool
+) -> tuple[list[str], str]:
+    """The values of CSV column ``name`` that :func:`cast_sql` refuses, and where they are:
+    the first data rows (1-based) as the arrow engine names rows."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    from bias_ledger.io import formats
+    from bias_ledger.io.columns import rows_phrase
+    from bias_ledger.io.csv_options import csv_read_options
+
+    options = formats.csv_convert_options([name], default_na=default_na)
+    options.column_types = {name: pa.string()}
+    patterns = [FLOAT] + ([HEX] if hexadecimal else [])
+    values: set[str] = set()
+    found: list[int] = []
+    offset = 0
+    with pcsv.open_csv(
+        pa.input_stream(str(path)), read_options=csv_read_options(path), convert_options=options
+    ) as reader:
+        for batch in reader:
+            column = batch.column(0)
+            good = pc.is_null(column)
+            for pattern in patterns:
+                good = pc.or_(good, pc.match_substring_regex(column, pattern))
+            bad = pc.invert(pc.fill_null(good, True))
+            values.update(pc.unique(pc.filter(column, bad)).to_pylist())
+            if len(found) <= ROW_EXAMPLES:
+                found += [offset + int(i) + 1 for i in pc.indices_nonzero(bad).to_pylist()]
+            offset += batch.num_rows
+    if not found:
+        return [], "some rows"
+    return sorted(values), rows_phrase(path, found[:ROW_EXAMPLES], len(found) > ROW_EXAMPLES)
