@@ -31,6 +31,7 @@ from bias_ledger.engines.statistics_sql import duckdb_dialect
 from bias_ledger.errors import InputError
 from bias_ledger.io import numbers as number_text
 from bias_ledger.io.columns import Located, _listing
+from bias_ledger.io.join import examples
 from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, JoinMode
 from bias_ledger.io.read import Source, read_schema
 from bias_ledger.io.weights import EXPECTED as WEIGHT_EXPECTED
@@ -127,6 +128,9 @@ def _check_join(
     connection: Any, data: str, predictions: str, key: str, names: tuple[str, str]
 ) -> None:
     column = quote(key)
+    # Examples in number order, text ids shorter first (x2 before x10): the order the arrow
+    # engine finds sequential ids in (it has no other; DuckDB numbers no rows of CSV files).
+    order = f"TRY_CAST({column} AS BIGINT) NULLS LAST, length({column}), {column}"
     for source, name in ((data, names[0]), (predictions, names[1])):
         ((missing, extra),) = connection.sql(
             f"SELECT count(*) - count({column}), count({column}) - count(DISTINCT {column}) "
@@ -137,14 +141,17 @@ def _check_join(
                 f"{name}: id column {key!r} has {missing} missing ids; expected an id on every row"
             )
         if extra:
-            examples = connection.sql(
-                f"SELECT {column} FROM {source} GROUP BY ALL HAVING count(*) > 1 "
-                f"ORDER BY 1 LIMIT {EXAMPLES}"
+            ((repeated,),) = connection.sql(
+                f"SELECT count(*) FROM (SELECT {column} FROM {source} GROUP BY {column} "
+                "HAVING count(*) > 1)"
             ).fetchall()
-            shown = ", ".join(repr(str(row[0])) for row in examples)
+            found = connection.sql(
+                f"SELECT {column} FROM {source} GROUP BY {column} HAVING count(*) > 1 "
+                f"ORDER BY {order} LIMIT {EXAMPLES + 1}"
+            ).fetchall()
             raise InputError(
-                f"{name}: id column {key!r} has duplicated ids ({extra} extra rows), e.g. "
-                f"{shown}; expected each id once"
+                f"{name}: id column {key!r} has {repeated} duplicated ids ({extra} extra rows), "
+                f"e.g. {examples([row[0] for row in found])}; expected each id once"
             )
     parts = []
     for here, there, label_here, label_there in (
@@ -155,14 +162,56 @@ def _check_join(
             f"SELECT count(*) FROM {here} AS a ANTI JOIN {there} AS b USING ({column})"
         ).fetchall()
         if count:
-            examples = connection.sql(
+            found = connection.sql(
                 f"SELECT {column} FROM {here} AS a ANTI JOIN {there} AS b USING ({column}) "
-                f"ORDER BY 1 LIMIT {EXAMPLES}"
+                f"ORDER BY {order} LIMIT {EXAMPLES + 1}"
             ).fetchall()
-            shown = ", ".join(repr(str(row[0])) for row in examples)
+            shown = examples([row[0] for row in found])
             parts.append(f"{count} ids in {label_here} are not in {label_there} (e.g. {shown})")
     if parts:
         raise InputError(f"id column {key!r} does not match between the files: " + "; ".join(parts))
+
+
+def _id_keys(
+    sources: Sequence[str],
+    datasets: Sequence[Dataset],
+    described: Sequence[Sequence[tuple[str, str]]],
+    key: str,
+    default_na: bool,
+) -> list[str]:
+    """``sources`` with the id column as the text the arrow engine compares: an integer
+    column's ids as integers (``007`` is ``7``, in a CSV file pyarrow types as integers), any
+    other as written; so ``007`` joins ``7`` when both files hold integers, as on arrow, and
+    not when one of them holds text."""
+    column = quote(key)
+    keyed = []
+    for source, item, columns in zip(sources, datasets, described, strict=True):
+        kinds = dict(columns)
+        if key not in kinds:
+            keyed.append(source)
+            continue
+        if item.format is FileFormat.CSV:
+            first = _number_typing([item], [list(kinds)], key, default_na)
+            integer = first is not None and _is_integer(first.type)
+            if not integer:
+                keyed.append(source)
+                continue
+            match = DIALECT.matches
+            value = (
+                f"CASE WHEN {match(column, number_text.INTEGER)} OR "
+                f"{match(column, number_text.HEX)} THEN CAST(TRY_CAST(trim({column}) AS "
+                f"BIGINT) AS VARCHAR) ELSE {column} END"
+            )
+        else:
+            value = f"CAST({column} AS VARCHAR)"
+        keyed.append(f"(SELECT * REPLACE ({value} AS {column}) FROM {source})")
+    return keyed
+
+
+def _is_integer(kind: Any) -> bool:
+    import pyarrow as pa
+
+    return bool(pa.types.is_integer(kind))
 
 
 def aggregate_sql(
@@ -346,7 +395,7 @@ def _load(
         _require(names[0], wanted, datasets[0].spec)
         source = sources[0]
     else:
-        source = _joined(connection, sources, names, datasets, mapping, wanted)
+        source = _joined(connection, sources, described, names, datasets, mapping, wanted)
     where = " joined with ".join(item.spec for item in datasets)
     typing = _typing(datasets, names, mapping, roles, where)
     read = _where_read(datasets, names, mapping) or {}
@@ -578,6 +627,7 @@ def _roles(mapping: ColumnMapping) -> list[tuple[str, str]]:
 def _joined(
     connection: Any,
     sources: Sequence[str],
+    described: Sequence[Sequence[tuple[str, str]]],
     names: Sequence[list[str]],
     datasets: Sequence[Dataset],
     mapping: ColumnMapping,
@@ -599,5 +649,6 @@ def _joined(
             f"{datasets[1].spec}; expected each column other than the id in one file only"
         )
     _require(names[0] + names[1], wanted, f"{datasets[0].spec} or {datasets[1].spec}")
-    _check_join(connection, sources[0], sources[1], key, (datasets[0].spec, datasets[1].spec))
-    return f"({sources[0]} AS d JOIN {sources[1]} AS p USING ({quote(key)}))"
+    keyed = _id_keys(sources, datasets, described, key, mapping.default_na)
+    _check_join(connection, keyed[0], keyed[1], key, (datasets[0].spec, datasets[1].spec))
+    return f"({keyed[0]} AS d JOIN {keyed[1]} AS p USING ({quote(key)}))"
