@@ -32,6 +32,7 @@ from bias_ledger.errors import InputError
 from bias_ledger.io import numbers as number_text
 from bias_ledger.io.columns import Located, _listing
 from bias_ledger.io.join import examples
+from bias_ledger.io.json_kinds import mixed_kinds
 from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, JoinMode
 from bias_ledger.io.read import Source, read_schema
 from bias_ledger.io.weights import EXPECTED as WEIGHT_EXPECTED
@@ -327,7 +328,7 @@ class NumberColumn:
         )
 
 
-def _numbers(mapping: ColumnMapping) -> dict[str, str]:
+def numbers_by_role(mapping: ColumnMapping) -> dict[str, str]:
     """The columns the queries need as numbers, by role."""
     found = {mapping.score: "score"} if mapping.score is not None else {}
     if mapping.task is Task.REGRESSION:
@@ -384,7 +385,7 @@ def _load(
     ]
     names = [[name for name, _ in columns] for columns in described]
     _refuse_mixed(datasets, described, mapping)
-    roles = _numbers(mapping)
+    roles = numbers_by_role(mapping)
     sources = [
         _typed_source(source, item, found, list(roles), hexadecimal)
         for source, item, found in zip(raw, datasets, names, strict=True)
@@ -398,7 +399,7 @@ def _load(
         source = _joined(connection, sources, described, names, datasets, mapping, wanted)
     where = " joined with ".join(item.spec for item in datasets)
     typing = _typing(datasets, names, mapping, roles, where)
-    read = _where_read(datasets, names, mapping) or {}
+    read = where_read(datasets, names, mapping) or {}
     numbers = {
         name: NumberColumn(
             name,
@@ -411,7 +412,7 @@ def _load(
         for name, role in roles.items()
     }
 
-    named = _weights_named(read, mapping)
+    named = weights_named(read, mapping)
 
     def failed(exc: Exception) -> Exception:
         found = csv_numbers.not_a_number(exc)
@@ -447,7 +448,7 @@ def _load(
             f"{datasets[0].spec}: no data rows; expected a header and at least one row"
         )
     inputs = [replace(item, rows=total) for item in digests]
-    files, locate = _locator(datasets, names, mapping, typing)
+    files, locate = locator_for(datasets, names, mapping, typing)
     return audit_data(
         table,
         mapping,
@@ -470,6 +471,10 @@ def _refuse_mixed(
     for item, columns in zip(datasets, described, strict=True):
         for name, kind in columns:
             if item.format is FileFormat.JSONL and name in wanted and kind == "JSON":
+                for path in item.files:  # the arrow engine's words, naming the line
+                    mixed = mixed_kinds(path, name)
+                    if mixed is not None:
+                        raise mixed
                 raise InputError(
                     f"{item.spec}: field {name!r} holds values of several kinds (numbers, text, "
                     "booleans or objects) across the records; expected one kind in every record"
@@ -506,13 +511,13 @@ def _file_of(name: str, datasets: Sequence[Dataset], names: Sequence[Sequence[st
     return datasets[0].spec
 
 
-def _where_read(
+def where_read(
     datasets: Sequence[Dataset], names: Sequence[Sequence[str]], mapping: ColumnMapping
 ) -> dict[str, tuple[Path, FileFormat]] | None:
     """Each audited column's file, when every dataset is one file (rows can be named)."""
     if any(item.kind is not DatasetKind.FILE for item in datasets):
         return None
-    wanted = [*audited_columns(mapping), *_numbers(mapping)]
+    wanted = [*audited_columns(mapping), *numbers_by_role(mapping)]
     return {
         name: (item.files[0], item.format)
         for item, found in zip(datasets, names, strict=True)
@@ -521,7 +526,7 @@ def _where_read(
     }
 
 
-def _locator(
+def locator_for(
     datasets: Sequence[Dataset],
     names: Sequence[Sequence[str]],
     mapping: ColumnMapping,
@@ -530,7 +535,7 @@ def _locator(
     """The files of the columns and the namer of the rows behind aggregated rows, as the arrow
     engine names them (by reading the column again with pyarrow); (None, None) for
     directories and globs, whose messages count rows instead."""
-    read = _where_read(datasets, names, mapping)
+    read = where_read(datasets, names, mapping)
     if read is None:
         return None, None
 
@@ -551,7 +556,7 @@ def _locator(
     return {name: path for name, (path, _) in read.items()}, locate
 
 
-def _weights_named(
+def weights_named(
     read: Mapping[str, tuple[Path, FileFormat]], mapping: ColumnMapping
 ) -> Callable[[], None] | None:
     """Raises the arrow engine's refusal of the weight column of one file, naming its rows."""

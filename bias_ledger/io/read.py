@@ -10,6 +10,7 @@ from typing import Any
 from bias_ledger.errors import InputError
 from bias_ledger.io import formats
 from bias_ledger.io.csv_options import csv_block_size, csv_read_options
+from bias_ledger.io.json_kinds import changed_field, mixed_kinds
 from bias_ledger.io.late_types import JsonNumberChanged, TypeChanged, late_value, retry_wider
 from bias_ledger.io.model import FileFormat
 from bias_ledger.io.tables import InMemoryTable, column_batches
@@ -130,6 +131,10 @@ def read_fail(path: Source, fmt: FileFormat, exc: Exception) -> InputError:
         changed = _json_type_changed(path, exc)
         if changed is not None:
             return changed
+        name = changed_field(exc)
+        mixed = mixed_kinds(path, name) if name is not None else None
+        if mixed is not None:
+            return mixed
     if "straddl" in detail and isinstance(path, Path):
         return InputError(
             f"{path}: a line is longer than the {csv_block_size(path) >> 20} MiB the CSV reader "
