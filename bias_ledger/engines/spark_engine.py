@@ -11,8 +11,17 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from bias_ledger.engines import csv_numbers
 from bias_ledger.engines.aggregated import ROWS_COLUMN, audit_data, audited_columns, read_columns
-from bias_ledger.engines.duckdb_engine import aggregate_sql
+from bias_ledger.engines.csv_text import ArrowTyping, arrow_typing
+from bias_ledger.engines.duckdb_engine import (
+    NumberColumn,
+    aggregate_sql,
+    locator_for,
+    numbers_by_role,
+    weights_named,
+    where_read,
+)
 from bias_ledger.engines.sources import Dataset, fingerprint, resolve_dataset
 from bias_ledger.engines.sql_input import SqlInput
 from bias_ledger.engines.statistics import needs_statistics, statistics_audit
@@ -43,13 +52,12 @@ def session(master: str | None) -> Any:
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()
     )
-    spark.sparkContext.setLogLevel("ERROR")
+    # A refused value fails a task: its executor would log a stack trace over the one line.
+    spark.sparkContext.setLogLevel("FATAL")
     return spark
 
 
-def _frame(spark: Any, dataset: Dataset) -> Any:
-    import pyarrow.csv as pcsv
-
+def _frame(spark: Any, dataset: Dataset, mapping: ColumnMapping) -> Any:
     paths = [str(path) for path in dataset.files]
     reader = spark.read
     if dataset.hive:
@@ -57,20 +65,46 @@ def _frame(spark: Any, dataset: Dataset) -> Any:
     if dataset.format is FileFormat.PARQUET:
         return reader.parquet(*paths)
     if dataset.format is FileFormat.CSV:
-        # Spark takes one missing-value spelling; the arrow engine's others are mapped below.
-        frame = reader.csv(paths, header=True, inferSchema=True, nullValue="")
-        nulls = [value for value in pcsv.ConvertOptions().null_values if value]
-        from pyspark.sql import functions as F
-
-        for name, kind in frame.dtypes:
-            if kind == "string":
-                frame = frame.withColumn(
-                    name, F.when(F.col(name).isin(nulls), None).otherwise(F.col(name))
-                )
-        return frame
+        return _csv_frame(reader, paths, mapping)
     if dataset.format is FileFormat.JSONL:
         return reader.json(paths)
     raise InputError(f"{dataset.spec}: the spark engine reads CSV, Parquet and JSON Lines")
+
+
+SPARK_NUMBERS = csv_numbers.Dialect(
+    matches=lambda text, pattern: f"({text} RLIKE {_literal(pattern)})",
+    fail=lambda text: f"raise_error({text})",
+    literal=lambda text: _literal(text),
+    hexadecimal=lambda text: f"CAST(CAST(conv(substr({text}, 3), 16, 10) AS BIGINT) AS DOUBLE)",
+)
+
+
+def _literal(text: str) -> str:
+    # Spark SQL string literals take backslash escapes: double them, and the quotes.
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _csv_frame(reader: Any, paths: list[str], mapping: ColumnMapping) -> Any:
+    """Every column read as text (Spark's inferSchema types differently from pyarrow: dates,
+    timestamps, ``1_000``); missing values as the arrow engine spells them (only empty cells
+    with --no-default-na); numeric columns cast as pyarrow converts them
+    (:mod:`bias_ledger.engines.csv_numbers`); the other audited columns are typed afterwards
+    as the arrow engine types them (:class:`bias_ledger.engines.csv_text.ArrowTyping`)."""
+    import pyarrow.csv as pcsv
+
+    frame = reader.csv(paths, header=True, inferSchema=False, nullValue="", emptyValue="")
+    nulls = [value for value in pcsv.ConvertOptions().null_values if value]
+    numbers = numbers_by_role(mapping)
+    items = []
+    for name in frame.columns:
+        column = backquote(name)
+        if mapping.default_na:
+            nulled = ", ".join(_literal(value) for value in nulls)
+            column = f"CASE WHEN {column} IN ({nulled}) THEN NULL ELSE {column} END"
+        if name in numbers:
+            column = csv_numbers.cast_sql(f"({column})", name, SPARK_NUMBERS)
+        items.append(f"{column} AS {backquote(name)}")
+    return frame.selectExpr(*items)
 
 
 def load(
@@ -92,47 +126,119 @@ def load(
         raise InputError("--join row-order is not defined for the spark engine")
     spark = session(master)
     inputs: list[InputFile]
+    dataset: Dataset | None = None
     if table is not None:
         frame = _catalog_table(spark, table)
         where = f"table {table}"
     else:
         dataset = resolve_dataset(data)
-        frame = _frame(spark, dataset)
+        frame = _frame(spark, dataset, mapping)
         where = dataset.spec
     names = list(frame.columns)
     wanted = read_columns(mapping) + ([mapping.score] if mapping.score else [])
     for name in wanted:
         if name not in names:
             raise InputError(f"{where}: no column {name!r}; columns are {', '.join(names[:10])}")
+    if dataset is not None and dataset.format is FileFormat.JSONL:
+        _refuse_mixed(spark, dataset, frame, mapping)
     frame.createOrReplaceTempView(VIEW)
+    typing, numbers, files, locate, named = _typing(dataset, names, mapping)
+
+    def run(query: str) -> Any:
+        try:
+            return typing.typed(_arrow(spark.sql(query)))
+        except Exception as exc:  # Spark raises its own exception classes by version
+            found = csv_numbers.not_a_number(exc)
+            column = numbers.get(found.column) if found is not None else None
+            if found is None or column is None:
+                raise
+            raise InputError(column.refusal(found.value)) from None
+
     if needs_statistics(mapping):
         found = SqlInput(
-            run=lambda query: _arrow(spark.sql(query)),
+            run=run,
             source=backquote(VIEW),
             dialect=spark_dialect(backquote),
             where=where,
             types=dict(frame.dtypes),
             inputs=lambda rows: (
-                [_table_input(spark, table, rows)]
-                if table is not None
+                [_table_input(spark, str(table), rows)]
+                if table is not None or dataset is None
                 else [fingerprint(dataset, rows=rows)]
             ),
+            weights_named=named,
         )
         return _noted(statistics_audit(found, mapping, thresholds=thresholds), table)
-    result = spark.sql(
+    aggregated = run(
         aggregate_sql(
             backquote(VIEW), audited_columns(mapping), identifier=backquote, weight=mapping.weight
         )
     )
-    aggregated = _arrow(result)
     total = int(sum(aggregated.column(ROWS_COLUMN).to_pylist())) if aggregated.num_rows else 0
     if total == 0:
-        raise InputError(f"{where}: no data rows")
-    if table is not None:
-        inputs = [_table_input(spark, table, total)]
+        raise InputError(f"{where}: no data rows; expected a header and at least one row")
+    if table is not None or dataset is None:
+        inputs = [_table_input(spark, str(table), total)]
     else:
         inputs = [fingerprint(dataset, rows=total)]
-    return _noted(audit_data(aggregated, mapping, source=where, inputs=inputs), table)
+    audited = audit_data(
+        aggregated,
+        mapping,
+        source=where,
+        inputs=inputs,
+        files=files,
+        locate=locate,
+        weights_named=named,
+    )
+    return _noted(audited, table)
+
+
+def _typing(dataset: Dataset | None, names: Sequence[str], mapping: ColumnMapping) -> Any:
+    """How a CSV dataset's text columns become the arrow engine's values, and how messages
+    name its rows (as on the duckdb engine, by reading a column of one file again)."""
+    roles = numbers_by_role(mapping)
+    if dataset is None or dataset.format is not FileFormat.CSV:
+        return ArrowTyping({}, mapping.default_na, ""), {}, None, None, None
+    typed = [name for name in audited_columns(mapping) if name not in roles]
+    typing = arrow_typing(dataset.files, typed, default_na=mapping.default_na, where=dataset.spec)
+    read = where_read([dataset], [list(names)], mapping) or {}
+    numbers = {
+        name: NumberColumn(
+            name,
+            role,
+            dataset.spec,
+            read[name][0] if name in read else None,
+            mapping.default_na,
+        )
+        for name, role in roles.items()
+    }
+    files, locate = locator_for([dataset], [list(names)], mapping, typing)
+    return typing, numbers, files, locate, weights_named(read, mapping)
+
+
+def _refuse_mixed(spark: Any, dataset: Dataset, frame: Any, mapping: ColumnMapping) -> None:
+    """The arrow engine's refusal of a JSON Lines field holding numbers (or true/false) in
+    some records and text in others, which Spark reads as text: a field Spark typed as text
+    that also parses as numbers (or booleans) in some record is scanned for the line."""
+    from bias_ledger.io.json_kinds import mixed_kinds
+
+    texts = [
+        name for name, kind in frame.dtypes if kind == "string" and name in read_columns(mapping)
+    ]
+    if not texts:
+        return
+    paths = [str(path) for path in dataset.files]
+    for kind in ("DOUBLE", "BOOLEAN"):
+        schema = ", ".join(f"{backquote(name)} {kind}" for name in texts)
+        typed = spark.read.schema(schema).json(paths)
+        counts = _arrow(typed.selectExpr(*[f"count({backquote(name)})" for name in texts]))
+        for name, count in zip(texts, counts.to_pylist()[0].values(), strict=True):
+            if not count:
+                continue
+            for path in dataset.files:
+                mixed = mixed_kinds(path, name)
+                if mixed is not None:
+                    raise mixed
 
 
 def _arrow(result: Any) -> Any:

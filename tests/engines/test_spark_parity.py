@@ -1,0 +1,139 @@
+"""A real local Spark gives the arrow engine's whole JSON, or its one-line refusal, where it
+used to differ: ``--no-default-na`` is honoured (Spark read ``NA`` and ``null`` as missing
+anyway), a CSV file's columns are typed as pyarrow types them (Spark's inferSchema read a
+score column holding ``1_000`` as text and refused it as 'must be numeric; found STRING'),
+and a JSON Lines field of numbers and text is refused naming its line (Spark read it as text
+and made ``3`` and ``"3"`` two groups)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import bias_ledger
+from bias_ledger.errors import InputError
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs a Java runtime"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+]
+
+ENGINES = ("arrow", "duckdb", "spark")
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("bias-ledger-parity")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()
+
+
+def _outcomes(path: Path, **args: Any) -> dict[str, dict[str, Any] | str]:
+    found: dict[str, dict[str, Any] | str] = {}
+    for engine in ENGINES:
+        try:
+            result = bias_ledger.audit(path, **args, engine=engine)
+        except InputError as error:
+            found[engine] = str(error)
+            continue
+        document: dict[str, Any] = json.loads(json.dumps(result.to_json()))
+        document["parameters"].pop("engine")
+        found[engine] = document
+    return found
+
+
+def _groups(document: dict[str, Any] | str) -> dict[str, int]:
+    assert isinstance(document, dict), document
+    (feature,) = document["results"]["features"]
+    return {group["group"][0]: group["metrics"]["count"]["value"] for group in feature["groups"]}
+
+
+def test_no_default_na_keeps_na_and_null_as_groups(spark: Any, tmp_path: Path) -> None:
+    path = tmp_path / "na.csv"
+    spelled = ["NA", "b", "null", "", "N/A", "NaN"]
+    path.write_text(
+        "y,p,g\n" + "".join(f"{i % 2},{i // 3 % 2},{spelled[i % 6]}\n" for i in range(120))
+    )
+    args = {"label": "y", "prediction": "p", "sensitive": ["g"], "missing_as_group": True}
+    kept = _outcomes(path, **args, default_na=False)
+    assert _groups(kept["arrow"]) == {
+        "NA": 20,
+        "b": 20,
+        "null": 20,
+        "N/A": 20,
+        "NaN": 20,
+        "<missing>": 20,
+    }
+    assert kept["duckdb"] == kept["arrow"] and kept["spark"] == kept["arrow"]
+    usual = _outcomes(path, **args)
+    assert _groups(usual["arrow"]) == {"b": 20, "<missing>": 100}
+    assert usual["duckdb"] == usual["arrow"] and usual["spark"] == usual["arrow"]
+
+
+def test_csv_columns_are_typed_as_pyarrow_types_them(spark: Any, tmp_path: Path) -> None:
+    # Dates, true/false spelled three ways, integers with leading zeros and spaces: Spark's
+    # inferSchema types these otherwise (timestamps, strings); every engine names the groups
+    # as pyarrow reads them, and reads the score's odd but valid numbers alike.
+    path = tmp_path / "typed.csv"
+    days = ["2024-01-01", "2024-01-02"]
+    flags = ["True", "true", "1"]
+    scores = [" 0.25", "+.5e0", "1.", "0.75 ", "1E-1", "0"]
+    path.write_text(
+        "y,s,day,flag,region\n"
+        + "".join(
+            f"{i % 2},{scores[i % 6]},{days[i % 2]},{flags[i % 3] if i % 4 else 'false'},"
+            f"{'007' if i % 5 else ' 7 '}\n"
+            for i in range(240)
+        )
+    )
+    for sensitive in (["day"], ["flag"], ["region"]):
+        found = _outcomes(path, label="y", score="s", threshold=0.5, sensitive=sensitive)
+        assert isinstance(found["arrow"], dict), found["arrow"]
+        assert found["duckdb"] == found["arrow"], sensitive
+        assert found["spark"] == found["arrow"], sensitive
+
+
+def test_a_score_pyarrow_does_not_read_is_refused_alike(spark: Any, tmp_path: Path) -> None:
+    path = tmp_path / "score.csv"
+    lines = [f"{i % 2},{(i % 10) / 10},{'ab'[i % 2]}" for i in range(100)]
+    lines[49] = "1,1_000,a"
+    path.write_text("y,s,g\n" + "\n".join(lines) + "\n")
+    found = _outcomes(path, label="y", score="s", threshold=0.5, sensitive=["g"])
+    assert found["arrow"] == (
+        f"{path}: score column 's' holds '1_000' in row 50 (a 1-based data row), on line 51 of "
+        "the file; expected a number"
+    )
+    assert found["duckdb"] == found["arrow"] and found["spark"] == found["arrow"]
+
+
+def test_a_json_lines_field_of_numbers_and_text_is_refused_alike(
+    spark: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "mixed.jsonl"
+    records: list[dict[str, object]] = [
+        {"y": i % 2, "p": i // 3 % 2, "g": 1 + i % 3} for i in range(60)
+    ]
+    records[40] = {"y": 1, "p": 1, "g": "3"}
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    found = _outcomes(path, label="y", prediction="p", sensitive=["g"])
+    assert found["arrow"] == (
+        f"{path}: field 'g' holds text on line 41 of the file, and a number on line 1; expected "
+        "one kind of value in every record"
+    )
+    assert found["duckdb"] == found["arrow"] and found["spark"] == found["arrow"]
