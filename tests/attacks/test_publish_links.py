@@ -7,6 +7,7 @@ write outside it), and a published ``checkpoint`` that is a FIFO (publish must n
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from tests.ledger import helpers
 from tests.ledger2.helpers import copied_v2
 
 
-def _publish(ledger: Path, target: Path) -> helpers.subprocess.CompletedProcess[str]:
+def _publish(ledger: Path, target: Path) -> subprocess.CompletedProcess[str]:
     return helpers.run_cli("publish", target, "--ledger", ledger, env=attack_env(), timeout=60)
 
 

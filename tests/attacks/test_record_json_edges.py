@@ -7,6 +7,7 @@ repeated member. Each is refused by ``verify`` in one line naming the record, an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from tests.attacks.forge import append_raw, canonical_text, next_record
 from tests.ledger.helpers import Signer
 from tests.ledger2.helpers import copied_v2
 
-SPOILED = {
+SPOILED: dict[str, tuple[Callable[[str], str], str]] = {
     "long-integer": (
         lambda text: text.replace('"note":"x"', '"note":' + "9" * 5000),
         "record is not valid JSON (an integer of more than 4300 digits)",

@@ -7,6 +7,7 @@ refused in one line naming the file, never a hang."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ def _first_record(ledger: Path) -> str:
     return "records/" + sorted(p.name for p in (ledger / "records").iterdir())[0]
 
 
-FILES = {
+FILES: dict[str, Callable[[Path], str]] = {
     "record": _first_record,
     "checkpoint": lambda ledger: "checkpoint",
     "hash tile": lambda ledger: "tile/0/000.p/3",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -29,7 +30,7 @@ def _run(root: Path, signer: Signer, *args: str | Path) -> Result:
     return CliRunner().invoke(app, [str(a) for a in args], env=env)
 
 
-def _rotate_and_revoke(root: Path, version: str) -> tuple[Signer, Signer, list[dict[str, object]]]:
+def _rotate_and_revoke(root: Path, version: str) -> tuple[Signer, Signer, list[dict[str, Any]]]:
     """A ledger of format ``version``: record 0 rotates A to B, record 1 (by B) revokes A."""
     a, b = new_signer(root / "a"), new_signer(root / "b")
     assert _run(root, a, "init", "--format", version).exit_code == 0

@@ -31,7 +31,8 @@ def _values(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
     if kind == "tiny":
         # Subnormals and the smallest normals (biased exponents 0 and 1 share a unit).
         values = np.ldexp(rng.random(n), rng.integers(-1074, -1018, n))
-        return values * rng.choice([-1.0, 1.0], n)
+        signed: np.ndarray = values * rng.choice([-1.0, 1.0], n)
+        return signed
     if kind == "huge":
         # Near the top of the range, cancelling: the exact totals are far from any float sum.
         values = rng.choice([-1.0, 1.0], n) * np.ldexp(rng.random(n) + 1.0, 1020)
