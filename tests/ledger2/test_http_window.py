@@ -24,7 +24,7 @@ RECORDS = 24
 
 
 class _Slow(SimpleHTTPRequestHandler):
-    """Answers a record after 10 ms, counting the requests it holds at once."""
+    """Answers a record after 10 ms, counting the requests waiting for an answer at once."""
 
     lock: threading.Lock
     state: dict[str, int]
@@ -41,10 +41,12 @@ class _Slow(SimpleHTTPRequestHandler):
             self.state["peak"] = max(self.state["peak"], self.state["now"])
         try:
             time.sleep(0.01)
-            super().do_GET()
         finally:
+            # Counted until the answer starts: once its last byte is sent, the client may ask
+            # again before this thread would get here, which would count one request twice.
             with self.lock:
                 self.state["now"] -= 1
+        super().do_GET()
 
 
 @contextmanager
