@@ -23,6 +23,8 @@ def visible(text: str) -> str:
 def json_safe(text: str) -> str:
     """JSON text whose non-printable characters (left raw by ``ensure_ascii=False``, e.g. C1
     controls and U+202E) are written as ``\\uXXXX`` escapes, as JSON allows."""
+    if all(line.isprintable() for line in text.split("\n")):
+        return text  # the usual case, without a Python step per character
     return "".join(ch if ch.isprintable() or ch in " \n" else f"\\u{ord(ch):04x}" for ch in text)
 
 
