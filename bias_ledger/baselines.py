@@ -14,6 +14,7 @@ from bias_ledger.errors import InputError
 from bias_ledger.ledger.record import RecordKind
 from bias_ledger.metrics.model import MetricResults
 from bias_ledger.results_json import record_results
+from bias_ledger.wording import with_article
 
 
 @dataclass(frozen=True)
@@ -27,5 +28,8 @@ class Baseline:
 
 def audit_record_results(record: Mapping[str, Any], *, where: str) -> MetricResults:
     if record.get("kind") != RecordKind.AUDIT.value:
-        raise InputError(f"{where}: expected an audit record, found a {record.get('kind')} record")
+        raise InputError(
+            f"{where}: expected an audit record, found {with_article(str(record.get('kind')))} "
+            "record"
+        )
     return record_results(record["audit"])

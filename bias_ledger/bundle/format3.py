@@ -30,6 +30,7 @@ from bias_ledger.bundle.model import (
 )
 from bias_ledger.errors import BundleError
 from bias_ledger.ledger.index_runs import IndexRanges
+from bias_ledger.ledger.record import RecordKind
 
 BUNDLE_FORMAT_VERSION = 3
 HASH_NAME = "sha256"
@@ -165,9 +166,14 @@ def parse_proof(raw: bytes, where: str) -> list[bytes]:
 
 
 class RecordHashes:
-    """The BLAKE3 hash of every record read so far, found by index through the manifest's
-    ranges: what approvals and links are checked against. The hashes (32 bytes a record) are
-    spilled to a temporary file; only the latest, which the next record links to, is kept."""
+    """The BLAKE3 hash and kind of every record read so far, found by index through the
+    manifest's ranges: what approvals and links are checked against. They (33 bytes a record)
+    are spilled to a temporary file; only the latest, which the next record links to, is
+    kept."""
+
+    _SIZE = 33
+    """32 bytes of BLAKE3, then the kind's position in :class:`RecordKind`."""
+    _KINDS = tuple(RecordKind)
 
     def __init__(self, ranges: Sequence[tuple[int, int]]) -> None:
         self._indexes = IndexRanges(ranges)
@@ -175,22 +181,32 @@ class RecordHashes:
         self._count = 0
         self._latest = b""
 
-    def add(self, index: int, digest: bytes) -> None:
+    def add(self, index: int, digest: bytes, kind: RecordKind) -> None:
         assert self._indexes.position(index) == self._count, "records are added in order"
-        self._spill.seek(32 * self._count)
-        self._spill.write(digest)
+        stored = digest + bytes([self._KINDS.index(kind)])
+        self._spill.seek(self._SIZE * self._count)
+        self._spill.write(stored)
         self._count += 1
-        self._latest = digest
+        self._latest = stored
 
-    def get(self, index: int) -> str | None:
-        """The hex hash of record ``index`` if the bundle holds it and it was read."""
+    def _stored(self, index: int) -> bytes | None:
         position = self._indexes.position(index)
         if position is None or position >= self._count:
             return None
         if position == self._count - 1:
-            return self._latest.hex()
-        self._spill.seek(32 * position)
-        return self._spill.read(32).hex()
+            return self._latest
+        self._spill.seek(self._SIZE * position)
+        return self._spill.read(self._SIZE)
+
+    def get(self, index: int) -> str | None:
+        """The hex hash of record ``index`` if the bundle holds it and it was read."""
+        stored = self._stored(index)
+        return None if stored is None else stored[:32].hex()
+
+    def kind(self, index: int) -> RecordKind | None:
+        """The kind of record ``index`` if the bundle holds it and it was read."""
+        stored = self._stored(index)
+        return None if stored is None else self._KINDS[stored[32]]
 
     def close(self) -> None:
         self._spill.close()

@@ -34,7 +34,12 @@ from bias_ledger.bundle.signers import signers_text
 from bias_ledger.errors import BundleError, VerificationError
 from bias_ledger.ledger import note
 from bias_ledger.ledger.checkpoint import Checkpoint as BodyCheckpoint
-from bias_ledger.ledger.entry_checks import CheckedEntry, record_links
+from bias_ledger.ledger.entry_checks import (
+    CheckedEntry,
+    check_reference,
+    check_reference_kind,
+    record_links,
+)
 from bias_ledger.ledger.index_runs import IndexRanges
 from bias_ledger.ledger.key_history import KeyWalker, revocations_in_effect
 from bias_ledger.ledger.keys import fingerprint, parse_public_key, public_key_openssh
@@ -132,7 +137,7 @@ class _Pass:
                 f"{exc.message}"
             ) from None
         self._links(where, index, checked)
-        self.hashes.add(index, bytes.fromhex(checked.record_hash))
+        self.hashes.add(index, bytes.fromhex(checked.record_hash), checked.header.kind)
         signer = checked.header.signer
         self.signers.add((signer.fingerprint, signer.public_key.strip()))
         for line in (signer.public_key, checked.new_key):
@@ -155,6 +160,8 @@ class _Pass:
                 )
             self.links += 1
         if checked.approves is not None:
+            kind = checked.header.kind.value
+            check_reference(where, kind, checked.approves, index)
             target, digest = checked.approves
             approved = self.hashes.get(target)
             if approved is not None and approved != digest:
@@ -162,6 +169,9 @@ class _Pass:
                     f"{where}: approves record {target} with hash {digest}, but that record "
                     f"hashes to {approved}"
                 )
+            named = self.hashes.kind(target)
+            if named is not None:
+                check_reference_kind(where, kind, target, named)
 
 
 def _checkpoint_key(data: bytes, checkpoint: Checkpoint, keys: dict[str, Any], where: str) -> Any:

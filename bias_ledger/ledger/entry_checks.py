@@ -25,6 +25,7 @@ from bias_ledger.ledger.key_records import revocation_target, rotation_successor
 from bias_ledger.ledger.keys import fingerprint, public_key_openssh
 from bias_ledger.ledger.merkle import BLAKE3_HASHER
 from bias_ledger.ledger.record import RecordHeader, RecordKind, parse_header
+from bias_ledger.wording import with_article
 
 PARALLEL_THRESHOLD = 2000
 """Ledgers with more records than this are checked on every core."""
@@ -98,6 +99,27 @@ def _referenced(
     if not isinstance(target, dict) or type(target.get("index")) is not int:
         raise VerificationError(f"{where}: expected {field!r} naming a record's index and hash")
     return target["index"], str(target.get("record_hash"))
+
+
+def check_reference(where: str, kind: str, reference: tuple[int, str], index: int) -> None:
+    """An approval or gate verdict names an earlier record (FORMAT.md 4.4): one of every
+    verifier's reference checks, shared so that each says it the same way."""
+    target = reference[0]
+    if not 0 <= target < index:
+        raise VerificationError(
+            f"{where}: {kind} names record {target}, which is not an earlier record of this ledger"
+        )
+
+
+def check_reference_kind(where: str, kind: str, target: int, target_kind: str) -> None:
+    """An approval approves, and a gate verdict judges, only an audit record (FORMAT.md 4.4):
+    an approval of an approval (or of a key record) would let a baseline resolve to something
+    that was never audited."""
+    if target_kind != RecordKind.AUDIT.value:
+        raise VerificationError(
+            f"{where}: {kind} names record {target}, which is {with_article(target_kind)} "
+            f"record; {with_article(kind)} may name only an audit record"
+        )
 
 
 def record_links(

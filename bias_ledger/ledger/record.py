@@ -15,6 +15,7 @@ from typing import Any
 
 from bias_ledger.errors import KeyFileError, VerificationError
 from bias_ledger.ledger.keys import line_fingerprint
+from bias_ledger.wording import with_article
 
 FORMAT_VERSION = 1
 """The version of the record and ledger format this code writes and reads."""
@@ -184,7 +185,9 @@ def parse_header(
     else:
         fingerprint = _derived_fingerprint(public_key, where)
     if kind.value not in record:
-        raise VerificationError(f"{where}: a {kind.value} record must hold a {kind.value!r} object")
+        raise VerificationError(
+            f"{where}: {with_article(kind.value)} record must hold a {kind.value!r} object"
+        )
     return RecordHeader(
         format_version=version,
         kind=kind,

@@ -20,14 +20,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bias_ledger.errors import VerificationError
 from bias_ledger.ledger import note
-from bias_ledger.ledger.entry_checks import CheckedEntry, Step, record_links
+from bias_ledger.ledger.entry_checks import CheckedEntry, Step, check_reference_kind, record_links
 from bias_ledger.ledger.key_history import KeyWalker, revocations_in_effect
 from bias_ledger.ledger.keys import fingerprint, parse_public_key, public_key_openssh
 from bias_ledger.ledger.merkle import SHA256_HASHER, CompactRange
 from bias_ledger.ledger.record import RecordHeader, RecordKind, Signer, parse_header
 from bias_ledger.ledger.tlog_check import RecordFacts, checked_bundles
 from bias_ledger.ledger.tlog_checkpoint import Checkpoint, parse_checkpoint
-from bias_ledger.ledger.tlog_entry import parse_entry
+from bias_ledger.ledger.tlog_entry import LogEntry, parse_entry
 from bias_ledger.ledger.tlog_read import iter_entries, read_record, read_signed_checkpoint
 from bias_ledger.ledger.tlog_source import LogSource, read_tile
 from bias_ledger.ledger.tlog_tiles import ENTRIES_LEVEL, TILE_WIDTH, Tile, decode_bundle
@@ -146,7 +146,7 @@ def _key_walker(
 
 
 class _Earlier:
-    """The record hashes of earlier entries, read back from their entry bundles when an
+    """Earlier entries (record hash, kind), read back from their entry bundles when an
     approval or gate names one (a few bundles cached): memory does not grow with the log."""
 
     def __init__(self, source: LogSource, size: int) -> None:
@@ -154,7 +154,7 @@ class _Earlier:
         self.size = size
         self._bundles: OrderedDict[int, list[bytes]] = OrderedDict()
 
-    def record_hash(self, index: int) -> str:
+    def entry(self, index: int) -> LogEntry:
         number = index // TILE_WIDTH
         entries = self._bundles.get(number)
         if entries is None:
@@ -165,7 +165,7 @@ class _Earlier:
             if len(self._bundles) > 4:
                 self._bundles.popitem(last=False)
         where = f"{self.source.name} record {index}"
-        return parse_entry(entries[index % TILE_WIDTH], where=where).record
+        return parse_entry(entries[index % TILE_WIDTH], where=where)
 
 
 @dataclass
@@ -191,11 +191,13 @@ class _Pass:
             )
         if facts.reference is not None:
             target, digest = facts.reference
-            if not 0 <= target < facts.index or self.earlier.record_hash(target) != digest:
+            named = self.earlier.entry(target) if 0 <= target < facts.index else None
+            if named is None or named.record != digest:
                 raise VerificationError(
                     f"{where}: {facts.kind} names record {target} with hash {digest}, "
                     "which is not an earlier record of this ledger"
                 )
+            check_reference_kind(where, facts.kind, target, named.kind)
         key = self.keys.get(facts.public_key)
         if key is None:
             key = self.keys[facts.public_key] = parse_public_key(facts.public_key, source=where)

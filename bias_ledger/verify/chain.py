@@ -14,7 +14,7 @@ from bias_ledger.errors import VerificationError
 from bias_ledger.ledger import sshsig
 from bias_ledger.ledger.checkpoint import Checkpoint, parse_signed_checkpoint
 from bias_ledger.ledger.entry import parse_line
-from bias_ledger.ledger.entry_checks import CheckedEntry
+from bias_ledger.ledger.entry_checks import CheckedEntry, check_reference, check_reference_kind
 from bias_ledger.ledger.merkle import BLAKE3_HASHER, MerkleTree
 from bias_ledger.ledger.trust import TrustedKeys
 
@@ -81,13 +81,15 @@ def check_chain(entries: Sequence[CheckedEntry], *, origin: str, source: str) ->
                     f"{where}: {header.kind.value} names record {index} with hash {digest}, "
                     "which is not an earlier record of this ledger"
                 )
+            check_reference_kind(where, header.kind.value, index, entries[index].header.kind)
         previous = item.record_hash
         hashes.append(item.record_hash)
 
 
 def check_links(entries: Mapping[int, CheckedEntry], *, source: str) -> int:
     """A selection of records: adjacent ones (N and N+1) link by previous_hash, record 0's is
-    null, an approval of a present record names its hash. Returns the number of links."""
+    null, an approval (gate verdict) names an earlier record, and a present one by its hash and
+    kind (an audit). Returns the number of links."""
     links = 0
     for index, entry in entries.items():
         if index == 0 and entry.header.previous_hash is not None:
@@ -101,13 +103,17 @@ def check_links(entries: Mapping[int, CheckedEntry], *, source: str) -> int:
                 )
             links += 1
         if entry.approves is not None:
+            where, kind = f"{source} record {index}", entry.header.kind.value
+            check_reference(where, kind, entry.approves, index)
             target, digest = entry.approves
             approved = entries.get(target)
             if approved is not None and approved.record_hash != digest:
                 raise VerificationError(
-                    f"{source} record {index}: approves record {target} with hash {digest}, "
+                    f"{where}: approves record {target} with hash {digest}, "
                     f"but that record hashes to {approved.record_hash}"
                 )
+            if approved is not None:
+                check_reference_kind(where, kind, target, approved.header.kind)
     return links
 
 

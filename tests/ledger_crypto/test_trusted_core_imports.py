@@ -45,6 +45,7 @@ ALLOWED_OWN = {
     "bias_ledger.errors",
     "bias_ledger.ledger",
     "bias_ledger.ledger.canonical",
+    "bias_ledger.wording",  # counts and articles of messages: standard library only
     *(f"bias_ledger.ledger.{name}" for name in CORE),
 }
 PACKAGE = Path(bias_ledger.__file__).parent

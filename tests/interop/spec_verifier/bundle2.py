@@ -105,6 +105,7 @@ def verify_bundle(
         raise SpecError("checkpoint: origin, size or root differ from bundle.json's")
     trust = Trust(dict(trusted))
     hashes: dict[int, str] = {}
+    kinds: dict[int, str] = {}
     signer_keys: dict[bytes, None] = {}
     candidates: dict[bytes, None] = dict.fromkeys(trusted)
     for row in rows:
@@ -121,7 +122,8 @@ def verify_bundle(
         record, key = check_record(
             entry, body, index=n, origin=origin, previous=hashes.get(n - 1), chained=chained
         )
-        check_reference(record, hashes, n)
+        check_reference(record, hashes, kinds, n)
+        kinds[n] = record["kind"]
         leaf = leaf_hash(sha256, entry_bytes)
         proof = _shape(row["inclusion_proof"], ["hashes", "tree_size"], f"record {n} proof")
         if leaf.hex() != row["leaf_hash"] or proof["tree_size"] != cp.size:

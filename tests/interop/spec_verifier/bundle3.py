@@ -163,6 +163,7 @@ def verify_bundle3(
         raise SpecError("checkpoint: origin, size or root differ from bundle.json's")
     trust = Trust(dict(trusted))
     hashes: dict[int, str] = {}
+    kinds: dict[int, str] = {}
     signer_keys: dict[bytes, None] = {}
     candidates: dict[bytes, None] = dict.fromkeys(trusted)
     for n in indexes:
@@ -176,7 +177,8 @@ def verify_bundle3(
         record, key = check_record(
             entry, body, index=n, origin=origin, previous=hashes.get(n - 1), chained=n - 1 in hashes
         )
-        check_reference(record, hashes, n)
+        check_reference(record, hashes, kinds, n)
+        kinds[n] = record["kind"]
         proof = members[f"proofs/{n}"]
         if not re.fullmatch(rb"(?:[0-9a-f]{64}\n)*", proof):
             raise SpecError(f"proofs/{n}: not lines of 64 lowercase hex digits")

@@ -70,6 +70,7 @@ def verify_log(
         raise SpecError("checkpoint: size 0")
     trust = Trust(dict(trusted))
     hashes: dict[int, str] = {}
+    kinds: dict[int, str] = {}
     leaves: list[bytes] = []
     signers: dict[bytes, None] = {}
     previous: str | None = None
@@ -79,7 +80,8 @@ def verify_log(
         if body is None:
             raise SpecError(f"records/{entry.record}.json (record {i}): missing")
         record, key = check_record(entry, body, index=i, origin=cp.origin, previous=previous)
-        check_reference(record, hashes, i)
+        check_reference(record, hashes, kinds, i)
+        kinds[i] = record["kind"]
         trust.record(i, key, record)
         signers.setdefault(key)
         hashes[i] = previous = entry.record

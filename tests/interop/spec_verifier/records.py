@@ -181,8 +181,11 @@ def check_header(
     return record, wire
 
 
-def check_reference(record: dict[str, Any], hashes: dict[int, str], index: int) -> None:
-    """An approval's `approves` / a gate's `judges`: an earlier index with its record hash."""
+def check_reference(
+    record: dict[str, Any], hashes: dict[int, str], kinds: dict[int, str], index: int
+) -> None:
+    """An approval's `approves` / a gate's `judges`: an earlier index with its record hash,
+    of an audit record (FORMAT.md section 4)."""
     field = {"approval": "approves", "gate": "judges"}.get(record["kind"])
     ref = record[record["kind"]].get(field) if field else None
     if not isinstance(ref, dict):
@@ -194,3 +197,5 @@ def check_reference(record: dict[str, Any], hashes: dict[int, str], index: int) 
         raise SpecError(f"record {index}: {field} names index {target!r}, not an earlier one")
     if target in hashes and ref.get("record_hash") != hashes[target]:
         raise SpecError(f"record {index}: {field} {target} with the wrong record_hash")
+    if target in kinds and kinds[target] != "audit":
+        raise SpecError(f"record {index}: {field} {target}, of kind {kinds[target]}, not an audit")

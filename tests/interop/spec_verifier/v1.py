@@ -71,6 +71,7 @@ def verify_ledger1(base: Path, trusted: dict[bytes, str]) -> V1Result:
     lines = log.split(b"\n")[:-1]
     trust = Trust(dict(trusted))
     hashes: dict[int, str] = {}
+    kinds: dict[int, str] = {}
     leaves = []
     for i, line in enumerate(lines):
         record_bytes, tab, encoded = line.partition(b"\t")
@@ -80,7 +81,8 @@ def verify_ledger1(base: Path, trusted: dict[bytes, str]) -> V1Result:
         record, key = check_header(
             record_bytes, blob, index=i, origin=origin, previous=hashes.get(i - 1), version=1
         )
-        check_reference(record, hashes, i)
+        check_reference(record, hashes, kinds, i)
+        kinds[i] = record["kind"]
         trust.record(i, key, record)
         hashes[i] = blake3.blake3(record_bytes).hexdigest()
         leaves.append(leaf_hash(blake3_256, line))
@@ -121,6 +123,7 @@ def verify_bundle1(data: bytes, trusted: dict[bytes, str]) -> V1Result:
     origin = manifest["origin"]
     trust = Trust(dict(trusted))
     hashes: dict[int, str] = {}
+    kinds: dict[int, str] = {}
     signers: dict[bytes, None] = {}
     cp = parse_checkpoint(body)
     listed = _shape(manifest["checkpoint"], ["root_hash", "size"], "bundle.json checkpoint")
@@ -136,7 +139,8 @@ def verify_bundle1(data: bytes, trusted: dict[bytes, str]) -> V1Result:
             record_bytes, blob, index=n, origin=origin, previous=hashes.get(n - 1),
             chained=n - 1 in hashes, version=1,
         )  # fmt: skip
-        check_reference(record, hashes, n)
+        check_reference(record, hashes, kinds, n)
+        kinds[n] = record["kind"]
         line = record_bytes + b"\t" + base64.b64encode(blob)
         leaf = leaf_hash(blake3_256, line)
         proof = row["inclusion_proof"]
