@@ -96,6 +96,9 @@ def regression_audit(source: SqlInput, mapping: ColumnMapping) -> AuditData:
     for code, q_index, x, m in zip(
         codes.tolist(), quantity.tolist(), exponents.tolist(), totals, strict=True
     ):
+        if x == sql.NONFINITE:  # a row's value overflowed (a squared error above 1.8e308)
+            sums.sums.mark_nonfinite(code * width + q_index)
+            continue
         if q_index == width:  # the weights' own sum (--weight)
             assert sums.weights is not None
             sums.weights.add_scaled(code, int(m), x - sql.MANTISSA_BITS)

@@ -19,6 +19,9 @@ from bias_ledger.metrics.score_bins import calibration_edges
 
 MANTISSA_BITS = 54
 """``m = v * 2**(54 - x)``: an integer below 2**56 for any ``x`` within 2 of the true one."""
+NONFINITE = 4096
+"""The exponent ``x`` of a regression row's value that is not finite (a squared error that
+overflowed): summed as 0, its cell is marked (:meth:`ExactSums.mark_nonfinite`)."""
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,13 @@ def regression_sums(
         f"FROM {source} {where}"
     )
     rows = f"SELECT {keyed}, {dialect.unpivot(values)} FROM ({inner}) AS r"
-    middle = f"SELECT {keyed}, q, v, {exponent('v')} AS x FROM ({rows}) AS u"
+    bad = dialect.nonfinite("v")
+    finite = (
+        f"SELECT {keyed}, q, CASE WHEN {bad} THEN 0.0 ELSE v END AS v, {bad} AS bad "
+        f"FROM ({rows}) AS u"
+    )
+    x = f"CASE WHEN bad THEN {NONFINITE} ELSE {exponent('v')} END"
+    middle = f"SELECT {keyed}, q, v, {x} AS x FROM ({finite}) AS f"
     return (
         f"SELECT {keyed}, q, x, CAST(count(*) AS BIGINT) AS n, "
         f"{dialect.big_sum(mantissa('v', 'x'))} AS m FROM ({middle}) AS e "

@@ -5,6 +5,7 @@ Only groups where the metric is defined take part; the others are listed as excl
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from bias_ledger.metrics.model import (
@@ -20,6 +21,14 @@ from bias_ledger.metrics.model import (
 Group = tuple[str, ...]
 
 
+def finite_value(value: float, what: str) -> Value:
+    """``value``, or undefined when it is no float64 (a difference of regression values beyond
+    the largest one: inf, never written)."""
+    if math.isfinite(value):
+        return Value(value)
+    return Value(None, reason=f"{what} overflows a 64-bit float")
+
+
 def _empty(metric: str, reason: str | None) -> tuple[Value, Value]:
     reason = reason or f"{metric} is undefined for every group"
     return Value(None, reason=reason), Value(None, reason=reason)
@@ -33,10 +42,10 @@ def between_groups(
         return _empty(metric, empty)
     low, high = min(values), max(values)
     # fairlearn takes max(|x - min|); x - min is monotone in x, so this is max - min exactly.
-    difference = Value(high - low)
+    difference = finite_value(high - low, f"the difference of {metric}")
     if high == 0:
         return difference, Value(None, reason=f"0/0: {metric} is 0 for every group")
-    return difference, Value(low / high)
+    return difference, finite_value(low / high, f"the ratio of {metric}")
 
 
 def to_overall(
@@ -49,7 +58,9 @@ def to_overall(
         reason = f"overall {metric} is undefined ({overall.reason})"
         return Value(None, reason=reason), Value(None, reason=reason)
     base = overall.value
-    difference = Value(max(abs(value - base) for value in values))
+    difference = finite_value(
+        max(abs(value - base) for value in values), f"the difference of {metric} to overall"
+    )
     ratios = []
     for value in values:
         if base == 0:
@@ -58,6 +69,9 @@ def to_overall(
                 ratios.append(0.0)
             continue
         ratio = value / base
+        if math.isinf(ratio):
+            ratios.append(0.0)  # 1/inf, as a ratio beyond any float64 folds
+            continue
         # fairlearn folds with 1/ratio, not base/value: the two can differ in the last bit.
         ratios.append(1 / ratio if ratio > 1 else ratio)
     if not ratios:
@@ -78,9 +92,9 @@ def to_reference(
             reason = f"{metric} of {who} is undefined"
             difference = ratio = Value(None, reason=reason)
         else:
-            difference = Value(value.value - base.value)
+            difference = finite_value(value.value - base.value, f"the difference of {metric}")
             ratio = (
-                Value(value.value / base.value)
+                finite_value(value.value / base.value, f"the ratio of {metric}")
                 if base.value != 0
                 else Value(None, reason=f"{metric} of reference {reference.label} is 0")
             )

@@ -95,6 +95,9 @@ class ExactSums:
         self._pending = 0
         """Values in :attr:`_pending_sums` since they were last moved."""
         self._scratch = _Scratch()
+        self._nonfinite: set[int] = set()
+        """Cells given a value that is not finite (a product or difference that overflowed):
+        their totals leave it out and :meth:`finite` is False."""
 
     @property
     def cells(self) -> int:
@@ -105,7 +108,8 @@ class ExactSums:
             self._totals.extend([0] * (cells - len(self._totals)))
 
     def add(self, cells: Ints, values: Floats) -> None:
-        """Add each (finite) value to its cell."""
+        """Add each value to its cell (a value that is not finite marks its cell, see
+        :meth:`finite`)."""
         self.add_columns(cells, [values])
 
     def add_columns(self, codes: Ints, columns: Sequence[Floats]) -> None:
@@ -124,14 +128,18 @@ class ExactSums:
     def _add_rows(self, codes: Ints, columns: list[Floats]) -> None:
         count = len(codes) * len(columns)
         keys, parts, base = self._scratch.arrays(len(columns), len(codes))
-        for values, key, part in zip(columns, keys, parts, strict=True):
-            bits = values.view(np.int64)
-            np.right_shift(bits, 52, out=key)
-            # The high part: the mantissa's low bits cleared; the low part, exactly, the rest.
-            np.bitwise_and(bits, _HIGH_BITS, out=part.real.view(np.int64))
-            np.subtract(values, part.real, out=part.imag)
+        with np.errstate(invalid="ignore"):  # inf - inf, when a value is not finite
+            for values, key, part in zip(columns, keys, parts, strict=True):
+                bits = values.view(np.int64)
+                np.right_shift(bits, 52, out=key)
+                # The high part: the mantissa's low bits cleared; the low part, exactly, the rest.
+                np.bitwise_and(bits, _HIGH_BITS, out=part.real.view(np.int64))
+                np.subtract(values, part.real, out=part.imag)
         keys &= 0x7FF  # biased exponents: 0 for zeros and subnormals alike
         low, high = int(keys.min()), int(keys.max())
+        if high == 0x7FF:  # infinite or NaN (rare): mark the cells, sum the rest
+            self._add_rows(codes, self._set_aside(codes, columns))
+            return
         if high >= _TOP:
             parts[keys >= _TOP] *= 2.0**-_TOP_SHIFT
         if low == 0:
@@ -160,6 +168,17 @@ class ExactSums:
         np.add.at(sums, inverse.reshape(-1), parts.reshape(-1))
         cell, offset = np.divmod(present, width)
         self._move(cell, offset + first, sums.real, sums.imag)
+
+    def _set_aside(self, codes: Ints, columns: list[Floats]) -> list[Floats]:
+        """Mark the cells of the values that are not finite; the columns with those as 0."""
+        out = []
+        for index, values in enumerate(columns):
+            bad = ~np.isfinite(values)
+            if bad.any():
+                self._nonfinite.update((codes[bad] * len(columns) + index).tolist())
+                values = np.where(bad, 0.0, values)
+            out.append(values)
+        return out
 
     def _dense(self, low: int, high: int, values: int) -> bool:
         """Whether pending dense sums (laid out anew if needed) take keys of these exponents."""
@@ -203,6 +222,15 @@ class ExactSums:
         ):
             totals[cell] += ((h << _SPLIT) + low_units) << shift
 
+    def mark_nonfinite(self, cell: int) -> None:
+        """Record that a cell was given a value that is not finite (an SQL engine's report)."""
+        self._grow(cell + 1)
+        self._nonfinite.add(cell)
+
+    def finite(self, cell: int) -> bool:
+        """False when a value added to the cell was not finite: its total is then no sum."""
+        return cell not in self._nonfinite
+
     def add_scaled(self, cell: int, integer: int, exponent: int) -> None:
         """Add ``integer * 2**exponent`` to a cell (an SQL engine's exact partial sum)."""
         self._grow(cell + 1)
@@ -217,6 +245,7 @@ class ExactSums:
         self._grow(other.cells)
         for cell, total in enumerate(other._totals):
             self._totals[cell] += total
+        self._nonfinite |= other._nonfinite
 
     def regrouped(self, mapping: Sequence[int], width: int, cells: int) -> ExactSums:
         """Totals with cell ``g * width + k`` added into ``mapping[g] * width + k``."""
@@ -225,6 +254,9 @@ class ExactSums:
         for cell, total in enumerate(self._totals):
             group, k = divmod(cell, width)
             out._totals[mapping[group] * width + k] += total
+        for cell in self._nonfinite:
+            group, k = divmod(cell, width)
+            out._nonfinite.add(mapping[group] * width + k)
         return out
 
     def units(self, cell: int) -> int:

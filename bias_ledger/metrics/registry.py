@@ -185,8 +185,9 @@ REGRESSION_SUMS: tuple[str, ...] = (
 quantity the engine sums per group (:data:`bias_ledger.metrics.regression_sums.QUANTITIES`),
 each correctly rounded from the exact sums, with the residual e = prediction - label."""
 
-# The residual is prediction - label, so a positive mean residual means over-prediction. Every
-# regression metric is defined for a non-empty group, and groups are never empty.
+# The residual is prediction - label, so a positive mean residual means over-prediction. Groups
+# are never empty: a regression metric is undefined only when a value it sums overflows a float64
+# (:meth:`bias_ledger.metrics.regression_sums.RegressionSums.mean`).
 REGRESSION: tuple[Metric, ...] = (
     Metric(
         "count",
@@ -202,7 +203,10 @@ REGRESSION: tuple[Metric, ...] = (
         Family.REGRESSION,
         "mean absolute error",
         "MAE",
-        undefined="never",
+        undefined=(
+            "a row's residual (prediction - label) or, weighted, its absolute error times "
+            "its weight overflows a 64-bit float"
+        ),
         worse=Worse.HIGHER,
         sums=lambda s: s["absolute_error"],
         counterpart=Counterpart(_SK + "mean_absolute_error"),
@@ -212,7 +216,7 @@ REGRESSION: tuple[Metric, ...] = (
         Family.REGRESSION,
         "root mean squared error",
         "RMSE",
-        undefined="never",
+        undefined="a row's squared error overflows a 64-bit float (|residual| > 1.34e154)",
         worse=Worse.HIGHER,
         sums=lambda s: math.sqrt(s["squared_error"]),
         counterpart=Counterpart(_SK + "root_mean_squared_error"),
@@ -222,7 +226,7 @@ REGRESSION: tuple[Metric, ...] = (
         Family.REGRESSION,
         "mean prediction",
         "mean prediction",
-        undefined="never",
+        undefined="weighted: a row's prediction times its weight overflows a 64-bit float",
         sums=lambda s: s["prediction"],
         counterpart=Counterpart(_FL + "mean_prediction"),
     ),
@@ -231,7 +235,10 @@ REGRESSION: tuple[Metric, ...] = (
         Family.REGRESSION,
         "mean residual",
         "mean residual",
-        undefined="never",
+        undefined=(
+            "a row's residual (prediction - label), or, weighted, it times its weight "
+            "overflows a 64-bit float"
+        ),
         sums=lambda s: s["error"],
         no_counterpart="the mean of prediction - label; no library names it",
     ),

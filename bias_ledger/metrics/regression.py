@@ -7,7 +7,7 @@ merged by addition, then every metric and disparity from those sums.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -16,7 +16,7 @@ from bias_ledger.errors import InputError
 from bias_ledger.metrics import registry
 from bias_ledger.metrics._cells import intersection, overall, regroupings
 from bias_ledger.metrics._rowgroups import check_sensitive
-from bias_ledger.metrics.disparity import between_groups, to_overall
+from bias_ledger.metrics.disparity import between_groups, finite_value, to_overall
 from bias_ledger.metrics.model import Disparity, ReferenceComparison, SensitiveColumn, Value
 from bias_ledger.metrics.regression_results import (
     REGRESSION_GROUP_METRICS,
@@ -24,7 +24,7 @@ from bias_ledger.metrics.regression_results import (
     RegressionGroup,
     RegressionResults,
 )
-from bias_ledger.metrics.regression_sums import QUANTITIES, RegressionSums
+from bias_ledger.metrics.regression_sums import QUANTITIES, Overflow, RegressionSums
 
 Group = tuple[str, ...]
 Stats = npt.NDArray[np.float64]
@@ -46,26 +46,65 @@ def _group(group: Group, sums: RegressionSums, g: int, min_size: int) -> Regress
             f"group {label!r} has sample weights that sum to 0 ({n} rows): its weighted "
             "regression metrics are undefined; give it a positive weight or leave it out"
         )
-    # The formulas are the registry's, over the group's means of the summed quantities.
-    means: dict[str, float] = {"n": n}
-    means.update({quantity: sums.mean(g, quantity) for quantity in QUANTITIES})
-    metrics = {item.key: Value(_formula(item)(means)) for item in registry.REGRESSION}
+    # The formulas are the registry's, over the group's means of the summed quantities; a
+    # metric reading a mean that is no float (an overflowed squared error) is undefined.
+    means: dict[str, float | Overflow] = {"n": n}
+    for quantity in QUANTITIES:
+        try:
+            means[quantity] = sums.mean(g, quantity)
+        except Overflow as overflow:
+            means[quantity] = overflow
+    metrics = {item.key: _value(_formula(item), means) for item in registry.REGRESSION}
     return RegressionGroup(group, n, metrics, sufficient=n >= min_size)
+
+
+class _Means(Mapping[str, float]):
+    """A group's means as a formula reads them: reading one that overflowed raises it."""
+
+    def __init__(self, means: Mapping[str, float | Overflow]) -> None:
+        self._means = means
+
+    def __getitem__(self, key: str) -> float:
+        mean = self._means[key]
+        if isinstance(mean, Overflow):
+            raise mean
+        return mean
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._means)
+
+    def __len__(self) -> int:
+        return len(self._means)
+
+
+def _value(
+    formula: Callable[[Mapping[str, float]], float], means: Mapping[str, float | Overflow]
+) -> Value:
+    try:
+        return finite_value(formula(_Means(means)), "the metric")
+    except Overflow as overflow:
+        return Value(None, reason=overflow.reason)
 
 
 def _comparisons(
     metric: str, groups: Sequence[RegressionGroup], reference: RegressionGroup
 ) -> tuple[ReferenceComparison, ...]:
-    base = float(reference.metrics[metric].value or 0.0)
+    # As :func:`disparity.to_reference`, with the values as floats (``count`` is an integer).
+    base = reference.metrics[metric].value
     out = []
     for item in groups:
-        value = float(item.metrics[metric].value or 0.0)
-        ratio = (
-            Value(value / base)
-            if base != 0
-            else Value(None, reason=f"{metric} of reference {reference.label} is 0")
-        )
-        out.append(ReferenceComparison(item.group, Value(value - base), ratio))
+        value = item.metrics[metric].value
+        if value is None or base is None:
+            who = item.label if value is None else f"reference {reference.label}"
+            difference = ratio = Value(None, reason=f"{metric} of {who} is undefined")
+        else:
+            difference = finite_value(float(value) - float(base), f"the difference of {metric}")
+            ratio = (
+                finite_value(float(value) / float(base), f"the ratio of {metric}")
+                if base != 0
+                else Value(None, reason=f"{metric} of reference {reference.label} is 0")
+            )
+        out.append(ReferenceComparison(item.group, difference, ratio))
     return tuple(out)
 
 
@@ -75,11 +114,16 @@ def _disparity(
     overall: RegressionGroup,
     reference: RegressionGroup,
 ) -> Disparity:
-    # Every regression metric is defined for a non-empty group; only small groups are left out
-    # (as the binary engine does: they keep their comparison with the reference).
-    used = [item for item in groups if item.sufficient]
-    values = [float(item.metrics[metric].value or 0.0) for item in used]
-    empty = f"no group has enough rows for {metric}"
+    # A regression metric is undefined only where a row's value overflowed a float64: such
+    # groups are excluded, and so are small groups (as the binary engine does: they keep their
+    # comparison with the reference).
+    defined = [item for item in groups if item.metrics[metric].value is not None]
+    values = [
+        value
+        for item in defined
+        if item.sufficient and (value := item.metrics[metric].value) is not None
+    ]
+    empty = f"no group has enough rows for {metric}" if defined else None
     bg_difference, bg_ratio = between_groups(metric, values, empty)
     to_difference, to_ratio = to_overall(metric, values, overall.metrics[metric], empty)
     return Disparity(
@@ -89,6 +133,7 @@ def _disparity(
         to_overall_difference=to_difference,
         to_overall_ratio=to_ratio,
         to_reference=_comparisons(metric, groups, reference),
+        excluded_groups=tuple(item.group for item in groups if item.metrics[metric].value is None),
     )
 
 

@@ -28,11 +28,30 @@ QUANTITIES: tuple[str, ...] = (
 """What is summed per group, in cell order (``group * len(QUANTITIES) + index``). The records
 hold no R^2 (it would need the sum of label^2 as well): only what the metrics read is summed."""
 
+NAMES: dict[str, str] = {
+    "prediction": "prediction",
+    "label": "label",
+    "error": "residual (prediction - label)",
+    "absolute_error": "absolute error",
+    "squared_error": "squared error",
+}
+"""How a reason names each quantity."""
+
+
+class Overflow(ArithmeticError):
+    """A group's mean of a quantity is no 64-bit float; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
 
 def quantities(y_true: Floats, y_pred: Floats) -> tuple[Floats, ...]:
-    """The per-row values of :data:`QUANTITIES` (the SQL engines compute the same expressions)."""
-    error = y_pred - y_true
-    return y_pred, y_true, error, np.abs(error), error * error
+    """The per-row values of :data:`QUANTITIES` (the SQL engines compute the same expressions);
+    one that overflows is inf, and its group's mean undefined (:meth:`RegressionSums.mean`)."""
+    with np.errstate(over="ignore"):
+        error = y_pred - y_true
+        return y_pred, y_true, error, np.abs(error), error * error
 
 
 class RegressionSums:
@@ -74,7 +93,8 @@ class RegressionSums:
             self.weights.add(codes, weights)
         columns = quantities(y_true, y_pred)
         if weights is not None:
-            columns = tuple(values * weights for values in columns)
+            with np.errstate(over="ignore", invalid="ignore"):
+                columns = tuple(values * weights for values in columns)
         # Cell ``code * len(QUANTITIES) + index``, keyed once for every quantity.
         self.sums.add_columns(codes, columns)
 
@@ -100,8 +120,23 @@ class RegressionSums:
         return out
 
     def mean(self, group: int, quantity: str) -> float:
-        """The (weighted) mean of a quantity over a group, correctly rounded from exact sums."""
+        """The (weighted) mean of a quantity over a group, correctly rounded from exact sums.
+
+        Raises :class:`Overflow` when a row's value overflowed a float64 (a squared error above
+        about 1.8e308: ``|prediction - label| > 1.34e154``), so the rows' sum is not known, or
+        when the mean itself is beyond the largest float64 (a weighted mean can be)."""
         cell = group * len(QUANTITIES) + QUANTITIES.index(quantity)
-        if self.weights is not None:
-            return self.sums.ratio_to(cell, self.weights, group)
-        return self.sums.ratio(cell, int(self.rows[group]))
+        name = NAMES[quantity]
+        weighted = self.weights is not None
+        if not self.sums.finite(cell):
+            residual = group * len(QUANTITIES) + QUANTITIES.index("error")
+            if not weighted and quantity.endswith("_error") and not self.sums.finite(residual):
+                name = NAMES["error"]  # |e| and e^2 overflowed because e did
+            which = f"{name} times its weight" if weighted else name
+            raise Overflow(f"a row's {which} overflows a 64-bit float")
+        try:
+            if self.weights is not None:
+                return self.sums.ratio_to(cell, self.weights, group)
+            return self.sums.ratio(cell, int(self.rows[group]))
+        except OverflowError:
+            raise Overflow(f"the weighted mean {name} overflows a 64-bit float") from None
