@@ -20,10 +20,37 @@ def _b64(value: bytes) -> str:
     return base64.b64encode(value).decode("ascii")
 
 
+def _committed_without_checkpoint(ledger: Path) -> bool:
+    """Whether files here show that a checkpoint was written once (section 10.7): more than
+    one record, or a tile of width 2 or more, which only an append after a committed one
+    writes. An interrupted first append leaves one record and tiles of width 1, which nothing
+    reads and the next append overwrites."""
+    records = ledger / "records"
+    if records.is_dir() and sum(1 for path in records.iterdir() if path.is_file()) > 1:
+        return True
+    for path in (ledger / "tile").rglob("*"):
+        if not path.is_file():
+            continue
+        partial = path.parent.name.endswith(".p")
+        if not partial or not path.name.isdigit() or int(path.name) > 1:
+            return True
+    return False
+
+
 def _signed(ledger: Path) -> tuple[bytes, Checkpoint]:
+    """The signed checkpoint. An input error only for a ledger with no records yet; a
+    verification failure (exit 3) when the checkpoint is damaged, or missing while records
+    were committed: a log without its signed checkpoint proves nothing."""
     try:
         return read_signed_checkpoint(DirectorySource(ledger))
     except VerificationError as exc:
+        if (ledger / "checkpoint").exists():
+            raise
+        if _committed_without_checkpoint(ledger):
+            raise VerificationError(
+                f"{exc.message}, but the ledger holds committed records (records/, tile/): its "
+                "signed checkpoint is missing; restore it from a backup of the ledger"
+            ) from exc
         raise InputError(f"{exc.message} (the ledger has no records yet)") from exc
 
 
@@ -84,5 +111,8 @@ def signed_checkpoint(ledger: Path) -> tuple[bytes, dict[str, Any]]:
 
 def checked_size(ledger: Path) -> int:
     """The number of records, after checking that the tiles hold the checkpoint's tree (0 for
-    a ledger without a checkpoint yet)."""
-    return log_tree(ledger)[1].size if (ledger / "checkpoint").exists() else 0
+    a ledger with no records yet; records without a readable checkpoint fail)."""
+    try:
+        return log_tree(ledger)[1].size
+    except InputError:  # no records yet
+        return 0
