@@ -121,6 +121,30 @@ def read_columns(mapping: ColumnMapping) -> list[str]:
     return list(dict.fromkeys([*audited_columns(mapping), *weight]))
 
 
+def nan_missing(mapping: ColumnMapping) -> list[str]:
+    """The columns whose NaN is a missing value on every engine, as on the arrow engine
+    (:func:`bias_ledger.engines.arrow_batches.without_nan`): label, prediction and score (a
+    NaN weight is refused instead)."""
+    names = [mapping.label, mapping.prediction, mapping.score]
+    return list(dict.fromkeys(name for name in names if name is not None))
+
+
+def nan_as_null_sql(column: str) -> str:
+    """Spark SQL of a float ``column`` with NaN read as NULL."""
+    return f"CASE WHEN isnan({column}) THEN NULL ELSE {column} END"
+
+
+def duckdb_nan_as_null_sql(column: str) -> str:
+    """DuckDB SQL of a float ``column`` with NaN read as NULL. Not ``isnan``: DuckDB 2.0's
+    statistics propagation folds ``isnan(x)`` to false when a Parquet file's min/max of ``x``
+    are finite (they leave NaN out), so a NaN label or score stayed NaN in a GROUP BY."""
+    return f"CASE WHEN isfinite({column}) OR isinf({column}) THEN {column} END"
+
+
+FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
+"""SQL type names (DuckDB's and Spark's, in upper case) of float columns, which may hold NaN."""
+
+
 def audited_columns(mapping: ColumnMapping) -> list[str]:
     """The columns an engine aggregates by: label, prediction, sensitive features (once each)."""
     names = [mapping.label, mapping.prediction, *mapping.sensitive]

@@ -15,11 +15,14 @@ from typing import Any
 from bias_ledger.engines import csv_numbers
 from bias_ledger.engines.aggregated import (
     EXPONENT_COLUMN,
+    FLOAT_TYPES,
     MANTISSA_COLUMN,
     ROWS_COLUMN,
     AggregatedColumn,
     audit_data,
     audited_columns,
+    duckdb_nan_as_null_sql,
+    nan_missing,
     weight_sql,
 )
 from bias_ledger.engines.arrow_batches import locator
@@ -351,15 +354,28 @@ DIALECT = csv_numbers.Dialect(
 def _typed_source(
     raw: str,
     dataset: Dataset,
-    names: Sequence[str],
+    columns: Sequence[tuple[str, str]],
     numbers: Sequence[str],
+    nan: Sequence[str],
     hexadecimal: frozenset[str] = frozenset(),
 ) -> str:
     """The relation of one dataset: a CSV file's numeric columns cast to DOUBLE as pyarrow
     converts them (:mod:`bias_ledger.engines.csv_numbers`: a value that is not a number fails
-    the query), every other column left as text."""
+    the query), every other column left as text; in other formats NaN in a float column of
+    ``nan`` is NULL, a missing value as on the arrow engine."""
+    names = [name for name, _ in columns]
+    if dataset.format is not FileFormat.CSV:
+        floats = [
+            name for name, kind in columns if name in nan and kind.upper().startswith(FLOAT_TYPES)
+        ]
+        if not floats:
+            return f"(SELECT * FROM {raw})"
+        nulled = ", ".join(
+            f"{duckdb_nan_as_null_sql(quote(name))} AS {quote(name)}" for name in floats
+        )
+        return f"(SELECT * REPLACE ({nulled}) FROM {raw})"
     cast = [name for name in numbers if name in names]
-    if dataset.format is not FileFormat.CSV or not cast:
+    if not cast:
         return f"(SELECT * FROM {raw})"
     replaced = ", ".join(
         f"{csv_numbers.cast_sql(quote(name), name, DIALECT, hexadecimal=name in hexadecimal)} "
@@ -387,8 +403,8 @@ def _load(
     _refuse_mixed(datasets, described, mapping)
     roles = numbers_by_role(mapping)
     sources = [
-        _typed_source(source, item, found, list(roles), hexadecimal)
-        for source, item, found in zip(raw, datasets, names, strict=True)
+        _typed_source(source, item, found, list(roles), nan_missing(mapping), hexadecimal)
+        for source, item, found in zip(raw, datasets, described, strict=True)
     ]
     wanted = [(name, role) for name, role in _roles(mapping)]
     columns = audited_columns(mapping)

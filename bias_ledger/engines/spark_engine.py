@@ -12,7 +12,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from bias_ledger.engines import csv_numbers
-from bias_ledger.engines.aggregated import ROWS_COLUMN, audit_data, audited_columns, read_columns
+from bias_ledger.engines.aggregated import (
+    FLOAT_TYPES,
+    ROWS_COLUMN,
+    audit_data,
+    audited_columns,
+    nan_as_null_sql,
+    nan_missing,
+    read_columns,
+)
 from bias_ledger.engines.csv_text import ArrowTyping, arrow_typing
 from bias_ledger.engines.duckdb_engine import (
     NumberColumn,
@@ -63,12 +71,30 @@ def _frame(spark: Any, dataset: Dataset, mapping: ColumnMapping) -> Any:
     if dataset.hive:
         reader = reader.option("basePath", str(dataset.root))
     if dataset.format is FileFormat.PARQUET:
-        return reader.parquet(*paths)
+        return _nan_as_null(reader.parquet(*paths), mapping)
     if dataset.format is FileFormat.CSV:
         return _csv_frame(reader, paths, mapping)
     if dataset.format is FileFormat.JSONL:
-        return reader.json(paths)
+        return _nan_as_null(reader.json(paths), mapping)
     raise InputError(f"{dataset.spec}: the spark engine reads CSV, Parquet and JSON Lines")
+
+
+def _nan_as_null(frame: Any, mapping: ColumnMapping) -> Any:
+    """``frame`` with NaN in a float label, prediction or score column read as NULL: a missing
+    value, as on the arrow engine (a CSV file's numbers are cast so already)."""
+    nan = nan_missing(mapping)
+    floats = {
+        name for name, kind in frame.dtypes if name in nan and kind.upper().startswith(FLOAT_TYPES)
+    }
+    if not floats:
+        return frame
+    return frame.selectExpr(
+        *[
+            f"{nan_as_null_sql(backquote(name)) if name in floats else backquote(name)} "
+            f"AS {backquote(name)}"
+            for name in frame.columns
+        ]
+    )
 
 
 SPARK_NUMBERS = csv_numbers.Dialect(
@@ -128,7 +154,7 @@ def load(
     inputs: list[InputFile]
     dataset: Dataset | None = None
     if table is not None:
-        frame = _catalog_table(spark, table)
+        frame = _nan_as_null(_catalog_table(spark, table), mapping)
         where = f"table {table}"
     else:
         dataset = resolve_dataset(data)
@@ -197,11 +223,15 @@ def _typing(dataset: Dataset | None, names: Sequence[str], mapping: ColumnMappin
     """How a CSV dataset's text columns become the arrow engine's values, and how messages
     name its rows (as on the duckdb engine, by reading a column of one file again)."""
     roles = numbers_by_role(mapping)
-    if dataset is None or dataset.format is not FileFormat.CSV:
+    if dataset is None:
         return ArrowTyping({}, mapping.default_na, ""), {}, None, None, None
+    read = where_read([dataset], [list(names)], mapping) or {}
+    if dataset.format is not FileFormat.CSV:
+        typing = ArrowTyping({}, mapping.default_na, dataset.spec)
+        files, locate = locator_for([dataset], [list(names)], mapping, typing)
+        return typing, {}, files, locate, weights_named(read, mapping)
     typed = [name for name in audited_columns(mapping) if name not in roles]
     typing = arrow_typing(dataset.files, typed, default_na=mapping.default_na, where=dataset.spec)
-    read = where_read([dataset], [list(names)], mapping) or {}
     numbers = {
         name: NumberColumn(
             name,

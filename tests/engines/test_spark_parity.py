@@ -17,6 +17,7 @@ import pytest
 
 import bias_ledger
 from bias_ledger.errors import InputError
+from tests.engines.nan_files import write_nan_file
 
 pytestmark = [
     pytest.mark.slow,
@@ -137,3 +138,24 @@ def test_a_json_lines_field_of_numbers_and_text_is_refused_alike(
         "one kind of value in every record"
     )
     assert found["duckdb"] == found["arrow"] and found["spark"] == found["arrow"]
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".jsonl"])
+def test_nan_label_prediction_and_score_are_missing_alike(
+    spark: Any, tmp_path: Path, suffix: str
+) -> None:
+    # NaN in a float column is a missing value, as on the arrow engine: dropped alike with
+    # --drop-missing, refused naming its row without.
+    path = write_nan_file(tmp_path / f"nan{suffix}")
+    binary = {"label": "y", "prediction": "p", "sensitive": ["g"]}
+    scored = {"label": "y", "score": "s", "threshold": 0.5, "sensitive": ["g"]}
+    for args in (binary, scored):
+        dropped = _outcomes(path, **args, drop_missing=True)
+        assert isinstance(dropped["arrow"], dict), dropped["arrow"]
+        assert dropped["duckdb"] == dropped["arrow"] and dropped["spark"] == dropped["arrow"]
+    refused = _outcomes(path, **binary)
+    assert refused["arrow"] == (
+        f"{path}: label column 'y' has 1 missing value, in row 6 (a 1-based data row); expected "
+        "a value on every row (pass --drop-missing to drop those rows)"
+    )
+    assert refused["duckdb"] == refused["arrow"] and refused["spark"] == refused["arrow"]

@@ -1,0 +1,67 @@
+"""NaN in a float label, prediction or score of a Parquet or JSON Lines file is a missing
+value on the duckdb engine as on the arrow engine: the same audit with --drop-missing, the
+same refusal naming the row without it (DuckDB read a Parquet NaN label as a third value
+'nan', and a NaN score as 'must hold finite numbers'). Spark: test_spark_parity.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import bias_ledger
+from bias_ledger.errors import InputError
+from tests.engines.nan_files import ROWS, write_nan_file
+
+BINARY: dict[str, Any] = {"label": "y", "prediction": "p", "sensitive": ["g"]}
+SCORED: dict[str, Any] = {"label": "y", "score": "s", "threshold": 0.5, "sensitive": ["g"]}
+
+
+def _outcome(path: Path, engine: str, **args: Any) -> dict[str, Any] | str:
+    try:
+        result = bias_ledger.audit(path, **args, engine=engine)
+    except InputError as error:
+        return str(error)
+    document: dict[str, Any] = json.loads(json.dumps(result.to_json()))
+    document["parameters"].pop("engine")
+    return document
+
+
+def _counted(document: dict[str, Any] | str) -> int:
+    assert isinstance(document, dict), document
+    (feature,) = document["results"]["features"]
+    return sum(group["metrics"]["count"]["value"] for group in feature["groups"])
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".jsonl"])
+@pytest.mark.parametrize(
+    ("args", "kept"),
+    [(BINARY, ROWS - 2), (SCORED, ROWS - 3)],  # NaN label and prediction; and score, null score
+)
+def test_nan_is_dropped_alike(tmp_path: Path, suffix: str, args: dict[str, Any], kept: int) -> None:
+    path = write_nan_file(tmp_path / f"nan{suffix}")
+    arrow = _outcome(path, "arrow", **args, drop_missing=True)
+    assert _counted(arrow) == kept
+    assert _outcome(path, "duckdb", **args, drop_missing=True) == arrow
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".jsonl"])
+def test_a_nan_label_is_refused_alike_naming_its_row(tmp_path: Path, suffix: str) -> None:
+    path = write_nan_file(tmp_path / f"nan{suffix}")
+    arrow = _outcome(path, "arrow", **BINARY)
+    assert arrow == (
+        f"{path}: label column 'y' has 1 missing value, in row 6 (a 1-based data row); expected "
+        "a value on every row (pass --drop-missing to drop those rows)"
+    )
+    assert _outcome(path, "duckdb", **BINARY) == arrow
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".jsonl"])
+def test_a_nan_prediction_is_refused_alike(tmp_path: Path, suffix: str) -> None:
+    path = write_nan_file(tmp_path / f"nan{suffix}")
+    args = {**BINARY, "label": "p", "prediction": "y"}
+    arrow = _outcome(path, "arrow", **args)
+    assert isinstance(arrow, str) and "column 'p' has 1 missing value, in row 8" in arrow
+    assert _outcome(path, "duckdb", **args) == arrow
