@@ -44,6 +44,7 @@ from bias_ledger.metrics.counts import count_binary
 from bias_ledger.metrics.engine import compute_binary_metrics
 from bias_ledger.metrics.model import ImpactDenominator, MetricResults, Task
 from bias_ledger.metrics.multiclass_results import MulticlassResults
+from bias_ledger.wording import with_article
 
 __all__ = [
     "DEFAULT_MIN_GROUP_SIZE",
@@ -188,7 +189,8 @@ def _check_request(request: AuditRequest) -> None:
         raise InputError("--bootstrap needs a confidence level (--ci)")
     if request.bootstrap and request.mapping.task is not Task.BINARY_CLASSIFICATION:
         raise InputError(
-            f"--bootstrap applies to binary classification; a {request.mapping.task.value} "
+            "--bootstrap applies to binary classification; "
+            f"{with_article(request.mapping.task.value)} "
             "audit has no bootstrap intervals"
         )
     if request.seed is not None and not request.bootstrap:

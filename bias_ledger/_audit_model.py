@@ -16,6 +16,7 @@ from bias_ledger.metrics.model import ImpactDenominator, MetricResults
 from bias_ledger.metrics.multiclass_results import MulticlassResults
 from bias_ledger.metrics.regression_results import RegressionResults
 from bias_ledger.results_layout import COMPACT_SCHEMA_VERSION, compacted
+from bias_ledger.wording import with_article
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -162,8 +163,8 @@ class AuditResult:
         """The binary classification results; InputError for other tasks."""
         if not isinstance(self.results, MetricResults):
             raise InputError(
-                f"this is a {self.results.task.value} audit; only binary classification "
-                "results can be judged by a policy"
+                f"this is {with_article(self.results.task.value)} audit; only binary "
+                "classification results can be judged by a policy"
             )
         return self.results
 

@@ -28,8 +28,6 @@ class Baseline:
 
 def audit_record_results(record: Mapping[str, Any], *, where: str) -> MetricResults:
     if record.get("kind") != RecordKind.AUDIT.value:
-        raise InputError(
-            f"{where}: expected an audit record, found {with_article(str(record.get('kind')))} "
-            "record"
-        )
+        found = with_article(str(record.get("kind")))
+        raise InputError(f"{where}: expected an audit record, found {found} record")
     return record_results(record["audit"])

@@ -8,13 +8,14 @@ def counted(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-_AN_EXCEPTIONS = ("one", "once", "uni", "usa", "use", "usu", "eu")
-"""Words spelt with a vowel first but said with a consonant: ``a unique``, ``a user``."""
+_CONSONANT_SOUNDS = ("one", "once", "uni", "usa", "use", "usu", "uti", "eu")
+"""Spelt with a vowel first, said with a consonant: ``a unique``, ``a user``, ``a one-off``."""
 
 
 def with_article(phrase: str) -> str:
-    """``an approval record``, ``a gate record``: ``phrase`` after its indefinite article,
-    chosen by how the phrase is spelt (``an`` before a vowel, ``a`` otherwise)."""
-    word = phrase.lstrip().lower()
-    vowel = word[:1] in ("a", "e", "i", "o", "u") and not word.startswith(_AN_EXCEPTIONS)
+    """``an approval``, ``an audit``, ``a gate``, ``a key_rotation``: ``phrase`` after its
+    indefinite article, chosen by how it is spelt (``an`` before a vowel, ``a`` otherwise;
+    quotes before the word are skipped: ``an 'approval'``)."""
+    word = phrase.lstrip(" '\"`").lower()
+    vowel = word[:1] in ("a", "e", "i", "o", "u") and not word.startswith(_CONSONANT_SOUNDS)
     return f"{'an' if vowel else 'a'} {phrase}"

@@ -12,6 +12,7 @@ import typer
 
 from bias_ledger.errors import InputError
 from bias_ledger.input_options import OPTIONS, InputOption, Kind
+from bias_ledger.wording import with_article
 
 if TYPE_CHECKING:
     from bias_ledger._audit import AuditRequest
@@ -217,8 +218,9 @@ def build_request(options: InputOptions) -> tuple[AuditRequest, Path | None]:
         given = [name for name in _NO_INTERVALS if _asks_for(name, set_values.get(name))]
         if given:
             raise InputError(
-                f"{option(given[0]).flag} applies to binary classification; a {values['task']} "
-                "audit has no confidence intervals or threshold sweep (leave it out)"
+                f"{option(given[0]).flag} applies to binary classification; "
+                f"{with_article(str(values['task']))} audit has no confidence intervals or "
+                "threshold sweep (leave it out)"
             )
     return request_from_options(values), config.policy
 

@@ -37,7 +37,7 @@ from bias_ledger.io.read import (
 )
 from bias_ledger.io.tables import InMemoryTable, table_digest
 from bias_ledger.metrics.model import Task
-from bias_ledger.wording import counted
+from bias_ledger.wording import counted, with_article
 
 Progress = Callable[[int], None]
 
@@ -71,8 +71,8 @@ def check_mapping(mapping: ColumnMapping) -> None:
     if mapping.task is not Task.BINARY_CLASSIFICATION:
         if mapping.prediction is None:
             raise InputError(
-                f"a {mapping.task.value} audit needs --prediction COLUMN (a score with a "
-                "threshold makes binary predictions)"
+                f"{with_article(mapping.task.value)} audit needs --prediction COLUMN (a score "
+                "with a threshold makes binary predictions)"
             )
         if mapping.pos_label is not None or mapping.threshold is not None:
             raise InputError(

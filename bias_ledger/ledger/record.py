@@ -186,7 +186,8 @@ def parse_header(
         fingerprint = _derived_fingerprint(public_key, where)
     if kind.value not in record:
         raise VerificationError(
-            f"{where}: {with_article(kind.value)} record must hold a {kind.value!r} object"
+            f"{where}: {with_article(kind.value)} record must hold "
+            f"{with_article(repr(kind.value))} object"
         )
     return RecordHeader(
         format_version=version,

@@ -33,6 +33,7 @@ from bias_ledger.policy.model import (
     TargetKind,
     default_worse,
 )
+from bias_ledger.wording import with_article
 
 _TOP_KEYS = ("version", "name", "description", "defaults", "rules", "standard")
 _DEFAULT_KEYS = ("severity", "min_group_size", "insufficient", "inconclusive")
@@ -220,7 +221,7 @@ def _check_metric_names(
 ) -> None:
     if ALL in names:
         if not allow_all:
-            raise where.error(f"'*' is not allowed for a {what}: name the metrics")
+            raise where.error(f"'*' is not allowed for {with_article(what)}: name the metrics")
         if len(names) > 1:
             raise where.error(f"'*' already means every {what}; give it alone")
         return

@@ -26,6 +26,7 @@ from bias_ledger.verify.result import (
     VerificationFailed,
 )
 from bias_ledger.verify.source import Integrity, Source
+from bias_ledger.wording import with_article
 
 
 @dataclass(frozen=True)
@@ -152,8 +153,8 @@ def verify_source(
     """
     if trust_source_keys and source.kind != "ledger":
         raise InputError(
-            f"--trust-ledger-keys does not apply to a {source.kind}: its keys are never "
-            "trusted; pass --trusted-keys FILE or --trusted-key FINGERPRINT"
+            f"--trust-ledger-keys does not apply to {with_article(source.kind)}: its keys are "
+            "never trusted; pass --trusted-keys FILE or --trusted-key FINGERPRINT"
         )
     checklist = Checklist()
     warnings: list[str] = []
