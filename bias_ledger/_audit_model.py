@@ -15,15 +15,16 @@ from bias_ledger.io.read import Source
 from bias_ledger.metrics.model import ImpactDenominator, MetricResults
 from bias_ledger.metrics.multiclass_results import MulticlassResults
 from bias_ledger.metrics.regression_results import RegressionResults
-from bias_ledger.results_layout import COMPACT_SCHEMA_VERSION, compacted
+from bias_ledger.results_layout import RESULTS_SCHEMA_VERSION as RESULTS_SCHEMA_VERSION
+from bias_ledger.results_layout import compacted
 from bias_ledger.wording import with_article
 
 if TYPE_CHECKING:
     import pandas as pd
 
-RESULTS_SCHEMA_VERSION = COMPACT_SCHEMA_VERSION
-"""Version of the audit JSON output and of the ``audit`` record payload (1: no statistics;
-2: statistics; 3: each value held once, :mod:`bias_ledger.results_layout`)."""
+# RESULTS_SCHEMA_VERSION: the audit JSON output's and the ``audit`` record payload's version
+# (1: no statistics; 2: statistics; 3: results and statistics hold each value once; 4: so do
+# the parameters and LL144 tables; :mod:`bias_ledger.results_layout`).
 
 AnyResults = MetricResults | RegressionResults | MulticlassResults
 
@@ -187,7 +188,7 @@ class AuditResult:
         return documents
 
     def to_json(self) -> dict[str, Any]:
-        """The documented audit JSON (``schema_version`` 3), also the ledger record payload:
+        """The documented audit JSON (``schema_version`` 4), also the ledger record payload:
         each value held once (docs/FORMAT.md section 8)."""
         return compacted(self.document())
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bias_ledger._version import unknown_results_schema
 from bias_ledger.errors import InputError, LedgerError
 from bias_ledger.ledger import canonical
 from bias_ledger.ledger.entry import parse_line
@@ -60,6 +61,11 @@ def _record(stored: StoredLedger, index: int) -> dict[str, Any]:
             f"{where}: unknown record format_version {version!r} (this bias-ledger reads "
             f"{sorted(SUPPORTED_FORMAT_VERSIONS)}); refusing to read it"
         )
+    payload = record.get("audit")
+    if record.get("kind") == "audit" and isinstance(payload, dict):
+        refused = unknown_results_schema(payload, where)
+        if refused is not None:
+            raise LedgerError(refused)
     return record
 
 

@@ -175,7 +175,8 @@ def _parameters() -> Schema:
         {key: {"description": text} for key, text in input_options.DERIVED_PARAMETERS.items()}
     )
     # `weight` is recorded only by weighted audits: unweighted records stay as they were.
-    return _object(properties, optional=("weight",))
+    # The interval options are held by `statistics.intervals` when it is an object (schema 4).
+    return _object(properties, optional=("weight", "ci_level", "bootstrap", "seed"))
 
 
 def results_schema() -> Schema:

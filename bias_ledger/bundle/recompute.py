@@ -19,7 +19,7 @@ from bias_ledger.bundle.model import record_json
 from bias_ledger.bundle.read import BundleContents
 from bias_ledger.errors import BiasLedgerError, InputError, VerificationError
 from bias_ledger.ledger import canonical
-from bias_ledger.results_layout import as_recorded
+from bias_ledger.results_layout import as_recorded, expanded
 
 COMPARED = ("parameters", "data", "results", "statistics")
 """The parts of an audit payload that recomputation re-derives (``statistics`` from results
@@ -169,7 +169,9 @@ def _recompute(
         from bias_ledger.standards.ll144_recompute import recompute_ll144
 
         return recompute_ll144(payload, data, predictions)
-    request = request_from_parameters(payload["parameters"], data=data, predictions=predictions)
+    # The parameters in full: results schema 4 holds the interval options in the statistics.
+    parameters = expanded(payload)["parameters"]
+    request = request_from_parameters(parameters, data=data, predictions=predictions)
     if not _exact_weights(payload):
         request = replace(request, exact_weights=False)
     if engine is not None:

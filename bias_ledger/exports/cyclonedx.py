@@ -73,7 +73,8 @@ def _ll144_metrics(results: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 def performance_metrics(audit: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every defined per-group value of an audit payload, as CycloneDX performanceMetrics."""
     metrics: list[dict[str, Any]] = []
-    results = expanded(audit).get("results")
+    audit = expanded(audit)
+    results = audit.get("results")
     if isinstance(results, Mapping):
         for feature in results.get("features") or ():
             metrics.extend(_feature_metrics(feature, ""))

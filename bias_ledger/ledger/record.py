@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from bias_ledger._version import unknown_results_schema
 from bias_ledger.errors import KeyFileError, VerificationError
 from bias_ledger.ledger.keys import line_fingerprint
 from bias_ledger.wording import with_article
@@ -189,6 +190,13 @@ def parse_header(
             f"{where}: {with_article(kind.value)} record must hold "
             f"{with_article(repr(kind.value))} object"
         )
+    payload = record[kind.value]
+    if kind is RecordKind.AUDIT and isinstance(payload, dict):
+        # Every verifier parses headers here: a results schema this version does not know
+        # fails verification rather than being misread by the readers that follow.
+        refused = unknown_results_schema(payload, where)
+        if refused is not None:
+            raise VerificationError(refused)
     return RecordHeader(
         format_version=version,
         kind=kind,

@@ -16,6 +16,7 @@ from typing import Any
 from bias_ledger._audit_model import RESULTS_SCHEMA_VERSION, AuditResult, Subject
 from bias_ledger.errors import InputError
 from bias_ledger.io.model import InputFile
+from bias_ledger.results_layout import compacted
 from bias_ledger.standards import Standard
 from bias_ledger.standards.ll144 import ll144_results
 from bias_ledger.standards.ll144_load import LL144Columns, load_ll144_data
@@ -83,7 +84,13 @@ class LL144Audit:
         }
 
     def to_json(self) -> dict[str, Any]:
-        """The record payload (the ``audit`` object of the ledger record)."""
+        """The record payload (the ``audit`` object of the ledger record): each value held
+        once (results schema 4, docs/FORMAT.md section 8)."""
+        return compacted(self.document())
+
+    def document(self) -> dict[str, Any]:
+        """The payload in the self-describing layout, as
+        :func:`bias_ledger.results_layout.expanded` reads any LL144 record."""
         roles = ("data", "predictions")
         payload: dict[str, Any] = {
             "schema_version": RESULTS_SCHEMA_VERSION,
@@ -107,7 +114,7 @@ class LL144Audit:
             "warnings": list(self.warnings),
         }
         if self.metrics is not None:
-            extra = self.metrics.to_json()
+            extra = self.metrics.document()
             payload["results"] = extra["results"]
             payload["statistics"] = extra["statistics"]
             payload["metric_parameters"] = extra["parameters"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from bias_ledger.io.model import JoinMode
 from bias_ledger.ledger import canonical
-from bias_ledger.results_layout import as_recorded
+from bias_ledger.results_layout import as_recorded, expanded
 from bias_ledger.standards.ll144_audit import LL144Request, run_ll144
 from bias_ledger.standards.ll144_load import LL144Columns
 from bias_ledger.standards.ll144_model import Breakdown, DataSource, Declaration, Exclusion
@@ -25,7 +25,10 @@ def request_from_record(
     payload: Mapping[str, Any], *, data: Path, predictions: Path | None
 ) -> LL144Request:
     """The request that made ``payload``, reading ``data`` (and ``predictions``)."""
+    payload = expanded(payload)  # any results schema, every parameter in its place
     parameters = payload["parameters"]
+    # With a label and a score column, the metrics' threshold is recorded with them only.
+    metric = payload.get("metric_parameters") or {}
     declared = payload["declaration"]
     join = parameters.get("join")
     columns = LL144Columns(
@@ -60,6 +63,7 @@ def request_from_record(
         min_group_size=int(parameters["min_group_size"]),
         ci_level=parameters.get("ci_level"),
         label=parameters.get("label"),
+        threshold=metric.get("threshold"),
     )
 
 

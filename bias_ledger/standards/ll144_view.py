@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bias_ledger.errors import InputError
+from bias_ledger.results_layout import expanded
 
 TITLES = {
     "sex": "Sex",
@@ -50,11 +51,13 @@ def number(cell: Mapping[str, Any] | None, digits: int = 3) -> str:
 
 
 def ll144_payload(record_or_payload: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The LL144 audit payload of a record (or the payload itself); InputError otherwise."""
+    """The LL144 audit payload of a record (or the payload itself), in the self-describing
+    layout whatever its results schema; InputError otherwise."""
     payload = record_or_payload.get("audit", record_or_payload)
     if not isinstance(payload, Mapping) or payload.get("standard") != "nyc-ll144":
         raise InputError("expected an audit record made with --standard nyc-ll144")
-    return payload
+    where = f"record {record_or_payload['index']}" if "index" in record_or_payload else None
+    return expanded(payload, where=where or "audit payload")
 
 
 def _category(row: Mapping[str, Any]) -> str:

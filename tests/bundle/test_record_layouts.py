@@ -1,16 +1,20 @@
-"""Every record layout keeps working end to end: results schema 2 (format 1 and 2) and 3.
+"""Every record layout keeps working end to end: results schema 2 (format 1 and 2), 3 and 4,
+metric audits and NYC LL144 audits alike.
 
 The committed fixtures are never regenerated: ``format1`` was made by v0.1.0, ``layouts/schema2``
 by the last version that wrote results schema 2, ``layouts/schema3`` by the first that writes
-schema 3 (tests/fixtures/layouts/generate.py). Each ledger and bundle verifies, recomputes,
-re-judges, renders and serves as a gate baseline; tampering with a schema-3 record's values is
-reported by the JSON path where the record holds them.
+schema 3, ``layouts/schema3-ll144`` by the last that writes schema 3, ``layouts/schema4`` and
+``layouts/schema4-ll144`` by the first that writes schema 4 (tests/fixtures/layouts/generate.py,
+generate_ll144.py). Each ledger and bundle verifies, recomputes, re-judges, renders and serves
+as a gate baseline; tampering with a compact record's values is reported by the JSON path where
+the record holds them.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +23,12 @@ from typing import Any
 import blake3
 import pytest
 
-from bias_ledger.results_layout import COMPACT_SCHEMA_VERSION, compacted, expanded
+from bias_ledger.results_layout import (
+    COMPACT_SCHEMA_VERSION,
+    RESULTS_SCHEMA_VERSION,
+    compacted,
+    expanded,
+)
 
 from .helpers import cli
 
@@ -28,11 +37,18 @@ LAYOUTS = {
     "format1-schema2": FIXTURES / "format1",
     "format2-schema2": FIXTURES / "layouts" / "schema2",
     "format2-schema3": FIXTURES / "layouts" / "schema3",
+    "format2-schema3-ll144": FIXTURES / "layouts" / "schema3-ll144",
+    "format2-schema4": FIXTURES / "layouts" / "schema4",
+    "format2-schema4-ll144": FIXTURES / "layouts" / "schema4-ll144",
 }
 PINNED = {  # blake3
     "schema2/bundle.zip": "acb413561388949e3c7533d0b44086443ce310787d8a6b6e36803a11e54b6b0b",
     "schema3/bundle.zip": "e6be50d922d0b6ff7d8a35c18fd43f23c6e6bec3922853c86a1e884536da7e79",
+    "schema3-ll144/bundle.zip": "291f4e01c2cee331898c4d247c92b9220f44e5b4329262c582f8ff49d6f78ded",
+    "schema4/bundle.zip": "67de2f4d168bb09837e0c0c90d86cac07dd9b9cb42f03e47c68533d906f5b9ba",
+    "schema4-ll144/bundle.zip": "eec0355de6c5740fbeac64b16faffdac41c39ddd0bc614585a46b14b1add5479",
 }
+LL144 = {name for name in LAYOUTS if name.endswith("ll144")}
 
 
 def _records(ledger: Path) -> list[dict[str, Any]]:
@@ -68,7 +84,10 @@ def test_the_fixtures_hold_the_layouts_they_are_named_for() -> None:
         versions = {
             record["audit"].get("schema_version") for record in _audits(directory / "ledger")
         }
-        assert versions == ({3} if name.endswith("schema3") else {2}), name
+        schema = int(name.removesuffix("-ll144")[-1])
+        assert versions == {schema}, name
+        standards = {record["audit"].get("standard") for record in _audits(directory / "ledger")}
+        assert standards == ({"nyc-ll144"} if name in LL144 else {None}), name
 
 
 def test_ledger_and_bundle_verify(layout: Path) -> None:
@@ -80,16 +99,20 @@ def test_ledger_and_bundle_verify(layout: Path) -> None:
 
 
 def test_bundle_recomputes_and_rejudges(layout: Path) -> None:
+    policy: list[str | Path] = []
+    if (layout / "policy.toml").exists():  # the LL144 layouts hold no verdict
+        policy = ["--policy", layout / "policy.toml"]
     code, output = cli(
         "verify", layout / "bundle.zip", "--trusted-keys", layout / "allowed_signers",
-        "--recompute", "--data", layout / "data.csv", "--policy", layout / "policy.toml",
-        "--json",
+        "--recompute", "--data", layout / "data.csv", *policy, "--json",
     )  # fmt: skip
     assert code == 0, output
     report = json.loads(output)["recompute"]
     done = [item for item in report["records"] if item["recomputed"]]
     assert len(done) == len(_audits(layout / "ledger"))
-    assert any("re-judged" in str(item["verdict"]) for item in done)
+    assert all(item["mismatches"] == [] for item in done)
+    if policy:
+        assert any("re-judged" in str(item["verdict"]) for item in done)
 
 
 def _judged_audit(layout: Path) -> int:
@@ -99,6 +122,8 @@ def _judged_audit(layout: Path) -> int:
 
 
 def test_gate_rejudges_a_record_and_takes_a_bundle_as_baseline(layout: Path) -> None:
+    if not (layout / "policy.toml").exists():
+        pytest.skip("the LL144 layouts hold no policy verdict to re-judge")
     index = _judged_audit(layout)
     recorded = _records(layout / "ledger")[index]["audit"]["policy"]["verdict"]
     code, output = cli(
@@ -124,19 +149,41 @@ def test_show_report_and_exports_render_every_audit(layout: Path) -> None:
         index = str(record["index"])
         code, output = cli("show", "--ledger", ledger, index, "--wide")
         assert code == 0, output
-        feature = expanded(record["audit"])["results"]
-        groups = (feature.get("per_class") or [{"results": feature}])[0]["results"]["features"]
-        assert groups[0]["groups"][0]["group"][0] in output
+        read = expanded(record["audit"])
+        if "nyc_ll144" in read:  # the tables, their rate named by the tool type
+            row = read["nyc_ll144"]["tables"][0]["rows"][0]
+            shown = [row["category"][0], f"{row['rate']['value']:.4f}"]
+            shown.append("Scoring rate" if read["nyc_ll144"]["rate"] == "scoring_rate" else "")
+        else:
+            feature = read["results"]
+            per = (feature.get("per_class") or [{"results": feature}])[0]["results"]["features"]
+            shown = [per[0]["groups"][0]["group"][0]]
+        assert all(text in output for text in shown), (shown, output)
+        # Every parameter is shown, those schema 4 derives from the statistics too.
+        for name in ("min_group_size", "ci_level", "bootstrap", "seed"):
+            if name in read["parameters"]:
+                assert re.search(rf"param {name}\s", output), name
+        assert "ci_level" in read["parameters"]
         report = layout / f"report-{index}.html"
         code, output = cli("report", "--ledger", ledger, index, "-o", report, *trusted)
         assert code == 0, output
         html = report.read_text(encoding="utf-8")
-        assert groups[0]["groups"][0]["group"][0] in html
-        if (
-            record["audit"]["parameters"].get("task", "binary_classification")
-            == "binary_classification"
-        ):
+        if "nyc_ll144" in read:  # the report lists an LL144 audit's parameters, not its tables
+            assert f"<td>tool_type</td><td>{read['parameters']['tool_type']}</td>" in html
+        else:
+            assert all(text in html for text in shown), shown
+        if read.get("results", {}).get("task") == "binary_classification":
             assert "<svg" in html and "impact ratio" in html.lower()
+        if "nyc_ll144" in read:
+            summary = layout / f"summary-{index}.md"
+            code, output = cli(
+                "report", "--ledger", ledger, index, "--summary", "nyc-ll144", "-o", summary,
+                *trusted,
+            )  # fmt: skip
+            assert code == 0, output
+            page = summary.read_text(encoding="utf-8")
+            assert f"**Type of tool:** {read['nyc_ll144']['tool_type']}" in page
+            assert f"| {row['category'][0]} | {row['applicants']} | {shown[1]} |" in page
         card = layout / f"card-{index}.json"
         code, output = cli("export", "--ledger", ledger, "--cyclonedx", card, index)
         assert code == 0, output
@@ -153,9 +200,43 @@ def test_a_schema_3_record_expands_to_the_schema_2_layout() -> None:
         read = expanded(after["audit"])
         for part in ("results", "statistics"):
             assert read[part] == before["audit"][part], (after["index"], part)
-        assert compacted(before["audit"]) | {"environment": None} == after["audit"] | {
+        assert compacted(before["audit"], 3) | {"environment": None} == after["audit"] | {
             "environment": None
         }
+
+
+@pytest.mark.parametrize("kind", ["", "-ll144"])
+def test_a_schema_4_record_holds_each_parameter_once_and_reads_as_schema_3(kind: str) -> None:
+    """The same audits, made by the last schema-3 version (LL144) or the first (metrics) and
+    the first schema-4 one: read through the accessor they are the same, value for value;
+    the schema-4 record holds none of the values it derives."""
+    old = _audits(LAYOUTS[f"format2-schema3{kind}"] / "ledger")
+    new = _audits(LAYOUTS[f"format2-schema4{kind}"] / "ledger")
+    ignored = {"environment": None, "schema_version": None}
+    for before, after in zip(old, new, strict=True):
+        assert after["audit"]["schema_version"] == RESULTS_SCHEMA_VERSION == 4
+        assert expanded(after["audit"]) | ignored == expanded(before["audit"]) | ignored
+        assert compacted(expanded(before["audit"])) | ignored == after["audit"] | ignored
+        assert compacted(expanded(after["audit"]), 3) | ignored == before["audit"] | ignored
+        audit = after["audit"]
+        parameters, statistics = audit["parameters"], audit.get("statistics") or {}
+        metric = audit.get("metric_parameters", parameters)
+        if statistics.get("intervals"):
+            assert not {"ci_level"} & set(parameters), after["index"]
+            assert not {"bootstrap", "seed"} & set(metric), after["index"]
+        if kind:
+            assert not {"standard", "tool_type"} & set(parameters)
+            assert not {"rate", "min_group_size", "ci_level"} & set(audit["nyc_ll144"])
+            rows = [r for t in audit["nyc_ll144"]["tables"] for r in t["rows"]]
+            intervals = [r["rate"]["interval"] for r in rows if "interval" in r["rate"]]
+            assert all(set(item) == {"low", "high"} for item in intervals)
+            assert "metric_parameters" not in audit or not {
+                "label",
+                "prediction",
+                "score",
+                "min_group_size",
+                "sensitive",
+            } & set(audit["metric_parameters"])
 
 
 def _leaves(value: Any, path: str) -> Iterator[str]:

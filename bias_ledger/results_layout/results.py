@@ -1,12 +1,9 @@
-"""The audit payload's two layouts, and the one way to read either (docs/FORMAT.md section 8).
+"""Results schema 3: each value of ``results`` and ``statistics`` held once.
 
-Results schema 3 holds every value once: what the self-describing layout of schemas 1 and 2
-repeats (each interval's level and method, ``results.task``, group labels beside every
-comparison, impact ratios' selection rates, the counts behind each significance test, each
-score sweep's thresholds) is derived from the one place that holds it. Writers build the
-self-describing document and :func:`compacted` it; every reader goes through
-:func:`expanded`, which returns any version's payload in the self-describing layout.
-Standard library only (and the error types).
+What the self-describing layout of schemas 1 and 2 repeats (each interval's level and method,
+``results.task``, group labels beside every comparison, impact ratios' selection rates, the
+counts behind each significance test, each score sweep's thresholds) is derived from the one
+place that holds it. Standard library only.
 """
 
 from __future__ import annotations
@@ -15,22 +12,7 @@ import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bias_ledger.errors import VerificationError
-
-COMPACT_SCHEMA_VERSION = 3
-"""The first results schema that holds each value once (:func:`compacted`)."""
-
-Json = dict[str, Any]
-
-
-class LayoutError(ValueError):
-    """A payload that cannot be written in (or read from) the schema-3 layout."""
-
-
-def schema_version(payload: Mapping[str, Any]) -> int:
-    """The payload's results schema (records before schema 2 said 1 or nothing)."""
-    version = payload.get("schema_version", 1)
-    return version if type(version) is int else 1
+from bias_ledger.results_layout.fields import Json, LayoutError, drop
 
 
 def _task(payload: Mapping[str, Any]) -> str:
@@ -61,12 +43,6 @@ def _intervals(node: Any, visit: Callable[[Json], None]) -> None:
             _intervals(item, visit)
 
 
-def _drop(item: Json, key: str, expected: Any, where: str) -> None:
-    if item.get(key) != expected:
-        raise LayoutError(f"{where}: {key} {item.get(key)!r} is not the derived {expected!r}")
-    del item[key]
-
-
 def _labels(feature: Mapping[str, Any]) -> list[Any]:
     return [group["group"] for group in feature["groups"]]
 
@@ -82,11 +58,11 @@ def _compact_feature(feature: Json) -> None:
     labels = _labels(feature)
     for disparity in feature.get("disparities", ()):
         for item, label in zip(disparity["to_reference"], labels, strict=True):
-            _drop(item, "group", label, f"disparity {disparity['metric']}")
+            drop(item, "group", label, f"disparity {disparity['metric']}")
     for item, group in _impact_pairs(feature):
-        _drop(item, "group", group["group"], "impact ratio")
-        _drop(item, "selection_rate", group["metrics"]["selection_rate"], "impact ratio")
-        _drop(item, "sufficient", group["sufficient"], "impact ratio")
+        drop(item, "group", group["group"], "impact ratio")
+        drop(item, "selection_rate", group["metrics"]["selection_rate"], "impact ratio")
+        drop(item, "sufficient", group["sufficient"], "impact ratio")
 
 
 def _expand_feature(feature: Json) -> None:
@@ -139,13 +115,13 @@ def _significance(statistics: Json, results: Json, *, compact: bool) -> None:
         facts, tests = _significance_facts(feature)
         for key, value in facts.items():
             if compact:
-                _drop(entry, key, value, "significance")
+                drop(entry, key, value, "significance")
             else:
                 entry[key] = copy.deepcopy(value)
         for test, derived in zip(entry["tests"], tests, strict=True):
             for key, value in derived.items():
                 if compact:
-                    _drop(test, key, value, "significance test")
+                    drop(test, key, value, "significance test")
                 else:
                     test[key] = copy.deepcopy(value)
 
@@ -159,19 +135,17 @@ def _sweeps(statistics: Json, thresholds: Any, *, compact: bool) -> None:
         sweep = group.get("sweep")
         if isinstance(sweep, dict):
             if compact:
-                _drop(sweep, "thresholds", thresholds, "score sweep")
+                drop(sweep, "thresholds", thresholds, "score sweep")
             else:
                 sweep["thresholds"] = list(thresholds)
 
 
-def compacted(document: Mapping[str, Any]) -> Json:
-    """The self-describing audit document (results schema 2 layout) in the schema-3 layout;
-    LayoutError if a value it leaves out is not the one it would be derived from."""
-    payload = copy.deepcopy(dict(document))
-    payload["schema_version"] = COMPACT_SCHEMA_VERSION
+def compact_results(payload: Json) -> None:
+    """Leave out of ``payload`` (the self-describing document, changed in place) what
+    schema 3 derives; LayoutError if a value it leaves out is not the one it is derived from."""
     results, statistics = payload.get("results"), payload.get("statistics")
     if not isinstance(results, dict):
-        return payload  # an LL144 audit without a label: its tables only
+        return  # an LL144 audit without a label: its tables only
     task = _task(payload)
     for part in _each_results(results, task):
         part.pop("task", None)
@@ -180,7 +154,7 @@ def compacted(document: Mapping[str, Any]) -> Json:
     results.pop("task", None)
     if task == "multiclass_classification":
         parameters = payload.get("metric_parameters") or payload["parameters"]
-        _drop(results, "classes", parameters["classes"], "multiclass results")
+        drop(results, "classes", parameters["classes"], "multiclass results")
     if isinstance(statistics, dict):
         if statistics.get("significance") is not None:
             _significance(statistics, results, compact=True)
@@ -190,12 +164,11 @@ def compacted(document: Mapping[str, Any]) -> Json:
     def strip(interval: Json) -> None:
         if shared is None:
             raise LayoutError("an interval, but statistics.intervals names no level or method")
-        _drop(interval, "level", shared[0], "interval")
-        _drop(interval, "method", shared[1], "interval")
+        drop(interval, "level", shared[0], "interval")
+        drop(interval, "method", shared[1], "interval")
 
     _intervals(results, strip)
     _intervals(statistics, strip)
-    return payload
 
 
 def _thresholds(payload: Mapping[str, Any]) -> Any:
@@ -203,26 +176,13 @@ def _thresholds(payload: Mapping[str, Any]) -> Any:
     return parameters.get("thresholds")
 
 
-def expanded(payload: Mapping[str, Any]) -> Json:
-    """An audit payload of any results schema in the self-describing layout (schemas 1 and 2
-    are returned as they are): what every reader of a record reads. VerificationError when a
-    schema-3 payload lacks what its values are derived from (a malformed record)."""
-    if schema_version(payload) < COMPACT_SCHEMA_VERSION:
-        return dict(payload)
-    try:
-        return _expanded(payload)
-    except (KeyError, TypeError, ValueError, AttributeError, StopIteration) as exc:
-        raise VerificationError(
-            f"audit payload of results schema {COMPACT_SCHEMA_VERSION}: cannot derive its "
-            f"values ({type(exc).__name__}: {exc})"
-        ) from None
-
-
-def _expanded(payload: Mapping[str, Any]) -> Json:
-    document = copy.deepcopy(dict(payload))
+def expand_results(document: Json) -> None:
+    """Put back into ``document`` (a schema-3 or later payload, changed in place) every value
+    of its results and statistics that schema 3 derives. Its parameters must be whole (the
+    multiclass classes and score thresholds are read from them)."""
     results, statistics = document.get("results"), document.get("statistics")
     if not isinstance(results, dict):
-        return document
+        return
     task = _task(document)
     shared = _interval_method(statistics)
 
@@ -244,20 +204,3 @@ def _expanded(payload: Mapping[str, Any]) -> Json:
         parameters = document.get("metric_parameters") or document["parameters"]
         results["classes"] = list(parameters["classes"])
     document["results"] = {"task": task, **results}
-    return document
-
-
-def as_recorded(fresh: Mapping[str, Any], recorded: Mapping[str, Any]) -> Json:
-    """A freshly computed payload (this version's layout) in the layout of ``recorded``, so a
-    recomputation compares exactly the values the record holds, where it holds them."""
-    if schema_version(recorded) >= COMPACT_SCHEMA_VERSION:
-        return dict(fresh)
-    return expanded(fresh)
-
-
-def readable(record: Mapping[str, Any]) -> Json:
-    """A record as readers see it: an audit payload in the self-describing layout."""
-    payload = record.get("audit")
-    if record.get("kind") != "audit" or not isinstance(payload, Mapping):
-        return dict(record)
-    return {**record, "audit": expanded(payload)}
