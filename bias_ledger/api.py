@@ -237,10 +237,13 @@ class Ledger:
 
         return len(read_ledger(self.path).lines)
 
-    def records(self) -> Iterator[dict[str, Any]]:
+    def records(self, *, expanded: bool = False) -> Iterator[dict[str, Any]]:
         """Every record as stored (unverified: use ``bias-ledger verify`` before relying on
-        one)."""
+        one). ``expanded``: each audit payload in the self-describing layout whatever its
+        results schema (every parameter in ``parameters``, as ``show`` lists them)."""
         from bias_ledger.history import read_record
+        from bias_ledger.results_layout import readable
 
         for index in range(len(self)):
-            yield read_record(self.path, index)[0]
+            record = read_record(self.path, index)[0]
+            yield readable(record) if expanded else record

@@ -55,6 +55,11 @@ def test_append_and_approve_from_python_verify_with_the_cli(tmp_path: Path) -> N
     assert len(ledger) == 2
     kinds = [record["kind"] for record in ledger.records()]
     assert kinds == ["audit", "approval"]
+    stored, full = next(ledger.records()), next(ledger.records(expanded=True))
+    assert "ci_level" not in stored["audit"]["parameters"]  # results schema 4: held once
+    assert full["audit"]["parameters"]["ci_level"] == 0.95
+    assert full["audit"]["parameters"]["bootstrap"] == 0
+    assert full["audit"]["results"]["task"] == "binary_classification"
 
     signers = tmp_path / "allowed_signers"
     signers.write_text(f"alice {public_key_openssh(key.public_key())}\n")
