@@ -25,6 +25,7 @@ from bias_ledger.ledger.entry_checks import CheckedEntry
 from bias_ledger.ledger.keys import fingerprint, public_key_openssh
 from bias_ledger.ledger.merkle import BLAKE3_HASHER
 from bias_ledger.ledger.merkle_verify import verify_consistency
+from bias_ledger.wording import counted
 
 
 def _first_difference(expected: bytes, found: bytes) -> str:
@@ -49,7 +50,7 @@ def check_signers_member(
             f"{contents.source}: {SIGNERS} differs from the list of the keys that signed, at "
             f"{_first_difference(expected, found)} (edited after export)"
         )
-    return f"{SIGNERS} lists exactly the {len(signers)} key(s) that signed, as specified"
+    return f"{SIGNERS} lists exactly the {counted(len(signers), 'key')} that signed, as specified"
 
 
 def check_consistency(contents: BundleContents, checkpoint: Checkpoint) -> ConsistencyJson | None:

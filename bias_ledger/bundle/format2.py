@@ -49,6 +49,7 @@ from bias_ledger.ledger.tlog_sig import check_signature
 from bias_ledger.ledger.tlog_tiles import leaf_hash
 from bias_ledger.ledger.trust import TrustedKeys
 from bias_ledger.verify import Checklist, Integrity, Kept, Verification, check_links, verify_source
+from bias_ledger.wording import counted
 
 BUNDLE_FORMAT_VERSION = 2
 HASH_NAME = "sha256"
@@ -262,7 +263,7 @@ class Format2BundleSource:
             check.detail = f"Ed25519 signed note by {fingerprint(key)}"
         with checklist.check("hash chain") as check:
             links = check_links(entries, source=where)
-            check.detail = f"{links} previous_hash link(s) between adjacent records"
+            check.detail = f"{counted(links, 'previous_hash link')} between adjacent records"
         with checklist.check("signers") as check:
             check.detail = check_signers_member(contents, key, entries)
         proven = _consistency(contents, checkpoint)

@@ -53,6 +53,7 @@ from bias_ledger.verify import (
     check_links,
     verify_source,
 )
+from bias_ledger.wording import counted
 
 if TYPE_CHECKING:
     from bias_ledger.bundle.format2 import Format2BundleSource
@@ -210,7 +211,7 @@ class BundleSource:
         )
         with checklist.check("hash chain", "the records' previous_hash fields") as check:
             links = check_links(entries, source=where)
-            check.detail = f"{links} previous_hash link(s) between adjacent records"
+            check.detail = f"{counted(links, 'previous_hash link')} between adjacent records"
         with checklist.check("signers list", "the keys that signed") as check:
             check.detail = check_signers_member(contents, key, entries)
         checklist.skip(

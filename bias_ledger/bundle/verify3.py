@@ -52,6 +52,7 @@ from bias_ledger.ledger.trust import TrustedKeys
 from bias_ledger.verify import Checklist, Integrity, Kept, UntrustedError, Verification
 from bias_ledger.verify.core import check_since
 from bias_ledger.verify.result import Check, KeyInfo, Status, VerificationFailed
+from bias_ledger.wording import counted
 
 _KEY_KINDS = ("key_rotation", "key_revocation")
 
@@ -233,8 +234,9 @@ def _verify(
                 checkpoint.origin, checkpoint.size, checkpoint.root_hash, listed, where=where
             )
             check.detail = (
-                f"bias-ledger-bundle version 3 (ustar, fixed layout): {manifest.count} records "
-                f"in {len(manifest.ranges)} range(s), read in order"
+                f"bias-ledger-bundle version 3 (ustar, fixed layout): "
+                f"{counted(manifest.count, 'record')} in {counted(len(manifest.ranges), 'range')}, "
+                "read in order"
             )
         hashes = RecordHashes(manifest.ranges)
         state = _Pass(bundle, walker, key_hashes, hashes, set(), {})
@@ -252,7 +254,8 @@ def _verify(
         with checklist.check("checkpoint signature") as check:
             key = _checkpoint_key(bundle.checkpoint, checkpoint, state.keys, where)
             check.detail = f"Ed25519 signed note by {fingerprint(key)}"
-        checklist.add("hash chain", f"{state.links} previous_hash link(s) between adjacent records")
+        links = counted(state.links, "previous_hash link")
+        checklist.add("hash chain", f"{links} between adjacent records")
         trailer = bundle.trailer()
         with checklist.check("signers", "the keys that signed") as check:
             signers = {*state.signers, (fingerprint(key), public_key_openssh(key))}
@@ -261,7 +264,7 @@ def _verify(
                     f"{where}: {SIGNERS} differs from the list of the keys that signed "
                     "(edited after export)"
                 )
-            check.detail = f"{SIGNERS} lists exactly the {len(signers)} key(s) that signed"
+            check.detail = f"{SIGNERS} lists exactly the {counted(len(signers), 'key')} that signed"
         anchors = _Anchors(where, state.keys, checkpoint)
         with checklist.check("consistency proof", "the checkpoint's tree") as check:
             check.detail = _consistency(anchors, trailer.consistency, checkpoint)
