@@ -450,7 +450,8 @@ def _load(
         hashing = pool.submit(lambda: [fingerprint(item, rows=0) for item in datasets])
         if needs_statistics(mapping):
             found = _statistics_input(connection, source, datasets, hashing.result, typing, failed)
-            found = replace(found, weights_named=named)
+            files, locate = locator_for(datasets, names, mapping, typing)
+            found = replace(found, weights_named=named, files=files, locate=locate)
             return statistics_audit(found, mapping, thresholds=thresholds)
         try:
             query = aggregate_sql(source, columns, weight=mapping.weight)

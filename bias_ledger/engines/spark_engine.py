@@ -193,6 +193,8 @@ def load(
                 else [fingerprint(dataset, rows=rows)]
             ),
             weights_named=named,
+            files=files,
+            locate=locate,
         )
         return _noted(statistics_audit(found, mapping, thresholds=thresholds), table)
     aggregated = run(

@@ -15,6 +15,7 @@ import numpy.typing as npt
 from bias_ledger.engines import statistics_sql as sql
 from bias_ledger.engines.aggregated import AggregatedColumn
 from bias_ledger.errors import InputError
+from bias_ledger.io.columns import Located
 from bias_ledger.io.encode import encode_sensitive
 from bias_ledger.io.model import ColumnMapping, InputFile
 from bias_ledger.io.tables import InMemoryTable
@@ -58,6 +59,25 @@ class SqlInput:
     """The recorded inputs, given the number of rows read."""
     weights_named: Callable[[], None] | None = None
     """Raises the arrow engine's refusal of the weight column, naming its rows (one file)."""
+    files: Mapping[str, Any] | None = None
+    """Each column's file, when the input is one file per column (rows can be named)."""
+    locate: Callable[[Located, Any], str] | None = None
+    """Names the file rows behind values, as the arrow engine does (with :attr:`files`)."""
+
+    def missing(self, name: str, role: str, count: int) -> InputError:
+        """The arrow engine's refusal of ``count`` missing values of column ``name``, naming
+        the file and rows when they can be named, counting the rows otherwise."""
+        import pyarrow as pa
+
+        where, rows = self.where, rows_text(count)
+        if self.files is not None and self.locate is not None and name in self.files:
+            where = str(self.files[name])
+            column = Located(name, pa.chunked_array([pa.nulls(1)]), self.files[name])
+            rows = self.locate(column, np.zeros(1, dtype=np.int64))
+        return InputError(
+            f"{where}: {role} column {name!r} has {counted(count, 'missing value')}, in {rows}; "
+            "expected a value on every row (pass --drop-missing to drop those rows)"
+        )
 
 
 def numeric(source: SqlInput, name: str, role: str) -> None:
@@ -100,28 +120,27 @@ def profile(
     needed: Sequence[str],
     finite: Sequence[tuple[str, str, str]],
     extra: Callable[[str], Sequence[tuple[str, str]]] = lambda kept: (),
+    checked: Sequence[tuple[str, str]] = (),
 ) -> Profile:
-    """Rows, missing values of the ``dropped`` (column, role)s (InputError without
-    --drop-missing), and over the rows where every ``needed`` column has a value: non-finite
-    ``finite`` (expression, column, role)s and the ``extra`` (alias, aggregate)s, in one scan."""
+    """Rows, missing values of the ``checked`` then ``dropped`` (column, role)s (InputError
+    without --drop-missing; only ``dropped`` make the WHERE clause), and over the rows where
+    every ``needed`` column has a value: non-finite ``finite`` (expression, column, role)s and
+    the ``extra`` (alias, aggregate)s, in one scan."""
     q, nonfinite = source.dialect.identifier, source.dialect.nonfinite
     kept = " AND ".join(f"{q(name)} IS NOT NULL" for name in needed)
     items = ["count(*) AS n", f"sum(CASE WHEN {kept} THEN 1 ELSE 0 END) AS kept"]
-    items += [f"count(*) - count({q(name)}) AS m{i}" for i, (name, _) in enumerate(dropped)]
+    counted_missing = [*checked, *dropped]
+    items += [f"count(*) - count({q(name)}) AS m{i}" for i, (name, _) in enumerate(counted_missing)]
     items += [
         f"sum(CASE WHEN {kept} AND {nonfinite(expression)} THEN 1 ELSE 0 END) AS f{i}"
         for i, (expression, _, _) in enumerate(finite)
     ]
     items += [f"{aggregate} AS {alias}" for alias, aggregate in extra(kept)]
     found = one(source, f"SELECT {', '.join(items)} FROM {source.source}")
-    for i, (name, role) in enumerate(dropped):
+    for i, (name, role) in enumerate(counted_missing):
         count = int(found[f"m{i}"] or 0)
         if count and not mapping.drop_missing:
-            raise InputError(
-                f"{source.where}: {role} column {name!r} has {counted(count, 'missing value')}, in "
-                f"{rows_text(count)}; expected a value on every row (pass --drop-missing to "
-                "drop those rows)"
-            )
+            raise source.missing(name, role, count)
     for i, (_, name, role) in enumerate(finite):
         count = int(found[f"f{i}"] or 0)
         if count:

@@ -162,6 +162,8 @@ def score_audit(
         source,
         mapping,
         dropped=[(mapping.score, "score")],
+        checked=[(mapping.label, "label")]
+        + ([(mapping.prediction, "prediction")] if mapping.prediction else []),
         needed=needed,
         finite=[(score, mapping.score, "score")],
         extra=ranges,

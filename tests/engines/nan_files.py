@@ -37,3 +37,30 @@ def write_nan_file(path: Path) -> Path:
     path.write_text("".join(json.dumps(record) + "\n" for record in records))
     assert "NaN" in path.read_text()
     return path
+
+
+def write_scores(path: Path) -> Path:
+    """A complete label ``y``, and a score (and regression values) ``s`` missing in rows 10
+    (NaN) and 40 (null or empty), in the format of ``path``'s suffix."""
+    scores: list[float | None] = [(i % 10) / 10 for i in range(ROWS)]
+    scores[9], scores[39] = math.nan, None
+    labels = [i % 2 for i in range(ROWS)]
+    groups = ["ab"[i % 2] for i in range(ROWS)]
+    if path.suffix == ".parquet":
+        pq.write_table(pa.table({"y": labels, "s": scores, "g": groups}), path)
+    elif path.suffix == ".jsonl":
+        path.write_text(
+            "".join(
+                json.dumps({"y": y, "s": s, "g": g}) + "\n"
+                for y, s, g in zip(labels, scores, groups, strict=True)
+            )
+        )
+    else:
+        path.write_text(
+            "y,s,g\n"
+            + "".join(
+                f"{y},{'' if s is None else s},{g}\n"
+                for y, s, g in zip(labels, scores, groups, strict=True)
+            )
+        )
+    return path

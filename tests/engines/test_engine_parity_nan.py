@@ -13,7 +13,7 @@ import pytest
 
 import bias_ledger
 from bias_ledger.errors import InputError
-from tests.engines.nan_files import ROWS, write_nan_file
+from tests.engines.nan_files import ROWS, write_nan_file, write_scores
 
 BINARY: dict[str, Any] = {"label": "y", "prediction": "p", "sensitive": ["g"]}
 SCORED: dict[str, Any] = {"label": "y", "score": "s", "threshold": 0.5, "sensitive": ["g"]}
@@ -65,3 +65,34 @@ def test_a_nan_prediction_is_refused_alike(tmp_path: Path, suffix: str) -> None:
     arrow = _outcome(path, "arrow", **args)
     assert isinstance(arrow, str) and "column 'p' has 1 missing value, in row 8" in arrow
     assert _outcome(path, "duckdb", **args) == arrow
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".jsonl", ".csv"])
+@pytest.mark.parametrize(
+    ("args", "role"),
+    [
+        (SCORED, "score"),
+        ({"label": "s", "prediction": "y", "task": "regression", "sensitive": ["g"]}, "label"),
+        ({"label": "y", "prediction": "s", "task": "regression", "sensitive": ["g"]}, "prediction"),
+    ],
+)
+def test_missing_scores_and_regression_values_name_file_and_rows_alike(
+    tmp_path: Path, suffix: str, args: dict[str, Any], role: str
+) -> None:
+    # DuckDB counted them: "in 2 rows (the engine counts rows without numbering them; ...)".
+    path = write_scores(tmp_path / f"scores{suffix}")
+    arrow = _outcome(path, "arrow", **args)
+    line = ", the first on line 11 of the file" if suffix == ".csv" else ""
+    assert arrow == (
+        f"{path}: {role} column 's' has 2 missing values, in rows 10, 40 (1-based data rows)"
+        f"{line}; expected a value on every row (pass --drop-missing to drop those rows)"
+    )
+    assert _outcome(path, "duckdb", **args) == arrow
+
+
+def test_a_missing_label_of_a_scored_audit_is_named_first_alike(tmp_path: Path) -> None:
+    # The arrow engine names a missing label before a missing score; duckdb named the score.
+    path = write_nan_file(tmp_path / "nan.parquet")
+    arrow = _outcome(path, "arrow", **SCORED)
+    assert isinstance(arrow, str) and "label column 'y' has 1 missing value, in row 6" in arrow
+    assert _outcome(path, "duckdb", **SCORED) == arrow

@@ -17,7 +17,7 @@ import pytest
 
 import bias_ledger
 from bias_ledger.errors import InputError
-from tests.engines.nan_files import write_nan_file
+from tests.engines.nan_files import write_nan_file, write_scores
 
 pytestmark = [
     pytest.mark.slow,
@@ -159,3 +159,23 @@ def test_nan_label_prediction_and_score_are_missing_alike(
         "a value on every row (pass --drop-missing to drop those rows)"
     )
     assert refused["duckdb"] == refused["arrow"] and refused["spark"] == refused["arrow"]
+
+
+def test_missing_scores_and_regression_values_name_file_and_rows_alike(
+    spark: Any, tmp_path: Path
+) -> None:
+    # The spark engine counted them: "in 2 rows (the engine counts rows without numbering
+    # them; --engine arrow names them)".
+    regression = {"label": "s", "prediction": "y", "task": "regression", "sensitive": ["g"]}
+    scored = {"label": "y", "score": "s", "threshold": 0.5, "sensitive": ["g"]}
+    for suffix in (".parquet", ".csv"):
+        path = write_scores(tmp_path / f"scores{suffix}")
+        for args, role in ((scored, "score"), (regression, "label")):
+            found = _outcomes(path, **args)
+            line = ", the first on line 11 of the file" if suffix == ".csv" else ""
+            assert found["arrow"] == (
+                f"{path}: {role} column 's' has 2 missing values, in rows 10, 40 (1-based data "
+                f"rows){line}; expected a value on every row (pass --drop-missing to drop those "
+                "rows)"
+            )
+            assert found["duckdb"] == found["arrow"] and found["spark"] == found["arrow"]

@@ -89,8 +89,13 @@ def test_bad_values_are_one_line(tmp_path: Path) -> None:
     base: dict[str, Any] = {"sensitive": ["region"], "engine": "duckdb"}
     with pytest.raises(InputError, match=r"score column 'sex' must be numeric"):
         bias_ledger.audit(path, label="label", score="sex", threshold=0.5, **base)
-    with pytest.raises(InputError, match=r"score column 'logit' has \d+ missing values?"):
-        bias_ledger.audit(path, label="label", score="logit", threshold=0.5, **base)
+    # A missing label is named before a missing score, with its rows, as on the arrow engine.
+    args: dict[str, Any] = {"label": "label", "score": "logit", "threshold": 0.5}
+    with pytest.raises(InputError, match=r"label column 'label' has \d+ missing values?") as arrow:
+        bias_ledger.audit(path, **args, sensitive=["region"])
+    with pytest.raises(InputError) as duckdb:
+        bias_ledger.audit(path, **args, **base)
+    assert str(duckdb.value) == str(arrow.value)
     with pytest.raises(InputError, match=r"prediction column 'estimate' has \d+ missing values?"):
         bias_ledger.audit(path, **REGRESSION, **base)
     with pytest.raises(InputError, match=r"label column 'klass' must be numeric"):
