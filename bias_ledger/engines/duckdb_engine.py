@@ -35,7 +35,7 @@ from bias_ledger.errors import InputError
 from bias_ledger.io import numbers as number_text
 from bias_ledger.io.columns import Located, _listing
 from bias_ledger.io.join import examples
-from bias_ledger.io.json_kinds import mixed_kinds
+from bias_ledger.io.json_kinds import mixed_across
 from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, JoinMode
 from bias_ledger.io.read import Source, read_schema
 from bias_ledger.io.weights import EXPECTED as WEIGHT_EXPECTED
@@ -488,10 +488,9 @@ def _refuse_mixed(
     for item, columns in zip(datasets, described, strict=True):
         for name, kind in columns:
             if item.format is FileFormat.JSONL and name in wanted and kind == "JSON":
-                for path in item.files:  # the arrow engine's words, naming the line
-                    mixed = mixed_kinds(path, name)
-                    if mixed is not None:
-                        raise mixed
+                mixed = mixed_across(item.files, name)  # the arrow engine's words and lines
+                if mixed is not None:
+                    raise mixed
                 raise InputError(
                     f"{item.spec}: field {name!r} holds values of several kinds (numbers, text, "
                     "booleans or objects) across the records; expected one kind in every record"

@@ -252,7 +252,7 @@ def _refuse_mixed(spark: Any, dataset: Dataset, frame: Any, mapping: ColumnMappi
     """The arrow engine's refusal of a JSON Lines field holding numbers (or true/false) in
     some records and text in others, which Spark reads as text: a field Spark typed as text
     that also parses as numbers (or booleans) in some record is scanned for the line."""
-    from bias_ledger.io.json_kinds import mixed_kinds
+    from bias_ledger.io.json_kinds import mixed_across
 
     texts = [
         name for name, kind in frame.dtypes if kind == "string" and name in read_columns(mapping)
@@ -267,10 +267,9 @@ def _refuse_mixed(spark: Any, dataset: Dataset, frame: Any, mapping: ColumnMappi
         for name, count in zip(texts, counts.to_pylist()[0].values(), strict=True):
             if not count:
                 continue
-            for path in dataset.files:
-                mixed = mixed_kinds(path, name)
-                if mixed is not None:
-                    raise mixed
+            mixed = mixed_across(dataset.files, name)
+            if mixed is not None:
+                raise mixed
 
 
 def _arrow(result: Any) -> Any:

@@ -10,6 +10,7 @@ the field's first, so each engine's refusal is :func:`mixed_kinds`'s.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from bias_ledger.errors import InputError
@@ -36,6 +37,35 @@ def changed_field(error: BaseException) -> str | None:
 def mixed_kinds(path: Path, name: str) -> InputError | None:
     """The refusal of field ``name`` of JSON Lines file ``path`` holding two kinds of value
     (missing values aside), naming the first line of another kind; None if it holds one."""
+    refused, _ = _first_kind(path, name)
+    return refused
+
+
+def mixed_across(paths: Sequence[Path], name: str) -> InputError | None:
+    """:func:`mixed_kinds` of each of ``paths`` (the files of one directory or glob), then the
+    refusal of field ``name`` holding one kind in one file and another kind in another, naming
+    both files, their lines and kinds; None if every file holds the one kind."""
+    first: tuple[Path, int, str] | None = None
+    for path in paths:
+        refused, found = _first_kind(path, name)
+        if refused is not None:
+            return refused
+        if found is None:
+            continue
+        if first is None:
+            first = (path, *found)
+        elif found[1] != first[2]:
+            return InputError(
+                f"{path}: field {name!r} holds {found[1]} on line {found[0]} of the file, and "
+                f"{first[2]} on line {first[1]} of {first[0]}; expected one kind of value in "
+                "every record of every file"
+            )
+    return None
+
+
+def _first_kind(path: Path, name: str) -> tuple[InputError | None, tuple[int, str] | None]:
+    """The refusal of ``path`` holding two kinds of value in field ``name`` (None if one), and
+    the line and kind of its first value (None if the field has no value)."""
     import io
     import json
 
@@ -63,5 +93,5 @@ def mixed_kinds(path: Path, name: str) -> InputError | None:
                 return InputError(
                     f"{path}: field {name!r} holds {kind} on line {number} of the file, and "
                     f"{first[1]} on line {first[0]}; expected one kind of value in every record"
-                )
-    return None
+                ), first
+    return None, first

@@ -100,3 +100,24 @@ def test_one_kind_with_missing_values_is_read(tmp_path: Path) -> None:
     arrow = _outcome(path, "arrow", missing_as_group=True)
     assert isinstance(arrow, dict), arrow
     assert _outcome(path, "duckdb", missing_as_group=True) == arrow
+
+
+def write_mixed_directory(root: Path) -> Path:
+    """A directory of two JSON Lines files, field ``g`` numbers in one and text in the other
+    (each file holds one kind)."""
+    root.mkdir()
+    _write(root / "a.jsonl", 30, {}, _number)
+    _write(root / "b.jsonl", 30, {5: {"y": 1, "p": 0, "g": None}}, lambda i: f"x{i % 3}")
+    return root
+
+
+def test_a_field_of_one_kind_per_file_but_two_across_a_directory_is_refused(
+    tmp_path: Path,
+) -> None:
+    # DuckDB's message named no file nor line: 'holds values of several kinds (numbers, text,
+    # booleans or objects) across the records'.
+    root = write_mixed_directory(tmp_path / "mixed")
+    assert _outcome(root, "duckdb") == (
+        f"{root / 'b.jsonl'}: field 'g' holds text on line 1 of the file, and a number on line 1 "
+        f"of {root / 'a.jsonl'}; expected one kind of value in every record of every file"
+    )

@@ -18,6 +18,7 @@ import pytest
 import bias_ledger
 from bias_ledger.errors import InputError
 from tests.engines.nan_files import write_nan_file, write_scores
+from tests.engines.test_engine_parity_json_kinds import write_mixed_directory
 
 pytestmark = [
     pytest.mark.slow,
@@ -179,3 +180,15 @@ def test_missing_scores_and_regression_values_name_file_and_rows_alike(
                 "rows)"
             )
             assert found["duckdb"] == found["arrow"] and found["spark"] == found["arrow"]
+
+
+def test_a_json_lines_directory_of_two_kinds_is_refused_alike(spark: Any, tmp_path: Path) -> None:
+    # Spark read the field as text and merged 3 and "x0" into groups of one column.
+    root = write_mixed_directory(tmp_path / "mixed")
+    args = {"label": "y", "prediction": "p", "sensitive": ["g"]}
+    with pytest.raises(InputError) as duckdb:
+        bias_ledger.audit(root, **args, engine="duckdb")
+    with pytest.raises(InputError) as on_spark:
+        bias_ledger.audit(root, **args, engine="spark")
+    assert str(duckdb.value).startswith(f"{root / 'b.jsonl'}: field 'g' holds text on line 1")
+    assert str(on_spark.value) == str(duckdb.value)
