@@ -185,7 +185,7 @@ def test_missing_scores_and_regression_values_name_file_and_rows_alike(
 def test_a_json_lines_directory_of_two_kinds_is_refused_alike(spark: Any, tmp_path: Path) -> None:
     # Spark read the field as text and merged 3 and "x0" into groups of one column.
     root = write_mixed_directory(tmp_path / "mixed")
-    args = {"label": "y", "prediction": "p", "sensitive": ["g"]}
+    args: dict[str, Any] = {"label": "y", "prediction": "p", "sensitive": ["g"]}
     with pytest.raises(InputError) as duckdb:
         bias_ledger.audit(root, **args, engine="duckdb")
     with pytest.raises(InputError) as on_spark:
