@@ -29,6 +29,7 @@ from bias_ledger.errors import InputError
 from bias_ledger.io.late_types import TypeChanged, retry_wider
 from bias_ledger.io.load import check_mapping, digest_inputs, needed_columns, no_column_error
 from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, InputFile
+from bias_ledger.io.prefetch import prefetched
 from bias_ledger.io.read import (
     Source,
     check_columns,
@@ -110,7 +111,8 @@ def _count_statistics(
 
     try:
         for part in batches(path, fmt, schema, columns, default_na=default_na):
-            for batch in part:
+            # The next batches are read on the other core while this one is summed.
+            for batch in prefetched(part):
                 counter.add(batch)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise read_fail(path, fmt, exc) from None
