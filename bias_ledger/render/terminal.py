@@ -32,10 +32,9 @@ def fmt(value: Value, *, digits: int = 3) -> Text:
     """A metric value for a table cell; undefined values show as a dim 'n/a'."""
     if value.value is None:
         return Text("n/a", style="dim")
-    number = value.value
-    if float(number).is_integer() and abs(number) >= 1:
-        return Text(f"{int(number):,}")
-    return Text(f"{number:.{digits}f}")
+    from bias_ledger.render.terminal_tasks import number_text
+
+    return Text(number_text(value.value, digits))
 
 
 def header(result: AuditResult) -> Table:

@@ -15,20 +15,33 @@ from bias_ledger.metrics.regression_results import RegressionFeatureResult
 from bias_ledger.render.fit import Column, FittedTable, Listing
 from bias_ledger.render.safe_text import safe as escape
 
+HUGE = 1e15
+"""From this size on a number is written in scientific notation: a regression's mean of 1e200
+was a line of 201 digits."""
+
+
+def number_text(number: float, digits: int = 3) -> str:
+    """An integer with thousands separators, else ``digits`` decimals; huge ones as ``1.5e+200``."""
+    if abs(number) >= HUGE:
+        return f"{number:.{digits + 1}g}"
+    if float(number).is_integer() and abs(number) >= 1:
+        return f"{int(number):,}"
+    return f"{number:.{digits}f}"
+
 
 def fmt_json(value: Mapping[str, Any] | None, digits: int = 3) -> Text:
     """A recorded VALUE ({"value": x} or {"value": null, "reason": ...}) for a cell."""
     if value is None or value.get("value") is None:
         return Text("n/a", style="dim")
-    return Text(f"{value['value']:.{digits}f}")
+    number = value["value"]
+    return Text(f"{number:.{digits + 1}g}" if abs(number) >= HUGE else f"{number:.{digits}f}")
 
 
 def interval_text(value: Value) -> Text:
     if value.value is None:
         return Text("n/a", style="dim")
     if value.interval is None:
-        number = value.value
-        return Text(f"{int(number):,}" if float(number).is_integer() else f"{number:.3f}")
+        return Text(number_text(value.value))
     return Text(f"{value.value:.3f} [{value.interval.low:.3f}, {value.interval.high:.3f}]")
 
 

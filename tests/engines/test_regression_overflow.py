@@ -174,3 +174,17 @@ def test_a_weighted_product_that_overflows_names_the_weight() -> None:
         sums.mean(0, "prediction")
     assert sums.mean(1, "squared_error") == 1.0
     assert sums.mean(0, "label") == pytest.approx((1e10 + 2.0) / (1e10 + 1.0), rel=1e-15)
+
+
+def test_the_terminal_table_writes_huge_means_in_scientific_notation(tmp_path: Path) -> None:
+    """Before: group a's mean absolute error (6.7e199) was written as 200 digits."""
+    import re
+
+    path = write(_table(), tmp_path / "data.csv")
+    args: list[str | Path] = ["audit", path, "--label", "y", "--prediction", "p"]
+    done = run_cli(
+        *args, "--task", "regression", "--sensitive", "g", "--no-record", env=cli_env(tmp_path)
+    )
+    assert done.returncode == 0, done.stderr
+    assert "6.667e+199" in done.stdout and "n/a" in done.stdout
+    assert re.search(r"[0-9,]{30}", done.stdout) is None, done.stdout
