@@ -111,7 +111,8 @@ def record_report(record: Mapping[str, Any]) -> RenderableType:
             (
                 item["role"],
                 f"{item['name']} {_rows(item['rows'])} {item['size']} bytes "
-                f"blake3:{item['blake3']}",
+                f"blake3:{item['blake3']} "
+                + (f"sha256:{item['sha256']}" if item.get("sha256") else "SHA-256 not recorded"),
             )
             for item in payload["inputs"]
         ]

@@ -178,9 +178,12 @@ def _details(payload: Mapping[str, Any]) -> list[Block]:
     blocks: list[Block] = [Heading(3, "Inputs and parameters")]
     blocks.append(
         Table(
-            ("role", "file", "format", "bytes", "rows", "BLAKE3"),
+            ("role", "file", "format", "bytes", "rows", "BLAKE3", "SHA-256"),
             tuple(
-                tuple(text(i.get(k)) for k in ("role", "name", "format", "size", "rows", "blake3"))
+                (
+                    *(text(i.get(k)) for k in ("role", "name", "format", "size", "rows", "blake3")),
+                    text(i["sha256"]) if i.get("sha256") else "not recorded",
+                )
                 for i in payload.get("inputs", ())
             ),
         )

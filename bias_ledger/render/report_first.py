@@ -150,7 +150,8 @@ def facts_table(record: Mapping[str, Any], record_hash: str) -> Table:
         (
             f"{text(item.get('role'))} file",
             f"{text(item.get('name'))}: {_count(item.get('rows'))} rows, "
-            f"{_count(item.get('size'))} bytes, BLAKE3 {text(item.get('blake3'))}",
+            f"{_count(item.get('size'))} bytes, BLAKE3 {text(item.get('blake3'))}, "
+            + (f"SHA-256 {text(item['sha256'])}" if item.get("sha256") else "SHA-256 not recorded"),
         )
         for item in inputs
     )

@@ -104,6 +104,7 @@ class LL144Audit:
                     "size": item.size,
                     "blake3": item.blake3,
                     "rows": item.rows,
+                    **({"sha256": item.sha256} if item.sha256 is not None else {}),
                 }
                 for role, item in zip(roles, self.inputs, strict=False)
             ],

@@ -15,7 +15,7 @@ import numpy.typing as npt
 from bias_ledger.errors import InputError
 from bias_ledger.input_options import DEFAULT_MAX_GROUPS
 from bias_ledger.io.columns import Located, label_domain, missing, text, to_bool, to_score
-from bias_ledger.io.digest import digest_file
+from bias_ledger.io.digest import file_digests
 from bias_ledger.io.load import read_inputs
 from bias_ledger.io.model import ColumnMapping, FileFormat, InputFile, JoinMode
 from bias_ledger.io.read import check_readable, detect_format
@@ -47,7 +47,7 @@ class LL144Data:
     """The validated columns of an LL144 audit, with the files they came from."""
 
     inputs: tuple[InputFile, ...]
-    """The dataset file, then the predictions file when there is one (BLAKE3 digests)."""
+    """The dataset file, then the predictions file when there is one (BLAKE3 and SHA-256)."""
     rows: int
     """Every individual assessed, unknown categories included."""
     selected: npt.NDArray[np.bool_] | None
@@ -132,6 +132,16 @@ def load_ll144_data(data: Path, predictions: Path | None, columns: LL144Columns)
     race = _coded(located[columns.race_ethnicity], columns.unknown_values, columns.max_groups)
     inputs = []
     for path, fmt, rows in zip(paths, formats, file_rows, strict=True):
-        digest, size = digest_file(path)
-        inputs.append(InputFile(str(path), path.name, fmt, size, digest, rows))
+        digests = file_digests(path)  # SHA-256 too, as every audit records (FORMAT.md 10.2)
+        inputs.append(
+            InputFile(
+                path=str(path),
+                name=path.name,
+                format=fmt,
+                size=digests.size,
+                blake3=digests.blake3,
+                rows=rows,
+                sha256=digests.sha256,
+            )
+        )
     return LL144Data(tuple(inputs), len(column.data), selected, scores, sex, race)
