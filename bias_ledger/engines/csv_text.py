@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from bias_ledger.io.model import FileFormat
 
 @dataclass(frozen=True)
 class ArrowTyping:
-    """The arrow engine's types for CSV columns read as text."""
+    """The arrow engine's starting types for CSV columns read as text."""
 
     first: Mapping[str, Any]
     """Column name to its pyarrow field as inferred from the first block of the first file
@@ -34,17 +34,29 @@ class ArrowTyping:
     """Whether pyarrow's usual spellings of missing ("NA", "null", ...) are missing."""
     where: str
     """The input, as messages name it."""
-    decided: dict[str, Any] = field(default_factory=dict)
-    """Column name to the field it was finally read as (filled by :meth:`typed`): later
-    queries convert their values to the same type."""
+
+    def typer(self) -> ColumnTyper:
+        """A converter from these starting types, for one read of the input."""
+        return ColumnTyper(self)
+
+
+class ColumnTyper:
+    """Text columns converted to the arrow engine's types, widened as later queries find
+    wider values: the one mutable part (the types decided so far) of one read of an input."""
+
+    def __init__(self, typing: ArrowTyping) -> None:
+        self.typing = typing
+        self.decided: dict[str, Any] = {}
+        """Column name to the field it was finally read as (filled by :meth:`typed`): later
+        queries convert their values to the same type."""
 
     def typed(self, table: Any) -> Any:
-        """``table`` with each text column of :attr:`first` converted to the arrow type."""
+        """``table`` with each text column of the starting types converted to the arrow type."""
         import pyarrow as pa
 
         for index, name in enumerate(table.column_names):
             column = table.column(index)
-            if name not in self.first or not _is_text(column.type):
+            if name not in self.typing.first or not _is_text(column.type):
                 continue
             converted = self._convert(name, column.cast(pa.string()))
             table = table.set_column(index, name, converted)
@@ -62,20 +74,21 @@ class ArrowTyping:
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        first = self.typing.first[name]
         distinct = pc.unique(column.drop_null()) if len(column) else None
         if distinct is None or len(distinct) == 0:
-            kind = self.decided.get(name, self.first[name]).type
+            kind = self.decided.get(name, first).type
             return pa.nulls(len(column), kind if not pa.types.is_null(kind) else pa.string())
-        fields = [self.decided.get(name, self.first[name])]
+        fields = [self.decided.get(name, first)]
 
         def parse() -> Any:
             try:
-                return _parse(distinct.to_pylist(), fields[-1].type, self.default_na)
+                return _parse(distinct.to_pylist(), fields[-1].type, self.typing.default_na)
             except pa.ArrowInvalid as exc:
                 found = late_value(exc)
                 if found is None:
                     raise
-                raise TypeChanged(str(exc), Path(self.where), name, found.value) from None
+                raise TypeChanged(str(exc), Path(self.typing.where), name, found.value) from None
 
         def widen(changed: TypeChanged) -> bool:
             kind = wider(fields[-1], changed.value)

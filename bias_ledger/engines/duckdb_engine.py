@@ -26,7 +26,7 @@ from bias_ledger.engines.aggregated import (
     weight_sql,
 )
 from bias_ledger.engines.arrow_batches import locator
-from bias_ledger.engines.csv_text import ArrowTyping, arrow_typing
+from bias_ledger.engines.csv_text import ArrowTyping, ColumnTyper, arrow_typing
 from bias_ledger.engines.sources import Dataset, DatasetKind, fingerprint, resolve_dataset
 from bias_ledger.engines.sql_input import SqlInput, rows_text
 from bias_ledger.engines.statistics import needs_statistics, statistics_audit
@@ -507,7 +507,7 @@ def _typing(
     mapping: ColumnMapping,
     numbers: Mapping[str, str],
     where: str,
-) -> ArrowTyping:
+) -> ColumnTyper:
     """How the text columns of CSV datasets (labels, predictions, groups) become typed."""
     typed = [name for name in audited_columns(mapping) if name not in numbers]
     first: dict[str, Any] = {}
@@ -517,7 +517,7 @@ def _typing(
             first.update(
                 arrow_typing(item.files, present, default_na=mapping.default_na, where=where).first
             )
-    return ArrowTyping(first=first, default_na=mapping.default_na, where=where)
+    return ArrowTyping(first=first, default_na=mapping.default_na, where=where).typer()
 
 
 def _file_of(name: str, datasets: Sequence[Dataset], names: Sequence[Sequence[str]]) -> str:
@@ -546,7 +546,7 @@ def locator_for(
     datasets: Sequence[Dataset],
     names: Sequence[Sequence[str]],
     mapping: ColumnMapping,
-    typing: ArrowTyping,
+    typing: ColumnTyper,
 ) -> tuple[dict[str, Any] | None, Callable[[Located, Any], str] | None]:
     """The files of the columns and the namer of the rows behind aggregated rows, as the arrow
     engine names them (by reading the column again with pyarrow); (None, None) for
@@ -610,7 +610,7 @@ def _statistics_input(
     source: str,
     datasets: Sequence[Dataset],
     digests: Callable[[], Any],
-    typing: ArrowTyping,
+    typing: ColumnTyper,
     failed: Callable[[Exception], Exception],
 ) -> SqlInput:
     """Score and regression audits: the engine computes histograms and sums (no rows back)."""

@@ -115,7 +115,7 @@ def _csv_frame(reader: Any, paths: list[str], mapping: ColumnMapping) -> Any:
     timestamps, ``1_000``); missing values as the arrow engine spells them (only empty cells
     with --no-default-na); numeric columns cast as pyarrow converts them
     (:mod:`bias_ledger.engines.csv_numbers`); the other audited columns are typed afterwards
-    as the arrow engine types them (:class:`bias_ledger.engines.csv_text.ArrowTyping`)."""
+    as the arrow engine types them (:class:`bias_ledger.engines.csv_text.ColumnTyper`)."""
     import pyarrow.csv as pcsv
 
     frame = reader.csv(paths, header=True, inferSchema=False, nullValue="", emptyValue="")
@@ -226,14 +226,15 @@ def _typing(dataset: Dataset | None, names: Sequence[str], mapping: ColumnMappin
     name its rows (as on the duckdb engine, by reading a column of one file again)."""
     roles = numbers_by_role(mapping)
     if dataset is None:
-        return ArrowTyping({}, mapping.default_na, ""), {}, None, None, None
+        return ArrowTyping({}, mapping.default_na, "").typer(), {}, None, None, None
     read = where_read([dataset], [list(names)], mapping) or {}
     if dataset.format is not FileFormat.CSV:
-        typing = ArrowTyping({}, mapping.default_na, dataset.spec)
+        typing = ArrowTyping({}, mapping.default_na, dataset.spec).typer()
         files, locate = locator_for([dataset], [list(names)], mapping, typing)
         return typing, {}, files, locate, weights_named(read, mapping)
     typed = [name for name in audited_columns(mapping) if name not in roles]
-    typing = arrow_typing(dataset.files, typed, default_na=mapping.default_na, where=dataset.spec)
+    start = arrow_typing(dataset.files, typed, default_na=mapping.default_na, where=dataset.spec)
+    typing = start.typer()
     numbers = {
         name: NumberColumn(
             name,
