@@ -11,7 +11,6 @@ directory (``publish DIR``) goes through this module:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 from collections.abc import Callable
@@ -20,9 +19,8 @@ from typing import BinaryIO, TypeVar
 
 from bias_ledger.errors import BiasLedgerError, InputError
 from bias_ledger.ledger.files import (
-    fsync_directory,
     open_regular,
-    temporary_name,
+    replacing,
     write_all,
     write_atomically,
 )
@@ -145,20 +143,7 @@ def write_output_stream(
                 return produce(stream)
         target = path.resolve()
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = temporary_name(target)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(temporary, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
-        try:
-            with os.fdopen(fd, "wb") as stream:
-                result = produce(stream)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
-        fsync_directory(target.parent)
-        return result
+        with replacing(target) as fd, os.fdopen(fd, "wb", closefd=False) as stream:
+            return produce(stream)
     except OSError as exc:
         raise InputError(f"{path}: cannot write the {what} ({exc.strerror or exc})") from None

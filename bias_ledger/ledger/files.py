@@ -4,8 +4,9 @@ Standard library only (the verifier's trusted core uses it). Every reader of a l
 input file opens it through :func:`open_regular`, so a FIFO, a device (``/dev/zero``), a socket
 or a directory is refused with one line instead of hanging or exhausting memory; files inside a
 ledger are opened without following symlinks. Every replacement of a file goes through
-:func:`write_atomically`: an unpredictable temporary name created with ``O_EXCL | O_NOFOLLOW``,
-fsync, rename, fsync of the directory.
+:func:`write_atomically` (or :func:`replacing`, for a file written as a stream): an
+unpredictable temporary name created with ``O_EXCL | O_NOFOLLOW``, fsync, rename, fsync of the
+directory (the fsyncs only when ``durable``, the default).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import errno
 import os
 import secrets
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from bias_ledger.errors import BiasLedgerError, InputError
@@ -127,21 +129,29 @@ def temporary_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
 
 
-def write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``data`` so that readers see the old or the new file, never a mix.
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+_CREATE |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+@contextlib.contextmanager
+def replacing(path: Path, *, durable: bool = True, mode: int = 0o644) -> Iterator[int]:
+    """Yield the descriptor of a new temporary file that replaces ``path`` when the block ends.
 
     The temporary file is created with ``O_EXCL | O_NOFOLLOW`` under an unpredictable name in
-    the same directory, fsynced, renamed over ``path`` (a rename replaces a symlink or hard
-    link at ``path`` itself, never the file it points to) and the directory fsynced. On any
-    failure the temporary file is removed and ``path`` is unchanged; the ``OSError`` passes.
+    the same directory and renamed over ``path`` (a rename replaces a symlink or hard link at
+    ``path`` itself, never the file it points to), so readers see the old or the new file,
+    never a mix. ``durable`` fsyncs the file before the rename and the directory after it; a
+    caller that makes many files durable at once (one ``os.sync``) passes ``False``. If the
+    block or any step fails, the temporary file is removed, ``path`` is unchanged and the
+    exception passes. The descriptor is closed here, not by the block.
     """
     temporary = temporary_name(path)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(temporary, flags | getattr(os, "O_CLOEXEC", 0), mode)
+    fd = os.open(temporary, _CREATE, mode)
     try:
         try:
-            write_all(fd, data)
-            os.fsync(fd)
+            yield fd
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(temporary, path)
@@ -149,4 +159,12 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-    fsync_directory(path.parent)
+    if durable:
+        fsync_directory(path.parent)
+
+
+def write_atomically(path: Path, data: bytes, *, durable: bool = True, mode: int = 0o644) -> None:
+    """Replace ``path`` with ``data`` through :func:`replacing` (``durable``: fsync the file
+    and its directory, so the new bytes survive a crash once this returns)."""
+    with replacing(path, durable=durable, mode=mode) as fd:
+        write_all(fd, data)

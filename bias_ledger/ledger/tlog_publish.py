@@ -10,7 +10,6 @@ holding an older checkpoint still find the tiles it names.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from bias_ledger.errors import InputError, LedgerError, VerificationError
 from bias_ledger.ledger import note
-from bias_ledger.ledger.files import describe_mode, temporary_name, write_all, write_atomically
+from bias_ledger.ledger.files import describe_mode, write_atomically
 from bias_ledger.ledger.state import record_hash
 from bias_ledger.ledger.tlog_checkpoint import parse_checkpoint
 from bias_ledger.ledger.tlog_entry import LogEntry, parse_entry, record_path
@@ -122,23 +121,9 @@ def _inside(target: Path, relative: str) -> Path:
 
 
 def _write(target: Path, relative: str, data: bytes) -> None:
-    """Write under an unpredictable temporary name (created exclusively, never through a
-    link), then rename: a reader never sees half a file. Durability comes from one
-    ``os.sync`` before the checkpoint is written, not an fsync per file."""
-    path = _inside(target, relative)
-    temporary = temporary_name(path)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(temporary, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
-    try:
-        try:
-            write_all(fd, data)
-        finally:
-            os.close(fd)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    """Replace ``target / relative`` atomically (a reader never sees half a file) but not
+    durably: one ``os.sync`` before the checkpoint is written replaces an fsync per file."""
+    write_atomically(_inside(target, relative), data, durable=False)
 
 
 def _changed_tiles(old_size: int, size: int) -> list[Tile]:

@@ -7,7 +7,6 @@ only to save a round trip: a witness's 409 answer corrects it.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,7 +121,4 @@ def save_hints(ledger_dir: Path, hints: dict[str, int]) -> None:
     It is only a hint (a witness's 409 corrects a stale one), so it does not pay for the two
     fsyncs that would add ~20 ms to every append; the rename still keeps it whole.
     """
-    path = ledger_dir / HINTS_FILE
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(canonical.encode(hints) + b"\n")
-    os.replace(temporary, path)
+    write_atomically(ledger_dir / HINTS_FILE, canonical.encode(hints) + b"\n", durable=False)
