@@ -4,7 +4,6 @@ both, with the same verifier key: both must accept it, or both refuse it."""
 
 from __future__ import annotations
 
-import base64
 import struct
 from collections.abc import Callable
 from pathlib import Path
@@ -25,17 +24,13 @@ from bias_ledger.ledger.note import (
 )
 from bias_ledger.ledger.tlog_checkpoint import Checkpoint, parse_checkpoint
 from tests.witness.conftest import notetool  # noqa: F401  (the session fixture)
-from tests.witness.helpers import run_notetool
+from tests.witness.helpers import run_notetool, signature_line
 
 ORIGIN = "example.com/audits/0123456789abcdef"
 TEXT = Checkpoint(ORIGIN, 7, bytes(range(32))).text()
 LOG_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 OTHER_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
 Build = Callable[[], bytes]
-
-
-def _line(name: str, payload: bytes) -> bytes:
-    return f"— {name} ".encode() + base64.b64encode(payload) + b"\n"
 
 
 def _signed(text: str = TEXT) -> NoteSignature:
@@ -51,7 +46,7 @@ def _note(*lines: bytes, text: str = TEXT) -> bytes:
 
 
 def _own() -> bytes:
-    return _line(ORIGIN, _payload(_signed()))
+    return signature_line(ORIGIN, _payload(_signed()))
 
 
 def _stray_low_bits(line: bytes) -> bytes:
@@ -67,7 +62,7 @@ def _stray_low_bits(line: bytes) -> bytes:
 
 def _unknown_then_own() -> bytes:
     stranger = sign_text(TEXT, "witness.example/w1", OTHER_KEY)
-    return _note(_line(stranger.name, _payload(stranger)), _own())
+    return _note(signature_line(stranger.name, _payload(stranger)), _own())
 
 
 def _own_then_garbage_by_same_key() -> bytes:
@@ -75,33 +70,33 @@ def _own_then_garbage_by_same_key() -> bytes:
     # one verifier before checking them; we check it, as signed-note says (STRICTER_THAN_GO).
     bad = bytearray(_payload(_signed()))
     bad[-1] ^= 1
-    return _note(_own(), _line(ORIGIN, bytes(bad)))
+    return _note(_own(), signature_line(ORIGIN, bytes(bad)))
 
 
 def _garbage_then_own_by_same_key() -> bytes:
     bad = bytearray(_payload(_signed()))
     bad[-1] ^= 1
-    return _note(_line(ORIGIN, bytes(bad)), _own())
+    return _note(signature_line(ORIGIN, bytes(bad)), _own())
 
 
 def _same_key_id_other_name() -> bytes:
     # The trusted key's ID under another name: an unknown key (name and ID must both match).
     signature = _signed()
-    return _note(_line("impostor.example", _payload(signature)), _own())
+    return _note(signature_line("impostor.example", _payload(signature)), _own())
 
 
 def _only_same_key_id_other_name() -> bytes:
-    return _note(_line("impostor.example", _payload(_signed())))
+    return _note(signature_line("impostor.example", _payload(_signed())))
 
 
 def _cosignature_by_unknown_witness() -> bytes:
     cosig = cosign_text(TEXT, "witness.example/w1", OTHER_KEY, 1764547200)
-    return _note(_own(), _line(cosig.name, _payload(cosig)))
+    return _note(_own(), signature_line(cosig.name, _payload(cosig)))
 
 
 def _extension_lines() -> bytes:
     text = TEXT + "extension one\nx\n"
-    return _note(_line(ORIGIN, _payload(_signed(text))), text=text)
+    return _note(signature_line(ORIGIN, _payload(_signed(text))), text=text)
 
 
 def _own_stray_low_bits() -> bytes:
@@ -110,7 +105,7 @@ def _own_stray_low_bits() -> bytes:
 
 def _unknown_stray_low_bits_then_own() -> bytes:
     stranger = sign_text(TEXT, "witness.example/w1", OTHER_KEY)
-    return _note(_stray_low_bits(_line(stranger.name, _payload(stranger))), _own())
+    return _note(_stray_low_bits(signature_line(stranger.name, _payload(stranger))), _own())
 
 
 def _unpadded() -> bytes:
@@ -148,7 +143,7 @@ def _empty_signature_block() -> bytes:
 
 def _huge_text() -> bytes:
     text = TEXT + "e\n" * (1 << 20)
-    return _note(_line(ORIGIN, _payload(_signed(text))), text=text)
+    return _note(signature_line(ORIGIN, _payload(_signed(text))), text=text)
 
 
 CASES: dict[str, Build] = {

@@ -3,12 +3,9 @@ the server dropped is reopened, and anything but 200 or 404 (a redirect too) is 
 
 from __future__ import annotations
 
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +15,10 @@ from bias_ledger.errors import InputError, VerificationError
 from bias_ledger.ledger.tlog_source import HttpSource
 from bias_ledger.ledger.tlog_verify import verify_log
 from tests.ledger2.helpers import copied_v2
+from tests.ledger2.local_http import QuietHandler, serving
 
 
-class _Handler(SimpleHTTPRequestHandler):
+class _Handler(QuietHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, unlike python -m http.server
     connections: list[int]
     drop_after_each: bool = False
@@ -29,9 +27,6 @@ class _Handler(SimpleHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.connections.append(1)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
     def do_GET(self) -> None:
         if self.path.startswith("http://"):  # a request made to this server as a proxy
@@ -53,15 +48,8 @@ class _Handler(SimpleHTTPRequestHandler):
 @contextmanager
 def _server(directory: Path, **options: Any) -> Iterator[tuple[str, list[int]]]:
     connections: list[int] = []
-    handler = type("Handler", (_Handler,), {"connections": connections, **options})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(directory)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", connections
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(directory, _Handler, connections=connections, **options) as url:
+        yield url, connections
 
 
 def test_a_keep_alive_server_serves_the_whole_log_over_few_connections(

@@ -9,28 +9,23 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bias_ledger.ledger.tlog_source import HttpSource
 from bias_ledger.ledger.tlog_verify import verify_log
 from tests.ledger2.helpers import copied_v2
+from tests.ledger2.local_http import QuietHandler, serving
 
 RECORDS = 24
 
 
-class _Slow(SimpleHTTPRequestHandler):
+class _Slow(QuietHandler):
     """Answers a record after 10 ms, counting the requests waiting for an answer at once."""
 
     lock: threading.Lock
     state: dict[str, int]
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
     def do_GET(self) -> None:
         if not self.path.startswith("/records/"):
@@ -53,16 +48,8 @@ class _Slow(SimpleHTTPRequestHandler):
 def _server(directory: Path, protocol: str) -> Iterator[tuple[str, dict[str, int]]]:
     state = {"now": 0, "peak": 0}
     fields = {"protocol_version": protocol, "lock": threading.Lock(), "state": state}
-    handler = type("Handler", (_Slow,), fields)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(directory)))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", state
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(directory, _Slow, **fields) as url:
+        yield url, state
 
 
 @pytest.mark.parametrize(

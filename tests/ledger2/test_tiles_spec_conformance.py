@@ -6,11 +6,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +30,7 @@ from bias_ledger.ledger.tlog_tiles import (
 )
 from bias_ledger.ledger.tlog_verify import verify_log
 from tests.ledger2.helpers import copied_v2
+from tests.ledger2.local_http import QuietHandler, serving
 
 TILE_PATH = re.compile(
     r"tile/(?P<level>entries|0|[1-9]|[1-5][0-9]|6[0-3])/(?P<index>(?:x[0-9]{3}/)*[0-9]{3})"
@@ -93,7 +91,7 @@ def test_a_published_log_is_exactly_the_spec_layout(
     assert (site / "tile/1/000.p/1").read_bytes() == row[0]
 
 
-class _Gzipping(SimpleHTTPRequestHandler):
+class _Gzipping(QuietHandler):
     """Serves every file gzipped with ``Content-Encoding: gzip`` whatever the request asked (as
     a bucket of pre-compressed objects does), or with ``coding`` when set."""
 
@@ -101,9 +99,6 @@ class _Gzipping(SimpleHTTPRequestHandler):
     accepted: list[str | None]
     coding = "gzip"
     payload: bytes | None = None
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
     def do_GET(self) -> None:
         self.accepted.append(self.headers.get("Accept-Encoding"))
@@ -124,15 +119,8 @@ class _Gzipping(SimpleHTTPRequestHandler):
 @contextmanager
 def _server(directory: Path, **options: Any) -> Iterator[tuple[str, list[str | None]]]:
     accepted: list[str | None] = []
-    handler = type("Handler", (_Gzipping,), {"accepted": accepted, **options})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(directory)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", accepted
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(directory, _Gzipping, accepted=accepted, **options) as url:
+        yield url, accepted
 
 
 def test_a_log_that_gzips_every_file_unasked_verifies(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import pytest
@@ -22,14 +21,10 @@ from bias_ledger.ledger.note import (
     with_signatures,
 )
 from bias_ledger.ledger.tlog_checkpoint import Checkpoint, parse_checkpoint
-from tests.witness.helpers import run_notetool, seed_of
+from tests.witness.helpers import b64, new_log_key, run_notetool, seed_of
 
 ORIGIN = "example.com/audits"
 TEXT = Checkpoint(ORIGIN, 20852163, bytes(range(32))).text()
-
-
-def _b64(value: bytes) -> str:
-    return base64.b64encode(value).decode()
 
 
 def _key_name_and_id(vkey: str) -> str:
@@ -42,7 +37,7 @@ def test_go_opens_our_checkpoint_and_its_verifier_key(notetool: Path) -> None:
     done = run_notetool(notetool, "open", vkey, stdin=sign_note(TEXT, ORIGIN, key))
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode() == TEXT + f"verified {_key_name_and_id(vkey)}\n"
-    go_vkey = run_notetool(notetool, "vkey", ORIGIN, _b64(raw_public_key(key.public_key())))
+    go_vkey = run_notetool(notetool, "vkey", ORIGIN, b64(raw_public_key(key.public_key())))
     assert go_vkey.stdout.decode().strip() == vkey
 
 
@@ -55,9 +50,8 @@ def test_we_open_goes_note_and_parse_its_keys(notetool: Path) -> None:
 
 
 def test_same_key_signs_the_same_bytes_in_go_and_here(notetool: Path) -> None:
-    key = Ed25519PrivateKey.generate()
-    verifier = note_verifier(ORIGIN, key.public_key())
-    material = _b64(bytes([1]) + seed_of(key))
+    key, verifier = new_log_key(ORIGIN)
+    material = b64(bytes([1]) + seed_of(key))
     skey = f"PRIVATE+KEY+{ORIGIN}+{verifier.key_id:08x}+{material}"
     go_signed = run_notetool(notetool, "sign", skey, stdin=TEXT.encode())
     assert go_signed.returncode == 0, go_signed.stderr
@@ -83,10 +77,10 @@ def test_cosignatures_verify_across_implementations(notetool: Path) -> None:
     log_key, witness_key = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     witness = "witness.example/w1"
     checkpoint = sign_note(TEXT, ORIGIN, log_key)
-    public_b64 = _b64(raw_public_key(witness_key.public_key()))
+    public_b64 = b64(raw_public_key(witness_key.public_key()))
     # Go's cosignature, checked here:
     go_line = run_notetool(
-        notetool, "cosign", witness, _b64(seed_of(witness_key)), "1679315147", stdin=checkpoint
+        notetool, "cosign", witness, b64(seed_of(witness_key)), "1679315147", stdin=checkpoint
     ).stdout
     cosigned = checkpoint + go_line
     verifier = note_verifier(witness, witness_key.public_key(), COSIGNATURE_V1)
@@ -127,8 +121,7 @@ def test_cosignatures_verify_across_implementations(notetool: Path) -> None:
     ],
 )
 def test_malformed_notes_are_rejected_here_and_by_go(notetool: Path, mutation: object) -> None:
-    key = Ed25519PrivateKey.generate()
-    verifier = note_verifier(ORIGIN, key.public_key())
+    key, verifier = new_log_key(ORIGIN)
     assert callable(mutation)
     bad: bytes = mutation(sign_note(TEXT, ORIGIN, key))
     assert run_notetool(notetool, "open", verifier.verifier_key(), stdin=bad).returncode == 1

@@ -31,6 +31,7 @@ from bias_ledger.ledger.note import (
     sign_text,
 )
 from bias_ledger.ledger.tlog_checkpoint import Checkpoint, parse_checkpoint
+from tests.witness.helpers import new_log_key, signature_line
 
 SPEC_VKEY = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
 SPEC_NOTE = (
@@ -147,8 +148,7 @@ def test_checkpoint_texts_the_spec_forbids_are_refused(text: str) -> None:
 def test_sixteen_signatures_are_accepted_unknown_ones_ignored() -> None:
     # signed-note: verifiers MUST accept at least 16 signatures, MUST ignore unknown keys, even
     # with a known key's name (other ID) or a known key's ID (other name).
-    key = Ed25519PrivateKey.generate()
-    verifier = note_verifier("example.com/log", key.public_key())
+    key, verifier = new_log_key("example.com/log")
     text = Checkpoint("example.com/log", 1, bytes(32)).text()
     ours = sign_text(text, "example.com/log", key)
     same_name = sign_text(text, "example.com/log", Ed25519PrivateKey.generate())
@@ -165,8 +165,7 @@ def test_sixteen_signatures_are_accepted_unknown_ones_ignored() -> None:
 def test_a_failing_repeat_of_a_known_key_rejects_the_note() -> None:
     # signed-note: "If the key name and ID match a known key, verifiers MUST verify the
     # signature"; one that fails rejects the note, even after a valid line by the same key.
-    key = Ed25519PrivateKey.generate()
-    verifier = note_verifier("example.com/log", key.public_key())
+    key, verifier = new_log_key("example.com/log")
     good = sign_note(Checkpoint("example.com/log", 1, bytes(32)).text(), "example.com/log", key)
     bad_line = NoteSignature("example.com/log", verifier.key_id, bytes(64)).line().encode()
     with pytest.raises(VerificationError, match="invalid Ed25519 signature"):
@@ -180,9 +179,8 @@ def test_key_names_with_spaces_or_plus_are_refused(name: str) -> None:
     # signed-note: key names MUST be non-empty, without Unicode spaces or '+'.
     with pytest.raises(VerificationError):
         sign_text("x\n", name, Ed25519PrivateKey.generate())
-    line = f"— {name} " + base64.b64encode(bytes(68)).decode() + "\n"
     with pytest.raises(VerificationError):
-        parse_note(("x\n\n" + line).encode())
+        parse_note(b"x\n\n" + signature_line(name, bytes(68)))
 
 
 def test_signature_lines_need_the_em_dash() -> None:
