@@ -10,7 +10,6 @@ import binascii
 import functools
 import hashlib
 import os
-import secrets
 import struct
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from bias_ledger.errors import KeyFileError
-from bias_ledger.ledger.files import read_regular
+from bias_ledger.ledger.files import fsync_directory, read_regular, temporary_name
 
 KEY_TYPE = "ssh-ed25519"
 """The only key type bias-ledger signs and verifies with."""
@@ -234,7 +233,7 @@ def _create_exclusive(path: Path, data: bytes, mode: int) -> None:
     The bytes go to a temporary file that is then hard-linked into place: the link fails if
     ``path`` exists, and nobody can see a partly written key.
     """
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    temporary = temporary_name(path)
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(descriptor, "wb") as handle:
@@ -266,9 +265,5 @@ def write_private_key_file(
     _create_exclusive(path, private_key_to_openssh(key, passphrase), 0o600)
     public_line = public_key_openssh(key.public_key(), comment) + "\n"
     _create_exclusive(public_path, public_line.encode(), 0o644)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    fsync_directory(path.parent)
     return public_path
