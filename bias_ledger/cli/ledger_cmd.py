@@ -321,7 +321,6 @@ def checkpoint(ledger: LedgerOption = None, json_output: JsonOption = False) -> 
     """Print the latest signed checkpoint, to keep somewhere else."""
     import sys
 
-    from bias_ledger.errors import LedgerError
     from bias_ledger.ledger.checkpoint import parse_signed_checkpoint
     from bias_ledger.ledger.reader import (
         CHECKPOINT_FILE,
@@ -329,6 +328,7 @@ def checkpoint(ledger: LedgerOption = None, json_output: JsonOption = False) -> 
         read_meta,
         resolve_ledger_path,
     )
+    from bias_ledger.ledger.repair import missing_checkpoint
 
     path = resolve_ledger_path(ledger)
     if read_meta(path).format_version == 2:
@@ -339,7 +339,7 @@ def checkpoint(ledger: LedgerOption = None, json_output: JsonOption = False) -> 
     checkpoint_path = path / CHECKPOINT_FILE
     data = read_ledger_file(checkpoint_path, missing_ok=True)
     if data is None:
-        raise LedgerError(f"{path}: no checkpoint yet (the ledger has no records)")
+        raise missing_checkpoint(path)
     parsed, signature = parse_signed_checkpoint(data, source=str(checkpoint_path))
     if json_output:
         print_json({**parsed.to_json(), "signed_checkpoint": data.decode("ascii")})

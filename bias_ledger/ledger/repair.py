@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from bias_ledger.errors import LedgerError, VerificationError
+from bias_ledger.errors import BiasLedgerError, LedgerError, VerificationError
 from bias_ledger.ledger.checkpoint import parse_signed_checkpoint
 from bias_ledger.ledger.entry import parse_line
 from bias_ledger.ledger.files import fsync_directory, open_regular
@@ -76,6 +76,28 @@ def _truncate(path: Path, length: int) -> None:
         raise LedgerError(f"{records_path}: cannot truncate ({exc.strerror or exc})") from None
 
 
+def missing_checkpoint(path: Path) -> BiasLedgerError:
+    """Why a format-1 ledger has no checkpoint file: no record yet (exit 2), one record of an
+    interrupted first append (exit 2, the next append signs one), or removed (exit 3)."""
+    records = len(read_ledger(path).lines)
+    where = f"{path}/{CHECKPOINT_FILE}"
+    if records == 0:
+        return LedgerError(f"{where}: no checkpoint yet (the ledger has no records yet)")
+    if records == 1:
+        return LedgerError(
+            f"{where}: no checkpoint yet beside the ledger's 1 record (its append was "
+            "interrupted before signing one; the next append signs one)"
+        )
+    return _removed(where, records)
+
+
+def _removed(where: str, records: int) -> VerificationError:
+    return VerificationError(
+        f"{where}: missing, but {RECORDS_FILE} holds {records} records: the checkpoint was "
+        "removed (records may have been removed with it); run 'bias-ledger verify'"
+    )
+
+
 def fsck(path: Path, *, repair: bool) -> FsckReport:
     """Inspect the ledger; with ``repair``, drop an interrupted append and rebuild the state.
 
@@ -89,6 +111,8 @@ def fsck(path: Path, *, repair: bool) -> FsckReport:
             checkpoint_size = parse_signed_checkpoint(
                 stored.checkpoint, source=str(path / CHECKPOINT_FILE)
             )[0].size
+        elif len(stored.lines) > 1:  # as verify: appends never remove a checkpoint
+            raise _removed(str(path / CHECKPOINT_FILE), len(stored.lines))
         keep = len(stored.lines)
         while keep > 0 and not _readable(stored.lines[keep - 1], keep - 1, str(path)):
             keep -= 1
