@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bias_ledger import __version__
+from tests.chromium import render_in_chromium
 from tests.ledger.helpers import cli_env, run_cli
 
 from .helpers import cli, members, write_members
@@ -185,25 +186,10 @@ def test_html_report_is_self_contained_and_escaped(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_html_report_renders_in_chromium_without_errors(tmp_path: Path) -> None:
-    playwright = pytest.importorskip("playwright.sync_api")
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip("Debian's chromium is not installed")
     code, path = report_of(tmp_path, BUNDLE, "--trusted-keys", TRUSTED, name="r.html")
     assert code == 0
-    errors: list[str] = []
-    requests: list[str] = []
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=str(chromium))
-        page = browser.new_page()
-        page.on("console", lambda message: errors.append(message.text))
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("request", lambda request: requests.append(request.url))
-        page.goto(path.as_uri())
-        heading = page.inner_text("h1")
-        colour = page.eval_on_selector("h1 span", "e => getComputedStyle(e).color")
-        browser.close()
-    assert heading == "Verification report: VALID"
-    assert colour == "rgb(0, 102, 68)"  # the stylesheet applied: the CSP hash matches it
-    assert errors == []
-    assert requests == [path.as_uri()]
+    rendered = render_in_chromium(path, colour_of="h1 span")
+    assert rendered.heading == "Verification report: VALID"
+    assert rendered.colour == "rgb(0, 102, 68)"  # the stylesheet applied: the CSP hash matches it
+    assert rendered.errors == []
+    assert rendered.requests == [path.as_uri()]

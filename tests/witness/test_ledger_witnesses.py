@@ -33,6 +33,7 @@ from bias_ledger.ledger.record import RecordKind
 from bias_ledger.ledger.store import init_ledger
 from bias_ledger.witness.policy import check_witness_quorum, parse_witness_policy
 from bias_ledger.workflows.append import append_witnessed
+from tests.chromium import render_in_chromium
 from tests.ledger.helpers import audit_payload, write_small_csv
 from tests.witness.servers import RunningWitness, start_witness
 
@@ -191,26 +192,6 @@ def test_bundles_carry_the_cosignatures_and_verify_checks_them(
     assert code == 3 and "invalid cosignature by witness w1" in output, output
 
 
-def _render_in_chromium(path: Path) -> tuple[str, list[str], list[str]]:
-    """The report's heading, console errors and requests, as headless Chromium shows it."""
-    playwright = pytest.importorskip("playwright.sync_api")
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip("Debian's chromium is not installed")
-    errors: list[str] = []
-    requests: list[str] = []
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=str(chromium))
-        page = browser.new_page()
-        page.on("console", lambda message: errors.append(message.text))
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("request", lambda request: requests.append(request.url))
-        page.goto(path.as_uri())
-        heading = page.inner_text("h1")
-        browser.close()
-    return heading, errors, requests
-
-
 @pytest.mark.slow
 def test_verify_report_names_the_checkpoint_and_each_cosignature(
     tmp_path: Path, witnesses: Witnesses
@@ -280,9 +261,9 @@ def test_verify_report_names_the_checkpoint_and_each_cosignature(
         item["witness"]: item["status"] for item in json.loads(listed.read_text())["cosignatures"]
     }
     assert statuses == {"w1.example/witness": "not checked", "w2.example/witness": "not checked"}
-    heading, errors, requests = _render_in_chromium(html)
-    assert heading == "Verification report: VALID"
-    assert errors == [] and requests == [html.as_uri()]
+    rendered = render_in_chromium(html)
+    assert rendered.heading == "Verification report: VALID"
+    assert rendered.errors == [] and rendered.requests == [html.as_uri()]
 
 
 def test_a_fork_with_the_same_key_is_refused_and_fails_verify(
