@@ -274,13 +274,12 @@ def to_score(column: Located, role: str = "score") -> npt.NDArray[np.float64]:
     if not (pa.types.is_integer(data.type) or pa.types.is_floating(data.type)):
         raise InputError(_not_numbers(column, data, role))
     values = float_values(data)
-    if role != "score":
-        bad = ~np.isfinite(values)
-        if bad.any():
-            raise InputError(
-                f"{column.file}: {role} column {column.name!r} must hold finite numbers; found "
-                f"{int(bad.sum())} NaN or infinite values in {column.where(np.flatnonzero(bad))}"
-            )
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise InputError(
+            f"{column.file}: {role} column {column.name!r} must hold finite numbers; found "
+            f"{int(bad.sum())} NaN or infinite values in {column.where(np.flatnonzero(bad))}"
+        )
     return values
 
 

@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 import bias_ledger
@@ -96,3 +98,24 @@ def test_a_missing_label_of_a_scored_audit_is_named_first_alike(tmp_path: Path) 
     arrow = _outcome(path, "arrow", **SCORED)
     assert isinstance(arrow, str) and "label column 'y' has 1 missing value, in row 6" in arrow
     assert _outcome(path, "duckdb", **SCORED) == arrow
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_an_infinite_score_is_one_line_naming_file_column_and_rows(
+    tmp_path: Path, suffix: str
+) -> None:
+    # The arrow engine said "score must be finite; 1 rows are not (first: [49])".
+    path = write_scores(tmp_path / f"scores{suffix}")
+    if suffix == ".csv":
+        text = path.read_text().splitlines()
+        text[50] = "1,inf,a"
+        path.write_text("\n".join(text) + "\n")
+    else:
+        table = pq.read_table(path).to_pydict()
+        table["s"][49] = float("-inf")
+        pq.write_table(pa.table(table), path)
+    line = ", on line 51 of the file" if suffix == ".csv" else ""
+    assert _outcome(path, "arrow", **SCORED, drop_missing=True) == (
+        f"{path}: score column 's' must hold finite numbers; found 1 NaN or infinite values in "
+        f"row 50 (a 1-based data row){line}"
+    )
