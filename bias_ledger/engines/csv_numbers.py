@@ -83,41 +83,24 @@ def not_a_number(error: BaseException) -> NotANumber | None:
     return NotANumber(found.group("column"), found.group("value"))
 
 
-ROW_EXAMPLES = 5
-
-
 def refused_rows(
     path: Path, name: str, *, default_na: bool, hexadecimal: bool
 ) -> tuple[list[str], str]:
     """The values of CSV column ``name`` that :func:`cast_sql` refuses, and where they are:
     the first data rows (1-based) as the arrow engine names rows."""
-    import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.csv as pcsv
 
-    from bias_ledger.io import formats
-    from bias_ledger.io.columns import rows_phrase
-    from bias_ledger.io.csv_options import csv_read_options
+    from bias_ledger.engines.csv_text import ROW_EXAMPLES, rows_phrase_of, text_batches
 
-    options = formats.csv_convert_options([name], default_na=default_na)
-    options.column_types = {name: pa.string()}
     patterns = [FLOAT] + ([HEX] if hexadecimal else [])
     values: set[str] = set()
     found: list[int] = []
-    offset = 0
-    with pcsv.open_csv(
-        pa.input_stream(str(path)), read_options=csv_read_options(path), convert_options=options
-    ) as reader:
-        for batch in reader:
-            column = batch.column(0)
-            good = pc.is_null(column)
-            for pattern in patterns:
-                good = pc.or_(good, pc.match_substring_regex(column, pattern))
-            bad = pc.invert(pc.fill_null(good, True))
-            values.update(pc.unique(pc.filter(column, bad)).to_pylist())
-            if len(found) <= ROW_EXAMPLES:
-                found += [offset + int(i) + 1 for i in pc.indices_nonzero(bad).to_pylist()]
-            offset += batch.num_rows
-    if not found:
-        return [], "some rows"
-    return sorted(values), rows_phrase(path, found[:ROW_EXAMPLES], len(found) > ROW_EXAMPLES)
+    for offset, column in text_batches(path, name, default_na=default_na):
+        good = pc.is_null(column)
+        for pattern in patterns:
+            good = pc.or_(good, pc.match_substring_regex(column, pattern))
+        bad = pc.invert(pc.fill_null(good, True))
+        values.update(pc.unique(pc.filter(column, bad)).to_pylist())
+        if len(found) <= ROW_EXAMPLES:
+            found += [offset + int(i) + 1 for i in pc.indices_nonzero(bad).to_pylist()]
+    return (sorted(values) if found else []), rows_phrase_of(path, found)

@@ -12,7 +12,7 @@ here, so group names and label values are the arrow engine's by construction.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,28 +150,43 @@ def arrow_typing(
 ROW_EXAMPLES = 5
 
 
-def rows_holding(path: Path, name: str, value: str, *, default_na: bool) -> str:
-    """Where column ``name`` of a CSV file holds ``value``: its first data rows (1-based) as
-    the arrow engine names rows, and the file line of the first one."""
+def text_batches(path: Path, name: str, *, default_na: bool) -> Iterator[tuple[int, Any]]:
+    """Column ``name`` of a CSV file read as text, batch by batch: (rows before the batch,
+    its values), missing values null as the arrow engine spells them."""
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pcsv
 
     from bias_ledger.io.csv_options import csv_read_options
 
     options = formats.csv_convert_options([name], default_na=default_na)
     options.column_types = {name: pa.string()}
-    found: list[int] = []
     offset = 0
     with pcsv.open_csv(
         pa.input_stream(str(path)), read_options=csv_read_options(path), convert_options=options
     ) as reader:
         for batch in reader:
-            hits = pc.fill_null(pc.equal(batch.column(0), pa.scalar(value)), False)
-            found += [offset + int(i) + 1 for i in pc.indices_nonzero(hits).to_pylist()]
+            yield offset, batch.column(0)
             offset += batch.num_rows
-            if len(found) > ROW_EXAMPLES:
-                break
+
+
+def rows_phrase_of(path: Path, found: Sequence[int]) -> str:
+    """The first :data:`ROW_EXAMPLES` of the 1-based data rows ``found``, as messages name
+    rows ("some rows" if none)."""
     if not found:
         return "some rows"
     return rows_phrase(path, found[:ROW_EXAMPLES], len(found) > ROW_EXAMPLES)
+
+
+def rows_holding(path: Path, name: str, value: str, *, default_na: bool) -> str:
+    """Where column ``name`` of a CSV file holds ``value``: its first data rows (1-based) as
+    the arrow engine names rows, and the file line of the first one."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found: list[int] = []
+    for offset, column in text_batches(path, name, default_na=default_na):
+        hits = pc.fill_null(pc.equal(column, pa.scalar(value)), False)
+        found += [offset + int(i) + 1 for i in pc.indices_nonzero(hits).to_pylist()]
+        if len(found) > ROW_EXAMPLES:
+            break
+    return rows_phrase_of(path, found)
