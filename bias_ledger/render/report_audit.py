@@ -178,12 +178,19 @@ def _details(payload: Mapping[str, Any]) -> list[Block]:
     blocks: list[Block] = [Heading(3, "Inputs and parameters")]
     blocks.append(
         Table(
-            ("role", "file", "format", "bytes", "rows", "BLAKE3", "SHA-256"),
+            ("role", "file", "format", "bytes", "rows", "BLAKE3"),
             tuple(
-                (
-                    *(text(i.get(k)) for k in ("role", "name", "format", "size", "rows", "blake3")),
-                    text(i["sha256"]) if i.get("sha256") else "not recorded",
-                )
+                tuple(text(i.get(k)) for k in ("role", "name", "format", "size", "rows", "blake3"))
+                for i in payload.get("inputs", ())
+            ),
+        )
+    )
+    # A table of its own: a second 64-digit column would not fit a printed page.
+    blocks.append(
+        Table(
+            ("role", "SHA-256"),
+            tuple(
+                (text(i.get("role")), text(i["sha256"]) if i.get("sha256") else "not recorded")
                 for i in payload.get("inputs", ())
             ),
         )
