@@ -71,10 +71,11 @@ class AggregatedColumn(Located):
         )
 
 
-def weight_sql(column: str, identifier: Callable[[str], str]) -> str:
-    """SQL (DuckDB's and Spark's alike) of a weight's exponent and integer mantissa, as the
-    score and regression sums write values (:mod:`bias_ledger.engines.statistics_sql`); bad
-    weights get an exponent of BAD_WEIGHTS instead."""
+def weight_sql(column: str, identifier: Callable[[str], str], nan: Callable[[str], str]) -> str:
+    """SQL (DuckDB's and Spark's alike, with the engine's NaN test ``nan``) of a weight's
+    exponent and integer mantissa, as the score and regression sums write values
+    (:mod:`bias_ledger.engines.statistics_sql`); bad weights get an exponent of BAD_WEIGHTS
+    instead."""
     value = f"TRY_CAST({column} AS DOUBLE)"
     good = (
         f"({value} = 0 OR ({value} >= {sql.double(SMALLEST)} AND {value} <= {sql.double(LARGEST)}))"
@@ -83,11 +84,11 @@ def weight_sql(column: str, identifier: Callable[[str], str]) -> str:
     return (
         f"CASE WHEN {column} IS NULL THEN {codes['missing']} "
         f"WHEN {value} IS NULL THEN {codes['not a number']} "
-        f"WHEN isnan({value}) THEN {codes['NaN']} "
+        f"WHEN {nan(value)} THEN {codes['NaN']} "
         f"WHEN {value} < 0 THEN {codes['negative']} "
         f"WHEN NOT {good} THEN {codes['infinite or out of range']} "
         f"ELSE {sql.exponent(value)} END AS {identifier(EXPONENT_COLUMN)}, "
-        f"CASE WHEN NOT isnan({value}) AND {good} THEN {sql.mantissa(value, sql.exponent(value))} "
+        f"CASE WHEN NOT {nan(value)} AND {good} THEN {sql.mantissa(value, sql.exponent(value))} "
         f"ELSE CAST(0 AS BIGINT) END AS {identifier(MANTISSA_COLUMN)}"
     )
 
@@ -99,6 +100,7 @@ def check_sql_weights(
     column: str,
     identifier: Callable[[str], str],
     name: str,
+    nan: Callable[[str], str],
     named: Callable[[], None] | None = None,
 ) -> None:
     """InputError naming how many rows hold each kind of bad weight (an SQL engine's rows), or
@@ -106,7 +108,7 @@ def check_sql_weights(
     code = identifier(EXPONENT_COLUMN)
     found = run(
         f"SELECT {code}, CAST(count(*) AS BIGINT) AS {identifier(ROWS_COLUMN)} FROM "
-        f"(SELECT {weight_sql(identifier(column), identifier)} FROM {source} {where}) AS w "
+        f"(SELECT {weight_sql(identifier(column), identifier, nan)} FROM {source} {where}) AS w "
         f"WHERE {code} <= {max(BAD_WEIGHTS)} GROUP BY {code}"
     )
     exponents = np.asarray(found.column(EXPONENT_COLUMN).to_pylist(), dtype=np.int64)
@@ -135,10 +137,9 @@ def nan_as_null_sql(column: str) -> str:
 
 
 def duckdb_nan_as_null_sql(column: str) -> str:
-    """DuckDB SQL of a float ``column`` with NaN read as NULL. Not ``isnan``: DuckDB 2.0's
-    statistics propagation folds ``isnan(x)`` to false when a Parquet file's min/max of ``x``
-    are finite (they leave NaN out), so a NaN label or score stayed NaN in a GROUP BY."""
-    return f"CASE WHEN isfinite({column}) OR isinf({column}) THEN {column} END"
+    """DuckDB SQL of a float ``column`` with NaN read as NULL (:func:`sql.duckdb_nan` says why
+    not ``isnan``: a NaN label or score stayed NaN in a GROUP BY)."""
+    return f"CASE WHEN {sql.duckdb_nan(column)} THEN NULL ELSE {column} END"
 
 
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")

@@ -30,7 +30,7 @@ from bias_ledger.engines.csv_text import ArrowTyping, ColumnTyper, arrow_typing
 from bias_ledger.engines.sources import Dataset, DatasetKind, fingerprint, resolve_dataset
 from bias_ledger.engines.sql_input import SqlInput, rows_text
 from bias_ledger.engines.statistics import needs_statistics, statistics_audit
-from bias_ledger.engines.statistics_sql import duckdb_dialect
+from bias_ledger.engines.statistics_sql import duckdb_dialect, duckdb_nan
 from bias_ledger.errors import InputError
 from bias_ledger.io import numbers as number_text
 from bias_ledger.io.columns import Located, _listing
@@ -224,6 +224,7 @@ def aggregate_sql(
     *,
     identifier: Callable[[str], str] = quote,
     weight: str | None = None,
+    nan: Callable[[str], str] = duckdb_nan,
 ) -> str:
     """The query every engine runs: rows per distinct combination of the audited columns
     (``identifier`` quotes a column name in the engine's SQL dialect); with a ``weight``
@@ -236,7 +237,8 @@ def aggregate_sql(
     return (
         f"SELECT {selected}, {exponent}, {rows}, "
         f"CAST(sum(CAST({mantissa} AS DECIMAL(38, 0))) AS DECIMAL(38, 0)) AS {mantissa} "
-        f"FROM (SELECT {selected}, {weight_sql(identifier(weight), identifier)} FROM {source}) "
+        f"FROM (SELECT {selected}, {weight_sql(identifier(weight), identifier, nan)} "
+        f"FROM {source}) "
         f"GROUP BY {selected}, {exponent}"
     )
 

@@ -33,7 +33,7 @@ from bias_ledger.engines.duckdb_engine import (
 from bias_ledger.engines.sources import Dataset, fingerprint, resolve_dataset
 from bias_ledger.engines.sql_input import SqlInput
 from bias_ledger.engines.statistics import needs_statistics, statistics_audit
-from bias_ledger.engines.statistics_sql import spark_dialect
+from bias_ledger.engines.statistics_sql import spark_dialect, spark_nan
 from bias_ledger.errors import InputError
 from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, InputFile, JoinMode
 
@@ -199,7 +199,11 @@ def load(
         return _noted(statistics_audit(found, mapping, thresholds=thresholds), table)
     aggregated = run(
         aggregate_sql(
-            backquote(VIEW), audited_columns(mapping), identifier=backquote, weight=mapping.weight
+            backquote(VIEW),
+            audited_columns(mapping),
+            identifier=backquote,
+            weight=mapping.weight,
+            nan=spark_nan,
         )
     )
     total = int(sum(aggregated.column(ROWS_COLUMN).to_pylist())) if aggregated.num_rows else 0

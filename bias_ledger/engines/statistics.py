@@ -74,6 +74,7 @@ def regression_audit(source: SqlInput, mapping: ColumnMapping) -> AuditData:
             mapping.weight,
             q,
             source.where,
+            source.dialect.nan,
             source.weights_named,
         )
     table = source.run(
@@ -190,7 +191,7 @@ def score_audit(
     weight = None
     if mapping.weight is not None:
         # Bad weights are named as the binary path names them (audit_data, on the cells).
-        parts = weight_sql(q(mapping.weight), q)
+        parts = weight_sql(q(mapping.weight), q, source.dialect.nan)
         weight = (parts, q(EXPONENT_COLUMN), q(MANTISSA_COLUMN))
     query = sql.score_cells(source.source, columns, extra, q(ROWS_COLUMN), drop, weight)
     table = source.run(query)

@@ -34,6 +34,8 @@ class Dialect:
     """The exact sum of a BIGINT expression, as text."""
     nonfinite: Callable[[str], str]
     """True where a DOUBLE expression is NaN or infinite."""
+    nan: Callable[[str], str]
+    """True where a DOUBLE expression is NaN."""
     unpivot: Callable[[Sequence[str]], str]
     """Select-list items giving one row per expression: ``q`` (its index) and ``v``."""
 
@@ -48,11 +50,24 @@ def _spark_unpivot(values: Sequence[str]) -> str:
     return f"stack({len(values)}, {pairs}) AS (q, v)"
 
 
+def duckdb_nan(value: str) -> str:
+    """DuckDB's NaN test. Not ``isnan``: DuckDB 2.0's statistics propagation folds
+    ``isnan(x)`` to false when a Parquet file's min/max of ``x`` are finite (they leave NaN
+    out); ``isfinite`` and ``isinf`` are not folded."""
+    return f"NOT (isfinite({value}) OR isinf({value}))"
+
+
+def spark_nan(value: str) -> str:
+    """Spark's NaN test."""
+    return f"isnan({value})"
+
+
 def duckdb_dialect(identifier: Callable[[str], str]) -> Dialect:
     return Dialect(
         identifier=identifier,
         big_sum=lambda e: f"CAST(sum(CAST({e} AS HUGEINT)) AS VARCHAR)",
         nonfinite=lambda e: f"NOT isfinite({e})",
+        nan=duckdb_nan,
         unpivot=_duckdb_unpivot,
     )
 
@@ -62,6 +77,7 @@ def spark_dialect(identifier: Callable[[str], str]) -> Dialect:
         identifier=identifier,
         big_sum=lambda e: f"CAST(sum(CAST({e} AS DECIMAL(38, 0))) AS STRING)",
         nonfinite=lambda e: f"(isnan({e}) OR abs({e}) = CAST('Infinity' AS DOUBLE))",
+        nan=spark_nan,
         unpivot=_spark_unpivot,
     )
 

@@ -119,3 +119,40 @@ def test_an_infinite_score_is_one_line_naming_file_column_and_rows(
         f"{path}: score column 's' must hold finite numbers; found 1 NaN or infinite values in "
         f"row 50 (a 1-based data row){line}"
     )
+
+
+@pytest.mark.parametrize("task", ["binary", "scored", "regression"])
+def test_a_nan_weight_in_parquet_is_refused_alike(tmp_path: Path, task: str) -> None:
+    """DuckDB folded ``isnan(w)`` to false on a Parquet column whose min/max are finite, so a
+    NaN weight became a DuckDB conversion error instead of the arrow engine's refusal."""
+    rows = 60
+    weights = [1.0 + (i % 4) for i in range(rows)]
+    weights[20] = float("nan")
+    table = pa.table(
+        {
+            "g": ["a" if i % 3 else "b" for i in range(rows)],
+            "y": [i % 2 for i in range(rows)],
+            "p": [(i // 2) % 2 for i in range(rows)],
+            "s": [(i % 10) / 10 for i in range(rows)],
+            "w": pa.array(weights, pa.float64()),
+        }
+    )
+    path = tmp_path / "weights.parquet"
+    pq.write_table(table, path)
+    args: dict[str, Any] = {
+        "binary": dict(BINARY),
+        "scored": dict(SCORED),
+        "regression": {"label": "y", "prediction": "s", "sensitive": ["g"], "task": "regression"},
+    }[task]
+    arrow = _outcome(path, "arrow", **args, weight="w")
+    assert isinstance(arrow, str) and "weight column 'w'" in arrow and "row 21" in arrow, arrow
+    duckdb = _outcome(path, "duckdb", **args, weight="w")
+    if task == "scored":  # duckdb's score path counts the rows instead of naming them
+        assert isinstance(duckdb, str), duckdb
+        assert duckdb == (
+            f"{path}: weight column 'w' has bad weights in 1 NaN rows (the engine counts rows "
+            "without numbering them; --engine arrow names them); expected a number >= 0 on "
+            "every row (0, or a number from 3.1e-151 to 3.3e150)"
+        )
+    else:
+        assert duckdb == arrow
