@@ -102,9 +102,13 @@ def _manifest(raw: bytes, source: str) -> Manifest:
     return manifest
 
 
-def contents_v2(source: str, members: Mapping[str, bytes]) -> BundleContents:
-    """A safely read format-2 bundle with its members checked against its manifest."""
-    manifest = _manifest(members[MANIFEST], source)
+def contents_v2(
+    source: str, members: Mapping[str, bytes], manifest_bytes: bytes | None = None
+) -> BundleContents:
+    """A safely read format-2 bundle with its members checked against its manifest (by name:
+    ``members`` may read each member when looked up, so it is not copied)."""
+    raw = members[MANIFEST] if manifest_bytes is None else manifest_bytes
+    manifest = _manifest(raw, source)
     listed = {
         name
         for item in manifest.records
@@ -114,7 +118,9 @@ def contents_v2(source: str, members: Mapping[str, bytes]) -> BundleContents:
         raise BundleError(f"{source}: missing member {name!r}")
     for name in sorted(set(members) - FIXED - listed - {CONSISTENCY}):
         raise BundleError(f"{source}: unexpected member {name!r} (not listed in {MANIFEST})")
-    return BundleContents(source=source, members=MappingProxyType(dict(members)), manifest=manifest)
+    if isinstance(members, dict):
+        members = MappingProxyType(dict(members))
+    return BundleContents(source=source, members=members, manifest=manifest)
 
 
 def _hex(value: bytes) -> str:

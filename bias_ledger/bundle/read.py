@@ -1,20 +1,24 @@
-"""Read a bundle zip safely into memory: never extracted, every name and size checked first.
+"""Read a bundle zip safely, member by member: never extracted, every name and size checked
+first, and no member held longer than it is used.
 
 Refuses what is not a zip, truncated archives, paths that escape (zip-slip), zip bombs (by
 declared size and while reading), duplicate and unexpected members, and unknown versions.
+Memory: the central directory and ``bundle.json`` (which lists every record), plus the one
+member being read; the members themselves are inflated (and CRC-checked) once while the bundle
+is opened and again, one at a time, when a verifier looks one up (:class:`ZipMembers`).
 """
 
 from __future__ import annotations
 
-import io
 import re
 import struct
 import zipfile
 import zlib
 from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
+from typing import BinaryIO
 
 from bias_ledger.bundle.model import (
     FIXED_MEMBERS,
@@ -36,7 +40,7 @@ from bias_ledger.bundle.model import (
 )
 from bias_ledger.errors import BundleError, InputError
 
-__all__ = ["BundleContents", "read_bundle"]
+__all__ = ["BundleContents", "ZipMembers", "read_bundle"]
 
 _CHUNK = 1024 * 1024
 _DRIVE = re.compile(r"[A-Za-z]:")
@@ -44,6 +48,13 @@ _LOCAL_HEADER = b"PK\x03\x04"
 _END_RECORD = b"PK\x05\x06"
 _END_RECORD_SIZE = 22
 """The end-of-central-directory record without a comment (APPNOTE 4.3.16)."""
+_ZIP64_END_RECORD = b"PK\x06\x06"
+_ZIP64_END_RECORD_SIZE = 56
+"""The zip64 end-of-central-directory record without extensible data (APPNOTE 4.3.14)."""
+_ZIP64_LOCATOR = b"PK\x06\x07"
+_ZIP64_LOCATOR_SIZE = 20
+_TAIL = 65_557
+"""The end record with the longest comment: where a zip's end record may start."""
 _EXTRACT_VERSION = 20
 """Deflate needs version 2.0; the exporter writes nothing newer (no zip64, no encryption)."""
 
@@ -76,65 +87,111 @@ def _check_name(name: str, source: str) -> None:
         raise BundleError(f"{source}: member {name!r}: expected a plain file name")
 
 
-def _open(path: Path) -> tuple[zipfile.ZipFile, bytes]:
-    """The archive and its bytes (a bundle is at most a few hundred MiB, read once)."""
+def _head_and_tail(path: Path) -> tuple[bytes, bytes, int]:
+    """The file's first 265 bytes, its last 64 KiB and its size (the rest is read later)."""
     if not path.exists():
         raise InputError(f"{path}: bundle file not found")
     if not path.is_file():
         raise InputError(f"{path}: expected a bundle file, found a directory or special file")
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            head = handle.read(265)
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - _TAIL))
+            tail = handle.read()
     except OSError as exc:
         raise InputError(f"{path}: cannot read the bundle ({exc.strerror or exc})") from None
-    if not data.startswith(_LOCAL_HEADER) and _END_RECORD not in data[-65_557:]:
-        if data[257:262] == b"ustar":  # a tar, but not the ustar of version 3 (GNU's "ustar  ")
+    return head, tail, size
+
+
+def _open(path: Path) -> tuple[zipfile.ZipFile, int]:
+    """The archive, open on the file (members are read from it when needed), and its size."""
+    head, tail, size = _head_and_tail(path)
+    if not head.startswith(_LOCAL_HEADER) and _END_RECORD not in tail:
+        if head[257:262] == b"ustar":  # a tar, but not the ustar of version 3 (GNU's "ustar  ")
             raise BundleError(
-                f"{path}: not a bundle: a tar archive with magic {data[257:265]!r} at byte 257, "
+                f"{path}: not a bundle: a tar archive with magic {head[257:265]!r} at byte 257, "
                 "expected POSIX ustar (b'ustar\\x0000') as version 3 writes it, or a zip"
             )
         raise BundleError(
-            f"{path}: not a bundle: expected a zip archive, found {data[:4]!r} at the start"
+            f"{path}: not a bundle: expected a zip archive, found {head[:4]!r} at the start"
         )
     try:
-        return zipfile.ZipFile(io.BytesIO(data)), data
+        return zipfile.ZipFile(path), size
     except NotImplementedError as exc:
         # zipfile refuses a "version needed to extract" above 6.3 while opening.
         needed = str(exc).removeprefix("zip file ")
         raise BundleError(
             f"{path}: a member needs {needed} to extract; expected 2.0 (deflate)"
         ) from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the bundle ({exc.strerror or exc})") from None
     except (zipfile.BadZipFile, ValueError, EOFError) as exc:
-        if data.startswith(_LOCAL_HEADER):
+        if head.startswith(_LOCAL_HEADER):
             raise BundleError(
                 f"{path}: truncated or corrupt zip archive ({exc}); expected a whole bundle"
             ) from None
         raise BundleError(
-            f"{path}: not a bundle: expected a zip archive, found {data[:4]!r} at the start"
+            f"{path}: not a bundle: expected a zip archive, found {head[:4]!r} at the start"
         ) from None
 
 
-def _check_framing(archive: zipfile.ZipFile, data: bytes, source: str) -> None:
-    """The members, the central directory and the end record, back to back, from byte 0 to
-    the last: no byte before, between or after them (docs/FORMAT.md, "Members").
+def _read_at(handle: BinaryIO, offset: int, size: int) -> bytes:
+    handle.seek(offset)
+    return handle.read(size)
 
-    zipfile accepts prefixed data (self-extracting archives), gaps and comments, so bytes a
-    verifier never looks at could ride along in evidence; the exporter writes none of them.
-    """
-    if not data.startswith(_LOCAL_HEADER):
-        raise BundleError(
-            f"{source}: expected the zip to start at byte 0 with a member, found other bytes "
-            "first (junk before the archive)"
-        )
-    end = len(data) - _END_RECORD_SIZE
-    if end < 0 or data[end : end + 4] != _END_RECORD:
+
+def _directory_end(handle: BinaryIO, size: int, count: int, source: str) -> tuple[int, int]:
+    """Where the central directory starts and ends: the end record ends the file; more than
+    65,535 members (zipfile's writer) add a zip64 end record and its locator before it."""
+    end = size - _END_RECORD_SIZE
+    if end < 0 or _read_at(handle, end, 4) != _END_RECORD:
         raise BundleError(
             f"{source}: expected the zip's end record to end the file, found more bytes after "
             "it (junk or a comment after the archive)"
         )
-    directory_size, directory_offset = struct.unpack("<LL", data[end + 12 : end + 20])
+    directory_size, directory_offset = struct.unpack("<LL", _read_at(handle, end + 12, 8))
+    locator = end - _ZIP64_LOCATOR_SIZE
+    if count <= 0xFFFF or locator < 0 or _read_at(handle, locator, 4) != _ZIP64_LOCATOR:
+        return directory_offset, end
+    record = locator - _ZIP64_END_RECORD_SIZE
+    (found,) = struct.unpack("<Q", _read_at(handle, locator + 8, 8))
+    fields = _read_at(handle, record, _ZIP64_END_RECORD_SIZE)
+    if found != record or fields[:4] != _ZIP64_END_RECORD:
+        raise BundleError(
+            f"{source}: expected the zip64 end record at byte {record}, right before its "
+            f"locator, found it at byte {found}"
+        )
+    (record_size,) = struct.unpack("<Q", fields[4:12])
+    if record_size != _ZIP64_END_RECORD_SIZE - 12:
+        raise BundleError(f"{source}: expected a zip64 end record without extensible data")
+    directory_size, directory_offset = struct.unpack("<QQ", fields[40:56])
+    if directory_offset + directory_size != record:
+        raise BundleError(
+            f"{source}: expected the zip64 end record right after the central directory"
+        )
+    return directory_offset, directory_offset + directory_size
+
+
+def _check_framing(archive: zipfile.ZipFile, handle: BinaryIO, size: int, source: str) -> None:
+    """The members, the central directory and the end record(s), back to back, from byte 0 to
+    the last: no byte before, between or after them (docs/FORMAT.md, "Members"). Reads each
+    local header from the file, one at a time.
+
+    zipfile accepts prefixed data (self-extracting archives), gaps and comments, so bytes a
+    verifier never looks at could ride along in evidence; the exporter writes none of them.
+    """
+    if _read_at(handle, 0, 4) != _LOCAL_HEADER:
+        raise BundleError(
+            f"{source}: expected the zip to start at byte 0 with a member, found other bytes "
+            "first (junk before the archive)"
+        )
+    infos = archive.infolist()
+    directory_offset, end = _directory_end(handle, size, len(infos), source)
     offset = 0
-    for info in archive.infolist():
-        if info.header_offset != offset or data[offset : offset + 4] != _LOCAL_HEADER:
+    for info in infos:
+        header = _read_at(handle, offset, 30) if info.header_offset == offset else b""
+        if header[:4] != _LOCAL_HEADER:
             raise BundleError(
                 f"{source}: member {info.filename!r} starts at byte {info.header_offset}; "
                 f"expected byte {offset}, right after the previous member (bytes between members)"
@@ -144,22 +201,22 @@ def _check_framing(archive: zipfile.ZipFile, data: bytes, source: str) -> None:
                 f"{source}: member {info.filename!r} has a data descriptor; expected sizes in "
                 "its header"
             )
-        _check_local_header(info, data, offset, source)
-        name_length, extra_length = struct.unpack("<HH", data[offset + 26 : offset + 30])
+        name_length, extra_length = struct.unpack("<HH", header[26:30])
+        name = handle.read(name_length)
+        _check_local_header(info, header, name, source)
         offset += 30 + name_length + extra_length + info.compress_size
-    if directory_offset != offset or directory_offset + directory_size != end:
+    if directory_offset != offset:
         raise BundleError(
             f"{source}: expected the central directory at bytes {offset}..{end}, right after "
-            f"the last member, found it at {directory_offset}..{directory_offset + directory_size}"
+            f"the last member, found it at {directory_offset}..{end}"
         )
 
 
-def _check_local_header(info: zipfile.ZipInfo, data: bytes, offset: int, source: str) -> None:
+def _check_local_header(info: zipfile.ZipInfo, header: bytes, name: bytes, source: str) -> None:
     """The member's local header says what its central directory entry says: a streaming
     reader (which reads local headers) and this one (the central directory) read one member."""
-    fields = struct.unpack("<HHHHHLLLH", data[offset + 4 : offset + 28])
-    version, flags, method, time, date, crc, compressed, size, name_length = fields
-    name = data[offset + 30 : offset + 30 + name_length]
+    fields = struct.unpack("<HHHHHLLLH", header[4:28])
+    version, flags, method, time, date, crc, compressed, size, _ = fields
     central = (
         info.extract_version,
         info.flag_bits,
@@ -236,8 +293,24 @@ def _read_member(
     archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, source: str
 ) -> bytes:
     """Read one member, stopping as soon as it exceeds its declared size or the budget."""
-    cap = min(info.file_size, budget)
     chunks: list[bytes] = []
+    _inflate(archive, info, budget, source, chunks.append)
+    return b"".join(chunks)
+
+
+def _drain_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, source: str) -> int:
+    """Inflate one member as :func:`_read_member` does, keeping none of it; its size."""
+    return _inflate(archive, info, budget, source, lambda chunk: None)
+
+
+def _inflate(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    budget: int,
+    source: str,
+    keep: Callable[[bytes], None],
+) -> int:
+    cap = min(info.file_size, budget)
     size = 0
     try:
         with archive.open(info) as handle:
@@ -248,12 +321,12 @@ def _read_member(
                         f"{source}: member {info.filename!r} inflates past "
                         f"{cap} bytes (declared {info.file_size}); refusing it (zip bomb?)"
                     )
-                chunks.append(chunk)
+                keep(chunk)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
         raise BundleError(
             f"{source}: member {info.filename!r} is corrupt ({exc}); expected intact data"
         ) from None
-    return b"".join(chunks)
+    return size
 
 
 def _check_member_set(names: set[str], manifest: Manifest, source: str) -> None:
@@ -280,32 +353,71 @@ def _is_format2(raw: bytes) -> bool:
     return isinstance(data, dict) and data.get("format_version") == 2
 
 
+class ZipMembers(Mapping[str, bytes]):
+    """The members of an open bundle zip by name, each inflated (within its declared size)
+    when looked up and not kept: memory holds one member at a time, never the bundle."""
+
+    def __init__(
+        self, archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limit: int, source: str
+    ) -> None:
+        self._archive = archive
+        self._infos = {info.filename: info for info in infos}
+        self._limit = limit
+        self._source = source
+
+    def __getitem__(self, name: str) -> bytes:
+        return _read_member(self._archive, self._infos[name], self._limit, self._source)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._infos)
+
+    def __len__(self) -> int:
+        return len(self._infos)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._infos
+
+
+def _check_members(
+    archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits, source: str
+) -> None:
+    """Inflate every member once, one at a time, keeping nothing: each within its declared
+    size and the total budget, and each CRC-32 checked (zipfile checks it at the end)."""
+    budget = limits.total
+    for info in infos:
+        budget -= _drain_member(archive, info, min(budget, limits.member), source)
+
+
 def read_bundle(path: Path, *, limits: Limits | None = None) -> BundleContents:
-    """Read and safety-check the bundle at ``path``; InputError if missing, BundleError if bad."""
+    """Read and safety-check the bundle at ``path``; InputError if missing, BundleError if bad.
+
+    The contents' members are read from the file when looked up (:class:`ZipMembers`)."""
     limits = limits or Limits()
     source = str(path)
-    archive, data = _open(path)
-    with archive:
+    archive, size = _open(path)
+    try:
         infos = archive.infolist()
         _check_entries(infos, limits, source)  # names and declared sizes first (zip bombs)
-        _check_framing(archive, data, source)
-        members: dict[str, bytes] = {}
-        budget = limits.total
-        for info in infos:
-            data = _read_member(archive, info, min(budget, limits.member), source)
-            budget -= len(data)
-            members[info.filename] = data
-    if MANIFEST not in members:
-        raise BundleError(f"{source}: not a bias-ledger bundle: no {MANIFEST} member")
-    if _is_format2(members[MANIFEST]):
-        from bias_ledger.bundle.format2 import contents_v2
+        with path.open("rb") as handle:
+            _check_framing(archive, handle, size, source)
+        _check_members(archive, infos, limits, source)
+        members = ZipMembers(archive, infos, limits.member, source)
+        if MANIFEST not in members:
+            raise BundleError(f"{source}: not a bias-ledger bundle: no {MANIFEST} member")
+        manifest_bytes = members[MANIFEST]
+        if _is_format2(manifest_bytes):
+            from bias_ledger.bundle.format2 import contents_v2
 
-        return contents_v2(source, members)
-    try:
-        check_format(load_json(members[MANIFEST], member=MANIFEST))
-        manifest = parse_manifest(members[MANIFEST])
-    except BundleError as exc:
-        raise BundleError(f"{source}: {exc.message}") from None
-    _check_layout(infos, source)
-    _check_member_set(set(members), manifest, source)
-    return BundleContents(source=source, members=MappingProxyType(members), manifest=manifest)
+            _check_layout(infos, source)
+            return contents_v2(source, members, manifest_bytes)
+        try:
+            check_format(load_json(manifest_bytes, member=MANIFEST))
+            manifest = parse_manifest(manifest_bytes)
+        except BundleError as exc:
+            raise BundleError(f"{source}: {exc.message}") from None
+        _check_layout(infos, source)
+        _check_member_set(set(members), manifest, source)
+        return BundleContents(source=source, members=members, manifest=manifest)
+    except BaseException:
+        archive.close()
+        raise
