@@ -408,7 +408,6 @@ def read_bundle(path: Path, *, limits: Limits | None = None) -> BundleContents:
         if _is_format2(manifest_bytes):
             from bias_ledger.bundle.format2 import contents_v2
 
-            _check_layout(infos, source)
             return contents_v2(source, members, manifest_bytes)
         try:
             check_format(load_json(manifest_bytes, member=MANIFEST))
