@@ -48,11 +48,6 @@ _LOCAL_HEADER = b"PK\x03\x04"
 _END_RECORD = b"PK\x05\x06"
 _END_RECORD_SIZE = 22
 """The end-of-central-directory record without a comment (APPNOTE 4.3.16)."""
-_ZIP64_END_RECORD = b"PK\x06\x06"
-_ZIP64_END_RECORD_SIZE = 56
-"""The zip64 end-of-central-directory record without extensible data (APPNOTE 4.3.14)."""
-_ZIP64_LOCATOR = b"PK\x06\x07"
-_ZIP64_LOCATOR_SIZE = 20
 _TAIL = 65_557
 """The end record with the longest comment: where a zip's end record may start."""
 _EXTRACT_VERSION = 20
@@ -142,35 +137,22 @@ def _read_at(handle: BinaryIO, offset: int, size: int) -> bytes:
 
 
 def _directory_end(handle: BinaryIO, size: int, count: int, source: str) -> tuple[int, int]:
-    """Where the central directory starts and ends: the end record ends the file; more than
-    65,535 members (zipfile's writer) add a zip64 end record and its locator before it."""
+    """Where the central directory starts and ends: the end record ends the file. A bundle
+    is a zip without zip64 (FORMAT.md 10.15, "Members"), so it holds at most 65,535 members
+    and has no zip64 end record (one would break the framing check that follows)."""
     end = size - _END_RECORD_SIZE
     if end < 0 or _read_at(handle, end, 4) != _END_RECORD:
         raise BundleError(
             f"{source}: expected the zip's end record to end the file, found more bytes after "
             "it (junk or a comment after the archive)"
         )
-    directory_size, directory_offset = struct.unpack("<LL", _read_at(handle, end + 12, 8))
-    locator = end - _ZIP64_LOCATOR_SIZE
-    if count <= 0xFFFF or locator < 0 or _read_at(handle, locator, 4) != _ZIP64_LOCATOR:
-        return directory_offset, end
-    record = locator - _ZIP64_END_RECORD_SIZE
-    (found,) = struct.unpack("<Q", _read_at(handle, locator + 8, 8))
-    fields = _read_at(handle, record, _ZIP64_END_RECORD_SIZE)
-    if found != record or fields[:4] != _ZIP64_END_RECORD:
+    if count > 0xFFFF:
         raise BundleError(
-            f"{source}: expected the zip64 end record at byte {record}, right before its "
-            f"locator, found it at byte {found}"
+            f"{source}: a zip64 archive of {count} members; expected a zip without zip64 "
+            "(at most 65,535 members)"
         )
-    (record_size,) = struct.unpack("<Q", fields[4:12])
-    if record_size != _ZIP64_END_RECORD_SIZE - 12:
-        raise BundleError(f"{source}: expected a zip64 end record without extensible data")
-    directory_size, directory_offset = struct.unpack("<QQ", fields[40:56])
-    if directory_offset + directory_size != record:
-        raise BundleError(
-            f"{source}: expected the zip64 end record right after the central directory"
-        )
-    return directory_offset, directory_offset + directory_size
+    (directory_offset,) = struct.unpack("<L", _read_at(handle, end + 16, 4))
+    return directory_offset, end
 
 
 def _check_framing(archive: zipfile.ZipFile, handle: BinaryIO, size: int, source: str) -> None:

@@ -52,3 +52,26 @@ def test_zip_bundle_verify_memory_does_not_grow_with_the_records(tmp_path: Path)
     # whole (the reader before this one) grew the peak by ~9 times them (6.5 MB here). The
     # streaming reader's peak is ~3.9 MB at both sizes, give or take ~0.6 MB of noise.
     assert peaks[1] - peaks[0] < grown, (peaks, grown)
+
+
+def test_a_zip64_bundle_is_refused_in_one_line(tmp_path: Path) -> None:
+    """A version-2 bundle is a zip without zip64 (FORMAT.md 10.15): 65,536 members make
+    Python's zipfile write a zip64 end record, which the streaming reader refuses by count
+    before reading any member."""
+    from bias_ledger.errors import VerificationError
+    from bias_ledger.ledger.keys import generate_key, public_key_openssh
+
+    bundle = tmp_path / "zip64.zip"
+    with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
+        for index in range(0x10000):
+            archive.writestr(f"records/{index}.json", b"{}")
+    signers = tmp_path / "allowed_signers"
+    signers.write_text(
+        f'x namespaces="bias-ledger" {public_key_openssh(generate_key().public_key())}\n'
+    )
+    with pytest.raises(VerificationError) as refused:
+        verify_bundle_file(bundle, trusted=load_allowed_signers(signers))
+    assert refused.value.message == (
+        f"{bundle}: a zip64 archive of 65536 members; expected a zip without zip64 (at most "
+        "65,535 members)"
+    )
