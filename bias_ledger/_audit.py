@@ -135,7 +135,9 @@ def request_from_parameters(
     parameters: Mapping[str, Any], *, data: Path, predictions: Path | None
 ) -> AuditRequest:
     """The request that recomputes a recorded audit from the same files: the options the
-    record's parameters hold (:mod:`bias_ledger.input_options` names their keys)."""
+    record's parameters hold (:mod:`bias_ledger.input_options` names their keys), read from
+    the expanded payload (:func:`bias_ledger.results_layout.expanded`: results schema 4
+    holds the interval options in ``statistics.intervals``, not in ``parameters``)."""
     if "label" not in parameters or "sensitive" not in parameters:
         raise InputError("the recorded parameters name no label or no sensitive feature")
     request = request_from_options(

@@ -16,7 +16,7 @@ from bias_ledger.errors import BundleError
 FORMAT_NAME = "bias-ledger-bundle"
 FORMAT_VERSION = 1
 SUPPORTED_VERSIONS = frozenset({1})
-REPORT_VERSION = 3
+REPORT_VERSION = 4
 """Version of the report renderers; bump it whenever report.md or report.html bytes change."""
 HASH_NAME = "blake3-256"
 

@@ -174,8 +174,10 @@ def test_no_default_na_recomputes_from_the_record(tmp_path: Path) -> None:
     code, out, err = _audit(tmp_path, "na.csv", *extra)
     assert code == 0, err
     recorded = json.loads(out)
+    from bias_ledger.results_layout import expanded
+
     request = request_from_parameters(
-        recorded["parameters"], data=tmp_path / "na.csv", predictions=None
+        expanded(recorded)["parameters"], data=tmp_path / "na.csv", predictions=None
     )
     again = json.loads(json.dumps(run_audit(request).to_json()))
     assert again["results"] == recorded["results"]
