@@ -6,10 +6,8 @@ The zip is deterministic: members sorted by name, fixed timestamps and permissio
 from __future__ import annotations
 
 import contextlib
-import io
 import json
-import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +26,7 @@ from bias_ledger.bundle.model import (
     record_json,
     record_sig,
 )
+from bias_ledger.bundle.zip_writer import write_zip
 from bias_ledger.errors import InputError, LedgerError, VerificationError
 from bias_ledger.ledger import sshsig
 from bias_ledger.ledger.checkpoint import Checkpoint, parse_signed_checkpoint
@@ -40,8 +39,6 @@ from bias_ledger.ledger.merkle import BLAKE3_HASHER, MerkleTree
 from bias_ledger.ledger.reader import StoredLedger, read_ledger
 from bias_ledger.ledger.record import RecordKind
 from bias_ledger.verify import check_chain, check_checkpoint
-
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -159,18 +156,6 @@ def _consistency(
         new_root=checkpoint.root_hash.hex(),
         hashes=tuple(h.hex() for h in tree.consistency_proof(old.size, checkpoint.size)),
     )
-
-
-def write_zip(members: Mapping[str, bytes]) -> bytes:
-    """A deterministic zip: sorted names, fixed time and mode, deflate level 9."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name in sorted(members):
-            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-            info.create_system = 3
-            info.external_attr = 0o100644 << 16
-            archive.writestr(info, members[name], zipfile.ZIP_DEFLATED, 9)
-    return buffer.getvalue()
 
 
 def _verified(stored: StoredLedger) -> tuple[Checkpoint, list[CheckedEntry], str]:

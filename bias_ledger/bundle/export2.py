@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from bias_ledger.bundle.derived import derived_members, report_data
-from bias_ledger.bundle.export import ExportResult, Selection, write_zip
+from bias_ledger.bundle.derived import ReportData, ReportRecord, load_record, write_reports
+from bias_ledger.bundle.export import ExportResult, Selection
 from bias_ledger.bundle.format2 import (
     BUNDLE_FORMAT_VERSION,
     ConsistencyJson2,
@@ -19,12 +23,18 @@ from bias_ledger.bundle.format3 import ranges_of
 from bias_ledger.bundle.model import (
     CHECKPOINT,
     CONSISTENCY,
+    MANIFEST,
     MEMBER_COUNT_LIMIT,
+    REPORT_HTML,
+    REPORT_MD,
+    SIGNERS,
     Manifest,
     ManifestRecord,
     record_json,
     record_sig,
 )
+from bias_ledger.bundle.signers import signers_text
+from bias_ledger.bundle.zip_writer import ZipWriter
 from bias_ledger.errors import InputError, VerificationError
 from bias_ledger.ledger import note
 from bias_ledger.ledger.entry import armor
@@ -32,7 +42,7 @@ from bias_ledger.ledger.files import read_regular
 from bias_ledger.ledger.index_runs import AscendingRanges, IndexRanges, union
 from bias_ledger.ledger.keys import fingerprint, parse_public_key, public_key_openssh
 from bias_ledger.ledger.tlog_checkpoint import parse_checkpoint
-from bias_ledger.ledger.tlog_entry import parse_entry
+from bias_ledger.ledger.tlog_entry import LogEntry, parse_entry
 from bias_ledger.ledger.tlog_read import iter_entries, read_record
 from bias_ledger.ledger.tlog_source import DirectorySource
 from bias_ledger.ledger.tlog_tiles import leaf_hash
@@ -124,57 +134,118 @@ def chosen_ranges(
     return ranges
 
 
-def export_bundle_v2(
-    path: Path, selection: Selection, *, consistent_with: Path | None = None
-) -> ExportResult:
-    """Build the format-2 bundle of the ledger at ``path`` for ``selection``: the ledger is
-    verified in one streaming pass, then only the selected records are read again."""
+@dataclass(frozen=True)
+class Exported2:
+    """What a version-2 export wrote (the zip went to the stream)."""
+
+    manifest: Manifest
+    consistency: ConsistencyJson2 | None
+
+
+def _entries(
+    source: DirectorySource, size: int, tree: TileTree, chosen: set[int]
+) -> tuple[dict[int, bytes], list[ManifestRecord]]:
+    """The selected entries (a few hundred bytes each) and their manifest lines with proofs."""
+    entries: dict[int, bytes] = {}
+    listed: list[ManifestRecord] = []
+    for index, entry_bytes in iter_entries(source, size):
+        if index in chosen:
+            entry = parse_entry(entry_bytes, where=f"{source.name} record {index}")
+            entries[index] = entry_bytes
+            proof = tuple(h.hex() for h in tree.inclusion_proof(index, size))
+            listed.append(
+                ManifestRecord(index, entry.record, leaf_hash(entry_bytes).hex(), size, proof)
+            )
+    return entries, listed
+
+
+def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+    while chunk := handle.read(1 << 16):
+        yield chunk
+
+
+def write_bundle_v2(
+    path: Path, selection: Selection, out: BinaryIO, *, consistent_with: Path | None = None
+) -> Exported2:
+    """Write the format-2 bundle of the ledger at ``path`` for ``selection`` to ``out`` (a
+    seekable stream). The ledger is verified in one streaming pass; memory then holds the
+    selected entries and the manifest (its inclusion proofs), and one record at a time: each
+    record is read again for the signers, for the two report passes and for its member."""
     source = DirectorySource(path)
     verified = verify_log(source, trusted=None, trust_log_keys=True)
     checkpoint, size = verified.checkpoint, verified.checkpoint.size
-    chosen = set(chosen_indexes(source, size, selection))
     tree = TileTree(source, size)
-    members: dict[str, bytes] = {}
-    listed: list[ManifestRecord] = []
-    signers: set[tuple[str, str]] = set()
-    records: list[tuple[int, str, bytes]] = []
-    for index, entry_bytes in iter_entries(source, size):
-        if index not in chosen:
-            continue
+    entries, listed = _entries(source, size, tree, set(chosen_indexes(source, size, selection)))
+
+    def entry_of(index: int) -> LogEntry:
+        return parse_entry(entries[index], where=f"{source.name} record {index}")
+
+    def record_of(index: int) -> bytes:
         where = f"{source.name} record {index}"
-        entry = parse_entry(entry_bytes, where=where)
-        record_bytes = read_record(source, entry, where=where)
-        members[record_json(index)] = record_bytes
-        members[record_sig(index)] = armor(entry.signature).encode("ascii")
-        members[entry_member(index)] = entry_bytes
-        proof = tuple(h.hex() for h in tree.inclusion_proof(index, size))
-        listed.append(
-            ManifestRecord(index, entry.record, leaf_hash(entry_bytes).hex(), size, proof)
-        )
-        signer = json.loads(record_bytes)["signer"]
-        signers.add((entry.signer, signer["public_key"].strip()))  # verified: the key's
-        records.append((index, entry.record, record_bytes))
+        return read_record(source, entry_of(index), where=where)
+
+    def report_records() -> Iterator[ReportRecord]:
+        for index in sorted(entries):
+            yield ReportRecord(index, entry_of(index).record, load_record(record_of(index)))
+
+    signers = {
+        (entry_of(index).signer, json.loads(record_of(index))["signer"]["public_key"].strip())
+        for index in entries
+    }  # verified: each record's key is the one its entry names
     checkpoint_key = parse_public_key(verified.checkpoint_signer)
     signers.add((fingerprint(checkpoint_key), public_key_openssh(checkpoint_key)))
     manifest = Manifest(
         BUNDLE_FORMAT_VERSION, checkpoint.origin, size, checkpoint.root_hash.hex(), tuple(listed)
     )
-    members["bundle.json"] = encode_manifest(manifest)
-    members[CHECKPOINT] = verified.signed_checkpoint
+    fixed = {
+        MANIFEST: encode_manifest(manifest),
+        CHECKPOINT: verified.signed_checkpoint,
+        SIGNERS: signers_text(signers),
+    }
     consistency = None
     if consistent_with is not None:
         consistency = consistency_proof(tree, checkpoint.origin, size, consistent_with)
-        members[CONSISTENCY] = consistency.encode()
-    data = report_data(
+        fixed[CONSISTENCY] = consistency.encode()
+    data = ReportData(
         origin=checkpoint.origin,
         checkpoint_size=size,
         checkpoint_root=checkpoint.root_hash.hex(),
         checkpoint_signer=fingerprint(checkpoint_key),
-        records=records,
-        signers=signers,
+        records=report_records,
+        signers=tuple(sorted(signers)),
     )
-    members.update(derived_members(data))
-    return ExportResult(write_zip(members), manifest, consistency)
+    per_record = {entry_member: 0, record_json: 1, record_sig: 2}
+    named = {name(index): (what, index) for index in entries for name, what in per_record.items()}
+    with tempfile.TemporaryFile() as md, tempfile.TemporaryFile() as html:
+        write_reports(data, md, html)
+        streamed = {REPORT_MD: md, REPORT_HTML: html}
+        with ZipWriter(out) as archive:
+            for name in sorted([*fixed, *streamed, *named]):
+                if name in fixed:
+                    archive.add(name, fixed[name])
+                elif name in streamed:
+                    handle = streamed[name]
+                    length = handle.tell()
+                    handle.seek(0)
+                    archive.add_stream(name, length, _chunks(handle))
+                else:
+                    what, index = named[name]
+                    if what == 0:
+                        archive.add(name, entries[index])
+                    elif what == 1:
+                        archive.add(name, record_of(index))
+                    else:
+                        archive.add(name, armor(entry_of(index).signature).encode("ascii"))
+    return Exported2(manifest, consistency)
+
+
+def export_bundle_v2(
+    path: Path, selection: Selection, *, consistent_with: Path | None = None
+) -> ExportResult:
+    """:func:`write_bundle_v2` into memory (bundles of few records, and tests)."""
+    buffer = io.BytesIO()
+    done = write_bundle_v2(path, selection, buffer, consistent_with=consistent_with)
+    return ExportResult(buffer.getvalue(), done.manifest, done.consistency)
 
 
 def consistency_proof(tree: TileTree, origin: str, size: int, kept_path: Path) -> ConsistencyJson2:

@@ -115,11 +115,8 @@ def export_bundle_file(
     if wanted == 3:
         return _export_streamed(ledger, output, selection, consistent_with)
     if ledger_format == 2:
-        from bias_ledger.bundle.export2 import export_bundle_v2
-
-        result = export_bundle_v2(ledger, selection, consistent_with=consistent_with)
-    else:
-        result = export_bundle(ledger, selection, consistent_with=consistent_with)
+        return _export_zip_streamed(ledger, output, selection, consistent_with)
+    result = export_bundle(ledger, selection, consistent_with=consistent_with)
     write_output(output, result.data, ledger=ledger, what="export -o")
     return Exported(
         path=output,
@@ -171,6 +168,39 @@ def _export_streamed(
         blake3=stream.hasher.hexdigest(),
         origin=manifest.origin,
         records=IndexRanges(manifest.ranges),
+        checkpoint_size=manifest.checkpoint_size,
+        checkpoint_root=manifest.checkpoint_root,
+        consistency=None if done.consistency is None else done.consistency.to_json(),
+    )
+
+
+def _export_zip_streamed(
+    ledger: Path, output: Path, selection: Any, consistent_with: Path | None
+) -> Exported:
+    """A version-2 bundle (the zip) of a format-2 ledger, written member by member to a
+    temporary file (zipfile seeks back into each member's header), then copied to ``output``."""
+    import tempfile
+
+    from bias_ledger.bundle.export2 import Exported2, write_bundle_v2
+    from bias_ledger.outputs import write_output_stream
+
+    def produce(out: BinaryIO) -> tuple[Exported2, _Digesting]:
+        stream = _Digesting(out)
+        with tempfile.TemporaryFile() as built:
+            done = write_bundle_v2(ledger, selection, built, consistent_with=consistent_with)
+            built.seek(0)
+            while chunk := built.read(1 << 20):
+                stream.write(chunk)
+        return done, stream
+
+    done, stream = write_output_stream(output, produce, ledger=ledger, what="export -o")
+    manifest = done.manifest
+    return Exported(
+        path=output,
+        size=stream.size,
+        blake3=stream.hasher.hexdigest(),
+        origin=manifest.origin,
+        records=tuple(item.index for item in manifest.records),
         checkpoint_size=manifest.checkpoint_size,
         checkpoint_root=manifest.checkpoint_root,
         consistency=None if done.consistency is None else done.consistency.to_json(),
