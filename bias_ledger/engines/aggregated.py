@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from bias_ledger.engines import statistics_sql as sql
 from bias_ledger.errors import InputError
+from bias_ledger.io.arrays import int_values
 from bias_ledger.io.columns import Located, label_domain, to_bool, to_classes
 from bias_ledger.io.encode import encode_sensitive
 from bias_ledger.io.model import AuditData, ColumnMapping, InputFile
@@ -329,7 +330,7 @@ def encode_groups(
 
 def _weight_parts(table: Any) -> WeightParts:
     # The query's exponent x stands for units of 2**(x - MANTISSA_BITS).
-    exponents = np.asarray(table.column(EXPONENT_COLUMN).to_numpy(), dtype=np.int64)
+    exponents = int_values(table.column(EXPONENT_COLUMN))
     integers = np.empty(len(exponents), dtype=object)
     integers[:] = [int(value) for value in table.column(MANTISSA_COLUMN).to_pylist()]
     return WeightParts(integers=integers, exponents=exponents - sql.MANTISSA_BITS)

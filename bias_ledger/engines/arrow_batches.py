@@ -37,16 +37,18 @@ def without_nan(batch: Any, columns: Sequence[str]) -> Any:
     ]
     if not floating:
         return batch
-    arrays = []
+    arrays, changed = [], False
     for name in batch.schema.names:
         column = batch.column(name)
-        if name in columns and pa.types.is_floating(column.type):
-            # A null of the column's type taken from an array: pa.scalar(None, ...) imports
-            # pandas (~0.4 s), as pa.array of Python values does.
-            missing = pa.nulls(1, column.type)[0]
-            column = if_else(is_nan(column), missing, column)
+        if name in floating:
+            nan = is_nan(column)
+            if nan.true_count:  # most batches have none: nothing to rewrite
+                # A null of the column's type taken from an array: pa.scalar(None, ...)
+                # imports pandas (~0.4 s), as pa.array of Python values does.
+                column = if_else(nan, pa.nulls(1, column.type)[0], column)
+                changed = True
         arrays.append(column)
-    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names) if changed else batch
 
 
 def batches(

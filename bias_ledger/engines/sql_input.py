@@ -15,6 +15,7 @@ import numpy.typing as npt
 from bias_ledger.engines import statistics_sql as sql
 from bias_ledger.engines.aggregated import AggregatedColumn
 from bias_ledger.errors import InputError
+from bias_ledger.io.arrays import int_values
 from bias_ledger.io.columns import Located
 from bias_ledger.io.encode import encode_sensitive
 from bias_ledger.io.model import ColumnMapping, InputFile
@@ -191,4 +192,4 @@ def codes_by_name(
 
 
 def integers(table: Any, name: str) -> npt.NDArray[np.int64]:
-    return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return int_values(table.column(name))

@@ -32,6 +32,7 @@ from bias_ledger.engines.sql_input import (
     sensitive_columns,
 )
 from bias_ledger.errors import InputError
+from bias_ledger.io.arrays import arrow_integers, bool_values, float_values, int_values
 from bias_ledger.io.model import AuditData, ColumnMapping
 from bias_ledger.metrics._cells import Precomputed, intersection
 from bias_ledger.metrics.exact_sum import ExactSums
@@ -84,7 +85,7 @@ def regression_audit(source: SqlInput, mapping: ColumnMapping) -> AuditData:
     )
     quantity, rows = integers(table, "q"), integers(table, "n")
     firsts = np.flatnonzero(quantity == 0)
-    counted = table.take(firsts)
+    counted = table.take(arrow_integers(firsts))  # numpy indices would import pandas
     sensitive, warnings = sensitive_columns(counted, mapping, rows[firsts], source.where)
     grouping = intersection(sensitive)
     codes = codes_by_name(table, mapping, grouping.groups, source.where)
@@ -132,7 +133,7 @@ def _distinct_scores(
     table = source.run(f"SELECT DISTINCT {score} AS v FROM {source.source} WHERE {kept}")
     if table.num_rows > max_distinct:
         return None
-    return np.asarray(table.column("v").to_numpy(zero_copy_only=False), dtype=np.float64)
+    return float_values(table.column("v"))
 
 
 def score_audit(
@@ -198,14 +199,17 @@ def score_audit(
     data = audit_data(table, counted, source=source.where, inputs=source.inputs(total))
     keep = np.ones(table.num_rows, dtype=bool)
     for name in roles:
-        keep &= ~np.asarray(table.column(name).is_null().to_numpy(zero_copy_only=False))
-    weights = np.asarray(table.column(ROWS_COLUMN).to_numpy(), dtype=np.int64)[keep]
+        keep &= ~bool_values(table.column(name).is_null())
+    weights = int_values(table.column(ROWS_COLUMN))[keep]
     grouping = intersection(data.sensitive)
-    fine = np.asarray(table.column(_FINE).to_numpy(zero_copy_only=False))[keep]
+    fine_column = table.column(_FINE)
+    fine = (
+        float_values(fine_column) if binning.distinct else int_values(fine_column, missing_ok=True)
+    )
     histogram.add_cells(
         grouping.codes,
         data.y_true,
-        fine.astype(np.float64 if binning.distinct else np.int64),
+        fine[keep],
         integers(table, _CALIBRATION)[keep],
         integers(table, _REACHED)[keep],
         weights.astype(np.float64),
@@ -237,7 +241,7 @@ def score_audit(
             )
     y_pred = data.y_pred
     if mapping.prediction is None:
-        y_pred = np.asarray(table.column(SELECTED).to_numpy(zero_copy_only=False), dtype=bool)[keep]
+        y_pred = bool_values(table.column(SELECTED))[keep]
     dropped = total - int(weights.sum())
     warnings = tuple(w for w in data.warnings if not w.startswith("dropped "))
     if dropped:

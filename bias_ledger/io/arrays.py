@@ -63,6 +63,21 @@ def float_values(data: Any) -> npt.NDArray[np.float64]:
     return result
 
 
+def int_values(data: Any, *, missing_ok: bool = False) -> npt.NDArray[np.int64]:
+    """An integer pyarrow (Chunked)Array as int64. A missing value is refused, or with
+    ``missing_ok`` left unspecified (for a caller that drops those rows)."""
+    import pyarrow as pa
+
+    result = np.empty(len(data), dtype=np.int64)
+    offset = 0
+    for chunk in _chunks(data):
+        if chunk.null_count and not missing_ok:
+            raise ValueError("int_values: the array has missing values")
+        result[offset : offset + len(chunk)] = numeric_view(cast(chunk, pa.int64()))
+        offset += len(chunk)
+    return result
+
+
 def arrow_mask(mask: npt.NDArray[np.bool_]) -> Any:
     """A numpy bool array as a pyarrow boolean Array (bits packed, no nulls)."""
     import pyarrow as pa

@@ -302,7 +302,7 @@ class ScoreHistogram:
         self,
         codes: Ints,
         y_true: Bools,
-        fine_keys: npt.NDArray[np.float64],
+        fine_keys: npt.NDArray[np.float64] | npt.NDArray[np.int64],
         calibration: Ints,
         reached: Ints,
         counts: Floats,

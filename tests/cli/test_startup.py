@@ -203,3 +203,24 @@ def test_small_float_audit_imports_no_pandas(tmp_path: Path, task: list[str]) ->
     assert _unused(found, HEAVY + UNUSED_BY_SMALL_AUDITS + ("rich",)) == []
     document = json.loads(found["stdout"])
     assert document["record"] is None and document["data"]["rows"] == 1000
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        ["--label", "y", "--prediction", "p", "--task", "regression"],
+        ["--label", "label", "--score", "score", "--threshold", "0.5"],
+        ["--label", "label", "--prediction", "label"],
+    ],
+    ids=["regression", "score", "binary"],
+)
+def test_duckdb_engine_audit_imports_no_pandas(tmp_path: Path, task: list[str]) -> None:
+    # The SQL engines' aggregates come back as Arrow tables: read without to_numpy, and taken
+    # with Arrow indices (either way pyarrow imports pandas, 0.4 s and 50 MB).
+    pytest.importorskip("duckdb")
+    data = _float_csv(tmp_path / "data.csv")
+    args = ["audit", str(data), *task, "--sensitive", "sex", "--sensitive", "race"]
+    found = _loaded([*args, "--engine", "duckdb", "--no-record", "--json"], tmp_path)
+    assert found["code"] == 0
+    assert _unused(found, HEAVY) == []
+    assert json.loads(found["stdout"])["data"]["rows"] == 1000
