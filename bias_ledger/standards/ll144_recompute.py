@@ -17,7 +17,7 @@ from bias_ledger.standards.ll144_audit import LL144Request, run_ll144
 from bias_ledger.standards.ll144_load import LL144Columns
 from bias_ledger.standards.ll144_model import Breakdown, DataSource, Declaration, Exclusion
 
-COMPARED = ("parameters", "data", "nyc_ll144", "results", "statistics")
+COMPARED = ("parameters", "metric_parameters", "data", "nyc_ll144", "results", "statistics")
 """The parts of an LL144 audit payload that recomputation re-derives."""
 
 

@@ -346,3 +346,23 @@ def test_a_tampered_schema_3_value_is_reported_with_its_path(
     change(parent[key])
     found = [item.describe() for item in recompute_payload(payload, directory / "data.csv")]
     assert len(found) == 1 and reported in found[0], found
+
+
+@pytest.mark.parametrize("layout_name", ["format2-schema3-ll144", "format2-schema4-ll144"])
+def test_an_ll144_audits_metric_parameters_are_compared(layout_name: str) -> None:
+    """An LL144 audit with a label records its metrics' parameters (reference groups, impact
+    ratio denominator, threshold) apart: recomputation derives them again and reports one
+    the record states differently, at its path."""
+    from bias_ledger.bundle.recompute import recompute_payload
+
+    directory = LAYOUTS[layout_name]
+    audits = [a["audit"] for a in _audits(directory / "ledger")]
+    payload = copy.deepcopy(next(a for a in audits if a.get("metric_parameters")))
+    data = directory / "data.csv"
+    assert recompute_payload(payload, data) == []
+    references = payload["metric_parameters"]["references"]
+    feature = sorted(references)[0]
+    references[feature] = f"{references[feature]}x"
+    found = [item.describe() for item in recompute_payload(payload, data)]
+    assert len(found) == 1, found
+    assert f"$.audit.metric_parameters.references.{feature}: recorded" in found[0], found
