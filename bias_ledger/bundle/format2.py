@@ -48,8 +48,16 @@ from bias_ledger.ledger.tlog_entry import parse_entry
 from bias_ledger.ledger.tlog_sig import check_signature
 from bias_ledger.ledger.tlog_tiles import leaf_hash
 from bias_ledger.ledger.trust import TrustedKeys
-from bias_ledger.verify import Checklist, Integrity, Kept, Verification, check_links, verify_source
-from bias_ledger.wording import counted
+from bias_ledger.verify import (
+    Checklist,
+    Integrity,
+    Kept,
+    Verification,
+    check_links,
+    links_detail,
+    unheld_targets,
+    verify_source,
+)
 
 BUNDLE_FORMAT_VERSION = 2
 HASH_NAME = "sha256"
@@ -269,7 +277,7 @@ class Format2BundleSource:
             check.detail = f"Ed25519 signed note by {fingerprint(key)}"
         with checklist.check("hash chain") as check:
             links = check_links(entries, source=where)
-            check.detail = f"{counted(links, 'previous_hash link')} between adjacent records"
+            check.detail = links_detail(links, unheld_targets(entries))
         with checklist.check("signers") as check:
             check.detail = check_signers_member(contents, key, entries)
         proven = _consistency(contents, checkpoint)

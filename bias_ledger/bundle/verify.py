@@ -51,9 +51,10 @@ from bias_ledger.verify import (
     UntrustedError,
     Verification,
     check_links,
+    links_detail,
+    unheld_targets,
     verify_source,
 )
-from bias_ledger.wording import counted
 
 if TYPE_CHECKING:
     from bias_ledger.bundle.format2 import Format2BundleSource
@@ -211,7 +212,7 @@ class BundleSource:
         )
         with checklist.check("hash chain", "the records' previous_hash fields") as check:
             links = check_links(entries, source=where)
-            check.detail = f"{counted(links, 'previous_hash link')} between adjacent records"
+            check.detail = links_detail(links, unheld_targets(entries))
         with checklist.check("signers list", "the keys that signed") as check:
             check.detail = check_signers_member(contents, key, entries)
         checklist.skip(

@@ -10,7 +10,7 @@ checkpoint's signer and ``--since`` are then checked by the one core's functions
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,14 @@ from bias_ledger.ledger.record import parse_header
 from bias_ledger.ledger.tlog_checkpoint import Checkpoint, parse_checkpoint
 from bias_ledger.ledger.tlog_entry import parse_entry
 from bias_ledger.ledger.trust import TrustedKeys
-from bias_ledger.verify import Checklist, Integrity, Kept, UntrustedError, Verification
+from bias_ledger.verify import (
+    Checklist,
+    Integrity,
+    Kept,
+    UntrustedError,
+    Verification,
+    links_detail,
+)
 from bias_ledger.verify.core import check_since
 from bias_ledger.verify.result import Check, KeyInfo, Status, VerificationFailed
 from bias_ledger.wording import counted
@@ -120,6 +127,8 @@ class _Pass:
     keys: dict[str, Ed25519PublicKey]
     count: int = 0
     links: int = 0
+    unheld: list[tuple[int, int]] = field(default_factory=list)
+    """(approval, target) of approvals whose target the bundle does not hold."""
 
     def record(self, rec: Any, checkpoint: Checkpoint) -> None:
         where, index = f"{self.bundle.where} record {rec.index}", rec.index
@@ -165,6 +174,8 @@ class _Pass:
             check_reference(where, kind, checked.approves, index)
             target, digest = checked.approves
             approved = self.hashes.get(target)
+            if approved is None:
+                self.unheld.append((index, target))
             if approved is not None and approved != digest:
                 raise VerificationError(
                     f"{where}: approves record {target} with hash {digest}, but that record "
@@ -254,8 +265,7 @@ def _verify(
         with checklist.check("checkpoint signature") as check:
             key = _checkpoint_key(bundle.checkpoint, checkpoint, state.keys, where)
             check.detail = f"Ed25519 signed note by {fingerprint(key)}"
-        links = counted(state.links, "previous_hash link")
-        checklist.add("hash chain", f"{links} between adjacent records")
+        checklist.add("hash chain", links_detail(state.links, state.unheld))
         trailer = bundle.trailer()
         with checklist.check("signers", "the keys that signed") as check:
             signers = {*state.signers, (fingerprint(key), public_key_openssh(key))}

@@ -17,7 +17,13 @@ The trusted core: standard library, blake3, cryptography and ``bias_ledger.ledge
 
 from __future__ import annotations
 
-from bias_ledger.verify.chain import check_chain, check_checkpoint, check_links
+from bias_ledger.verify.chain import (
+    check_chain,
+    check_checkpoint,
+    check_links,
+    links_detail,
+    unheld_targets,
+)
 from bias_ledger.verify.core import Kept, verify_source
 from bias_ledger.verify.ledger_source import LedgerSource, verify_ledger
 from bias_ledger.verify.result import (
@@ -48,6 +54,8 @@ __all__ = [
     "check_chain",
     "check_checkpoint",
     "check_links",
+    "links_detail",
+    "unheld_targets",
     "verify_ledger",
     "verify_source",
 ]

@@ -17,6 +17,7 @@ from bias_ledger.ledger.entry import parse_line
 from bias_ledger.ledger.entry_checks import CheckedEntry, check_reference, check_reference_kind
 from bias_ledger.ledger.merkle import BLAKE3_HASHER, MerkleTree
 from bias_ledger.ledger.trust import TrustedKeys
+from bias_ledger.wording import counted
 
 
 def edited_field(lines: Sequence[bytes], position: int, origin: str) -> str:
@@ -115,6 +116,30 @@ def check_links(entries: Mapping[int, CheckedEntry], *, source: str) -> int:
             if approved is not None:
                 check_reference_kind(where, kind, target, approved.header.kind)
     return links
+
+
+def unheld_targets(entries: Mapping[int, CheckedEntry]) -> list[tuple[int, int]]:
+    """(approval, target) of every approval whose target the selection does not hold: its
+    hash and kind could not be checked against the record."""
+    return [
+        (index, entry.approves[0])
+        for index, entry in sorted(entries.items())
+        if entry.approves is not None and entry.approves[0] not in entries
+    ]
+
+
+def links_detail(links: int, unheld: Sequence[tuple[int, int]]) -> str:
+    """The hash-chain check's line: the links, and the approvals whose target is elsewhere."""
+    detail = f"{counted(links, 'previous_hash link')} between adjacent records"
+    if unheld:
+        named = ", ".join(f"record {index} names record {target}" for index, target in unheld[:5])
+        if len(unheld) > 5:
+            named += f" and {len(unheld) - 5} more"
+        detail += (
+            f"; the bundle does not hold the target of {counted(len(unheld), 'approval')} "
+            f"({named}), so that hash is not checked: export the approved audits with them"
+        )
+    return detail
 
 
 def check_checkpoint(
