@@ -5,6 +5,7 @@ the arrow engine encodes them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +81,25 @@ class SqlInput:
             "expected a value on every row (pass --drop-missing to drop those rows)"
         )
 
+    def nonfinite(self, name: str, role: str, count: int) -> InputError:
+        """The arrow engine's refusal of ``count`` infinite values of column ``name`` (NaN is
+        a missing value before this is asked), naming the file and rows when they can be."""
+        where, rows = self.where, rows_text(count)
+        if self.files is not None and self.locate is not None and name in self.files:
+            import pyarrow as pa
+
+            # pa.array of Python floats imports pandas: only on this refusal's path.
+            infinite = pa.chunked_array([pa.array([math.inf, -math.inf], type=pa.float64())])
+            try:
+                rows = self.locate(Located(name, infinite, self.files[name]), np.arange(2))
+                where = str(self.files[name])
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                pass  # the file's own typing of the column is no float: count the rows
+        return InputError(
+            f"{where}: {role} column {name!r} must hold finite numbers; found "
+            f"{count} NaN or infinite values in {rows}"
+        )
+
 
 def numeric(source: SqlInput, name: str, role: str) -> None:
     kind = source.types.get(name, "").upper()
@@ -145,10 +165,7 @@ def profile(
     for i, (_, name, role) in enumerate(finite):
         count = int(found[f"f{i}"] or 0)
         if count:
-            raise InputError(
-                f"{source.where}: {role} column {name!r} must hold finite numbers; found "
-                f"{count} NaN or infinite values in {rows_text(count)}"
-            )
+            raise source.nonfinite(name, role, count)
     drop = ""
     if mapping.drop_missing and dropped:
         drop = "WHERE " + " AND ".join(f"{q(name)} IS NOT NULL" for name, _ in dropped)
