@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bias_ledger.errors import InputError, VerificationError
-from bias_ledger.ledger.checkpoint import parse_signed_checkpoint
+from bias_ledger.ledger.checkpoint import Checkpoint, parse_signed_checkpoint
 from bias_ledger.ledger.merkle import BLAKE3_HASHER, MerkleTree
 from bias_ledger.ledger.merkle_verify import verify_consistency, verify_inclusion
 from bias_ledger.ledger.reader import CHECKPOINT_FILE, StoredLedger, read_ledger
@@ -81,14 +81,27 @@ def consistency_in(tree: MerkleTree, old_size: int, new_size: int) -> Consistenc
     return proof
 
 
-def inclusion(path: Path, index: int, size: int | None) -> InclusionProof:
-    """Inclusion proof of record ``index`` in the tree of ``size`` (default: the checkpoint's)."""
+def _stored(path: Path) -> tuple[StoredLedger, Checkpoint, str]:
+    """The ledger and its checkpoint, refused when the checkpoint is damaged, missing beside
+    committed records (removed: exit 3) or not yet signed (exit 2): no proof is handed out of
+    a ledger in any of those states."""
+    from bias_ledger.ledger.repair import missing_checkpoint
+
     stored = read_ledger(path)
-    tree = tree_of(stored)
-    if size is not None or stored.checkpoint is None:
-        return inclusion_in(tree, index, size if size is not None else len(stored.lines))
+    if stored.checkpoint is None:
+        raise missing_checkpoint(path)
     source = str(stored.path / CHECKPOINT_FILE)
-    signed = parse_signed_checkpoint(stored.checkpoint, source=source)[0]
+    return stored, parse_signed_checkpoint(stored.checkpoint, source=source)[0], source
+
+
+def inclusion(path: Path, index: int, size: int | None) -> InclusionProof:
+    """Inclusion proof of record ``index`` in the tree of ``size`` (default: the checkpoint's,
+    whose root the records are checked to match; an explicit size proves against the records
+    as they are, for comparison with a root kept elsewhere)."""
+    stored, signed, source = _stored(path)
+    tree = tree_of(stored)
+    if size is not None:
+        return inclusion_in(tree, index, size)
     proof = inclusion_in(tree, index, signed.size)
     if proof.root_hash != signed.root_hash:
         # A proof against a root nobody signed would prove nothing to its reader.
@@ -100,4 +113,5 @@ def inclusion(path: Path, index: int, size: int | None) -> InclusionProof:
 
 
 def consistency(path: Path, old_size: int, new_size: int) -> ConsistencyProof:
-    return consistency_in(tree_of(read_ledger(path)), old_size, new_size)
+    """Consistency proof between two tree sizes, over the records as they are."""
+    return consistency_in(tree_of(_stored(path)[0]), old_size, new_size)

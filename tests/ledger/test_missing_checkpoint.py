@@ -13,7 +13,7 @@ from tests.ledger.helpers import SAMPLE, cli_env, new_signer, run_cli
 
 AUDIT = ("audit", "--config", SAMPLE / "bias-ledger.toml", "--prediction", "approved_v2", "-q")
 COMMANDS = {
-    1: [["checkpoint"], ["fsck"]],
+    1: [["checkpoint"], ["fsck"], ["proof", "inclusion", "0"], ["proof", "consistency", "1", "2"]],
     2: [["checkpoint"], ["fsck"], ["proof", "inclusion", "0"], ["proof", "consistency", "1", "2"]],
 }
 
