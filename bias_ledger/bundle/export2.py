@@ -214,7 +214,7 @@ def write_bundle_v2(
         records=report_records,
         signers=tuple(sorted(signers)),
     )
-    per_record = {entry_member: 0, record_json: 1, record_sig: 2}
+    per_record = {entry_member: "entry", record_json: "record", record_sig: "signature"}
     named = {name(index): (what, index) for index in entries for name, what in per_record.items()}
     with tempfile.TemporaryFile() as md, tempfile.TemporaryFile() as html:
         write_reports(data, md, html)
@@ -230,9 +230,9 @@ def write_bundle_v2(
                     archive.add_stream(name, length, _chunks(handle))
                 else:
                     what, index = named[name]
-                    if what == 0:
+                    if what == "entry":
                         archive.add(name, entries[index])
-                    elif what == 1:
+                    elif what == "record":
                         archive.add(name, record_of(index))
                     else:
                         archive.add(name, armor(entry_of(index).signature).encode("ascii"))

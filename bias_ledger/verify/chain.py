@@ -119,8 +119,8 @@ def check_links(entries: Mapping[int, CheckedEntry], *, source: str) -> int:
 
 
 def unheld_targets(entries: Mapping[int, CheckedEntry]) -> list[tuple[int, int]]:
-    """(approval, target) of every approval whose target the selection does not hold: its
-    hash and kind could not be checked against the record."""
+    """(record, target) of every approval or gate verdict whose named audit the selection
+    does not hold: its hash and kind could not be checked against that record."""
     return [
         (index, entry.approves[0])
         for index, entry in sorted(entries.items())
@@ -129,15 +129,22 @@ def unheld_targets(entries: Mapping[int, CheckedEntry]) -> list[tuple[int, int]]
 
 
 def links_detail(links: int, unheld: Sequence[tuple[int, int]]) -> str:
-    """The hash-chain check's line: the links, and the approvals whose target is elsewhere."""
+    """The hash-chain check's line: the links, and the approvals and verdicts whose audit is
+    not in the selection."""
     detail = f"{counted(links, 'previous_hash link')} between adjacent records"
-    if unheld:
+    if len(unheld) == 1:
+        index, target = unheld[0]
+        detail += (
+            f"; record {index} names audit record {target}, which the bundle does not hold, so "
+            "its hash is not checked: export the named audit with it"
+        )
+    elif unheld:
         named = ", ".join(f"record {index} names record {target}" for index, target in unheld[:5])
         if len(unheld) > 5:
             named += f" and {len(unheld) - 5} more"
         detail += (
-            f"; the bundle does not hold the target of {counted(len(unheld), 'approval')} "
-            f"({named}), so that hash is not checked: export the approved audits with them"
+            f"; {len(unheld)} records name audits the bundle does not hold ({named}), so their "
+            "hashes are not checked: export the named audits with them"
         )
     return detail
 

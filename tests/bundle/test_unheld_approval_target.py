@@ -43,7 +43,8 @@ def test_an_approval_without_its_audit_is_named_as_unchecked(
         assert done.returncode == 0, done.stderr
         steps = json.loads(done.stdout)["steps"]
         lines[selected] = next(s["detail"] for s in steps if s["what"] == "hash chain")
-    assert "the bundle does not hold the target of 1 approval (record 1 names record 0)" in (
-        lines["1"]
-    ), lines["1"]
+    assert (
+        "record 1 names audit record 0, which the bundle does not hold, so its hash is not "
+        "checked: export the named audit with it"
+    ) in lines["1"], lines["1"]
     assert "does not hold" not in lines["0"], lines["0"]
