@@ -12,7 +12,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from bias_ledger.bundle.export import write_zip
+from bias_ledger.bundle.zip_writer import write_zip
 from bias_ledger.cli.app import app
 
 

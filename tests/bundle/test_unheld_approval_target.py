@@ -36,7 +36,8 @@ def test_an_approval_without_its_audit_is_named_as_unchecked(
     lines = {}
     for selected, name in (("1", bundle_name), ("0", f"both-{bundle_name}")):
         bundle = tmp_path / name
-        args = ["export", "1", *(["0"] if selected == "0" else []), "-o", bundle, *on]
+        args: list[str | Path] = ["export", "1", *(["0"] if selected == "0" else [])]
+        args += ["-o", bundle, *on]
         done = run_cli(*args)
         assert done.returncode == 0, done.stderr
         done = run_cli("verify", bundle, "--trusted-keys", trusted, "--json")
