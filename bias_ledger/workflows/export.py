@@ -145,6 +145,22 @@ class _Digesting:
         return len(data)
 
 
+def _written(
+    output: Path, stream: _Digesting, manifest: Any, records: Sequence[int], done: Any
+) -> Exported:
+    """What a streamed export wrote: ``manifest`` (version 2 or 3) and ``done.consistency``."""
+    return Exported(
+        path=output,
+        size=stream.size,
+        blake3=stream.hasher.hexdigest(),
+        origin=manifest.origin,
+        records=records,
+        checkpoint_size=manifest.checkpoint_size,
+        checkpoint_root=manifest.checkpoint_root,
+        consistency=None if done.consistency is None else done.consistency.to_json(),
+    )
+
+
 def _export_streamed(
     ledger: Path, output: Path, selection: Any, consistent_with: Path | None
 ) -> Exported:
@@ -161,17 +177,7 @@ def _export_streamed(
         return done, stream
 
     done, stream = write_output_stream(output, produce, ledger=ledger, what="export -o")
-    manifest = done.manifest
-    return Exported(
-        path=output,
-        size=stream.size,
-        blake3=stream.hasher.hexdigest(),
-        origin=manifest.origin,
-        records=IndexRanges(manifest.ranges),
-        checkpoint_size=manifest.checkpoint_size,
-        checkpoint_root=manifest.checkpoint_root,
-        consistency=None if done.consistency is None else done.consistency.to_json(),
-    )
+    return _written(output, stream, done.manifest, IndexRanges(done.manifest.ranges), done)
 
 
 def _export_zip_streamed(
@@ -194,17 +200,8 @@ def _export_zip_streamed(
         return done, stream
 
     done, stream = write_output_stream(output, produce, ledger=ledger, what="export -o")
-    manifest = done.manifest
-    return Exported(
-        path=output,
-        size=stream.size,
-        blake3=stream.hasher.hexdigest(),
-        origin=manifest.origin,
-        records=tuple(item.index for item in manifest.records),
-        checkpoint_size=manifest.checkpoint_size,
-        checkpoint_root=manifest.checkpoint_root,
-        consistency=None if done.consistency is None else done.consistency.to_json(),
-    )
+    records = tuple(item.index for item in done.manifest.records)
+    return _written(output, stream, done.manifest, records, done)
 
 
 @dataclass(frozen=True)

@@ -34,3 +34,19 @@ def refused(done: subprocess.CompletedProcess[str]) -> str:
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
     assert "PRIVATE KEY" not in done.stderr
     return lines[0].removeprefix("bias-ledger: error: ")
+
+
+def approved_audit_ledger(root: Path, format_version: int) -> tuple[Path, helpers.Signer]:
+    """A real ledger of the given format made by the CLI: record 0 an audit of the sample
+    data, record 1 an approval of it, signed by a new key (returned)."""
+    ledger, signer = root / "ledger", helpers.new_signer(root / "key")
+    on = ("--ledger", ledger)
+    assert run_cli("init", "--format", str(format_version), *on).returncode == 0
+    audit = ("audit", helpers.SAMPLE / "lending.csv", "--label", "repaid")
+    done = run_cli(
+        *audit, "--prediction", "approved_v1", "--sensitive", "sex", "--key", signer.path, *on
+    )
+    assert done.returncode == 0, done.stderr
+    done = run_cli("approve", "0", "--note", "ok", "--key", signer.path, *on)
+    assert done.returncode == 0, done.stderr
+    return ledger, signer

@@ -20,7 +20,7 @@ from bias_ledger.history import read_record
 from bias_ledger.ledger.entry import parse_line
 from bias_ledger.ledger.record import RecordKind
 from bias_ledger.ledger.store import append_record
-from tests.attacks.cli import refused, run_cli
+from tests.attacks.cli import approved_audit_ledger, refused, run_cli
 from tests.interop.spec_verifier import bundle2, bundle3, log2, v1
 from tests.interop.spec_verifier.sshsig import SpecError
 from tests.interop.spec_verifier.trust import read_allowed_signers
@@ -42,15 +42,8 @@ def _record_hash(ledger: Path, index: int) -> str:
 def _forged(root: Path, format_version: int) -> tuple[Path, Signer, Path]:
     """A real ledger (0 audit, 1 approval of 0) plus record 2, an approval of record 1 signed
     by the ledger's own key; and the allowed_signers file trusting that key."""
-    ledger, signer = root / "ledger", new_signer(root / "key")
-    on = ("--ledger", ledger)
-    assert run_cli("init", "--format", str(format_version), *on).returncode == 0
-    audit = ("audit", SAMPLE / "lending.csv", "--label", "repaid", "--prediction", "approved_v1")
-    done = run_cli(*audit, "--sensitive", "sex", "--key", signer.path, *on)
-    assert done.returncode == 0, done.stderr
-    done = run_cli("approve", "0", "--note", "ok", "--key", signer.path, *on)
-    assert done.returncode == 0, done.stderr
-    refusal = run_cli("approve", "1", "--key", signer.path, *on)  # the writer refuses it
+    ledger, signer = approved_audit_ledger(root, format_version)
+    refusal = run_cli("approve", "1", "--key", signer.path, "--ledger", ledger)  # refused
     assert refusal.returncode == 2 and "expected an audit record" in refusal.stderr
     target = {"index": 1, "record_hash": _record_hash(ledger, 1)}
     payload = {"approves": target, "note": "an approval of an approval"}

@@ -10,10 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.attacks.cli import run_cli
-from tests.ledger.helpers import new_signer
-
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
+from tests.attacks.cli import approved_audit_ledger, run_cli
 
 
 @pytest.mark.parametrize(
@@ -24,14 +21,8 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 def test_an_approval_without_its_audit_is_named_as_unchecked(
     tmp_path: Path, format_version: int, bundle_name: str
 ) -> None:
-    ledger, signer = tmp_path / "ledger", new_signer(tmp_path / "key")
+    ledger, signer = approved_audit_ledger(tmp_path, format_version)
     on = ("--ledger", ledger)
-    assert run_cli("init", "--format", str(format_version), *on).returncode == 0
-    audit = ("audit", SAMPLE / "lending.csv", "--label", "repaid", "--prediction", "approved_v1")
-    done = run_cli(*audit, "--sensitive", "sex", "--key", signer.path, *on)
-    assert done.returncode == 0, done.stderr
-    done = run_cli("approve", "0", "--note", "ok", "--key", signer.path, *on)
-    assert done.returncode == 0, done.stderr
     trusted = signer.allowed_signers(tmp_path / "allowed_signers")
     lines = {}
     for selected, name in (("1", bundle_name), ("0", f"both-{bundle_name}")):
