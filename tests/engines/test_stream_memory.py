@@ -85,5 +85,10 @@ def test_peak_memory_does_not_grow_with_rows(files: tuple[Path, Path], task: str
     large_rows, large = _peak_kib(files[1], TASKS[task])
     assert (small_rows, large_rows) == (ROWS, 4 * ROWS)
     grown = 3 * ROWS * 8  # one float64 column of the extra rows, in bytes
+    if (large - small) * 1024 >= grown:
+        # The noise is one-sided: on a loaded machine the reader thread can hold its batches
+        # read ahead (two of 2**18 rows) at the larger size only (seen once in CI: +30 MB).
+        # Holding the rows would show in every run; the lower of two runs is kept.
+        large = min(large, _peak_kib(files[1], TASKS[task])[1])
     print(f"{task}: peak KiB {small} at {ROWS} rows, {large} at {4 * ROWS}")
     assert (large - small) * 1024 < grown, (small, large)
