@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,8 +24,6 @@ from bias_ledger.bundle.model import (
     CONSISTENCY,
     MANIFEST,
     MEMBER_COUNT_LIMIT,
-    REPORT_HTML,
-    REPORT_MD,
     SIGNERS,
     Manifest,
     ManifestRecord,
@@ -34,6 +31,7 @@ from bias_ledger.bundle.model import (
     record_sig,
 )
 from bias_ledger.bundle.signers import signers_text
+from bias_ledger.bundle.stream_reports import spooled_reports
 from bias_ledger.bundle.zip_writer import ZipWriter
 from bias_ledger.errors import InputError, VerificationError
 from bias_ledger.ledger import note
@@ -159,18 +157,14 @@ def _entries(
     return entries, listed
 
 
-def _chunks(handle: BinaryIO) -> Iterator[bytes]:
-    while chunk := handle.read(1 << 16):
-        yield chunk
-
-
 def write_bundle_v2(
     path: Path, selection: Selection, out: BinaryIO, *, consistent_with: Path | None = None
 ) -> Exported2:
     """Write the format-2 bundle of the ledger at ``path`` for ``selection`` to ``out`` (a
     seekable stream). The ledger is verified in one streaming pass; memory then holds the
     selected entries and the manifest (its inclusion proofs), and one record at a time: each
-    record is read again for the signers, for the two report passes and for its member."""
+    record is read again for the two report passes and for its member (and one record per
+    signing key, for the key)."""
     source = DirectorySource(path)
     verified = verify_log(source, trusted=None, trust_log_keys=True)
     checkpoint, size = verified.checkpoint, verified.checkpoint.size
@@ -188,10 +182,14 @@ def write_bundle_v2(
         for index in sorted(entries):
             yield ReportRecord(index, entry_of(index).record, load_record(record_of(index)))
 
-    signers = {
-        (entry_of(index).signer, json.loads(record_of(index))["signer"]["public_key"].strip())
-        for index in entries
-    }  # verified: each record's key is the one its entry names
+    # A fingerprint names one key (verified: each record's key is the one its entry names), so
+    # one record per signer is read for its key.
+    keys: dict[str, str] = {}
+    for index in sorted(entries):
+        signer = entry_of(index).signer
+        if signer not in keys:
+            keys[signer] = json.loads(record_of(index))["signer"]["public_key"].strip()
+    signers = set(keys.items())
     checkpoint_key = parse_public_key(verified.checkpoint_signer)
     signers.add((fingerprint(checkpoint_key), public_key_openssh(checkpoint_key)))
     manifest = Manifest(
@@ -216,26 +214,21 @@ def write_bundle_v2(
     )
     per_record = {entry_member: "entry", record_json: "record", record_sig: "signature"}
     named = {name(index): (what, index) for index in entries for name, what in per_record.items()}
-    with tempfile.TemporaryFile() as md, tempfile.TemporaryFile() as html:
-        write_reports(data, md, html)
-        streamed = {REPORT_MD: md, REPORT_HTML: html}
-        with ZipWriter(out) as archive:
-            for name in sorted([*fixed, *streamed, *named]):
-                if name in fixed:
-                    archive.add(name, fixed[name])
-                elif name in streamed:
-                    handle = streamed[name]
-                    length = handle.tell()
-                    handle.seek(0)
-                    archive.add_stream(name, length, _chunks(handle))
+    spooled = spooled_reports(lambda md, html: write_reports(data, md, html))
+    with spooled as reports, ZipWriter(out) as archive:
+        for name in sorted([*fixed, *reports, *named]):
+            if name in fixed:
+                archive.add(name, fixed[name])
+            elif name in reports:
+                archive.add_stream(name, *reports[name])
+            else:
+                what, index = named[name]
+                if what == "entry":
+                    archive.add(name, entries[index])
+                elif what == "record":
+                    archive.add(name, record_of(index))
                 else:
-                    what, index = named[name]
-                    if what == "entry":
-                        archive.add(name, entries[index])
-                    elif what == "record":
-                        archive.add(name, record_of(index))
-                    else:
-                        archive.add(name, armor(entry_of(index).signature).encode("ascii"))
+                    archive.add(name, armor(entry_of(index).signature).encode("ascii"))
     return Exported2(manifest, consistency)
 
 

@@ -8,7 +8,6 @@ each selected record is read, proven against the checkpoint and written with its
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +22,10 @@ from bias_ledger.bundle.model import (
     CHECKPOINT,
     CONSISTENCY,
     MANIFEST,
-    REPORT_HTML,
-    REPORT_MD,
     SIGNERS,
 )
 from bias_ledger.bundle.signers import signers_text
-from bias_ledger.bundle.stream_reports import ReportHeader, write_reports
+from bias_ledger.bundle.stream_reports import ReportHeader, spooled_reports, write_reports
 from bias_ledger.bundle.tar3 import TarWriter
 from bias_ledger.errors import InputError
 from bias_ledger.ledger.entry import armor
@@ -69,11 +66,6 @@ def _report_records(
             yield ReportRecord(index, digest, load_record(raw))
 
     return records
-
-
-def _chunks(handle: BinaryIO) -> Iterator[bytes]:
-    while chunk := handle.read(1 << 16):
-        yield chunk
 
 
 def _checked_manifest(manifest: Manifest3) -> bytes:
@@ -131,11 +123,8 @@ def export_bundle_v3(
         records=_report_records(source, size, chosen),
         signers=tuple(sorted(signers)),
     )
-    with tempfile.TemporaryFile() as md, tempfile.TemporaryFile() as html:
-        write_reports(header, md, html)
-        for name, handle in ((REPORT_MD, md), (REPORT_HTML, html)):
-            length = handle.tell()
-            handle.seek(0)
-            tar.add_stream(name, length, _chunks(handle))
+    with spooled_reports(lambda md, html: write_reports(header, md, html)) as reports:
+        for name, (length, chunks) in reports.items():
+            tar.add_stream(name, length, chunks)
     tar.finish()
     return Exported3(manifest, consistency)

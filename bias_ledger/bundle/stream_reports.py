@@ -1,4 +1,5 @@
-"""The reports of a version-3 bundle, written to two streams through ``bundle/derived.py``.
+"""The reports of a bundle, written to two streams through ``bundle/derived.py``, and spooled
+to temporary files for the archive writers (:func:`spooled_reports`).
 
 ``derived.write_reports(data, md_out, html_out)`` renders both reports block by block from
 ``data.records``, a callable returning a fresh iterator of records (read twice: the summary,
@@ -7,11 +8,14 @@ then each record), so the records are never held together.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from bias_ledger.bundle import derived
+from bias_ledger.bundle.model import REPORT_HTML, REPORT_MD
 from bias_ledger.render.report_blocks import ReportData, ReportRecord
 
 
@@ -40,3 +44,27 @@ def write_reports(header: ReportHeader, md_out: BinaryIO, html_out: BinaryIO) ->
         archive="tar",
     )
     derived.write_reports(data, md_out, html_out)
+
+
+Spooled = tuple[int, Iterator[bytes]]
+"""A spooled member: its length in bytes and its bytes, in chunks, read from the start."""
+
+
+def _spooled(handle: BinaryIO) -> Spooled:
+    length = handle.tell()
+
+    def chunks() -> Iterator[bytes]:
+        handle.seek(0)
+        while chunk := handle.read(1 << 16):
+            yield chunk
+
+    return length, chunks()
+
+
+@contextmanager
+def spooled_reports(write: Callable[[BinaryIO, BinaryIO], None]) -> Iterator[dict[str, Spooled]]:
+    """``report.md`` then ``report.html``, rendered by ``write(md_out, html_out)`` into
+    temporary files, for an archive writer to copy in (neither is held in memory)."""
+    with tempfile.TemporaryFile() as md, tempfile.TemporaryFile() as html:
+        write(md, html)
+        yield {REPORT_MD: _spooled(md), REPORT_HTML: _spooled(html)}
