@@ -10,6 +10,7 @@ arrow engine fills row batch by row batch, so every engine gives identical resul
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -35,8 +36,9 @@ from bias_ledger.errors import InputError
 from bias_ledger.io.arrays import arrow_integers, bool_values, float_values, int_values
 from bias_ledger.io.model import AuditData, ColumnMapping
 from bias_ledger.metrics._cells import Precomputed, intersection
+from bias_ledger.metrics._rowgroups import RowGrouping
 from bias_ledger.metrics.exact_sum import ExactSums
-from bias_ledger.metrics.model import Task
+from bias_ledger.metrics.model import SensitiveColumn, Task
 from bias_ledger.metrics.regression_sums import QUANTITIES, RegressionSums
 from bias_ledger.metrics.score_bins import MAX_BINS
 from bias_ledger.metrics.score_histogram import CALIBRATION_BINS, ScoreHistogram
@@ -78,9 +80,122 @@ def regression_audit(source: SqlInput, mapping: ColumnMapping) -> AuditData:
             source.dialect.nan,
             source.weights_named,
         )
+    plans = _limb_plans(source, q(label), q(prediction), where, weight)
+    found = (
+        _exponent_sums(source, mapping, q(label), q(prediction), where, weight)
+        if plans is None
+        else _limb_sums(source, mapping, q(label), q(prediction), where, weight, plans)
+    )
+    warnings = found.warnings
+    if dropped:
+        warnings = (f"dropped {dropped} rows with a missing label, prediction or score", *warnings)
+    return AuditData(
+        y_true=np.empty(0),
+        y_pred=np.empty(0),
+        score=None,
+        sensitive=tuple(found.sensitive),
+        inputs=tuple(source.inputs(total)),
+        rows=kept,
+        dropped_rows=dropped,
+        warnings=warnings,
+        positive_label="",
+        task=mapping.task,
+        statistics=Precomputed(groups=found.grouping.groups, regression=found.sums),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _GroupSums:
+    """A regression query's groups and their sums."""
+
+    sensitive: list[SensitiveColumn]
+    warnings: tuple[str, ...]
+    grouping: RowGrouping
+    sums: RegressionSums
+
+
+def _limb_plans(
+    source: SqlInput, label: str, prediction: str, where: str, weight: str | None
+) -> list[sql.LimbPlan] | None:
+    """A fixed-point plan per quantity, or None when some quantity's values take the
+    exponent-keyed query (a value that is not finite, or too wide a range of them)."""
+    ranges = source.run(
+        sql.regression_ranges(source.dialect, source.source, label, prediction, where, weight)
+    ).to_pylist()[0]
+    plans: dict[int, sql.LimbPlan] = {}
+    for k in range(len(QUANTITIES) + (weight is not None)):
+        if k == sql.SAME_MAGNITUDE[0]:
+            continue
+        largest = float(ranges[f"hi_{k}"])
+        plan = sql.limb_plan(ranges[f"lo_{k}"], largest) if math.isfinite(largest) else None
+        if plan is None:
+            return None
+        plans[k] = plan
+    absolute, residual = sql.SAME_MAGNITUDE
+    plans[absolute] = plans[residual]
+    return [plans[k] for k in sorted(plans)]
+
+
+def _add(sums: RegressionSums, code: int, k: int, integer: int, exponent: int) -> None:
+    """Add a partial sum of quantity ``k`` (``len(QUANTITIES)``: the weight) to a group."""
+    if k == len(QUANTITIES):  # the weights' own sum (--weight)
+        assert sums.weights is not None
+        sums.weights.add_scaled(code, integer, exponent)
+    else:
+        sums.sums.add_scaled(code * len(QUANTITIES) + k, integer, exponent)
+
+
+def _limb_sums(
+    source: SqlInput,
+    mapping: ColumnMapping,
+    label: str,
+    prediction: str,
+    where: str,
+    weight: str | None,
+    plans: Sequence[sql.LimbPlan],
+) -> _GroupSums:
+    """The sums from one row per group of fixed-point limb sums (:class:`sql.LimbPlan`)."""
+    table = source.run(
+        sql.regression_limb_sums(
+            source.dialect,
+            source.source,
+            mapping.sensitive,
+            label,
+            prediction,
+            where,
+            plans,
+            weight,
+        )
+    )
+    rows = integers(table, "n")
+    sensitive, warnings = sensitive_columns(table, mapping, rows, source.where)
+    grouping = intersection(sensitive)
+    codes = codes_by_name(table, mapping, grouping.groups, source.where).tolist()
+    sums = RegressionSums()
+    sums.add_rows(np.asarray(codes, dtype=np.int64), rows)
+    if weight is not None:
+        sums.weights = ExactSums()
+    for k, plan in enumerate(plans):
+        for i in range(plan.limbs):
+            exponent = plan.exponent(i)
+            for code, total in zip(codes, table.column(f"m_{k}_{i}").to_pylist(), strict=True):
+                _add(sums, code, k, int(total), exponent)
+    return _GroupSums(sensitive, warnings, grouping, sums)
+
+
+def _exponent_sums(
+    source: SqlInput,
+    mapping: ColumnMapping,
+    label: str,
+    prediction: str,
+    where: str,
+    weight: str | None,
+) -> _GroupSums:
+    """The sums from rows of (group, quantity, exponent) mantissa sums: any finite or
+    non-finite values (:func:`sql.regression_sums`)."""
     table = source.run(
         sql.regression_sums(
-            source.dialect, source.source, mapping.sensitive, q(label), q(prediction), where, weight
+            source.dialect, source.source, mapping.sensitive, label, prediction, where, weight
         )
     )
     quantity, rows = integers(table, "q"), integers(table, "n")
@@ -92,35 +207,16 @@ def regression_audit(source: SqlInput, mapping: ColumnMapping) -> AuditData:
     sums = RegressionSums()
     sums.add_rows(codes[firsts], rows[firsts])
     exponents, totals = integers(table, "x"), table.column("m").to_pylist()
-    width = len(QUANTITIES)
     if weight is not None:
         sums.weights = ExactSums()
     for code, q_index, x, m in zip(
         codes.tolist(), quantity.tolist(), exponents.tolist(), totals, strict=True
     ):
         if x == sql.NONFINITE:  # a row's value overflowed (a squared error above 1.8e308)
-            sums.sums.mark_nonfinite(code * width + q_index)
+            sums.sums.mark_nonfinite(code * len(QUANTITIES) + q_index)
             continue
-        if q_index == width:  # the weights' own sum (--weight)
-            assert sums.weights is not None
-            sums.weights.add_scaled(code, int(m), x - sql.MANTISSA_BITS)
-            continue
-        sums.sums.add_scaled(code * width + q_index, int(m), x - sql.MANTISSA_BITS)
-    if dropped:
-        warnings = (f"dropped {dropped} rows with a missing label, prediction or score", *warnings)
-    return AuditData(
-        y_true=np.empty(0),
-        y_pred=np.empty(0),
-        score=None,
-        sensitive=tuple(sensitive),
-        inputs=tuple(source.inputs(total)),
-        rows=kept,
-        dropped_rows=dropped,
-        warnings=warnings,
-        positive_label="",
-        task=mapping.task,
-        statistics=Precomputed(groups=grouping.groups, regression=sums),
-    )
+        _add(sums, code, q_index, int(m), x - sql.MANTISSA_BITS)
+    return _GroupSums(sensitive, warnings, grouping, sums)
 
 
 def _distinct_scores(
