@@ -9,6 +9,7 @@ a fresh process; wall time, peak resident memory and the ratio to the faster of 
 polars are printed. Data is generated on the fly (continuous scores: equal-width bins).
 
     python benchmarks/bench_scores.py [--rows 1e7 | --rows 1e8] [--csv] [--keep DIR]
+        [--task score | --task regression]
 """
 
 from __future__ import annotations
@@ -139,6 +140,9 @@ def main() -> None:
     parser.add_argument(
         "--keep", type=Path, help="generate into (and keep) this directory; reuse what is there"
     )
+    parser.add_argument(
+        "--task", choices=["score", "regression"], action="append", help="only this task"
+    )
     parser.add_argument("--generate-into", type=Path, help=argparse.SUPPRESS)
     options = parser.parse_args()
     rows = int(options.rows)
@@ -167,7 +171,7 @@ def main() -> None:
             "ratio = wall time / faster of DuckDB and polars"
         )
         for path in files:
-            for task in ("score", "regression"):
+            for task in options.task or ["score", "regression"]:
                 measured = {
                     "DuckDB GROUPING SETS": run(duckdb_query(path, task)),
                     "polars lazy group_by": run(polars_query(path, task)),

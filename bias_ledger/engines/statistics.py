@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +30,7 @@ from bias_ledger.engines.sql_input import (
     codes_by_name,
     integers,
     numeric,
+    one,
     profile,
     sensitive_columns,
 )
@@ -55,18 +57,20 @@ def regression_audit(source: SqlInput, mapping: ColumnMapping) -> AuditData:
     for name, role in roles:
         numeric(source, name, role)
     q = source.dialect.identifier
+    weight = q(mapping.weight) if mapping.weight is not None else None
     scan = profile(
         source,
         mapping,
         dropped=[(label, "label"), (prediction, "prediction")],
         needed=[label, prediction],
         finite=[(sql.as_double(q(name)), name, role) for name, role in roles],
+        # The ranges of unweighted quantities in this scan; weighted, once the weights pass.
+        extra=lambda _: () if weight else sql.regression_ranges(q(label), q(prediction)),
     )
     total, kept, where = scan.rows, scan.kept, scan.drop
     dropped = total - kept
     if kept == 0:
         raise InputError("no rows left after dropping rows with a missing label or prediction")
-    weight = q(mapping.weight) if mapping.weight is not None else None
     if mapping.weight is not None:
         from bias_ledger.engines.aggregated import check_sql_weights
 
@@ -80,7 +84,12 @@ def regression_audit(source: SqlInput, mapping: ColumnMapping) -> AuditData:
             source.dialect.nan,
             source.weights_named,
         )
-    plans = _limb_plans(source, q(label), q(prediction), where, weight)
+    ranges = scan.found
+    if weight is not None:
+        items = sql.regression_ranges(q(label), q(prediction), weight)
+        aggregates = ", ".join(f"{aggregate} AS {alias}" for alias, aggregate in items)
+        ranges = one(source, f"SELECT {aggregates} FROM {source.source} {where}")
+    plans = limb_plans(ranges, weight is not None)
     found = (
         _exponent_sums(source, mapping, q(label), q(prediction), where, weight)
         if plans is None
@@ -114,16 +123,12 @@ class _GroupSums:
     sums: RegressionSums
 
 
-def _limb_plans(
-    source: SqlInput, label: str, prediction: str, where: str, weight: str | None
-) -> list[sql.LimbPlan] | None:
-    """A fixed-point plan per quantity, or None when some quantity's values take the
-    exponent-keyed query (a value that is not finite, or too wide a range of them)."""
-    ranges = source.run(
-        sql.regression_ranges(source.dialect, source.source, label, prediction, where, weight)
-    ).to_pylist()[0]
+def limb_plans(ranges: Mapping[str, Any], weighted: bool) -> list[sql.LimbPlan] | None:
+    """A fixed-point plan per quantity from the scan's ranges (:func:`sql.regression_ranges`),
+    or None when some quantity's values take the exponent-keyed query (a value that is not
+    finite, or too wide a range of them)."""
     plans: dict[int, sql.LimbPlan] = {}
-    for k in range(len(QUANTITIES) + (weight is not None)):
+    for k in range(len(QUANTITIES) + weighted):
         if k == sql.SAME_MAGNITUDE[0]:
             continue
         largest = float(ranges[f"hi_{k}"])

@@ -1,14 +1,15 @@
 """The SQL that builds score histograms and regression sums, for DuckDB and Spark alike.
 
 Only aggregates come back: one row per (groups, label, bin, ...) cell. Float sums are exact,
-two ways. Regression sums are first planned from each quantity's range of magnitudes (one
-scan): where the values span at most 187 binary orders of magnitude, each is a fixed-point
-integer cut into at most four 60-bit limbs (:class:`LimbPlan`), and one row per group sums
-every limb as a 128-bit integer. Otherwise (and for calibration sums), each value is written
-``m * 2**(x - 54)`` with an integer ``m`` (``x = floor(log2 |v|)``, which may be off by one or
-two without harm) and the ``m`` are summed per exponent as 128-bit integers (DuckDB HUGEINT,
-Spark DECIMAL(38, 0)). Sums return as text; Python adds them up exactly
-(:class:`~bias_ledger.metrics.exact_sum.ExactSums`), so every engine gives the same bits."""
+two ways. Regression sums are first planned from each quantity's range of magnitudes (one scan,
+the one counting missing values when unweighted): where the values span at most 187 binary
+orders of magnitude, each is a fixed-point integer cut into at most four 60-bit limbs
+(:class:`LimbPlan`), and one row per group sums every limb as a 128-bit integer. Otherwise (and
+for calibration sums), each value is written ``m * 2**(x - 54)`` with an integer ``m`` (``x =
+floor(log2 |v|)``, which may be off by one or two without harm) and the ``m`` are summed per
+exponent as 128-bit integers (DuckDB HUGEINT, Spark DECIMAL(38, 0)). Sums return as text;
+Python adds them up exactly (:class:`~bias_ledger.metrics.exact_sum.ExactSums`), so every
+engine gives the same bits."""
 
 from __future__ import annotations
 
@@ -183,6 +184,17 @@ def score_cells(
     )
 
 
+def regression_values(p: str, y: str, w: str | None) -> list[str]:
+    """The value expression of each summed quantity, in cell order, given the prediction, the
+    label and the weight (None: unweighted) as DOUBLE expressions."""
+    e = f"({p} - {y})"
+    values = [p, y, e, f"abs({e})", f"{e} * {e}"]
+    assert len(values) == len(QUANTITIES)
+    if w is not None:
+        values = [f"({value}) * {w}" for value in values] + [w]
+    return values
+
+
 def _regression_rows(
     dialect: Dialect,
     source: str,
@@ -194,17 +206,12 @@ def _regression_rows(
 ) -> tuple[str, list[str]]:
     """The rows a regression audit sums (sensitive values, ``p``, ``y``, ``w``) and the value
     expression of each summed quantity over them, in cell order."""
-    p, y = "p", "y"
-    e = f"({p} - {y})"
-    values = [p, y, e, f"abs({e})", f"{e} * {e}"]
-    assert len(values) == len(QUANTITIES)
-    weighted = ""
-    if weight is not None:
-        values = [f"({value}) * w" for value in values] + ["w"]
-        weighted = f", {as_double(weight)} AS w"
     selected = [dialect.identifier(name) for name in sensitive]
     selected += [f"{as_double(prediction)} AS p", f"{as_double(label)} AS y"]
-    return f"SELECT {', '.join(selected)}{weighted} FROM {source} {where}", values
+    if weight is not None:
+        selected.append(f"{as_double(weight)} AS w")
+    values = regression_values("p", "y", None if weight is None else "w")
+    return f"SELECT {', '.join(selected)} FROM {source} {where}", values
 
 
 def regression_sums(
@@ -302,27 +309,26 @@ def limb_plan(smallest: float | None, largest: float) -> LimbPlan | None:
 
 
 def regression_ranges(
-    dialect: Dialect,
-    source: str,
-    label: str,
-    prediction: str,
-    where: str,
-    weight: str | None = None,
-) -> str:
-    """One row: per quantity ``k`` (with a weight, ``k = len(QUANTITIES)`` is the weight), the
-    smallest non-zero magnitude ``lo_k`` (NULL if every value is 0) and the largest, ``hi_k``:
-    what :func:`limb_plan` reads. The label and prediction are finite, so a value that is not
-    finite (an overflow) is infinite, and ``hi_k`` is too. The absolute error is left out: it
-    has the residual's magnitudes (:data:`SAME_MAGNITUDE`)."""
-    inner, values = _regression_rows(dialect, source, [], label, prediction, where, weight)
+    label: str, prediction: str, weight: str | None = None
+) -> list[tuple[str, str]]:
+    """(alias, aggregate)s: per quantity ``k`` (with a weight, ``k = len(QUANTITIES)`` is the
+    weight), the smallest non-zero magnitude ``lo_k`` (NULL if every value is 0) and the
+    largest, ``hi_k``: what :func:`limb_plan` reads.
+
+    Over any rows that include the summed ones (NULLs are left out), since a plan only needs
+    bounds. The summed labels and predictions are finite, so a summed value that is not finite
+    (an overflow) is infinite, and ``hi_k`` is too. The absolute error is left out: it has
+    the residual's magnitudes (:data:`SAME_MAGNITUDE`)."""
+    w = None if weight is None else as_double(weight)
+    values = regression_values(as_double(prediction), as_double(label), w)
     items = []
     for k, value in enumerate(values):
         if k != SAME_MAGNITUDE[0]:
             items += [
-                f"min(CASE WHEN {value} <> 0 THEN abs({value}) END) AS lo_{k}",
-                f"max(abs({value})) AS hi_{k}",
+                (f"lo_{k}", f"min(CASE WHEN {value} <> 0 THEN abs({value}) END)"),
+                (f"hi_{k}", f"max(abs({value}))"),
             ]
-    return f"SELECT {', '.join(items)} FROM ({inner}) AS r"
+    return items
 
 
 def regression_limb_sums(

@@ -19,7 +19,8 @@ import pytest
 
 import bias_ledger
 from bias_ledger.engines import statistics_sql as sql
-from bias_ledger.metrics.regression_sums import QUANTITIES, quantities
+from bias_ledger.engines.statistics import limb_plans
+from bias_ledger.metrics.regression_sums import quantities
 
 
 def _case(name: str, rows: int = 3_000) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -87,15 +88,11 @@ def _limb_sums(
     run: Callable[[str], list[dict[str, Any]]], dialect: sql.Dialect, source: str
 ) -> dict[tuple[str, int], Fraction] | None:
     """The limb query's sums, or None when some quantity takes no plan."""
-    ranges = run(sql.regression_ranges(dialect, source, "y", "p", ""))[0]
-    plans = []
-    for k in range(len(QUANTITIES)):
-        at = sql.SAME_MAGNITUDE[1] if k == sql.SAME_MAGNITUDE[0] else k
-        largest = float(ranges[f"hi_{at}"])
-        plan = sql.limb_plan(ranges[f"lo_{at}"], largest) if np.isfinite(largest) else None
-        if plan is None:
-            return None
-        plans.append(plan)
+    items = sql.regression_ranges("y", "p")
+    query = ", ".join(f"{aggregate} AS {alias}" for alias, aggregate in items)
+    plans = limb_plans(run(f"SELECT {query} FROM {source}")[0], weighted=False)
+    if plans is None:
+        return None
     rows = run(sql.regression_limb_sums(dialect, source, ["g"], "y", "p", "", plans))
     return {
         (row["g"], k): sum(
@@ -161,3 +158,28 @@ def test_spark_limb_sums_are_exact(spark: Any, tmp_path: Path) -> None:
         assert (found is not None) == planned, name
         if found is not None:
             assert found == _exact(table), name
+
+
+@pytest.mark.parametrize("dropped", [1e-200, 1e250, 3.0])
+def test_rows_dropped_for_a_missing_label_only_widen_the_plan(
+    tmp_path: Path, dropped: float
+) -> None:
+    # The ranges are taken over every row with values, dropped ones included: a bound.
+    table, _ = _table("incomes")
+    label = table.column("y").to_pylist()
+    prediction = table.column("p").to_pylist()
+    for row in range(0, len(label), 97):
+        label[row], prediction[row] = None, dropped
+    table = table.set_column(2, "p", pa.array(prediction, pa.float64()))
+    table = table.set_column(1, "y", pa.array(label, pa.float64()))
+    path = tmp_path / "data.parquet"
+    pq.write_table(table, path)
+    args: dict[str, Any] = {"label": "y", "prediction": "p", "task": "regression"}
+    documents = []
+    for engine in ("arrow", "duckdb"):
+        result = bias_ledger.audit(path, **args, sensitive=["g"], engine=engine, drop_missing=True)
+        document = json.loads(json.dumps(result.to_json()))
+        document["parameters"].pop("engine")
+        documents.append(document)
+    assert documents[0]["data"]["dropped_rows"] == len(range(0, len(label), 97))
+    assert documents[0] == documents[1]
