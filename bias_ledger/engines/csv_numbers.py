@@ -16,8 +16,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from bias_ledger.io.numbers import FLOAT, HEX, NAN
+from bias_ledger.io.numbers import FLOAT, HEX, INTEGER, NAN
 
 MARK = "bias-ledger: not a number"
 _SEPARATOR = "\x1f"
@@ -46,6 +47,8 @@ class Dialect:
     """An SQL string literal."""
     hexadecimal: Callable[[str], str]
     """SQL of trimmed text ``0x...`` as the integer it writes, as DOUBLE."""
+    fits_bigint: Callable[[str], str]
+    """SQL true when the text expression casts to a BIGINT."""
 
 
 def cast_sql(column: str, name: str, dialect: Dialect, *, hexadecimal: bool = False) -> str:
@@ -65,6 +68,46 @@ def cast_sql(column: str, name: str, dialect: Dialect, *, hexadecimal: bool = Fa
         f"WHEN {match(column, FLOAT)} THEN CAST({value} AS DOUBLE) "
         f"{hex_branch}ELSE CAST({raised} AS DOUBLE) END"
     )
+
+
+class Hexadecimal(Exception):
+    """Read again: column ``name`` holds ``0x...`` and the arrow engine reads it as int64."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def widening_sql(raw: str, column: str, dialect: Dialect) -> str:
+    """SQL counting the values of text ``column`` (an identifier) of relation ``raw`` that are
+    numbers but no int64 to pyarrow: one would make the arrow engine read the column as
+    float64, where ``0x...`` is no number."""
+    match = dialect.matches
+    return (
+        f"SELECT count(*) AS n FROM {raw} WHERE {match(column, FLOAT)} AND NOT "
+        f"({match(column, INTEGER)} AND {dialect.fits_bigint(column)})"
+    )
+
+
+def hexadecimal_retry(
+    name: str,
+    hexadecimal: bool,
+    value: str,
+    first: Callable[[], Any],
+    widening: Callable[[], int],
+) -> Hexadecimal | None:
+    """A retry with ``0x...`` read as integers when the refused ``value`` is one and the arrow
+    engine reads column ``name`` as int64 throughout: its first block (``first()``, the arrow
+    engine's field; None if not CSV) typed so and no value widening it (``widening()`` counts
+    them, :func:`widening_sql`)."""
+    import pyarrow as pa
+
+    if hexadecimal or re.match(HEX, value) is None:
+        return None
+    field = first()
+    if field is None or not pa.types.is_integer(field.type):
+        return None
+    return None if widening() else Hexadecimal(name)
 
 
 @dataclass(frozen=True)

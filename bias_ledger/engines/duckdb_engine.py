@@ -5,7 +5,6 @@ distinct combination, with its count) come back to Python.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -261,39 +260,10 @@ def load(
         while True:
             try:
                 return _load(connection, datasets, mapping, thresholds, hexadecimal)
-            except _Hexadecimal as found:
+            except csv_numbers.Hexadecimal as found:
                 hexadecimal |= {found.name}
     finally:
         connection.close()
-
-
-class _Hexadecimal(Exception):
-    """Read again: column ``name`` holds ``0x...`` and the arrow engine reads it as int64."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
-
-
-def _hexadecimal_retry(
-    connection: Any, raw: str, column: NumberColumn, value: str, first: Any
-) -> _Hexadecimal | None:
-    """A retry with ``0x...`` read as integers when the arrow engine reads ``column`` as int64
-    throughout: typed so by the first block and holding no number that widens it to float64."""
-
-    import pyarrow as pa
-
-    if column.hexadecimal or re.match(number_text.HEX, value) is None:
-        return None
-    if first is None or not pa.types.is_integer(first.type):
-        return None
-    name = quote(column.name)
-    match = DIALECT.matches
-    ((widening,),) = connection.sql(
-        f"SELECT count(*) FROM {raw} WHERE {match(name, number_text.FLOAT)} AND NOT "
-        f"({match(name, number_text.INTEGER)} AND TRY_CAST({name} AS BIGINT) IS NOT NULL)"
-    ).fetchall()
-    return None if widening else _Hexadecimal(column.name)
 
 
 @dataclass(frozen=True)
@@ -350,6 +320,7 @@ DIALECT = csv_numbers.Dialect(
     fail=lambda text: f"error({text})",
     literal=_literal,
     hexadecimal=lambda text: f"CAST(CAST({text} AS BIGINT) AS DOUBLE)",
+    fits_bigint=lambda text: f"TRY_CAST({text} AS BIGINT) IS NOT NULL",
 )
 
 
@@ -441,8 +412,14 @@ def _load(
                 for item, found_names in zip(raw, names, strict=True)
                 if column.name in found_names
             ]
-            first = _number_typing(datasets, names, column.name, mapping.default_na)
-            retry = _hexadecimal_retry(connection, held[0], column, found.value, first)
+            query = csv_numbers.widening_sql(held[0], quote(column.name), DIALECT)
+            retry = csv_numbers.hexadecimal_retry(
+                column.name,
+                column.hexadecimal,
+                found.value,
+                lambda: _number_typing(datasets, names, column.name, mapping.default_na),
+                lambda: int(connection.sql(query).fetchall()[0][0]),
+            )
             if retry is not None:
                 return retry
         return _read_error(datasets[0].spec, exc, numbers)

@@ -39,6 +39,8 @@ from bias_ledger.io.model import AuditData, ColumnMapping, FileFormat, InputFile
 
 DEFAULT_MASTER = "local[*]"
 VIEW = "bias_ledger_input"
+RAW_VIEW = "bias_ledger_text"
+"""A CSV input as text, before any cast."""
 
 
 def backquote(name: str) -> str:
@@ -65,7 +67,9 @@ def session(master: str | None) -> Any:
     return spark
 
 
-def _frame(spark: Any, dataset: Dataset, mapping: ColumnMapping) -> Any:
+def _frame(
+    spark: Any, dataset: Dataset, mapping: ColumnMapping, hexadecimal: frozenset[str]
+) -> Any:
     paths = [str(path) for path in dataset.files]
     reader = spark.read
     if dataset.hive:
@@ -73,7 +77,7 @@ def _frame(spark: Any, dataset: Dataset, mapping: ColumnMapping) -> Any:
     if dataset.format is FileFormat.PARQUET:
         return _nan_as_null(reader.parquet(*paths), mapping)
     if dataset.format is FileFormat.CSV:
-        return _csv_frame(reader, paths, mapping)
+        return _csv_frame(reader, paths, mapping, hexadecimal)
     if dataset.format is FileFormat.JSONL:
         return _nan_as_null(reader.json(paths), mapping)
     raise InputError(f"{dataset.spec}: the spark engine reads CSV, Parquet and JSON Lines")
@@ -102,7 +106,25 @@ SPARK_NUMBERS = csv_numbers.Dialect(
     fail=lambda text: f"raise_error({text})",
     literal=lambda text: _literal(text),
     hexadecimal=lambda text: f"CAST(CAST(conv(substr({text}, 3), 16, 10) AS BIGINT) AS DOUBLE)",
+    fits_bigint=lambda text: f"try_cast({text} AS BIGINT) IS NOT NULL",
 )
+
+
+def _hexadecimal_retry(
+    spark: Any, dataset: Dataset, column: NumberColumn, value: str, default_na: bool
+) -> csv_numbers.Hexadecimal | None:
+    """A retry reading ``0x...`` of ``column`` as integers, as the arrow engine does when it
+    reads the column as int64 throughout (:func:`csv_numbers.hexadecimal_retry`)."""
+    query = csv_numbers.widening_sql(backquote(RAW_VIEW), backquote(column.name), SPARK_NUMBERS)
+    return csv_numbers.hexadecimal_retry(
+        column.name,
+        column.hexadecimal,
+        value,
+        lambda: arrow_typing(
+            dataset.files, [column.name], default_na=default_na, where=dataset.spec
+        ).first[column.name],
+        lambda: int(spark.sql(query).collect()[0][0]),
+    )
 
 
 def _literal(text: str) -> str:
@@ -110,15 +132,20 @@ def _literal(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _csv_frame(reader: Any, paths: list[str], mapping: ColumnMapping) -> Any:
+def _csv_frame(
+    reader: Any, paths: list[str], mapping: ColumnMapping, hexadecimal: frozenset[str]
+) -> Any:
     """Every column read as text (Spark's inferSchema types differently from pyarrow: dates,
     timestamps, ``1_000``); missing values as the arrow engine spells them (only empty cells
     with --no-default-na); numeric columns cast as pyarrow converts them
     (:mod:`bias_ledger.engines.csv_numbers`); the other audited columns are typed afterwards
-    as the arrow engine types them (:class:`bias_ledger.engines.csv_text.ColumnTyper`)."""
+    as the arrow engine types them (:class:`bias_ledger.engines.csv_text.ColumnTyper`). The
+    columns ``hexadecimal`` also read ``0x...`` as integers; the text is the view
+    :data:`RAW_VIEW`."""
     import pyarrow.csv as pcsv
 
     frame = reader.csv(paths, header=True, inferSchema=False, nullValue="", emptyValue="")
+    frame.createOrReplaceTempView(RAW_VIEW)
     nulls = [value for value in pcsv.ConvertOptions().null_values if value]
     numbers = numbers_by_role(mapping)
     items = []
@@ -128,7 +155,9 @@ def _csv_frame(reader: Any, paths: list[str], mapping: ColumnMapping) -> Any:
             nulled = ", ".join(_literal(value) for value in nulls)
             column = f"CASE WHEN {column} IN ({nulled}) THEN NULL ELSE {column} END"
         if name in numbers:
-            column = csv_numbers.cast_sql(f"({column})", name, SPARK_NUMBERS)
+            column = csv_numbers.cast_sql(
+                f"({column})", name, SPARK_NUMBERS, hexadecimal=name in hexadecimal
+            )
         items.append(f"{column} AS {backquote(name)}")
     return frame.selectExpr(*items)
 
@@ -151,6 +180,23 @@ def load(
     if mapping.join is JoinMode.ROW_ORDER:
         raise InputError("--join row-order is not defined for the spark engine")
     spark = session(master)
+    hexadecimal: frozenset[str] = frozenset()
+    while True:
+        try:
+            return _load(spark, data, mapping, table, thresholds, hexadecimal)
+        except csv_numbers.Hexadecimal as found:
+            hexadecimal |= {found.name}
+
+
+def _load(
+    spark: Any,
+    data: Any,
+    mapping: ColumnMapping,
+    table: str | None,
+    thresholds: Sequence[float],
+    hexadecimal: frozenset[str],
+) -> AuditData:
+    """One attempt, with the CSV columns ``hexadecimal`` reading ``0x...`` as integers."""
     inputs: list[InputFile]
     dataset: Dataset | None = None
     if table is not None:
@@ -158,7 +204,7 @@ def load(
         where = f"table {table}"
     else:
         dataset = resolve_dataset(data)
-        frame = _frame(spark, dataset, mapping)
+        frame = _frame(spark, dataset, mapping, hexadecimal)
         where = dataset.spec
     names = list(frame.columns)
     wanted = read_columns(mapping) + ([mapping.score] if mapping.score else [])
@@ -168,7 +214,7 @@ def load(
     if dataset is not None and dataset.format is FileFormat.JSONL:
         _refuse_mixed(spark, dataset, frame, mapping)
     frame.createOrReplaceTempView(VIEW)
-    typing, numbers, files, locate, named = _typing(dataset, names, mapping)
+    typing, numbers, files, locate, named = _typing(dataset, names, mapping, hexadecimal)
 
     def run(query: str) -> Any:
         try:
@@ -178,6 +224,10 @@ def load(
             column = numbers.get(found.column) if found is not None else None
             if found is None or column is None:
                 raise
+            assert dataset is not None  # only CSV columns are cast
+            retry = _hexadecimal_retry(spark, dataset, column, found.value, mapping.default_na)
+            if retry is not None:
+                raise retry from None
             raise InputError(column.refusal(found.value)) from None
 
     if needs_statistics(mapping):
@@ -225,7 +275,12 @@ def load(
     return _noted(audited, table)
 
 
-def _typing(dataset: Dataset | None, names: Sequence[str], mapping: ColumnMapping) -> Any:
+def _typing(
+    dataset: Dataset | None,
+    names: Sequence[str],
+    mapping: ColumnMapping,
+    hexadecimal: frozenset[str] = frozenset(),
+) -> Any:
     """How a CSV dataset's text columns become the arrow engine's values, and how messages
     name its rows (as on the duckdb engine, by reading a column of one file again)."""
     roles = numbers_by_role(mapping)
@@ -246,6 +301,7 @@ def _typing(dataset: Dataset | None, names: Sequence[str], mapping: ColumnMappin
             dataset.spec,
             read[name][0] if name in read else None,
             mapping.default_na,
+            name in hexadecimal,
         )
         for name, role in roles.items()
     }

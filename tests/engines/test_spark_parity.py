@@ -175,3 +175,23 @@ def test_a_json_lines_directory_of_two_kinds_is_refused_alike(spark: Any, tmp_pa
         bias_ledger.audit(root, **args, engine="spark")
     assert str(duckdb.value).startswith(f"{root / 'b.jsonl'}: field 'g' holds text on line 1")
     assert str(on_spark.value) == str(duckdb.value)
+
+
+@pytest.mark.parametrize(
+    ("values", "early", "read"),
+    [
+        ({50: "0x10", 51: " 0X1f "}, "int", True),  # pyarrow reads hexadecimal in int64
+        ({50: "0x10", 80: "2.5"}, "int", False),  # widened to float64: 0x10 is no number
+        ({50: "0x10"}, "float", False),
+    ],
+)
+def test_hexadecimal_in_an_integer_column_is_read_as_pyarrow_reads_it(
+    spark: Any, tmp_path: Path, values: dict[int, str], early: str, read: bool
+) -> None:
+    from tests.engines.test_engine_parity_numbers import REGRESSION, SCORE, WEIGHTED, _file
+
+    path = _file(tmp_path, values, early)
+    for args in (SCORE, REGRESSION, WEIGHTED):
+        found = _outcomes(path, **args)
+        assert isinstance(found["arrow"], dict) == read, found["arrow"]
+        assert found["duckdb"] == found["arrow"] and found["spark"] == found["arrow"], args
