@@ -259,6 +259,8 @@ def score_audit(
             ("lo", f"min({value})"),
             ("hi", f"max({value})"),
             ("d", f"approx_count_distinct({value})"),
+            # A bound for the calibration sums' limbs (dropped rows too: sql.regression_ranges).
+            ("nonzero", f"min(CASE WHEN {score} <> 0 THEN abs({score}) END)"),
         ]
 
     scan = profile(
@@ -317,29 +319,8 @@ def score_audit(
         _weight_cells(data) if mapping.weight is not None else None,
     )
     if low >= 0 and high <= 1:
-        sums = source.run(
-            sql.calibration_sums(
-                source.dialect,
-                source.source,
-                mapping.sensitive,
-                score,
-                CALIBRATION_BINS,
-                f"WHERE {kept}",
-                q(mapping.weight) if mapping.weight is not None else None,
-            )
-        )
-        codes = codes_by_name(sums, mapping, grouping.groups, source.where)
-        bins, exponents = integers(sums, "c"), integers(sums, "x")
-        for code, c, x, m in zip(
-            codes.tolist(),
-            bins.tolist(),
-            exponents.tolist(),
-            sums.column("m").to_pylist(),
-            strict=True,
-        ):
-            histogram.score_sums.add_scaled(
-                code * CALIBRATION_BINS + c, int(m), x - sql.MANTISSA_BITS
-            )
+        where = f"WHERE {kept}"
+        _calibration_sums(source, mapping, score, histogram, grouping.groups, where, scan.found)
     y_pred = data.y_pred
     if mapping.prediction is None:
         y_pred = bool_values(table.column(SELECTED))[keep]
@@ -354,6 +335,43 @@ def score_audit(
         warnings=warnings,
         statistics=Precomputed(groups=grouping.groups, scores=histogram),
     )
+
+
+def _calibration_sums(
+    source: SqlInput,
+    mapping: ColumnMapping,
+    score: str,
+    histogram: ScoreHistogram,
+    groups: Sequence[tuple[str, ...]],
+    where: str,
+    found: Mapping[str, Any],
+) -> None:
+    """Add the exact score sums per group and calibration bin: as fixed-point limbs
+    (:class:`sql.LimbPlan`) when unweighted and the scores' range (``found``, the profile's
+    ``nonzero`` and ``hi``) allows, else per exponent."""
+    dialect, sensitive, bins = source.dialect, mapping.sensitive, CALIBRATION_BINS
+    plan = None
+    if mapping.weight is None:
+        plan = sql.limb_plan(found["nonzero"], float(found["hi"]))
+    if plan is not None:
+        query = sql.calibration_limb_sums(
+            dialect, source.source, sensitive, score, bins, where, plan
+        )
+    else:
+        weight = None if mapping.weight is None else dialect.identifier(mapping.weight)
+        query = sql.calibration_sums(dialect, source.source, sensitive, score, bins, where, weight)
+    sums = source.run(query)
+    codes = codes_by_name(sums, mapping, groups, source.where).tolist()
+    bins_of = integers(sums, "c").tolist()
+    cells = [code * bins + c for code, c in zip(codes, bins_of, strict=True)]
+    if plan is not None:
+        for i in range(plan.limbs):
+            for at, m in zip(cells, sums.column(f"m_{i}").to_pylist(), strict=True):
+                histogram.score_sums.add_scaled(at, int(m), plan.exponent(i))
+        return
+    exponents, totals = integers(sums, "x").tolist(), sums.column("m").to_pylist()
+    for at, x, m in zip(cells, exponents, totals, strict=True):
+        histogram.score_sums.add_scaled(at, int(m), x - sql.MANTISSA_BITS)
 
 
 def _weight_cells(data: AuditData) -> tuple[npt.NDArray[np.int64], list[int]]:

@@ -157,6 +157,25 @@ def calibration_sums(
     )
 
 
+def calibration_limb_sums(
+    dialect: Dialect,
+    source: str,
+    sensitive: Sequence[str],
+    score: str,
+    bins: int,
+    where: str,
+    plan: LimbPlan,
+) -> str:
+    """Per sensitive values and calibration bin ``c``: the exact score sum as the limb sums
+    ``m_i`` of ``plan`` (:class:`LimbPlan`; unweighted)."""
+    keyed = ", ".join(dialect.identifier(name) for name in sensitive)
+    inner = (
+        f"SELECT {keyed}, {calibration_bin(score, bins)} AS c, {score} AS v FROM {source} {where}"
+    )
+    sums = [f"{dialect.big_sum(plan.limb(dialect, 'v', i))} AS m_{i}" for i in range(plan.limbs)]
+    return f"SELECT {keyed}, {', '.join(['c', *sums])} FROM ({inner}) AS i GROUP BY {keyed}, c"
+
+
 def score_cells(
     source: str,
     columns: Sequence[str],

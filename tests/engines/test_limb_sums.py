@@ -183,3 +183,41 @@ def test_rows_dropped_for_a_missing_label_only_widen_the_plan(
         documents.append(document)
     assert documents[0]["data"]["dropped_rows"] == len(range(0, len(label), 97))
     assert documents[0] == documents[1]
+
+
+@pytest.mark.parametrize(
+    ("scores", "planned"),
+    [
+        ("probabilities", True),
+        ("with zeros and ones", True),
+        ("down to 1e-300", False),  # 2**scale would overflow a double: the exponent query
+        ("all zero", True),  # no limbs at all
+    ],
+)
+def test_calibration_sums_of_a_score_audit_equal_the_arrow_engines(
+    tmp_path: Path, scores: str, planned: bool
+) -> None:
+    rng = np.random.default_rng(len(scores))
+    rows = 4_000
+    score = 1 / (1 + np.exp(-rng.normal(0, 2, rows)))
+    if scores == "with zeros and ones":
+        score[rng.random(rows) < 0.1] = 0.0
+        score[rng.random(rows) < 0.1] = 1.0
+    elif scores == "down to 1e-300":
+        score[::50] = 1e-300
+    elif scores == "all zero":
+        score = np.zeros(rows)
+    label = (rng.random(rows) < score).astype(np.int64)
+    groups = rng.choice(["a", "b", "c"], rows)
+    nonzero = score[score > 0]
+    plan = sql.limb_plan(float(nonzero.min()) if len(nonzero) else None, float(score.max()))
+    assert (plan is not None) == planned
+    path = tmp_path / "scores.parquet"
+    pq.write_table(pa.table({"g": groups, "y": label, "s": score}), path)
+    args: dict[str, Any] = {"label": "y", "score": "s", "threshold": 0.5, "sensitive": ["g"]}
+    documents = []
+    for engine in ("arrow", "duckdb"):
+        document = json.loads(json.dumps(bias_ledger.audit(path, **args, engine=engine).to_json()))
+        document["parameters"].pop("engine")
+        documents.append(document)
+    assert documents[0] == documents[1]
