@@ -131,7 +131,7 @@ def limb_plans(ranges: Mapping[str, Any], weighted: bool) -> list[sql.LimbPlan] 
     for k in range(len(QUANTITIES) + weighted):
         if k == sql.SAME_MAGNITUDE[0]:
             continue
-        largest = float(ranges[f"hi_{k}"])
+        largest = float(ranges[f"hi_{k}"] or 0)  # NULL: no values, no limbs
         plan = sql.limb_plan(ranges[f"lo_{k}"], largest) if math.isfinite(largest) else None
         if plan is None:
             return None
@@ -352,7 +352,7 @@ def _calibration_sums(
     dialect, sensitive, bins = source.dialect, mapping.sensitive, CALIBRATION_BINS
     plan = None
     if mapping.weight is None:
-        plan = sql.limb_plan(found["nonzero"], float(found["hi"]))
+        plan = sql.limb_plan(found["nonzero"], float(found["hi"] or 0))
     if plan is not None:
         query = sql.calibration_limb_sums(
             dialect, source.source, sensitive, score, bins, where, plan
