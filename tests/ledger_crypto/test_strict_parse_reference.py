@@ -1,6 +1,7 @@
 """The strict record parser (one decoder made once) against the reference it must equal:
-``json.loads`` of the UTF-8 text with the duplicate and constant hooks, for canonical records,
-other spellings of them, and byte mutations (the same value or the same error)."""
+``json.loads`` of the UTF-8 text with the duplicate, constant and finite-float hooks (a number
+beyond a double's range, such as ``-1E309``, is refused, not read as infinity), for canonical
+records, other spellings of them, and byte mutations (the same value or the same error)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ def _reference(data: bytes) -> tuple[str, Any]:
             data.decode("utf-8"),
             object_pairs_hook=canonical._reject_duplicates,
             parse_constant=canonical._reject_constant,
+            parse_float=canonical._finite_float,
         )
     except CanonicalEncodingError as exc:
         return "error", f"w: record is not valid JSON ({exc.message})"
@@ -61,6 +63,7 @@ def test_the_strict_parser_equals_its_reference(value: Any, draw: st.DataObject)
         b'{"k":1,' + data[1:] if data.startswith(b"{") and data != b"{}" else data,
         b'{"k":1,"k":' + data + b"}",
         b"[" + data + b",NaN,-Infinity]",
+        b"[" + data + b",-1E309]",
     ]
     if draw is not None:
         position = draw.draw(st.integers(0, len(data)))
