@@ -145,10 +145,10 @@ class _Digesting:
         return len(data)
 
 
-def _written(
-    output: Path, stream: _Digesting, manifest: Any, records: Sequence[int], done: Any
-) -> Exported:
-    """What a streamed export wrote: ``manifest`` (version 2 or 3) and ``done.consistency``."""
+def _written(output: Path, stream: _Digesting, done: Any, records: Sequence[int]) -> Exported:
+    """What a streamed export wrote: ``done.manifest`` (version 2 or 3) and
+    ``done.consistency``."""
+    manifest = done.manifest
     return Exported(
         path=output,
         size=stream.size,
@@ -177,7 +177,7 @@ def _export_streamed(
         return done, stream
 
     done, stream = write_output_stream(output, produce, ledger=ledger, what="export -o")
-    return _written(output, stream, done.manifest, IndexRanges(done.manifest.ranges), done)
+    return _written(output, stream, done, IndexRanges(done.manifest.ranges))
 
 
 def _export_zip_streamed(
@@ -201,7 +201,7 @@ def _export_zip_streamed(
 
     done, stream = write_output_stream(output, produce, ledger=ledger, what="export -o")
     records = tuple(item.index for item in done.manifest.records)
-    return _written(output, stream, done.manifest, records, done)
+    return _written(output, stream, done, records)
 
 
 @dataclass(frozen=True)
