@@ -221,3 +221,22 @@ def test_calibration_sums_of_a_score_audit_equal_the_arrow_engines(
         document["parameters"].pop("engine")
         documents.append(document)
     assert documents[0] == documents[1]
+
+
+@pytest.mark.parametrize("name", ["incomes", "signed", "four limbs", "five limbs", "exact"])
+def test_weighted_regression_audits_equal_the_arrow_engines(tmp_path: Path, name: str) -> None:
+    # Every quantity times the weight, and the weights' own sum: each planned from its range.
+    table, _ = _table(name)
+    weights = np.random.default_rng(7).gamma(2.0, 1.5, table.num_rows)
+    weights[::11] = 0.0
+    path = tmp_path / "weighted.parquet"
+    pq.write_table(table.append_column("w", pa.array(weights)), path)
+    args: dict[str, Any] = {"label": "y", "prediction": "p", "task": "regression", "weight": "w"}
+    documents = []
+    for engine in ("arrow", "duckdb"):
+        result = bias_ledger.audit(path, **args, sensitive=["g"], engine=engine)
+        document = json.loads(json.dumps(result.to_json()))
+        document["parameters"].pop("engine")
+        documents.append(document)
+    assert documents[0]["statistics"]["weights"]["column"] == "w"
+    assert documents[0] == documents[1]
