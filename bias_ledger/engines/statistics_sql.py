@@ -134,6 +134,15 @@ def fine_key(score: str, distinct: bool, exponent_: int) -> str:
     return f"CAST(floor({score} * {double(2.0**-exponent_)}) AS BIGINT)"
 
 
+def _calibration_rows(
+    keyed: str, source: str, score: str, bins: int, where: str, value: str
+) -> str:
+    """The rows the calibration sums add up: sensitive values, calibration bin ``c`` and the
+    summed ``value`` as ``v``."""
+    binned = calibration_bin(score, bins)
+    return f"SELECT {keyed}, {binned} AS c, {value} AS v FROM {source} {where}"
+
+
 def calibration_sums(
     dialect: Dialect,
     source: str,
@@ -147,9 +156,7 @@ def calibration_sums(
     (with a ``weight``: of score times weight, as numpy multiplies them)."""
     keyed = ", ".join(dialect.identifier(name) for name in sensitive)
     value = score if weight is None else f"({score}) * {as_double(weight)}"
-    inner = (
-        f"SELECT {keyed}, {calibration_bin(score, bins)} AS c, {value} AS v FROM {source} {where}"
-    )
+    inner = _calibration_rows(keyed, source, score, bins, where, value)
     middle = f"SELECT {keyed}, c, v, {exponent('v')} AS x FROM ({inner}) AS i"
     return (
         f"SELECT {keyed}, c, x, {dialect.big_sum(mantissa('v', 'x'))} AS m "
@@ -169,9 +176,7 @@ def calibration_limb_sums(
     """Per sensitive values and calibration bin ``c``: the exact score sum as the limb sums
     ``m_i`` of ``plan`` (:class:`LimbPlan`; unweighted)."""
     keyed = ", ".join(dialect.identifier(name) for name in sensitive)
-    inner = (
-        f"SELECT {keyed}, {calibration_bin(score, bins)} AS c, {score} AS v FROM {source} {where}"
-    )
+    inner = _calibration_rows(keyed, source, score, bins, where, score)
     sums = [f"{dialect.big_sum(plan.limb(dialect, 'v', i))} AS m_{i}" for i in range(plan.limbs)]
     return f"SELECT {keyed}, {', '.join(['c', *sums])} FROM ({inner}) AS i GROUP BY {keyed}, c"
 
