@@ -255,13 +255,16 @@ def score_audit(
 
     def ranges(kept: str) -> list[tuple[str, str]]:
         value = f"CASE WHEN {kept} THEN {score} END"
-        return [
+        found = [
             ("lo", f"min({value})"),
             ("hi", f"max({value})"),
             ("d", f"approx_count_distinct({value})"),
-            # A bound for the calibration sums' limbs (dropped rows too: sql.regression_ranges).
-            ("nonzero", f"min(CASE WHEN {score} <> 0 THEN abs({score}) END)"),
         ]
+        if mapping.weight is None:
+            # A bound for the calibration sums' limbs (dropped rows too: sql.regression_ranges);
+            # weighted sums take the exponent query, which needs none.
+            found.append(("nonzero", f"min(CASE WHEN {score} <> 0 THEN abs({score}) END)"))
+        return found
 
     scan = profile(
         source,
