@@ -154,11 +154,12 @@ class HttpSource:
             if self._proxied:
                 import httpx
 
-                # identity: the bytes as stored (hashed as such), and never a body that inflates
+                # A gzipped answer is read raw and unzipped by _decoded, within the limit
+                # (httpx's own decoding inflates a whole body before any limit sees it).
                 client = httpx.Client(
                     timeout=self._timeout,
                     follow_redirects=False,
-                    headers={"Accept-Encoding": "identity"},
+                    headers={"Accept-Encoding": ACCEPT_ENCODING},
                 )
             else:
                 scheme = "https" if self._https else "http"
@@ -317,8 +318,8 @@ def _read_httpx(client: Any, url: str, deadline: float, limit: int) -> bytes | N
                 raise VerificationError(f"{url}: HTTP {response.status_code}")
             chunks: list[bytes] = []
             total = 0
-            # raw: a Content-Encoding the server sends anyway is not undone (a gzip bomb would
-            # inflate in memory before the limit is seen); its bytes then fail their hash.
+            # raw: the body as sent, at most ``limit`` bytes, then unzipped by _decoded, which
+            # stops at ``limit`` bytes out (a gzip bomb never inflates in memory).
             for chunk in response.iter_raw():
                 total += len(chunk)
                 if time.monotonic() > deadline:
@@ -326,7 +327,8 @@ def _read_httpx(client: Any, url: str, deadline: float, limit: int) -> bytes | N
                 if total > limit:
                     raise FileTooLarge(f"{url}: more than the {limit} bytes it may hold")
                 chunks.append(chunk)
-            return b"".join(chunks)
+            encoding = response.headers.get("Content-Encoding")
+            return _decoded(b"".join(chunks), encoding, url, limit)
     except httpx.HTTPError as exc:
         raise VerificationError(f"{url}: {type(exc).__name__}: {exc}") from exc
 

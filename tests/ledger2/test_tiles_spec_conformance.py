@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -142,6 +143,37 @@ def test_a_log_that_gzips_every_file_unasked_verifies(
         value is not None and {"gzip", "identity"} <= {c.strip() for c in value.split(",")}
         for value in accepted
     ), accepted
+
+
+class _GzippingProxy(_Gzipping):
+    """The same, asked as an HTTP proxy: the request target is the absolute URL."""
+
+    def translate_path(self, path: str) -> str:
+        return super().translate_path(urllib.parse.urlsplit(path).path)
+
+
+def test_a_log_that_gzips_every_file_verifies_through_a_proxy(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Through a proxy (the *_proxy variables) requests go through httpx: they too name gzip, and
+    # a gzipped answer is unzipped (it used to be read as sent, and then failed its hash).
+    ledger, _ = copied_v2(tmp_path_factory, tmp_path, 60)
+    site = tmp_path / "site"
+    publish(ledger, site)
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    accepted: list[str | None] = []
+    with serving(site, _GzippingProxy, accepted=accepted) as proxy:
+        monkeypatch.setenv("http_proxy", proxy)
+        source = HttpSource("http://log.example.invalid/")
+        try:
+            assert source.read("checkpoint") == (site / "checkpoint").read_bytes()
+            assert verify_log(source, trusted=None, trust_log_keys=True).size == 60
+            with pytest.raises(FileTooLarge, match="bytes it may hold"):
+                source.read("checkpoint", limit=10)
+        finally:
+            source.close()
+    assert accepted and set(accepted) == {"gzip, identity"}, accepted
 
 
 def test_a_gzipped_answer_too_large_once_unzipped_or_in_another_coding_is_refused(
