@@ -227,32 +227,44 @@ def verify_log(
     if size == 0:
         raise VerificationError(f"{name}: the log holds no records: nothing to verify")
     kept = _parse_kept(since, checkpoint.origin) if since else None
-    tiles = TileChecker(source, size)
-    state = _Pass(
-        checkpoint.origin,
-        _Trust(_key_walker(source, size, trusted, trust_log_keys)),
-        kept.size if kept and kept.size <= size else None,
-        _Earlier(source, size),
-        tiles,
-    )
-    for checked, fault in checked_bundles(source, checkpoint.origin, size):
-        for facts in checked:
-            state.add(facts, f"{name} record {facts.index}")
-        if fault is not None:
-            raise fault
-    tiles.finish()
+    # C2SP tlog-tiles: a client MUST NOT fetch partial tiles before verifying a checkpoint
+    # whose size requires them. A trusted key's signature is checked here, before anything
+    # the checkpoint claims is read; one by a key the log rotated to can only be checked once
+    # the rotation's records are read (``_unauthenticated`` then names the checkpoint).
+    authenticated = _trusted_signer(signed, checkpoint.origin, trusted, f"{name}/checkpoint")
+    state: _Pass | None = None
+    try:
+        tiles = TileChecker(source, size)
+        state = _Pass(
+            checkpoint.origin,
+            _Trust(_key_walker(source, size, trusted, trust_log_keys)),
+            kept.size if kept and kept.size <= size else None,
+            _Earlier(source, size),
+            tiles,
+        )
+        for checked, fault in checked_bundles(source, checkpoint.origin, size):
+            for facts in checked:
+                state.add(facts, f"{name} record {facts.index}")
+            if fault is not None:
+                raise fault
+        tiles.finish()
+        root = state.tree.root(SHA256_HASHER)
+        if root != checkpoint.root_hash:
+            raise VerificationError(
+                f"{name}/checkpoint: expected root hash {checkpoint.root_hash.hex()} over "
+                f"{size} entries, computed {root.hex()} (entries were altered)"
+            )
+    except VerificationError:
+        known = [] if state is None else list(state.keys.values())
+        if authenticated is None and (known or _public_keys(trusted)):
+            _unauthenticated(signed, checkpoint.origin, [*known, *_public_keys(trusted)], name)
+        raise
     steps = [
         Step("format", "ledger format version 2 (C2SP tlog-tiles, RFC 6962 SHA-256)"),
         Step("records", f"{size} entries and records: BLAKE3, header, chain"),
         Step("signatures", f"{size} SSHSIG Ed25519 signatures over record bytes"),
         Step("tiles", "every hash tile equals the hashes of the entries"),
     ]
-    root = state.tree.root(SHA256_HASHER)
-    if root != checkpoint.root_hash:
-        raise VerificationError(
-            f"{name}/checkpoint: expected root hash {checkpoint.root_hash.hex()} over "
-            f"{size} entries, computed {root.hex()} (entries were altered)"
-        )
     signers = state.keys.values()
     log_key = _checkpoint_key(signed, checkpoint.origin, signers, f"{name}/checkpoint")
     steps.append(Step("checkpoint", f"RFC 6962 root of {size} entries matches the signed note"))
@@ -356,3 +368,34 @@ def _checkpoint_key(
     candidates = {note.note_verifier(origin, key): key for key in keys}
     opened = note.open_note(data, candidates, where)
     return candidates[opened.verified_by[0]]
+
+
+def _public_keys(trusted: TrustedKeys | None) -> list[Ed25519PublicKey]:
+    """The trusted keys whose public key is known (not only their fingerprint)."""
+    return [entry.public_key for entry in trusted or () if entry.public_key is not None]
+
+
+def _trusted_signer(
+    data: bytes, origin: str, trusted: TrustedKeys | None, where: str
+) -> Ed25519PublicKey | None:
+    """The trusted key whose note signature named ``origin`` is valid, or None when no trusted
+    key's public key signed the note (raises when one did, but its signature is invalid)."""
+    verifiers = {note.note_verifier(origin, key): key for key in _public_keys(trusted)}
+    slots = {(verifier.name, verifier.key_id) for verifier in verifiers}
+    signed = note.parse_note(data, where).signatures
+    if not any((signature.name, signature.key_id) in slots for signature in signed):
+        return None
+    return verifiers[note.open_note(data, verifiers, where).verified_by[0]]
+
+
+def _unauthenticated(data: bytes, origin: str, keys: Iterable[Ed25519PublicKey], name: str) -> None:
+    """Raise, naming the checkpoint, when no key read so far (the records' signers and the
+    trusted keys) signed it: a fault found reading what an unsigned checkpoint claims is the
+    checkpoint's, not the entries'."""
+    try:
+        _checkpoint_key(data, origin, keys, f"{name}/checkpoint")
+    except VerificationError as unsigned:
+        raise VerificationError(
+            f"{unsigned}: the checkpoint is not signed by this log's keys, so nothing it claims "
+            "(its size, its root) is the log's"
+        ) from None

@@ -125,13 +125,18 @@ def test_an_altered_checkpoint_signature_is_refused(ledger: Path) -> None:
         _verify(ledger)
 
 
-def test_a_checkpoint_root_not_over_the_entries_is_refused(ledger: Path) -> None:
+def test_a_checkpoint_root_not_over_the_entries_is_refused(built: tuple[Path, Signer]) -> None:
+    ledger, signer = built
     source = DirectorySource(ledger)
     _, checkpoint = read_signed_checkpoint(source)
-    key = new_signer(ledger.parent / "k2").key  # any key: the root check comes first
     fake = Checkpoint(checkpoint.origin, checkpoint.size, bytes(32))
-    (ledger / "checkpoint").write_bytes(note.sign_note(fake.text(), checkpoint.origin, key))
+    (ledger / "checkpoint").write_bytes(note.sign_note(fake.text(), checkpoint.origin, signer.key))
     with pytest.raises(VerificationError, match="expected root hash 0000"):
+        _verify(ledger)
+    # Signed by a key that is not the log's, the root is not the log's claim at all.
+    key = new_signer(ledger.parent / "k2").key
+    (ledger / "checkpoint").write_bytes(note.sign_note(fake.text(), checkpoint.origin, key))
+    with pytest.raises(VerificationError, match="checkpoint is not signed by this log's keys"):
         _verify(ledger)
 
 
