@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bias_ledger.errors import VerificationError
 from bias_ledger.ledger.note import decode_base64, encode_base64
 from bias_ledger.ledger.tlog_checkpoint import ROOT_HASH_SIZE, format_size, parse_size
+from bias_ledger.ledger.tlog_source import MAX_CHECKPOINT_BYTES
 
 ADD_CHECKPOINT_PATH = "/add-checkpoint"
 """Where, under a witness's submission prefix, checkpoints are posted."""
@@ -18,8 +19,9 @@ SIZE_CONTENT_TYPE = "text/x.tlog.size"
 """Content type of a 409 response: the witness's latest cosigned size and a newline."""
 MAX_PROOF_HASHES = 63
 """A client MUST NOT send more consistency-proof lines than this."""
-MAX_BODY_BYTES = 64 * 1024
-"""Largest request body a witness reads (100 signature lines of a note fit many times)."""
+MAX_BODY_BYTES = MAX_CHECKPOINT_BYTES + 8 * 1024
+"""Largest request body a witness reads: the largest checkpoint a verifier reads (room for
+16 post-quantum-sized signatures, as signed-note asks), the old size line and 63 proof lines."""
 
 
 @dataclass(frozen=True)

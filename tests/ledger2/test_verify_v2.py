@@ -3,6 +3,7 @@ keys given from outside."""
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 from pathlib import Path
@@ -155,3 +156,18 @@ def test_since_detects_rollback_and_fork(built: tuple[Path, Signer], tmp_path: P
     append_record(older, RecordKind.GATE, {"note": "a different record 260"}, key)
     with pytest.raises(VerificationError, match="fork: at size 261"):
         _verify(older, since=(newer, "kept"))
+
+
+def test_a_checkpoint_with_16_post_quantum_sized_signatures_verifies(
+    built: tuple[Path, Signer],
+) -> None:
+    # signed-note: verifiers "MUST accept at least up to 16 signatures. Remember that
+    # post-quantum signatures can be up to nearly 5kB in size." 15 lines by unknown keys of an
+    # ML-DSA-87 cosignature's size beside the log's own: about 93 KB, over the 64 KiB of before.
+    ledger, signer = built
+    payload = base64.b64encode(bytes(4 + 8 + 4627)).decode()
+    lines = "".join(f"\u2014 pq{i}.example/w {payload}\n" for i in range(15)).encode()
+    checkpoint = ledger / "checkpoint"
+    checkpoint.write_bytes(checkpoint.read_bytes() + lines)
+    assert len(checkpoint.read_bytes()) > 90_000
+    assert verify_log(DirectorySource(ledger), trusted=_trusted(ledger, signer)).size == 260

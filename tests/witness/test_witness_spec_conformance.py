@@ -28,6 +28,7 @@ from bias_ledger.ledger.note import (
 )
 from bias_ledger.ledger.tlog_checkpoint import Checkpoint
 from bias_ledger.witness.protocol import AddCheckpoint, parse_add_checkpoint
+from tests.witness.helpers import signature_line
 from tests.witness.servers import RunningWitness, start_witness
 from tests.witness.toylog import ToyLog
 
@@ -57,7 +58,7 @@ SPEC_RESPONSE = (
 ).encode()
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 KEY = Ed25519PrivateKey.generate()
-LOGS = ["fresh", "zero", "badzero", "same", "stale", "proof0", "dup", "extra", "bigger"]
+LOGS = ["fresh", "zero", "badzero", "same", "stale", "proof0", "dup", "extra", "bigger", "pq"]
 
 
 def toy(name: str) -> ToyLog:
@@ -210,3 +211,22 @@ def test_a_checkpoint_older_than_the_cosigned_one_is_refused(witness: RunningWit
     assert (post(witness, older).status, post(witness, older).body) == (409, b"9\n")
     # From the cosigned size, a smaller checkpoint: old size above the checkpoint's, 400.
     assert post(witness, AddCheckpoint(9, (), log.note(4)).encode()).status == 400
+
+
+def post_quantum_lines(count: int) -> bytes:
+    """``count`` signature lines by unknown keys, each of an ML-DSA-87 cosignature's size (a key
+    ID, a timestamp and a 4,627-byte signature)."""
+    payload = bytes(4 + 8 + 4627)
+    return b"".join(signature_line(f"pq{i}.example/w", payload) for i in range(count))
+
+
+def test_a_note_of_16_post_quantum_sized_signatures_is_cosigned(witness: RunningWitness) -> None:
+    # signed-note: verifiers "MUST accept at least up to 16 signatures. Remember that
+    # post-quantum signatures can be up to nearly 5kB in size." (A 64 KiB limit answered 413.)
+    log = toy("pq").append(3)
+    request = log.request(0) + post_quantum_lines(15)
+    assert len(parse_note(parse_add_checkpoint(request).checkpoint_note).signatures) == 16
+    assert len(request) > 90_000
+    answer = post(witness, request)
+    assert answer.status == 200, answer.body
+    assert open_note(log.note() + answer.body, [parse_verifier_key(witness.verifier_key)])
