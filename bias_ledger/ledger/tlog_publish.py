@@ -4,8 +4,9 @@ The ledger directory already is the C2SP tlog-tiles layout, so publishing copies
 checkpoint covers: new records, the tiles that changed and then the checkpoint. It is
 incremental (full tiles and records already there are immutable and skipped), refuses to
 publish a checkpoint that does not extend the one already published (a fork or a rollback),
-and keeps the partial tiles of earlier publications until their full tile exists, so clients
-holding an older checkpoint still find the tiles it names.
+and serves the partial tiles of every size an append signed a checkpoint for (not only the
+sizes it published) until their full tile exists, so clients holding an older checkpoint, from
+a witness say, still find the tiles it names.
 """
 
 from __future__ import annotations
@@ -139,6 +140,23 @@ def _changed_tiles(old_size: int, size: int) -> list[Tile]:
     return tiles
 
 
+def _partials_between(old_size: int, size: int) -> list[Tile]:
+    """The partial tiles of every size between ``old_size`` and ``size`` (both excluded) that
+    are still partial at ``size``: every append signs a checkpoint (and sends it to the
+    witnesses), and tlog-tiles says "Logs MUST serve partial tiles corresponding to tree sizes
+    for which a checkpoint was produced", until the full tile exists. Each is a prefix of the
+    partial tile of ``size``."""
+    tiles: list[Tile] = []
+    for level in [ENTRIES_LEVEL, *range(tile_levels(size))]:
+        count = level_size(size, level)
+        index, width = divmod(count, TILE_WIDTH)
+        if width == 0:
+            continue
+        published = level_size(old_size, level) - index * TILE_WIDTH
+        tiles.extend(Tile(level, index, w) for w in range(max(published, 0) + 1, width))
+    return tiles
+
+
 def publish(ledger: Path, target: Path) -> Published:
     """Bring ``target`` up to the ledger's latest checkpoint."""
     _check_target(ledger, target)
@@ -160,11 +178,12 @@ def publish(ledger: Path, target: Path) -> Published:
             _write(target, relative, _record_bytes(source, entry, relative))
             records += 1
     tiles = _changed_tiles(old_size, checkpoint.size)
-    for tile in tiles:
+    between = _partials_between(old_size, checkpoint.size)
+    for tile in [*tiles, *between]:
         _write(target, tile.path(), read_tile(source, tile))
     os.sync()  # everything the checkpoint names is on disk before the checkpoint is
     write_atomically(_inside(target, CHECKPOINT_FILE), signed)
     for tile in tiles:
         if tile.width == TILE_WIDTH:  # clients now fall back to the full tile
             shutil.rmtree(target / (tile.full_path() + ".p"), ignore_errors=True)
-    return Published(target, old_size, checkpoint.size, records, len(tiles))
+    return Published(target, old_size, checkpoint.size, records, len(tiles) + len(between))

@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 
 from bias_ledger.errors import InputError, VerificationError
+from bias_ledger.ledger import note
 from bias_ledger.ledger.record import RecordKind
 from bias_ledger.ledger.store import append_record
+from bias_ledger.ledger.tlog_checkpoint import parse_checkpoint
 from bias_ledger.ledger.tlog_publish import publish
-from bias_ledger.ledger.tlog_source import HttpSource
+from bias_ledger.ledger.tlog_source import DirectorySource, HttpSource
+from bias_ledger.ledger.tlog_tree import TileTree
 from bias_ledger.ledger.tlog_verify import verify_log
 from bias_ledger.ledger.trust import load_allowed_signers
 from tests.ledger.helpers import cli_env, run_cli
@@ -49,6 +52,38 @@ def test_publish_is_a_verifiable_incremental_copy(
             source.close()
     assert result.size == 261
     assert [step.what for step in result.steps][-1] == "since"
+
+
+def test_publish_serves_the_partial_tiles_of_every_checkpoint_the_appends_signed(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # tlog-tiles: "Logs MUST serve partial tiles corresponding to tree sizes for which a
+    # checkpoint was produced". Every append signs one (and sends it to the witnesses), so a
+    # client holding the checkpoint of a size never published must find its tiles too.
+    ledger, signer = copied_v2(tmp_path_factory, tmp_path, 260)
+    site = tmp_path / "site"
+    publish(ledger, site)
+    signed: list[bytes] = []
+    for number in range(6):
+        append_record(ledger, RecordKind.GATE, {"note": f"unpublished {number}"}, signer.key)
+        signed.append((ledger / "checkpoint").read_bytes())
+    second = publish(ledger, site)
+    assert second.tiles_written == 2 + 2 * 5  # the new edge, and widths 5 to 9 of both
+    for width in range(1, 11):
+        assert (site / f"tile/0/001.p/{width}").is_file()
+        assert (site / f"tile/entries/001.p/{width}").is_file()
+    with static_server(site) as url:
+        source = HttpSource(url)
+        try:
+            for data in signed:
+                checkpoint = parse_checkpoint(note.parse_note(data).text)
+                # Over HTTP, with no full tile to cut from: each exact partial tile is read.
+                assert TileTree(source, checkpoint.size).root() == checkpoint.root_hash
+            ledger_tree = TileTree(DirectorySource(ledger), 266)
+            for size in range(257, 266):
+                assert TileTree(source, size).root() == ledger_tree.root(size)
+        finally:
+            source.close()
 
 
 def test_publish_refuses_a_fork_and_a_path_inside_the_ledger(

@@ -26,6 +26,7 @@ from bias_ledger.ledger.tlog_tiles import (
     Tile,
     decode_bundle,
     leaf_hash,
+    level_size,
     tile_levels,
     tiles_of,
 )
@@ -63,12 +64,18 @@ def test_a_published_log_is_exactly_the_spec_layout(
     tiles = sorted(
         p.relative_to(site).as_posix() for p in (site / "tile").rglob("*") if p.is_file()
     )
+    # Every tile a checkpoint of any size up to this one needs (each append signed one), but
+    # no partial tile whose full tile exists, no empty tile, nothing else.
     expected = sorted(
-        tile.path()
-        for level in [ENTRIES_LEVEL, *range(tile_levels(size))]
-        for tile in tiles_of(size, level)
+        {
+            tile.path()
+            for level in [ENTRIES_LEVEL, *range(tile_levels(size))]
+            for smaller in range(1, size + 1)
+            for tile in tiles_of(smaller, level)
+            if tile.width == TILE_WIDTH or (tile.index + 1) * TILE_WIDTH > level_size(size, level)
+        }
     )
-    assert tiles == expected  # every tile the size needs, no empty tile, nothing else
+    assert tiles == expected
     for path in tiles:
         match = TILE_PATH.fullmatch(path)
         assert match, path
