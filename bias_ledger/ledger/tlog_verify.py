@@ -256,8 +256,9 @@ def verify_log(
             )
     except VerificationError:
         known = [] if state is None else list(state.keys.values())
-        if authenticated is None and (known or _public_keys(trusted)):
-            _unauthenticated(signed, checkpoint.origin, [*known, *_public_keys(trusted)], name)
+        known += _public_keys(trusted)
+        if authenticated is None and known:
+            _unauthenticated(signed, checkpoint.origin, known, name)
         raise
     steps = [
         Step("format", "ledger format version 2 (C2SP tlog-tiles, RFC 6962 SHA-256)"),
@@ -380,12 +381,13 @@ def _trusted_signer(
 ) -> Ed25519PublicKey | None:
     """The trusted key whose note signature named ``origin`` is valid, or None when no trusted
     key's public key signed the note (raises when one did, but its signature is invalid)."""
-    verifiers = {note.note_verifier(origin, key): key for key in _public_keys(trusted)}
+    keys = _public_keys(trusted)
+    verifiers = [note.note_verifier(origin, key) for key in keys]
     slots = {(verifier.name, verifier.key_id) for verifier in verifiers}
     signed = note.parse_note(data, where).signatures
     if not any((signature.name, signature.key_id) in slots for signature in signed):
         return None
-    return verifiers[note.open_note(data, verifiers, where).verified_by[0]]
+    return _checkpoint_key(data, origin, keys, where)
 
 
 def _unauthenticated(data: bytes, origin: str, keys: Iterable[Ed25519PublicKey], name: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -53,6 +54,17 @@ def _forge(path: Path, size: int) -> None:
     (path / "checkpoint").write_bytes(note.sign_note(text, origin, Ed25519PrivateKey.generate()))
 
 
+def _refused_as_the_checkpoints(ledger: Path, **options: Any) -> None:
+    """Verify ``ledger``: the fault named is the checkpoint's signature, not the entries'."""
+    with pytest.raises(VerificationError) as caught:
+        verify_log(DirectorySource(ledger), **options)
+    message = caught.value.message
+    assert message.startswith(f"{ledger}/checkpoint: expected a signature by a ")
+    assert "the checkpoint is not signed by this log's keys" in message
+    assert "entries were altered" not in message
+    assert "missing" not in message
+
+
 @pytest.mark.parametrize("size", [4, 260, 300, 70_000])
 def test_a_checkpoint_no_key_of_the_log_signed_is_named_as_the_fault(
     built: tuple[Path, Signer], size: int
@@ -61,15 +73,8 @@ def test_a_checkpoint_no_key_of_the_log_signed_is_named_as_the_fault(
     # from the log's records, so they are read; the fault found is named as the checkpoint's,
     # whatever the forged size makes missing or wrong.
     ledger, signer = built
-    trusted = _trusted(ledger, signer)
     _forge(ledger, size)
-    source = _Reads(ledger)
-    with pytest.raises(VerificationError) as caught:
-        verify_log(source, trusted=trusted)
-    assert caught.value.message.startswith(f"{ledger}/checkpoint: expected a signature by a ")
-    assert "the checkpoint is not signed by this log's keys" in caught.value.message
-    assert "entries were altered" not in caught.value.message
-    assert "missing" not in caught.value.message
+    _refused_as_the_checkpoints(ledger, trusted=_trusted(ledger, signer))
 
 
 def test_a_trusted_keys_invalid_signature_is_refused_before_anything_else_is_read(
@@ -98,11 +103,7 @@ def test_with_the_logs_own_keys_a_forged_checkpoint_is_named_not_the_entries(
     # fails on the first missing tile, before any signer is known: that message stands.)
     ledger, _ = built
     _forge(ledger, size)
-    with pytest.raises(VerificationError) as caught:
-        verify_log(DirectorySource(ledger), trusted=None, trust_log_keys=True)
-    assert caught.value.message.startswith(f"{ledger}/checkpoint: expected a signature by a ")
-    assert "entries were altered" not in caught.value.message
-    assert "missing" not in caught.value.message
+    _refused_as_the_checkpoints(ledger, trusted=None, trust_log_keys=True)
 
 
 def test_a_checkpoint_signed_by_the_trusted_key_still_verifies_and_reads_its_tiles(
