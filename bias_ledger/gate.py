@@ -39,7 +39,15 @@ def _approvals_of(ledger: VerifiedLedger, target: int | None) -> list[int]:
 
 
 def _from_record(ledger: VerifiedLedger, index: int, option: str) -> tuple[MetricResults, str]:
+    """A baseline's audit record, refused when it is invalid: its key could no longer sign it
+    (rotated out, or revoked), whoever approved it."""
     record = ledger.record(index, option=option)
+    invalid = ledger.invalid_reason(index)
+    if invalid:
+        raise VerificationError(
+            f"{option}: {ledger.where(index)} is invalid{invalid}: a record its key could no "
+            "longer sign is never a baseline, approved or not"
+        )
     return audit_record_results(record, where=ledger.where(index)), ledger.entries[
         index
     ].record_hash
