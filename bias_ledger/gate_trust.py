@@ -6,8 +6,9 @@ have edited. Before it uses a record, the ledger is verified with the verifier's
 the record's signer (or its approval's signer) must be trusted from outside: ``--trusted-keys``
 for the ledger's signers, ``--approved-by`` for approvers, or, said loudly, the ledger's own
 keys (``--trust-ledger-keys``). A validly signed older state of the ledger (a rollback that
-brings back an older approval) is caught by a checkpoint kept outside it (``--since``) or by
-witnesses' cosignatures (``--witnesses``). The verification is the one core's
+brings back an older approval) is caught by a checkpoint kept outside it (``--since``), or by
+witnesses' cosignatures (``--witnesses``) when the policy bounds their age (``max_age``: the
+older state carries the valid cosignatures of its time). The verification is the one core's
 (:mod:`bias_ledger.verify`), and the gate uses the records of that one read.
 """
 

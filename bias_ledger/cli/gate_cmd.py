@@ -96,7 +96,8 @@ def gate(
             "--witnesses",
             metavar="FILE",
             help="Format 2: a witness policy file; the ledger's checkpoint must carry its "
-            "quorum of valid cosignatures (exit 3 otherwise).",
+            "quorum of valid cosignatures (exit 3 otherwise). Catches a rollback only when the "
+            "policy has 'max_age' (cosignatures at most that old).",
             show_default=False,
         ),
     ] = None,

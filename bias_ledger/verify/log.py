@@ -12,6 +12,7 @@ Trusted core: standard library, cryptography, ``bias_ledger.ledger`` and the wit
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -83,16 +84,19 @@ def cosignature_checks(
 ) -> tuple[tuple[Cosignature, ...], Check | None]:
     """Every cosignature with its status, and the quorum check when a policy is given."""
     policy = witnesses.policy if witnesses is not None else None
-    found = tuple(list_cosignatures(signed, policy, log_name=origin))
+    now = time.time()  # one clock reading: the list and the quorum agree on what is stale
+    found = tuple(list_cosignatures(signed, policy, log_name=origin, now=now))
     if witnesses is None:
         return found, None
     try:
-        names = check_witness_quorum(signed, witnesses.policy)
+        names = check_witness_quorum(signed, witnesses.policy, now=now)
     except VerificationError as exc:
         detail = f"{exc.message} (witness policy {witnesses.source})"
         return found, Check("witnesses", detail, Status.FAILED, witnesses.source)
+    age = witnesses.policy.max_age
+    fresh = "" if age is None else f", each at most {age} s old (max_age)"
     detail = (
-        f"cosigned by {', '.join(names)} (quorum met): {len(names)} valid cosignature(s), "
+        f"cosigned by {', '.join(names)} (quorum met): {len(names)} valid cosignature(s){fresh}, "
         f"the policy requires {witnesses.policy.quorum}"
     )
     return found, Check("witnesses", detail, Status.PASSED, witnesses.source)

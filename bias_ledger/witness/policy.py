@@ -4,13 +4,18 @@ A text file, one statement per line (``#`` starts a comment; blank lines are ign
 
     witness <name> <cosignature verifier key>
     quorum <k>
+    max_age <n>s|m|h|d        (optional)
 
-A checkpoint counts only when at least ``k`` of the listed witnesses cosigned it validly.
+A checkpoint counts only when at least ``k`` of the listed witnesses cosigned it validly (and,
+with ``max_age``, no longer ago than that by the verifier's clock: a cosignature proves that the
+witness saw the checkpoint then, not that it is still the latest, so only a bound on its age
+stops a restored older state of the log, its old cosignatures valid, from passing).
 On the verifier's trusted path: the standard library, cryptography and ``note.py`` only.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +50,24 @@ class WitnessPolicy:
     """The trusted witnesses, in file order."""
     quorum: int
     """How many of them must have cosigned (1 <= quorum <= len(witnesses))."""
+    max_age: int | None = None
+    """``max_age``: the oldest a cosignature may be, in seconds, to count; None: any age."""
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _max_age(fields: list[str], where: str) -> int:
+    expected = f"{where}: expected 'max_age <n>s|m|h|d' (such as 'max_age 24h')"
+    if len(fields) != 2 or len(fields[1]) < 2:
+        raise InputError(expected)
+    digits, unit = fields[1][:-1], fields[1][-1]
+    if unit not in _UNITS or not digits.isascii() or not digits.isdecimal() or len(digits) > 9:
+        raise InputError(expected)
+    seconds = int(digits) * _UNITS[unit]
+    if seconds == 0:
+        raise InputError(f"{where}: expected a max_age above 0")
+    return seconds
 
 
 def _witness(fields: list[str], where: str) -> PolicyWitness:
@@ -63,6 +86,7 @@ def parse_witness_policy(text: str, source: str) -> WitnessPolicy:
     """Parse a witness policy file's text; ``source`` names it in errors."""
     witnesses: list[PolicyWitness] = []
     quorum: int | None = None
+    max_age: int | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
         where = f"{source}:{number}"
         fields = raw.split("#", 1)[0].split()
@@ -91,15 +115,21 @@ def parse_witness_policy(text: str, source: str) -> WitnessPolicy:
                     f"listed, got {len(fields[1])} digits"
                 )
             quorum = int(fields[1])
+        elif fields[0] == "max_age":
+            if max_age is not None:
+                raise InputError(f"{where}: expected one max_age line, found another")
+            max_age = _max_age(fields, where)
         else:
-            raise InputError(f"{where}: expected 'witness' or 'quorum', got {fields[0]!r}")
+            raise InputError(
+                f"{where}: expected 'witness', 'quorum' or 'max_age', got {fields[0]!r}"
+            )
     if not witnesses:
         raise InputError(f"{source}: expected at least one 'witness' line")
     if quorum is None or not 1 <= quorum <= len(witnesses):
         raise InputError(
             f"{source}: expected a 'quorum' line between 1 and {len(witnesses)} (the witnesses)"
         )
-    return WitnessPolicy(tuple(witnesses), quorum)
+    return WitnessPolicy(tuple(witnesses), quorum, max_age)
 
 
 def load_witness_policy(path: Path) -> WitnessPolicy:
@@ -120,8 +150,9 @@ class Cosignature:
     key: str
     """The witness's verifier key (``name+id+base64``; public), or ``name+id`` when unknown."""
     status: str
-    """``valid``, ``invalid``, ``absent`` (a policy witness that did not cosign) or
-    ``not checked`` (no policy names the key)."""
+    """``valid``, ``invalid``, ``absent`` (a policy witness that did not cosign), ``stale``
+    (valid, but older than the policy's ``max_age``) or ``not checked`` (no policy names the
+    key)."""
     timestamp: int | None = None
     """The time the cosignature states (POSIX seconds), when it has one."""
 
@@ -141,12 +172,26 @@ def _timestamp(line: NoteSignature) -> int | None:
         return None
 
 
+def _status(valid: bool, timestamp: int | None, policy: WitnessPolicy, now: float) -> str:
+    if not valid:
+        return "invalid"
+    if policy.max_age is not None and (timestamp is None or now - timestamp > policy.max_age):
+        return "stale"
+    return "valid"
+
+
 def list_cosignatures(
-    checkpoint_note: bytes, policy: WitnessPolicy | None, *, log_name: str
+    checkpoint_note: bytes,
+    policy: WitnessPolicy | None,
+    *,
+    log_name: str,
+    now: float | None = None,
 ) -> list[Cosignature]:
     """Every cosignature the note carries, and each policy witness's, checked against the
-    policy when one is given. ``log_name`` (the origin) names the log's own signature, which
-    is not a cosignature and is left out."""
+    policy when one is given (its ``max_age`` at ``now``, POSIX seconds, default the clock's).
+    ``log_name`` (the origin) names the log's own signature, which is not a cosignature and is
+    left out."""
+    at = time.time() if now is None else now
     note = parse_note(checkpoint_note, "checkpoint")
     found: list[Cosignature] = []
     listed: set[tuple[str, int]] = set()
@@ -158,9 +203,11 @@ def list_cosignatures(
         if not lines:
             found.append(Cosignature(witness.name, verifier.verifier_key(), "absent"))
         for line in lines:
-            status = "valid" if verifier.verify(note.text, line.signature) else "invalid"
+            stamp = _timestamp(line)
+            assert policy is not None
+            status = _status(verifier.verify(note.text, line.signature), stamp, policy, at)
             key = verifier.verifier_key()
-            found.append(Cosignature(witness.name, key, status, _timestamp(line)))
+            found.append(Cosignature(witness.name, key, status, stamp))
     found += [
         Cosignature(line.name, line.key(), "not checked", _timestamp(line))
         for line in note.signatures
@@ -169,17 +216,25 @@ def list_cosignatures(
     return found
 
 
-def check_witness_quorum(checkpoint_note: bytes, policy: WitnessPolicy) -> list[str]:
-    """The names of the policy's witnesses that validly cosigned the checkpoint note.
+def check_witness_quorum(
+    checkpoint_note: bytes, policy: WitnessPolicy, *, now: float | None = None
+) -> list[str]:
+    """The names of the policy's witnesses that validly cosigned the checkpoint note (within
+    the policy's ``max_age`` of ``now``, default the clock's).
 
     Raises :class:`VerificationError` when a policy witness's cosignature is invalid or fewer
-    than the quorum cosigned. The log's own signature is the caller's to check.
+    than the quorum cosigned (stale cosignatures do not count). The log's own signature is the
+    caller's to check.
     """
     note = parse_note(checkpoint_note, "checkpoint")
     checkpoint = parse_checkpoint(note.text)
     what = f"checkpoint of {checkpoint.origin} at size {checkpoint.size}"
     cosigned: list[str] = []
-    for item in list_cosignatures(checkpoint_note, policy, log_name=checkpoint.origin):
+    stale: list[str] = []
+    listed = list_cosignatures(checkpoint_note, policy, log_name=checkpoint.origin, now=now)
+    for item in listed:
+        if item.status == "stale" and item.witness not in stale:
+            stale.append(item.witness)
         if item.status == "invalid":
             raise VerificationError(f"{what}: invalid cosignature by witness {item.witness}")
         if item.status == "valid" and item.witness not in cosigned:
@@ -189,6 +244,19 @@ def check_witness_quorum(checkpoint_note: bytes, policy: WitnessPolicy) -> list[
         raise VerificationError(
             f"{what}: expected cosignatures by at least {policy.quorum} of the policy's "
             f"witnesses, got {len(cosigned)} ({', '.join(cosigned) or 'none'}); "
-            f"missing: {', '.join(missing)}"
+            f"missing: {', '.join(missing)}{_stale(stale, cosigned, policy)}"
         )
     return cosigned
+
+
+def _stale(stale: list[str], cosigned: list[str], policy: WitnessPolicy) -> str:
+    """Which witnesses' cosignatures were too old to count (a restored older state of the log
+    carries the cosignatures of its time), or ``""``."""
+    old = [name for name in stale if name not in cosigned]
+    if not old or policy.max_age is None:
+        return ""
+    return (
+        f"; older than the policy's max_age of {policy.max_age} s: {', '.join(old)} (a rolled-back "
+        "log, or one whose checkpoint was not pushed to its witnesses lately: "
+        "'bias-ledger witness push')"
+    )

@@ -326,3 +326,43 @@ def test_the_kept_checkpoint_guards_trusted_keys_and_the_python_api(
             SAMPLE / "policies" / "four-fifths.toml", record=0, trusted=signers, since=kept
         )
     assert read_lines(world.ledger) == before
+
+
+def _cosign(ledger: Path, witness: object, at: int) -> None:
+    """The witness's cosignature on ``ledger``'s checkpoint, made at POSIX time ``at`` (what
+    its server would have returned then: the real key, the time in the signed message)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    assert isinstance(witness, Ed25519PrivateKey)
+    path = ledger / "checkpoint"
+    signed = note.parse_note(path.read_bytes())
+    cosignature = note.cosign_text(signed.text, "witness.example.org/w1", witness, at)
+    path.write_bytes(note.with_signatures(signed, [cosignature]).encode())
+
+
+@pytest.mark.parametrize("template", [2], ids=["format2"], indirect=True)
+def test_witnesses_stop_a_rollback_only_with_a_bound_on_the_cosignatures_age(
+    world: World, tmp_path: Path
+) -> None:
+    """A restored older state carries the cosignatures of its time, all valid: a quorum alone
+    passes it; ``max_age`` in the policy refuses cosignatures older than that."""
+    import time
+
+    witness = generate_key()
+    now = int(time.time())
+    _cosign(world.old, witness, now - 2 * 3600)  # cosigned two hours ago, before record 4
+    _cosign(world.ledger, witness, now - 60)  # the current state, cosigned a minute ago
+    quorum = _policy(tmp_path, "witness.example.org/w1", witness)
+    fresh = tmp_path / "fresh"
+    fresh.write_text(quorum.read_text(encoding="ascii") + "max_age 1h\n", encoding="ascii")
+    honest = gate(world, "--witnesses", fresh, "--no-record")
+    assert honest.exit_code == 1, honest.stderr  # judged: v1 regresses against approval 1
+    assert json.loads(honest.stdout)["baseline"]["approval_index"] == 1
+
+    _restore_old(world)
+    fooled = gate(world, "--witnesses", quorum, "--no-record")
+    assert fooled.exit_code == 0, fooled.stderr  # why max_age exists: approval 3 is back
+    assert json.loads(fooled.stdout)["baseline"]["approval_index"] == 3
+    said = refused(gate_process(world, "--witnesses", fresh))
+    assert "older than the policy's max_age of 3600 s: witness.example.org/w1" in said, said
+    assert "got 0 (none)" in said, said

@@ -46,6 +46,7 @@ LEDGERS = [
     "bundle",
     "report",
     "busy",
+    "fresh",
     *(f"many{i}" for i in range(4)),
 ]
 
@@ -461,3 +462,33 @@ def test_witness_commands_check_what_they_are_given(tmp_path: Path, witnesses: W
     init_ledger(old, name="old", format_version=1)
     code, output = cli("witness", "push", "--ledger", old)
     assert code == 2 and "a format-1 ledger" in output
+
+
+def test_witness_push_recosigns_an_unchanged_checkpoint_for_a_max_age_policy(
+    tmp_path: Path, witnesses: Witnesses
+) -> None:
+    """What a ``max_age`` policy needs of the log: pushing again, without appending, brings
+    fresh cosignatures (real witness servers stamp them with their clock)."""
+    import time
+
+    from bias_ledger.ledger.note import cosignature_timestamp
+
+    path = new_ledger(tmp_path, "fresh", witnesses)
+    append(path, witnesses)
+
+    def stamps() -> list[int]:
+        note = parse_note((path / "checkpoint").read_bytes())
+        return [cosignature_timestamp(line) for line in note.signatures[1:]]
+
+    first = stamps()
+    assert len(first) == 2
+    time.sleep(1.1)
+    code, output = cli("witness", "push", "--ledger", path)
+    assert code == 0, output
+    again = stamps()
+    assert len(again) == 2 and all(new > old for new, old in zip(again, first, strict=True))
+    policy = policy_file(tmp_path / "p", 2, *both(witnesses))
+    policy.write_text(policy.read_text() + "max_age 1h\n")
+    code, output = cli("verify", "--ledger", path, "--witnesses", policy, "--trust-ledger-keys")
+    assert code == 0, output
+    assert "each at most 3600 s old (max_age)" in " ".join(output.split()), output

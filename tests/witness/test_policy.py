@@ -87,7 +87,7 @@ def test_the_log_key_as_a_witness_key_is_not_a_cosignature() -> None:
             "public key of 'again' is listed twice",
         ),
         ("witness w1\nquorum 1\n", "witness <name> <verifier key>"),
-        (policy_text(1, "w1") + "log example.com x\n", "expected 'witness' or 'quorum'"),
+        (policy_text(1, "w1") + "log example.com x\n", "expected 'witness', 'quorum' or 'max_age'"),
         (
             f"witness log {note_verifier('a', LOG_KEY.public_key()).verifier_key()}\nquorum 1\n",
             "type 0x04",
@@ -134,3 +134,27 @@ def test_the_quorum_check_stays_on_the_trusted_path() -> None:
         "bias_ledger.witness",
         "bias_ledger.witness.policy",
     }, ours
+
+
+def test_max_age_counts_only_cosignatures_young_enough_at_the_verifiers_clock() -> None:
+    policy = parse_witness_policy(policy_text(1, "w1", "w2") + "max_age 2h\n", "p")
+    assert policy.max_age == 7200
+    stamped = 1_700_000_000  # cosig()'s timestamp
+    cosigned = note(cosig("w1"))
+    assert check_witness_quorum(cosigned, policy, now=stamped + 7200) == ["w1"]
+    with pytest.raises(VerificationError, match=r"max_age of 7200 s: w1 \(a rolled-back log"):
+        check_witness_quorum(cosigned, policy, now=stamped + 7201)
+    # Without max_age, any age counts (a cosignature proves the witness saw it, not when).
+    no_bound = parse_witness_policy(policy_text(1, "w1", "w2"), "p")
+    assert check_witness_quorum(cosigned, no_bound, now=stamped + 10**9) == ["w1"]
+
+
+@pytest.mark.parametrize(
+    "line", ["max_age", "max_age 24", "max_age 0h", "max_age 1w", "max_age ２h", "max_age 1h 2h"]
+)
+def test_a_malformed_max_age_is_an_input_error_naming_the_line(line: str) -> None:
+    with pytest.raises(InputError, match=r"^p:4: expected "):
+        parse_witness_policy(policy_text(1, "w1") + line + "\n", "p")
+    twice = policy_text(1, "w1") + "max_age 1h\nmax_age 2h\n"
+    with pytest.raises(InputError, match="expected one max_age line"):
+        parse_witness_policy(twice, "p")
