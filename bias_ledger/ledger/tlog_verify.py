@@ -83,8 +83,12 @@ class _Trust:
     """Trust followed through the log by the one key walk (ledger/key_history.py): rotations
     signed by a trusted key extend it, rotated-out and revoked keys' later records are invalid."""
 
-    def __init__(self, walker: KeyWalker | None) -> None:
-        self.walker = walker
+    def __init__(self, first: tuple[KeyWalker, Mapping[int, str]] | None) -> None:
+        self.walker = None if first is None else first[0]
+        self.key_records: Mapping[int, str] = {} if first is None else first[1]
+        """The key records of the first read (index to record hash): the revocations the
+        walk knows were found in them, so the verified read must show the same ones."""
+        self.seen = 0
         self.principals: dict[str, str] = {}
         """Every signer seen (principals filled in by the walk, when there is trust)."""
 
@@ -95,7 +99,32 @@ class _Trust:
     def check(self, key: Ed25519PublicKey, facts: RecordFacts, where: str) -> None:
         self.principals.setdefault(facts.fingerprint, "")
         if self.walker is not None:
+            if facts.kind in _KEY_KINDS:
+                self._same_as_first(facts, where)
             self.walker.add(facts.index, _entry(facts))
+
+    def _same_as_first(self, facts: RecordFacts, where: str) -> None:
+        """Refuse a key record the first read did not show as it is: a server (or a directory
+        being rewritten) that answered the first read without a revocation would otherwise
+        hide it, the verified read's records and root all correct."""
+        shown = self.key_records.get(facts.index)
+        if shown != facts.record:
+            first = "did not show" if shown is None else f"showed with record hash {shown}"
+            raise VerificationError(
+                f"{where}: a {facts.kind} record that the first read of the log {first}: the "
+                "log changed while it was read, or its server answered the same request "
+                "differently; the revocations in effect are unknown (verify again)"
+            )
+        self.seen += 1
+
+    def finish(self, name: str) -> None:
+        """Refuse a key record of the first read that the verified read did not show."""
+        if self.walker is not None and self.seen != len(self.key_records):
+            raise VerificationError(
+                f"{name}: the first read of the log showed {len(self.key_records)} key "
+                f"record(s), the verified read {self.seen}: the log changed while it was read, "
+                "or its server answered the same request differently (verify again)"
+            )
 
 
 def _entry(facts: RecordFacts) -> CheckedEntry:
@@ -119,10 +148,11 @@ _KEY_KINDS = (RecordKind.KEY_ROTATION.value, RecordKind.KEY_REVOCATION.value)
 
 def _key_walker(
     source: LogSource, size: int, trusted: TrustedKeys | None, trust_log_keys: bool
-) -> KeyWalker | None:
+) -> tuple[KeyWalker, dict[int, str]] | None:
     """The walk to feed the records to, knowing the revocations in effect (a revocation
     reaches back to records before it): a first pass over the entries reads only the key
-    records. None without trust (integrity only)."""
+    records, returned too (index to record hash) for the verified pass to compare. None
+    without trust (integrity only)."""
     if trusted is None and not trust_log_keys:
         return None
     signers: set[str] = set()
@@ -142,7 +172,8 @@ def _key_walker(
     if trusted is None:
         trusted = TrustedKeys.from_fingerprints(sorted(signers), source="--trust-ledger-keys")
     revoked = revocations_in_effect(key_items, trusted, source=source.name)
-    return KeyWalker(trusted, revoked, source=source.name)
+    shown = {index: item.record_hash for index, item in key_items}
+    return KeyWalker(trusted, revoked, source=source.name), shown
 
 
 class _Earlier:
@@ -248,6 +279,7 @@ def verify_log(
             if fault is not None:
                 raise fault
         tiles.finish()
+        state.trust.finish(name)
         root = state.tree.root(SHA256_HASHER)
         if root != checkpoint.root_hash:
             raise VerificationError(
