@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bias_ledger.errors import KeyFileError
 from bias_ledger.ledger.files import read_regular
+from bias_ledger.ledger.key_text import key_text_message, looks_like_key_text
 from bias_ledger.ledger.keys import load_private_key, private_key_info
 
 KEY_PATH_ENV = "BIAS_LEDGER_KEY"
@@ -34,6 +35,7 @@ def load_signing_key(
     env: Mapping[str, str] | None = None,
     ask_passphrase: Callable[[str], str] | None = None,
     warn: Callable[[str], None] | None = None,
+    given_as: str = "--key",
 ) -> Ed25519PrivateKey:
     """Load the signing key, asking for a passphrase only when the key is encrypted.
 
@@ -41,15 +43,16 @@ def load_signing_key(
     itself); the default path; ``~/.ssh/id_ed25519``. The passphrase comes from
     ``$BIAS_LEDGER_KEY_PASSPHRASE``, else ``ask_passphrase``. A key file that others than
     its owner may read is used, but ``warn`` is told (ssh refuses such a key; a CI runner's
-    checkout may not keep modes, so this warns instead).
+    checkout may not keep modes, so this warns instead). ``given_as`` names ``option`` in
+    messages (``--key``, ``--new-key``).
     """
     env = os.environ if env is None else env
     data: bytes
     if option is not None:
-        source, data = str(option), _read(option, warn)
+        source, data = str(option), _read(option, warn, given_as)
     elif env.get(KEY_PATH_ENV):
         path = Path(env[KEY_PATH_ENV])
-        source, data = f"{path} (from {KEY_PATH_ENV})", _read(path, warn)
+        source, data = f"{path} (from {KEY_PATH_ENV})", _read(path, warn, f"${KEY_PATH_ENV}")
     elif env.get(KEY_DATA_ENV):
         source, data = f"${KEY_DATA_ENV}", env[KEY_DATA_ENV].encode()
     else:
@@ -60,7 +63,7 @@ def load_signing_key(
                 f"no signing key: expected --key, ${KEY_PATH_ENV}, ${KEY_DATA_ENV} or a key at "
                 f"{tried}; create one with 'bias-ledger key generate'"
             )
-        source, data = str(found), _read(found, warn)
+        source, data = str(found), _read(found, warn, str(found))
     _, encrypted = private_key_info(data, source=source)
     passphrase: bytes | None = None
     if encrypted:
@@ -75,11 +78,18 @@ def load_signing_key(
     return load_private_key(data, passphrase, source=source)
 
 
-def _read(path: Path, warn: Callable[[str], None] | None) -> bytes:
+def _read(path: Path, warn: Callable[[str], None] | None, given_as: str) -> bytes:
+    """The key file's bytes; ``given_as`` names the path in the message when the value is a
+    key's text rather than a path (a path that exists is always read)."""
     try:
         data = read_regular(path, error=KeyFileError)
         mode = path.stat().st_mode
     except OSError as exc:
+        if looks_like_key_text(str(path)):
+            wrong = key_text_message(given_as, "the path of a key file")
+            raise KeyFileError(
+                f"{wrong}; pass the file's path (a key's text is read only from ${KEY_DATA_ENV})"
+            ) from None
         raise KeyFileError(f"{path}: cannot read the signing key ({exc.strerror})") from exc
     exposed = stat.S_IMODE(mode) & (stat.S_IRWXG | stat.S_IRWXO)
     if exposed and warn is not None:

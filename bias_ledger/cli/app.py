@@ -6,12 +6,17 @@ import os
 import re
 import sys
 import traceback
-from typing import Any, NoReturn
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any, NoReturn, TypeGuard
 
 import typer
 from typer.core import TyperGroup
 
 from bias_ledger.errors import BiasLedgerError, ExitCode
+from bias_ledger.ledger.key_text import has_private_key_block, redact_private_keys
+
+if TYPE_CHECKING:
+    from typer._click.exceptions import ClickException
 
 DEBUG_FLAG = "--debug"
 DEBUG_ENV = "BIAS_LEDGER_DEBUG"
@@ -29,7 +34,15 @@ class _Group(TyperGroup):
         if DEBUG_FLAG in head:
             ctx.meta["bias_ledger.debug"] = True
             head = [arg for arg in head if arg != DEBUG_FLAG]
-        return super().parse_args(ctx, head + sep + tail)
+        given_as = _key_text_argument(args)
+        if given_as is not None:  # before click, which would quote it back as an unknown option
+            _fail(_key_text_argument_message(given_as), ExitCode.USAGE, debug=False)
+        try:
+            return super().parse_args(ctx, head + sep + tail)
+        except Exception as error:
+            if _is_usage_error(error):
+                _redact(error)
+            raise
 
     def invoke(self, ctx: Any) -> Any:
         debug = bool(ctx.meta.get("bias_ledger.debug")) or os.environ.get(DEBUG_ENV) == "1"
@@ -44,6 +57,7 @@ class _Group(TyperGroup):
             raise
         except Exception as error:  # a bug: still one line, the traceback behind --debug
             if _is_usage_error(error):
+                _redact(error)
                 raise
             _fail(
                 f"internal error: {type(error).__name__}: {error} "
@@ -70,11 +84,14 @@ _TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{8,}")
 
 
 def redact_secrets(text: str) -> str:
-    """``text`` with the passphrase and any piece of key data from the environment blanked out.
+    """``text`` with any private key block, the passphrase and any piece of key data from the
+    environment blanked out.
 
     Messages are written not to quote key material; this is the net under that rule, for
-    errors raised by code that does not know its input was a secret (a library, a bug).
+    errors raised by code that does not know its input was a secret (a library, a bug, click
+    quoting a value it could not parse).
     """
+    text = redact_private_keys(text)
     passphrase = os.environ.get(_PASSPHRASE_ENV, "")
     if len(passphrase) >= 4:
         text = text.replace(passphrase, "[redacted]")
@@ -96,11 +113,41 @@ def redact_secrets(text: str) -> str:
     return _TOKEN.sub(blank, text)
 
 
-def _is_usage_error(error: Exception) -> bool:
+def _is_usage_error(error: Exception) -> TypeGuard[ClickException]:
     """Click's own usage errors are shown by click, with exit code 2."""
     from typer._click.exceptions import ClickException
 
     return isinstance(error, ClickException)
+
+
+def _redact(error: ClickException) -> None:
+    """Blank out any secret in the value click's error quotes (an option's value, an unknown
+    option), before click shows it."""
+    error.message = redact_secrets(error.message)
+
+
+KEY_PATH_OPTIONS = ("--key", "--new-key")
+"""The options whose value is the path of a private key file, named when given a key's text."""
+
+
+def _key_text_argument(args: list[str]) -> str | None:
+    """Where the command line has a private key's text: the key option it is the value of
+    (``--key``), else ``an argument``; None when no argument holds one."""
+    for previous, arg in pairwise(["", *args]):
+        if has_private_key_block(arg):
+            option = arg.partition("=")[0]
+            for named in (option, previous):
+                if named in KEY_PATH_OPTIONS:
+                    return named
+            return "an argument"
+    return None
+
+
+def _key_text_argument_message(given_as: str) -> str:
+    return (
+        f"{given_as}: the value is the text of a private key (not shown; a command line is "
+        "visible to other processes); pass the key file's path instead"
+    )
 
 
 def _new_app() -> typer.Typer:

@@ -171,7 +171,7 @@ def rotate(
 
     old = load_signing_key(key, ask_passphrase=ask_passphrase, warn=warning_line)
     successor = load_signing_key(
-        new_key, ask_passphrase=ask_passphrase, warn=warning_line
+        new_key, ask_passphrase=ask_passphrase, warn=warning_line, given_as="--new-key"
     ).public_key()
     if fingerprint(successor) == fingerprint(old.public_key()):
         raise KeyFileError(f"{new_key}: the new key is the current key")

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from bias_ledger.errors import InputError, KeyFileError
 from bias_ledger.ledger.entry import parse_line
 from bias_ledger.ledger.files import read_regular
+from bias_ledger.ledger.key_text import key_text_message, looks_like_key_text
 from bias_ledger.ledger.keys import fingerprint, parse_public_key, public_key_openssh
 from bias_ledger.ledger.reader import read_ledger
 from bias_ledger.ledger.record import FINGERPRINT_WRITTEN
@@ -78,5 +79,9 @@ def known_key(path: Path, text: str) -> tuple[Ed25519PublicKey, int]:
     try:
         line = read_regular(text, error=KeyFileError).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
+        if looks_like_key_text(text):
+            raise KeyFileError(
+                key_text_message("REVOKED", "a fingerprint or a .pub file")
+            ) from None
         raise KeyFileError(f"{text}: cannot read the public key file ({exc})") from None
     return parse_public_key(line, source=text), len(stored.lines)

@@ -1,0 +1,66 @@
+"""A key's text where a key's path was expected: telling it apart, and keeping it out of messages.
+
+``--key "$(cat key)"`` or ``BIAS_LEDGER_KEY="$(cat key)"`` gives the key itself where the path
+of its file is expected; a message naming "the file" would quote the private key back. Standard
+library only: the CLI checks every argument of every run with it.
+"""
+
+from __future__ import annotations
+
+import re
+
+REDACTED_KEY = "[private key, not shown]"
+"""What a message shows in place of private key text."""
+
+_ARMOR = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"
+_PRIVATE_KEY_ARMOR = re.compile(_ARMOR)
+_PRIVATE_KEY_BLOCK = re.compile(
+    # The block to its END line (across newlines, or newlines escaped as \n or \x0a); a block
+    # cut short, up to the quote around it or the end of the text.
+    _ARMOR + r"(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY-----|[^'\"]*)",
+    re.DOTALL,
+)
+_BASE64_LINE = re.compile(r"[A-Za-z0-9+/]{32,}={0,2}")
+
+
+def has_private_key_block(text: str) -> bool:
+    """Whether ``text`` holds a PEM or OpenSSH private key (its BEGIN ... PRIVATE KEY line)."""
+    return _PRIVATE_KEY_ARMOR.search(text) is not None
+
+
+def redact_private_keys(text: str) -> str:
+    """``text`` with each PEM or OpenSSH private key block in it shown as :data:`REDACTED_KEY`."""
+    return _PRIVATE_KEY_BLOCK.sub(REDACTED_KEY, text)
+
+
+def looks_like_key_text(value: str) -> bool:
+    """Whether ``value``, given as a key file's path, is rather the text of a key.
+
+    Key text: any PEM armour or the words PRIVATE KEY, more than one line, or one long line of
+    base64 (a key file's body line, or the whole file base64-encoded) with fewer slashes than a
+    path of that length would have.
+    """
+    text = value.strip()
+    return (
+        "PRIVATE KEY" in text
+        or "-----BEGIN " in text
+        or "\n" in text
+        or "\r" in text
+        or _looks_like_base64(text)
+    )
+
+
+def _looks_like_base64(text: str) -> bool:
+    mixed = all(
+        any(test(char) for char in text) for test in (str.isupper, str.islower, str.isdigit)
+    )
+    return bool(_BASE64_LINE.fullmatch(text)) and mixed and text.count("/") * 10 <= len(text)
+
+
+def key_text_message(given_as: str, expected: str) -> str:
+    """What is wrong when ``given_as`` (``--key``, ``$BIAS_LEDGER_KEY``) is a key's text where
+    ``expected`` (``the path of a key file``) was: never the text itself."""
+    return (
+        f"{given_as}: the value looks like the text of a key, not {expected} (not shown: it may "
+        "be secret)"
+    )
