@@ -126,6 +126,8 @@ class _Pass:
     signers: set[tuple[str, str]]
     keys: dict[str, Ed25519PublicKey]
     count: int = 0
+    key_seen: int = 0
+    """Key records of pass 2 that pass 1 read with the same hash."""
     links: int = 0
     unheld: list[tuple[int, int]] = field(default_factory=list)
     """(approval, target) of approvals whose target the bundle does not hold."""
@@ -134,8 +136,8 @@ class _Pass:
         where, index = f"{self.bundle.where} record {rec.index}", rec.index
         members = (rec.record, rec.entry, rec.signature)
         checked, leaf = check_record(where, index, checkpoint.origin, members, None)
-        if index in self.key_hashes and self.key_hashes[index] != checked.record_hash:
-            raise VerificationError(f"{where}: changed between the two reads of the bundle")
+        if self.walker is not None:
+            self._same_as_first(where, index, checked)
         try:
             proof = parse_proof(rec.proof, f"{where}: {proof_member(index)}")
             verify_inclusion(
@@ -156,6 +158,29 @@ class _Pass:
         if self.walker is not None:
             self.walker.add(index, checked)
         self.count += 1
+
+    def _same_as_first(self, where: str, index: int, checked: CheckedEntry) -> None:
+        """Refuse a key record that pass 1 (which found the revocations in effect) did not
+        read as it is: a bundle swapped between the reads could otherwise hide a revocation."""
+        shown = self.key_hashes.get(index)
+        if shown is None and checked.header.kind.value not in _KEY_KINDS:
+            return
+        if shown != checked.record_hash:
+            first = "did not show it" if shown is None else f"read record hash {shown}"
+            raise VerificationError(
+                f"{where}: changed between the two reads of the bundle (a "
+                f"{checked.header.kind.value} record; the first read {first}): the revocations "
+                "in effect are unknown"
+            )
+        self.key_seen += 1
+
+    def finish(self) -> None:
+        """Refuse a key record of pass 1 that pass 2 did not read."""
+        if self.walker is not None and self.key_seen != len(self.key_hashes):
+            raise VerificationError(
+                f"{self.bundle.where}: changed between the two reads of the bundle (the first "
+                f"read {len(self.key_hashes)} key record(s), the second {self.key_seen})"
+            )
 
     def _links(self, where: str, index: int, checked: CheckedEntry) -> None:
         previous = checked.header.previous_hash
@@ -255,6 +280,7 @@ def _verify(
             with checklist.check("records", "each entry, and the checkpoint's root") as check:
                 for rec in bundle.records():
                     state.record(rec, checkpoint)
+                state.finish()
                 check.detail = (
                     f"{state.count} records: BLAKE3 as the entry commits, SSHSIG by the "
                     "signer, header as the entry, RFC 6962 SHA-256 inclusion in the "
