@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from bias_ledger.errors import InputError
+from bias_ledger.wording import with_article
 
 if TYPE_CHECKING:
     from bias_ledger.render.report_blocks import ReportData
@@ -57,7 +58,7 @@ class Formats(Generic[T]):
         found = path.suffix or "no extension"
         raise InputError(
             f"{option} {path}: expected a file name ending in one of "
-            f"{', '.join(self.extensions)} (a {self.what}), found {found!r}"
+            f"{', '.join(self.extensions)} ({with_article(self.what)}), found {found!r}"
         )
 
     def render(self, document: T, path: Path, *, option: str) -> str:

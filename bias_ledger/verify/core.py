@@ -109,7 +109,7 @@ def _trust(
     trusted: TrustedKeys,
     checklist: Checklist,
     warnings: list[str],
-) -> tuple[TrustedKeys, dict[str, str]]:
+) -> tuple[TrustedKeys, dict[str, str], dict[int, str]]:
     """Trust, following rotations and revocations (ledger/key_history.py, one walk for the
     ledger, bundles and the gate), then the checkpoint signer's.
 
@@ -135,7 +135,7 @@ def _trust(
             who = walk.checkpoint_signer(key, size, what=f"{name} (tree size {size})")
             principals = {fingerprint(key): who, **principals}
             check.detail = f"the checkpoint's signer {fingerprint(key)} is trusted"
-    return walk.trusted, principals
+    return walk.trusted, principals, dict(walk.invalid)
 
 
 def verify_source(
@@ -184,7 +184,7 @@ def verify_source(
         if trusted is None:
             trusted = TrustedKeys.from_fingerprints(signers, source="--trust-ledger-keys")
             warnings.append("trusting the keys found in the ledger itself (--trust-ledger-keys)")
-        trusted, principals = _trust(source, integrity, trusted, checklist, warnings)
+        trusted, principals, invalid = _trust(source, integrity, trusted, checklist, warnings)
         if since is not None:
             with checklist.check("since", against=since.name) as check:
                 check.detail, check.against = check_since(source, integrity, since, trusted)
@@ -212,4 +212,5 @@ def verify_source(
         warnings=tuple(warnings),
         trust_source=trusted.source,
         trusted_keys=tuple(KeyInfo(key.fingerprint, key.principals, key.origin) for key in trusted),
+        invalid=invalid,
     )

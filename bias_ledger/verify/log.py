@@ -161,6 +161,7 @@ def verify_log_source(
         trusted_keys=tuple(KeyInfo(key.fingerprint, key.principals, key.origin) for key in keys),
         cosignatures=tuple(item.to_json() for item in cosignatures),
         format_version=FORMAT_VERSION,
+        invalid=log.invalid,
     )
     if quorum is not None and quorum.status is Status.FAILED:
         raise VerificationFailed(

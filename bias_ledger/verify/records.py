@@ -103,18 +103,29 @@ class VerifiedLedger:
             raise no_such_record(self.path, index, self.size)
 
     def record(self, index: int) -> VerifiedRecord:
-        """Record ``index``, proven in the verified checkpoint."""
+        """Record ``index``, proven in the verified checkpoint; refused (exit 3) when it is
+        invalid (its key could no longer sign it: rotated out or revoked), since whatever
+        reads it (a report, an attestation) would vouch for it."""
         self._check_index(index)
+        why = self.verification.invalid.get(index)
+        if why is not None:
+            raise VerificationError(
+                f"record {index}: invalid ({why}): a record its key could no longer sign is "
+                f"never reported or attested as verified ({self.path})"
+            )
         if self.format_version == 1:
             return _line_record(self._lines[index], index)
         return _log_record(self.path, index, self.size, self.root_hash)
 
     def records(self) -> Iterator[VerifiedRecord]:
-        """Every record the checkpoint covers, in order (format 2: read one at a time, the
-        tree's root checked against the checkpoint once the last is read)."""
+        """Every valid record the checkpoint covers, in order (format 2: read one at a time,
+        the tree's root checked against the checkpoint once the last is read). An invalid
+        record (its key could no longer sign it) is left out: nothing may rely on it."""
+        invalid = self.verification.invalid
         if self.format_version == 1:
             for index, line in enumerate(self._lines):
-                yield _line_record(line, index)
+                if index not in invalid:
+                    yield _line_record(line, index)
             return
         from bias_ledger.ledger.tlog_read import iter_records
         from bias_ledger.ledger.tlog_source import DirectorySource
@@ -123,6 +134,8 @@ class VerifiedLedger:
         tree = CompactRange(0)
         for item in iter_records(DirectorySource(self.path), self.size):
             tree = tree.append(SHA256_HASHER, leaf_hash(item.entry_bytes))
+            if item.entry.index in invalid:
+                continue
             yield VerifiedRecord(
                 item.entry.index,
                 item.record_bytes,

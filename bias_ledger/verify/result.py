@@ -112,6 +112,9 @@ class Verification:
     :class:`bias_ledger.witness.policy.Cosignature`)."""
     format_version: int | None = None
     """The ledger format verified, when the source says (format-2 logs)."""
+    invalid: Mapping[int, str] = field(default_factory=dict)
+    """Index to why, of the records their key could no longer sign (a ledger lists them in
+    ``warnings``; a bundle holding one fails): nothing may rely on them."""
 
     @property
     def steps(self) -> tuple[Check, ...]:
