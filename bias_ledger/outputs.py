@@ -1,11 +1,12 @@
 """Where commands write their outputs: never inside a ledger, always atomically.
 
 Every option that writes a file (``audit -o``, ``export -o``, ``gate --junit``, ``report -o``,
-``attest -o``, ``report --summary -o``, ``verify --report``) and every command that writes a
-directory (``publish DIR``) goes through this module:
+``attest -o``, ``report --summary -o``, ``verify --report``) and every directory a command
+writes into (``publish DIR``) goes through this module:
 
-- :func:`check_output_path` before doing any work (before a record is appended, so a refused
-  output never leaves a recorded verdict without its report), and
+- :func:`check_output_path` (a file) or :func:`check_output_directory` (a directory) before
+  doing any work (before a record is appended, so a refused output never leaves a recorded
+  verdict without its report), and
 - :func:`write_output` to write the file (it checks again: the check is cheap).
 """
 
@@ -64,14 +65,7 @@ def ledger_containing(path: Path) -> Path | None:
     return None
 
 
-def check_output_path(path: Path, *, ledger: Path | None = None, what: str = "output") -> Path:
-    """Refuse to write ``path`` if it is, or is inside, a ledger directory; returns ``path``.
-
-    ``ledger`` is the command's configured ledger (``--ledger`` / ``$BIAS_LEDGER_DIR`` /
-    ``./.bias-ledger``), refused even before ``init`` has made it a ledger. ``what`` names
-    the option in the message (e.g. ``"--junit"``). Raises InputError (exit 2). Use this for
-    directories too (``publish DIR``): a directory inside a ledger is refused the same way.
-    """
+def _refuse_inside_a_ledger(path: Path, ledger: Path | None, what: str) -> None:
     resolved = path.resolve()
     found = ledger_containing(path)
     if found is None and ledger is not None:
@@ -83,8 +77,30 @@ def check_output_path(path: Path, *, ledger: Path | None = None, what: str = "ou
             f"{path}: {what} would be written inside the ledger {found}, where it could "
             "replace ledger files; choose a path outside the ledger"
         )
+
+
+def check_output_path(path: Path, *, ledger: Path | None = None, what: str = "output") -> Path:
+    """Refuse to write ``path`` if it is, or is inside, a ledger directory; returns ``path``.
+
+    ``ledger`` is the command's configured ledger (``--ledger`` / ``$BIAS_LEDGER_DIR`` /
+    ``./.bias-ledger``), refused even before ``init`` has made it a ledger. ``what`` names
+    the option in the message (e.g. ``"--junit"``). Raises InputError (exit 2); an existing
+    directory is refused too (a file path is expected: see :func:`check_output_directory`).
+    """
+    _refuse_inside_a_ledger(path, ledger, what)
     if path.is_dir():
         raise InputError(f"{path}: {what} is a directory, expected a file path")
+    return path
+
+
+def check_output_directory(
+    path: Path, *, ledger: Path | None = None, what: str = "output directory"
+) -> Path:
+    """As :func:`check_output_path`, for a directory a command writes files into (``publish
+    DIR``): refused if it is, or is inside, a ledger directory
+    (symlinks followed) or the configured ``ledger``; it may exist. A directory ``publish``
+    wrote before is no ledger (it holds no :data:`LEDGER_MARKERS` file). Returns ``path``."""
+    _refuse_inside_a_ledger(path, ledger, what)
     return path
 
 

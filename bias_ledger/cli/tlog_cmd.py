@@ -137,8 +137,12 @@ def publish(
     """Copy the log (checkpoint, C2SP tiles, records) to DIR for a static web server."""
     from bias_ledger.ledger.reader import resolve_ledger_path
     from bias_ledger.ledger.tlog_publish import publish as run_publish
+    from bias_ledger.outputs import check_output_directory
 
     path = resolve_ledger_path(ledger)
+    # Never into a ledger (this one, another, or one a symlink leads into): publish would
+    # replace its checkpoint. A directory published to before holds no ledger.json: allowed.
+    check_output_directory(directory, ledger=path, what="publish DIR")
     if not is_format2(path):
         raise InputError(f"{path}: publish needs a format-2 ledger (this one is format 1)")
     result = run_publish(path, directory)

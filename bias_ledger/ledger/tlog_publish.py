@@ -58,6 +58,8 @@ class Published:
 
 
 def _check_target(ledger: Path, target: Path) -> None:
+    """Neither in nor around the ledger published. (``bias-ledger publish`` first refuses a
+    ``target`` inside any ledger, through :mod:`bias_ledger.outputs`, a layer above this one.)"""
     ledger_real, target_real = ledger.resolve(), target.resolve()
     if target_real == ledger_real or ledger_real in target_real.parents:
         raise InputError(f"{target}: the publish directory must not be inside the ledger")

@@ -6,7 +6,9 @@ every record was lost.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -194,3 +196,129 @@ def test_attest_writes_through_the_guard_atomically(setup: Setup) -> None:
     assert code == 0, text
     assert target.read_text().startswith("{") and "payloadType" in target.read_text()
     assert [p.name for p in target.parent.iterdir()] == ["record0.jsonl"]  # no temporary left
+
+
+# publish DIR went around the guard: it replaced another ledger's checkpoint (an older copy of
+# the same log) or wrote a log inside one.
+
+
+def tree(directory: Path) -> dict[str, bytes | str]:
+    """Everything under ``directory``: a file's bytes, a link's target, a directory as ``dir``."""
+    found: dict[str, bytes | str] = {}
+    for path in sorted(directory.rglob("*")):
+        name = str(path.relative_to(directory))
+        if path.is_symlink():
+            found[name] = "link " + os.readlink(path)
+        elif path.is_dir():
+            found[name] = "dir"
+        else:
+            found[name] = path.read_bytes()
+    return found
+
+
+@dataclass(frozen=True)
+class Ledgers:
+    """The format-2 ledger ``source`` that publish copies (the configured ledger of ``env``),
+    ``backup``, a copy of it one record shorter (same origin: its checkpoint is a prefix), and
+    ``other``, the module's ledger, of another origin."""
+
+    setup: Setup
+    source: Path
+    backup: Path
+    env: dict[str, str]
+
+    @property
+    def other(self) -> Path:
+        return self.setup.ledger
+
+    def all(self) -> list[Path]:
+        return [self.source, self.backup, self.other]
+
+    def run(self, *args: str | Path, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+        done = run_cli(*args, env=env or self.env, cwd=self.setup.root)
+        return done.returncode, done.stdout, done.stderr
+
+    def assert_verify(self) -> None:
+        for ledger in self.all():
+            code, out, err = self.run("verify", "--trust-ledger-keys", "--ledger", ledger)
+            assert code == 0 and "VALID" in out, out + err
+
+
+@pytest.fixture(scope="module")
+def ledgers(setup: Setup) -> Ledgers:
+    source = setup.root / "source-ledger"
+    env = {**setup.env, "BIAS_LEDGER_DIR": str(source)}
+    made = Ledgers(setup, source, setup.root / "source-backup", env)
+    code, text = setup.run("init", "--name", "source", "--ledger", source)
+    assert code == 0, text
+    assert json.loads((source / "ledger.json").read_bytes())["format_version"] == 2
+    code, out, err = made.run("audit", setup.data, *AUDIT)
+    assert code == 0, out + err
+    shutil.copytree(source, made.backup)
+    code, out, err = made.run("audit", setup.data, *AUDIT)
+    assert code == 0, out + err
+    return made
+
+
+def only_error_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("bias-ledger: error: "), stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("target", "inside"),
+    [
+        ("{other}", "{other}"),
+        ("{other}/tile", "{other}"),
+        ("{other}/public/log", "{other}"),
+        ("{backup}", "{backup}"),
+        ("{source}", "{source}"),
+        ("{source}/public", "{source}"),
+        ("{root}/link-to-tiles", "{other}"),
+        ("{root}/link-to-ledger/site", "{other}"),
+    ],
+    ids=[
+        "another ledger",
+        "a directory in another ledger",
+        "a new directory in another ledger",
+        "an older copy of the ledger",
+        "the ledger itself",
+        "a directory in the ledger itself",
+        "a symlink to a directory in a ledger",
+        "a path through a symlink to a ledger",
+    ],
+)
+def test_publish_into_any_ledger_is_refused_and_leaves_it_intact(
+    ledgers: Ledgers, target: str, inside: str
+) -> None:
+    root = ledgers.setup.root
+    if not (root / "link-to-tiles").exists():
+        (root / "link-to-tiles").symlink_to(ledgers.other / "tile")
+        (root / "link-to-ledger").symlink_to(ledgers.other)
+    names = {"other": ledgers.other, "backup": ledgers.backup, "source": ledgers.source}
+    path = Path(target.format(root=root, **names))
+    before = {ledger: tree(ledger) for ledger in ledgers.all()}
+    code, out, err = ledgers.run("publish", path)
+    assert code == 2, out + err
+    found = Path(inside.format(**names)).resolve()
+    line = only_error_line(err)
+    assert line == (
+        f"bias-ledger: error: {path}: publish DIR would be written inside the ledger {found}, "
+        "where it could replace ledger files; choose a path outside the ledger"
+    )
+    assert {ledger: tree(ledger) for ledger in ledgers.all()} == before  # byte for byte
+    ledgers.assert_verify()
+
+
+def test_publish_into_a_published_log_is_no_ledger_and_is_allowed(
+    ledgers: Ledgers, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    for _ in range(2):  # the second run updates a directory that publish wrote: no ledger
+        code, out, err = ledgers.run("publish", site, "--json")
+        assert code == 0, out + err
+        assert json.loads(out)["size"] == 2
+    assert not (site / "ledger.json").exists()
+    code, out, err = ledgers.run("verify", site, "--trust-ledger-keys")
+    assert code == 0 and "VALID" in out, out + err
