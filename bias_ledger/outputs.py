@@ -1,13 +1,16 @@
 """Where commands write their outputs: never inside a ledger, always atomically.
 
 Every option that writes a file (``audit -o``, ``export -o``, ``gate --junit``, ``report -o``,
-``attest -o``, ``report --summary -o``, ``verify --report``) and every directory a command
-writes into (``publish DIR``) goes through this module:
+``attest -o``, ``report --summary -o``, ``verify --report``), every file named by the
+environment that a command writes (the gate's ``$GITHUB_STEP_SUMMARY``, the action's
+``$GITHUB_OUTPUT``) and every directory a command writes into (``publish DIR``) goes through
+this module:
 
 - :func:`check_output_path` (a file) or :func:`check_output_directory` (a directory) before
   doing any work (before a record is appended, so a refused output never leaves a recorded
   verdict without its report), and
-- :func:`write_output` to write the file (it checks again: the check is cheap).
+- :func:`write_output` or :func:`append_output` to write the file (they check again: the check
+  is cheap).
 """
 
 from __future__ import annotations
@@ -137,6 +140,20 @@ def write_output(
         if parents:
             target.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(target, payload)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the {what} ({exc.strerror or exc})") from None
+
+
+def append_output(
+    path: Path, text: str, *, ledger: Path | None = None, what: str = "output"
+) -> None:
+    """Append ``text`` (UTF-8) to ``path`` (created if missing) after :func:`check_output_path`:
+    for a file another program reads as it grows (``$GITHUB_STEP_SUMMARY``), so it is not
+    replaced. OS errors raise InputError naming the file (exit 2)."""
+    check_output_path(path, ledger=ledger, what=what)
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)
     except OSError as exc:
         raise InputError(f"{path}: cannot write the {what} ({exc.strerror or exc})") from None
 

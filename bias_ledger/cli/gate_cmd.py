@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -10,6 +11,7 @@ import typer
 
 from bias_ledger.cli import inputs as opt
 from bias_ledger.cli.audit_cmd import run_with_progress
+from bias_ledger.cli.github_files import append_step_summary, step_summary
 from bias_ledger.cli.options import JsonOption, KeyOption, LedgerOption, WideOption, print_fitted
 from bias_ledger.cli.output import out, print_json, warning_line
 from bias_ledger.errors import ExitCode
@@ -20,19 +22,21 @@ if TYPE_CHECKING:
     from bias_ledger.workflows.gate import GateDecision
 
 
-def _github_outputs(decision: GateDecision) -> None:
-    """Workflow-command annotations on stdout and a Markdown job summary, under GitHub Actions."""
-    if os.environ.get("GITHUB_ACTIONS") != "true" or decision.results is None:
-        return
-    report, results = decision.report, decision.results
-    from bias_ledger.render.github import annotations, step_summary_markdown
+def _github_outputs(ledger: Path) -> Callable[[GateDecision], None]:
+    """Workflow-command annotations on stdout and a Markdown job summary, under GitHub Actions
+    (the summary file never inside a ledger: see bias_ledger.cli.github_files)."""
 
-    for line in annotations(report):
-        typer.echo(line)
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(step_summary_markdown(report, results))
+    def write(decision: GateDecision) -> None:
+        if os.environ.get("GITHUB_ACTIONS") != "true" or decision.results is None:
+            return
+        report, results = decision.report, decision.results
+        from bias_ledger.render.github import annotations, step_summary_markdown
+
+        for line in annotations(report):
+            typer.echo(line)
+        append_step_summary(step_summary_markdown(report, results), ledger=ledger)
+
+    return write
 
 
 @opt.takes_input_options("gate")
@@ -143,6 +147,7 @@ def gate(
         check_output_path(junit, ledger=path, what="--junit")
     if save_checkpoint is not None:
         check_output_path(save_checkpoint, ledger=path, what="--save-checkpoint")
+    step_summary(ledger=path)  # $GITHUB_STEP_SUMMARY, under GitHub Actions
     loaded = load_policy(policy)
     trust = gate_trust(
         trusted=load_allowed_signers(trusted_keys) if trusted_keys else None,
@@ -176,7 +181,7 @@ def gate(
         key=key,
         ask_passphrase=ask_passphrase,
         warn=warning_line,
-        before_record=_github_outputs,
+        before_record=_github_outputs(path),
     )
     report = result.report
     if json_output:

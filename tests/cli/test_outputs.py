@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -198,8 +201,10 @@ def test_attest_writes_through_the_guard_atomically(setup: Setup) -> None:
     assert [p.name for p in target.parent.iterdir()] == ["record0.jsonl"]  # no temporary left
 
 
-# publish DIR went around the guard: it replaced another ledger's checkpoint (an older copy of
-# the same log) or wrote a log inside one.
+# publish DIR, $GITHUB_STEP_SUMMARY and the action's $GITHUB_OUTPUT went around the guard:
+# publish replaced another ledger's checkpoint (an older copy of the same log) or wrote a log
+# inside one, and the gate appended its job summary (the action its outputs) to a ledger's
+# checkpoint, after recording its verdict.
 
 
 def tree(directory: Path) -> dict[str, bytes | str]:
@@ -322,3 +327,94 @@ def test_publish_into_a_published_log_is_no_ledger_and_is_allowed(
     assert not (site / "ledger.json").exists()
     code, out, err = ledgers.run("verify", site, "--trust-ledger-keys")
     assert code == 0 and "VALID" in out, out + err
+
+
+@pytest.mark.parametrize(
+    ("target", "inside"),
+    [
+        ("{own}/checkpoint", "{own}"),
+        ("{own}/summary.md", "{own}"),
+        ("{other}/checkpoint", "{other}"),
+        ("{root}/summary-link.md", "{other}"),
+    ],
+    ids=[
+        "the gate's ledger's checkpoint",
+        "a new file in the gate's ledger",
+        "another ledger's checkpoint",
+        "a symlink to a ledger file",
+    ],
+)
+def test_a_job_summary_inside_a_ledger_stops_the_gate_before_it_records(
+    ledgers: Ledgers, target: str, inside: str
+) -> None:
+    root = ledgers.setup.root
+    if not (root / "summary-link.md").exists():
+        (root / "summary-link.md").symlink_to(ledgers.other / "checkpoint")
+    names = {"own": ledgers.source, "other": ledgers.other}
+    path = Path(target.format(root=root, **names))
+    env = {**ledgers.env, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(path)}
+    before = {ledger: tree(ledger) for ledger in ledgers.all()}
+    policy = ledgers.setup.root / "policy.toml"
+    code, out, err = ledgers.run("gate", "--policy", policy, ledgers.setup.data, *AUDIT, env=env)
+    assert code == 2, out + err
+    found = Path(inside.format(**names)).resolve()
+    assert only_error_line(err) == (
+        f"bias-ledger: error: {path}: $GITHUB_STEP_SUMMARY would be written inside the ledger "
+        f"{found}, where it could replace ledger files; choose a path outside the ledger; the "
+        "gate did not run and recorded no verdict (exit 2, not a pass)"
+    )
+    assert "::" not in out  # no annotation of a verdict that was never reached
+    assert {ledger: tree(ledger) for ledger in ledgers.all()} == before  # nothing recorded
+    assert not (ledgers.source / "summary.md").exists()
+    ledgers.assert_verify()
+
+
+@pytest.mark.parametrize(
+    "target", ["{own}/checkpoint", "{root}/output-link"], ids=["a ledger file", "a symlink to one"]
+)
+def test_the_actions_github_output_inside_a_ledger_stops_the_step(
+    ledgers: Ledgers, target: str, tmp_path: Path
+) -> None:
+    """The composite action's script, run by bash with the real bias-ledger, as the runner would:
+    it appends exit-code and verdict to $GITHUB_OUTPUT after the gate; it now refuses first."""
+    from tests.policy.test_action import ACTION, gate_script
+
+    root = ledgers.setup.root
+    if not (root / "output-link").exists():
+        (root / "output-link").symlink_to(ledgers.source / "checkpoint")
+    path = Path(target.format(root=root, own=ledgers.source))
+    inputs = dict.fromkeys(re.findall(r"^        (BL_[A-Z_]+):", ACTION, flags=re.MULTILINE), "")
+    env = {
+        **ledgers.env,
+        **inputs,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{ledgers.env['PATH']}",
+        "BL_POLICY": str(root / "policy.toml"),
+        "BL_DATA": str(ledgers.setup.data),
+        "BL_LABEL": "label",
+        "BL_PREDICTION": "pred",
+        "BL_SENSITIVE": "group",
+        "BL_FAIL_ON_VIOLATION": "true",
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GITHUB_OUTPUT": str(path),
+    }
+    before = {ledger: tree(ledger) for ledger in ledgers.all()}
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", gate_script()],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert only_error_line(done.stderr) == (
+        f"bias-ledger: error: {path}: $GITHUB_OUTPUT would be written inside the ledger "
+        f"{ledgers.source.resolve()}, where it could replace ledger files; choose a path outside "
+        "the ledger; the gate did not run and recorded no verdict, and the step's exit-code and "
+        "verdict outputs are not set (exit 2, not a pass)"
+    )
+    assert {ledger: tree(ledger) for ledger in ledgers.all()} == before
+    assert not (tmp_path / "summary.md").exists()  # the gate never ran
+    ledgers.assert_verify()

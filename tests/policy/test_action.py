@@ -67,7 +67,10 @@ def run_gate(tmp_path: Path, env: dict[str, str], code: int) -> tuple[int, list[
         **defaults,
         "BL_FAIL_ON_VIOLATION": "true",
         **env,
-        "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}",
+        # The recorder first; then this interpreter, the `python` the script checks with.
+        "PATH": os.pathsep.join(
+            [str(bindir), str(Path(sys.executable).parent), os.environ["PATH"]]
+        ),
         "GITHUB_OUTPUT": str(output),
     }
     # The runner's shell for `shell: bash` steps.
