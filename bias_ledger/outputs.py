@@ -3,8 +3,8 @@
 Every option that writes a file (``audit -o``, ``export -o``, ``gate --junit``, ``report -o``,
 ``attest -o``, ``report --summary -o``, ``verify --report``), every file named by the
 environment that a command writes (the gate's ``$GITHUB_STEP_SUMMARY``, the action's
-``$GITHUB_OUTPUT``) and every directory a command writes into (``publish DIR``) goes through
-this module:
+``$GITHUB_OUTPUT``) and every directory a command writes into (``publish DIR``, ``witness serve
+--state``) goes through this module:
 
 - :func:`check_output_path` (a file) or :func:`check_output_directory` (a directory) before
   doing any work (before a record is appended, so a refused output never leaves a recorded
@@ -100,7 +100,7 @@ def check_output_directory(
     path: Path, *, ledger: Path | None = None, what: str = "output directory"
 ) -> Path:
     """As :func:`check_output_path`, for a directory a command writes files into (``publish
-    DIR``): refused if it is, or is inside, a ledger directory
+    DIR``, ``witness serve --state``): refused if it is, or is inside, a ledger directory
     (symlinks followed) or the configured ``ledger``; it may exist. A directory ``publish``
     wrote before is no ledger (it holds no :data:`LEDGER_MARKERS` file). Returns ``path``."""
     _refuse_inside_a_ledger(path, ledger, what)

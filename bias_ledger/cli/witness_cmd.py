@@ -72,6 +72,14 @@ def serve(
     ] = None,
 ) -> None:
     """Serve POST /add-checkpoint; prints 'listening URL VERIFIER_KEY' once ready."""
+    from bias_ledger.outputs import check_output_directory
+
+    # Never inside a ledger: its lock file would be the ledger's, and a state that rolls back
+    # with the ledger would let a fork through.
+    state_dir = check_output_directory(
+        state or key.with_name(key.name + ".witness-state"),
+        what="the witness state directory (--state)",
+    )
     try:
         from bias_ledger.witness.server import Witness
         from bias_ledger.witness.server import serve as serve_witness
@@ -86,7 +94,7 @@ def serve(
     host, port = _listen_address(listen)
     signing_key, witness_name = _key_and_name(key, name)
     known = load_logs(logs)
-    witness_state = WitnessState(state or key.with_name(key.name + ".witness-state"))
+    witness_state = WitnessState(state_dir)
     witness = Witness(witness_name, signing_key, known, witness_state)
 
     def ready(url: str) -> None:

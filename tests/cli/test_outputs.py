@@ -201,10 +201,11 @@ def test_attest_writes_through_the_guard_atomically(setup: Setup) -> None:
     assert [p.name for p in target.parent.iterdir()] == ["record0.jsonl"]  # no temporary left
 
 
-# publish DIR, $GITHUB_STEP_SUMMARY and the action's $GITHUB_OUTPUT went around the guard:
-# publish replaced another ledger's checkpoint (an older copy of the same log) or wrote a log
-# inside one, and the gate appended its job summary (the action its outputs) to a ledger's
-# checkpoint, after recording its verdict.
+# publish DIR, $GITHUB_STEP_SUMMARY, the action's $GITHUB_OUTPUT and witness serve --state went
+# around the guard: publish replaced another ledger's checkpoint (an older copy of the same log)
+# or wrote a log inside one, the gate appended its job summary (the action its outputs) to a
+# ledger's checkpoint, after recording its verdict, and a witness kept its state (and its lock)
+# in a ledger.
 
 
 def tree(directory: Path) -> dict[str, bytes | str]:
@@ -418,3 +419,33 @@ def test_the_actions_github_output_inside_a_ledger_stops_the_step(
     assert {ledger: tree(ledger) for ledger in ledgers.all()} == before
     assert not (tmp_path / "summary.md").exists()  # the gate never ran
     ledgers.assert_verify()
+
+
+@pytest.mark.parametrize("state", ["{other}/witness", "{root}/link-to-ledger"])
+def test_a_witness_state_inside_a_ledger_is_refused(ledgers: Ledgers, state: str) -> None:
+    """Its lock file would be the ledger's lock, and a state rolled back with the ledger would
+    let a fork through."""
+    root = ledgers.setup.root
+    if not (root / "link-to-ledger").exists():
+        (root / "link-to-ledger").symlink_to(ledgers.other)
+    key, logs = root / "witness-key", root / "logs.toml"
+    if not key.exists():
+        code, out, err = ledgers.run("key", "generate", "-o", key)
+        assert code == 0, out + err
+        code, out, err = ledgers.run("key", "show", "--note-key")
+        assert code == 0, out + err
+        origin = out.strip().split("+", 1)[0]
+        logs.write_text(f'[[log]]\norigin = "{origin}"\nverifier_keys = ["{out.strip()}"]\n')
+    path = Path(state.format(root=root, other=ledgers.other))
+    before = tree(ledgers.other)
+    done = run_cli(
+        "witness", "serve", "--key", key, "--logs", logs, "--state", path,
+        env=ledgers.env, cwd=root, timeout=30,  # the old code served on, in the ledger
+    )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert only_error_line(done.stderr) == (
+        f"bias-ledger: error: {path}: the witness state directory (--state) would be written "
+        f"inside the ledger {ledgers.other.resolve()}, where it could replace ledger files; "
+        "choose a path outside the ledger"
+    )
+    assert tree(ledgers.other) == before
