@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bias_ledger.errors import VerificationError
 from bias_ledger.ledger.merkle import SHA256_HASHER
 from bias_ledger.ledger.merkle_verify import verify_consistency
-from bias_ledger.ledger.note import SignedNote, open_note, parse_note
+from bias_ledger.ledger.note import NoteSignature, SignedNote, open_note, parse_note
 from bias_ledger.ledger.tlog_checkpoint import Checkpoint, parse_checkpoint
 from bias_ledger.witness.logs import LogKeys
 from bias_ledger.witness.protocol import SIZE_CONTENT_TYPE, format_size_body, parse_add_checkpoint
@@ -46,6 +46,8 @@ class Submission:
     """The submitted checkpoint note."""
     note_bytes: bytes
     """The note's bytes, as received."""
+    log_signatures: tuple[NoteSignature, ...] = ()
+    """The note's signatures by the log's keys that the witness verified."""
 
 
 def admit(body: bytes, logs: LogKeys) -> Submission:
@@ -60,14 +62,21 @@ def admit(body: bytes, logs: LogKeys) -> Submission:
     if verifiers is None:
         raise WitnessRefusal(404, f"unknown log origin {checkpoint.origin!r}")
     try:
-        open_note(request.checkpoint_note, verifiers, f"checkpoint of {checkpoint.origin}")
+        opened = open_note(request.checkpoint_note, verifiers, f"checkpoint of {checkpoint.origin}")
     except VerificationError as exc:
         raise WitnessRefusal(403, exc.message) from exc
     if request.old_size > checkpoint.size:
         raise WitnessRefusal(
             400, f"old size {request.old_size} is larger than the checkpoint's {checkpoint.size}"
         )
-    return Submission(request.old_size, request.proof, checkpoint, note, request.checkpoint_note)
+    return Submission(
+        request.old_size,
+        request.proof,
+        checkpoint,
+        note,
+        request.checkpoint_note,
+        opened.verified,
+    )
 
 
 def _conflict(message: str, cosigned_size: int) -> WitnessRefusal:

@@ -15,6 +15,9 @@ from bias_ledger.ledger.tlog_source import MAX_CHECKPOINT_BYTES
 
 ADD_CHECKPOINT_PATH = "/add-checkpoint"
 """Where, under a witness's submission prefix, checkpoints are posted."""
+MONITORING_CHECKPOINT_PATH = "/{origin_hash}/checkpoint"
+"""Where, under its monitoring prefix, a witness serves the latest checkpoint it cosigned for
+the log whose origin has this SHA-256 (lowercase hex)."""
 SIZE_CONTENT_TYPE = "text/x.tlog.size"
 """Content type of a 409 response: the witness's latest cosigned size and a newline."""
 MAX_PROOF_HASHES = 63

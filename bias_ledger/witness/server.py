@@ -1,4 +1,5 @@
-"""``POST /add-checkpoint`` over aiohttp: the witness's HTTP face (c2sp.org/tlog-witness).
+"""``POST /add-checkpoint`` and ``GET /<origin hash>/checkpoint`` over aiohttp: the witness's
+HTTP face (c2sp.org/tlog-witness; the submission and monitoring prefixes are the same).
 
 Requests for different logs run concurrently; those for one origin are serialised by a lock
 held from reading the cosigned state to persisting the new one, so two requests can never
@@ -19,10 +20,21 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bias_ledger.errors import BiasLedgerError
-from bias_ledger.ledger.note import COSIGNATURE_V1, cosign_text, note_verifier
+from bias_ledger.ledger.note import (
+    COSIGNATURE_V1,
+    NoteSignature,
+    SignedNote,
+    cosign_text,
+    note_verifier,
+    open_note,
+)
 from bias_ledger.witness.core import WitnessRefusal, admit, check_consistency
 from bias_ledger.witness.logs import LogKeys
-from bias_ledger.witness.protocol import ADD_CHECKPOINT_PATH, MAX_BODY_BYTES
+from bias_ledger.witness.protocol import (
+    ADD_CHECKPOINT_PATH,
+    MAX_BODY_BYTES,
+    MONITORING_CHECKPOINT_PATH,
+)
 from bias_ledger.witness.state import WitnessState
 
 
@@ -58,10 +70,34 @@ class Witness:
                 if refusal.status == 422 or (refusal.status == 409 and last is not None):
                     _log(f"refused {origin} size {submission.checkpoint.size}: {refusal.message}")
                 raise
-            await asyncio.to_thread(self.state.store, submission.checkpoint, submission.note_bytes)
-        timestamp = int(self.clock())
-        line = cosign_text(submission.note.text, self.name, self.key, timestamp).line()
-        return line.encode()
+            cosignature = self._cosign(submission.note.text)
+            # What the monitoring endpoint serves: the log's signatures this witness verified
+            # and the cosignature it answers with, persisted before the answer leaves.
+            kept = SignedNote(submission.note.text, (*submission.log_signatures, cosignature))
+            await asyncio.to_thread(self.state.store, submission.checkpoint, kept.encode())
+        return cosignature.line().encode()
+
+    def _cosign(self, text: str) -> NoteSignature:
+        return cosign_text(text, self.name, self.key, int(self.clock()))
+
+    async def latest(self, origin_hash: str) -> bytes | None:
+        """The latest checkpoint cosigned for the origin of SHA-256 ``origin_hash``, with the
+        log's signatures the witness verified and its own cosignature; None: never cosigned."""
+        cosigned = await asyncio.to_thread(self.state.load_by_hash, origin_hash)
+        if cosigned is None:
+            return None
+        origin = cosigned.checkpoint.origin
+        opened = open_note(cosigned.note, self.logs.get(origin, ()), f"witness state of {origin}")
+        mine = note_verifier(self.name, self.key.public_key(), COSIGNATURE_V1)
+        own = [
+            line
+            for line in opened.note.signatures
+            if (line.name, line.key_id) == (mine.name, mine.key_id)
+            and mine.verify(opened.note.text, line.signature)
+        ]
+        # A state written before this endpoint holds the note as received: cosigned anew.
+        cosignature = own[0] if own else self._cosign(opened.note.text)
+        return SignedNote(opened.note.text, (*opened.verified, cosignature)).encode()
 
 
 def _log(message: str) -> None:
@@ -85,8 +121,19 @@ def build_app(witness: Witness) -> web.Application:
             return web.Response(status=500, text="witness state unavailable\n")
         return web.Response(body=line, content_type="text/plain", charset="utf-8")
 
+    async def checkpoint(request: web.Request) -> web.Response:
+        try:
+            note = await witness.latest(request.match_info["origin_hash"])
+        except BiasLedgerError as exc:  # a damaged state file, or a log no longer configured
+            _log(exc.message)
+            return web.Response(status=500, text="witness state unavailable\n")
+        if note is None:
+            return web.Response(status=404, text="no checkpoint cosigned for this origin\n")
+        return web.Response(body=note, content_type="text/plain", charset="utf-8")
+
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.router.add_post(ADD_CHECKPOINT_PATH, add_checkpoint)
+    app.router.add_get(MONITORING_CHECKPOINT_PATH, checkpoint)
     return app
 
 

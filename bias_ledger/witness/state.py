@@ -30,7 +30,9 @@ class Cosigned:
     checkpoint: Checkpoint
     """Its parsed body (origin, size, root hash)."""
     note: bytes
-    """The signed note as it was received and verified: evidence if the log forks later."""
+    """The signed note as it was verified: the log's signatures the witness checked (evidence
+    if the log forks later) and, since the monitoring endpoint, the witness's cosignature as
+    it answered it (states written before hold the note as received)."""
 
 
 class WitnessState:
@@ -67,7 +69,20 @@ class WitnessState:
 
     def load(self, origin: str) -> Cosigned | None:
         """The latest checkpoint cosigned for ``origin``, or None if it never cosigned one."""
-        path = self._path(origin)
+        return self._load(self._path(origin), origin)
+
+    def load_by_hash(self, origin_hash: str) -> Cosigned | None:
+        """The latest checkpoint cosigned for the origin whose SHA-256 is ``origin_hash``
+        (64 lowercase hex digits: the monitoring endpoint's key), or None."""
+        if len(origin_hash) != 64 or any(c not in "0123456789abcdef" for c in origin_hash):
+            return None
+        path = self.directory / _ORIGINS_DIR / origin_hash
+        found = self._load(path, None)
+        if found is not None and self._path(found.checkpoint.origin) != path:
+            raise LedgerError(f"{path}: holds origin {found.checkpoint.origin!r}, not its hash")
+        return found
+
+    def _load(self, path: Path, origin: str | None) -> Cosigned | None:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
@@ -79,7 +94,7 @@ class WitnessState:
         except BiasLedgerError as exc:
             # Never fall back to "nothing cosigned": that would let a fork through.
             raise LedgerError(f"{path}: damaged witness state: {exc.message}") from exc
-        if checkpoint.origin != origin:
+        if origin is not None and checkpoint.origin != origin:
             raise LedgerError(f"{path}: holds origin {checkpoint.origin!r}, expected {origin!r}")
         return Cosigned(checkpoint, data)
 

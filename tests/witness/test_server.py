@@ -21,7 +21,17 @@ from tests.witness.toylog import ToyLog
 
 KEY = Ed25519PrivateKey.generate()
 # One witness serves the module (starting Python is the slow part); each test has its own log.
-LOGS = ["new", "stale", "fork", "bad", "race", "damaged", *(f"many{i}" for i in range(6))]
+LOGS = [
+    "new",
+    "stale",
+    "fork",
+    "bad",
+    "race",
+    "damaged",
+    "monitor",
+    "legacy",
+    *(f"many{i}" for i in range(6)),
+]
 
 
 def toy(name: str) -> ToyLog:
@@ -159,10 +169,11 @@ def test_a_damaged_state_file_is_never_taken_for_a_new_log(
     witness: RunningWitness, post: PostFn
 ) -> None:
     log = toy("damaged").append(5)
-    assert post(log.request(0)).status_code == 200
+    answer = post(log.request(0))
+    assert answer.status_code == 200
     digest = hashlib.sha256(log.origin.encode()).hexdigest()
     state_file = witness.directory / "state" / "origins" / digest
-    assert state_file.read_bytes() == log.note()
+    assert state_file.read_bytes() == log.note() + answer.content  # and the cosignature
     state_file.write_bytes(b"garbage")
     fork = log.fork("evil").append(1)
     assert post(fork.request(0)).status_code == 500
@@ -198,3 +209,46 @@ def test_kill_9_and_restart_keeps_the_cosigned_state(tmp_path: Path) -> None:
         again.stop()
     # The refused fork is on record (stderr), as evidence of the log's misbehaviour.
     assert f"refused {log.origin} size 7: a different root hash" in again.stderr()
+
+
+def test_the_monitoring_endpoint_serves_the_latest_cosigned_checkpoint(
+    witness: RunningWitness, http: httpx.Client, post: PostFn, notetool: Path
+) -> None:
+    """tlog-witness: GET <monitoring prefix>/<hex SHA-256 of origin>/checkpoint, with the
+    cosignature add-checkpoint returned and the log's signatures the witness verified; 404
+    for a log it never cosigned."""
+    log = toy("monitor")
+    digest = hashlib.sha256(log.origin.encode()).hexdigest()
+    url = f"{witness.url}/{digest}/checkpoint"
+    assert http.get(url).status_code == 404
+    assert http.get(f"{witness.url}/{digest.upper()}/checkpoint").status_code == 404
+    assert http.get(f"{witness.url}/{'0' * 64}/checkpoint").status_code == 404
+    stranger = ToyLog(log.origin, Ed25519PrivateKey.generate())  # a signature nobody trusts
+    for grow in (3, 2):
+        old = log.tree.size
+        note = log.append(grow).note()
+        foreign = stranger.append(1).note().split(b"\n\n", 1)[1]
+        proof = log.tree.consistency_proof(old, log.tree.size) if old else []
+        answer = post(AddCheckpoint(old, tuple(proof), note + foreign).encode())
+        assert answer.status_code == 200, answer.text
+        served = http.get(url)
+        assert served.status_code == 200
+        assert served.headers["content-type"].startswith("text/plain")
+        # Exactly the checkpoint, its log signature and the cosignature just returned.
+        assert served.content == note + answer.content, served.content
+    public = base64.b64encode(parse_verifier_key(witness.verifier_key).public_key).decode()
+    go = run_notetool(notetool, "check-cosig", witness.name, public, stdin=served.content)
+    assert go.returncode == 0, go.stderr
+
+
+def test_a_state_written_before_the_monitoring_endpoint_is_served_cosigned(
+    witness: RunningWitness, http: httpx.Client, post: PostFn
+) -> None:
+    log = toy("legacy").append(4)
+    assert post(log.request(0)).status_code == 200
+    digest = hashlib.sha256(log.origin.encode()).hexdigest()
+    (witness.directory / "state" / "origins" / digest).write_bytes(log.note())  # as received
+    served = http.get(f"{witness.url}/{digest}/checkpoint")
+    assert served.status_code == 200
+    opened = open_note(served.content, [parse_verifier_key(witness.verifier_key)])
+    assert opened.note.text.encode() == log.note().split(b"\n\n", 1)[0] + b"\n"
