@@ -106,11 +106,17 @@ def _numbered(ledger: VerifiedLedger, index: int, trust: GateTrust) -> Baseline:
 def judged_record(ledger: VerifiedLedger, index: int) -> tuple[Mapping[str, Any], str]:
     """Record ``index`` (JSON) and its hash, once verified and signed by a trusted key."""
     record = ledger.record(index, option="--record")
+    invalid = ledger.invalid_reason(index)
+    if invalid:
+        raise VerificationError(
+            f"--record {index}: {ledger.where(index)} is invalid{invalid}: a record its key "
+            "could no longer sign is never judged"
+        )
     if ledger.signer_principal(index) is None:
         raise VerificationError(
             f"--record {index}: {ledger.where(index)} is signed by "
-            f"{signer_fingerprint(record)}, not a trusted key that may sign it"
-            f"{ledger.invalid_reason(index)}; pass --trusted-keys FILE listing it"
+            f"{signer_fingerprint(record)}, not a trusted key; pass --trusted-keys FILE "
+            "listing it"
         )
     return record, ledger.entries[index].record_hash
 

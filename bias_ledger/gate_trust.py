@@ -88,11 +88,6 @@ class VerifiedLedger:
     """The walk over ``--approved-by``; None without it."""
     checkpoint: bytes | None = None
     """The signed checkpoint verified, as read (for ``--save-checkpoint``); None when empty."""
-    ledger_keys: KeyWalk | None = None
-    """With ``--approved-by`` alone: the walk over the keys that signed the ledger (and the
-    approvers), as the verification core trusted them. It says which records are invalid
-    (revocations signed by the ledger's keys count, as they do in verification); it confers
-    no trust."""
 
     def where(self, index: int) -> str:
         return f"{self.path} record {index}"
@@ -106,9 +101,11 @@ class VerifiedLedger:
 
     def invalid_reason(self, index: int) -> str:
         """Why record ``index`` is invalid (its key could no longer sign it), or ``""``: by any
-        walk, so that a revocation one walk does not count (the approvers' walk skips what
-        other keys sign) still invalidates what the revoked key signed."""
-        for walk in (self.signers, self.approvals, self.ledger_keys):
+        walk: a revocation signed by a ``--trusted-keys`` key counts against an approver too,
+        though the approvers' walk skips what other keys sign. A revocation by a key trusted
+        nowhere counts for nothing: with ``latest-approved``, revoking the newest approval
+        would bring back an older one."""
+        for walk in (self.signers, self.approvals):
             if walk is not None and index in walk.invalid:
                 return f" ({walk.invalid[index]})"
         return ""
@@ -261,7 +258,7 @@ def verify_for_gate(path: Path, trust: GateTrust) -> VerifiedLedger:
     size = read.size
     covered = read.entries[:size]
     what = f"{source}/checkpoint (tree size {size})"
-    signers = approvals = ledger_keys = None
+    signers = approvals = None
     keys = trust.trusted
     if keys is None and trust.trust_ledger_keys:
         keys = TrustedKeys.from_fingerprints(
@@ -278,18 +275,7 @@ def verify_for_gate(path: Path, trust: GateTrust) -> VerifiedLedger:
         )
         if signers is None:  # the checkpoint's signer need not be an approver, only usable
             approvals.usable_at(fingerprint(read.checkpoint_key), size - 1, what=what)
-            own = TrustedKeys.from_fingerprints(
-                {item.header.signer.fingerprint for item in covered}, source="the ledger's keys"
-            )
-            ledger_keys = follow_keys(
-                enumerate(covered),
-                _union(trust.approvers, own),
-                source=source,
-                untrusted=Untrusted.SKIP,
-            )
     records = tuple(
         json.loads(parse_line(line, where=source).record_bytes) for line in read.lines[:size]
     )
-    return VerifiedLedger(
-        path, records, tuple(covered), signers, approvals, read.checkpoint, ledger_keys
-    )
+    return VerifiedLedger(path, records, tuple(covered), signers, approvals, read.checkpoint)

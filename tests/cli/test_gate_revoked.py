@@ -1,6 +1,8 @@
 """The gate never relies on what a revoked key signed: neither an approval by a revoked
 approver, nor an approved audit record that its own key could no longer sign, whichever keys
-the gate trusts (``--approved-by`` alone, or with ``--trusted-keys``)."""
+the gate trusts (``--approved-by`` alone, or with ``--trusted-keys``). A revocation counts
+only when a key the gate trusts signed it: one by a key trusted nowhere would let anyone who
+can append to the ledger revoke the newest approval and bring an older baseline back."""
 
 from __future__ import annotations
 
@@ -48,9 +50,11 @@ class World:
         path.write_text(lines, encoding="ascii")
         return path
 
-    @property
-    def approvers(self) -> Path:
-        return self.file("approvers", ("approver", self.approver))
+    def approvers(self, mode: str) -> Path:
+        """The approver; with ``--approved-by`` alone, the officer too (the revocations it
+        signs count only for keys the gate trusts)."""
+        officer = (("officer", self.officer),) if mode == "approvers" else ()
+        return self.file("approvers", ("approver", self.approver), *officer)
 
     @property
     def signers(self) -> Path:
@@ -64,11 +68,13 @@ class World:
         approval = {"approves": {"index": index, "record_hash": digest}, "note": ""}
         append_record(self.ledger, RecordKind.APPROVAL, approval, self.approver.key)
 
-    def revoke(self, whom: Signer, after: int) -> None:
-        done = self.run("key", "revoke", whom.fingerprint, "--after", str(after), key=self.officer)
+    def revoke(self, whom: Signer, after: int, *, by: Signer | None = None) -> None:
+        signer = by or self.officer
+        done = self.run("key", "revoke", whom.fingerprint, "--after", str(after), key=signer)
         assert done.exit_code == 0, done.stderr
 
-    def gate(self, baseline: str, *trust: str | Path) -> Result:
+    def gate(self, baseline: str, mode: str) -> Result:
+        trust = () if mode == "approvers" else ("--trusted-keys", self.signers)
         return self.run(
             "gate",
             "--policy",
@@ -83,7 +89,7 @@ class World:
             "--baseline",
             baseline,
             "--approved-by",
-            self.approvers,
+            self.approvers(mode),
             *trust,
             "--no-record",
             "--json",
@@ -104,10 +110,6 @@ def world(tmp_path: Path, *init: str) -> World:
 FORMATS = [pytest.param((), id="format-2"), pytest.param(("--format", "1"), id="format-1")]
 
 
-def trust_of(made: World, mode: str) -> tuple[str | Path, ...]:
-    return () if mode == "approvers" else ("--trusted-keys", made.signers)
-
-
 @pytest.mark.parametrize("init", FORMATS)
 @pytest.mark.parametrize("mode", ["approvers", "with-trusted-keys"])
 def test_an_approval_by_a_revoked_approver_is_not_a_baseline(
@@ -119,11 +121,11 @@ def test_an_approval_by_a_revoked_approver_is_not_a_baseline(
     second = made.audit(made.ci)  # 2
     made.approve(2, second)  # 3: the approver's stolen key approves record 2
     made.revoke(made.approver, after=1)  # 4: the officer revokes it
-    done = made.gate("latest-approved", *trust_of(made, mode))
+    done = made.gate("latest-approved", mode)
     assert done.exit_code in (0, 1), done.stdout + done.stderr
     baseline = json.loads(done.stdout)["baseline"]
     assert (baseline["record_index"], baseline["approval_index"]) == (0, 1)
-    done = made.gate("2", *trust_of(made, mode))
+    done = made.gate("2", mode)
     assert done.exit_code == 3, done.stdout + done.stderr
     assert "no approval of record 2" in done.stderr
 
@@ -139,8 +141,32 @@ def test_an_approved_record_its_key_could_no_longer_sign_is_not_a_baseline(
     made.approve(1, stolen)  # 2: the approver, fooled, approves it
     made.revoke(made.ci, after=0)  # 3: the officer revokes the CI key after record 0
     for baseline in ("latest-approved", "1"):
-        done = made.gate(baseline, *trust_of(made, mode))
+        done = made.gate(baseline, mode)
         assert done.exit_code == 3, done.stdout + done.stderr
         line = done.stderr.strip().splitlines()[-1]
         assert "record 1 is invalid (" in line and "which record 3 revoked" in line, line
         assert "never a baseline" in line
+
+
+@pytest.mark.parametrize("init", FORMATS)
+def test_a_revocation_by_a_key_trusted_nowhere_counts_for_nothing(
+    tmp_path: Path, init: tuple[str, ...]
+) -> None:
+    """Anyone who can append can sign a revocation with a key of their own: revoking the
+    approver after approval 1 would make the gate fall back to the older baseline (record 0),
+    and revoking the CI key would make the approved record unusable."""
+    made = world(tmp_path, *init)
+    stranger = new_signer(tmp_path / "stranger")
+    first = made.audit(made.ci)  # 0
+    made.approve(0, first)  # 1
+    second = made.audit(made.ci)  # 2
+    made.approve(2, second)  # 3
+    made.revoke(made.approver, after=1, by=stranger)  # 4
+    made.revoke(made.ci, after=0, by=stranger)  # 5
+    done = made.gate("latest-approved", "approvers")
+    assert done.exit_code in (0, 1), done.stdout + done.stderr
+    baseline = json.loads(done.stdout)["baseline"]
+    assert (baseline["record_index"], baseline["approval_index"]) == (2, 3)
+    # With --trusted-keys, every record must be signed by a trusted key: the stranger's fail.
+    done = made.gate("latest-approved", "with-trusted-keys")
+    assert done.exit_code == 3 and stranger.fingerprint in done.stderr, done.stderr
