@@ -10,6 +10,8 @@ cryptography), the real CLI (in process, and a few runs of the real script).
 from __future__ import annotations
 
 import base64
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -328,3 +330,27 @@ def test_the_net_blanks_any_private_key_block(keys: Keys) -> None:
         assert _leaks(text, redacted) == [], (what, redacted)
     assert redact_private_keys(f"{public} SHA256:abc") == f"{public} SHA256:abc"
     assert redact_secrets(f"a {text.strip()} b") == f"a {REDACTED_KEY} b"
+
+
+def test_armour_lines_without_key_material_are_not_redacted(tmp_path: Path) -> None:
+    """A message naming the expected format quotes the armour lines, not a key: it stays."""
+    from bias_ledger.ledger.key_text import REDACTED_KEY, redact_private_keys
+
+    named = (
+        "expected an OpenSSH private key from -----BEGIN OPENSSH PRIVATE KEY----- to "
+        "-----END OPENSSH PRIVATE KEY-----, found 7 bytes"
+    )
+    assert redact_private_keys(named) == named
+    body = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"
+    key = f"-----BEGIN OPENSSH PRIVATE KEY-----\n{body}\n-----END OPENSSH PRIVATE KEY-----"
+    assert redact_private_keys(f"x {key} y") == f"x {REDACTED_KEY} y"
+    garbage = tmp_path / "notakey"
+    garbage.write_text("garbage\n")
+    garbage.chmod(0o600)
+    done = subprocess.run(
+        [sys.executable, "-m", "bias_ledger", "key", "show", "--key", str(garbage)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2 and named.split(", found")[0] in done.stderr, done.stderr

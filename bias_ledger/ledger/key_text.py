@@ -28,9 +28,21 @@ def has_private_key_block(text: str) -> bool:
     return _PRIVATE_KEY_ARMOR.search(text) is not None
 
 
+_BODY = re.compile(r"[A-Za-z0-9+/]{16,}")
+"""A run of base64 in a block: key material (armour lines alone, as a message naming the
+format quotes them, hold none)."""
+
+
+def _redacted(block: re.Match[str]) -> str:
+    inside = _PRIVATE_KEY_ARMOR.sub("", block.group(0))
+    inside = re.sub(r"-----END [A-Z0-9 ]*PRIVATE KEY-----", "", inside)
+    return REDACTED_KEY if _BODY.search(inside) else block.group(0)
+
+
 def redact_private_keys(text: str) -> str:
-    """``text`` with each PEM or OpenSSH private key block in it shown as :data:`REDACTED_KEY`."""
-    return _PRIVATE_KEY_BLOCK.sub(REDACTED_KEY, text)
+    """``text`` with each PEM or OpenSSH private key block in it (its armour with key material
+    inside) shown as :data:`REDACTED_KEY`."""
+    return _PRIVATE_KEY_BLOCK.sub(_redacted, text)
 
 
 def looks_like_key_text(value: str) -> bool:
