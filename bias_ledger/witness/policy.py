@@ -55,6 +55,10 @@ class WitnessPolicy:
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+CLOCK_SKEW = 300
+"""With ``max_age``: how far (seconds) a cosignature may be dated ahead of the verifier's clock
+and count. One dated later would count as fresh until that date plus ``max_age``: a witness
+whose clock runs ahead would switch the bound off."""
 
 
 def _max_age(fields: list[str], where: str) -> int:
@@ -151,8 +155,9 @@ class Cosignature:
     """The witness's verifier key (``name+id+base64``; public), or ``name+id`` when unknown."""
     status: str
     """``valid``, ``invalid``, ``absent`` (a policy witness that did not cosign), ``stale``
-    (valid, but older than the policy's ``max_age``) or ``not checked`` (no policy names the
-    key)."""
+    (valid, but older than the policy's ``max_age``), ``future`` (valid, but with ``max_age``
+    dated more than :data:`CLOCK_SKEW` ahead of the verifier's clock) or ``not checked`` (no
+    policy names the key)."""
     timestamp: int | None = None
     """The time the cosignature states (POSIX seconds), when it has one."""
 
@@ -175,9 +180,11 @@ def _timestamp(line: NoteSignature) -> int | None:
 def _status(valid: bool, timestamp: int | None, policy: WitnessPolicy, now: float) -> str:
     if not valid:
         return "invalid"
-    if policy.max_age is not None and (timestamp is None or now - timestamp > policy.max_age):
+    if policy.max_age is None:
+        return "valid"
+    if timestamp is None or now - timestamp > policy.max_age:
         return "stale"
-    return "valid"
+    return "future" if timestamp - now > CLOCK_SKEW else "valid"
 
 
 def list_cosignatures(
@@ -231,10 +238,12 @@ def check_witness_quorum(
     what = f"checkpoint of {checkpoint.origin} at size {checkpoint.size}"
     cosigned: list[str] = []
     stale: list[str] = []
+    future: list[str] = []
     listed = list_cosignatures(checkpoint_note, policy, log_name=checkpoint.origin, now=now)
     for item in listed:
-        if item.status == "stale" and item.witness not in stale:
-            stale.append(item.witness)
+        for status, names in (("stale", stale), ("future", future)):
+            if item.status == status and item.witness not in names:
+                names.append(item.witness)
         if item.status == "invalid":
             raise VerificationError(f"{what}: invalid cosignature by witness {item.witness}")
         if item.status == "valid" and item.witness not in cosigned:
@@ -245,8 +254,21 @@ def check_witness_quorum(
             f"{what}: expected cosignatures by at least {policy.quorum} of the policy's "
             f"witnesses, got {len(cosigned)} ({', '.join(cosigned) or 'none'}); "
             f"missing: {', '.join(missing)}{_stale(stale, cosigned, policy)}"
+            f"{_future(future, cosigned)}"
         )
     return cosigned
+
+
+def _future(future: list[str], cosigned: list[str]) -> str:
+    """Which witnesses' cosignatures were dated too far ahead of the clock to count, or ``""``."""
+    ahead = [name for name in future if name not in cosigned]
+    if not ahead:
+        return ""
+    return (
+        f"; dated more than {CLOCK_SKEW} s ahead of this clock: {', '.join(ahead)} (its clock, "
+        "or this one, is wrong: with max_age such a cosignature would count as fresh for "
+        "longer than max_age)"
+    )
 
 
 def _stale(stale: list[str], cosigned: list[str], policy: WitnessPolicy) -> str:

@@ -19,7 +19,11 @@ from bias_ledger.ledger.note import (
     with_signatures,
 )
 from bias_ledger.ledger.tlog_checkpoint import Checkpoint
-from bias_ledger.witness.policy import check_witness_quorum, parse_witness_policy
+from bias_ledger.witness.policy import (
+    check_witness_quorum,
+    list_cosignatures,
+    parse_witness_policy,
+)
 
 # Fixed keys: parametrize ids contain them, and pytest-xdist needs the same ids in each worker.
 LOG_KEY = Ed25519PrivateKey.from_private_bytes(bytes([9]) * 32)
@@ -158,3 +162,14 @@ def test_a_malformed_max_age_is_an_input_error_naming_the_line(line: str) -> Non
     twice = policy_text(1, "w1") + "max_age 1h\nmax_age 2h\n"
     with pytest.raises(InputError, match="expected one max_age line"):
         parse_witness_policy(twice, "p")
+
+
+def test_with_max_age_a_cosignature_dated_ahead_of_the_clock_does_not_count() -> None:
+    policy = parse_witness_policy(policy_text(1, "w1") + "max_age 1h\n", "p")
+    stamped = 1_700_000_000
+    cosigned = note(cosig("w1"))
+    assert check_witness_quorum(cosigned, policy, now=stamped - 300) == ["w1"]  # small skew
+    with pytest.raises(VerificationError, match=r"more than 300 s ahead of this clock: w1"):
+        check_witness_quorum(cosigned, policy, now=stamped - 301)
+    found = list_cosignatures(cosigned, policy, log_name=ORIGIN, now=stamped - 10**6)
+    assert [item.status for item in found] == ["future"]
