@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from bias_ledger.input_options import BY_NAME, OPTIONS, Kind, resolved
 from bias_ledger.io.model import ColumnMapping, JoinMode
 from bias_ledger.ledger.files import read_regular
 from bias_ledger.metrics.model import Task
+from bias_ledger.toml_text import parse_toml
 
 CONFIG_NAME = "bias-ledger.toml"
 PYPROJECT = "pyproject.toml"
@@ -274,13 +274,12 @@ def load_config(path: Path | None, *, cwd: Path) -> AuditConfig:
     if found is None:
         return AuditConfig()
     try:
-        document = tomllib.loads(read_regular(found, error=ConfigError).decode("utf-8"))
+        text = read_regular(found, error=ConfigError).decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{found}: no such config file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{found}: cannot read the config file ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{found}: invalid TOML ({exc})") from None
+    document = parse_toml(text, source=str(found), error=ConfigError)
     if found.name != PYPROJECT:
         return parse_config(document, source=found)
     section = document.get("tool", {}).get("bias-ledger")

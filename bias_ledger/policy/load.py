@@ -6,7 +6,6 @@ and what was expected; unknown names come with the closest known ones.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from bias_ledger.policy.model import (
     TargetKind,
     default_worse,
 )
+from bias_ledger.toml_text import parse_toml
 from bias_ledger.wording import with_article
 
 _TOP_KEYS = ("version", "name", "description", "defaults", "rules", "standard")
@@ -80,11 +80,10 @@ def parse_policy(data: bytes | str, *, source: str = "<string>") -> Policy:
     raw = data.encode("utf-8") if isinstance(data, str) else data
     where = f.Where(source)
     try:
-        document = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise where.error(f"not UTF-8 text (byte {exc.start})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise where.error(f"not valid TOML: {exc}") from exc
+    document = parse_toml(text, source=source, error=PolicyError)
     f.check_keys(document, _TOP_KEYS, where, "the policy's top level")
     version = document.get("version")
     if version is None:

@@ -12,7 +12,6 @@ a checkpoint is accepted with a valid signature by any one of them.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from bias_ledger.errors import ConfigError, VerificationError
 from bias_ledger.ledger.files import read_regular
 from bias_ledger.ledger.note import ED25519, NoteVerifier, parse_verifier_key
+from bias_ledger.toml_text import parse_toml
 
 LogKeys = Mapping[str, tuple[NoteVerifier, ...]]
 """Each known origin and the note keys trusted to sign its checkpoints."""
@@ -47,10 +47,7 @@ def _log_keys(table: Any, where: str) -> tuple[str, tuple[NoteVerifier, ...]]:
 
 def parse_logs(text: str, source: str) -> LogKeys:
     """Parse the text of a ``--logs`` file; ``source`` names it in errors."""
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    document = parse_toml(text, source=source, error=ConfigError)
     tables = document.get("log")
     if set(document) != {"log"} or not isinstance(tables, list) or not tables:
         raise ConfigError(f"{source}: expected one or more [[log]] tables and nothing else")

@@ -144,7 +144,7 @@ def test_defaults_of_the_column_mapping() -> None:
         ('drop-missing = "yes"\n', "key 'drop-missing' must be true or false"),
         ("reference = 3\n", "key 'reference' must be a table of feature = group"),
         ("data = 5\n", "key 'data' must be a path (string); found 5"),
-        ("label = [\n", "invalid TOML"),
+        ("label = [\n", "not valid TOML"),
     ],
 )
 def test_bad_config(tmp_path: Path, text: str, expected: str) -> None:

@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "provenance"),
     ("io", "results_json", "verify"),
     ("witness",),
-    ("metrics", "ledger", "input_options", "results_layout"),
+    ("metrics", "ledger", "input_options", "results_layout", "toml_text"),
     ("_version", "errors", "wording"),
 )  # fmt: skip
 """Top to bottom; the names in one layer are independent of each other."""
