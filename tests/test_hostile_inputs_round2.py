@@ -14,8 +14,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bias_ledger.ledger.keys import write_private_key_file
-from tests.attacks.cli import run_cli
-from tests.ledger.helpers import SAMPLE
+from tests.attacks.cli import attack_env, run_cli
+from tests.ledger import helpers
+from tests.ledger.helpers import SAMPLE, Signer
+from tests.ledger2.helpers import copied_v2
 
 LENDING = ("--label", "repaid", "--prediction", "approved_v1", "--sensitive", "sex")
 """The columns of an audit of the sample lending data."""
@@ -73,3 +75,61 @@ def test_witness_logs_file_nested_too_deeply(tmp_path: Path, shape: str) -> None
     logs.write_text(DEEP_TOML[shape])
     done = run_cli("witness", "serve", "--key", key, "--logs", logs)
     assert one_line(done) == f"{logs}: {TOO_DEEP_TOML}"
+
+
+# b. allowed_signers times at the ends of datetime's range, in local time (no Z): converting
+# 99991231235959 to UTC left the range in UTC-10 (OverflowError) and UTC+14 (ValueError).
+
+ZONES = ("America/Adak", "Pacific/Kiritimati")
+"""UTC-10 and UTC+14 today; their first offsets (local mean time) are of the other sign."""
+
+
+def _signers_with(signer: Signer, path: Path, options: str) -> Path:
+    path.write_text(f'tester@example.org namespaces="bias-ledger",{options} {signer.public_line}\n')
+    return path
+
+
+@pytest.mark.parametrize("zone", ZONES)
+@pytest.mark.parametrize(
+    "options",
+    [
+        'valid-before="99991231235959"',
+        'valid-before="99991231"',
+        'valid-after="00010101"',
+        'valid-after="00010101000000",valid-before="99991231235959"',
+    ],
+)
+def test_key_valid_to_the_ends_of_time_in_local_time(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, zone: str, options: str
+) -> None:
+    ledger, signer = copied_v2(tmp_path_factory, tmp_path, 3)
+    trusted = _signers_with(signer, tmp_path / "allowed_signers", options)
+    env = {**attack_env(ledger), "TZ": zone}
+    done = helpers.run_cli("verify", "--trusted-keys", trusted, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "VALID: 3 records" in done.stdout
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_key_valid_only_after_the_end_of_time_trusts_nothing(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, zone: str
+) -> None:
+    ledger, signer = copied_v2(tmp_path_factory, tmp_path, 3)
+    options = 'valid-after="99991231235959"'
+    trusted = _signers_with(signer, tmp_path / "allowed_signers", options)
+    env = {**attack_env(ledger), "TZ": zone}
+    done = helpers.run_cli("verify", "--trusted-keys", trusted, env=env)
+    if zone == "America/Adak":  # 9999-12-31T23:59:59-10:00 is after datetime's last moment
+        assert one_line(done) == (
+            f"{trusted}: expected at least one ssh-ed25519 key trusted for namespace "
+            f"'bias-ledger', found none ({trusted}:1: key {signer.fingerprint} is valid at no "
+            "time of the years 1 to 9999 (its valid-after or valid-before lies beyond them), "
+            "line ignored)"
+        )
+    else:  # 9999-12-31T09:59:59Z: a key not yet valid when the records were signed
+        said = one_line(done, code=3)
+        expected = (
+            f"key {signer.fingerprint} ({trusted}:1) is trusted from 9999-12-31 09:59:59+00:00 "
+            "until None, but the signature claims 20"
+        )
+        assert said.startswith(str(ledger)) and expected in said, said

@@ -10,7 +10,7 @@ import binascii
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 
@@ -23,7 +23,11 @@ from bias_ledger.ledger.sshsig import NAMESPACE
 
 _FINGERPRINT = re.compile(r"SHA256:[A-Za-z0-9+/]{43}")
 _KEY_TYPE = re.compile(r"(ssh-|ecdsa-|sk-|rsa-)[A-Za-z0-9@.-]+")
-_TIME = re.compile(r"(\d{8})(\d{4}(\d{2})?)?(Z?)")
+_TIME = re.compile(r"([0-9]{8})([0-9]{4}([0-9]{2})?)?(Z?)")  # ASCII digits, as OpenSSH reads
+_FIRST = datetime.min.replace(tzinfo=UTC)
+_LAST = datetime.max.replace(tzinfo=UTC)
+_CYCLE = timedelta(days=146_097)
+"""400 Gregorian years: after them the calendar, weekdays included, repeats exactly."""
 _OPTIONS = frozenset({"cert-authority", "namespaces", "valid-after", "valid-before"})
 
 
@@ -163,13 +167,45 @@ def _pattern_list_matches(patterns: str, value: str) -> bool:
 
 
 def _time(value: str) -> datetime:
+    """The moment an allowed_signers time names, in UTC.
+
+    As ssh-keygen(1) says (ALLOWED SIGNERS): a time with a trailing ``Z`` is UTC, any other is
+    in the system's local time zone. A local time in year 1 or 9999 is converted 400 years
+    inward and moved back, as converting it in place leaves ``datetime``'s range on the way
+    (OverflowError in UTC-10, ValueError in UTC+14). The offset found there is the moment's
+    own: the calendar repeats after 400 years, and no zone's offset differs between the two
+    (before a zone's first transition, in the 1800s, its first offset holds; after its last,
+    its yearly rule repeats). A moment beyond either end of the range (``99991231235959`` west
+    of UTC) comes back as that end, ``datetime.min`` or ``datetime.max`` in UTC, which
+    :func:`_bounds` reads as "no bound" or "never valid".
+    """
     match = _TIME.fullmatch(value)
     if not match:
         raise ValueError(f"expected a time YYYYMMDD[HHMM[SS]][Z], got {value!r}")
     digits = match.group(1) + (match.group(2) or "0000") + ("" if match.group(3) else "00")
     parsed = datetime.strptime(digits, "%Y%m%d%H%M%S")
-    # Like OpenSSH: a trailing Z means UTC, otherwise the local time zone.
-    return parsed.replace(tzinfo=UTC) if match.group(4) else parsed.astimezone()
+    if match.group(4):
+        return parsed.replace(tzinfo=UTC)
+    shift = _CYCLE if parsed.year > 9998 else -_CYCLE if parsed.year < 2 else timedelta(0)
+    moment = (parsed - shift).astimezone(UTC)
+    try:
+        return moment + shift
+    except OverflowError:
+        return _LAST if shift > timedelta(0) else _FIRST
+
+
+def _bounds(
+    after: str | None, before: str | None
+) -> tuple[datetime | None, datetime | None] | None:
+    """The key's validity interval in UTC (None: unbounded on that side), or None when no
+    moment this tool can hold lies in it: a record's time is a ``datetime``, so a valid-after
+    beyond its range is never reached (the line trusts nothing), and a valid-before beyond
+    it bounds nothing (every record's time is before it); likewise at the other end."""
+    start = _time(after) if after else None
+    end = _time(before) if before else None
+    if start == _LAST or end == _FIRST:
+        return None
+    return (None if start == _FIRST else start), (None if end == _LAST else end)
 
 
 def _options(text: str) -> dict[str, str]:
@@ -204,15 +240,13 @@ def _parse_line(line: str, origin: str) -> TrustedKey | str:
     namespaces = options.get("namespaces")
     if namespaces is not None and not _pattern_list_matches(namespaces, NAMESPACE):
         return f"{origin}: key {found} is restricted to namespaces {namespaces!r}, line ignored"
-    after, before = options.get("valid-after"), options.get("valid-before")
-    return TrustedKey(
-        found,
-        principals,
-        public_key,
-        _time(after) if after else None,
-        _time(before) if before else None,
-        origin,
-    )
+    bounds = _bounds(options.get("valid-after"), options.get("valid-before"))
+    if bounds is None:
+        return (
+            f"{origin}: key {found} is valid at no time of the years 1 to 9999 (its valid-after "
+            "or valid-before lies beyond them), line ignored"
+        )
+    return TrustedKey(found, principals, public_key, *bounds, origin)
 
 
 def parse_allowed_signers(text: str, *, source: str) -> TrustedKeys:
