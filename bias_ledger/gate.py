@@ -9,12 +9,25 @@ from typing import Any
 from bias_ledger.baselines import Baseline, audit_record_results
 from bias_ledger.errors import InputError, VerificationError
 from bias_ledger.gate_trust import GateTrust, VerifiedLedger
+from bias_ledger.ledger.digits import record_index
 from bias_ledger.ledger.record import RecordKind, signer_fingerprint
 from bias_ledger.metrics.model import MetricResults
 
-__all__ = ["LATEST_APPROVED", "Baseline", "audit_record_results", "resolve_baseline"]
+__all__ = [
+    "LATEST_APPROVED",
+    "Baseline",
+    "audit_record_results",
+    "baseline_index",
+    "resolve_baseline",
+]
 
 LATEST_APPROVED = "latest-approved"
+
+
+def baseline_index(spec: str) -> int | None:
+    """The record index ``--baseline`` names in ASCII digits; None for ``latest-approved`` or a
+    bundle path; InputError for more digits than any record index has."""
+    return record_index(spec, what="--baseline")
 
 
 def _approval(ledger: VerifiedLedger, index: int, approvers: str) -> dict[str, Any]:
@@ -125,8 +138,8 @@ def resolve_baseline(ledger: VerifiedLedger | None, spec: str, trust: GateTrust)
     """``latest-approved``, a record index, or a bundle file, verified before it is used."""
     if not trust.anchored:
         raise trust.refusal(f"--baseline {spec}")
-    bundle = Path(spec)
-    if spec != LATEST_APPROVED and not spec.isdigit():
+    bundle, index = Path(spec), baseline_index(spec)
+    if spec != LATEST_APPROVED and index is None:
         if not bundle.is_file():
             raise InputError(
                 f"--baseline {spec!r}: expected 'latest-approved', a record index, or a bundle file"
@@ -135,6 +148,6 @@ def resolve_baseline(ledger: VerifiedLedger | None, spec: str, trust: GateTrust)
 
         return read_bundle_baseline(bundle, trust=trust)
     assert ledger is not None, "the ledger is verified for a ledger baseline"
-    if spec == LATEST_APPROVED:
+    if index is None:
         return _latest_approved(ledger, trust)
-    return _numbered(ledger, int(spec), trust)
+    return _numbered(ledger, index, trust)

@@ -7,6 +7,7 @@ Each case runs the real CLI in a fresh process on real files, as a user or CI jo
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from tests.ledger import helpers
 from tests.ledger.helpers import SAMPLE, Signer
 from tests.ledger2.helpers import copied_v2
 
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LENDING = ("--label", "repaid", "--prediction", "approved_v1", "--sensitive", "sex")
 """The columns of an audit of the sample lending data."""
 
@@ -133,3 +135,90 @@ def test_key_valid_only_after_the_end_of_time_trusts_nothing(
             "until None, but the signature claims 20"
         )
         assert said.startswith(str(ledger)) and expected in said, said
+
+
+# c. Numbers in options and file names: "²".isdigit() is True but int() refuses it, "٣" is a
+# digit to int(), and int() raises beyond 4,300 digits. One parser (bias_ledger/ledger/digits.py)
+# takes ASCII digits only, and no more of them than the number can need.
+
+MANY = "9" * 5000
+MANY_SHOWN = "99999999999999999999... (5000 characters)"
+NOT_AN_INDEX = "expected 'latest-approved', a record index, or a bundle file"
+
+
+@pytest.mark.parametrize(
+    ("baseline", "said"),
+    [
+        ("\u00b2", f"--baseline '\u00b2': {NOT_AN_INDEX}"),
+        ("\u0663", f"--baseline '\u0663': {NOT_AN_INDEX}"),  # int() reads it as 3
+        (MANY, f"--baseline {MANY_SHOWN}: expected a record index of at most 18 digits"),
+    ],
+    ids=["superscript-two", "arabic-indic-three", "5000-digits"],
+)
+def test_gate_baseline_of_digits_int_refuses(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, baseline: str, said: str
+) -> None:
+    ledger, signer = copied_v2(tmp_path_factory, tmp_path, 3)
+    trusted = Signer.allowed_signers(signer, tmp_path / "allowed_signers")
+    policy = SAMPLE / "policies" / "standard.toml"
+    done = run_cli(
+        "gate", SAMPLE / "lending.csv", *LENDING, "--policy", policy, "--no-record",
+        "--trusted-keys", trusted, "--baseline", baseline, ledger=ledger,
+    )  # fmt: skip
+    assert one_line(done) == said
+
+
+@pytest.mark.parametrize(
+    ("target", "said"),
+    [
+        ("\u00b2", "\u00b2: expected a record index or a bundle file"),
+        (MANY, f"report {MANY_SHOWN}: expected a record index of at most 18 digits"),
+    ],
+    ids=["superscript-two", "5000-digits"],
+)
+def test_report_of_digits_int_refuses(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, target: str, said: str
+) -> None:
+    ledger, _ = copied_v2(tmp_path_factory, tmp_path, 3)
+    done = run_cli("report", target, "-o", tmp_path / "report.html", ledger=ledger)
+    assert one_line(done) == said
+
+
+def test_witness_listen_port_of_thousands_of_digits(tmp_path: Path) -> None:
+    key = tmp_path / "witness_key"
+    write_private_key_file(key, Ed25519PrivateKey.generate(), None)
+    listen = f"127.0.0.1:{MANY}"
+    done = run_cli("witness", "serve", "--key", key, "--logs", tmp_path / "logs.toml",
+                   "--listen", listen)  # fmt: skip
+    assert one_line(done) == (
+        f"--listen '{listen[:40]}... (5010 characters)': expected HOST:PORT, e.g. 127.0.0.1:8443"
+    )
+
+
+def test_format1_checkpoint_size_of_thousands_of_digits(tmp_path: Path) -> None:
+    root = tmp_path / "format1"
+    shutil.copytree(FIXTURES / "format1", root)
+    checkpoint = root / "ledger" / "checkpoint"
+    lines = checkpoint.read_text().split("\n")
+    lines[1] = MANY
+    checkpoint.write_text("\n".join(lines))
+    done = run_cli(
+        "verify", "--ledger", root / "ledger", "--trusted-keys", root / "allowed_signers"
+    )
+    assert one_line(done, code=3) == (
+        f"{checkpoint}: expected a tree size of at most 20 digits, got {MANY_SHOWN}"
+    )
+
+
+def test_partial_tile_named_by_a_superscript_digit_without_a_checkpoint(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    ledger, _ = copied_v2(tmp_path_factory, tmp_path, 1)
+    (ledger / "checkpoint").unlink()
+    (ledger / "tile" / "0" / "000.p" / "\u00b2").write_bytes(b"")
+    done = run_cli("checkpoint", "--ledger", ledger)
+    assert one_line(done, code=3) == (
+        f"{ledger / 'checkpoint'}: no checkpoint, but the ledger holds committed records "
+        "(records/, tile/): its signed checkpoint is missing; restore it from a backup of the "
+        "ledger"
+    )

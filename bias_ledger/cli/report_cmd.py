@@ -58,6 +58,7 @@ def report(
         return
     from bias_ledger.bundle.report_source import bundle_report_data, ledger_record_data
     from bias_ledger.cli.verify_view import load_trust
+    from bias_ledger.ledger.digits import record_index
     from bias_ledger.ledger.reader import resolve_ledger_path
     from bias_ledger.render.formats import AUDIT_REPORT
 
@@ -70,8 +71,9 @@ def report(
         raise InputError(f"{output.parent}: no such directory for the report")
     trusted = load_trust(trusted_keys, trusted_key or [])
     assert chosen.render is not None
-    if target.isdigit():
-        data = ledger_record_data(path, int(target), trusted)
+    index = record_index(target, what="report")
+    if index is not None:
+        data = ledger_record_data(path, index, trusted)
         write_output(output, chosen.render(data), ledger=path, what="report -o", parents=False)
     elif Path(target).is_file():
         with bundle_report_data(Path(target), trusted) as data:

@@ -24,16 +24,16 @@ def run_summary(
     """Write the summary of ledger record ``target`` (an index) to ``output``, atomically."""
     from bias_ledger.cli.output import out
     from bias_ledger.cli.verify_view import load_trust
+    from bias_ledger.ledger.digits import record_index, shortened
     from bias_ledger.ledger.reader import resolve_ledger_path
     from bias_ledger.outputs import check_output_path, write_output
     from bias_ledger.standards.ll144_publish import summary_text
 
-    try:
-        index = int(target)
-    except ValueError:
+    index = record_index(target, what=f"--summary {summary}: record")
+    if index is None:
         raise InputError(
-            f"--summary {summary}: expected a record index of the ledger, got {target!r}"
-        ) from None
+            f"--summary {summary}: expected a record index of the ledger, got {shortened(target)!r}"
+        )
     from bias_ledger.render.formats import LL144_SUMMARY
 
     LL144_SUMMARY.for_path(output, option="--summary -o")

@@ -46,10 +46,14 @@ def _key_and_name(key_path: Path, name: str | None) -> tuple[Ed25519PrivateKey, 
 
 
 def _listen_address(listen: str) -> tuple[str, int]:
+    from bias_ledger.ledger.digits import parse_digits
+
     host, _, port = listen.rpartition(":")
-    if not host or not port.isdecimal() or not 0 <= int(port) <= 65535:
-        raise InputError(f"--listen {listen!r}: expected HOST:PORT, e.g. 127.0.0.1:8443")
-    return host.strip("[]"), int(port)
+    number = parse_digits(port, max_digits=5)
+    if not host or number is None or number > 65535:
+        shown = listen if len(listen) <= 60 else f"{listen[:40]}... ({len(listen)} characters)"
+        raise InputError(f"--listen {shown!r}: expected HOST:PORT, e.g. 127.0.0.1:8443")
+    return host.strip("[]"), number
 
 
 @witness_app.command("serve")

@@ -17,9 +17,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bias_ledger.errors import VerificationError
 from bias_ledger.ledger import sshsig
+from bias_ledger.ledger.digits import parse_digits, shortened
 from bias_ledger.ledger.trust import TrustedKeys
 
 _SIZE = re.compile(r"0|[1-9][0-9]*")
+SIZE_DIGITS = 20
+"""The longest tree size read: no ledger holds 10**20 records, and ``int`` raises beyond 4,300
+digits (format 1 sets no other bound; format 2's is 2**63-1)."""
 HASH_SIZE = 32
 """Length of the root hash in bytes (BLAKE3-256)."""
 
@@ -86,8 +90,14 @@ class Checkpoint:
             raise VerificationError(f"{source}: root hash is not base64: {root!r}") from exc
         if base64.b64encode(root_hash).decode() != root:
             raise VerificationError(f"{source}: root hash is not canonical base64: {root!r}")
+        count = parse_digits(size, max_digits=SIZE_DIGITS)
+        if count is None:
+            raise VerificationError(
+                f"{source}: expected a tree size of at most {SIZE_DIGITS} digits, got "
+                f"{shortened(size)}"
+            )
         try:
-            checkpoint = cls(origin, int(size), root_hash, tuple(extensions))
+            checkpoint = cls(origin, count, root_hash, tuple(extensions))
         except VerificationError as exc:
             detail = exc.message.removeprefix("checkpoint: ")
             raise VerificationError(f"{source}: {detail}") from exc

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bias_ledger.errors import InputError, VerificationError
+from bias_ledger.ledger.digits import is_digits
 from bias_ledger.ledger.tlog_checkpoint import Checkpoint
 from bias_ledger.ledger.tlog_read import iter_entries, read_signed_checkpoint
 from bias_ledger.ledger.tlog_source import DirectorySource
@@ -32,7 +33,8 @@ def _committed_without_checkpoint(ledger: Path) -> bool:
         if not path.is_file():
             continue
         partial = path.parent.name.endswith(".p")
-        if not partial or not path.name.isdigit() or int(path.name) > 1:
+        # "²".isdigit(), but int() refuses it; a file name is too short for int()'s limit
+        if not partial or not is_digits(path.name) or int(path.name) > 1:
             return True
     return False
 

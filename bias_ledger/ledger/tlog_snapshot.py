@@ -12,6 +12,7 @@ from collections.abc import Callable
 import blake3
 
 from bias_ledger.errors import VerificationError
+from bias_ledger.ledger.digits import is_digits
 from bias_ledger.ledger.tlog_source import DirectorySource, read_tile
 from bias_ledger.ledger.tlog_tiles import ENTRIES_LEVEL, Tile
 
@@ -19,11 +20,11 @@ from bias_ledger.ledger.tlog_tiles import ENTRIES_LEVEL, Tile
 def _partial_tile(path: str) -> Tile | None:
     """The tile a partial tile's path names (``tile/0/x001/234.p/7``), or None."""
     head, sep, width = path.rpartition(".p/")
-    if not sep or not head.startswith("tile/") or not width.isdigit():
+    if not sep or not head.startswith("tile/") or not is_digits(width):
         return None
     level_name, _, groups = head.removeprefix("tile/").partition("/")
     digits = "".join(part.removeprefix("x") for part in groups.split("/"))
-    if not digits.isdigit() or not (level_name == "entries" or level_name.isdigit()):
+    if not is_digits(digits) or not (level_name == "entries" or is_digits(level_name)):
         return None
     level = ENTRIES_LEVEL if level_name == "entries" else int(level_name)
     return Tile(level, int(digits), int(width))

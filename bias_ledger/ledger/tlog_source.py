@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bias_ledger.errors import InputError, VerificationError
+from bias_ledger.ledger.digits import is_digits
 from bias_ledger.ledger.files import not_regular_message
 from bias_ledger.ledger.tlog_tiles import HASH_SIZE, TILE_WIDTH, Tile
 
@@ -359,7 +360,7 @@ def read_tile(source: LogSource, tile: Tile) -> bytes:
             partial_dir = source.root / (tile.full_path() + ".p")
             if partial_dir.is_dir():
                 names = os.listdir(partial_dir)  # "²".isdigit(), but int() refuses it
-                widths = sorted(int(n) for n in names if n.isascii() and n.isdigit())
+                widths = sorted(int(n) for n in names if is_digits(n))
                 candidates = [
                     f"{tile.full_path()}.p/{w}" for w in widths if w > tile.width
                 ] + candidates

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bias_ledger.errors import InputError, VerificationError
+from bias_ledger.ledger.digits import is_digits
 from bias_ledger.ledger.files import read_regular
 from bias_ledger.ledger.note import (
     COSIGNATURE_V1,
@@ -111,7 +112,7 @@ def parse_witness_policy(text: str, source: str) -> WitnessPolicy:
         elif fields[0] == "quorum":
             if quorum is not None:
                 raise InputError(f"{where}: expected one quorum line, found another")
-            if len(fields) != 2 or not fields[1].isdecimal() or not fields[1].isascii():
+            if len(fields) != 2 or not is_digits(fields[1]):
                 raise InputError(f"{where}: expected 'quorum <positive integer>'")
             if len(fields[1]) > 9:  # int() of thousands of digits raises; no policy lists more
                 raise InputError(

@@ -174,9 +174,11 @@ class GateResult:
 
 
 def _uses_ledger(baseline: str | None) -> bool:
-    from bias_ledger.gate import LATEST_APPROVED
+    from bias_ledger.gate import LATEST_APPROVED, baseline_index
 
-    return baseline is not None and (baseline == LATEST_APPROVED or baseline.isdigit())
+    return baseline is not None and (
+        baseline == LATEST_APPROVED or baseline_index(baseline) is not None
+    )
 
 
 def _verified(

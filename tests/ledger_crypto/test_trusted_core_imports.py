@@ -38,6 +38,7 @@ CORE = [
     "key_records",
     "key_history",
     "index_runs",
+    "digits",
 ]
 # httpx: only tlog_source's HttpSource, which `verify URL` uses to read a published log.
 ALLOWED_THIRD_PARTY = {"blake3", "cryptography", "httpx"}
