@@ -7,15 +7,23 @@ Each case runs the real CLI in a fresh process on real files, as a user or CI jo
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
+import blake3
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bias_ledger.ledger.canonical import CanonicalEncodingError, parse_json
+from bias_ledger.ledger.json_depth import Nesting, scan
 from bias_ledger.ledger.keys import write_private_key_file
-from tests.attacks.cli import attack_env, run_cli
+from tests.attacks.cli import attack_env, refused, run_cli
+from tests.attacks.forge import append_raw, canonical_text, next_record
 from tests.ledger import helpers
 from tests.ledger.helpers import SAMPLE, Signer
 from tests.ledger2.helpers import copied_v2
@@ -222,3 +230,126 @@ def test_partial_tile_named_by_a_superscript_digit_without_a_checkpoint(
         "(records/, tile/): its signed checkpoint is missing; restore it from a backup of the "
         "ledger"
     )
+
+
+# d. A record nested 500 levels deep: json parses it, but `show` rendered it by recursion. The
+# canonical decoder refuses arrays and objects nested more than RECORD_DEPTH (64) deep; the
+# deepest record bias-ledger writes nests 13, and every committed fixture still verifies. A
+# format-2 bundle's record was parsed with json.loads, before its signature was checked: a
+# forger's bytes that were not JSON, or nested 100,000 deep, were internal errors.
+
+DEEP_NOTE = "[" * 500 + "]" * 500
+
+
+def test_show_log_and_verify_a_record_nested_500_deep(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    ledger, signer = copied_v2(tmp_path_factory, tmp_path, 3)
+    text = canonical_text(next_record(ledger, signer, "gate", {"note": "x"}))
+    deep = text.replace('"note":"x"', f'"note":{DEEP_NOTE}')
+    append_raw(ledger, signer, deep.encode(), kind="gate", timestamp="2026-01-02T03:04:05.000000Z")
+    reason = (
+        f"{ledger} record 3: record is not valid JSON (arrays and objects nested more than 64 deep)"
+    )
+    for command in (["show", "3"], ["log"]):
+        assert one_line(run_cli(*command, ledger=ledger)) == f"{reason}; run 'bias-ledger verify'"
+    trusted = Signer.allowed_signers(signer, tmp_path / "allowed_signers")
+    done = run_cli("verify", "--trusted-keys", trusted, ledger=ledger)
+    assert refused(done) == reason
+
+
+@pytest.mark.parametrize("inner", [b"1", b'"]]]]"', b'{"k":"[[[["}'])
+def test_records_nest_at_most_64_deep(inner: bytes) -> None:
+    """The top-level object counts as one level; brackets inside strings are not nesting."""
+    depth = 63 - inner.startswith(b"{")
+    for levels, refused_ in ((depth, False), (depth + 1, True)):
+        data = b'{"a":' + b"[" * levels + inner + b"]" * levels + b"}"
+        if refused_:
+            with pytest.raises(CanonicalEncodingError, match="nested more than 64 deep"):
+                parse_json(data, where="r")
+        else:
+            assert parse_json(data, where="r") == json.loads(data)
+
+
+def _reference_nesting(text: bytes, limit: int) -> tuple[str, int]:
+    """json_depth's documented count, byte by byte: ("deep", line) or ("ok", final depth)."""
+    depth, in_string, escaped, line = 0, False, False, 1
+    for char in text.decode("latin-1"):
+        if char == "\n":
+            in_string, escaped, line = False, False, line + 1
+        elif escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_string:
+            in_string = char != '"'
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return "deep", line
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return "ok", depth
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    text=st.lists(st.sampled_from(list(b'[[]]{}"\\\nx')), max_size=200).map(bytes),
+    limit=st.integers(min_value=0, max_value=12),
+    cuts=st.lists(st.integers(min_value=0, max_value=200), max_size=4),
+)
+def test_nesting_scan_of_pieces_is_the_byte_by_byte_count(
+    text: bytes, limit: int, cuts: list[int]
+) -> None:
+    state, start = Nesting(), 0
+    for end in [*sorted(min(cut, len(text)) for cut in cuts), len(text)]:
+        state, start = scan(text[start:end], limit, state), end
+        if state.deep_line is not None:
+            break
+    found = ("deep", state.deep_line) if state.deep_line is not None else ("ok", state.depth)
+    assert found == _reference_nesting(text, limit)
+
+
+def _forged_bundle(bundle: Path, index: int, raw: bytes, target: Path) -> Path:
+    """``bundle`` (format 2) with record ``index`` replaced by ``raw``, its entry and the
+    manifest naming the new bytes, as a forger without the key can make it."""
+    with zipfile.ZipFile(bundle) as archive:
+        infos = archive.infolist()
+        items = {info.filename: archive.read(info) for info in infos}
+    entry = json.loads(items[f"entries/{index}"])
+    entry.update(record=blake3.blake3(raw).hexdigest(), size=len(raw))
+    manifest = json.loads(items["bundle.json"])
+    for item in manifest["records"]:
+        if item["index"] == index:
+            item["record_hash"] = entry["record"]
+    items[f"records/{index}.json"] = raw
+    items[f"entries/{index}"] = json.dumps(entry, sort_keys=True, separators=(",", ":")).encode()
+    ending = b"\n" if items["bundle.json"].endswith(b"\n") else b""
+    items["bundle.json"] = json.dumps(manifest, sort_keys=True, indent=2).encode() + ending
+    with zipfile.ZipFile(target, "w") as archive:
+        for info in infos:
+            archive.writestr(info, items[info.filename])
+    return target
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "values nested too deeply to parse"),
+        (b"{nope", "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+        (b'{"a":' + DEEP_NOTE.encode() + b"}", "arrays and objects nested more than 64 deep"),
+    ],
+    ids=["100000-deep", "not-json", "500-deep"],
+)
+def test_format2_bundle_record_forged_before_its_signature_is_checked(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, raw: bytes, reason: str
+) -> None:
+    ledger, signer = copied_v2(tmp_path_factory, tmp_path, 3)
+    bundle = tmp_path / "bundle.zip"
+    assert run_cli("export", "2", "-o", bundle, ledger=ledger).returncode == 0
+    forged = _forged_bundle(bundle, 2, raw, tmp_path / "forged.zip")
+    trusted = Signer.allowed_signers(signer, tmp_path / "allowed_signers")
+    done = run_cli("verify", forged, "--trusted-keys", trusted)
+    assert refused(done) == f"{forged} record 2: record is not valid JSON ({reason})"

@@ -9,7 +9,6 @@ trust and rotations) are format 1's own functions.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -36,6 +35,7 @@ from bias_ledger.bundle.model import (
 )
 from bias_ledger.errors import BundleError, VerificationError
 from bias_ledger.ledger import note
+from bias_ledger.ledger.canonical import parse_json
 from bias_ledger.ledger.checkpoint import Checkpoint as BodyCheckpoint
 from bias_ledger.ledger.entry import armor, dearmor
 from bias_ledger.ledger.entry_checks import CheckedEntry, Step, record_links
@@ -169,7 +169,7 @@ def check_record(
         or armor(entry.signature) != armored
     ):
         raise BundleError(f"{where}: {record_sig(index)} is not the entry's signature armoured")
-    record = json.loads(raw)
+    record = parse_json(raw, where=where)  # before the signature: a forger's bytes, any depth
     header = parse_header(record, where=where, versions=frozenset({2}))
     found = (header.index, header.origin, header.kind.value, header.timestamp, entry.index)
     wanted = (index, origin, entry.kind, entry.timestamp, index)

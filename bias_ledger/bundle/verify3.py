@@ -9,7 +9,6 @@ checkpoint's signer and ``--since`` are then checked by the one core's functions
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from bias_ledger.bundle.read3 import Bundle3, open_bundle3
 from bias_ledger.bundle.signers import signers_text
 from bias_ledger.errors import BundleError, VerificationError
 from bias_ledger.ledger import note
+from bias_ledger.ledger.canonical import parse_json
 from bias_ledger.ledger.checkpoint import Checkpoint as BodyCheckpoint
 from bias_ledger.ledger.entry_checks import (
     CheckedEntry,
@@ -90,12 +90,7 @@ def _key_records(path: Path, shown: str) -> tuple[list[tuple[int, CheckedEntry]]
                 or blake3.blake3(rec.record).hexdigest() != entry.record
             ):
                 continue  # not a key record, or altered: pass 2 refuses it in its place
-            try:
-                record = json.loads(rec.record)
-            except ValueError as exc:
-                raise VerificationError(
-                    f"{where}: records/{rec.index}.json is not JSON: {exc}"
-                ) from None
+            record = parse_json(rec.record, where=where)
             header = parse_header(record, where=where, versions=frozenset({2}))
             approves, new_key, revokes = record_links(record, header, where=where)
             items.append(

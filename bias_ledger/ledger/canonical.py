@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bias_ledger.errors import VerificationError
+from bias_ledger.ledger.json_depth import RECORD_DEPTH, nested_deeper
 
 JSONValue = None | bool | int | float | str | Sequence["JSONValue"] | Mapping[str, "JSONValue"]
 
@@ -79,13 +80,15 @@ def parse_json(data: bytes, *, where: str = "value") -> Any:
     """Parse JSON strictly: unique keys, no NaN or Infinity, UTF-8; not checked for canonical
     form (verifiers hash the stored bytes and need not re-encode them).
 
-    ``where`` names the thing being parsed (a file and record) for the error message.
+    ``where`` names the thing being parsed (a file and record) for the error message. Arrays
+    and objects nested more than :data:`~bias_ledger.ledger.json_depth.RECORD_DEPTH` deep are
+    refused: whatever reads the value next (a renderer, a comparison) recurses once per level.
     """
     try:
         text = data.decode("utf-8")
         if text.startswith("\ufeff"):  # as json.loads refuses it, with its message
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-        return (_FINITE if _HUGE.search(data) else _STRICT).decode(text)
+        value = (_FINITE if _HUGE.search(data) else _STRICT).decode(text)
     except CanonicalEncodingError as exc:
         raise CanonicalEncodingError(f"{where}: record is not valid JSON ({exc.message})") from exc
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer too long
@@ -100,6 +103,12 @@ def parse_json(data: bytes, *, where: str = "value") -> Any:
         raise CanonicalEncodingError(
             f"{where}: record is not valid JSON (values nested too deeply to parse)"
         ) from None
+    if nested_deeper(data, RECORD_DEPTH):
+        raise CanonicalEncodingError(
+            f"{where}: record is not valid JSON (arrays and objects nested more than "
+            f"{RECORD_DEPTH} deep)"
+        )
+    return value
 
 
 def decode(data: bytes, *, where: str = "value") -> Any:

@@ -39,6 +39,7 @@ CORE = [
     "key_history",
     "index_runs",
     "digits",
+    "json_depth",
 ]
 # httpx: only tlog_source's HttpSource, which `verify URL` uses to read a published log.
 ALLOWED_THIRD_PARTY = {"blake3", "cryptography", "httpx"}
