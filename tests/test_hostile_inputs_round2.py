@@ -7,6 +7,7 @@ Each case runs the real CLI in a fresh process on real files, as a user or CI jo
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import subprocess
@@ -272,7 +273,8 @@ def test_records_nest_at_most_64_deep(inner: bytes) -> None:
 
 
 def _reference_nesting(text: bytes, limit: int) -> tuple[str, int]:
-    """json_depth's documented count, byte by byte: ("deep", line) or ("ok", final depth)."""
+    """json_depth's documented count, byte by byte, for text whose every backslash is followed
+    by a byte a JSON escape may hold: ("deep", line) or ("ok", the final depth)."""
     depth, in_string, escaped, line = 0, False, False, 1
     for char in text.decode("latin-1"):
         if char == "\n":
@@ -294,22 +296,82 @@ def _reference_nesting(text: bytes, limit: int) -> tuple[str, int]:
     return "ok", depth
 
 
-@settings(max_examples=400, deadline=None)
-@given(
-    text=st.lists(st.sampled_from(list(b'[[]]{}"\\\nx')), max_size=200).map(bytes),
-    limit=st.integers(min_value=0, max_value=12),
-    cuts=st.lists(st.integers(min_value=0, max_value=200), max_size=4),
-)
-def test_nesting_scan_of_pieces_is_the_byte_by_byte_count(
-    text: bytes, limit: int, cuts: list[int]
-) -> None:
+def _parser_reach(text: bytes, limit: int) -> int | None:
+    """The first line where a JSON parser starting at some line (a block of pyarrow's starts at
+    one) would nest more than ``limit`` deep before its first error; None if none would. Its
+    errors here: a backslash outside a string or before a byte no escape holds, a string left
+    open at the end of its line, a closer with nothing open (any other byte is let through)."""
+    lines = text.split(b"\n")
+    found: list[int] = []
+    for first in range(len(lines)):
+        depth, in_string, escaped = 0, False, False
+        for number, line in enumerate(lines[first:], start=first + 1):
+            for char in line.decode("latin-1"):
+                if escaped:
+                    if char not in '"\\/bfnrtu':
+                        break
+                    escaped = False
+                elif in_string:
+                    escaped, in_string = char == "\\", char != '"'
+                elif char == "\\" or (char in "]}" and depth == 0):
+                    break
+                elif char == '"':
+                    in_string = True
+                elif char in "[{":
+                    depth += 1
+                    if depth > limit:
+                        found.append(number)
+                        break
+                elif char in "]}":
+                    depth -= 1
+            else:
+                if not in_string:
+                    continue
+            break
+    return min(found, default=None)
+
+
+def _scanned(text: bytes, limit: int, cuts: list[int]) -> Nesting:
+    """``text`` scanned in the pieces ``cuts`` makes of it, as a stream is."""
     state, start = Nesting(), 0
     for end in [*sorted(min(cut, len(text)) for cut in cuts), len(text)]:
         state, start = scan(text[start:end], limit, state), end
         if state.deep_line is not None:
             break
+    return state
+
+
+PIECES = st.lists(st.integers(min_value=0, max_value=600), max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.lists(st.sampled_from([*b'[[]]{}"\\\n', *b"n" * 24]), max_size=600).map(bytes),
+    limit=st.integers(min_value=0, max_value=12),
+    cuts=PIECES,
+)
+def test_nesting_scan_of_pieces_is_the_byte_by_byte_count(
+    text: bytes, limit: int, cuts: list[int]
+) -> None:
+    state = _scanned(text, limit, cuts)
     found = ("deep", state.deep_line) if state.deep_line is not None else ("ok", state.depth)
     assert found == _reference_nesting(text, limit)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.lists(st.sampled_from([*b'[[]]{}"\\\n', *b"x" * 24]), max_size=300).map(bytes),
+    limit=st.integers(min_value=0, max_value=8),
+    cuts=PIECES,
+)
+def test_nesting_scan_finds_any_line_a_parser_would_nest_too_deeply(
+    text: bytes, limit: int, cuts: list[int]
+) -> None:
+    """With invalid escapes too (``\\x``): the scan flags the line, or an earlier one."""
+    reach = _parser_reach(text, limit)
+    if reach is not None:
+        flagged = _scanned(text, limit, cuts).deep_line
+        assert flagged is not None and flagged <= reach, (flagged, reach)
 
 
 def _forged_bundle(bundle: Path, index: int, raw: bytes, target: Path) -> Path:
@@ -353,3 +415,56 @@ def test_format2_bundle_record_forged_before_its_signature_is_checked(
     trusted = Signer.allowed_signers(signer, tmp_path / "allowed_signers")
     done = run_cli("verify", forged, "--trusted-keys", trusted)
     assert refused(done) == f"{forged} record 2: record is not valid JSON ({reason})"
+
+
+# e. JSON Lines nested 20,000 deep: pyarrow's parser recursed until the process died (exit
+# 139). Every JSON Lines file pyarrow reads is scanned first (bias_ledger/io/json_nesting.py).
+
+ROWS = [
+    '{"label": 1, "pred": 1, "group": "a"}',
+    '{"label": 0, "pred": 1, "group": "b"}',
+    '{"label": 1, "pred": 0, "group": "b"}',
+    '{"label": 0, "pred": 0, "group": "a"}',
+] * 10
+AUDIT = ("--label", "label", "--prediction", "pred", "--sensitive", "group", "--no-record")
+
+
+def _nested(levels: int, *, newlines: bool = False) -> str:
+    """A record whose field ``extra`` nests ``levels - 1`` arrays (``levels`` with the record)."""
+    inner = levels - 1
+    opening, closing = ("[\n", "]\n") if newlines else ("[", "]")
+    return (
+        '{"label": 1, "pred": 1, "group": "a", "extra": ' + opening * inner + closing * inner + "}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "deep", "line"),
+    [
+        ("last.jsonl", _nested(20_000), 41),
+        ("first.ndjson", _nested(20_000), 1),
+        ("spread.jsonl", _nested(20_000, newlines=True), 168),
+        ("zipped.jsonl.gz", _nested(20_000), 41),
+    ],
+    ids=["last-line", "first-line", "over-lines", "gzipped"],
+)
+def test_audit_of_json_lines_nested_20000_deep(
+    tmp_path: Path, name: str, deep: str, line: int
+) -> None:
+    rows = [deep, *ROWS] if line == 1 else [*ROWS, deep]
+    data = tmp_path / name
+    text = ("\n".join(rows) + "\n").encode()
+    data.write_bytes(gzip.compress(text) if name.endswith(".gz") else text)
+    done = run_cli("audit", data, *AUDIT, ledger=tmp_path / "ledger")
+    assert one_line(done) == (
+        f"{data}: line {line} of the file nests arrays and objects more than 128 deep; "
+        "expected records nested at most 128 deep"
+    )
+
+
+def test_audit_of_json_lines_nested_128_deep_reads_them(tmp_path: Path) -> None:
+    data = tmp_path / "deep.jsonl"
+    data.write_text("\n".join([*ROWS, _nested(128)]) + "\n")
+    done = run_cli("audit", data, *AUDIT, "--json", ledger=tmp_path / "ledger")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["data"]["rows"] == len(ROWS) + 1

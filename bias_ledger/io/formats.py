@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bias_ledger.errors import InputError
+from bias_ledger.io.json_nesting import check_nesting
 from bias_ledger.io.model import FileFormat
 
 BATCH_ROWS = 1 << 18
@@ -188,6 +189,7 @@ class JsonLinesReader:
         import pyarrow as pa
         import pyarrow.json as pj
 
+        check_nesting(path)  # pyarrow's parser crashes the process on deep nesting
         with pj.open_json(pa.input_stream(str(path))) as reader:
             return reader.schema
 
@@ -210,6 +212,7 @@ class JsonLinesReader:
         # the other fields are skipped as they are parsed, never built.
         wanted = pa.schema([schema.field(name) for name in columns])
         options = pj.ParseOptions(explicit_schema=wanted, unexpected_field_behavior="ignore")
+        check_nesting(path)  # once per file: schema() has scanned it, unless it changed since
         with pj.open_json(pa.input_stream(str(path)), parse_options=options) as reader:
             for batch in reader:
                 yield batch.select(list(columns))

@@ -13,7 +13,10 @@ exactly its nesting. For any other text the count is never below what a parser r
 it stops at the first error, which is what makes it safe to scan text before parsing it:
 
 - a string ends at its closing quote or at the end of its line (a raw newline is an error in
-  a JSON string), and a backslash escapes the byte after it;
+  a JSON string), and a backslash escapes the byte after it when that is one a JSON escape
+  may hold (``"\\/bfnrtu``) or a bracket, a brace or a quote; after any other a parser stops
+  (an invalid escape, or a backslash outside a string), and what the count says of the rest of
+  that line no longer matters;
 - a closer with nothing open is ignored (a parser stops there);
 - the count carries over newlines (a parser reads a value across lines), and from one piece of
   a stream to the next (:class:`Nesting`).
@@ -32,6 +35,11 @@ _KEPT = b'[]{}"\n'
 _BRACKETS = bytes.maketrans(b"{}", b"[]")
 """Objects nest as arrays do: ``{`` and ``}`` are counted as ``[`` and ``]``."""
 _DROPPED = bytes(sorted(set(range(256)) - set(_KEPT)))
+_ESCAPED = b"/bfnrtu"
+"""What a JSON escape holds besides a quote or a backslash: kept, as ``_``, while escapes are
+resolved, so that a backslash is never taken to escape a bracket or quote further on."""
+_WITH_ESCAPES = bytes.maketrans(b"{}" + _ESCAPED, b"[]" + b"_" * len(_ESCAPED))
+_DROPPED_WITH_ESCAPES = bytes(sorted(set(range(256)) - set(_KEPT + b"\\" + _ESCAPED)))
 _ESCAPE = re.compile(rb"\\[^\n]")
 _STRING = re.compile(rb'"[^"\n]*"?')
 """A string, of which only brackets and quotes are left: to its closing quote or its line's end."""
@@ -64,10 +72,12 @@ def scan(data: bytes, limit: int, state: Nesting = Nesting()) -> Nesting:
         return state
     if state.escaped and data[:1] != b"\n":
         data = data[1:]
-    if b"\\" in data:
-        data = _ESCAPE.sub(b"", data)
-    escaped = data.endswith(b"\\")
-    text = data.translate(_BRACKETS, _DROPPED)
+    escaped = False
+    if b"\\" in data:  # resolved on what is kept of the text: far less than the text
+        text, escaped = _unescaped(data.translate(_WITH_ESCAPES, _DROPPED_WITH_ESCAPES))
+        text = text.translate(None, b"_\\")  # a backslash before a newline is left
+    else:
+        text = data.translate(_BRACKETS, _DROPPED)
     if state.in_string:
         text = b'"' + text
     in_string = text.count(b'"', text.rfind(b"\n") + 1) % 2 == 1
@@ -85,6 +95,25 @@ def scan(data: bytes, limit: int, state: Nesting = Nesting()) -> Nesting:
         if state.depth + openers + height <= limit:
             return replace(after, depth=max(0, state.depth - closers) + openers)
     return _counted(text, limit, state, after)
+
+
+def _unescaped(data: bytes) -> tuple[bytes, bool]:
+    """``data`` without its backslashes and the bytes they escape (not a newline), and whether
+    it ends with a backslash escaping the next piece's first byte."""
+    parts = data.split(b"\\", len(data) >> 6)
+    if len(parts) > len(data) >> 6:  # backslashes everywhere: one regex beats a Python loop
+        data = _ESCAPE.sub(b"", data)
+        return data, data.endswith(b"\\")
+    kept, active = [parts[0]], True
+    for part in parts[1:]:  # each follows a backslash; ``active``: that backslash escapes
+        if not active or part[:1] == b"\n":
+            kept.append(part)
+            active = True
+        elif part:
+            kept.append(part[1:])
+        else:  # it escapes the next backslash
+            active = False
+    return b"".join(kept), not active
 
 
 def _rounds(flat: bytes, limit: int) -> tuple[bytes, int] | None:
