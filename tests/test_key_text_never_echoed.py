@@ -354,3 +354,40 @@ def test_armour_lines_without_key_material_are_not_redacted(tmp_path: Path) -> N
         check=False,
     )
     assert done.returncode == 2 and named.split(", found")[0] in done.stderr, done.stderr
+
+
+def test_a_base64_encoded_key_given_to_any_option_is_never_echoed(tmp_path: Path) -> None:
+    """``"$(base64 -w0 key)"`` (or a body line of the key) given where a file is expected: the
+    option's error names the value, which is key material, so it is blanked out."""
+    from bias_ledger.ledger.key_text import REDACTED_KEY, redact_private_keys
+
+    key = tmp_path / "key"
+    generated = subprocess.run(
+        [sys.executable, "-m", "bias_ledger", "key", "generate", "-o", str(key)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert generated.returncode == 0, generated.stderr
+    armored = key.read_text()
+    encoded = base64.b64encode(armored.encode()).decode()
+    body = armored.splitlines()[1]
+    for value, args in (
+        (encoded, ["gate", "--policy", encoded, "--record", "0"]),
+        (encoded, ["verify", "--trusted-keys", encoded]),
+        (body, ["gate", "--policy", body, "--record", "0"]),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "bias_ledger", *args, "--ledger", str(tmp_path / "none")],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+        )
+        assert done.returncode == 2, done.stderr
+        said = done.stdout + done.stderr
+        assert REDACTED_KEY in said, said
+        assert not any(value[i : i + 12] in said for i in range(0, len(value) - 12, 6)), said
+    # Public keys and fingerprints are not key material: shown as they are.
+    public = (tmp_path / "key.pub").read_text().strip()
+    assert redact_private_keys(f"key {public} is not trusted") == f"key {public} is not trusted"

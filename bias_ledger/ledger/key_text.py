@@ -39,10 +39,34 @@ def _redacted(block: re.Match[str]) -> str:
     return REDACTED_KEY if _BODY.search(inside) else block.group(0)
 
 
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{40,}={0,2}")
+_OPENSSH_MAGIC = b"openssh-key-v1\x00"
+"""How an OpenSSH private key's binary body (the base64 between its armour lines) begins."""
+
+
+def _is_encoded_key(run: str) -> bool:
+    """Whether a run of base64 decodes to key material: a private key file (armour and all,
+    as ``base64 key`` writes it), or the start of an OpenSSH private key's body."""
+    import base64
+    import binascii
+
+    usable = len(run.rstrip("=")) // 4 * 4  # a quoted run may be cut anywhere
+    try:
+        data = base64.b64decode(run[:usable], validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return data.startswith(_OPENSSH_MAGIC) or b"PRIVATE KEY-----" in data
+
+
+def _redacted_run(run: re.Match[str]) -> str:
+    return REDACTED_KEY if _is_encoded_key(run.group(0)) else run.group(0)
+
+
 def redact_private_keys(text: str) -> str:
     """``text`` with each PEM or OpenSSH private key block in it (its armour with key material
-    inside) shown as :data:`REDACTED_KEY`."""
-    return _PRIVATE_KEY_BLOCK.sub(_redacted, text)
+    inside), and each run of base64 that decodes to one (``"$(base64 -w0 key)"`` given as an
+    option's value), shown as :data:`REDACTED_KEY`."""
+    return _BASE64_RUN.sub(_redacted_run, _PRIVATE_KEY_BLOCK.sub(_redacted, text))
 
 
 def looks_like_key_text(value: str) -> bool:
