@@ -371,16 +371,27 @@ def test_a_job_summary_inside_a_ledger_stops_the_gate_before_it_records(
 
 
 @pytest.mark.parametrize(
-    "target", ["{own}/checkpoint", "{root}/output-link"], ids=["a ledger file", "a symlink to one"]
+    ("target", "shadowed"),
+    [("{own}/checkpoint", False), ("{root}/output-link", False), ("{own}/checkpoint", True)],
+    ids=["a ledger file", "a symlink to one", "a checkout shadowing bias_ledger"],
 )
 def test_the_actions_github_output_inside_a_ledger_stops_the_step(
-    ledgers: Ledgers, target: str, tmp_path: Path
+    ledgers: Ledgers, target: str, shadowed: bool, tmp_path: Path
 ) -> None:
     """The composite action's script, run by bash with the real bias-ledger, as the runner would:
-    it appends exit-code and verdict to $GITHUB_OUTPUT after the gate; it now refuses first."""
+    it appends exit-code and verdict to $GITHUB_OUTPUT after the gate; it now refuses first. A
+    checked-out repository holding a bias_ledger/ package (one whose check lets anything
+    through) does not replace the installed one."""
     from tests.policy.test_action import ACTION, gate_script
 
     root = ledgers.setup.root
+    workdir = tmp_path / "checkout" if shadowed else root
+    if shadowed:
+        fake = workdir / "bias_ledger" / "cli"
+        fake.mkdir(parents=True)
+        (workdir / "bias_ledger" / "__init__.py").write_text("")
+        (fake / "__init__.py").write_text("")
+        (fake / "github_files.py").write_text("raise SystemExit(0)\n")
     if not (root / "output-link").exists():
         (root / "output-link").symlink_to(ledgers.source / "checkpoint")
     path = Path(target.format(root=root, own=ledgers.source))
@@ -403,7 +414,7 @@ def test_the_actions_github_output_inside_a_ledger_stops_the_step(
     done = subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", gate_script()],
         env=env,
-        cwd=root,
+        cwd=workdir,
         capture_output=True,
         text=True,
         check=False,
