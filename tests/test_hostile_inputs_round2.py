@@ -88,6 +88,26 @@ def test_witness_logs_file_nested_too_deeply(tmp_path: Path, shape: str) -> None
     assert one_line(done) == f"{logs}: {TOO_DEEP_TOML}"
 
 
+@pytest.mark.parametrize(
+    "key",
+    [".".join(["a"] * 100_000), ".".join(['"a"'] * 100_000), "[" + ".".join(["t"] * 100_000) + "]"],
+    ids=["bare", "quoted", "table-header"],
+)
+def test_gate_policy_with_a_key_of_too_many_dotted_parts(tmp_path: Path, key: str) -> None:
+    """tomllib takes time and memory with the square of a key's dotted parts: 100,000 parts got
+    the process killed after minutes. Refused at once, naming the file."""
+    policy = tmp_path / "policy.toml"
+    policy.write_text(key + (" = 1\n" if not key.startswith("[") else "\n"))
+    done = run_cli(
+        "gate", SAMPLE / "lending.csv", *LENDING, "--policy", policy, "--no-record",
+        ledger=tmp_path / "ledger",
+    )  # fmt: skip
+    assert one_line(done) == (
+        f"{policy}: not valid TOML this tool reads: a dotted key of more than 128 parts "
+        "(expected keys of a few parts)"
+    )
+
+
 # b. allowed_signers times at the ends of datetime's range, in local time (no Z): converting
 # 99991231235959 to UTC left the range in UTC-10 (OverflowError) and UTC+14 (ValueError).
 
